@@ -1,0 +1,33 @@
+// Builds the Node entry points (CLI, bench) into dist/ with esbuild. Browser bundles are added by
+// the datafeed-adapter and indicators builds listed in `browserBundles`.
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+
+const node = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  packages: 'external',
+  sourcemap: true,
+  logLevel: 'warning',
+};
+
+const entries = {
+  cli: 'engine/src/cli/main.ts',
+  bench: 'engine/bench/bench.ts',
+};
+
+await Promise.all(
+  Object.entries(entries)
+    .filter(([, src]) => existsSync(src))
+    .map(([name, src]) => build({ ...node, entryPoints: [src], outfile: `dist/${name}.js` })),
+);
+
+// Browser bundles (ESM + IIFE), registered by the packages that ship them.
+const browserBundles = [];
+for (const b of browserBundles) {
+  if (!existsSync(b.src)) continue;
+  await build({ bundle: true, platform: 'browser', target: 'es2020', format: 'esm', sourcemap: true, entryPoints: [b.src], outfile: `dist/${b.name}.mjs`, logLevel: 'warning' });
+  await build({ bundle: true, platform: 'browser', target: 'es2020', format: 'iife', globalName: b.global, sourcemap: true, entryPoints: [b.src], outfile: `dist/${b.name}.iife.js`, logLevel: 'warning' });
+}
