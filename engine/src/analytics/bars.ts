@@ -1,0 +1,81 @@
+/**
+ * Builds footprint bars from classified trades. Time bars close when an event at or after their end
+ * arrives (or on flush); tick bars after N trades; volume bars once their volume reaches the target
+ * (the trade that crosses it stays in the bar: bars are never split mid-trade). A closed bar is
+ * handed to `onClose` and never changes again.
+ */
+import type { Trade } from '../core/events.js';
+import type { SessionCalendar } from '../core/sessions.js';
+import type { BarSpec } from './timeframe.js';
+import { FootprintBar } from './footprint.js';
+
+export interface BarBuilderOptions {
+  instrument: string;
+  spec: BarSpec;
+  rowTicks: number;
+  calendar: SessionCalendar;
+  /** volume bar target in lots */
+  volumeLots?: number;
+  onClose(bar: FootprintBar): void;
+}
+
+export class BarBuilder {
+  current: FootprintBar | null = null;
+  private readonly o: BarBuilderOptions;
+
+  constructor(o: BarBuilderOptions) {
+    if (o.spec.kind === 'volume' && !(o.volumeLots && o.volumeLots > 0)) throw new Error('volume bars need volumeLots > 0');
+    this.o = o;
+  }
+
+  /** Window [start, end) of the time bar containing ts. */
+  timeWindow(ts: number): [number, number, string] {
+    const spec = this.o.spec;
+    if (spec.kind !== 'time') throw new Error('not a time bar spec');
+    const sess = this.o.calendar.sessionAt(ts);
+    if (spec.align === 'session' && sess) {
+      const start = sess.start + Math.floor((ts - sess.start) / spec.ms) * spec.ms;
+      return [start, Math.min(start + spec.ms, sess.end), sess.key];
+    }
+    const start = Math.floor(ts / spec.ms) * spec.ms;
+    return [start, start + spec.ms, sess ? sess.key : ''];
+  }
+
+  /** Close the open time bar if `ts` is at or past its end. */
+  flush(ts: number): void {
+    const b = this.current;
+    if (b && this.o.spec.kind === 'time' && ts >= b.end) this.closeCurrent();
+  }
+
+  /** Close whatever bar is open (end of replay). */
+  closeCurrent(): void {
+    const b = this.current;
+    if (!b) return;
+    if (this.o.spec.kind !== 'time') b.end = b.lastTs + 1;
+    b.closed = true;
+    this.current = null;
+    this.o.onClose(b);
+  }
+
+  /** Add a classified trade; `cvdBefore` / `cvdAfter` are the cumulative delta around it. */
+  add(t: Trade, cvdBefore: number, cvdAfter: number): FootprintBar {
+    const spec = this.o.spec;
+    let b = this.current;
+    if (b && spec.kind === 'time' && t.ts >= b.end) { this.closeCurrent(); b = null; }
+    if (!b) {
+      if (spec.kind === 'time') {
+        const [s, e, key] = this.timeWindow(t.ts);
+        b = new FootprintBar(this.o.instrument, s, e, this.o.rowTicks, key, cvdBefore);
+      } else {
+        const sess = this.o.calendar.sessionAt(t.ts);
+        b = new FootprintBar(this.o.instrument, t.ts, Infinity, this.o.rowTicks, sess ? sess.key : '', cvdBefore);
+      }
+      this.current = b;
+    }
+    b.add(t, cvdAfter);
+    if ((spec.kind === 'tick' && b.trades >= spec.count) || (spec.kind === 'volume' && b.volume >= (this.o.volumeLots as number))) {
+      this.closeCurrent();
+    }
+    return b;
+  }
+}

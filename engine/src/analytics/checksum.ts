@@ -1,0 +1,33 @@
+/**
+ * Streaming 64-bit FNV-1a style checksum over numbers and strings (as two 32-bit lanes), used to
+ * prove that live, replay and backtest produce identical bars. Pure JS, no Node crypto.
+ */
+export class Checksum {
+  private h1 = 0x811c9dc5;
+  private h2 = 0x01000193 ^ 0x9e3779b9;
+  private readonly f64 = new Float64Array(1);
+  private readonly u32 = new Uint32Array(this.f64.buffer);
+
+  num(x: number): this {
+    this.f64[0] = x === 0 ? 0 : x; // fold -0 into 0
+    this.mix(this.u32[0]);
+    this.mix(this.u32[1]);
+    return this;
+  }
+
+  str(s: string): this {
+    for (let i = 0; i < s.length; i++) this.mix(s.charCodeAt(i));
+    this.mix(0xffff);
+    return this;
+  }
+
+  private mix(v: number): void {
+    this.h1 = Math.imul(this.h1 ^ v, 0x01000193) >>> 0;
+    this.h2 = Math.imul(this.h2 ^ (v * 31 + 7), 0x5bd1e995) >>> 0;
+    this.h2 ^= this.h2 >>> 15;
+  }
+
+  hex(): string {
+    return this.h1.toString(16).padStart(8, '0') + this.h2.toString(16).padStart(8, '0');
+  }
+}

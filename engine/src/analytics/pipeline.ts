@@ -1,0 +1,217 @@
+/**
+ * The per-instrument analytics pipeline: one deterministic reducer over the normalized event
+ * stream. Live feeds, replay and backtest all push events through `onEvent`, so they produce the
+ * same numbers (and the same checksum). Core code: no Node imports.
+ */
+import type { MarketEvent, Quote, Trade } from '../core/events.js';
+import { newTrade } from '../core/events.js';
+import type { Instrument } from '../core/instruments.js';
+import { SideClassifier, type ClassifierOptions } from '../core/classify.js';
+import { BarBuilder } from './bars.js';
+import { parseTimeframe, type BarSpec } from './timeframe.js';
+import type { FootprintBar } from './footprint.js';
+import { CvdTracker, DeltaDynamicsTracker, type CvdReset } from './delta.js';
+import { Vwap } from './vwap.js';
+import { Checksum } from './checksum.js';
+import { computeBarStats, type BarStats, type BarStatsOptions } from './bar-stats.js';
+import { SessionProfiles } from './session-profiles.js';
+import type { ValueAreaOptions } from './value-area.js';
+import type { ImbalanceOptions } from './imbalance.js';
+
+export interface PipelineOptions {
+  /** bar spec or a timeframe string such as "1m", "500T", "100V" */
+  timeframe: string | BarSpec;
+  /** time-bar alignment for intraday bars (daily bars always align to the session) */
+  align: 'utc' | 'session';
+  /** footprint ticks per row (default: the instrument's footprint row) */
+  footprintRowTicks?: number;
+  /** profile ticks per row (default: the instrument's profile row) */
+  profileRowTicks?: number;
+  cvdReset: CvdReset;
+  valueArea: Partial<ValueAreaOptions>;
+  imbalance: Partial<ImbalanceOptions>;
+  stackedMinRows: number;
+  classifier: Partial<ClassifierOptions>;
+  /** closed bars kept in memory (oldest dropped first); Infinity for replay */
+  keepBars: number;
+  /** quote updates become mid-tick units of tick volume (default: instrument.flow === 'quote-activity');
+   * switched off automatically at the first real trade so volume is never counted twice */
+  quoteActivity?: boolean;
+}
+
+export const DEFAULT_PIPELINE: PipelineOptions = {
+  timeframe: '1m', align: 'utc', cvdReset: 'session', valueArea: {}, imbalance: {}, stackedMinRows: 3,
+  classifier: {}, keepBars: Infinity,
+};
+
+export interface ClosedBar { bar: FootprintBar; stats: BarStats }
+
+export interface PipelineCounters {
+  trades: number;
+  quotes: number;
+  quoteActivityUnits: number;
+  bookEvents: number;
+  gaps: number;
+  /** trade-id discontinuities observed (venue ids present and not contiguous) */
+  idGaps: number;
+  volume: number;
+  buyVolume: number;
+  sellVolume: number;
+  unknownVolume: number;
+  /** volume by classification rung (flag, quote, tick, midtick, none) */
+  sourceVolume: number[];
+}
+
+export class InstrumentPipeline {
+  readonly instrument: Instrument;
+  readonly opts: PipelineOptions;
+  readonly spec: BarSpec;
+  readonly bars: ClosedBar[] = [];
+  readonly classifier: SideClassifier;
+  readonly cvd: CvdTracker;
+  readonly sessionVwap = new Vwap();
+  readonly anchoredVwaps: Vwap[] = [];
+  readonly profiles: SessionProfiles;
+  readonly counters: PipelineCounters = { trades: 0, quotes: 0, quoteActivityUnits: 0, bookEvents: 0, gaps: 0, idGaps: 0, volume: 0, buyVolume: 0, sellVolume: 0, unknownVolume: 0, sourceVolume: [0, 0, 0, 0, 0] };
+  private readonly builder: BarBuilder;
+  private readonly dynamics = new DeltaDynamicsTracker();
+  private readonly statsOpts: BarStatsOptions;
+  private readonly hash = new Checksum();
+  private quoteActivity: boolean;
+  private readonly unit: Trade = newTrade();
+  private readonly unitLots: number;
+  private vwapSession = '';
+  private lastId = 0;
+  private barListeners: ((b: ClosedBar) => void)[] = [];
+  private tradeListeners: ((t: Trade, bar: FootprintBar) => void)[] = [];
+  /** last event time seen */
+  lastTs = 0;
+
+  constructor(instrument: Instrument, opts: Partial<PipelineOptions> = {}) {
+    this.instrument = instrument;
+    this.opts = { ...DEFAULT_PIPELINE, ...opts };
+    this.spec = typeof this.opts.timeframe === 'string' ? parseTimeframe(this.opts.timeframe, this.opts.align) : this.opts.timeframe;
+    this.classifier = new SideClassifier(this.opts.classifier);
+    this.cvd = new CvdTracker(this.opts.cvdReset);
+    this.quoteActivity = this.opts.quoteActivity ?? instrument.flow === 'quote-activity';
+    this.unitLots = instrument.qty.parse('1');
+    this.unit.instrument = instrument.id;
+    this.statsOpts = { valueArea: this.opts.valueArea, imbalance: this.opts.imbalance, stackedMinRows: this.opts.stackedMinRows, unfinishedMinBid: 0, unfinishedMinAsk: 0 };
+    this.profiles = new SessionProfiles(instrument.calendar, this.opts.profileRowTicks ?? instrument.profileRowTicks, this.opts.valueArea);
+    this.builder = new BarBuilder({
+      instrument: instrument.id,
+      spec: this.spec,
+      rowTicks: this.opts.footprintRowTicks ?? instrument.footprintRowTicks,
+      calendar: instrument.calendar,
+      volumeLots: this.spec.kind === 'volume' ? instrument.qty.parse(String(this.spec.volume)) : undefined,
+      onClose: (bar) => this.closed(bar),
+    });
+  }
+
+  onBarClose(fn: (b: ClosedBar) => void): void { this.barListeners.push(fn); }
+  onTrade(fn: (t: Trade, bar: FootprintBar) => void): void { this.tradeListeners.push(fn); }
+
+  /** The bar still open (null between bars). */
+  get openBar(): FootprintBar | null { return this.builder.current; }
+
+  /** Stats for the open bar, computed on demand. */
+  openBarStats(): BarStats | null {
+    const b = this.builder.current;
+    return b ? computeBarStats(b, this.statsOpts, this.dynamics.peek(b.delta, b.buyVolume, b.sellVolume)) : null;
+  }
+
+  onEvent(ev: MarketEvent): void {
+    switch (ev.type) {
+      case 'trade': this.trade(ev); break;
+      case 'quote': this.quote(ev); break;
+      case 'gap': this.counters.gaps++; this.advance(ev.ts); break;
+      default: this.counters.bookEvents++; this.advance(ev.ts); break;
+    }
+  }
+
+  /** Advance the clock without a trade (closes a finished time bar). */
+  advance(ts: number): void {
+    if (ts > this.lastTs) this.lastTs = ts;
+    this.builder.flush(ts);
+  }
+
+  private quote(q: Quote): void {
+    this.counters.quotes++;
+    if (this.quoteActivity) {
+      if (this.classifier.quoteActivity(q, this.unitLots, this.unit)) { this.counters.quoteActivityUnits++; this.apply(this.unit); }
+      else this.advance(q.ts);
+    } else {
+      this.classifier.onQuote(q);
+      this.advance(q.ts);
+    }
+  }
+
+  private trade(t: Trade): void {
+    if (this.quoteActivity) this.quoteActivity = false;
+    this.classifier.classify(t);
+    if (t.id !== 0) {
+      if (this.lastId !== 0 && t.id !== this.lastId + 1) this.counters.idGaps++;
+      this.lastId = t.id;
+    }
+    this.apply(t);
+  }
+
+  /** Apply a classified trade (or quote-activity unit) to every analytic. */
+  private apply(t: Trade): void {
+    if (t.ts > this.lastTs) this.lastTs = t.ts;
+    this.builder.flush(t.ts);
+    const c = this.counters;
+    c.trades++;
+    c.volume += t.size;
+    const sign = t.side === 'buy' ? 1 : t.side === 'sell' ? -1 : 0;
+    if (sign > 0) c.buyVolume += t.size; else if (sign < 0) c.sellVolume += t.size; else c.unknownVolume += t.size;
+    switch (t.sideSource) {
+      case 'flag': c.sourceVolume[0] += t.size; break;
+      case 'quote': c.sourceVolume[1] += t.size; break;
+      case 'tick': c.sourceVolume[2] += t.size; break;
+      case 'midtick': c.sourceVolume[3] += t.size; break;
+      default: c.sourceVolume[4] += t.size;
+    }
+    const sess = this.instrument.calendar.sessionAt(t.ts);
+    const key = sess ? sess.key : '';
+    this.cvd.enterSession(key);
+    const before = this.cvd.value;
+    const after = this.cvd.add(sign * t.size);
+    if (sess) {
+      if (key !== this.vwapSession) { this.sessionVwap.reset(sess.start); this.vwapSession = key; }
+      this.sessionVwap.add(t.price, t.size);
+      this.profiles.add(sess, t.price, t.size, sign);
+    }
+    for (let i = 0; i < this.anchoredVwaps.length; i++) {
+      const v = this.anchoredVwaps[i];
+      if (t.ts >= v.anchor) v.add(t.price, t.size);
+    }
+    const bar = this.builder.add(t, before, after);
+    for (let i = 0; i < this.tradeListeners.length; i++) this.tradeListeners[i](t, bar);
+  }
+
+  /** Anchor a VWAP at `ts` (applies to trades from then on). */
+  anchorVwap(ts: number): Vwap {
+    const v = new Vwap(ts);
+    this.anchoredVwaps.push(v);
+    return v;
+  }
+
+  private closed(bar: FootprintBar): void {
+    const stats = computeBarStats(bar, this.statsOpts, this.dynamics.next(bar.delta, bar.buyVolume, bar.sellVolume));
+    bar.digest(this.hash);
+    const cb: ClosedBar = { bar, stats };
+    this.bars.push(cb);
+    if (this.bars.length > this.opts.keepBars) this.bars.shift();
+    for (const fn of this.barListeners) fn(cb);
+  }
+
+  /** Close the open bar (end of a replay / backtest). */
+  finish(): void {
+    this.builder.closeCurrent();
+    this.profiles.finish();
+  }
+
+  /** Determinism checksum over every closed bar so far. */
+  checksum(): string { return this.hash.hex(); }
+}
