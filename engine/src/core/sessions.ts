@@ -17,16 +17,23 @@ export interface SessionSpec {
   days: number[];
 }
 
-const WEEKDAYS = [1, 2, 3, 4, 5];
-const ALL_DAYS = [1, 2, 3, 4, 5, 6, 7];
+const WEEKDAYS = Object.freeze([1, 2, 3, 4, 5]) as number[];
+const ALL_DAYS = Object.freeze([1, 2, 3, 4, 5, 6, 7]) as number[];
 
-export const SESSION_TEMPLATES: Record<Exclude<SessionName, 'custom'> | 'crypto_24x7', SessionSpec> = {
-  asian: { name: 'asian', timezone: 'Asia/Tokyo', start: '09:00', end: '15:00', days: WEEKDAYS },
-  london: { name: 'london', timezone: 'Europe/London', start: '08:00', end: '16:30', days: WEEKDAYS },
-  ny_cash: { name: 'ny_cash', timezone: 'America/New_York', start: '09:30', end: '16:00', days: WEEKDAYS },
-  full_day: { name: 'full_day', timezone: 'UTC', start: '00:00', end: '24:00', days: WEEKDAYS },
-  crypto_24x7: { name: 'full_day', timezone: 'UTC', start: '00:00', end: '24:00', days: ALL_DAYS },
+export type SessionTemplateName = Exclude<SessionName, 'custom'> | 'crypto_24x7';
+
+/** Built-in sessions (frozen; spread one to derive a variant). */
+export const SESSION_TEMPLATES: Record<SessionTemplateName, SessionSpec> = {
+  asian: Object.freeze({ name: 'asian', timezone: 'Asia/Tokyo', start: '09:00', end: '15:00', days: WEEKDAYS }),
+  london: Object.freeze({ name: 'london', timezone: 'Europe/London', start: '08:00', end: '16:30', days: WEEKDAYS }),
+  ny_cash: Object.freeze({ name: 'ny_cash', timezone: 'America/New_York', start: '09:30', end: '16:00', days: WEEKDAYS }),
+  full_day: Object.freeze({ name: 'full_day', timezone: 'UTC', start: '00:00', end: '24:00', days: WEEKDAYS }),
+  crypto_24x7: Object.freeze({ name: 'crypto_24x7', timezone: 'UTC', start: '00:00', end: '24:00', days: ALL_DAYS }),
 };
+
+export function isSessionTemplate(name: string): name is SessionTemplateName {
+  return Object.prototype.hasOwnProperty.call(SESSION_TEMPLATES, name);
+}
 
 export interface SessionWindow {
   /** local date the session opened on, YYYY-MM-DD */
@@ -34,6 +41,8 @@ export interface SessionWindow {
   start: number;
   end: number;
 }
+
+const DAY_MS = 86_400_000;
 
 const fmtCache = new Map<string, Intl.DateTimeFormat>();
 function formatter(tz: string): Intl.DateTimeFormat {
@@ -48,9 +57,15 @@ function formatter(tz: string): Intl.DateTimeFormat {
   return f;
 }
 
+/** True when `tz` is an IANA zone name this runtime's Intl knows. */
+export function isTimeZone(tz: string): boolean {
+  if (typeof tz !== 'string' || tz === '') return false;
+  try { formatter(tz); return true; } catch { return false; }
+}
+
 /** Validate an IANA zone name; throws with a clear message. */
 export function assertTimeZone(tz: string): void {
-  try { formatter(tz); } catch { throw new Error(`unknown time zone "${tz}"`); }
+  if (!isTimeZone(tz)) throw new Error(`unknown time zone "${tz}"`);
 }
 
 /** Offset of `tz` from UTC at instant `ts`, in ms (local = utc + offset). */
@@ -68,26 +83,61 @@ export function tzOffset(ts: number, tz: string): number {
       case 'second': s = +x.value; break;
     }
   }
+  if (h === 24) h = 0; // some ICU builds print midnight as 24 even with h23
   const asUtc = Date.UTC(y, mo - 1, d, h, mi, s);
-  return asUtc - (ts - (((ts % 1000) + 1000) % 1000));
+  const wholeSecond = Math.floor(ts / 1000) * 1000;
+  return asUtc - wholeSecond;
 }
 
-/** UTC instant of a local wall time in `tz`. Non-existent times (spring forward) map forward by the gap. */
+/**
+ * UTC instant of a local wall time in `tz` (`minutes` after local midnight of y-mo-d).
+ * Ambiguous times (fall back) resolve to the earlier instant; non-existent times (spring forward)
+ * move forward by the gap, e.g. 02:30 on a US spring-forward day is 03:30 daylight time.
+ */
 export function zonedToUtc(y: number, mo: number, d: number, minutes: number, tz: string): number {
-  const guess = Date.UTC(y, mo - 1, d) + minutes * 60_000;
-  let off = tzOffset(guess, tz);
-  let t = guess - off;
-  const off2 = tzOffset(t, tz);
-  if (off2 !== off) { off = off2; t = guess - off; }
-  return t;
+  const local = Date.UTC(y, mo - 1, d) + minutes * 60_000;
+  if (tz === 'UTC') return local;
+  const before = tzOffset(local - DAY_MS, tz);
+  const after = tzOffset(local + DAY_MS, tz);
+  const c1 = local - before;
+  const ok1 = tzOffset(c1, tz) === before;
+  if (before === after) return ok1 ? c1 : local - tzOffset(c1, tz);
+  const c2 = local - after;
+  const ok2 = tzOffset(c2, tz) === after;
+  if (ok1 && ok2) return Math.min(c1, c2);
+  if (ok1) return c1;
+  if (ok2) return c2;
+  // in the gap: read the wall time with the offset in force before the change (= shift forward)
+  return local - before;
 }
 
+/** Minutes after midnight of a local "HH:MM" (00:00 … 24:00). */
 export function parseHHMM(s: string): number {
   const m = /^(\d{1,2}):(\d{2})$/.exec(s);
   if (!m) throw new Error(`invalid time "${s}": expected HH:MM`);
   const h = +m[1], mi = +m[2];
-  if (h > 24 || mi > 59 || (h === 24 && mi !== 0)) throw new Error(`invalid time "${s}"`);
+  if (h > 24 || mi > 59 || (h === 24 && mi !== 0)) throw new Error(`invalid time "${s}": expected 00:00 to 24:00`);
   return h * 60 + mi;
+}
+
+/**
+ * Problems with a session spec, as [field, reason] pairs (empty when valid). Used by the
+ * SessionCalendar constructor and by config validation so both report the same reasons.
+ */
+export function sessionSpecProblems(spec: Partial<SessionSpec>): Array<[keyof SessionSpec, string]> {
+  const out: Array<[keyof SessionSpec, string]> = [];
+  if (typeof spec.timezone !== 'string' || !isTimeZone(spec.timezone)) out.push(['timezone', `unknown time zone "${String(spec.timezone)}"`]);
+  let startMin = -1;
+  try {
+    startMin = parseHHMM(String(spec.start));
+    if (startMin === 1440) out.push(['start', 'start must be before 24:00']);
+  } catch (e) { out.push(['start', (e as Error).message]); }
+  try { parseHHMM(String(spec.end)); } catch (e) { out.push(['end', (e as Error).message]); }
+  const days = spec.days;
+  if (!Array.isArray(days) || days.length === 0 || days.some((d) => !Number.isInteger(d) || d < 1 || d > 7)) {
+    out.push(['days', 'days must be a non-empty list of ISO weekdays 1..7 (1 = Monday)']);
+  }
+  return out;
 }
 
 /** ISO weekday (1..7) of a civil date */
@@ -102,24 +152,29 @@ function civil(ts: number): [number, number, number] {
 }
 
 /**
- * Locates sessions for a spec; caches the current window so per-trade calls are two comparisons.
+ * Locates sessions for a spec. Both the current session and the current gap between sessions are
+ * cached, so per-trade calls on a forward-moving clock are two comparisons.
  */
 export class SessionCalendar {
   readonly spec: SessionSpec;
   private readonly startMin: number;
   private readonly lenMin: number;
+  private readonly dayMask: boolean[];
   private cur: SessionWindow | null = null;
+  /** [gapLo, next.start) is known to be outside every session */
+  private gapLo = 0;
+  private next: SessionWindow | null = null;
 
   constructor(spec: SessionSpec) {
-    assertTimeZone(spec.timezone);
+    const problems = sessionSpecProblems(spec);
+    if (problems.length) throw new Error(`session "${spec.name}": ${problems.map(([k, r]) => `${k}: ${r}`).join('; ')}`);
     this.spec = spec;
     this.startMin = parseHHMM(spec.start);
     let endMin = parseHHMM(spec.end);
     if (endMin <= this.startMin) endMin += 24 * 60;
     this.lenMin = endMin - this.startMin;
-    if (!spec.days.length || spec.days.some((d) => d < 1 || d > 7 || !Number.isInteger(d))) {
-      throw new Error(`session "${spec.name}": days must be ISO weekdays 1..7`);
-    }
+    this.dayMask = [false, false, false, false, false, false, false, false];
+    for (const d of spec.days) this.dayMask[d] = true;
   }
 
   /** Session window opening on the local civil date y-mo-d (whether or not that day trades). */
@@ -128,28 +183,42 @@ export class SessionCalendar {
     // end computed on the wall clock too, so a DST change inside the session keeps local hours
     const endDay = Math.floor((this.startMin + this.lenMin) / 1440);
     const [ey, em, ed] = civil(Date.UTC(y, mo - 1, d + endDay));
-    const end = zonedToUtc(ey, em, ed, (this.startMin + this.lenMin) % 1440, this.spec.timezone);
-    const key = `${y}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+    let end = zonedToUtc(ey, em, ed, (this.startMin + this.lenMin) % 1440, this.spec.timezone);
+    // a very short session swallowed by a DST gap: keep its nominal length rather than go empty
+    if (end <= start) end = start + this.lenMin * 60_000;
+    const key = `${String(y).padStart(4, '0')}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
     return { key, start, end };
   }
 
-  private trades(y: number, mo: number, d: number): boolean {
-    return this.spec.days.includes(isoWeekday(y, mo, d));
+  /** Whether a session opens on the local civil date y-mo-d. */
+  tradesOn(y: number, mo: number, d: number): boolean {
+    return this.dayMask[isoWeekday(y, mo, d)];
+  }
+
+  /** The first session whose end is after ts, computed without the caches. */
+  private locate(ts: number): SessionWindow {
+    const off = tzOffset(ts, this.spec.timezone);
+    const [y, mo, d] = civil(ts + off);
+    // sessions last at most a day (+1 h of DST), so the one containing ts opened today or yesterday
+    for (let k = -1; k <= 8; k++) {
+      const [yy, mm, dd] = civil(Date.UTC(y, mo - 1, d + k));
+      if (!this.tradesOn(yy, mm, dd)) continue;
+      const w = this.windowOn(yy, mm, dd);
+      if (w.end > ts) return w;
+    }
+    throw new Error(`session "${this.spec.name}": no session within 8 days of ${new Date(ts).toISOString()}`);
   }
 
   /** The session containing ts, or null when ts is outside every session. */
   sessionAt(ts: number): SessionWindow | null {
     const c = this.cur;
-    if (c && ts >= c.start && ts < c.end) return c;
-    const off = tzOffset(ts, this.spec.timezone);
-    const [y, mo, d] = civil(ts + off);
-    // the session containing ts opened today or (crossing midnight) up to two days before
-    for (let back = 0; back <= 2; back++) {
-      const [yy, mm, dd] = civil(Date.UTC(y, mo - 1, d - back));
-      if (!this.trades(yy, mm, dd)) continue;
-      const w = this.windowOn(yy, mm, dd);
-      if (ts >= w.start && ts < w.end) { this.cur = w; return w; }
-    }
+    if (c !== null && ts >= c.start && ts < c.end) return c;
+    const n = this.next;
+    if (n !== null && ts >= this.gapLo && ts < n.start) return null;
+    const w = this.locate(ts);
+    if (ts >= w.start) { this.cur = w; return w; }
+    this.gapLo = ts;
+    this.next = w;
     return null;
   }
 
@@ -157,14 +226,6 @@ export class SessionCalendar {
   sessionFrom(ts: number): SessionWindow {
     const inside = this.sessionAt(ts);
     if (inside) return inside;
-    const off = tzOffset(ts, this.spec.timezone);
-    const [y, mo, d] = civil(ts + off);
-    for (let fwd = -1; fwd <= 10; fwd++) {
-      const [yy, mm, dd] = civil(Date.UTC(y, mo - 1, d + fwd));
-      if (!this.trades(yy, mm, dd)) continue;
-      const w = this.windowOn(yy, mm, dd);
-      if (w.end > ts) return w;
-    }
-    throw new Error(`session "${this.spec.name}": no session within 10 days of ${new Date(ts).toISOString()}`);
+    return this.next as SessionWindow; // sessionAt just filled the gap cache
   }
 }
