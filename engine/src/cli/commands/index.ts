@@ -1,4 +1,7 @@
 /** Registry of CLI commands; add new command modules here. */
 import type { Command } from '../command.js';
+import { replayCommand } from './replay.js';
 
-export const commands: Command[] = [];
+export const commands: Command[] = [
+  replayCommand,
+];

@@ -1,0 +1,15 @@
+/**
+ * `npm run bench`: one JSON line per case. Cases run in one process, cheapest first (peakRssMB is
+ * the process peak so far). Select cases with BENCH=name1,name2.
+ */
+import { benchPipeline } from './cases/pipeline.js';
+
+const cases: Record<string, () => Promise<void>> = {
+  pipeline: () => benchPipeline(),
+};
+
+const only = process.env.BENCH?.split(',').filter(Boolean);
+for (const [name, fn] of Object.entries(cases)) {
+  if (only && !only.includes(name)) continue;
+  await fn();
+}
