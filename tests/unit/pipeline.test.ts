@@ -101,8 +101,8 @@ describe('pipeline: sessions', () => {
     expect(q.cvd.value).toBe(600);
     // 20:00 UTC on 8 March is 15:00 EST: inside Friday's session; the third bar is still open
     expect(p.bars.length).toBe(2);
-    expect(p.profiles.closed.map((s) => s.key)).toEqual(['2024-03-08']);
-    expect(p.profiles.current?.key).toBe('2024-03-11');
+    expect(p.profiles.sessions.map((s) => [s.key, s.closed])).toEqual([['2024-03-08', true], ['2024-03-11', false]]);
+    expect(p.profiles.sessions[0].profile.totalVolume).toBe(700);
   });
 
   it('quote-only instruments produce quote-activity units labelled midtick', () => {

@@ -14,7 +14,7 @@ import { CvdTracker, DeltaDynamicsTracker, type CvdReset } from './delta.js';
 import { Vwap } from './vwap.js';
 import { Checksum } from './checksum.js';
 import { computeBarStats, type BarStats, type BarStatsOptions } from './bar-stats.js';
-import { SessionProfiles } from './session-profiles.js';
+import { SessionProfiles } from './profile/index.js';
 import type { ValueAreaOptions } from './value-area.js';
 import type { ImbalanceOptions } from './imbalance.js';
 
@@ -97,7 +97,7 @@ export class InstrumentPipeline {
     this.unitLots = instrument.qty.parse('1');
     this.unit.instrument = instrument.id;
     this.statsOpts = { valueArea: this.opts.valueArea, imbalance: this.opts.imbalance, stackedMinRows: this.opts.stackedMinRows, unfinishedMinBid: 0, unfinishedMinAsk: 0 };
-    this.profiles = new SessionProfiles(instrument.calendar, this.opts.profileRowTicks ?? instrument.profileRowTicks, this.opts.valueArea);
+    this.profiles = new SessionProfiles(instrument.calendar, this.opts.profileRowTicks ?? instrument.profileRowTicks, { valueArea: this.opts.valueArea });
     this.builder = new BarBuilder({
       instrument: instrument.id,
       spec: this.spec,
@@ -180,7 +180,7 @@ export class InstrumentPipeline {
     if (sess) {
       if (key !== this.vwapSession) { this.sessionVwap.reset(sess.start); this.vwapSession = key; }
       this.sessionVwap.add(t.price, t.size);
-      this.profiles.add(sess, t.price, t.size, sign);
+      this.profiles.add(t.ts, t.price, t.size, sign);
     }
     for (let i = 0; i < this.anchoredVwaps.length; i++) {
       const v = this.anchoredVwaps[i];
@@ -200,6 +200,7 @@ export class InstrumentPipeline {
   private closed(bar: FootprintBar): void {
     const stats = computeBarStats(bar, this.statsOpts, this.dynamics.next(bar.delta, bar.buyVolume, bar.sellVolume));
     bar.digest(this.hash);
+    this.profiles.closeBar(bar.end);
     const cb: ClosedBar = { bar, stats };
     this.bars.push(cb);
     if (this.bars.length > this.opts.keepBars) this.bars.shift();
@@ -209,7 +210,6 @@ export class InstrumentPipeline {
   /** Close the open bar (end of a replay / backtest). */
   finish(): void {
     this.builder.closeCurrent();
-    this.profiles.finish();
   }
 
   /** Determinism checksum over every closed bar so far. */

@@ -22,7 +22,7 @@ export interface PipelineReport {
   tradeIdGaps: number;
   firstTs: string | null;
   lastTs: string | null;
-  sessionProfile: { session: string; poc: number; vah: number; val: number; volume: number } | null;
+  sessionProfile: { session: string; poc: number; vah: number; val: number; volume: number; shape: string; pocPct: number } | null;
   cvd: number;
   vwap: { anchor: string; vwap: number; stdev: number; upper: number[]; lower: number[] } | null;
   checksum: string;
@@ -37,7 +37,8 @@ export function pipelineReport(p: InstrumentPipeline): PipelineReport {
   const sources: Record<string, number> = {};
   SIDE_SOURCES.forEach((s, i) => { if (c.sourceVolume[i] > 0) sources[s] = Number(((100 * c.sourceVolume[i]) / c.volume).toFixed(2)); });
   const cur = p.profiles.current;
-  const prof = cur ? { session: cur.key, ...p.profiles.levels(cur.grid) } : null;
+  const sum = cur ? cur.profile.summary({ valueArea: p.opts.valueArea }) : null;
+  const prof = cur && sum ? { session: cur.key, poc: sum.pocPrice, vah: sum.vahPrice, val: sum.valPrice, volume: sum.totalVolume, shape: sum.shape, pocPct: sum.pocPct } : null;
   const first = p.bars[0]?.bar.firstTs ?? p.openBar?.firstTs;
   const v = p.sessionVwap;
   return {
@@ -56,7 +57,7 @@ export function pipelineReport(p: InstrumentPipeline): PipelineReport {
     tradeIdGaps: c.idGaps,
     firstTs: first ? new Date(first).toISOString() : null,
     lastTs: p.lastTs ? new Date(p.lastTs).toISOString() : null,
-    sessionProfile: prof ? { session: prof.session, poc: px(prof.poc), vah: px(prof.vah), val: px(prof.val), volume: vol(prof.volume) } : null,
+    sessionProfile: prof ? { session: prof.session, poc: px(prof.poc), vah: px(prof.vah), val: px(prof.val), volume: vol(prof.volume), shape: prof.shape, pocPct: Number(prof.pocPct.toFixed(1)) } : null,
     cvd: vol(p.cvd.value),
     vwap: v.weight > 0 ? { anchor: new Date(v.anchor).toISOString(), vwap: pxf(v.value), stdev: pxf(v.stdev), upper: [1, 2, 3].map((k) => pxf(v.band(k))), lower: [1, 2, 3].map((k) => pxf(v.band(-k))) } : null,
     checksum: p.checksum(),
