@@ -102,10 +102,15 @@ export class SessionProfiles {
     }
   }
 
-  /** Record the current session's developing POC/VAH/VAL at a bar close (ignored outside sessions). */
+  /**
+   * Record the current session's developing POC/VAH/VAL at a bar close ts with start < ts <= end (a
+   * bar closing exactly at the session end is its last bar, and closes the session). A later ts
+   * closes the session and records nothing; returns null when nothing was recorded.
+   */
   closeBar(ts: number): DevelopingPoint | null {
     const cur = this.current;
-    if (!cur || cur.closed || ts < cur.start) return null;
+    if (!cur || cur.closed || ts <= cur.start) return null;
+    if (ts > cur.end) { this.closeUntil(ts); return null; }
     const p = developingPoint(cur.profile, ts, this.va);
     cur.developing.push(p);
     if (ts >= cur.end) this.closeUntil(ts);
