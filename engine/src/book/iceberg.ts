@@ -15,8 +15,9 @@
  * level is pulled (decrease not explained by trades) or that sees no activity for `expiryMs` ends.
  *
  * Exact mode (MboIcebergDetector): with order ids, an order is an iceberg when the same id executes
- * more than the largest size it ever displayed, or is replenished (size raised after its displayed
- * slice was fully filled, or re-added with the same id after a fill). confidence = 1.
+ * more than the largest size it ever displayed, or is replenished: a modify that keeps the order
+ * alive after its displayed slice was fully filled (whatever the new size), or a re-add of the same
+ * id after a fill. confidence = 1.
  */
 import type { MboEvent, Trade } from '../core/events.js';
 import type { BookSide, OrderBook } from './order-book.js';
@@ -249,7 +250,11 @@ export class MboIcebergDetector {
           o.filledSinceDisplay = 0;
           return;
         }
-        if (ev.size > o.size) this.display(o, ev, o.filledSinceDisplay >= o.lastDisplay && o.filledSinceDisplay > 0);
+        // the displayed slice was fully executed and the order is still there: replenished
+        // (the venue may re-show the same size, so no size increase is required)
+        const depleted = o.filledSinceDisplay > 0 && o.filledSinceDisplay >= o.lastDisplay;
+        if (depleted && ev.size > 0) this.display(o, ev, true);
+        else if (ev.size > o.size) this.display(o, ev, false);
         else o.size = ev.size;
         break;
       }
