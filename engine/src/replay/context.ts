@@ -1,0 +1,203 @@
+/**
+ * Per-stream parsing state shared by the frame parsers (replay now, live feeds later): flyweight
+ * Trade/Quote objects, instrument resolution with on-the-fly registration, and per-venue book state
+ * (Bybit v2 level-id → price maps).
+ *
+ * Instrument resolution: an instrument is looked up by (venue, venue symbol) among the registry's
+ * instruments; failing that by the id `<PREFIX>:<SYMBOL>` (Binance USD-M uses the bare symbol, as the
+ * built-ins do). Unknown symbols are registered on the fly with `registry.add`: the tick size and lot
+ * step are inferred from the number of decimals in the prices/sizes of the first message that names the
+ * symbol (a REST/WS book snapshot when there is one — it has many levels), with a floor of
+ * `minPriceDecimals`/`minQtyDecimals` per venue for venues that do not pad their decimal strings
+ * (Coinbase, Tardis): e.g. Coinbase sizes always get at least 8 decimals. A later value finer than the
+ * inferred step is rounded and counted in `instrument.price.offGrid`/`qty.offGrid` (ReplayStats.offGrid).
+ */
+import { SESSION_TEMPLATES } from '../core/sessions.js';
+import { newQuote, newTrade, type Level, type Quote, type Trade } from '../core/events.js';
+import type { Instrument, InstrumentRegistry, InstrumentSpec } from '../core/instruments.js';
+import { BadRow, type VenueName } from './types.js';
+
+export interface VenueInfo {
+  /** id prefix for instruments of this venue ('' = bare symbol) */
+  prefix: string;
+  /** minimum decimals of an inferred tick size / lot step */
+  minPriceDecimals: number;
+  minQtyDecimals: number;
+  assetClass: InstrumentSpec['assetClass'];
+}
+
+const VENUES: Record<string, VenueInfo> = {
+  'binance-usdm': { prefix: '', minPriceDecimals: 0, minQtyDecimals: 0, assetClass: 'crypto' },
+  'binance-spot': { prefix: 'BINANCE_SPOT', minPriceDecimals: 0, minQtyDecimals: 0, assetClass: 'crypto' },
+  'binance-coinm': { prefix: 'BINANCE_COINM', minPriceDecimals: 0, minQtyDecimals: 0, assetClass: 'crypto' },
+  bybit: { prefix: 'BYBIT', minPriceDecimals: 0, minQtyDecimals: 0, assetClass: 'crypto' },
+  coinbase: { prefix: 'COINBASE', minPriceDecimals: 2, minQtyDecimals: 8, assetClass: 'crypto' },
+  cme: { prefix: 'CME', minPriceDecimals: 2, minQtyDecimals: 0, assetClass: 'index' },
+};
+
+export function venueInfo(venue: VenueName): VenueInfo {
+  return VENUES[venue] ?? { prefix: venue.toUpperCase().replace(/[^A-Z0-9]+/g, '_'), minPriceDecimals: 2, minQtyDecimals: 8, assetClass: 'crypto' };
+}
+
+/** Map Tardis exchange ids to our venue names. */
+export function tardisVenue(exchange: string): VenueName {
+  switch (exchange) {
+    case 'binance-futures': return 'binance-usdm';
+    case 'binance': return 'binance-spot';
+    case 'binance-delivery': return 'binance-coinm';
+    case 'bybit': case 'bybit-spot': case 'bybit-options': return 'bybit';
+    case 'coinbase': return 'coinbase';
+    default: return exchange;
+  }
+}
+
+/** Values whose decimals decide an inferred step: decimal strings or JSON numbers. */
+export type SampleValues = ReadonlyArray<string | number>;
+
+function maxDecimals(values: SampleValues | undefined): number {
+  let m = 0;
+  if (!values) return 0;
+  for (const v of values) {
+    const s = typeof v === 'number' ? String(v) : v;
+    if (/e/i.test(s)) continue;
+    const dot = s.indexOf('.');
+    if (dot >= 0) {
+      // padded zeros still tell the venue's precision, keep them
+      m = Math.max(m, s.length - dot - 1);
+    }
+  }
+  return Math.min(m, 12);
+}
+
+function stepOf(decimals: number): string {
+  return decimals === 0 ? '1' : '0.' + '0'.repeat(decimals - 1) + '1';
+}
+
+export interface FeedContextOptions {
+  /** force every event onto this instrument (id or name) */
+  instrument?: string;
+  /** instrument for messages that carry no symbol (e.g. from the file name) */
+  fallbackInstrument?: string;
+}
+
+export class FeedContext {
+  readonly registry: InstrumentRegistry;
+  /** flyweights: the sink must copy what it keeps */
+  readonly trade: Trade = newTrade();
+  readonly quote: Quote = newQuote();
+  readonly override: Instrument | undefined;
+  fallbackInstrument: string | undefined;
+  /** venue of the Binance stream when known (file name, URL, recorder); else guessed per frame */
+  binanceVenue: VenueName | undefined;
+  /** venue symbol for a following message that lacks one (e.g. a REST snapshot URL's `symbol=`) */
+  symbolHint: string | undefined;
+  /** last symbol seen on a Binance stream (bare REST snapshots inherit it) */
+  lastBinanceSymbol: string | undefined;
+  /** Bybit v2 orderBookL2: instrument id -> (level id -> price ticks) */
+  readonly bybitLevelIds = new Map<string, Map<number | string, number>>();
+  /** time of the last timed message (for messages without a time, e.g. Coinbase legacy snapshots); 0 at start */
+  lastTs = 0;
+  /** instruments registered on the fly by this context */
+  readonly registered: string[] = [];
+  private readonly cache = new Map<string, Map<string, Instrument>>();
+  private lastVenue = '';
+  private lastSymbol = '';
+  private lastInst: Instrument | undefined;
+
+  constructor(registry: InstrumentRegistry, opts: FeedContextOptions = {}) {
+    this.registry = registry;
+    this.override = opts.instrument ? registry.get(opts.instrument) : undefined;
+    this.fallbackInstrument = opts.fallbackInstrument;
+  }
+
+  /**
+   * Instrument for a venue symbol. `samples` is called only when the symbol is unknown and must be
+   * registered: it returns price and size values of the current message for tick/lot inference.
+   */
+  resolve(venue: VenueName, symbol: string, samples?: () => [prices: SampleValues, sizes: SampleValues]): Instrument {
+    if (this.override) return this.override;
+    if (symbol === this.lastSymbol && venue === this.lastVenue && this.lastInst) return this.lastInst;
+    let byVenue = this.cache.get(venue);
+    if (!byVenue) { byVenue = new Map(); this.cache.set(venue, byVenue); }
+    let inst = byVenue.get(symbol);
+    if (!inst) {
+      inst = this.lookup(venue, symbol) ?? this.register(venue, symbol, samples);
+      byVenue.set(symbol, inst);
+    }
+    this.lastVenue = venue;
+    this.lastSymbol = symbol;
+    this.lastInst = inst;
+    return inst;
+  }
+
+  /** The instrument for messages without a symbol: override, else fallback, else an error. */
+  resolveDefault(): Instrument {
+    if (this.override) return this.override;
+    if (this.fallbackInstrument) return this.registry.get(this.fallbackInstrument);
+    throw new BadRow('no symbol in the data and no instrument given (pass opts.instrument or name the file after the symbol)');
+  }
+
+  private lookup(venue: VenueName, symbol: string): Instrument | undefined {
+    const up = symbol.toUpperCase();
+    const info = venueInfo(venue);
+    const id = info.prefix ? `${info.prefix}:${up}` : up;
+    const byId = this.registry.has(id) ? this.registry.get(id) : undefined;
+    if (byId && byId.venue === venue) return byId;
+    for (const i of this.registry.all()) if (i.venue === venue && i.symbol.toUpperCase() === up) return i;
+    return undefined;
+  }
+
+  private register(venue: VenueName, symbol: string, samples?: () => [SampleValues, SampleValues]): Instrument {
+    const info = venueInfo(venue);
+    const up = symbol.toUpperCase();
+    let id = info.prefix ? `${info.prefix}:${up}` : up;
+    if (!info.prefix && this.registry.has(id)) id = `${venue.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}:${up}`;
+    const [p, q] = samples ? samples() : [[], []];
+    const pd = Math.max(maxDecimals(p), info.minPriceDecimals);
+    const qd = Math.max(maxDecimals(q), info.minQtyDecimals);
+    const tick = stepOf(pd);
+    const spec: InstrumentSpec = {
+      id, symbol, venue, assetClass: info.assetClass,
+      description: `${symbol} on ${venue} (registered by replay; tick ${tick} and lot ${stepOf(qd)} inferred from the data)`,
+      tickSize: tick, lotStep: stepOf(qd), profileRow: pd === 0 ? '10' : stepOf(pd - 1),
+      contractSize: 1, session: SESSION_TEMPLATES.crypto_24x7,
+      thresholds: { absorptionMinVolume: 0, initiativeMinDelta: 0 }, flow: 'orderflow',
+    };
+    this.registered.push(id);
+    return this.registry.add(spec);
+  }
+}
+
+/** Decimal string (or JSON number) -> ticks/lots via a DecimalScale-like parser; BadRow on malformed. */
+export function num(scale: { parse(s: string): number }, v: unknown, what: string): number {
+  const s = typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '';
+  const x = scale.parse(s);
+  if (x !== x) throw new BadRow(`invalid ${what} ${JSON.stringify(v)}`);
+  return x;
+}
+
+/** [[price, size], ...] decimal pairs -> fresh Level[]; BadRow on a malformed or negative entry. */
+export function levels(inst: Instrument, arr: unknown, what: string): Level[] {
+  if (!Array.isArray(arr)) throw new BadRow(`${what}: expected an array of levels`);
+  const out: Level[] = new Array(arr.length);
+  for (let i = 0; i < arr.length; i++) {
+    const e = arr[i] as unknown[];
+    if (!Array.isArray(e) || e.length < 2) throw new BadRow(`${what}[${i}]: expected [price, size]`);
+    const p = num(inst.price, e[0], `${what} price`);
+    const q = num(inst.qty, e[1], `${what} size`);
+    if (q < 0 || p < 0) throw new BadRow(`${what}[${i}]: negative value ${JSON.stringify(e)}`);
+    out[i] = [p, q];
+  }
+  return out;
+}
+
+/** Sample prices/sizes of level arrays for tick inference */
+export function levelSamples(...sides: unknown[]): [string[], string[]] {
+  const p: string[] = [];
+  const q: string[] = [];
+  for (const side of sides) {
+    if (!Array.isArray(side)) continue;
+    for (const e of side) if (Array.isArray(e)) { p.push(String(e[0])); q.push(String(e[1])); }
+  }
+  return [p, q];
+}
