@@ -50,7 +50,11 @@ export interface ResyncRequest {
   reason: string;
 }
 
-/** Per-level hook: called for every level change the synchronizer applies (not for snapshot loads). */
+/**
+ * Per-level hook: called for every level a delta carries (also when the size is unchanged: with trades
+ * in between, an unchanged size means a refill), except removals of absent levels; and for levels
+ * removed by the uncross rule. Not called for snapshot loads (see onSnapshot).
+ */
 export type LevelHook = (side: BookSide, price: number, size: number, prevSize: number, ts: number) => void;
 
 export interface BookSyncOptions extends OrderBookOptions {
@@ -124,7 +128,7 @@ export abstract class BookSync {
       const z = lv[1];
       const prev = book.bids.set(p, z);
       if (z > 0 && p > maxBid) maxBid = p;
-      if (hook && prev !== z) hook('bid', p, z > 0 ? z : 0, prev, ts);
+      if (hook && (prev > 0 || z > 0)) hook('bid', p, z > 0 ? z : 0, prev, ts);
     }
     const asks = d.asks;
     for (let i = 0; i < asks.length; i++) {
@@ -133,7 +137,7 @@ export abstract class BookSync {
       const z = lv[1];
       const prev = book.asks.set(p, z);
       if (z > 0 && p < minAsk) minAsk = p;
-      if (hook && prev !== z) hook('ask', p, z > 0 ? z : 0, prev, ts);
+      if (hook && (prev > 0 || z > 0)) hook('ask', p, z > 0 ? z : 0, prev, ts);
     }
     this.stats.updatesApplied++;
     this.stats.levelUpdates += bids.length + asks.length;
