@@ -1,0 +1,172 @@
+/**
+ * TapeFlow configuration: the fully typed shape after validation, with every default applied.
+ * See docs/configuration.md for each key.
+ */
+import type { AssetClass, FlowKind } from '../core/instruments.js';
+import type { LogFormat, LogLevel } from '../log.js';
+
+export const FEED_VENUES = ['binance-usdm', 'binance-spot', 'bybit', 'coinbase', 'mt5', 'replay', 'simulator'] as const;
+export type FeedVenue = (typeof FEED_VENUES)[number];
+
+export const ASSET_CLASSES: readonly AssetClass[] = ['index', 'metal', 'energy', 'crypto', 'forex', 'stock'];
+export const FLOW_KINDS: readonly FlowKind[] = ['orderflow', 'quote-activity'];
+
+/** A custom session: local hours in an IANA zone. */
+export interface SessionDefinition {
+  timezone: string;
+  /** local "HH:MM" */
+  start: string;
+  /** local "HH:MM"; "24:00" or equal to start = a whole day; before start = crosses midnight */
+  end: string;
+  /** ISO weekdays the session opens on (1 = Monday … 7 = Sunday); default Monday–Friday */
+  days: number[];
+}
+
+/** Session of an instrument: a template name (asian, london, ny_cash, full_day, crypto_24x7), a name from `sessions`, or inline hours. */
+export type SessionRef = string | SessionDefinition;
+
+/**
+ * One `instruments` entry. For a built-in id every other field is optional and overrides the
+ * built-in value; a new id needs assetClass, tickSize, lotStep and profileRow.
+ */
+export interface InstrumentConfig {
+  id: string;
+  symbol?: string;
+  venue?: string;
+  assetClass?: AssetClass;
+  description?: string;
+  /** decimal strings (numbers in YAML are accepted and converted) */
+  tickSize?: string;
+  lotStep?: string;
+  profileRow?: string;
+  footprintRow?: string;
+  contractSize?: number;
+  session?: SessionRef;
+  thresholds?: { absorptionMinVolume?: number; initiativeMinDelta?: number };
+  flow?: FlowKind;
+  primary?: boolean;
+}
+
+export interface FeedConfig {
+  venue: FeedVenue;
+  symbols: string[];
+  wsUrl?: string;
+  restUrl?: string;
+  /** default true */
+  enabled: boolean;
+}
+
+export interface ServerConfig {
+  /** default 127.0.0.1 (loopback only) */
+  host: string;
+  /** default 8080; 0 = any free port */
+  port: number;
+  cors: { origins: string[] };
+  /** name of the environment variable holding the API bearer token; unset = no auth */
+  authTokenEnv?: string;
+}
+
+export interface StoreConfig {
+  /** default ./data/tapeflow.sqlite */
+  path: string;
+  /** delete stored data older than this many days; unset = keep everything */
+  retentionDays?: number;
+}
+
+export interface TelegramConfig {
+  /** default false */
+  enabled: boolean;
+  /** environment variable holding the bot token; default TELEGRAM_BOT_TOKEN */
+  tokenEnv: string;
+  /** environment variable holding a comma-separated list of chat ids to send to */
+  chatIdsEnv?: string;
+  /** chats allowed to subscribe; unset = any chat that talks to the bot */
+  allowChatIds?: number[];
+  /** Bot API base URL (tests point it at a local fake); default https://api.telegram.org */
+  apiRoot?: string;
+}
+
+export type ImbalanceCompare = 'diagonal' | 'horizontal';
+export type ImbalanceZeroPolicy = 'ignore' | 'imbalance' | 'requireMinOther';
+export type ImbalanceMetric = 'volume' | 'trades';
+
+export interface AnalyticsConfig {
+  /** bar timeframe: 1s … 1D, 500T (ticks), 100V (volume); default 1m */
+  timeframe: string;
+  /** value area fraction, default 0.70 */
+  valueAreaPct: number;
+  imbalance: {
+    /** dominant >= ratio × weak; default 3 (= 300 %) */
+    ratio: number;
+    compare: ImbalanceCompare;
+    /** default 0 */
+    minDominant: number;
+    /** weak-side minimum when zeroPolicy is requireMinOther; default 0 */
+    minOther: number;
+    /** default 'imbalance' */
+    zeroPolicy: ImbalanceZeroPolicy;
+    /** default 'volume' */
+    metric: ImbalanceMetric;
+  };
+  /** default 3 */
+  stackedMinRows: number;
+  /** default 'session' */
+  cvdReset: 'session' | 'never';
+}
+
+export interface TapeFlowConfig {
+  instruments: InstrumentConfig[];
+  sessions: Record<string, SessionDefinition>;
+  feeds: FeedConfig[];
+  server: ServerConfig;
+  store: StoreConfig;
+  alerts: { telegram: TelegramConfig };
+  analytics: AnalyticsConfig;
+  log: { level: LogLevel; format: LogFormat };
+  /** file the config was read from; null when built from defaults only */
+  source: string | null;
+}
+
+export function defaultConfig(): TapeFlowConfig {
+  return {
+    instruments: [],
+    sessions: {},
+    feeds: [],
+    server: { host: '127.0.0.1', port: 8080, cors: { origins: [] } },
+    store: { path: './data/tapeflow.sqlite' },
+    alerts: { telegram: { enabled: false, tokenEnv: 'TELEGRAM_BOT_TOKEN' } },
+    analytics: {
+      timeframe: '1m',
+      valueAreaPct: 0.7,
+      imbalance: { ratio: 3, compare: 'diagonal', minDominant: 0, minOther: 0, zeroPolicy: 'imbalance', metric: 'volume' },
+      stackedMinRows: 3,
+      cvdReset: 'session',
+    },
+    log: { level: 'info', format: 'human' },
+    source: null,
+  };
+}
+
+/** One validation problem: where (a key path such as `instruments[2].tickSize`) and why. */
+export interface ConfigIssue {
+  path: string;
+  message: string;
+}
+
+export function formatIssue(i: ConfigIssue): string {
+  return `${i.path || '(root)'}: ${i.message}`;
+}
+
+/** Thrown by loadConfig; `issues` lists every problem found, not just the first. */
+export class ConfigError extends Error {
+  readonly issues: ConfigIssue[];
+  readonly file: string | null;
+
+  constructor(issues: ConfigIssue[], file: string | null = null) {
+    const head = `${file ?? 'config'}: ${issues.length} error${issues.length === 1 ? '' : 's'}`;
+    super(`${head}\n${issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.issues = issues;
+    this.file = file;
+  }
+}
