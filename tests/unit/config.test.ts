@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
-  ConfigError, buildRegistry, checkConfig, defaultConfig, isMultipleOf, loadConfig, parseConfigText, validateConfig,
+  ConfigError, buildRegistry, checkConfig, defaultConfig, isMultipleOf, loadConfig, parseConfigText, pipelineOptions, validateConfig,
   type ConfigIssue,
 } from '../../engine/src/config/index.js';
 
@@ -378,5 +378,16 @@ describe('instrument overrides and additions in the registry', () => {
     expect(us30.session.name).toBe('ny_cash');
     expect(us30.thresholds).toEqual({ absorptionMinVolume: 30, initiativeMinDelta: 20 });
     expect(reg.has('NAS100')).toBe(true);
+  });
+});
+
+describe('analytics section to pipeline options', () => {
+  it('maps every key', () => {
+    const r = validateConfig(parse('analytics:\n  timeframe: 5m\n  valueAreaPct: 0.68\n  imbalance:\n    ratio: 2.5\n    compare: horizontal\n    zeroPolicy: requireMinOther\n    minOther: 2\n    metric: trades\n  stackedMinRows: 4\n  cvdReset: never\n'));
+    expect(r.errors).toEqual([]);
+    expect(pipelineOptions(r.config!.analytics)).toEqual({
+      timeframe: '5m', cvdReset: 'never', valueArea: { pct: 0.68 }, stackedMinRows: 4,
+      imbalance: { ratio: 2.5, compare: 'horizontal', minDominant: 0, minOther: 2, zeroPolicy: 'requireMinOther', metric: 'trades' },
+    });
   });
 });
