@@ -117,3 +117,10 @@ describe('pipeline: sessions', () => {
     expect(bar.sourceVolume[3]).toBe(3 * unit); // midtick
   });
 });
+
+describe('checksum', () => {
+  it('is 16 lowercase hex digits', async () => {
+    const { Checksum } = await import('../../engine/src/analytics/checksum.js');
+    for (let i = 0; i < 200; i++) expect(new Checksum().num(i * 7919.5).str(`x${i}`).hex()).toMatch(/^[0-9a-f]{16}$/);
+  });
+});

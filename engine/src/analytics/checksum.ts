@@ -24,7 +24,7 @@ export class Checksum {
   private mix(v: number): void {
     this.h1 = Math.imul(this.h1 ^ v, 0x01000193) >>> 0;
     this.h2 = Math.imul(this.h2 ^ (v * 31 + 7), 0x5bd1e995) >>> 0;
-    this.h2 ^= this.h2 >>> 15;
+    this.h2 = (this.h2 ^ (this.h2 >>> 15)) >>> 0;
   }
 
   hex(): string {
