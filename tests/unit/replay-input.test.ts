@@ -77,6 +77,12 @@ describe('input decoding', () => {
     expect(events[1]).toMatchObject({ type: 'trade', instrument: 'BTCUSDT', price: 618002, size: 1250, side: 'sell', sideSource: 'flag', id: 101 });
   });
 
+  it('a truncated gzip rejects instead of hanging', async () => {
+    const gz = gzipSync(Buffer.from(AGG.repeat(50)));
+    const p = file('btcusdt_trunc.csv', gz.subarray(0, gz.length - 20));
+    await expect(replayFile(p, () => {}, { registry: new InstrumentRegistry() })).rejects.toThrow(/unexpected end|end of file/i);
+  });
+
   it('reads stored and deflated single-entry zips', async () => {
     for (const deflate of [false, true]) {
       const p = file(`z${deflate ? 8 : 0}.zip`, zip('BTCUSDT-aggTrades-2024-08-08.csv', Buffer.from(AGG), deflate));

@@ -195,7 +195,7 @@ export function binanceArchiveHandler(env: HandlerEnv, kind: 'agg' | 'trades'): 
   const timeCol = kind === 'agg' ? 5 : 4;
   const makerCol = kind === 'agg' ? 6 : 5;
   return {
-    line(s, lineNo) {
+    line(s) {
       if (!isDigit(s.charCodeAt(0))) {
         if (/^[a-z_]+,/i.test(s)) return; // header
         throw new BadRow('row does not start with a trade id');
@@ -211,7 +211,6 @@ export function binanceArchiveHandler(env: HandlerEnv, kind: 'agg' | 'trades'): 
       t.ts = checkTs(parseEpochMs(s, f.start(timeCol), f.end(timeCol)), 'time');
       t.side = makerFlag(f.get(makerCol));
       t.sideSource = 'flag';
-      void lineNo;
       env.sink(t);
     },
   };

@@ -5,7 +5,7 @@
  * LF with a trailing CR removed. Memory is bounded by the stream chunk size plus the longest line.
  */
 import { createReadStream, promises as fsp } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { createGunzip, createInflateRaw } from 'node:zlib';
 
 export interface OpenedInput {
@@ -58,6 +58,8 @@ async function firstZipEntry(path: string, size: number): Promise<ZipEntry> {
   }
 }
 
+function noop(): void {}
+
 /** Open a file as a byte stream of its (decompressed) content. */
 export async function openInput(path: string): Promise<OpenedInput> {
   const st = await fsp.stat(path);
@@ -69,15 +71,14 @@ export async function openInput(path: string): Promise<OpenedInput> {
     const e = await firstZipEntry(path, st.size);
     const fileStream = createReadStream(path, { start: e.dataStart, end: e.dataStart + e.compressedSize - 1, highWaterMark: 1 << 16 });
     fileStream.on('data', (c) => { raw += c.length; });
-    const stream = e.method === 8 ? fileStream.pipe(createInflateRaw()) : fileStream;
-    if (e.method === 8) fileStream.on('error', (err) => stream.destroy(err));
+    // pipeline: destroying the returned stream (early stop, sink error) also closes the file
+    const stream = e.method === 8 ? pipeline(fileStream, createInflateRaw(), noop) : fileStream;
     return { bytesRead: () => raw, totalBytes: st.size, entryName: e.name, stream };
   }
   const fileStream = createReadStream(path, { highWaterMark: 1 << 16 });
   fileStream.on('data', (c) => { raw += c.length; });
   if (magic.length >= 2 && magic[0] === 0x1f && magic[1] === 0x8b) {
-    const gz = fileStream.pipe(createGunzip());
-    fileStream.on('error', (err) => gz.destroy(err));
+    const gz = pipeline(fileStream, createGunzip(), noop);
     return { bytesRead: () => raw, totalBytes: st.size, stream: gz };
   }
   return { bytesRead: () => raw, totalBytes: st.size, stream: fileStream };
