@@ -542,8 +542,8 @@ export class MarketSimulator implements ScriptApi {
     }
     this.rollMax.push(ts, g);
     this.rollMin.push(ts, g);
-    this.nTrades++;
     if (this.mode === 'quotes') return;
+    this.nTrades++;
     const ev: Trade = { type: 'trade', instrument: this.instrument, ts, id, price: g * this.levelTicks, size, side: buy ? 'buy' : 'sell', sideSource: 'flag' };
     this.emit(ev);
   }
