@@ -1,0 +1,533 @@
+/**
+ * Order-flow event detectors (docs/definitions/signals.md §2). Bar detectors consume closed
+ * footprint bars; trade detectors consume classified trades (and optionally the order book).
+ * All strengths are clamped to 0–100. Sizes are lots, prices ticks. Core code: no Node imports.
+ */
+import type { Trade } from '../core/events.js';
+import type { FootprintBar } from '../analytics/footprint.js';
+import type { BarStats } from '../analytics/bar-stats.js';
+import { imbalances, type ImbalanceOptions } from '../analytics/imbalance.js';
+import type { OrderBook } from '../book/order-book.js';
+import type { Iceberg } from '../book/iceberg.js';
+import { clamp, r2, sideSign, type SignalEvent, type SignalKind, type SignalSide } from './types.js';
+
+export interface ClosedBarLike { bar: FootprintBar; stats: BarStats }
+
+/** Thresholds in lots (a Thresholds instance or fixed numbers). */
+export interface ThresholdSource { absorptionMin(): number; initiativeMin(): number }
+
+export function fixedThresholds(absorptionMin: number, initiativeMin: number): ThresholdSource {
+  return { absorptionMin: () => absorptionMin, initiativeMin: () => initiativeMin };
+}
+
+class Ids {
+  private n = 0;
+  constructor(readonly instrument: string, readonly kind: SignalKind) {}
+  next(): string { return `${this.instrument}:${this.kind}:${++this.n}`; }
+}
+
+function barRange(b: FootprintBar): [number, number] { return [b.low, b.high]; }
+
+// ───────────────────────────── absorption (a): delta / close mismatch ─────────────────────────────
+
+export interface DeltaMismatchOptions {
+  /** fire when |delta| >= minDeltaFactor × absorption min volume */
+  minDeltaFactor: number;
+  /** the bar's body must be at least this many ticks against the delta */
+  minBodyTicks: number;
+}
+
+/**
+ * Absorption, definition (a) "delta-mismatch": a bar whose delta opposes its direction. Positive delta on
+ * a down bar (close < open) = passive sellers absorbed the buying → bearish ('sell'); negative delta on
+ * an up bar → bullish. strength = |delta| / absorptionMin × 40.
+ */
+export class DeltaMismatchAbsorption {
+  readonly opts: DeltaMismatchOptions;
+  private readonly ids: Ids;
+  constructor(instrument: string, private readonly th: ThresholdSource, opts: Partial<DeltaMismatchOptions> = {}) {
+    this.opts = { minDeltaFactor: 0.5, minBodyTicks: 1, ...opts };
+    this.ids = new Ids(instrument, 'absorption');
+  }
+
+  onBar({ bar }: ClosedBarLike): SignalEvent | null {
+    const body = bar.close - bar.open;
+    const min = this.th.absorptionMin();
+    if (Math.abs(body) < this.opts.minBodyTicks || bar.delta === 0) return null;
+    if (Math.sign(body) === Math.sign(bar.delta)) return null;
+    const ad = Math.abs(bar.delta);
+    if (ad < this.opts.minDeltaFactor * min) return null;
+    const side: SignalSide = bar.delta > 0 ? 'sell' : 'buy';
+    const strength = clamp((ad / min) * 40);
+    const [lo, hi] = barRange(bar);
+    return {
+      id: this.ids.next(), kind: 'absorption', variant: 'delta-mismatch', instrument: this.ids.instrument, side,
+      priceLow: lo, priceHigh: hi, strength: r2(strength), firstSeenAt: bar.start, confirmedAt: bar.end,
+      evidence: { delta: bar.delta, open: bar.open, close: bar.close, bodyTicks: body, volume: bar.volume, minVolume: min },
+      reasoning: [
+        `${bar.delta > 0 ? 'positive' : 'negative'} delta ${bar.delta} on a ${body < 0 ? 'down' : 'up'} bar (${body} ticks)`,
+        `${side === 'sell' ? 'passive sellers absorbed aggressive buying' : 'passive buyers absorbed aggressive selling'}`,
+        `strength = |delta| ${ad} / min ${min} × 40 = ${r2(strength)}`,
+      ],
+    };
+  }
+}
+
+// ───────────────────────────── absorption (b): volume at a level ─────────────────────────────
+
+export interface LevelAbsorptionOptions {
+  /** rolling window, ms */
+  windowMs: number;
+  /** prices are grouped into levels of this many ticks */
+  levelTicks: number;
+  /** price may trade at most this many ticks beyond the level (in the aggressors' direction) over the window */
+  maxDisplacementTicks: number;
+  /** a new attempt starts when the previous same-side trade at the level is older than this */
+  attemptGapMs: number;
+  minAttempts: number;
+}
+
+interface Tr { ts: number; price: number; size: number; sign: number; level: number; attempt: boolean }
+interface LevelAcc { buy: number; sell: number; buyAttempts: number; sellAttempts: number; lastBuy: number; lastSell: number; firstBuy: number; firstSell: number }
+
+/**
+ * Absorption, definition (b) "level": aggressive volume at one level within the rolling window >= the
+ * absorption minimum, while price moved at most `maxDisplacementTicks` beyond the level, over at least
+ * `minAttempts` separate attempts. Sell aggressors held at a level → passive buyers → 'buy'.
+ * strength = vol / min × 30 + attempts × 15. Fires at the confirming trade; then not again for that
+ * level and side for one window.
+ */
+export class LevelAbsorptionDetector {
+  readonly opts: LevelAbsorptionOptions;
+  private readonly ids: Ids;
+  private q: Tr[] = [];
+  private head = 0;
+  private readonly levels = new Map<number, LevelAcc>();
+  private readonly fired = new Map<number, number>();
+  // monotonic deques of indices into q for window min / max price
+  private minQ: number[] = [];
+  private maxQ: number[] = [];
+
+  constructor(instrument: string, private readonly th: ThresholdSource, opts: Partial<LevelAbsorptionOptions> = {}) {
+    this.opts = { windowMs: 60_000, levelTicks: 1, maxDisplacementTicks: 4, attemptGapMs: 2_000, minAttempts: 2, ...opts };
+    this.ids = new Ids(instrument, 'absorption');
+  }
+
+  private evict(now: number): void {
+    const w = this.opts.windowMs;
+    while (this.head < this.q.length && this.q[this.head].ts <= now - w) {
+      const t = this.q[this.head];
+      const a = this.levels.get(t.level)!;
+      if (t.sign > 0) { a.buy -= t.size; if (t.attempt) a.buyAttempts--; }
+      else if (t.sign < 0) { a.sell -= t.size; if (t.attempt) a.sellAttempts--; }
+      if (a.buy <= 0 && a.sell <= 0) this.levels.delete(t.level);
+      if (this.minQ[0] === this.head) this.minQ.shift();
+      if (this.maxQ[0] === this.head) this.maxQ.shift();
+      this.head++;
+    }
+    if (this.head > 4096 && this.head * 2 > this.q.length) {
+      const h = this.head;
+      this.q = this.q.slice(h);
+      this.minQ = this.minQ.map((i) => i - h);
+      this.maxQ = this.maxQ.map((i) => i - h);
+      this.head = 0;
+    }
+  }
+
+  onTrade(t: Trade): SignalEvent | null {
+    this.evict(t.ts);
+    const sign = t.side === 'buy' ? 1 : t.side === 'sell' ? -1 : 0;
+    const level = Math.floor(t.price / this.opts.levelTicks) * this.opts.levelTicks;
+    let a = this.levels.get(level);
+    if (!a) { a = { buy: 0, sell: 0, buyAttempts: 0, sellAttempts: 0, lastBuy: -Infinity, lastSell: -Infinity, firstBuy: t.ts, firstSell: t.ts }; this.levels.set(level, a); }
+    let attempt = false;
+    if (sign > 0) {
+      attempt = t.ts - a.lastBuy > this.opts.attemptGapMs;
+      if (a.buy <= 0) a.firstBuy = t.ts;
+      a.buy += t.size; a.lastBuy = t.ts; if (attempt) a.buyAttempts++;
+    } else if (sign < 0) {
+      attempt = t.ts - a.lastSell > this.opts.attemptGapMs;
+      if (a.sell <= 0) a.firstSell = t.ts;
+      a.sell += t.size; a.lastSell = t.ts; if (attempt) a.sellAttempts++;
+    }
+    const idx = this.q.length;
+    this.q.push({ ts: t.ts, price: t.price, size: t.size, sign, level, attempt });
+    while (this.minQ.length && this.q[this.minQ[this.minQ.length - 1]].price >= t.price) this.minQ.pop();
+    this.minQ.push(idx);
+    while (this.maxQ.length && this.q[this.maxQ[this.maxQ.length - 1]].price <= t.price) this.maxQ.pop();
+    this.maxQ.push(idx);
+    if (sign === 0) return null;
+
+    const min = this.th.absorptionMin();
+    const vol = sign > 0 ? a.buy : a.sell;
+    const attempts = sign > 0 ? a.buyAttempts : a.sellAttempts;
+    if (vol < min || attempts < this.opts.minAttempts) return null;
+    const lo = this.q[this.minQ[0]].price, hi = this.q[this.maxQ[0]].price;
+    // displacement beyond the level in the aggressors' direction
+    const displacement = sign < 0 ? level - lo : hi - (level + this.opts.levelTicks - 1);
+    if (displacement > this.opts.maxDisplacementTicks) return null;
+    const key = level * 2 + (sign > 0 ? 1 : 0);
+    const last = this.fired.get(key);
+    if (last !== undefined && t.ts - last < this.opts.windowMs) return null;
+    this.fired.set(key, t.ts);
+    const side: SignalSide = sign < 0 ? 'buy' : 'sell';
+    const strength = clamp((vol / min) * 30 + attempts * 15);
+    return {
+      id: this.ids.next(), kind: 'absorption', variant: 'level', instrument: this.ids.instrument, side,
+      priceLow: level, priceHigh: level + this.opts.levelTicks - 1, strength: r2(strength),
+      firstSeenAt: sign > 0 ? a.firstBuy : a.firstSell, confirmedAt: t.ts,
+      evidence: { level, aggressiveVolume: vol, minVolume: min, attempts, displacementTicks: Math.max(0, displacement), windowMs: this.opts.windowMs, windowLow: lo, windowHigh: hi },
+      reasoning: [
+        `${vol} lots of aggressive ${sign < 0 ? 'selling' : 'buying'} at ${level} in ${attempts} attempts within ${this.opts.windowMs / 1000}s`,
+        `price moved only ${Math.max(0, displacement)} ticks beyond the level (max ${this.opts.maxDisplacementTicks})`,
+        `passive ${side === 'buy' ? 'buyers' : 'sellers'} held the level; strength = ${vol}/${min} × 30 + ${attempts} × 15 = ${r2(strength)}`,
+      ],
+    };
+  }
+}
+
+// ───────────────────────────── initiative ─────────────────────────────
+
+export interface InitiativeOptions {
+  /** bars averaged for the volume condition */
+  avgBars: number;
+  /** volume >= volumeFactor × average of the previous avgBars bars */
+  volumeFactor: number;
+  /** minimum prior bars before the volume condition can be evaluated */
+  minHistory: number;
+  minBodyTicks: number;
+  imbalance: Partial<ImbalanceOptions>;
+}
+
+/**
+ * Initiative: |delta| >= initiative min, volume >= 1.5 × the average of the previous bars, body >= 3
+ * ticks, delta sign = bar direction. strength = min(|delta|/min, 3) × 20 + acc × 15 + min(body/minBody, 3) × 5
+ * + min(imbalances, 3) × 10, acc = clamp(side-signed delta acceleration / min, 0, 1), imbalances =
+ * one-sided imbalance rows in the bar's direction.
+ */
+export class InitiativeDetector {
+  readonly opts: InitiativeOptions;
+  private readonly ids: Ids;
+  private readonly vols: number[] = [];
+  constructor(instrument: string, private readonly th: ThresholdSource, opts: Partial<InitiativeOptions> = {}) {
+    this.opts = { avgBars: 20, volumeFactor: 1.5, minHistory: 3, minBodyTicks: 3, imbalance: {}, ...opts };
+    this.ids = new Ids(instrument, 'initiative');
+  }
+
+  onBar({ bar, stats }: ClosedBarLike): SignalEvent | null {
+    const prev = this.vols.slice();
+    this.vols.push(bar.volume);
+    if (this.vols.length > this.opts.avgBars) this.vols.shift();
+    if (prev.length < this.opts.minHistory) return null;
+    const avg = prev.reduce((s, x) => s + x, 0) / prev.length;
+    const min = this.th.initiativeMin();
+    const body = bar.close - bar.open;
+    if (Math.abs(bar.delta) < min || Math.abs(body) < this.opts.minBodyTicks || Math.sign(body) !== Math.sign(bar.delta)) return null;
+    if (bar.volume < this.opts.volumeFactor * avg) return null;
+    const side: SignalSide = body > 0 ? 'buy' : 'sell';
+    const s = sideSign(side);
+    const f = imbalances(bar.rows, this.opts.imbalance);
+    const imb = side === 'buy' ? f.buyCount : f.sellCount;
+    const accRaw = stats.dynamics.acceleration;
+    const acc = accRaw === accRaw ? clamp((s * accRaw) / min, 0, 1) : 0;
+    const dTerm = Math.min(Math.abs(bar.delta) / min, 3) * 20;
+    const bTerm = Math.min(Math.abs(body) / this.opts.minBodyTicks, 3) * 5;
+    const iTerm = Math.min(imb, 3) * 10;
+    const strength = clamp(dTerm + acc * 15 + bTerm + iTerm);
+    return {
+      id: this.ids.next(), kind: 'initiative', variant: 'bar', instrument: this.ids.instrument, side,
+      priceLow: bar.low, priceHigh: bar.high, strength: r2(strength), firstSeenAt: bar.start, confirmedAt: bar.end,
+      evidence: { delta: bar.delta, minDelta: min, volume: bar.volume, avgVolume: r2(avg), bodyTicks: body, acceleration: accRaw === accRaw ? accRaw : 0, imbalances: imb },
+      reasoning: [
+        `${side === 'buy' ? 'aggressive buyers' : 'aggressive sellers'} took control: delta ${bar.delta} (min ${min}), body ${body} ticks`,
+        `volume ${bar.volume} = ${r2(bar.volume / avg)} × the ${prev.length}-bar average`,
+        `${imb} one-sided imbalance rows; strength ${r2(dTerm)} + ${r2(acc * 15)} + ${r2(bTerm)} + ${iTerm} = ${r2(strength)}`,
+      ],
+    };
+  }
+}
+
+// ───────────────────────────── exhaustion ─────────────────────────────
+
+export interface ExhaustionOptions {
+  /** bars in the trend window, including the current one */
+  trendBars: number;
+  /** current volume <= (1 − minVolumeDecline) × the largest earlier volume in the window */
+  minVolumeDecline: number;
+  /** rows at the extreme checked for a contrarian imbalance */
+  extremeRows: number;
+  imbalance: Partial<ImbalanceOptions>;
+  cooldownBars: number;
+}
+
+/**
+ * Exhaustion at the end of a trend: the last `trendBars` bars have strictly rising highs and a higher
+ * close (uptrend; mirrored for down), the current bar's volume fell > 30 % below the window's largest
+ * earlier volume, and its delta weakened (in the trend direction, below the previous bar's and the
+ * window's best). Optional bonus: a contrarian imbalance in the top (bottom) `extremeRows` rows.
+ * Side = against the trend. strength = 25 + decline × 50 + weakening × 15 + contrarian × 15.
+ */
+export class ExhaustionDetector {
+  readonly opts: ExhaustionOptions;
+  private readonly ids: Ids;
+  private readonly hist: FootprintBar[] = [];
+  private cool = 0;
+  constructor(instrument: string, opts: Partial<ExhaustionOptions> = {}) {
+    this.opts = { trendBars: 3, minVolumeDecline: 0.3, extremeRows: 2, imbalance: {}, cooldownBars: 2, ...opts };
+    this.ids = new Ids(instrument, 'exhaustion');
+  }
+
+  onBar({ bar }: ClosedBarLike): SignalEvent | null {
+    const h = this.hist;
+    h.push(bar);
+    if (h.length > this.opts.trendBars) h.shift();
+    if (this.cool > 0) { this.cool--; return null; }
+    const n = this.opts.trendBars;
+    if (h.length < n || h.some((b) => b.sessionKey !== bar.sessionKey)) return null;
+    let up = true, down = true;
+    for (let i = 1; i < n; i++) {
+      if (!(h[i].high > h[i - 1].high)) up = false;
+      if (!(h[i].low < h[i - 1].low)) down = false;
+    }
+    if (up && !(bar.close > h[0].close)) up = false;
+    if (down && !(bar.close < h[0].close)) down = false;
+    if (!up && !down) return null;
+    const s = up ? 1 : -1;
+    const earlier = h.slice(0, n - 1);
+    const maxVol = Math.max(...earlier.map((b) => b.volume));
+    const decline = maxVol > 0 ? 1 - bar.volume / maxVol : 0;
+    if (decline <= this.opts.minVolumeDecline) return null;
+    const prevD = s * h[n - 2].delta;
+    const bestD = Math.max(...earlier.map((b) => s * b.delta));
+    const curD = s * bar.delta;
+    if (!(curD < prevD && curD < bestD)) return null;
+    const weakening = bestD > 0 ? clamp((bestD - curD) / bestD, 0, 1) : 0;
+    const f = imbalances(bar.rows, this.opts.imbalance);
+    const k = Math.min(this.opts.extremeRows, f.buy.length);
+    let contrarian = false;
+    for (let i = 0; i < k; i++) {
+      if (up && f.sell[f.sell.length - 1 - i]) contrarian = true;
+      if (down && f.buy[i]) contrarian = true;
+    }
+    const strength = clamp(25 + Math.min(decline, 1) * 50 + weakening * 15 + (contrarian ? 15 : 0));
+    this.cool = this.opts.cooldownBars;
+    const side: SignalSide = up ? 'sell' : 'buy';
+    return {
+      id: this.ids.next(), kind: 'exhaustion', variant: 'trend', instrument: this.ids.instrument, side,
+      priceLow: up ? bar.high - bar.rowTicks : bar.low, priceHigh: up ? bar.high : bar.low + bar.rowTicks,
+      strength: r2(strength), firstSeenAt: h[0].start, confirmedAt: bar.end,
+      evidence: { trend: up ? 'up' : 'down', volume: bar.volume, maxEarlierVolume: maxVol, volumeDecline: r2(decline), delta: bar.delta, previousDelta: h[n - 2].delta, weakening: r2(weakening), contrarianImbalance: contrarian },
+      reasoning: [
+        `${up ? 'up' : 'down'}trend over ${n} bars (${up ? 'higher highs' : 'lower lows'})`,
+        `volume fell ${r2(decline * 100)} % below the window's largest bar; delta weakened ${h[n - 2].delta} → ${bar.delta}`,
+        contrarian ? `contrarian ${up ? 'sell' : 'buy'} imbalance at the ${up ? 'high' : 'low'}` : 'no contrarian imbalance at the extreme',
+      ],
+    };
+  }
+}
+
+// ───────────────────────────── divergence ─────────────────────────────
+
+export interface DivergenceOptions {
+  lookbackBars: number;
+  /** fire when the new CVD peak (from the window's CVD trough) is < maxRatio × the prior one */
+  maxRatio: number;
+  cooldownBars: number;
+}
+
+/**
+ * CVD divergence: the bar makes a new high over the previous `lookbackBars` bars of the same session,
+ * and its CVD peak measured from the window's CVD trough, (cvdHigh − base), is < 80 % of the prior
+ * high bar's (cvdHigh − base) → 'sell' (mirrored for lows with base = the window's CVD high).
+ * strength = 30 + (1 − ratio) × 40 + 10 when the bar is also a new session extreme.
+ */
+export class DivergenceDetector {
+  readonly opts: DivergenceOptions;
+  private readonly ids: Ids;
+  private readonly hist: FootprintBar[] = [];
+  private sessHigh = -Infinity;
+  private sessLow = Infinity;
+  private sess = '';
+  private cool = 0;
+  constructor(instrument: string, opts: Partial<DivergenceOptions> = {}) {
+    this.opts = { lookbackBars: 10, maxRatio: 0.8, cooldownBars: 2, ...opts };
+    this.ids = new Ids(instrument, 'divergence');
+  }
+
+  onBar({ bar }: ClosedBarLike): SignalEvent | null {
+    if (bar.sessionKey !== this.sess) { this.sess = bar.sessionKey; this.hist.length = 0; this.sessHigh = -Infinity; this.sessLow = Infinity; }
+    const prior = this.hist.slice();
+    const newSessHigh = prior.length > 0 && bar.high > this.sessHigh;
+    const newSessLow = prior.length > 0 && bar.low < this.sessLow;
+    this.hist.push(bar);
+    if (this.hist.length > this.opts.lookbackBars + 1) this.hist.shift();
+    this.sessHigh = Math.max(this.sessHigh, bar.high);
+    this.sessLow = Math.min(this.sessLow, bar.low);
+    if (this.cool > 0) { this.cool--; return null; }
+    if (prior.length < 2) return null;
+    let hiBar = prior[0], loBar = prior[0];
+    for (const b of prior) { if (b.high > hiBar.high) hiBar = b; if (b.low < loBar.low) loBar = b; }
+    const all = [...prior, bar];
+    for (const up of [true, false]) {
+      if (up && !(bar.high > hiBar.high)) continue;
+      if (!up && !(bar.low < loBar.low)) continue;
+      const base = up ? Math.min(...all.map((b) => b.cvdLow)) : Math.max(...all.map((b) => b.cvdHigh));
+      const p1 = up ? hiBar.cvdHigh - base : base - loBar.cvdLow;
+      const p2 = up ? bar.cvdHigh - base : base - bar.cvdLow;
+      if (!(p1 > 0)) continue;
+      const ratio = p2 / p1;
+      if (!(ratio < this.opts.maxRatio)) continue;
+      const newExtreme = up ? newSessHigh : newSessLow;
+      const strength = clamp(30 + (1 - clamp(ratio, 0, 1)) * 40 + (newExtreme ? 10 : 0));
+      this.cool = this.opts.cooldownBars;
+      const side: SignalSide = up ? 'sell' : 'buy';
+      const ref = up ? hiBar : loBar;
+      return {
+        id: this.ids.next(), kind: 'divergence', variant: 'cvd', instrument: this.ids.instrument, side,
+        priceLow: up ? ref.high : bar.low, priceHigh: up ? bar.high : ref.low, strength: r2(strength),
+        firstSeenAt: ref.start, confirmedAt: bar.end,
+        evidence: { direction: up ? 'high' : 'low', priorExtreme: up ? ref.high : ref.low, newExtreme: up ? bar.high : bar.low, priorCvdPeak: p1, cvdPeak: p2, cvdBase: base, ratio: r2(ratio), newSessionExtreme: newExtreme },
+        reasoning: [
+          `new ${up ? 'high' : 'low'} ${up ? bar.high : bar.low} beyond ${up ? ref.high : ref.low} (${this.opts.lookbackBars}-bar lookback)`,
+          `CVD ${up ? 'peak' : 'trough'} only ${r2(ratio * 100)} % of the prior one (${p2} vs ${p1} from ${base})`,
+          `strength = 30 + (1 − ${r2(ratio)}) × 40${newExtreme ? ' + 10 (new session extreme)' : ''} = ${r2(strength)}`,
+        ],
+      };
+    }
+    return null;
+  }
+}
+
+// ───────────────────────────── sweep ─────────────────────────────
+
+export interface SweepOptions {
+  /** consecutive same-side trades at most this far apart form one burst */
+  burstGapMs: number;
+  /** prices are grouped into levels of this many ticks */
+  levelTicks: number;
+  minLevels: number;
+  /** low volume per level: (burst volume / levels) <= maxVolPerLevelFactor × absorption min */
+  maxVolPerLevelFactor: number;
+  /** a swept level is thin when its displayed size before the sweep <= thinFactor × the side's median (top `medianLevels`) */
+  thinFactor: number;
+  medianLevels: number;
+  /** with a book, at least this fraction of swept levels must be thin */
+  minThinFraction: number;
+}
+
+interface Burst { sign: number; first: Trade; firstTs: number; lastTs: number; firstPrice: number; lastPrice: number; volume: number; levels: number; lastLevel: number; thin: number; known: number; median: number }
+
+/**
+ * Sweep: a burst of same-side aggressive trades (each within burstGapMs of the previous, prices
+ * monotonic in the aggressors' direction) through >= 3 distinct levels with low volume per level; with
+ * a book attached, the displayed sizes of the swept levels (read as each level is first hit) must be
+ * thin. Evaluated when the burst ends (next trade that breaks it, or flush). strength = levels × 15 +
+ * efficiency × 20 + min(displacement ticks / levelTicks, 20) + confirmation × 15, efficiency =
+ * clamp(1 − volPerLevel / maxVolPerLevel), confirmation = thin fraction (0 without a book).
+ */
+export class SweepDetector {
+  readonly opts: SweepOptions;
+  private readonly ids: Ids;
+  private b: Burst | null = null;
+  book: OrderBook | null = null;
+  constructor(instrument: string, private readonly th: ThresholdSource, opts: Partial<SweepOptions> = {}) {
+    this.opts = { burstGapMs: 50, levelTicks: 1, minLevels: 3, maxVolPerLevelFactor: 0.5, thinFactor: 0.5, medianLevels: 20, minThinFraction: 0.5, ...opts };
+    this.ids = new Ids(instrument, 'sweep');
+  }
+
+  private median(side: 'bid' | 'ask'): number {
+    const bk = this.book;
+    if (!bk) return NaN;
+    const n = Math.min(this.opts.medianLevels, bk.levelCount(side));
+    if (!n) return NaN;
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(bk.sizeAtIndex(side, i));
+    a.sort((x, y) => x - y);
+    return n % 2 ? a[(n - 1) >> 1] : (a[n / 2 - 1] + a[n / 2]) / 2;
+  }
+
+  private touch(bst: Burst, price: number): void {
+    if (!this.book || !(bst.median > 0)) return;
+    const size = this.book.sizeAt(bst.sign > 0 ? 'ask' : 'bid', price);
+    bst.known++;
+    if (size <= this.opts.thinFactor * bst.median) bst.thin++;
+  }
+
+  /** Feed a trade; returns a sweep that the trade completed (ended), if any. */
+  onTrade(t: Trade): SignalEvent | null {
+    const sign = t.side === 'buy' ? 1 : t.side === 'sell' ? -1 : 0;
+    const lt = this.opts.levelTicks;
+    const level = Math.floor(t.price / lt);
+    const cur = this.b;
+    if (cur && sign === cur.sign && t.ts - cur.lastTs <= this.opts.burstGapMs && sign * (t.price - cur.lastPrice) >= 0) {
+      cur.lastTs = t.ts; cur.lastPrice = t.price; cur.volume += t.size;
+      if (level !== cur.lastLevel) { cur.levels++; cur.lastLevel = level; this.touch(cur, t.price); }
+      return null;
+    }
+    const out = this.flush(t.ts);
+    if (sign !== 0) {
+      const nb: Burst = { sign, first: { ...t }, firstTs: t.ts, lastTs: t.ts, firstPrice: t.price, lastPrice: t.price, volume: t.size, levels: 1, lastLevel: level, thin: 0, known: 0, median: this.median(sign > 0 ? 'ask' : 'bid') };
+      this.touch(nb, t.price);
+      this.b = nb;
+    }
+    return out;
+  }
+
+  /** Clock tick without a trade: ends the burst once `ts` is past its gap. */
+  advance(ts: number): SignalEvent | null {
+    return this.b && ts - this.b.lastTs > this.opts.burstGapMs ? this.flush(ts) : null;
+  }
+
+  /** End the current burst (at time `ts`, >= its last trade) and evaluate it. */
+  flush(ts: number): SignalEvent | null {
+    const b = this.b;
+    if (!b) return null;
+    this.b = null;
+    if (b.levels < this.opts.minLevels) return null;
+    const maxVpl = this.opts.maxVolPerLevelFactor * this.th.absorptionMin();
+    const vpl = b.volume / b.levels;
+    if (vpl > maxVpl) return null;
+    const hasBook = b.known > 0;
+    const conf = hasBook ? b.thin / b.known : 0;
+    if (hasBook && conf < this.opts.minThinFraction) return null;
+    const eff = clamp(1 - vpl / maxVpl, 0, 1);
+    const disp = Math.abs(b.lastPrice - b.firstPrice);
+    const dTerm = Math.min(disp / this.opts.levelTicks, 20);
+    const strength = clamp(b.levels * 15 + eff * 20 + dTerm + conf * 15);
+    const side: SignalSide = b.sign > 0 ? 'buy' : 'sell';
+    const confirmedAt = Math.min(ts, b.lastTs + this.opts.burstGapMs);
+    return {
+      id: this.ids.next(), kind: 'sweep', variant: 'burst', instrument: this.ids.instrument, side,
+      priceLow: Math.min(b.firstPrice, b.lastPrice), priceHigh: Math.max(b.firstPrice, b.lastPrice), strength: r2(strength),
+      firstSeenAt: b.firstTs, confirmedAt: Math.max(confirmedAt, b.lastTs),
+      evidence: { levels: b.levels, volume: b.volume, volumePerLevel: r2(vpl), maxVolumePerLevel: r2(maxVpl), displacementTicks: disp, durationMs: b.lastTs - b.firstTs, thinLevels: b.thin, bookLevelsSeen: b.known, bookMedian: b.median === b.median ? b.median : -1, confirmation: r2(conf) },
+      reasoning: [
+        `aggressive ${side === 'buy' ? 'buying' : 'selling'} swept ${b.levels} levels (${b.firstPrice} → ${b.lastPrice}) in ${b.lastTs - b.firstTs} ms`,
+        `${r2(vpl)} lots per level (max ${r2(maxVpl)})`,
+        hasBook ? `${b.thin}/${b.known} swept levels were thin in the book` : 'no book: thin-book confirmation unavailable',
+      ],
+    };
+  }
+}
+
+// ───────────────────────────── iceberg (from the book issue) ─────────────────────────────
+
+/**
+ * Wrap a confirmed book iceberg (IcebergDetector / MboIcebergDetector) as a signal: a bid iceberg =
+ * passive buyer → 'buy'. strength = confidence × 100; optional institutional ratio as evidence.
+ */
+export function icebergSignal(instrument: string, ice: Iceberg, seq: number, institutionalRatio?: number): SignalEvent {
+  const side: SignalSide = ice.side === 'bid' ? 'buy' : 'sell';
+  const strength = clamp(ice.confidence * 100);
+  const ev: SignalEvent = {
+    id: `${instrument}:iceberg:${seq}`, kind: 'iceberg', variant: ice.exact ? 'mbo' : 'l2', instrument, side,
+    priceLow: ice.price, priceHigh: ice.price, strength: r2(strength), firstSeenAt: ice.firstSeenAt, confirmedAt: ice.confirmedAt,
+    evidence: { executed: ice.executed, displayedMax: ice.displayedMax, refills: ice.refills, confidence: r2(ice.confidence), exact: ice.exact },
+    reasoning: [
+      `${ice.side} iceberg at ${ice.price}: ${ice.executed} lots executed vs ${ice.displayedMax} displayed, ${ice.refills} refills`,
+      `hidden ${side === 'buy' ? 'buyer' : 'seller'}; strength = confidence ${r2(ice.confidence)} × 100`,
+    ],
+  };
+  if (institutionalRatio !== undefined && institutionalRatio === institutionalRatio) ev.evidence.institutionalRatio = r2(institutionalRatio);
+  return ev;
+}

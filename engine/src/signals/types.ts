@@ -1,0 +1,65 @@
+/**
+ * Typed signal events (docs/definitions/signals.md). Every detector emits SignalEvent objects with
+ * the evidence that made it fire; evaluation uses them only at `confirmedAt` (no look-ahead).
+ * Core code: no Node imports.
+ */
+
+export type SignalKind = 'absorption' | 'initiative' | 'sweep' | 'exhaustion' | 'divergence' | 'iceberg';
+export const SIGNAL_KINDS: readonly SignalKind[] = ['absorption', 'initiative', 'sweep', 'exhaustion', 'divergence', 'iceberg'];
+
+/** Direction the event implies for price: 'buy' = bullish, 'sell' = bearish. */
+export type SignalSide = 'buy' | 'sell';
+
+export type EvidenceValue = number | string | boolean;
+
+export interface SignalEvent {
+  /** `${instrument}:${kind}:${n}`, n counting per detector instance (deterministic) */
+  id: string;
+  kind: SignalKind;
+  /** named definition, e.g. absorption 'delta-mismatch' | 'level' */
+  variant: string;
+  instrument: string;
+  side: SignalSide;
+  /** price range in ticks (inclusive) */
+  priceLow: number;
+  priceHigh: number;
+  /** 0–100, clamped */
+  strength: number;
+  /** time the pattern started forming (ms) */
+  firstSeenAt: number;
+  /** time the detector could know it (ms): the only time evaluation may use */
+  confirmedAt: number;
+  /** the numbers that made it fire */
+  evidence: Record<string, EvidenceValue>;
+  /** human-readable reasons */
+  reasoning: string[];
+}
+
+export function clamp(x: number, lo = 0, hi = 100): number {
+  if (!(x === x)) return lo;
+  return x < lo ? lo : x > hi ? hi : x;
+}
+
+/** Round to 2 decimals for stable, readable evidence/strengths. */
+export function r2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+export const sideSign = (s: SignalSide): number => (s === 'buy' ? 1 : -1);
+export const opposite = (s: SignalSide): SignalSide => (s === 'buy' ? 'sell' : 'buy');
+
+export type SignalListener = (e: SignalEvent) => void;
+
+/** A tiny deterministic PRNG (mulberry32); used by the random baseline. */
+export class Mulberry32 {
+  private s: number;
+  constructor(seed: number) { this.s = seed >>> 0; }
+  /** uniform in [0, 1) */
+  next(): number {
+    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  int(n: number): number { return Math.floor(this.next() * n); }
+}
