@@ -87,7 +87,7 @@ const BUILTIN: InstrumentSpec[] = [
   venue('ETHUSDT', 'ETHUSDT', 'binance-usdm', '0.01', '0.001', '1.0', 'Binance USD-M ETHUSDT perpetual', 200, 100, { primary: true, footprintRow: '0.5' }),
   venue('XAUUSDT', 'XAUUSDT', 'binance-usdm', '0.01', '0.001', '0.50', 'Binance USD-M gold perpetual', 20, 10, { primary: true }),
   venue('XAGUSDT', 'XAGUSDT', 'binance-usdm', '0.001', '0.01', '0.05', 'Binance USD-M silver perpetual', 200, 100, { primary: true }),
-  venue('BINANCE_SPOT:BTCUSDT', 'BTCUSDT', 'binance-spot', '0.01', '0.00001', '10.0', 'Binance spot BTCUSDT', 10, 5, { footprintRow: '5.0' }),
+  venue('BINANCE_SPOT:BTCUSDT', 'BTCUSDT', 'binance-spot', '0.01', '0.00000001', '10.0', 'Binance spot BTCUSDT', 10, 5, { footprintRow: '5.0' }),
   venue('BINANCE_COINM:BTCUSD_PERP', 'BTCUSD_PERP', 'binance-coinm', '0.1', '1', '10.0', 'Binance COIN-M BTCUSD perpetual (contracts of 100 USD)', 2000, 1000, { contractSize: 100, primary: true, footprintRow: '5.0' }),
   venue('BYBIT:BTCUSDT', 'BTCUSDT', 'bybit', '0.10', '0.001', '10.0', 'Bybit linear BTCUSDT perpetual', 20, 10, { footprintRow: '5.0' }),
   venue('COINBASE:BTC-USD', 'BTC-USD', 'coinbase', '0.01', '0.00000001', '10.0', 'Coinbase BTC-USD spot', 5, 3, { primary: true, footprintRow: '5.0' }),
