@@ -1,0 +1,624 @@
+/**
+ * The TapeFlow stream server: msgpack over WebSocket (protocol v1, see PROTOCOL.md). Attaches to an
+ * existing http.Server on a path (default /ws) or listens on its own. Data comes from the Engine
+ * through SymbolHubs/Topics (topics.ts); each connection has one ordered send queue with per-channel
+ * conflation, and is dropped (close 4008) when it cannot keep up within bounded memory.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, WebSocket, type RawData } from 'ws';
+import type { Engine } from '../../../engine/src/analytics/engine.js';
+import type { InstrumentRegistry } from '../../../engine/src/core/instruments.js';
+import { parseTimeframe, type BarSpec } from '../../../engine/src/analytics/timeframe.js';
+import type { OrderBook } from '../../../engine/src/book/order-book.js';
+import type { Logger } from '../../../engine/src/log.js';
+import { decode, encode, updateFrame } from './frames.js';
+import {
+  CHANNELS, CLOSE, ERR, PLACEHOLDER_CHANNELS, PROTOCOL_VERSION, TIMEFRAME_CHANNELS, isChannel, normalizeTimeframe,
+  type Channel, type ErrorCode, type ServerLimits, type WireTrade,
+} from './protocol.js';
+import {
+  BarTopic, BookTopic, DEFAULT_INTERVALS, ProfileTopic, PublishedTopic, SNAPSHOT_LIMITS, StatsTopic, SymbolHub, TickTopic,
+  Topic, VwapTopic, observeEngine, type PushKind, type TopicSink,
+} from './topics.js';
+
+export type TokenCheck = (token: string, req: http.IncomingMessage) => boolean | Promise<boolean>;
+
+export interface StreamServerOptions {
+  engine: Engine;
+  /** defaults to engine.registry */
+  registry?: InstrumentRegistry;
+  /** attach to this server (else call listen()) */
+  server?: http.Server;
+  /** upgrade path (default '/ws') */
+  path?: string;
+  /** enable auth: a fixed token or a checker; omitted = open */
+  token?: string | TokenCheck;
+  /** order books for the orderbook channel (the engine does not own books); omitted = empty snapshots */
+  books?: (instrumentId: string) => OrderBook | undefined;
+  /** hard frame limit (ws maxPayload; larger frames close with 1009), default 1 MiB */
+  maxPayload?: number;
+  /** soft frame limit (error reply `too_large`), default 64 KiB */
+  maxMessageBytes?: number;
+  maxSubscriptions?: number;
+  /** errors before close 4002 (default 32); one strike is forgiven every strikeDecayMs (default 1000) */
+  maxStrikes?: number;
+  strikeDecayMs?: number;
+  /** protocol ping interval; a client that misses one pong is terminated (default 15000) */
+  heartbeatMs?: number;
+  /** with auth enabled: close 4001 if not authenticated within this time (default 10000) */
+  authTimeoutMs?: number;
+  /** stop writing to a socket while ws.bufferedAmount is above this (default 256 KiB) */
+  highWaterBytes?: number;
+  /** drop the client when ws.bufferedAmount exceeds this (default 4 MiB) */
+  maxBufferedBytes?: number;
+  /** drop the client when its unsent queue exceeds this (default 4 MiB) */
+  maxQueueBytes?: number;
+  /** drop the client when it stays congested this long (default 30000) */
+  stallTimeoutMs?: number;
+  /** trades kept per pending tick batch of a congested subscription (default 5000) */
+  maxPendingTrades?: number;
+  /** per-channel update intervals, ms */
+  intervals?: Partial<Record<Channel, number>>;
+  /** flush timer period, ms (default 20) */
+  tickMs?: number;
+  logger?: Logger;
+}
+
+interface QItem {
+  sub: Sub | null;
+  /** update payload (sub set) or a whole frame (sub null); null = encode `trades` at send time */
+  buf: Uint8Array | null;
+  trades: WireTrade[] | null;
+  dropped: number;
+  bytes: number;
+  dead: boolean;
+}
+
+class Sub implements TopicSink {
+  seq = 0;
+  tickFrom = 0;
+  pendingSlot: QItem | null = null;
+  pendingTick: QItem | null = null;
+  closed = false;
+  constructor(readonly id: number, readonly conn: Conn, readonly topic: Topic, readonly key: string) {}
+  push(data: Uint8Array, kind: PushKind): void { this.conn.enqueue(this, data, kind); }
+  pushTicks(trades: WireTrade[], buf: Uint8Array | null): void { this.conn.enqueueTicks(this, trades, buf); }
+}
+
+let connIds = 0;
+
+class Conn {
+  readonly id = ++connIds;
+  authed: boolean;
+  strikes = 0;
+  private strikeAt = 0;
+  alive = true;
+  closing = false;
+  readonly subs = new Map<number, Sub>();
+  readonly byKey = new Map<string, Sub>();
+  private queue: QItem[] = [];
+  private head = 0;
+  queueBytes = 0;
+  congestedSince = 0;
+  sent = 0;
+  private authTimer: NodeJS.Timeout | null = null;
+
+  constructor(readonly srv: StreamServer, readonly ws: WebSocket, readonly req: http.IncomingMessage, authed: boolean) {
+    this.authed = authed;
+    if (!authed) {
+      this.authTimer = setTimeout(() => this.close(CLOSE.UNAUTHORIZED, 'authentication timeout'), srv.o.authTimeoutMs);
+      this.authTimer.unref?.();
+    }
+  }
+
+  get queued(): number { return this.queue.length - this.head; }
+
+  setAuthed(): void {
+    this.authed = true;
+    if (this.authTimer) { clearTimeout(this.authTimer); this.authTimer = null; }
+  }
+
+  private add(it: QItem): void {
+    this.queue.push(it);
+    this.queueBytes += it.bytes;
+    this.srv.schedulePump(this);
+  }
+
+  /** Whole control frame (welcome, snapshot, error, pong, unsubscribed). */
+  control(msg: Record<string, unknown>): void {
+    if (this.closing) return;
+    const buf = encode(msg);
+    this.add({ sub: null, buf, trades: null, dropped: 0, bytes: buf.length, dead: false });
+  }
+
+  enqueue(sub: Sub, data: Uint8Array, kind: PushKind): void {
+    if (this.closing || sub.closed) return;
+    if (kind === 'slot') {
+      const p = sub.pendingSlot;
+      if (p && !p.dead) { this.queueBytes += data.length - p.bytes; p.buf = data; p.bytes = data.length; return; }
+    } else if (kind === 'close' && sub.pendingSlot) {
+      const p = sub.pendingSlot;
+      if (!p.dead) { p.dead = true; this.queueBytes -= p.bytes; }
+      sub.pendingSlot = null;
+    }
+    const it: QItem = { sub, buf: data, trades: null, dropped: 0, bytes: data.length, dead: false };
+    if (kind === 'slot') sub.pendingSlot = it;
+    this.add(it);
+  }
+
+  enqueueTicks(sub: Sub, trades: WireTrade[], buf: Uint8Array | null): void {
+    if (this.closing || sub.closed) return;
+    const p = sub.pendingTick;
+    if (p && !p.dead) {
+      // congested: merge into the pending batch (keep the newest maxPendingTrades, count the rest)
+      const merged = (p.trades ?? []).concat(trades);
+      const max = this.srv.o.maxPendingTrades;
+      if (merged.length > max) { p.dropped += merged.length - max; merged.splice(0, merged.length - max); }
+      const bytes = merged.length * 40;
+      this.queueBytes += bytes - p.bytes;
+      p.trades = merged; p.buf = null; p.bytes = bytes;
+      return;
+    }
+    const it: QItem = { sub, buf, trades, dropped: 0, bytes: buf ? buf.length : trades.length * 40, dead: false };
+    sub.pendingTick = it;
+    this.add(it);
+  }
+
+  /** Write queued frames while the socket is below the high-water mark; enforce the bounds. */
+  pump(now: number): void {
+    if (this.closing) return;
+    const ws = this.ws;
+    const o = this.srv.o;
+    if (ws.readyState !== WebSocket.OPEN) return;
+    while (this.head < this.queue.length && ws.bufferedAmount < o.highWaterBytes) {
+      const it = this.queue[this.head++];
+      this.queueBytes -= it.bytes;
+      if (it.dead) continue;
+      let frame: Uint8Array;
+      const sub = it.sub;
+      if (sub) {
+        if (sub.pendingSlot === it) sub.pendingSlot = null;
+        if (sub.pendingTick === it) sub.pendingTick = null;
+        if (sub.closed) continue;
+        const payload = it.buf ?? encode(it.dropped > 0 ? { trades: it.trades, dropped: it.dropped } : { trades: it.trades });
+        frame = updateFrame(sub.id, ++sub.seq, payload);
+      } else frame = it.buf!;
+      ws.send(frame, { binary: true, compress: false });
+      this.sent++;
+    }
+    if (this.head >= this.queue.length) { this.queue = []; this.head = 0; this.queueBytes = 0; }
+    else if (this.head > 4096) { this.queue = this.queue.slice(this.head); this.head = 0; }
+    if (ws.bufferedAmount > o.maxBufferedBytes) return this.drop(`send buffer ${ws.bufferedAmount} B above ${o.maxBufferedBytes} B`);
+    if (this.queueBytes > o.maxQueueBytes) return this.drop(`queue ${this.queueBytes} B above ${o.maxQueueBytes} B`);
+    if (this.queued > 0 && ws.bufferedAmount >= o.highWaterBytes) {
+      if (!this.congestedSince) this.congestedSince = now;
+      else if (now - this.congestedSince > o.stallTimeoutMs) return this.drop(`congested for ${now - this.congestedSince} ms`);
+    } else this.congestedSince = 0;
+  }
+
+  drop(why: string): void {
+    this.srv.counters.dropped++;
+    this.srv.log?.warn('ws: dropping slow consumer', { conn: this.id, why });
+    this.close(CLOSE.SLOW_CONSUMER, 'slow consumer');
+  }
+
+  /** Close with a code; the socket is destroyed if the close handshake does not finish quickly. */
+  close(code: number, reason: string): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.release();
+    try { this.ws.close(code, reason); } catch { /* already closed */ }
+    const t = setTimeout(() => this.ws.terminate(), 1000);
+    t.unref?.();
+  }
+
+  /** Free everything the connection holds (subscriptions, queue). */
+  release(): void {
+    if (this.authTimer) { clearTimeout(this.authTimer); this.authTimer = null; }
+    for (const s of this.subs.values()) this.srv.detach(s);
+    this.subs.clear();
+    this.byKey.clear();
+    this.queue = []; this.head = 0; this.queueBytes = 0;
+  }
+
+  /** An error reply; counts a strike unless `strike` is false; closes after maxStrikes. */
+  error(code: ErrorCode, message: string, ref: unknown, strike = true): void {
+    const o = this.srv.o;
+    const now = Date.now();
+    if (strike) {
+      if (this.strikes > 0 && o.strikeDecayMs > 0) {
+        const forgiven = Math.floor((now - this.strikeAt) / o.strikeDecayMs);
+        if (forgiven > 0) { this.strikes = Math.max(0, this.strikes - forgiven); this.strikeAt += forgiven * o.strikeDecayMs; }
+      }
+      if (this.strikes === 0) this.strikeAt = now;
+      this.strikes++;
+      this.srv.counters.errors++;
+    }
+    this.control({ v: PROTOCOL_VERSION, op: 'error', code, message, ref: ref ?? null, strikes: this.strikes });
+    if (strike && this.strikes >= o.maxStrikes) {
+      this.pump(now);
+      this.close(CLOSE.TOO_MANY_ERRORS, 'too many errors');
+    }
+  }
+}
+
+type Required2<T> = { [K in keyof T]-?: T[K] };
+type ResolvedOptions = Required2<Omit<StreamServerOptions, 'server' | 'token' | 'books' | 'logger' | 'registry' | 'intervals'>> & { intervals: Record<Channel, number> };
+
+export interface StreamServerStats {
+  connections: number;
+  topics: number;
+  counters: { connections: number; dropped: number; errors: number; heartbeatTimeouts: number };
+  clients: { id: number; subs: number; queued: number; queueBytes: number; bufferedAmount: number; sent: number; strikes: number }[];
+}
+
+export class StreamServer {
+  readonly o: ResolvedOptions;
+  readonly engine: Engine;
+  readonly registry: InstrumentRegistry;
+  readonly log: Logger | undefined;
+  readonly wss: WebSocketServer;
+  readonly conns = new Set<Conn>();
+  readonly counters = { connections: 0, dropped: 0, errors: 0, heartbeatTimeouts: 0 };
+  private readonly hubs = new Map<string, SymbolHub>();
+  private readonly topics = new Map<string, Topic>();
+  private readonly token: TokenCheck | null;
+  private readonly books: ((id: string) => OrderBook | undefined) | undefined;
+  private readonly baseSpec: BarSpec;
+  private httpServer: http.Server | null = null;
+  private ownServer = false;
+  private upgradeHandler: ((req: http.IncomingMessage, socket: Duplex, head: Buffer) => void) | null = null;
+  private flushTimer: NodeJS.Timeout;
+  private heartbeatTimer: NodeJS.Timeout;
+  private pumpSet = new Set<Conn>();
+  private pumpScheduled = false;
+  private subIds = 0;
+  private closed = false;
+
+  constructor(opts: StreamServerOptions) {
+    this.engine = opts.engine;
+    this.registry = opts.registry ?? opts.engine.registry;
+    this.log = opts.logger;
+    this.books = opts.books;
+    this.o = {
+      engine: opts.engine, path: opts.path ?? '/ws',
+      maxPayload: opts.maxPayload ?? 1 << 20, maxMessageBytes: opts.maxMessageBytes ?? 64 << 10,
+      maxSubscriptions: opts.maxSubscriptions ?? 256, maxStrikes: opts.maxStrikes ?? 32, strikeDecayMs: opts.strikeDecayMs ?? 1000,
+      heartbeatMs: opts.heartbeatMs ?? 15_000, authTimeoutMs: opts.authTimeoutMs ?? 10_000,
+      highWaterBytes: opts.highWaterBytes ?? 256 << 10, maxBufferedBytes: opts.maxBufferedBytes ?? 4 << 20,
+      maxQueueBytes: opts.maxQueueBytes ?? 4 << 20, stallTimeoutMs: opts.stallTimeoutMs ?? 30_000,
+      maxPendingTrades: opts.maxPendingTrades ?? 5000,
+      intervals: { ...DEFAULT_INTERVALS, ...opts.intervals }, tickMs: opts.tickMs ?? 20,
+    };
+    const tk = opts.token;
+    this.token = tk === undefined ? null : typeof tk === 'string' ? (t) => t === tk : tk;
+    const tf = this.engine.pipelineOptions.timeframe ?? '1m';
+    this.baseSpec = typeof tf === 'string' ? parseTimeframe(tf, this.engine.pipelineOptions.align ?? 'utc') : tf;
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: this.o.maxPayload, perMessageDeflate: false, clientTracking: false });
+    this.wss.on('connection', (ws, req) => this.onConnection(ws, req));
+    this.engine.onPipeline((p) => { if (!this.closed) this.hub(p.instrument.id)?.attach(p); });
+    observeEngine(this.engine, (id) => this.hubs.get(id), this.books);
+    this.flushTimer = setInterval(() => this.tick(), this.o.tickMs);
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), this.o.heartbeatMs);
+    this.flushTimer.unref?.();
+    this.heartbeatTimer.unref?.();
+    if (opts.server) this.attach(opts.server);
+  }
+
+  get limits(): ServerLimits {
+    const o = this.o;
+    return { maxPayload: o.maxPayload, maxMessageBytes: o.maxMessageBytes, maxSubscriptions: o.maxSubscriptions, maxStrikes: o.maxStrikes, heartbeatMs: o.heartbeatMs };
+  }
+
+  /** Handle WebSocket upgrades on `path` of an existing http.Server. */
+  attach(server: http.Server): void {
+    if (this.httpServer) throw new Error('StreamServer is already attached');
+    this.httpServer = server;
+    this.upgradeHandler = (req, socket, head) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname !== this.o.path) {
+        if (server.listenerCount('upgrade') === 1) socket.destroy();
+        return;
+      }
+      if (this.closed) { socket.destroy(); return; }
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
+    };
+    server.on('upgrade', this.upgradeHandler);
+  }
+
+  /** Standalone: create an http.Server (404 for plain HTTP), attach and listen. */
+  async listen(port = 0, host = '127.0.0.1'): Promise<{ port: number; url: string }> {
+    const server = http.createServer((_req, res) => { res.statusCode = 426; res.end('WebSocket endpoint: connect to ' + this.o.path); });
+    this.ownServer = true;
+    this.attach(server);
+    await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, host, () => resolve()); });
+    const a = server.address() as AddressInfo;
+    return { port: a.port, url: `ws://${host}:${a.port}${this.o.path}` };
+  }
+
+  /** Push an item on a producer-less channel (signal, trade_state, bias). */
+  publish(ch: 'signal' | 'trade_state' | 'bias', symbol: string, item: unknown): void {
+    const inst = this.registry.find(symbol);
+    if (!inst) throw new Error(`unknown symbol ${symbol}`);
+    const hub = this.hub(inst.id)!;
+    const key = `${ch}|${inst.id}|`;
+    let t = this.topics.get(key) as PublishedTopic | undefined;
+    if (!t) { t = new PublishedTopic(key, ch, hub, '', this.o.intervals[ch], encode); this.topics.set(key, t); hub.topics.add(t); }
+    t.publish(item);
+  }
+
+  stats(): StreamServerStats {
+    return {
+      connections: this.conns.size, topics: this.topics.size, counters: { ...this.counters },
+      clients: [...this.conns].map((c) => ({ id: c.id, subs: c.subs.size, queued: c.queued, queueBytes: c.queueBytes, bufferedAmount: c.ws.bufferedAmount, sent: c.sent, strikes: c.strikes })),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.flushTimer);
+    clearInterval(this.heartbeatTimer);
+    for (const h of this.hubs.values()) h.alive = false;
+    for (const c of this.conns) c.close(CLOSE.GOING_AWAY, 'server shutting down');
+    if (this.httpServer && this.upgradeHandler) this.httpServer.off('upgrade', this.upgradeHandler);
+    await new Promise<void>((r) => setTimeout(r, 50));
+    for (const c of this.conns) c.ws.terminate();
+    this.conns.clear();
+    await new Promise<void>((r) => this.wss.close(() => r()));
+    if (this.ownServer && this.httpServer) {
+      const s = this.httpServer;
+      s.closeAllConnections?.();
+      await new Promise<void>((r) => s.close(() => r()));
+    }
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  private hub(id: string): SymbolHub | undefined {
+    let h = this.hubs.get(id);
+    if (!h) {
+      const inst = this.registry.find(id);
+      if (!inst) return undefined;
+      h = new SymbolHub(inst);
+      this.hubs.set(inst.id, h);
+      const p = this.engine.pipelines.get(inst.id);
+      if (p) h.attach(p);
+      if (this.books) h.book = this.books(inst.id);
+    }
+    return h;
+  }
+
+  schedulePump(c: Conn): void {
+    this.pumpSet.add(c);
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => this.pumpAll());
+  }
+
+  private pumpAll(): void {
+    this.pumpScheduled = false;
+    const now = Date.now();
+    const set = this.pumpSet;
+    this.pumpSet = new Set();
+    for (const c of set) c.pump(now);
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const t of this.topics.values()) {
+      if (t.dirty && t.subs.size > 0 && now - t.lastFlush >= t.intervalMs) {
+        t.dirty = false;
+        t.lastFlush = now;
+        try { t.flush(); } catch (e) { this.log?.error('ws: topic flush failed', { topic: t.key, err: String(e) }); }
+      }
+    }
+    for (const c of this.conns) if (c.queued > 0 || c.congestedSince) this.pumpSet.add(c);
+    this.pumpAll();
+  }
+
+  private heartbeat(): void {
+    for (const c of this.conns) {
+      if (!c.alive) {
+        this.counters.heartbeatTimeouts++;
+        c.release();
+        c.ws.terminate();
+        continue;
+      }
+      c.alive = false;
+      try { c.ws.ping(); } catch { /* closed */ }
+    }
+  }
+
+  private onConnection(ws: WebSocket, req: http.IncomingMessage): void {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const qtoken = url.searchParams.get('token');
+    const conn = new Conn(this, ws, req, this.token === null);
+    this.conns.add(conn);
+    this.counters.connections++;
+    ws.on('pong', () => { conn.alive = true; });
+    ws.on('message', (data, isBinary) => {
+      conn.alive = true;
+      if (conn.closing) return;
+      try { this.onMessage(conn, data, isBinary); } catch (e) {
+        this.log?.error('ws: message handler failed', { err: String(e) });
+        conn.error(ERR.INTERNAL, 'internal error', null, false);
+      }
+    });
+    ws.on('close', () => { conn.closing = true; conn.release(); this.conns.delete(conn); });
+    ws.on('error', (e) => { this.log?.debug('ws: socket error', { conn: conn.id, err: String(e) }); });
+    if (qtoken !== null && this.token) void this.authenticate(conn, qtoken, null, false);
+  }
+
+  private async authenticate(conn: Conn, token: unknown, ref: unknown, welcome: boolean): Promise<boolean> {
+    let ok = false;
+    try { ok = typeof token === 'string' && token.length > 0 && token.length <= 4096 && !!(await this.token!(token, conn.req)); } catch { ok = false; }
+    if (conn.closing) return false;
+    if (!ok) {
+      conn.error(ERR.UNAUTHORIZED, 'invalid token', ref, false);
+      conn.pump(Date.now());
+      conn.close(CLOSE.UNAUTHORIZED, 'unauthorized');
+      return false;
+    }
+    conn.setAuthed();
+    if (welcome) this.welcome(conn, ref);
+    return true;
+  }
+
+  private welcome(conn: Conn, ref: unknown): void {
+    conn.control({
+      v: PROTOCOL_VERSION, op: 'welcome', ref: ref ?? null, server: 'tapeflow', protocol: PROTOCOL_VERSION,
+      authenticated: conn.authed, authRequired: this.token !== null,
+      channels: [...CHANNELS], placeholder: [...PLACEHOLDER_CHANNELS], limits: this.limits, time: Date.now(),
+    });
+  }
+
+  private onMessage(conn: Conn, data: RawData, isBinary: boolean): void {
+    const buf = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+    if (!isBinary) return conn.error(ERR.BAD_FRAME, 'text frames are not accepted: send msgpack in binary frames', null);
+    if (buf.length > this.o.maxMessageBytes) return conn.error(ERR.TOO_LARGE, `frame of ${buf.length} B exceeds ${this.o.maxMessageBytes} B`, null);
+    let msg: unknown;
+    try { msg = decode(buf); } catch (e) { return conn.error(ERR.BAD_FRAME, `malformed msgpack: ${String((e as Error).message ?? e).slice(0, 120)}`, null); }
+    if (msg === null || typeof msg !== 'object' || Array.isArray(msg) || msg instanceof Uint8Array || msg instanceof Map) {
+      return conn.error(ERR.BAD_FRAME, 'frame must be a msgpack map', null);
+    }
+    const m = msg as Record<string, unknown>;
+    const ref = (typeof m.id === 'number' && Number.isFinite(m.id)) || (typeof m.id === 'string' && m.id.length <= 64) ? m.id : null;
+    if (m.v !== PROTOCOL_VERSION) return conn.error(ERR.BAD_VERSION, `unsupported protocol version ${JSON.stringify(m.v ?? null)}; this server speaks v${PROTOCOL_VERSION}`, ref);
+    switch (m.op) {
+      case 'hello':
+        if (m.token !== undefined && m.token !== null && this.token && !conn.authed) { void this.authenticate(conn, m.token, ref, true); return; }
+        if (m.token !== undefined && m.token !== null && typeof m.token !== 'string') return conn.error(ERR.BAD_REQUEST, 'token must be a string', ref);
+        return this.welcome(conn, ref);
+      case 'auth':
+        if (typeof m.token !== 'string') return conn.error(ERR.BAD_REQUEST, 'auth needs a string token', ref);
+        if (!this.token || conn.authed) return this.welcome(conn, ref);
+        void this.authenticate(conn, m.token, ref, true);
+        return;
+      case 'ping':
+        return conn.control({ v: PROTOCOL_VERSION, op: 'pong', ref, t: typeof m.t === 'number' ? m.t : null, time: Date.now() });
+      case 'subscribe':
+        if (!conn.authed) { conn.error(ERR.UNAUTHORIZED, 'authenticate first (hello/auth with a token)', ref, false); conn.pump(Date.now()); conn.close(CLOSE.UNAUTHORIZED, 'unauthorized'); return; }
+        return this.subscribe(conn, m, ref);
+      case 'unsubscribe':
+        if (!conn.authed) return conn.error(ERR.UNAUTHORIZED, 'authenticate first', ref);
+        return this.unsubscribe(conn, m, ref);
+      default:
+        return conn.error(ERR.UNKNOWN_OP, typeof m.op === 'string' ? `unknown op "${m.op.slice(0, 40)}"` : 'op must be a string', ref);
+    }
+  }
+
+  private resolveKey(conn: Conn, m: Record<string, unknown>, ref: unknown): { ch: Channel; hub: SymbolHub; tf: string; mode: string; depth: number } | null {
+    if (typeof m.ch !== 'string') { conn.error(ERR.BAD_REQUEST, 'ch must be a string', ref); return null; }
+    if (!isChannel(m.ch)) { conn.error(ERR.UNKNOWN_CHANNEL, `unknown channel "${m.ch.slice(0, 40)}" (known: ${CHANNELS.join(', ')})`, ref); return null; }
+    const ch = m.ch;
+    if (typeof m.sym !== 'string' || m.sym.length === 0 || m.sym.length > 64) { conn.error(ERR.BAD_REQUEST, 'sym must be a non-empty string (max 64 chars)', ref); return null; }
+    const inst = this.registry.find(m.sym);
+    const hub = inst ? this.hub(inst.id) : undefined;
+    if (!hub) { conn.error(ERR.BAD_SYMBOL, `unknown symbol "${m.sym}"`, ref); return null; }
+    let tf = '';
+    let mode = '';
+    if (TIMEFRAME_CHANNELS.includes(ch)) {
+      if (m.tf !== undefined && m.tf !== null && typeof m.tf !== 'string') { conn.error(ERR.BAD_REQUEST, 'tf must be a string', ref); return null; }
+      const raw = typeof m.tf === 'string' && m.tf !== '' ? m.tf : this.baseSpec.label;
+      const n = raw === this.baseSpec.label ? raw : normalizeTimeframe(raw);
+      if (!n) { conn.error(ERR.BAD_TIMEFRAME, `invalid timeframe "${raw.slice(0, 20)}"`, ref); return null; }
+      const spec = this.baseSpec;
+      const sup = BarTopic.support({ kind: spec.kind, label: spec.label, ms: spec.kind === 'time' ? spec.ms : undefined }, n);
+      if (sup !== 'base' && sup !== 'derived') { conn.error(ERR.BAD_TIMEFRAME, sup, ref); return null; }
+      tf = sup === 'base' ? spec.label : n;
+      mode = sup;
+    }
+    for (const k of ['limit', 'depth'] as const) {
+      if (m[k] !== undefined && m[k] !== null && (typeof m[k] !== 'number' || !Number.isFinite(m[k]) || (m[k] as number) < 0)) {
+        conn.error(ERR.BAD_REQUEST, `${k} must be a non-negative number`, ref); return null;
+      }
+    }
+    const depth = ch === 'orderbook' ? Math.max(1, Math.min(SNAPSHOT_LIMITS.orderbook.max, Math.floor((m.depth as number | undefined) ?? SNAPSHOT_LIMITS.orderbook.def))) : 0;
+    return { ch, hub, tf, mode, depth };
+  }
+
+  private keyOf(k: { ch: Channel; hub: SymbolHub; tf: string; depth: number }): string {
+    return `${k.ch}|${k.hub.inst.id}|${k.ch === 'orderbook' ? k.depth : k.tf}`;
+  }
+
+  private topicFor(ch: Channel, hub: SymbolHub, tf: string, mode: string, depth: number): Topic {
+    const key = this.keyOf({ ch, hub, tf, depth });
+    let t = this.topics.get(key);
+    if (t) return t;
+    const iv = this.o.intervals[ch];
+    switch (ch) {
+      case 'bar': case 'footprint': case 'delta': t = new BarTopic(key, ch, hub, tf, iv, encode, mode === 'derived'); break;
+      case 'tick': t = new TickTopic(key, hub, iv, encode); break;
+      case 'vwap': t = new VwapTopic(key, ch, hub, '', iv, encode); break;
+      case 'profile': t = new ProfileTopic(key, ch, hub, '', iv, encode); break;
+      case 'stats': t = new StatsTopic(key, ch, hub, '', iv, encode); break;
+      case 'orderbook': t = new BookTopic(key, hub, iv, encode, depth); break;
+      default: t = new PublishedTopic(key, ch, hub, '', iv, encode);
+    }
+    this.topics.set(key, t);
+    hub.topics.add(t);
+    return t;
+  }
+
+  private subscribe(conn: Conn, m: Record<string, unknown>, ref: unknown): void {
+    const k = this.resolveKey(conn, m, ref);
+    if (!k) return;
+    const old = conn.byKey.get(this.keyOf(k));
+    if (old) this.removeSub(conn, old);
+    if (conn.subs.size >= this.o.maxSubscriptions) return conn.error(ERR.TOO_MANY_SUBSCRIPTIONS, `at most ${this.o.maxSubscriptions} subscriptions per connection`, ref);
+    const topic = this.topicFor(k.ch, k.hub, k.tf, k.mode, k.depth);
+    const sub = new Sub(++this.subIds, conn, topic, topic.key);
+    const limit = typeof m.limit === 'number' ? m.limit : undefined;
+    let d: unknown;
+    try { d = topic.snapshot({ limit, depth: k.depth }, sub); } catch (e) {
+      this.log?.error('ws: snapshot failed', { topic: topic.key, err: String(e) });
+      this.gc(topic);
+      return conn.error(ERR.INTERNAL, 'snapshot failed', ref, false);
+    }
+    conn.subs.set(sub.id, sub);
+    conn.byKey.set(topic.key, sub);
+    topic.subs.add(sub);
+    conn.control({ v: PROTOCOL_VERSION, op: 'snapshot', ref, sub: sub.id, seq: 0, ch: k.ch, sym: k.hub.inst.id, tf: k.ch === 'orderbook' ? String(k.depth) : k.tf, d });
+  }
+
+  private unsubscribe(conn: Conn, m: Record<string, unknown>, ref: unknown): void {
+    let sub: Sub | undefined;
+    if (m.sub !== undefined) {
+      if (typeof m.sub !== 'number') return conn.error(ERR.BAD_REQUEST, 'sub must be a number', ref);
+      sub = conn.subs.get(m.sub);
+    } else {
+      const k = this.resolveKey(conn, m, ref);
+      if (!k) return;
+      sub = conn.byKey.get(this.keyOf(k));
+    }
+    if (!sub) return conn.error(ERR.NOT_SUBSCRIBED, 'no such subscription', ref, false);
+    this.removeSub(conn, sub);
+    conn.control({ v: PROTOCOL_VERSION, op: 'unsubscribed', ref, sub: sub.id });
+  }
+
+  private removeSub(conn: Conn, sub: Sub): void {
+    conn.subs.delete(sub.id);
+    conn.byKey.delete(sub.key);
+    this.detach(sub);
+  }
+
+  /** Detach a subscription from its topic (and drop the topic when unused). */
+  detach(sub: Sub): void {
+    sub.closed = true;
+    sub.topic.subs.delete(sub);
+    this.gc(sub.topic);
+  }
+
+  private gc(t: Topic): void {
+    if (t.subs.size > 0 || t instanceof PublishedTopic) return;
+    this.topics.delete(t.key);
+    t.hub.topics.delete(t);
+  }
+}
+
+export function createStreamServer(opts: StreamServerOptions): StreamServer {
+  return new StreamServer(opts);
+}
