@@ -42,8 +42,8 @@ describe('real data: every file detected and replayed', () => {
     'binance/cm_btcusd_perp_20240808.gz': { format: 'binance-capture', badLines: 0, offGrid: 0 },
     'binance/cm_btcusd_perp_20240809.gz': { format: 'binance-capture', badLines: 0, offGrid: 0 },
     // spot depth amounts with 6 decimals (e.g. "25.42618900") are finer than the built-in lot 0.00001
-    'binance/spot_btcusdt_20240808.gz': { format: 'binance-capture', badLines: 0, offGrid: 3 },
-    'binance/spot_btcusdt_20240809.gz': { format: 'binance-capture', badLines: 0, offGrid: 4 },
+    'binance/spot_btcusdt_20240808.gz': { format: 'binance-capture', badLines: 0, offGrid: 0 },
+    'binance/spot_btcusdt_20240809.gz': { format: 'binance-capture', badLines: 0, offGrid: 0 },
     'binance/usdm_btcusdt_20240808.gz': { format: 'binance-capture', badLines: 0, offGrid: 0 },
     'bybit/2024-12-01_XRPUSDT_ob500.data.zip': { format: 'bybit-jsonl', badLines: 0, offGrid: 0 },
     // the samples mix spot frames (6-decimal sizes) into BTCUSDT topics; the built-in BYBIT:BTCUSDT lot is 0.001

@@ -56,7 +56,7 @@ describe('Binance raw capture (hftbacktest)', () => {
     expect(d.instrument).toBe('BINANCE_SPOT:BTCUSDT');
     expect(d.prevSeq).toBeNaN();
     expect([d.firstSeq, d.seq, d.ts]).toEqual([50, 52, 1723161255208]);
-    expect(events[1]).toEqual({ type: 'quote', instrument: 'BINANCE_SPOT:BTCUSDT', ts: 1723161254087, bid: 6183763, ask: 6183764, bidSize: 378826, askSize: 154698 });
+    expect(events[1]).toEqual({ type: 'quote', instrument: 'BINANCE_SPOT:BTCUSDT', ts: 1723161254087, bid: 6183763, ask: 6183764, bidSize: 378826000, askSize: 154698000 }); // lots of 1e-8
   });
 });
 
@@ -66,8 +66,8 @@ describe('Binance archive CSVs', () => {
     const { events, stats } = await run(file('BTCUSDT-trades-2025-01-01.csv', csv), { instrument: 'BINANCE_SPOT:BTCUSDT' });
     expect(stats.format).toBe('binance-archive-trades');
     expect(events).toEqual([
-      { type: 'trade', instrument: 'BINANCE_SPOT:BTCUSDT', ts: 1735689600123, id: 5266583935, price: 6180030, size: 600, side: 'buy', sideSource: 'flag' },
-      { type: 'trade', instrument: 'BINANCE_SPOT:BTCUSDT', ts: 1735689600124, id: 5266583936, price: 6180031, size: 25000, side: 'sell', sideSource: 'flag' },
+      { type: 'trade', instrument: 'BINANCE_SPOT:BTCUSDT', ts: 1735689600123, id: 5266583935, price: 6180030, size: 600000, side: 'buy', sideSource: 'flag' },
+      { type: 'trade', instrument: 'BINANCE_SPOT:BTCUSDT', ts: 1735689600124, id: 5266583936, price: 6180031, size: 25000000, side: 'sell', sideSource: 'flag' },
     ]);
   });
   it('trades with header (futures)', async () => {
