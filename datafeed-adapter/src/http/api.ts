@@ -1,0 +1,158 @@
+/**
+ * Order-flow JSON API under /api/v1. Times are Unix MILLISECONDS; prices in price units; volumes in
+ * instrument units. Every parameter is validated: a bad one answers 400 `{error, param, reason}`, an
+ * unknown symbol 404 with the same shape. Routes backed by engines that are wired later (order book,
+ * signals, bias, trade state, strategy, scanner) answer the real current state, which is the
+ * documented empty state (`available: false`, empty lists) until a provider is registered on
+ * `service.providers`.
+ */
+import type { Request, Response, Router } from 'express';
+import express from 'express';
+import type { HistoryService } from '../service/history.js';
+import { ServiceError } from '../service/history.js';
+import { ParamError, validate, type ParamSpec } from './params.js';
+import type { RouteDef } from './udf.js';
+
+const MAX_MS = 4_102_444_800_000;
+const SYMBOL: ParamSpec = { name: 'symbol', type: 'string', required: true, maxLength: 80, description: 'instrument id or venue symbol' };
+const FROM: ParamSpec = { name: 'from', type: 'integer', min: 0, max: MAX_MS, description: 'range start, Unix ms, inclusive' };
+const TO: ParamSpec = { name: 'to', type: 'integer', min: 1, max: MAX_MS, description: 'range end, Unix ms, exclusive (default now)' };
+const COUNTBACK: ParamSpec = { name: 'countback', type: 'integer', min: 0, max: 20000, default: 0, description: 'at least this many bars ending before `to`' };
+const RESOLUTION: ParamSpec = { name: 'resolution', type: 'string', maxLength: 10, default: '1', description: 'bar resolution (1T, 100T, 1S, 1, 5, 60, 1D, 1W, 1M)' };
+const LIMIT = (def: number, max: number): ParamSpec => ({ name: 'limit', type: 'integer', min: 1, max, default: def, description: `max items (default ${def})` });
+
+export interface ApiRoute extends RouteDef {
+  handler(service: HistoryService, p: Record<string, unknown>): unknown;
+}
+
+function range(p: Record<string, unknown>, defSpanMs: number, maxSpanMs: number): { from: number; to: number } {
+  const to = (p.to as number | undefined) ?? Date.now() + 1;
+  const from = (p.from as number | undefined) ?? Math.max(0, to - defSpanMs);
+  if (from >= to) throw new ParamError(400, 'from', `must be < to (from=${from}, to=${to})`);
+  if (to - from > maxSpanMs && !((p.countback as number | undefined) ?? 0)) throw new ParamError(400, 'from', `range of ${to - from} ms exceeds the maximum ${maxSpanMs} ms for this request`);
+  return { from, to };
+}
+
+const DAY = 86_400_000;
+
+export const API_ROUTES: ApiRoute[] = [
+  {
+    method: 'get', path: '/api/v1/instruments', summary: 'instruments with live stats', params: [], response: '{instruments: InstrumentStats[]}',
+    handler: (s) => ({ instruments: s.instruments() }),
+  },
+  {
+    method: 'get', path: '/api/v1/instruments/{symbol}', summary: 'one instrument with stats and its symbol info', params: [{ ...SYMBOL, in: 'path' }], response: 'InstrumentStats + symbolInfo',
+    handler: (s, p) => ({ ...s.instrumentStats(p.symbol as string), symbolInfo: s.symbolInfo(p.symbol as string) }),
+  },
+  {
+    method: 'get', path: '/api/v1/footprint', summary: 'footprint bars (time, tick or volume aggregation)', response: '{symbol, agg, bars: FootprintBar[]}',
+    description: 'agg=time merges base bars per resolution bucket (rows added cell by cell); agg=tick groups N trades, agg=volume closes a bar at the trade that brings its volume to >= size (both restart each UTC hour). Empty rows are omitted.',
+    params: [
+      SYMBOL,
+      { name: 'agg', type: 'string', enum: ['time', 'tick', 'volume'], default: 'time', description: 'aggregation' },
+      RESOLUTION,
+      { name: 'size', type: 'number', min: 0, max: 1e12, description: 'trades per bar (agg=tick, default 100) or volume per bar in instrument units (agg=volume, required)' },
+      FROM, TO, COUNTBACK,
+      { name: 'rows', type: 'boolean', default: true, description: 'include footprint rows' },
+    ],
+    handler: (s, p) => {
+      const agg = p.agg as 'time' | 'tick' | 'volume';
+      if (agg === 'volume' && p.size === undefined) throw new ParamError(400, 'size', 'required for agg=volume');
+      if (agg === 'tick' && p.size !== undefined && (!Number.isInteger(p.size) || (p.size as number) < 1 || (p.size as number) > 10000)) throw new ParamError(400, 'size', 'tick bars need an integer size 1..10000');
+      const { from, to } = range(p, 6 * 3_600_000, agg === 'time' ? 400 * DAY : 2 * DAY);
+      return s.footprint(p.symbol as string, { agg, resolution: p.resolution as string, size: p.size as number | undefined, from, to, countback: p.countback as number, rows: p.rows as boolean });
+    },
+  },
+  {
+    method: 'get', path: '/api/v1/profile', summary: 'volume profile (session, fixed range, visible range, composite)', response: 'profile with rows (bid/ask split), POC/VAH/VAL, HVN/LVN, shape',
+    params: [
+      SYMBOL,
+      { name: 'type', type: 'string', enum: ['session', 'fixed', 'visible', 'composite'], default: 'session', description: 'profile scope' },
+      { name: 'session', type: 'string', maxLength: 10, pattern: /^\d{4}-\d{2}-\d{2}$/, description: 'session key YYYY-MM-DD (type=session; default current)' },
+      { name: 'sessions', type: 'integer', min: 1, max: 365, default: 5, description: 'number of sessions (type=composite)' },
+      FROM, TO,
+      { name: 'rowTicks', type: 'integer', min: 1, max: 1_000_000, description: 'row height in ticks (fixed/visible)' },
+      { name: 'valueArea', type: 'number', min: 0.01, max: 1, description: 'value area fraction (default from config, 0.70)' },
+      { name: 'rows', type: 'boolean', default: true, description: 'include rows' },
+    ],
+    handler: (s, p) => {
+      const type = p.type as 'session' | 'fixed' | 'visible' | 'composite';
+      let from: number | undefined, to: number | undefined;
+      if (type === 'fixed' || type === 'visible') {
+        if (p.from === undefined) throw new ParamError(400, 'from', `required for type=${type}`);
+        ({ from, to } = range(p, DAY, 400 * DAY));
+      }
+      return s.profile(p.symbol as string, { type, session: p.session as string | undefined, sessions: p.sessions as number, from, to, rowTicks: p.rowTicks as number | undefined, rows: p.rows as boolean, valueAreaPct: p.valueArea as number | undefined });
+    },
+  },
+  {
+    method: 'get', path: '/api/v1/delta', summary: 'delta and CVD series', params: [SYMBOL, RESOLUTION, FROM, TO, COUNTBACK], response: '{bars: [{time, delta, deltaMin, deltaMax, buyVolume, sellVolume, cvdOpen/High/Low/Close}]}',
+    handler: (s, p) => { const { from, to } = range(p, 6 * 3_600_000, 400 * DAY); return s.delta(p.symbol as string, p.resolution as string, from, to, p.countback as number); },
+  },
+  {
+    method: 'get', path: '/api/v1/vwap', summary: 'session VWAP with ±1/2/3σ bands; anchored series from trades', response: '{session, anchored?}',
+    params: [SYMBOL, { name: 'anchor', type: 'integer', min: 0, max: MAX_MS, description: 'anchor time, Unix ms (series from trades)' }, { name: 'resolution', type: 'string', maxLength: 10, description: 'series resolution (enables the series; default 1 when anchor is given)' }, TO],
+    handler: (s, p) => {
+      const to = (p.to as number | undefined) ?? Date.now() + 1;
+      if (p.anchor !== undefined && (p.anchor as number) >= to) throw new ParamError(400, 'anchor', 'must be before `to`');
+      if (p.anchor !== undefined && to - (p.anchor as number) > 31 * DAY) throw new ParamError(400, 'anchor', 'anchored VWAP series span at most 31 days');
+      return s.vwap(p.symbol as string, { anchor: p.anchor as number | undefined, resolution: p.resolution as string | undefined, to });
+    },
+  },
+  {
+    method: 'get', path: '/api/v1/orderbook', summary: 'order book snapshot (empty until the book is wired)', params: [SYMBOL, { name: 'depth', type: 'integer', min: 1, max: 1000, default: 20, description: 'levels per side' }], response: '{available, ts, bids, asks}',
+    handler: (s, p) => s.orderbook(p.symbol as string, p.depth as number),
+  },
+  {
+    method: 'get', path: '/api/v1/orderbook/history', summary: 'depth history (empty until the book is wired)', params: [SYMBOL, FROM, TO, LIMIT(500, 10000)], response: '{available, snapshots}',
+    handler: (s, p) => { const { from, to } = range(p, 3_600_000, 31 * DAY); return s.depthHistory(p.symbol as string, from, to, p.limit as number); },
+  },
+  {
+    method: 'get', path: '/api/v1/trades', summary: 'time & sales', params: [SYMBOL, FROM, TO, LIMIT(500, 10000), { name: 'minSize', type: 'number', min: 0, max: 1e12, description: 'only trades of at least this size (instrument units)' }], response: '{trades: [{ts, id, price, size, side, sideSource, cvd}]}',
+    description: 'Without `from`: the latest `limit` trades before `to`. With `from`: the first `limit` trades in [from, to).',
+    handler: (s, p) => {
+      const to = (p.to as number | undefined) ?? Date.now() + 1;
+      if (p.from !== undefined) range(p, DAY, 31 * DAY);
+      return s.timeAndSales(p.symbol as string, { from: p.from as number | undefined, to, limit: p.limit as number, minSize: p.minSize as number | undefined });
+    },
+  },
+  {
+    method: 'get', path: '/api/v1/signals', summary: 'signals (stored or from the signal engine; empty until wired)', params: [{ ...SYMBOL, required: false }, FROM, TO, LIMIT(500, 10000)], response: '{signals: []}',
+    handler: (s, p) => {
+      if (p.symbol !== undefined) s.instrument(p.symbol as string);
+      const { from, to } = range(p, 7 * DAY, 400 * DAY);
+      return { signals: s.signals({ symbol: p.symbol === undefined ? undefined : s.instrument(p.symbol as string).id, from, to, limit: p.limit as number }) };
+    },
+  },
+  { method: 'get', path: '/api/v1/bias', summary: 'directional bias (empty until the signal engine is wired)', params: [SYMBOL], response: '{available, bias}', handler: (s, p) => s.bias(p.symbol as string) },
+  { method: 'get', path: '/api/v1/levels', summary: 'key levels: session POC/VAH/VAL, VWAP, provider levels', params: [SYMBOL], response: '{session, vwap, levels}', handler: (s, p) => s.levels(p.symbol as string) },
+  { method: 'get', path: '/api/v1/trade-state', summary: 'trade state and journal (empty until the strategy is wired)', params: [SYMBOL], response: '{available, state, journal}', handler: (s, p) => s.tradeState(p.symbol as string) },
+  { method: 'get', path: '/api/v1/strategy', summary: 'strategy status (empty until wired)', params: [], response: '{available, strategies}', handler: (s) => s.strategy() },
+  { method: 'get', path: '/api/v1/scanner', summary: 'scanner rows (empty until wired)', params: [], response: '{available, rows}', handler: (s) => s.scanner() },
+  { method: 'get', path: '/api/v1/system', summary: 'system stats: uptime, events, memory, store, caches', params: [], response: 'SystemStats', handler: (s) => s.system() },
+  { method: 'get', path: '/api/v1/health', summary: 'health', params: [], response: '{status}', handler: (s) => s.health() },
+];
+
+export function apiError(res: Response, e: unknown): void {
+  if (e instanceof ParamError || e instanceof ServiceError) {
+    res.status(e.status).json({ error: e.status === 404 ? 'not found' : 'invalid parameter', param: e.param, reason: e.reason });
+    return;
+  }
+  res.status(500).json({ error: 'internal error', param: null, reason: (e as Error).message });
+}
+
+export function apiRouter(service: HistoryService, extraSystem: () => Record<string, unknown> = () => ({})): Router {
+  const r = express.Router();
+  for (const def of API_ROUTES) {
+    const path = def.path.replace(/\{(\w+)\}/g, ':$1');
+    r.get(path, (req: Request, res: Response) => {
+      try {
+        const p = validate(def.params, req.query as Record<string, unknown>, req.params as Record<string, string>);
+        let body = def.handler(service, p);
+        if (def.path === '/api/v1/system') body = { ...(body as object), ...extraSystem() };
+        res.json(body);
+      } catch (e) { apiError(res, e); }
+    });
+  }
+  return r;
+}

@@ -1,0 +1,95 @@
+/**
+ * The datafeed HTTP server: UDF routes at the root, the order-flow API under /api/v1, /openapi.json,
+ * /health, and `examples/` served statically when present. The WebSocket server (datafeed-adapter/src/ws)
+ * mounts on the exported `server` (http.Server) and shares the token check via `isAuthorized`.
+ */
+import express from 'express';
+import type { Express, NextFunction, Request, Response } from 'express';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { existsSync } from 'node:fs';
+import type { Engine } from '../../engine/src/analytics/engine.js';
+import type { InstrumentRegistry } from '../../engine/src/core/instruments.js';
+import type { Store } from '../../engine/src/store/store.js';
+import { HistoryService, type ServiceOptions } from './service/history.js';
+import { udfRouter, type CacheStats } from './http/udf.js';
+import { apiRouter } from './http/api.js';
+import { openapiDocument } from './http/openapi.js';
+import { authMiddleware, corsMiddleware, isAuthorized } from './http/auth.js';
+
+export { isAuthorized };
+
+export interface ServerOptions {
+  engine: Engine;
+  store?: Store;
+  /** defaults to engine.registry */
+  registry?: InstrumentRegistry;
+  /** default 127.0.0.1 */
+  host?: string;
+  /** default 8080; 0 = any free port */
+  port?: number;
+  /** allowed CORS origins ('*' = any); default none */
+  cors?: readonly string[];
+  /** bearer token for /api/** (and the WS); unset = no auth */
+  authToken?: string;
+  /** directory served at / (default ./examples when it exists); false disables */
+  staticDir?: string | false;
+  /** reuse an existing service (e.g. one that already recorded trades) */
+  service?: HistoryService;
+  serviceOptions?: ServiceOptions;
+  /** UDF /history cache entries (default 2000) */
+  cacheEntries?: number;
+}
+
+export interface DatafeedServer {
+  app: Express;
+  server: Server;
+  service: HistoryService;
+  cache: CacheStats;
+  url: string;
+  port: number;
+  authToken: string | undefined;
+  close(): Promise<void>;
+}
+
+export async function createServer(o: ServerOptions): Promise<DatafeedServer> {
+  if (o.registry && o.registry !== o.engine.registry) throw new Error('createServer: registry must be the engine\'s registry');
+  const service = o.service ?? new HistoryService(o.engine, o.store, o.serviceOptions);
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(corsMiddleware(o.cors ?? []));
+  const { router: udf, cache } = udfRouter(service, { cacheEntries: o.cacheEntries });
+  app.get('/health', (_req, res) => { res.json(service.health()); });
+  app.get('/openapi.json', (req, res) => { res.json(openapiDocument({ auth: !!o.authToken, serverUrl: `${req.protocol}://${req.get('host') ?? 'localhost'}` })); });
+  app.use('/api', authMiddleware(o.authToken));
+  app.use(apiRouter(service, () => ({ historyCache: { ...cache } })));
+  app.use(udf);
+  const dir = o.staticDir === undefined ? (existsSync('examples') ? 'examples' : false) : o.staticDir;
+  if (dir) app.use(express.static(dir));
+  app.use((req: Request, res: Response) => {
+    res.status(404).json({ error: 'not found', param: null, reason: `no route ${req.method} ${req.path.slice(0, 100)}` });
+  });
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const e = err as { status?: number; statusCode?: number; message?: string };
+    const status = e.status ?? e.statusCode ?? 500;
+    res.status(status >= 400 && status < 600 ? status : 500).json({ error: status < 500 ? 'bad request' : 'internal error', param: null, reason: String(e.message ?? err).slice(0, 200) });
+  });
+
+  const server = createHttpServer(app);
+  server.keepAliveTimeout = 5000;
+  const host = o.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port ?? 8080, host, () => { server.off('error', reject); resolve(); });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return {
+    app, server, service, cache, url, port, authToken: o.authToken,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}

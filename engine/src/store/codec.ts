@@ -1,0 +1,175 @@
+/**
+ * Compact binary encoding of closed footprint bars and row grids (session profiles) for the store.
+ *
+ * Every number is written as a tagged varint ("tv"):
+ *   - an integer |v| < 2^50 is written as the unsigned LEB128 varint of  zigzag(v) × 2  (even), so
+ *     0 → 1 byte, ±63 → 1 byte, a millisecond timestamp → 7 bytes;
+ *   - anything else (fractions, NaN, ±Infinity, huge values) is the varint 1 followed by the 8-byte
+ *     little-endian IEEE-754 double.
+ * Arithmetic (not bitwise) varint maths keeps values above 2^32 exact.
+ *
+ * Bar layout (version 1):
+ *   u8 version = 1
+ *   tv × 30: start, end, rowTicks, firstTs, lastTs, open, high, low, close, volume, trades,
+ *            buyVolume, sellVolume, unknownVolume, buyTrades, sellTrades, delta, deltaMin, deltaMax,
+ *            cvdOpen, cvdHigh, cvdLow, cvdClose, firstId, lastId, sourceVolume[0..4]
+ *   tv sessionKey byte length, then the UTF-8 bytes
+ *   grid: tv base, tv length, then GRID_COLUMNS columns (bid vol, ask vol, bid cnt, ask cnt,
+ *         unknown vol, unknown cnt) of `length` tvs each (column-major: zeros compress to 1 byte).
+ * A decoder checks the version and that the buffer ends exactly where the layout says (a partial or
+ * trailing-garbage blob is rejected with an error, never half-read).
+ */
+import { FootprintBar } from '../analytics/footprint.js';
+import { GRID_COLUMNS, RowGrid } from '../analytics/row-grid.js';
+
+const TWO50 = 2 ** 50;
+const BAR_VERSION = 1;
+
+export class Writer {
+  private buf: Buffer;
+  pos = 0;
+  constructor(cap = 256) { this.buf = Buffer.allocUnsafe(cap); }
+
+  private need(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.pos + n) cap *= 2;
+    const nb = Buffer.allocUnsafe(cap);
+    this.buf.copy(nb, 0, 0, this.pos);
+    this.buf = nb;
+  }
+
+  u8(v: number): this { this.need(1); this.buf[this.pos++] = v; return this; }
+
+  /** unsigned varint of a non-negative integer (arithmetic, exact up to 2^53) */
+  uvar(v: number): this {
+    this.need(8);
+    while (v >= 128) { this.buf[this.pos++] = (v % 128) | 128; v = Math.floor(v / 128); }
+    this.buf[this.pos++] = v;
+    return this;
+  }
+
+  /** tagged number (see module comment) */
+  num(v: number): this {
+    if (Number.isInteger(v) && v < TWO50 && v > -TWO50) {
+      const z = v >= 0 ? v * 2 : -v * 2 - 1;
+      return this.uvar(z * 2);
+    }
+    this.uvar(1);
+    this.need(8);
+    this.buf.writeDoubleLE(v, this.pos);
+    this.pos += 8;
+    return this;
+  }
+
+  str(s: string): this {
+    const b = Buffer.from(s, 'utf8');
+    this.uvar(b.length);
+    this.need(b.length);
+    b.copy(this.buf, this.pos);
+    this.pos += b.length;
+    return this;
+  }
+
+  bytes(): Buffer { return Buffer.from(this.buf.subarray(0, this.pos)); }
+}
+
+export class Reader {
+  pos = 0;
+  constructor(private readonly buf: Uint8Array) {}
+  get done(): boolean { return this.pos === this.buf.length; }
+
+  u8(): number {
+    if (this.pos >= this.buf.length) throw new Error('truncated blob');
+    return this.buf[this.pos++];
+  }
+
+  uvar(): number {
+    let v = 0, mul = 1;
+    for (;;) {
+      const b = this.u8();
+      v += (b & 127) * mul;
+      if (b < 128) return v;
+      mul *= 128;
+      if (mul > 2 ** 56) throw new Error('varint too long');
+    }
+  }
+
+  num(): number {
+    const u = this.uvar();
+    if (u === 1) {
+      if (this.pos + 8 > this.buf.length) throw new Error('truncated blob');
+      const v = Buffer.from(this.buf.buffer, this.buf.byteOffset + this.pos, 8).readDoubleLE(0);
+      this.pos += 8;
+      return v;
+    }
+    const z = u / 2;
+    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+  }
+
+  str(): string {
+    const n = this.uvar();
+    if (this.pos + n > this.buf.length) throw new Error('truncated blob');
+    const s = Buffer.from(this.buf.buffer, this.buf.byteOffset + this.pos, n).toString('utf8');
+    this.pos += n;
+    return s;
+  }
+}
+
+export function writeGrid(w: Writer, g: RowGrid): void {
+  w.num(g.base).uvar(g.length);
+  for (let c = 0; c < GRID_COLUMNS; c++) {
+    const col = g.cols[c];
+    for (let i = 0; i < g.length; i++) w.num(col[i]);
+  }
+}
+
+export function readGrid(r: Reader, into: RowGrid = new RowGrid(8)): RowGrid {
+  const base = r.num();
+  const length = r.uvar();
+  if (length > 10_000_000) throw new Error('grid too long');
+  into.clear();
+  if (length > 0) {
+    into.ensure(base);
+    into.ensure(base + length - 1);
+    for (let c = 0; c < GRID_COLUMNS; c++) {
+      const col = into.cols[c];
+      for (let i = 0; i < length; i++) col[i] = r.num();
+    }
+  }
+  return into;
+}
+
+export function encodeBar(b: FootprintBar): Buffer {
+  const w = new Writer(128 + b.rows.length * 8);
+  w.u8(BAR_VERSION);
+  w.num(b.start).num(b.end).num(b.rowTicks).num(b.firstTs).num(b.lastTs)
+    .num(b.open).num(b.high).num(b.low).num(b.close)
+    .num(b.volume).num(b.trades).num(b.buyVolume).num(b.sellVolume).num(b.unknownVolume)
+    .num(b.buyTrades).num(b.sellTrades).num(b.delta).num(b.deltaMin).num(b.deltaMax)
+    .num(b.cvdOpen).num(b.cvdHigh).num(b.cvdLow).num(b.cvdClose).num(b.firstId).num(b.lastId);
+  for (let i = 0; i < 5; i++) w.num(b.sourceVolume[i]);
+  w.str(b.sessionKey);
+  writeGrid(w, b.rows);
+  return w.bytes();
+}
+
+/** Decode a bar written by encodeBar; the result is a closed FootprintBar. Throws on a malformed blob. */
+export function decodeBar(instrument: string, blob: Uint8Array): FootprintBar {
+  const r = new Reader(blob);
+  const v = r.u8();
+  if (v !== BAR_VERSION) throw new Error(`unknown bar blob version ${v}`);
+  const start = r.num(), end = r.num(), rowTicks = r.num();
+  const f = [] as number[];
+  for (let i = 0; i < 22; i++) f.push(r.num());
+  const src = [r.num(), r.num(), r.num(), r.num(), r.num()];
+  const key = r.str();
+  const b = new FootprintBar(instrument, start, end, rowTicks, key, 0);
+  [b.firstTs, b.lastTs, b.open, b.high, b.low, b.close, b.volume, b.trades, b.buyVolume, b.sellVolume, b.unknownVolume,
+    b.buyTrades, b.sellTrades, b.delta, b.deltaMin, b.deltaMax, b.cvdOpen, b.cvdHigh, b.cvdLow, b.cvdClose, b.firstId, b.lastId] = f;
+  for (let i = 0; i < 5; i++) b.sourceVolume[i] = src[i];
+  readGrid(r, b.rows);
+  if (!r.done) throw new Error('trailing bytes in bar blob');
+  b.closed = true;
+  return b;
+}

@@ -1,0 +1,176 @@
+/**
+ * Wires an Engine to a Store (recording) and restores an Engine from a Store after a restart.
+ *
+ * Recording (recordEngine): every classified trade (with the CVD after it), every closed bar of each
+ * pipeline's base timeframe, the current session profile at each bar close (and the previous one
+ * when the session changes), instrument specs and Gap events. Only queue appends happen on the
+ * engine's path; the store commits on its own schedule.
+ *
+ * Restore (restoreEngine), per stored instrument the registry knows:
+ *  1. resume point R: the start of the session containing the last stored trade (the last trade time
+ *     when it is outside every session), moved back to the end of the last stored bar that ends at or
+ *     before it;
+ *  2. closed bars that end at or before R are preloaded into `pipeline.bars` (with their stats);
+ *  3. session profiles of sessions that started before R are seeded into `pipeline.profiles`;
+ *  4. CVD is seeded from the last preloaded bar (`cvdClose`, in its session);
+ *  5. stored trades with ts >= R are re-applied to the pipeline WITH their stored side and
+ *     classification (not re-classified), which rebuilds the open bar, the current session profile,
+ *     session VWAP and CVD exactly as before the restart. The recorder is paused meanwhile.
+ * Step 5 needs to apply an already-classified trade; InstrumentPipeline has no public method for that
+ * yet, so `applyClassified` below calls its private `apply` (see the report: a public
+ * `InstrumentPipeline.applyClassified(t)` would remove the cast). The classifier's tick state is
+ * advanced with each re-applied trade so the tick rule continues seamlessly.
+ * Not restored: the per-bar delta dynamics of the first new bar (momentum NaN), the pipeline checksum
+ * (starts over), counters before R.
+ */
+import type { Trade } from '../core/events.js';
+import { newTrade } from '../core/events.js';
+import type { Engine } from '../analytics/engine.js';
+import type { InstrumentPipeline, ClosedBar } from '../analytics/pipeline.js';
+import { computeBarStats, type BarStatsOptions } from '../analytics/bar-stats.js';
+import { DeltaDynamicsTracker } from '../analytics/delta.js';
+import { COL_ASK_CNT, COL_BID_CNT, COL_UNK_CNT } from '../analytics/row-grid.js';
+import type { Store } from './store.js';
+
+export interface Recorder {
+  /** stop/continue queueing writes (restore pauses it) */
+  paused: boolean;
+}
+
+export function recordEngine(engine: Engine, store: Store): Recorder {
+  const rec: Recorder = { paused: false };
+  engine.onPipeline((p) => {
+    const id = p.instrument.id;
+    store.putInstrument(p.instrument);
+    let lastKey = '';
+    p.onTrade((t, bar) => { if (!rec.paused) store.putTrade(t, bar.cvdClose); });
+    p.onBarClose((cb) => {
+      if (rec.paused) return;
+      store.putBar(p.spec.label, cb.bar);
+      const cur = p.profiles.current;
+      if (!cur) return;
+      if (lastKey !== '' && lastKey !== cur.key) {
+        const prev = p.profiles.get(lastKey);
+        if (prev) store.putProfile(id, prev);
+      }
+      store.putProfile(id, cur);
+      lastKey = cur.key;
+    });
+  });
+  engine.observe((ev) => {
+    if (ev.type === 'gap' && !rec.paused) store.putGap(ev.instrument, ev.ts, ev.from, ev.to, ev.reason);
+  });
+  return rec;
+}
+
+export function statsOptions(p: InstrumentPipeline): BarStatsOptions {
+  return { valueArea: p.opts.valueArea, imbalance: p.opts.imbalance, stackedMinRows: p.opts.stackedMinRows, unfinishedMinBid: 0, unfinishedMinAsk: 0 };
+}
+
+/** Apply a trade that is already classified (restore path). See the module comment. */
+export function applyClassified(p: InstrumentPipeline, t: Trade): void {
+  const scratch = restoreScratch;
+  scratch.ts = t.ts; scratch.price = t.price; scratch.size = t.size; scratch.side = 'buy'; scratch.sideSource = 'flag';
+  p.classifier.classify(scratch); // advances the tick-rule state only (flagged: side kept)
+  (p as unknown as { apply(t: Trade): void }).apply(t);
+}
+const restoreScratch = newTrade();
+
+export interface RestoreReport {
+  instrument: string;
+  resumeFrom: number;
+  bars: number;
+  profiles: number;
+  trades: number;
+  cvd: number;
+}
+
+export interface RestoreOptions {
+  /** most bars to preload per instrument (default: the pipeline's keepBars, capped at 200 000) */
+  maxBars?: number;
+  recorder?: Recorder;
+}
+
+export function restoreEngine(engine: Engine, store: Store, opts: RestoreOptions = {}): RestoreReport[] {
+  const out: RestoreReport[] = [];
+  if (opts.recorder) opts.recorder.paused = true;
+  try {
+    for (const { id } of store.instruments()) {
+      if (!engine.registry.has(id)) continue;
+      const last = store.lastTrades(id, Infinity, 1)[0];
+      if (!last) continue;
+      const p = engine.pipeline(id);
+      const tf = p.spec.label;
+      const sess = p.instrument.calendar.sessionAt(last.ts);
+      const rs = sess ? sess.start : last.ts;
+      const cap = Math.min(opts.maxBars ?? p.opts.keepBars, 200_000);
+      const pre = store.lastBars(id, tf, rs, cap).filter((b) => b.end <= rs);
+      let resume = pre.length ? pre[pre.length - 1].end : rs;
+      // trades of a tick/volume bar cut at rs: resume after the last preloaded bar's last trade
+      if (pre.length && p.spec.kind !== 'time') resume = pre[pre.length - 1].lastTs + 1;
+      const so = statsOptions(p);
+      const dyn = new DeltaDynamicsTracker();
+      const closed: ClosedBar[] = pre.map((bar) => ({ bar, stats: computeBarStats(bar, so, dyn.next(bar.delta, bar.buyVolume, bar.sellVolume)) }));
+      (p.bars as ClosedBar[]).splice(0, 0, ...closed);
+      while (p.bars.length > p.opts.keepBars) p.bars.shift();
+
+      // session profiles before the resume session
+      let nProfiles = 0;
+      for (const sp of store.profiles(id)) {
+        if (sp.start >= Math.min(resume, rs)) continue;
+        const g = sp.profile.grid;
+        if (g.length === 0) continue;
+        if (!p.profiles.add(sp.start, g.lowRow * sp.profile.rowTicks, 0, 0)) continue;
+        const live = p.profiles.get(sp.key);
+        if (!live || live.profile.rowTicks !== sp.profile.rowTicks) continue;
+        live.profile.clear();
+        live.profile.merge(sp.profile);
+        for (const c of [COL_BID_CNT, COL_ASK_CNT, COL_UNK_CNT]) live.profile.grid.cols[c].set(g.cols[c].subarray(0, g.length));
+        live.developing.push(...sp.developing);
+        if (sp.closed) p.profiles.closeUntil(sp.end);
+        nProfiles++;
+      }
+
+      // CVD at the resume point
+      if (pre.length) {
+        for (let i = pre.length - 1; i >= 0; i--) if (pre[i].sessionKey !== '') { p.cvd.enterSession(pre[i].sessionKey); break; }
+        p.cvd.value = pre[pre.length - 1].cvdClose;
+      } else {
+        const before = store.lastTrades(id, resume, 1)[0];
+        if (before) {
+          const s0 = p.instrument.calendar.sessionAt(before.ts);
+          if (s0) p.cvd.enterSession(s0.key);
+          p.cvd.value = before.cvd;
+        }
+      }
+
+      // re-apply stored trades from the resume point, in chunks
+      let n = 0;
+      const t = newTrade(id);
+      let from = resume;
+      let skipAtFrom = 0;
+      for (;;) {
+        const chunk = store.trades(id, from, Infinity, 50_000 + skipAtFrom);
+        let i = skipAtFrom;
+        if (chunk.length <= skipAtFrom) break;
+        for (; i < chunk.length; i++) {
+          const s = chunk[i];
+          t.ts = s.ts; t.id = s.id; t.price = s.price; t.size = s.size; t.side = s.side; t.sideSource = s.sideSource;
+          applyClassified(p, t);
+          n++;
+        }
+        if (chunk.length < 50_000 + skipAtFrom) break;
+        // next chunk starts at the last ts; skip the rows with that ts already applied
+        const lastTs = chunk[chunk.length - 1].ts;
+        let same = 0;
+        for (let k = chunk.length - 1; k >= 0 && chunk[k].ts === lastTs; k--) same++;
+        from = lastTs;
+        skipAtFrom = same;
+      }
+      out.push({ instrument: id, resumeFrom: resume, bars: closed.length, profiles: nProfiles, trades: n, cvd: p.cvd.value });
+    }
+  } finally {
+    if (opts.recorder) opts.recorder.paused = false;
+  }
+  return out;
+}

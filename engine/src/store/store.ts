@@ -1,0 +1,435 @@
+/**
+ * SQLite store (Node only, better-sqlite3): instruments, trades, closed footprint bars, session
+ * profiles, signals, the trade journal and data-completeness gaps.
+ *
+ * Writes never block the engine: put*() only appends to an in-memory queue (O(1)); the queue is
+ * committed in ONE transaction per batch, on a timer (`flushIntervalMs`, default 200 ms) or as soon as
+ * `maxBatch` operations are waiting (scheduled with setImmediate, never inside the caller).
+ * "Acknowledged" means committed: `flush()` commits everything queued so far and resolves after the
+ * COMMIT returned. Ops are committed in the order they were queued, so a committed bar implies every
+ * trade of that bar is committed too, and one batch is all-or-nothing (no partial bar rows).
+ *
+ * Journal: WAL (readers never block the writer). synchronous = FULL by default: in WAL mode that is one
+ * fsync of the WAL per COMMIT, and because we commit a batch every ~200 ms (not per trade) the cost is a
+ * few fsyncs a second, while an acknowledged batch then survives power loss / OS crash, not just a
+ * process crash. `synchronous: 'NORMAL'` (fsync only at checkpoints) is offered for slow disks; it is
+ * still never corrupt and survives process crashes (SIGKILL), but may lose the last batches on power loss.
+ *
+ * Retention: trades (and gaps) older than `retentionDays` before the newest stored trade are deleted
+ * (checked at most once a minute); bars, profiles, signals and the journal are kept unless
+ * `barRetentionDays` is set.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Side, SideSource, Trade } from '../core/events.js';
+import { SIDE_SOURCES, SIDE_SOURCE_INDEX } from '../core/events.js';
+import type { InstrumentSpec } from '../core/instruments.js';
+import type { FootprintBar } from '../analytics/footprint.js';
+import type { SessionProfile } from '../analytics/profile/scopes.js';
+import type { DevelopingPoint } from '../analytics/profile/developing.js';
+import { VolumeProfile } from '../analytics/profile/volume-profile.js';
+import { decodeBar, encodeBar, Reader, readGrid, Writer, writeGrid } from './codec.js';
+
+export interface StoreOptions {
+  /** database file (directories are created); ':memory:' for tests */
+  path: string;
+  /** trades/gaps older than this many days (before the newest trade) are deleted; unset = keep */
+  retentionDays?: number;
+  /** bars/profiles older than this many days are deleted; unset = keep */
+  barRetentionDays?: number;
+  /** default FULL (see module comment) */
+  synchronous?: 'NORMAL' | 'FULL';
+  /** commit timer, default 200 ms; 0 disables the timer (commit on size or flush() only) */
+  flushIntervalMs?: number;
+  /** commit as soon as this many ops are queued (default 20 000) */
+  maxBatch?: number;
+  /** called when a commit fails (the batch stays queued and is retried) */
+  onError?: (e: Error) => void;
+}
+
+export interface StoredTrade {
+  instrument: string;
+  ts: number;
+  id: number;
+  /** ticks */
+  price: number;
+  /** lots */
+  size: number;
+  side: Side;
+  sideSource: SideSource;
+  /** cumulative delta after this trade (lots) */
+  cvd: number;
+}
+
+export interface StoredProfile {
+  instrument: string;
+  key: string;
+  start: number;
+  end: number;
+  closed: boolean;
+  profile: VolumeProfile;
+  developing: DevelopingPoint[];
+}
+
+export interface StoredRecord { seq: number; instrument: string; ts: number; kind: string; data: unknown }
+export interface StoredGap { seq: number; instrument: string; ts: number; from: number; to: number; reason: string }
+
+export interface StoreStats {
+  path: string;
+  queued: number;
+  commits: number;
+  committedOps: number;
+  lastCommitMs: number;
+  lastCommitAt: number;
+  errors: number;
+  lastError: string | null;
+  synchronous: string;
+}
+
+type Op =
+  | { k: 'inst'; key: number; id: string; spec: string }
+  | { k: 'trade'; inst: number; ts: number; id: number; price: number; size: number; side: number; cvd: number }
+  | { k: 'bar'; inst: number; tf: string; start: number; end: number; data: Buffer }
+  | { k: 'profile'; inst: number; key: string; start: number; end: number; closed: number; data: Buffer }
+  | { k: 'signal' | 'journal'; inst: number; ts: number; kind: string; data: string }
+  | { k: 'gap'; inst: number; ts: number; from: number; to: number; reason: string };
+
+const SIDE_CODE: Record<Side, number> = { sell: 0, unknown: 1, buy: 2 };
+const SIDE_OF: Side[] = ['sell', 'unknown', 'buy'];
+const DAY = 86_400_000;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS instruments (key INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, spec TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS trades (inst INTEGER NOT NULL, ts INTEGER NOT NULL, id INTEGER NOT NULL, price INTEGER NOT NULL, size NUMERIC NOT NULL, side INTEGER NOT NULL, cvd NUMERIC NOT NULL);
+CREATE INDEX IF NOT EXISTS trades_inst_ts ON trades (inst, ts);
+CREATE TABLE IF NOT EXISTS bars (inst INTEGER NOT NULL, tf TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (inst, tf, start)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS profiles (inst INTEGER NOT NULL, key TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, closed INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (inst, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS signals (seq INTEGER PRIMARY KEY, inst INTEGER NOT NULL, ts INTEGER NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS signals_inst_ts ON signals (inst, ts);
+CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, inst INTEGER NOT NULL, ts INTEGER NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS journal_inst_ts ON journal (inst, ts);
+CREATE TABLE IF NOT EXISTS gaps (seq INTEGER PRIMARY KEY, inst INTEGER NOT NULL, ts INTEGER NOT NULL, from_ts NUMERIC NOT NULL, to_ts NUMERIC NOT NULL, reason TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS gaps_inst_ts ON gaps (inst, ts);
+`;
+
+/** Profile blob: grid, then buy/sell/unknown volume, then the developing points (ts, poc, vah, val). */
+export function encodeProfile(p: VolumeProfile, developing: readonly DevelopingPoint[]): Buffer {
+  const w = new Writer(64 + p.rowCount * 8);
+  w.u8(1).num(p.rowTicks);
+  writeGrid(w, p.grid);
+  w.num(p.buyVolume).num(p.sellVolume).num(p.unknownVolume).uvar(developing.length);
+  for (const d of developing) w.num(d.ts).num(d.poc).num(d.vah).num(d.val);
+  return w.bytes();
+}
+
+export function decodeProfile(blob: Uint8Array): { profile: VolumeProfile; developing: DevelopingPoint[] } {
+  const r = new Reader(blob);
+  if (r.u8() !== 1) throw new Error('unknown profile blob version');
+  const p = new VolumeProfile(r.num(), 1);
+  readGrid(r, p.grid);
+  p.buyVolume = r.num(); p.sellVolume = r.num(); p.unknownVolume = r.num();
+  const n = r.uvar();
+  const developing: DevelopingPoint[] = [];
+  for (let i = 0; i < n; i++) developing.push({ ts: r.num(), poc: r.num(), vah: r.num(), val: r.num() });
+  if (!r.done) throw new Error('trailing bytes in profile blob');
+  return { profile: p, developing };
+}
+
+export class Store {
+  readonly db: Database.Database;
+  readonly opts: Required<Pick<StoreOptions, 'path' | 'synchronous' | 'flushIntervalMs' | 'maxBatch'>> & StoreOptions;
+  private queue: Op[] = [];
+  private readonly keys = new Map<string, number>();
+  private readonly ids = new Map<number, string>();
+  private nextKey = 1;
+  private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
+  private closed = false;
+  private maxTradeTs = 0;
+  private lastPrune = 0;
+  private readonly st: StoreStats;
+  private readonly stmt: Record<string, Database.Statement>;
+  private readonly commitTx: (ops: Op[]) => void;
+
+  constructor(opts: StoreOptions) {
+    this.opts = { synchronous: 'FULL', flushIntervalMs: 200, maxBatch: 20_000, ...opts };
+    if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
+    this.db = new Database(opts.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${this.opts.synchronous}`);
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    this.db.prepare(`INSERT OR IGNORE INTO meta (k, v) VALUES ('schema', '1')`).run();
+    for (const row of this.db.prepare('SELECT key, id FROM instruments').all() as { key: number; id: string }[]) {
+      this.keys.set(row.id, row.key); this.ids.set(row.key, row.id);
+      if (row.key >= this.nextKey) this.nextKey = row.key + 1;
+    }
+    const mx = this.db.prepare('SELECT MAX(ts) AS m FROM trades').get() as { m: number | null };
+    this.maxTradeTs = mx.m ?? 0;
+    this.st = { path: opts.path, queued: 0, commits: 0, committedOps: 0, lastCommitMs: 0, lastCommitAt: 0, errors: 0, lastError: null, synchronous: this.opts.synchronous };
+    const d = this.db;
+    this.stmt = {
+      inst: d.prepare('INSERT INTO instruments (key, id, spec) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET spec = excluded.spec'),
+      trade: d.prepare('INSERT INTO trades (inst, ts, id, price, size, side, cvd) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      bar: d.prepare('INSERT OR REPLACE INTO bars (inst, tf, start, end, data) VALUES (?, ?, ?, ?, ?)'),
+      profile: d.prepare('INSERT OR REPLACE INTO profiles (inst, key, start, end, closed, data) VALUES (?, ?, ?, ?, ?, ?)'),
+      signal: d.prepare('INSERT INTO signals (inst, ts, kind, data) VALUES (?, ?, ?, ?)'),
+      journal: d.prepare('INSERT INTO journal (inst, ts, kind, data) VALUES (?, ?, ?, ?)'),
+      gap: d.prepare('INSERT INTO gaps (inst, ts, from_ts, to_ts, reason) VALUES (?, ?, ?, ?, ?)'),
+    };
+    this.commitTx = d.transaction((ops: Op[]) => {
+      const s = this.stmt;
+      for (let i = 0; i < ops.length; i++) {
+        const o = ops[i];
+        switch (o.k) {
+          case 'trade': s.trade.run(o.inst, o.ts, o.id, o.price, o.size, o.side, o.cvd); break;
+          case 'bar': s.bar.run(o.inst, o.tf, o.start, o.end, o.data); break;
+          case 'inst': s.inst.run(o.key, o.id, o.spec); break;
+          case 'profile': s.profile.run(o.inst, o.key, o.start, o.end, o.closed, o.data); break;
+          case 'signal': s.signal.run(o.inst, o.ts, o.kind, o.data); break;
+          case 'journal': s.journal.run(o.inst, o.ts, o.kind, o.data); break;
+          case 'gap': s.gap.run(o.inst, o.ts, o.from, o.to, o.reason); break;
+        }
+      }
+    });
+    if (this.opts.flushIntervalMs > 0) {
+      this.timer = setInterval(() => this.commit(), this.opts.flushIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  static open(opts: StoreOptions | string): Store { return new Store(typeof opts === 'string' ? { path: opts } : opts); }
+
+  // ---------------------------------------------------------------- writes (queued)
+
+  /** Integer key of an instrument id, registering it (queued) on first sight. */
+  instrumentKey(id: string, spec?: InstrumentSpec): number {
+    let k = this.keys.get(id);
+    if (k === undefined) {
+      k = this.nextKey++;
+      this.keys.set(id, k); this.ids.set(k, id);
+      this.push({ k: 'inst', key: k, id, spec: JSON.stringify(spec ? specJson(spec) : { id }) });
+    }
+    return k;
+  }
+
+  putInstrument(spec: InstrumentSpec): void {
+    const had = this.keys.has(spec.id);
+    const k = this.instrumentKey(spec.id, spec);
+    if (had) this.push({ k: 'inst', key: k, id: spec.id, spec: JSON.stringify(specJson(spec)) });
+  }
+
+  /** A classified trade and the cumulative delta after it. */
+  putTrade(t: Trade, cvd: number): void {
+    if (t.ts > this.maxTradeTs) this.maxTradeTs = t.ts;
+    this.push({ k: 'trade', inst: this.instrumentKey(t.instrument), ts: t.ts, id: t.id, price: t.price, size: t.size, side: SIDE_CODE[t.side] + 3 * SIDE_SOURCE_INDEX[t.sideSource], cvd });
+  }
+
+  /** A closed bar (encoded now: the bar object is not retained). Re-putting the same start replaces it. */
+  putBar(timeframe: string, bar: FootprintBar): void {
+    this.push({ k: 'bar', inst: this.instrumentKey(bar.instrument), tf: timeframe, start: bar.start, end: bar.end, data: encodeBar(bar) });
+  }
+
+  putProfile(instrument: string, s: SessionProfile): void {
+    this.push({ k: 'profile', inst: this.instrumentKey(instrument), key: s.key, start: s.start, end: s.end, closed: s.closed ? 1 : 0, data: encodeProfile(s.profile, s.developing) });
+  }
+
+  putSignal(instrument: string, ts: number, kind: string, data: unknown): void {
+    this.push({ k: 'signal', inst: this.instrumentKey(instrument), ts, kind, data: JSON.stringify(data ?? null) });
+  }
+
+  putJournal(instrument: string, ts: number, kind: string, data: unknown): void {
+    this.push({ k: 'journal', inst: this.instrumentKey(instrument), ts, kind, data: JSON.stringify(data ?? null) });
+  }
+
+  putGap(instrument: string, ts: number, from: number, to: number, reason: string): void {
+    this.push({ k: 'gap', inst: this.instrumentKey(instrument), ts, from: Number.isFinite(from) ? from : -1, to: Number.isFinite(to) ? to : -1, reason });
+  }
+
+  private push(op: Op): void {
+    if (this.closed) throw new Error('store is closed');
+    this.queue.push(op);
+    if (this.queue.length >= this.opts.maxBatch && this.immediate === null) {
+      this.immediate = setImmediate(() => { this.immediate = null; this.commit(); });
+    }
+  }
+
+  /** Commit everything queued now (synchronous). Returns the number of ops committed. */
+  commit(): number {
+    const ops = this.queue;
+    if (ops.length === 0) { this.maybePrune(); return 0; }
+    this.queue = [];
+    const t0 = performance.now();
+    try {
+      this.commitTx(ops);
+    } catch (e) {
+      this.queue = ops.concat(this.queue);
+      this.st.errors++;
+      this.st.lastError = (e as Error).message;
+      this.opts.onError?.(e as Error);
+      return 0;
+    }
+    this.st.commits++;
+    this.st.committedOps += ops.length;
+    this.st.lastCommitMs = performance.now() - t0;
+    this.st.lastCommitAt = Date.now();
+    this.maybePrune();
+    return ops.length;
+  }
+
+  /** Commit everything queued so far; resolves once it is committed ("acknowledged"). */
+  async flush(): Promise<number> {
+    const n = this.commit();
+    if (this.queue.length > 0) throw new Error(`store commit failed: ${this.st.lastError}`);
+    return n;
+  }
+
+  get queued(): number { return this.queue.length; }
+
+  stats(): StoreStats { return { ...this.st, queued: this.queue.length }; }
+
+  private maybePrune(): void {
+    const now = Date.now();
+    if (now - this.lastPrune < 60_000) return;
+    this.lastPrune = now;
+    this.prune();
+  }
+
+  /** Apply the retention rules now (relative to the newest stored trade). */
+  prune(): { trades: number; bars: number } {
+    let trades = 0, bars = 0;
+    const ref = this.maxTradeTs || Date.now();
+    if (this.opts.retentionDays !== undefined) {
+      const cut = ref - this.opts.retentionDays * DAY;
+      trades = this.db.prepare('DELETE FROM trades WHERE ts < ?').run(cut).changes;
+      this.db.prepare('DELETE FROM gaps WHERE ts < ?').run(cut);
+    }
+    if (this.opts.barRetentionDays !== undefined) {
+      const cut = ref - this.opts.barRetentionDays * DAY;
+      bars = this.db.prepare('DELETE FROM bars WHERE start < ?').run(cut).changes;
+      this.db.prepare('DELETE FROM profiles WHERE end < ?').run(cut);
+    }
+    return { trades, bars };
+  }
+
+  // ---------------------------------------------------------------- reads (synchronous, committed data)
+
+  private key(id: string): number | undefined { return this.keys.get(id); }
+
+  instruments(): { id: string; spec: unknown }[] {
+    return (this.db.prepare('SELECT id, spec FROM instruments ORDER BY key').all() as { id: string; spec: string }[]).map((r) => ({ id: r.id, spec: JSON.parse(r.spec) }));
+  }
+
+  private tradeRows(rows: unknown[][], id: string): StoredTrade[] {
+    return rows.map((r) => {
+      const code = r[4] as number;
+      return { instrument: id, ts: r[0] as number, id: r[1] as number, price: r[2] as number, size: r[3] as number, side: SIDE_OF[code % 3], sideSource: SIDE_SOURCES[Math.floor(code / 3)] ?? 'none', cvd: r[5] as number };
+    });
+  }
+
+  /** Trades with from <= ts < to, oldest first, at most `limit`. */
+  trades(instrument: string, from: number, to: number, limit = 1_000_000): StoredTrade[] {
+    const k = this.key(instrument);
+    if (k === undefined) return [];
+    const rows = this.db.prepare('SELECT ts, id, price, size, side, cvd FROM trades WHERE inst = ? AND ts >= ? AND ts < ? ORDER BY ts, rowid LIMIT ?').raw().all(k, from, to, limit) as unknown[][];
+    return this.tradeRows(rows, instrument);
+  }
+
+  /** The last `n` trades with ts < before, oldest first. */
+  lastTrades(instrument: string, before: number, n: number): StoredTrade[] {
+    const k = this.key(instrument);
+    if (k === undefined) return [];
+    const rows = this.db.prepare('SELECT ts, id, price, size, side, cvd FROM trades WHERE inst = ? AND ts < ? ORDER BY ts DESC, rowid DESC LIMIT ?').raw().all(k, before, n) as unknown[][];
+    return this.tradeRows(rows.reverse(), instrument);
+  }
+
+  tradeCount(instrument?: string): number {
+    if (instrument === undefined) return (this.db.prepare('SELECT COUNT(*) AS n FROM trades').get() as { n: number }).n;
+    const k = this.key(instrument);
+    return k === undefined ? 0 : (this.db.prepare('SELECT COUNT(*) AS n FROM trades WHERE inst = ?').get(k) as { n: number }).n;
+  }
+
+  /** Earliest and latest stored trade time of an instrument (null when none). */
+  tradeSpan(instrument: string): { first: number; last: number } | null {
+    const k = this.key(instrument);
+    if (k === undefined) return null;
+    const r = this.db.prepare('SELECT MIN(ts) AS a, MAX(ts) AS b FROM trades WHERE inst = ?').get(k) as { a: number | null; b: number | null };
+    return r.a === null || r.b === null ? null : { first: r.a, last: r.b };
+  }
+
+  /** Bars of a timeframe with from <= start < to, oldest first. */
+  bars(instrument: string, timeframe: string, from: number, to: number, limit = 1_000_000): FootprintBar[] {
+    const k = this.key(instrument);
+    if (k === undefined) return [];
+    const rows = this.db.prepare('SELECT data FROM bars WHERE inst = ? AND tf = ? AND start >= ? AND start < ? ORDER BY start LIMIT ?').raw().all(k, timeframe, from, to, limit) as [Buffer][];
+    return rows.map((r) => decodeBar(instrument, r[0]));
+  }
+
+  /** The last `n` bars with start < before, oldest first. */
+  lastBars(instrument: string, timeframe: string, before: number, n: number): FootprintBar[] {
+    const k = this.key(instrument);
+    if (k === undefined) return [];
+    const rows = this.db.prepare('SELECT data FROM bars WHERE inst = ? AND tf = ? AND start < ? ORDER BY start DESC LIMIT ?').raw().all(k, timeframe, before, n) as [Buffer][];
+    return rows.reverse().map((r) => decodeBar(instrument, r[0]));
+  }
+
+  /** Earliest stored bar start (null when none). */
+  firstBarStart(instrument: string, timeframe: string): number | null {
+    const k = this.key(instrument);
+    if (k === undefined) return null;
+    const r = this.db.prepare('SELECT MIN(start) AS m FROM bars WHERE inst = ? AND tf = ?').get(k, timeframe) as { m: number | null };
+    return r.m;
+  }
+
+  barCount(instrument: string, timeframe: string): number {
+    const k = this.key(instrument);
+    return k === undefined ? 0 : (this.db.prepare('SELECT COUNT(*) AS n FROM bars WHERE inst = ? AND tf = ?').get(k, timeframe) as { n: number }).n;
+  }
+
+  /** Stored session profiles, oldest first (optionally only sessions starting at/after `fromStart`). */
+  profiles(instrument: string, fromStart = -Infinity): StoredProfile[] {
+    const k = this.key(instrument);
+    if (k === undefined) return [];
+    const rows = this.db.prepare('SELECT key, start, end, closed, data FROM profiles WHERE inst = ? AND start >= ? ORDER BY start').all(k, Number.isFinite(fromStart) ? fromStart : -1e15) as { key: string; start: number; end: number; closed: number; data: Buffer }[];
+    return rows.map((r) => ({ instrument, key: r.key, start: r.start, end: r.end, closed: r.closed === 1, ...decodeProfile(r.data) }));
+  }
+
+  private records(table: 'signals' | 'journal', instrument: string | undefined, from: number, to: number, limit: number): StoredRecord[] {
+    const k = instrument === undefined ? undefined : this.key(instrument);
+    if (instrument !== undefined && k === undefined) return [];
+    const sql = `SELECT seq, inst, ts, kind, data FROM ${table} WHERE ${k === undefined ? '' : 'inst = @k AND '}ts >= @from AND ts < @to ORDER BY ts, seq LIMIT @limit`;
+    const rows = this.db.prepare(sql).all({ k, from, to, limit }) as { seq: number; inst: number; ts: number; kind: string; data: string }[];
+    return rows.map((r) => ({ seq: r.seq, instrument: this.ids.get(r.inst) ?? String(r.inst), ts: r.ts, kind: r.kind, data: JSON.parse(r.data) }));
+  }
+
+  signals(instrument?: string, from = 0, to = 8.64e15, limit = 10_000): StoredRecord[] { return this.records('signals', instrument, from, to, limit); }
+  journal(instrument?: string, from = 0, to = 8.64e15, limit = 10_000): StoredRecord[] { return this.records('journal', instrument, from, to, limit); }
+
+  gaps(instrument?: string, from = 0, to = 8.64e15, limit = 10_000): StoredGap[] {
+    const k = instrument === undefined ? undefined : this.key(instrument);
+    if (instrument !== undefined && k === undefined) return [];
+    const sql = `SELECT seq, inst, ts, from_ts, to_ts, reason FROM gaps WHERE ${k === undefined ? '' : 'inst = @k AND '}ts >= @from AND ts < @to ORDER BY ts, seq LIMIT @limit`;
+    const rows = this.db.prepare(sql).all({ k, from, to, limit }) as { seq: number; inst: number; ts: number; from_ts: number; to_ts: number; reason: string }[];
+    return rows.map((r) => ({ seq: r.seq, instrument: this.ids.get(r.inst) ?? String(r.inst), ts: r.ts, from: r.from_ts, to: r.to_ts, reason: r.reason }));
+  }
+
+  integrityCheck(): string {
+    return (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check).join('; ');
+  }
+
+  /** Commit what is queued, stop the timer and close the database. */
+  close(): void {
+    if (this.closed) return;
+    if (this.timer) clearInterval(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.commit();
+    this.closed = true;
+    this.db.close();
+  }
+}
+
+function specJson(s: InstrumentSpec): Record<string, unknown> {
+  return { id: s.id, symbol: s.symbol, venue: s.venue, assetClass: s.assetClass, description: s.description, tickSize: s.tickSize, lotStep: s.lotStep, profileRow: s.profileRow, footprintRow: s.footprintRow, contractSize: s.contractSize, session: s.session, flow: s.flow };
+}
