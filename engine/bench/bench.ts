@@ -3,9 +3,11 @@
  * the process peak so far). Select cases with BENCH=name1,name2.
  */
 import { benchPipeline } from './cases/pipeline.js';
+import { benchBook } from './cases/book.js';
 
 const cases: Record<string, () => Promise<void>> = {
   pipeline: () => benchPipeline(),
+  book: () => benchBook(),
 };
 
 const only = process.env.BENCH?.split(',').filter(Boolean);

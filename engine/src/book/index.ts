@@ -6,3 +6,4 @@ export * from './level-flow.js';
 export * from './depth-history.js';
 export * from './iceberg.js';
 export * from './institutional.js';
+export * from './manager.js';

@@ -84,7 +84,7 @@ export class MboBook {
       case 'F': this.stats.fills++; break;
       case 'T': {
         this.stats.trades++;
-        trade = { type: 'trade', instrument: ev.instrument, ts: ev.ts, id: ev.seq, price: ev.price, size: ev.size, side: ev.side, sideSource: ev.side === 'unknown' ? 'none' : 'flag' };
+        trade = { type: 'trade', instrument: ev.instrument, ts: ev.ts, id: 0 /* feed sequence numbers are not trade ids: no id-continuity check */, price: ev.price, size: ev.size, side: ev.side, sideSource: ev.side === 'unknown' ? 'none' : 'flag' };
         this.opts.onTrade?.(trade);
         break;
       }

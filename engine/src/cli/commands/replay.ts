@@ -9,6 +9,7 @@ import { replayFile } from '../../replay/index.js';
 import type { FormatName, ReplayLineError, ReplayStats } from '../../replay/types.js';
 import { FORMAT_NAMES } from '../../replay/types.js';
 import { ProgressBar } from '../progress.js';
+import { BookManager, type BookReport } from '../../book/index.js';
 
 const USAGE = `Usage: tapeflow replay <files...> [options]
 
@@ -32,6 +33,8 @@ Options:
 export interface ReplayResult {
   files: ReplayStats[];
   instruments: PipelineReport[];
+  /** order-book statistics per instrument: updates, gaps, crossed states, resyncs */
+  books: BookReport[];
   badLines: number;
   checksum: string;
 }
@@ -40,6 +43,8 @@ export async function runReplay(files: string[], o: { instrument?: string; timef
   const registry = new InstrumentRegistry();
   if (o.instrument) registry.get(o.instrument); // fail early on an unknown instrument
   const engine = new Engine(registry, { timeframe: o.timeframe ?? '1m', align: o.align ?? 'utc', cvdReset: o.cvdReset ?? 'session' });
+  const books = new BookManager({ registry, emit: engine.onEvent });
+  engine.observe(books.onEvent);
   const stats: ReplayStats[] = [];
   for (const f of files) {
     const bar = o.progress ? new ProgressBar(basename(f)) : null;
@@ -51,7 +56,7 @@ export async function runReplay(files: string[], o: { instrument?: string; timef
   }
   engine.finish();
   const instruments = [...engine.pipelines.values()].map(pipelineReport).sort((a, b) => a.instrument.localeCompare(b.instrument));
-  return { files: stats, instruments, badLines: stats.reduce((s, x) => s + x.badLines, 0), checksum: engine.checksum() };
+  return { files: stats, instruments, books: books.reports(), badLines: stats.reduce((s, x) => s + x.badLines, 0), checksum: engine.checksum() };
 }
 
 function table(r: ReplayResult): string {
@@ -65,6 +70,13 @@ function table(r: ReplayResult): string {
     out.push(`  CVD ${i.cvd}`);
     if (i.vwap) out.push(`  VWAP ${i.vwap.vwap}  σ ${i.vwap.stdev}  bands +1/2/3σ ${i.vwap.upper.join(' / ')}  −1/2/3σ ${i.vwap.lower.join(' / ')}`);
     out.push(`  checksum ${i.checksum}`);
+  }
+  for (const b of r.books) {
+    const s = b.stats as unknown as Record<string, number>;
+    const fig = b.kind === 'L2'
+      ? `snapshots ${s.snapshots}  updates ${s.updatesApplied}  level updates ${s.levelUpdates}  gaps ${s.gaps}  resyncs ${s.resyncs}  crossed ${s.crossed}  stale dropped ${s.staleDropped}  duplicates ${s.duplicates}`
+      : `events ${s.events}  adds ${s.adds}  cancels ${s.cancels}  modifies ${s.modifies}  clears ${s.clears}  trades ${s.trades}  dangling ${s.dangling}  crossed states ${s.crossedStates}`;
+    out.push('', `${b.instrument} book [${b.kind}${b.synced ? ', synced' : ', NOT synced'}]  ${b.bidLevels} bid / ${b.askLevels} ask levels  best ${b.bestBid ?? '-'} / ${b.bestAsk ?? '-'} (ticks)`, `  ${fig}`);
   }
   out.push('', `checksum (all instruments): ${r.checksum}`);
   return out.join('\n') + '\n';

@@ -1,0 +1,78 @@
+/**
+ * Keeps one synced book per instrument for an Engine: venue synchronizers for L2 snapshots/diffs
+ * (sequence rules per venue, gaps, resyncs) and market-by-order books for L3 feeds, whose trades
+ * (with aggressor side) are fed back into the engine like any other trade.
+ */
+import type { MarketEvent, MboEvent, Trade } from '../core/events.js';
+import type { InstrumentRegistry } from '../core/instruments.js';
+import { createBookSync, type BookSync, type ResyncRequest, type SyncStats } from './sync.js';
+import { MboBook, type MboStats } from './mbo.js';
+import type { OrderBook } from './order-book.js';
+
+export interface BookReport {
+  instrument: string;
+  kind: 'L2' | 'L3';
+  synced: boolean;
+  bidLevels: number;
+  askLevels: number;
+  bestBid: number | null;
+  bestAsk: number | null;
+  crossedNow: boolean;
+  stats: SyncStats | MboStats;
+}
+
+export interface BookManagerOptions {
+  registry: InstrumentRegistry;
+  /** where trades reconstructed from L3 books go (normally engine.onEvent) */
+  emit(ev: MarketEvent): void;
+  onResync?(req: ResyncRequest): void;
+}
+
+export class BookManager {
+  readonly l2 = new Map<string, BookSync>();
+  readonly l3 = new Map<string, MboBook>();
+
+  constructor(private readonly o: BookManagerOptions) {}
+
+  /** Engine observer: handles book and MBO events, ignores the rest. */
+  onEvent = (ev: MarketEvent): void => {
+    if (ev.type === 'book_snapshot' || ev.type === 'book_delta') this.sync(ev.instrument).onEvent(ev);
+    else if (ev.type === 'mbo') this.mbo(ev);
+  };
+
+  sync(instrument: string): BookSync {
+    let s = this.l2.get(instrument);
+    if (!s) {
+      const venue = this.o.registry.find(instrument)?.venue ?? 'generic';
+      s = createBookSync(venue, { onGap: (g) => this.o.emit(g), onResync: this.o.onResync });
+      this.l2.set(instrument, s);
+    }
+    return s;
+  }
+
+  private mbo(ev: MboEvent): void {
+    let b = this.l3.get(ev.instrument);
+    if (!b) {
+      b = new MboBook({ onTrade: (t: Trade) => this.o.emit(t) });
+      b.instrument = ev.instrument;
+      this.l3.set(ev.instrument, b);
+    }
+    b.apply(ev);
+  }
+
+  /** The current book of an instrument (L3 aggregated view when MBO, else the synced L2). */
+  book(instrument: string): OrderBook | undefined {
+    return this.l3.get(instrument)?.book ?? this.l2.get(instrument)?.book;
+  }
+
+  reports(): BookReport[] {
+    const out: BookReport[] = [];
+    const rep = (instrument: string, kind: 'L2' | 'L3', b: OrderBook, synced: boolean, stats: SyncStats | MboStats): BookReport => {
+      const bb = b.bestBid(), ba = b.bestAsk();
+      return { instrument, kind, synced, bidLevels: b.levelCount('bid'), askLevels: b.levelCount('ask'), bestBid: Number.isFinite(bb) ? bb : null, bestAsk: Number.isFinite(ba) ? ba : null, crossedNow: b.isCrossed(), stats: { ...stats } };
+    };
+    for (const [id, s] of this.l2) out.push(rep(id, 'L2', s.book, s.synced, s.stats));
+    for (const [id, b] of this.l3) out.push(rep(id, 'L3', b.book, true, b.stats));
+    return out.sort((a, b) => a.instrument.localeCompare(b.instrument));
+  }
+}
