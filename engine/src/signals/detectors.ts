@@ -22,8 +22,8 @@ export function fixedThresholds(absorptionMin: number, initiativeMin: number): T
 
 class Ids {
   private n = 0;
-  constructor(readonly instrument: string, readonly kind: SignalKind) {}
-  next(): string { return `${this.instrument}:${this.kind}:${++this.n}`; }
+  constructor(readonly instrument: string, readonly kind: SignalKind, readonly variant = '') {}
+  next(): string { return `${this.instrument}:${this.kind}${this.variant ? '/' + this.variant : ''}:${++this.n}`; }
 }
 
 function barRange(b: FootprintBar): [number, number] { return [b.low, b.high]; }
@@ -110,7 +110,7 @@ export class LevelAbsorptionDetector {
 
   constructor(instrument: string, private readonly th: ThresholdSource, opts: Partial<LevelAbsorptionOptions> = {}) {
     this.opts = { windowMs: 60_000, levelTicks: 1, maxDisplacementTicks: 4, attemptGapMs: 2_000, minAttempts: 2, ...opts };
-    this.ids = new Ids(instrument, 'absorption');
+    this.ids = new Ids(instrument, 'absorption', 'level');
   }
 
   private evict(now: number): void {

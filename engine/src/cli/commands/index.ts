@@ -1,9 +1,13 @@
 /** Registry of CLI commands; add new command modules here. */
 import type { Command } from '../command.js';
 import { replayCommand } from './replay.js';
+import { backtestCommand } from './backtest.js';
 import { configCommand } from './config.js';
+import { startCommand } from './start.js';
 
 export const commands: Command[] = [
+  startCommand,
   replayCommand,
+  backtestCommand,
   configCommand,
 ];

@@ -1,0 +1,236 @@
+/**
+ * SignalEngine: attaches the detectors, framing and the trade state machine to an analytics Engine
+ * (one set per instrument pipeline) and, optionally, to book state (sweep thin-book confirmation,
+ * icebergs, book imbalance for rule mode). Exposes current state per instrument and listeners for the
+ * store / HTTP / WebSocket / Telegram layers. Deterministic: driven only by event timestamps.
+ * Core code: no Node imports.
+ */
+import type { Engine } from '../analytics/engine.js';
+import type { InstrumentPipeline } from '../analytics/pipeline.js';
+import type { MarketEvent, Trade } from '../core/events.js';
+import { createBookSync, type BookSync } from '../book/sync.js';
+import { imbalance as bookImbalance } from '../book/analytics.js';
+import { IcebergDetector, type Iceberg } from '../book/iceberg.js';
+import { InstitutionalTracker } from '../book/institutional.js';
+import type { OrderBook } from '../book/order-book.js';
+import {
+  DeltaMismatchAbsorption, DivergenceDetector, ExhaustionDetector, icebergSignal, InitiativeDetector, LevelAbsorptionDetector, SweepDetector,
+  type DeltaMismatchOptions, type DivergenceOptions, type ExhaustionOptions, type InitiativeOptions, type LevelAbsorptionOptions, type SweepOptions,
+} from './detectors.js';
+import { dailyBias, qualifiedLevels, toSessionLevels, type Bias, type LevelOptions, type QualifiedLevel, type SessionLevels } from './framing.js';
+import { ruleSignal, type RuleOptions, type RuleSignalJson } from './rule-mode.js';
+import { strategyStatus, scan, TradeStateMachine, type Alert, type StateMachineOptions, type StrategyStatus, type Transition } from './state.js';
+import { Thresholds, type ThresholdOptions } from './thresholds.js';
+import type { SignalEvent, SignalKind } from './types.js';
+
+export interface SignalEngineOptions {
+  thresholds: Partial<ThresholdOptions>;
+  deltaMismatch: Partial<DeltaMismatchOptions>;
+  levelAbsorption: Partial<LevelAbsorptionOptions>;
+  initiative: Partial<InitiativeOptions>;
+  sweep: Partial<SweepOptions>;
+  exhaustion: Partial<ExhaustionOptions>;
+  divergence: Partial<DivergenceOptions>;
+  levels: Partial<LevelOptions>;
+  state: Partial<StateMachineOptions>;
+  rule: Partial<RuleOptions>;
+  /** detector kinds switched on (default all) */
+  kinds: SignalKind[];
+  /** compute a rule-mode call at every bar close (needs a book for the imbalance; WAIT without) */
+  ruleMode: boolean;
+  /** bars of CVD closes used for the rule-mode slope */
+  ruleCvdBars: number;
+  /** keep at most this many events in `signals` (oldest dropped) */
+  keepSignals: number;
+}
+
+export const DEFAULT_SIGNAL_ENGINE: SignalEngineOptions = {
+  thresholds: {}, deltaMismatch: {}, levelAbsorption: {}, initiative: {}, sweep: {}, exhaustion: {}, divergence: {}, levels: {}, state: {}, rule: {},
+  kinds: ['absorption', 'initiative', 'sweep', 'exhaustion', 'divergence', 'iceberg'], ruleMode: true, ruleCvdBars: 5, keepSignals: 10_000,
+};
+
+/** Everything the signal layer keeps for one instrument. */
+export class InstrumentSignals {
+  readonly thresholds: Thresholds;
+  readonly deltaMismatch: DeltaMismatchAbsorption;
+  readonly levelAbsorption: LevelAbsorptionDetector;
+  readonly initiative: InitiativeDetector;
+  readonly sweep: SweepDetector;
+  readonly exhaustion: ExhaustionDetector;
+  readonly divergence: DivergenceDetector;
+  readonly machine: TradeStateMachine;
+  book: OrderBook | null = null;
+  iceberg: IcebergDetector | null = null;
+  institutional: InstitutionalTracker | null = null;
+  bias: Bias | null = null;
+  levels: QualifiedLevel[] = [];
+  lastRule: RuleSignalJson | null = null;
+  lastAbsorption: SignalEvent | null = null;
+  private framedKey = '';
+  private readonly cvdCloses: number[] = [];
+  private iceN = 0;
+
+  constructor(readonly pipeline: InstrumentPipeline, private readonly o: SignalEngineOptions, private readonly emit: (e: SignalEvent) => void, private readonly emitRule: (r: RuleSignalJson) => void) {
+    const id = pipeline.instrument.id;
+    this.thresholds = new Thresholds(pipeline.instrument, o.thresholds);
+    this.deltaMismatch = new DeltaMismatchAbsorption(id, this.thresholds, o.deltaMismatch);
+    this.levelAbsorption = new LevelAbsorptionDetector(id, this.thresholds, o.levelAbsorption);
+    this.initiative = new InitiativeDetector(id, this.thresholds, o.initiative);
+    this.sweep = new SweepDetector(id, this.thresholds, o.sweep);
+    this.exhaustion = new ExhaustionDetector(id, o.exhaustion);
+    this.divergence = new DivergenceDetector(id, o.divergence);
+    this.machine = new TradeStateMachine(id, o.state);
+    pipeline.onBarClose((cb) => this.onBar(cb));
+    pipeline.onTrade((t) => this.onTrade(t));
+  }
+
+  private on(kind: SignalKind): boolean { return this.o.kinds.includes(kind); }
+
+  private fire(e: SignalEvent | null, price: number): void {
+    if (!e) return;
+    if (e.kind === 'absorption') this.lastAbsorption = e;
+    this.emit(e);
+    this.machine.onSignal(e, price);
+  }
+
+  private onTrade(t: Trade): void {
+    const price = this.machine.lastPrice;
+    if (this.on('sweep')) this.fire(this.sweep.onTrade(t), price);
+    this.institutional?.onTrade(t);
+    this.iceberg?.onTrade(t);
+    this.machine.onPrice(t.ts, t.price);
+    if (this.on('absorption')) this.fire(this.levelAbsorption.onTrade(t), t.price);
+  }
+
+  private reframe(): void {
+    const sessions = this.pipeline.profiles.sessions;
+    const closed = sessions.filter((s) => s.closed);
+    const cur = sessions.length && !sessions[sessions.length - 1].closed ? sessions[sessions.length - 1] : null;
+    const key = closed.length ? closed[closed.length - 1].key : '';
+    const summaries: SessionLevels[] = closed.slice(-2).map((s) => toSessionLevels(s.key, s.profile.summary()));
+    if (key !== this.framedKey) { this.framedKey = key; this.levels = qualifiedLevels(summaries, this.o.levels); }
+    let current: SessionLevels | null = null;
+    if (cur && !cur.profile.empty) {
+      const lv = cur.profile.levels();
+      current = { key: cur.key, shape: 'none', pocPct: NaN, pocPrice: lv.poc, vahPrice: lv.vah, valPrice: lv.val, lowPrice: cur.profile.lowPrice, highPrice: cur.profile.highPrice };
+    }
+    const prior = summaries.length ? summaries[summaries.length - 1] : null;
+    const earlier = summaries.length > 1 ? summaries[0] : null;
+    this.bias = prior ? dailyBias(prior, current, earlier) : null;
+    this.machine.setFraming(this.bias, this.levels, prior ? { vah: prior.vahPrice, val: prior.valPrice } : null);
+  }
+
+  private onBar(cb: { bar: import('../analytics/footprint.js').FootprintBar; stats: import('../analytics/bar-stats.js').BarStats }): void {
+    const price = this.machine.lastPrice;
+    if (this.on('sweep')) this.fire(this.sweep.advance(cb.bar.end), price);
+    this.reframe();
+    if (this.on('absorption')) this.fire(this.deltaMismatch.onBar(cb), price);
+    if (this.on('initiative')) this.fire(this.initiative.onBar(cb), price);
+    if (this.on('exhaustion')) this.fire(this.exhaustion.onBar(cb), price);
+    if (this.on('divergence')) this.fire(this.divergence.onBar(cb), price);
+    this.thresholds.onBar(cb.bar.volume, cb.bar.delta);
+    this.cvdCloses.push(cb.bar.cvdClose);
+    if (this.cvdCloses.length > this.o.ruleCvdBars) this.cvdCloses.shift();
+    if (this.o.ruleMode) {
+      const inst = this.pipeline.instrument;
+      const r = ruleSignal({
+        ts: cb.bar.end, symbol: inst.id, price: inst.price.toNumber(cb.bar.close), cvd: this.cvdCloses,
+        imbalance: this.book ? bookImbalance(this.book, 10) : NaN,
+        vwap: this.pipeline.sessionVwap.weight > 0 ? inst.price.toNumber(this.pipeline.sessionVwap.value) : NaN,
+        absorption: this.lastAbsorption,
+      }, this.o.rule);
+      r.price = inst.price.toNumber(cb.bar.close);
+      this.lastRule = r;
+      this.emitRule(r);
+    }
+  }
+
+  /** A confirmed iceberg from the book layer. */
+  onIceberg(ice: Iceberg): void {
+    if (!this.on('iceberg')) return;
+    const ratio = this.institutional?.stats(ice.side, ice.price, ice.confirmedAt)?.ratio;
+    this.fire(icebergSignal(this.pipeline.instrument.id, ice, ++this.iceN, ratio), this.machine.lastPrice);
+  }
+
+  /** Attach a book (sweep confirmation, rule-mode imbalance). */
+  setBook(book: OrderBook | null): void {
+    this.book = book;
+    this.sweep.book = book;
+  }
+
+  status(): StrategyStatus { return strategyStatus(this.machine); }
+}
+
+export class SignalEngine {
+  readonly opts: SignalEngineOptions;
+  readonly instruments = new Map<string, InstrumentSignals>();
+  /** recent events, oldest first (bounded by keepSignals) */
+  readonly signals: SignalEvent[] = [];
+  private readonly sigL: ((e: SignalEvent) => void)[] = [];
+  private readonly trL: ((t: Transition) => void)[] = [];
+  private readonly alL: ((a: Alert) => void)[] = [];
+  private readonly ruleL: ((r: RuleSignalJson) => void)[] = [];
+  private readonly syncs = new Map<string, BookSync>();
+
+  constructor(opts: Partial<SignalEngineOptions> = {}) {
+    this.opts = { ...DEFAULT_SIGNAL_ENGINE, ...opts };
+  }
+
+  /** Attach to an analytics engine: every pipeline (existing and future) gets detectors. */
+  attach(engine: Engine, o: { books?: boolean } = {}): this {
+    engine.onPipeline((p) => this.attachPipeline(p));
+    if (o.books) engine.observe((ev) => this.onBookEvent(ev));
+    return this;
+  }
+
+  attachPipeline(p: InstrumentPipeline): InstrumentSignals {
+    const id = p.instrument.id;
+    let s = this.instruments.get(id);
+    if (s) return s;
+    s = new InstrumentSignals(p, this.opts, (e) => this.emit(e), (r) => { for (const fn of this.ruleL) fn(r); });
+    s.machine.onTransition((t) => { for (const fn of this.trL) fn(t); });
+    s.machine.onAlert((a) => { for (const fn of this.alL) fn(a); });
+    this.instruments.set(id, s);
+    return s;
+  }
+
+  /** Maintain a synced book per instrument from book events (venue rules from the registry), with icebergs. */
+  private onBookEvent(ev: MarketEvent): void {
+    if (ev.type !== 'book_snapshot' && ev.type !== 'book_delta') return;
+    const s = this.instruments.get(ev.instrument);
+    if (!s) return;
+    let sync = this.syncs.get(ev.instrument);
+    if (!sync) {
+      const ref: { ice: IcebergDetector | null; inst: InstitutionalTracker } = { ice: null, inst: new InstitutionalTracker() };
+      try {
+        sync = createBookSync(s.pipeline.instrument.venue, {
+          onLevel: (side, price, size, prev, ts) => { ref.ice?.onLevel(side, price, size, prev, ts); ref.inst.onLevel(side, price, size, prev, ts); },
+        });
+      } catch { return; }
+      sync.instrument = ev.instrument;
+      ref.ice = new IcebergDetector(sync.book, { onDetect: (ice) => s.onIceberg(ice) });
+      s.iceberg = ref.ice;
+      s.institutional = ref.inst;
+      s.setBook(sync.book);
+      this.syncs.set(ev.instrument, sync);
+    }
+    sync.onEvent(ev);
+  }
+
+  private emit(e: SignalEvent): void {
+    this.signals.push(e);
+    if (this.signals.length > this.opts.keepSignals) this.signals.shift();
+    for (const fn of this.sigL) fn(e);
+  }
+
+  onSignal(fn: (e: SignalEvent) => void): void { this.sigL.push(fn); }
+  onTransition(fn: (t: Transition) => void): void { this.trL.push(fn); }
+  onAlert(fn: (a: Alert) => void): void { this.alL.push(fn); }
+  onRule(fn: (r: RuleSignalJson) => void): void { this.ruleL.push(fn); }
+
+  /** Current strategy status of one instrument (undefined when unknown). */
+  status(instrument: string): StrategyStatus | undefined { return this.instruments.get(instrument)?.status(); }
+
+  /** Scanner over all instruments, highest priority first. */
+  scanner(): StrategyStatus[] { return scan([...this.instruments.values()].map((s) => s.status())); }
+}
