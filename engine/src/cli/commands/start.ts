@@ -1,0 +1,91 @@
+/**
+ * `tapeflow start`: load the config, open the store, build the engine (restoring bars, profiles and
+ * CVD from the store), and serve the UDF + order-flow API (and examples/) until SIGINT/SIGTERM.
+ */
+import type { Command } from '../command.js';
+import { parseArgs, UsageError } from '../command.js';
+import { loadConfig, buildRegistry, type TapeFlowConfig } from '../../config/index.js';
+import { Engine } from '../../analytics/engine.js';
+import type { PipelineOptions } from '../../analytics/pipeline.js';
+import { Store } from '../../store/store.js';
+import { recordEngine, restoreEngine } from '../../store/recorder.js';
+import { HistoryService } from '../../../../datafeed-adapter/src/service/history.js';
+import { createServer, type DatafeedServer } from '../../../../datafeed-adapter/src/server.js';
+
+const USAGE = `Usage: tapeflow start [options]
+
+Starts the engine and the datafeed server: UDF endpoints for TradingView (/config, /symbols,
+/history, …), the order-flow JSON API under /api/v1, /openapi.json, and examples/ when present.
+Bars, session profiles and CVD are restored from the store, so a restart continues where it stopped.
+
+Options:
+  --config FILE   config file (default: $TAPEFLOW_CONFIG, else ./tapeflow.config.yaml, else defaults)
+  --host HOST     listen address (default: server.host from the config, 127.0.0.1)
+  --port N        listen port (default: server.port from the config, 8080; 0 = any free port)
+  --store PATH    SQLite file (default: store.path from the config, ./data/tapeflow.sqlite)
+  --no-store      run in memory only
+  --help          this text
+`;
+
+export function pipelineOptionsFrom(c: TapeFlowConfig): Partial<PipelineOptions> {
+  const a = c.analytics;
+  return {
+    timeframe: a.timeframe, align: 'utc', cvdReset: a.cvdReset, valueArea: { pct: a.valueAreaPct },
+    imbalance: { ...a.imbalance }, stackedMinRows: a.stackedMinRows, keepBars: 50_000,
+  };
+}
+
+export interface StartedApp { server: DatafeedServer; engine: Engine; store: Store | undefined; close(): Promise<void> }
+
+/** Build and start everything (used by the command and by tests). */
+export async function startApp(o: { config?: string; host?: string; port?: number; storePath?: string | null; log?: (s: string) => void }): Promise<StartedApp> {
+  const config = await loadConfig(o.config);
+  const registry = buildRegistry(config);
+  const engine = new Engine(registry, pipelineOptionsFrom(config));
+  const storePath = o.storePath === null ? null : o.storePath ?? config.store.path;
+  const store = storePath ? Store.open({ path: storePath, retentionDays: config.store.retentionDays }) : undefined;
+  const service = new HistoryService(engine, store);
+  if (store) {
+    const recorder = recordEngine(engine, store);
+    const restored = restoreEngine(engine, store, { recorder });
+    for (const r of restored) o.log?.(`restored ${r.instrument}: ${r.bars} bars, ${r.profiles} profiles, ${r.trades} trades replayed from ${new Date(r.resumeFrom).toISOString()}\n`);
+  }
+  const tokenEnv = config.server.authTokenEnv;
+  const authToken = tokenEnv ? process.env[tokenEnv] : undefined;
+  if (tokenEnv && !authToken) throw new Error(`server.authTokenEnv names ${tokenEnv}, but that environment variable is empty`);
+  const server = await createServer({ engine, store, service, host: o.host ?? config.server.host, port: o.port ?? config.server.port, cors: config.server.cors.origins, authToken });
+  return {
+    server, engine, store,
+    close: async () => { await server.close(); store?.close(); },
+  };
+}
+
+export const startCommand: Command = {
+  name: 'start',
+  summary: 'start the engine and the datafeed server (UDF + /api/v1) on 127.0.0.1:8080',
+  usage: USAGE,
+  async run(args) {
+    const a = parseArgs(args, { values: ['config', 'host', 'port', 'store'], booleans: ['no-store'] });
+    if (a.positional.length) throw new UsageError(`unexpected argument "${a.positional[0]}"`);
+    let port: number | undefined;
+    const p = a.flags.get('port');
+    if (p !== undefined) {
+      port = Number(p);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer 0..65535, got "${String(p)}"`);
+    }
+    if (a.flags.has('no-store') && a.flags.has('store')) throw new UsageError('--store and --no-store exclude each other');
+    const app = await startApp({
+      config: a.flags.get('config') as string | undefined, host: a.flags.get('host') as string | undefined, port,
+      storePath: a.flags.has('no-store') ? null : (a.flags.get('store') as string | undefined),
+      log: (s) => process.stderr.write(s),
+    });
+    process.stdout.write(`TapeFlow serving on ${app.server.url}  (UDF at /, API at /api/v1, OpenAPI at /openapi.json)\n`);
+    await new Promise<void>((resolve) => {
+      const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve(); };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    await app.close();
+    return 0;
+  },
+};
