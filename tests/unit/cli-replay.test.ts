@@ -75,6 +75,27 @@ describe('tapeflow replay', () => {
   });
 });
 
+describe('tapeflow replay --config', () => {
+  it('takes analytics options and instrument overrides from the YAML file; flags override it', () => {
+    writeFileSync(join(dir, 'cfg.yaml'), 'analytics:\n  timeframe: 5m\ninstruments:\n  - id: BTCUSDT\n    footprintRow: "1.0"\n');
+    const a = JSON.parse(cli(['replay', join(dir, 'tape.csv.gz'), '--instrument', 'BTCUSDT', '--config', join(dir, 'cfg.yaml'), '--json']).out);
+    expect(a.instruments[0].timeframe).toBe('5m');
+    expect(a.instruments[0].bars).toBe(1);
+    const b = JSON.parse(cli(['replay', join(dir, 'tape.csv.gz'), '--instrument', 'BTCUSDT', '--config', join(dir, 'cfg.yaml'), '--timeframe', '1m', '--json']).out);
+    expect(b.instruments[0].bars).toBe(3);
+    const plain = JSON.parse(cli(['replay', join(dir, 'tape.csv.gz'), '--instrument', 'BTCUSDT', '--timeframe', '1m', '--json']).out);
+    expect(b.instruments[0].checksum).not.toBe(plain.instruments[0].checksum); // 1.0 rows instead of 5.0
+  });
+
+  it('an invalid config stops with every error named by key path', () => {
+    writeFileSync(join(dir, 'bad.yaml'), 'analytics:\n  timeframe: 5m\n  valueAreaPct: 7\nserver:\n  prot: 1\n');
+    const r = cli(['replay', join(dir, 'tape.csv.gz'), '--config', join(dir, 'bad.yaml')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/analytics\.valueAreaPct/);
+    expect(r.err).toMatch(/server\.prot/);
+  });
+});
+
 describe('--help on every command', () => {
   it('the top level lists the commands', () => {
     const h = cli(['--help']);

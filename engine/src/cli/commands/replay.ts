@@ -10,6 +10,7 @@ import type { FormatName, ReplayLineError, ReplayStats } from '../../replay/type
 import { FORMAT_NAMES } from '../../replay/types.js';
 import { ProgressBar } from '../progress.js';
 import { BookManager, type BookReport } from '../../book/index.js';
+import { buildRegistry, loadConfig, pipelineOptions, type TapeFlowConfig } from '../../config/index.js';
 
 const USAGE = `Usage: tapeflow replay <files...> [options]
 
@@ -18,6 +19,8 @@ bar count, totals, the session profile's POC/VAH/VAL, final CVD, session VWAP wi
 determinism checksum of all bars. Files are read in the order given (gzip detected automatically).
 
 Options:
+  --config PATH       configuration file (default ./tapeflow.config.yaml when present): instruments and
+                      analytics options; command-line options override it
   --instrument X      instrument for every event of the files (e.g. BTCUSDT, NAS100, EURUSD)
   --timeframe TF      bar size: 1s…1D, 500T (ticks) or 100V (volume); default 1m
   --align utc|session align intraday time bars to UTC (default) or to the session open
@@ -39,10 +42,11 @@ export interface ReplayResult {
   checksum: string;
 }
 
-export async function runReplay(files: string[], o: { instrument?: string; timeframe?: string; align?: 'utc' | 'session'; format?: FormatName; strict?: boolean; brokerUtcOffsetMinutes?: number; cvdReset?: 'session' | 'never'; progress?: boolean; onError?: (e: ReplayLineError) => void }): Promise<ReplayResult> {
-  const registry = new InstrumentRegistry();
+export async function runReplay(files: string[], o: { config?: TapeFlowConfig; instrument?: string; timeframe?: string; align?: 'utc' | 'session'; format?: FormatName; strict?: boolean; brokerUtcOffsetMinutes?: number; cvdReset?: 'session' | 'never'; progress?: boolean; onError?: (e: ReplayLineError) => void }): Promise<ReplayResult> {
+  const registry = o.config ? buildRegistry(o.config) : new InstrumentRegistry();
   if (o.instrument) registry.get(o.instrument); // fail early on an unknown instrument
-  const engine = new Engine(registry, { timeframe: o.timeframe ?? '1m', align: o.align ?? 'utc', cvdReset: o.cvdReset ?? 'session' });
+  const base: Partial<ReturnType<typeof pipelineOptions>> = o.config ? pipelineOptions(o.config.analytics) : {};
+  const engine = new Engine(registry, { ...base, timeframe: o.timeframe ?? base.timeframe ?? '1m', align: o.align ?? 'utc', cvdReset: o.cvdReset ?? base.cvdReset ?? 'session' });
   const books = new BookManager({ registry, emit: engine.onEvent });
   engine.observe(books.onEvent);
   const stats: ReplayStats[] = [];
@@ -87,20 +91,22 @@ export const replayCommand: Command = {
   summary: 'replay recorded files through the engine and print bars, profile, CVD, VWAP, checksum',
   usage: USAGE,
   async run(args) {
-    const a = parseArgs(args, { values: ['instrument', 'timeframe', 'align', 'format', 'broker-offset', 'cvd-reset'], booleans: ['json', 'strict'] });
+    const a = parseArgs(args, { values: ['config', 'instrument', 'timeframe', 'align', 'format', 'broker-offset', 'cvd-reset'], booleans: ['json', 'strict'] });
     if (a.positional.length === 0) throw new UsageError('no files given');
     const fmt = a.flags.get('format') as string | undefined;
     if (fmt && !FORMAT_NAMES.includes(fmt as FormatName)) throw new UsageError(`unknown format "${fmt}"`);
     const align = (a.flags.get('align') as string | undefined) ?? 'utc';
     if (align !== 'utc' && align !== 'session') throw new UsageError('--align must be utc or session');
-    const reset = (a.flags.get('cvd-reset') as string | undefined) ?? 'session';
-    if (reset !== 'session' && reset !== 'never') throw new UsageError('--cvd-reset must be session or never');
+    const reset = a.flags.get('cvd-reset') as string | undefined;
+    if (reset !== undefined && reset !== 'session' && reset !== 'never') throw new UsageError('--cvd-reset must be session or never');
     const off = a.flags.get('broker-offset');
     const json = a.flags.has('json');
+    const config = await loadConfig(a.flags.get('config') as string | undefined);
     const r = await runReplay(a.positional, {
+      config,
       instrument: a.flags.get('instrument') as string | undefined,
       timeframe: a.flags.get('timeframe') as string | undefined,
-      align, format: fmt as FormatName | undefined, strict: a.flags.has('strict'), cvdReset: reset,
+      align, format: fmt as FormatName | undefined, strict: a.flags.has('strict'), cvdReset: reset as 'session' | 'never' | undefined,
       brokerUtcOffsetMinutes: off === undefined ? undefined : Number(off),
       progress: true,
       onError: (e) => process.stderr.write(`warning: ${e.message}\n`),
