@@ -25,7 +25,9 @@ await Promise.all(
 );
 
 // Browser bundles (ESM + IIFE), registered by the packages that ship them.
-const browserBundles = [];
+const browserBundles = [
+  { name: 'tapeflow-datafeed', src: 'datafeed-adapter/src/client/index.ts', global: 'TapeFlow' },
+];
 for (const b of browserBundles) {
   if (!existsSync(b.src)) continue;
   await build({ bundle: true, platform: 'browser', target: 'es2020', format: 'esm', sourcemap: true, entryPoints: [b.src], outfile: `dist/${b.name}.mjs`, logLevel: 'warning' });
