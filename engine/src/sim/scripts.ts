@@ -281,23 +281,30 @@ export function* exhaustion(api: ScriptApi, side: LabelSide, p: Record<string, n
   for (let i = 0; i < bars; i++) w.push(bars - i + 1);
   const wsum = w.reduce((a, b) => a + b, 0);
   const t0 = api.now;
-  api.resetPhase();
+  let prev = NaN;
+  let extreme = NaN;
   for (let i = 0; i < bars; i++) {
     const vol = v1 * Math.pow(1 - p.decline, i);
     const counterFrac = 0.04 + (0.32 * i) / (bars - 1);
     const lv = Math.max(1, Math.round((p.legLevels * w[i]) / wsum));
-    yield* drive(api, trend, lv, vol * (1 - counterFrac), p.barMs * 0.95, { counterVolume: vol * counterFrac });
+    api.resetPhase();
+    yield* drive(api, trend, lv, vol * (1 - counterFrac), p.barMs * 0.85, { counterVolume: vol * counterFrac });
+    // every bar of the leg makes a new extreme
+    if (prev === prev) yield* pushBeyond(api, trend, prev, 150, 20);
     yield* waitUntil(api, t0 + (i + 1) * p.barMs);
+    prev = trend === 'sell' ? api.phaseLow : api.phaseHigh;
+    extreme = prev;
   }
   const lb = api.label;
   lb.params.bars = bars;
   lb.params.barMs = p.barMs;
   lb.params.firstBarTs = Math.floor(t0);
   lb.params.legEndTs = Math.floor(api.now);
-  lb.params.extreme = ticks(api, trend === 'sell' ? api.phaseLow : api.phaseHigh);
+  lb.params.extreme = ticks(api, extreme);
   lb.params.decline = p.decline;
   lb.params.reversalTicks = p.reversalLevels * api.levelTicks;
   yield* drive(api, side, p.reversalLevels, v1 * 0.4, p.barMs * 0.6);
+  yield* pushBeyond(api, side, side === 'buy' ? extreme + p.reversalLevels - 1 : extreme - p.reversalLevels + 1, 200);
 }
 
 /** divergence: push, pullback, a second push to a new extreme with weak (net opposite) aggression, reversal. */
@@ -333,6 +340,7 @@ export function* divergence(api: ScriptApi, side: LabelSide, p: Record<string, n
   lb.params.cvdAtFirst = firstCvd - cvd0;
   lb.params.cvdAtSecond = secondCvd - cvd0;
   lb.params.secondPushEndTs = Math.floor(api.now);
+  lb.params.reversalTicks = p.reversalLevels * api.levelTicks;
   // bar 4: reversal
   yield* drive(api, side, p.reversalLevels, p.volumeMult * 0.6 * B, p.barMs * 0.8);
 }
@@ -352,16 +360,22 @@ export function* stopRun(api: ScriptApi, side: LabelSide, p: Record<string, numb
   // push to the extreme (clearing the touch level by level)
   yield* pushBeyond(api, run, up ? H - 1 : H + 1, p.pushStepMs);
   // stops: a burst of same-side marketable orders that clears runLevels levels beyond H
-  const beyond = api.levels(opp, 64).filter(([g]) => (up ? g > H : g < H)).slice(0, Math.max(1, Math.round(p.runLevels)));
-  let total = 0;
-  for (const [, q] of beyond) total += q;
+  // what is left up to H, plus runLevels levels beyond it: the burst clears everything up to gT
+  const runLv = Math.max(1, Math.round(p.runLevels));
+  const beyondH = api.levels(opp, 64).filter(([g]) => (up ? g > H : g < H));
+  const gT = beyondH.length ? beyondH[Math.min(runLv, beyondH.length) - 1][0] : up ? H + runLv : H - runLv;
   const k = Math.max(3, Math.round(p.burstOrders));
   lb.params.burstStartTs = Math.floor(api.now);
   api.resetPhase();
   let burst = 0;
   for (let i = 0; i < k; i++) {
-    const q = i === k - 1 ? Math.max(1, total - burst) : Math.max(1, Math.round(total / k));
-    burst += api.market(run, q);
+    let need = 0;
+    for (const [g, q] of api.levels(opp, 64)) {
+      if (up ? g > gT : g < gT) break;
+      need += q;
+    }
+    const q = i === k - 1 ? need : Math.ceil(need / (k - i));
+    burst += api.market(run, Math.max(1, q));
     if (i < k - 1) yield (p.burstMs / k) * (0.5 + api.rng.float());
   }
   const runExtreme = up ? api.phaseHigh : api.phaseLow;

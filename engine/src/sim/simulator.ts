@@ -665,6 +665,7 @@ export class MarketSimulator implements ScriptApi {
     if (this.active === null) {
       const p = this.plan[this.planIdx++];
       p.label.startTs = Math.floor(this.t);
+      p.label.params.levelTicks = this.levelTicks;
       this.labHigh = NaN;
       this.labLow = NaN;
       this.resetPhase();
