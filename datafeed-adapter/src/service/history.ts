@@ -693,9 +693,12 @@ export class HistoryService {
   orderbook(symbol: string, depth: number): Record<string, unknown> {
     const i = this.instrument(symbol);
     const b = this.providers.orderbook?.(i.id, depth) ?? null;
-    if (!b) return { symbol: i.id, available: false, ts: null, bids: [], asks: [], note: 'order book not wired for this instrument' };
+    if (!b) return { symbol: i.id, available: false, snapshot: true, ts: null, bids: [], asks: [], note: 'order book not wired for this instrument' };
+    // best `depth` levels per side, then both sides ascending by price (Charting Library DOM order, §1.11)
     const lv = (l: [number, number]) => ({ price: i.price.toNumber(l[0]), size: i.qty.toNumber(l[1]) });
-    return { symbol: i.id, available: true, ts: b.ts, bids: b.bids.slice(0, depth).map(lv), asks: b.asks.slice(0, depth).map(lv) };
+    const bids = [...b.bids].sort((x, y) => y[0] - x[0]).slice(0, depth).reverse();
+    const asks = [...b.asks].sort((x, y) => x[0] - y[0]).slice(0, depth);
+    return { symbol: i.id, available: true, snapshot: true, ts: b.ts, bids: bids.map(lv), asks: asks.map(lv) };
   }
 
   depthHistory(symbol: string, from: number, to: number, limit: number): Record<string, unknown> {
