@@ -10,9 +10,12 @@
  *
  * Bar layout (version 1):
  *   u8 version = 1
- *   tv × 30: start, end, rowTicks, firstTs, lastTs, open, high, low, close, volume, trades,
- *            buyVolume, sellVolume, unknownVolume, buyTrades, sellTrades, delta, deltaMin, deltaMax,
- *            cvdOpen, cvdHigh, cvdLow, cvdClose, firstId, lastId, sourceVolume[0..4]
+ *   tv × 30: start, end−start, rowTicks, firstTs−start, lastTs−start, open, high−open, low−open,
+ *            close−open, volume, trades, buyVolume, sellVolume, unknownVolume, buyTrades, sellTrades,
+ *            delta, deltaMin, deltaMax, cvdOpen, cvdHigh−cvdOpen, cvdLow−cvdOpen, cvdClose−cvdOpen,
+ *            firstId, lastId−firstId, sourceVolume[0..4]
+ *   (differences keep most header numbers to 1–3 bytes; a non-finite base falls back to the raw value
+ *   via the tagged-double path, since x − NaN is NaN and decodes back to NaN)
  *   tv sessionKey byte length, then the UTF-8 bytes
  *   grid: tv base, tv length, then GRID_COLUMNS columns (bid vol, ask vol, bid cnt, ask cnt,
  *         unknown vol, unknown cnt) of `length` tvs each (column-major: zeros compress to 1 byte).
@@ -143,11 +146,11 @@ export function readGrid(r: Reader, into: RowGrid = new RowGrid(8)): RowGrid {
 export function encodeBar(b: FootprintBar): Buffer {
   const w = new Writer(128 + b.rows.length * 8);
   w.u8(BAR_VERSION);
-  w.num(b.start).num(b.end).num(b.rowTicks).num(b.firstTs).num(b.lastTs)
-    .num(b.open).num(b.high).num(b.low).num(b.close)
+  w.num(b.start).num(b.end - b.start).num(b.rowTicks).num(b.firstTs - b.start).num(b.lastTs - b.start)
+    .num(b.open).num(b.high - b.open).num(b.low - b.open).num(b.close - b.open)
     .num(b.volume).num(b.trades).num(b.buyVolume).num(b.sellVolume).num(b.unknownVolume)
     .num(b.buyTrades).num(b.sellTrades).num(b.delta).num(b.deltaMin).num(b.deltaMax)
-    .num(b.cvdOpen).num(b.cvdHigh).num(b.cvdLow).num(b.cvdClose).num(b.firstId).num(b.lastId);
+    .num(b.cvdOpen).num(b.cvdHigh - b.cvdOpen).num(b.cvdLow - b.cvdOpen).num(b.cvdClose - b.cvdOpen).num(b.firstId).num(b.lastId - b.firstId);
   for (let i = 0; i < 5; i++) w.num(b.sourceVolume[i]);
   w.str(b.sessionKey);
   writeGrid(w, b.rows);
@@ -159,9 +162,13 @@ export function decodeBar(instrument: string, blob: Uint8Array): FootprintBar {
   const r = new Reader(blob);
   const v = r.u8();
   if (v !== BAR_VERSION) throw new Error(`unknown bar blob version ${v}`);
-  const start = r.num(), end = r.num(), rowTicks = r.num();
+  const start = r.num(), end = start + r.num(), rowTicks = r.num();
   const f = [] as number[];
   for (let i = 0; i < 22; i++) f.push(r.num());
+  f[0] += start; f[1] += start; // firstTs, lastTs
+  f[3] += f[2]; f[4] += f[2]; f[5] += f[2]; // high, low, close (open = f[2])
+  f[17] += f[16]; f[18] += f[16]; f[19] += f[16]; // cvd high/low/close (cvdOpen = f[16])
+  f[21] += f[20]; // lastId
   const src = [r.num(), r.num(), r.num(), r.num(), r.num()];
   const key = r.str();
   const b = new FootprintBar(instrument, start, end, rowTicks, key, 0);

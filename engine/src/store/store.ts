@@ -316,7 +316,16 @@ export class Store {
 
   // ---------------------------------------------------------------- reads (synchronous, committed data)
 
-  private key(id: string): number | undefined { return this.keys.get(id); }
+  /** Integer key of a stored instrument; re-reads the table on a miss (another connection may have added it). */
+  private key(id: string): number | undefined {
+    const k = this.keys.get(id);
+    if (k !== undefined || this.closed) return k;
+    const row = this.db.prepare('SELECT key FROM instruments WHERE id = ?').get(id) as { key: number } | undefined;
+    if (!row) return undefined;
+    this.keys.set(id, row.key); this.ids.set(row.key, id);
+    if (row.key >= this.nextKey) this.nextKey = row.key + 1;
+    return row.key;
+  }
 
   instruments(): { id: string; spec: unknown }[] {
     return (this.db.prepare('SELECT id, spec FROM instruments ORDER BY key').all() as { id: string; spec: string }[]).map((r) => ({ id: r.id, spec: JSON.parse(r.spec) }));
