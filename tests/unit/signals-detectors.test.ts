@@ -61,7 +61,7 @@ describe('absorption (b) volume at a level', () => {
     expect(a.onTrade(trade(3000, 100, 60, 'sell'))).toBeNull(); // 5 ticks below > 4
     const b = new LevelAbsorptionDetector('TEST', th);
     b.onTrade(trade(0, 100, 60, 'sell'));
-    expect(b.onTrade(trade(500, 100, 60, 'sell'))).toBeNull(); // one attempt (gap < 2 s)
+    expect(b.onTrade(trade(50, 100, 60, 'sell'))).toBeNull(); // one attempt (gap < 100 ms)
   });
   it('volume leaves the rolling window', () => {
     const d = new LevelAbsorptionDetector('TEST', th, { windowMs: 10_000 });

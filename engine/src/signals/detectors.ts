@@ -109,7 +109,7 @@ export class LevelAbsorptionDetector {
   private maxQ: number[] = [];
 
   constructor(instrument: string, private readonly th: ThresholdSource, opts: Partial<LevelAbsorptionOptions> = {}) {
-    this.opts = { windowMs: 60_000, levelTicks: 1, maxDisplacementTicks: 4, attemptGapMs: 2_000, minAttempts: 2, ...opts };
+    this.opts = { windowMs: 60_000, levelTicks: 1, maxDisplacementTicks: 4, attemptGapMs: 100, minAttempts: 2, ...opts };
     this.ids = new Ids(instrument, 'absorption', 'level');
   }
 
@@ -132,6 +132,12 @@ export class LevelAbsorptionDetector {
       this.maxQ = this.maxQ.map((i) => i - h);
       this.head = 0;
     }
+  }
+
+  /** first deque entry at or after `since` = the extreme over [since, now] */
+  private extreme(dq: number[], since: number): number {
+    for (let k = 0; k < dq.length; k++) if (this.q[dq[k]].ts >= since) return this.q[dq[k]].price;
+    return this.q[dq[dq.length - 1]].price;
   }
 
   onTrade(t: Trade): SignalEvent | null {
@@ -162,7 +168,9 @@ export class LevelAbsorptionDetector {
     const vol = sign > 0 ? a.buy : a.sell;
     const attempts = sign > 0 ? a.buyAttempts : a.sellAttempts;
     if (vol < min || attempts < this.opts.minAttempts) return null;
-    const lo = this.q[this.minQ[0]].price, hi = this.q[this.maxQ[0]].price;
+    // price extremes since the level's current run of same-side volume began (within the window)
+    const since = Math.max(sign > 0 ? a.firstBuy : a.firstSell, t.ts - this.opts.windowMs + 1);
+    const lo = this.extreme(this.minQ, since), hi = this.extreme(this.maxQ, since);
     // displacement beyond the level in the aggressors' direction
     const displacement = sign < 0 ? level - lo : hi - (level + this.opts.levelTicks - 1);
     if (displacement > this.opts.maxDisplacementTicks) return null;
@@ -413,6 +421,10 @@ export interface SweepOptions {
   medianLevels: number;
   /** with a book, at least this fraction of swept levels must be thin */
   minThinFraction: number;
+  /** the burst's total volume must be >= minVolumeFactor × absorption min (0 = off) */
+  minVolumeFactor: number;
+  /** a level whose displayed size was reduced within this many ms before it was hit also counts as thin (needs onLevel) */
+  thinnedWithinMs: number;
 }
 
 interface Burst { sign: number; first: Trade; firstTs: number; lastTs: number; firstPrice: number; lastPrice: number; volume: number; levels: number; lastLevel: number; thin: number; known: number; median: number }
@@ -431,7 +443,7 @@ export class SweepDetector {
   private b: Burst | null = null;
   book: OrderBook | null = null;
   constructor(instrument: string, private readonly th: ThresholdSource, opts: Partial<SweepOptions> = {}) {
-    this.opts = { burstGapMs: 50, levelTicks: 1, minLevels: 3, maxVolPerLevelFactor: 0.5, thinFactor: 0.5, medianLevels: 20, minThinFraction: 0.5, ...opts };
+    this.opts = { burstGapMs: 50, levelTicks: 1, minLevels: 3, maxVolPerLevelFactor: 0.5, thinFactor: 0.5, medianLevels: 20, minThinFraction: 0.5, thinnedWithinMs: 2_000, minVolumeFactor: 0, ...opts };
     this.ids = new Ids(instrument, 'sweep');
   }
 
@@ -446,11 +458,22 @@ export class SweepDetector {
     return n % 2 ? a[(n - 1) >> 1] : (a[n / 2 - 1] + a[n / 2]) / 2;
   }
 
-  private touch(bst: Burst, price: number): void {
+  private readonly reduced = new Map<number, number>();
+
+  /** Book level hook (BookSync onLevel): remembers when a level's displayed size was reduced. */
+  onLevel(side: 'bid' | 'ask', price: number, size: number, prevSize: number, ts: number): void {
+    const k = side === 'bid' ? price * 2 : price * 2 + 1;
+    if (size < prevSize) this.reduced.set(k, ts);
+    if (this.reduced.size > 4096) for (const [kk, t] of this.reduced) if (ts - t > this.opts.thinnedWithinMs) this.reduced.delete(kk);
+  }
+
+  private touch(bst: Burst, price: number, ts: number): void {
     if (!this.book || !(bst.median > 0)) return;
-    const size = this.book.sizeAt(bst.sign > 0 ? 'ask' : 'bid', price);
+    const side = bst.sign > 0 ? 'ask' : 'bid';
+    const size = this.book.sizeAt(side, price);
     bst.known++;
-    if (size <= this.opts.thinFactor * bst.median) bst.thin++;
+    const r = this.reduced.get(side === 'bid' ? price * 2 : price * 2 + 1);
+    if (size <= this.opts.thinFactor * bst.median || (r !== undefined && ts - r <= this.opts.thinnedWithinMs && ts >= r)) bst.thin++;
   }
 
   /** Feed a trade; returns a sweep that the trade completed (ended), if any. */
@@ -461,13 +484,13 @@ export class SweepDetector {
     const cur = this.b;
     if (cur && sign === cur.sign && t.ts - cur.lastTs <= this.opts.burstGapMs && sign * (t.price - cur.lastPrice) >= 0) {
       cur.lastTs = t.ts; cur.lastPrice = t.price; cur.volume += t.size;
-      if (level !== cur.lastLevel) { cur.levels++; cur.lastLevel = level; this.touch(cur, t.price); }
+      if (level !== cur.lastLevel) { cur.levels++; cur.lastLevel = level; this.touch(cur, t.price, t.ts); }
       return null;
     }
     const out = this.flush(t.ts);
     if (sign !== 0) {
       const nb: Burst = { sign, first: { ...t }, firstTs: t.ts, lastTs: t.ts, firstPrice: t.price, lastPrice: t.price, volume: t.size, levels: 1, lastLevel: level, thin: 0, known: 0, median: this.median(sign > 0 ? 'ask' : 'bid') };
-      this.touch(nb, t.price);
+      this.touch(nb, t.price, t.ts);
       this.b = nb;
     }
     return out;
@@ -486,7 +509,7 @@ export class SweepDetector {
     if (b.levels < this.opts.minLevels) return null;
     const maxVpl = this.opts.maxVolPerLevelFactor * this.th.absorptionMin();
     const vpl = b.volume / b.levels;
-    if (vpl > maxVpl) return null;
+    if (vpl > maxVpl || b.volume < this.opts.minVolumeFactor * this.th.absorptionMin()) return null;
     const hasBook = b.known > 0;
     const conf = hasBook ? b.thin / b.known : 0;
     if (hasBook && conf < this.opts.minThinFraction) return null;

@@ -40,13 +40,15 @@ export interface SignalEngineOptions {
   ruleMode: boolean;
   /** bars of CVD closes used for the rule-mode slope */
   ruleCvdBars: number;
+  /** icebergs become signals only when executed >= this × the absorption minimum (lots) */
+  icebergMinExecutedFactor: number;
   /** keep at most this many events in `signals` (oldest dropped) */
   keepSignals: number;
 }
 
 export const DEFAULT_SIGNAL_ENGINE: SignalEngineOptions = {
   thresholds: {}, deltaMismatch: {}, levelAbsorption: {}, initiative: {}, sweep: {}, exhaustion: {}, divergence: {}, levels: {}, state: {}, rule: {},
-  kinds: ['absorption', 'initiative', 'sweep', 'exhaustion', 'divergence', 'iceberg'], ruleMode: true, ruleCvdBars: 5, keepSignals: 10_000,
+  kinds: ['absorption', 'initiative', 'sweep', 'exhaustion', 'divergence', 'iceberg'], ruleMode: true, ruleCvdBars: 5, icebergMinExecutedFactor: 0, keepSignals: 10_000,
 };
 
 /** Everything the signal layer keeps for one instrument. */
@@ -148,6 +150,7 @@ export class InstrumentSignals {
   /** A confirmed iceberg from the book layer. */
   onIceberg(ice: Iceberg): void {
     if (!this.on('iceberg')) return;
+    if (ice.executed < this.o.icebergMinExecutedFactor * this.thresholds.absorptionMin()) return;
     const ratio = this.institutional?.stats(ice.side, ice.price, ice.confirmedAt)?.ratio;
     this.fire(icebergSignal(this.pipeline.instrument.id, ice, ++this.iceN, ratio), this.machine.lastPrice);
   }
@@ -204,7 +207,7 @@ export class SignalEngine {
       const ref: { ice: IcebergDetector | null; inst: InstitutionalTracker } = { ice: null, inst: new InstitutionalTracker() };
       try {
         sync = createBookSync(s.pipeline.instrument.venue, {
-          onLevel: (side, price, size, prev, ts) => { ref.ice?.onLevel(side, price, size, prev, ts); ref.inst.onLevel(side, price, size, prev, ts); },
+          onLevel: (side, price, size, prev, ts) => { ref.ice?.onLevel(side, price, size, prev, ts); ref.inst.onLevel(side, price, size, prev, ts); s.sweep.onLevel(side, price, size, prev, ts); },
         });
       } catch { return; }
       sync.instrument = ev.instrument;

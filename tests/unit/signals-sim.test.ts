@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { InstrumentRegistry } from '../../engine/src/core/instruments.js';
+import { SESSION_TEMPLATES } from '../../engine/src/core/sessions.js';
+import { Engine } from '../../engine/src/analytics/engine.js';
+import { MarketSimulator } from '../../engine/src/sim/index.js';
+import type { GroundTruthLabel, ScriptedEvent, ScriptKind } from '../../engine/src/sim/index.js';
+import { SignalEngine } from '../../engine/src/signals/engine.js';
+import type { SignalEvent } from '../../engine/src/signals/types.js';
+
+/** Precision/recall of the detectors against the simulator's ground-truth labels. */
+function run(seed: number) {
+  const registry = new InstrumentRegistry();
+  registry.add({ id: 'SIM', symbol: 'SIM', venue: 'generic', assetClass: 'crypto', description: 'simulated', tickSize: '1', lotStep: '1', profileRow: '10', contractSize: 1, session: SESSION_TEMPLATES.crypto_24x7, thresholds: { absorptionMinVolume: 800, initiativeMinDelta: 150 }, flow: 'orderflow' });
+  const kinds: ScriptKind[] = ['absorption', 'sweep', 'iceberg'];
+  const scenario: ScriptedEvent[] = [];
+  for (let i = 0; i < 36; i++) scenario.push({ kind: kinds[i % 3], offsetMs: 240_000 + i * 180_000, side: i % 2 ? 'buy' : 'sell' });
+  const startTs = Date.UTC(2024, 0, 10, 1, 0);
+  const sim = new MarketSimulator({ seed, instrument: 'SIM', startTs, startPrice: 100_000, levelTicks: 1, durationMs: 240_000 + 36 * 180_000 + 60_000, scenario });
+  const engine = new Engine(registry, { timeframe: '1m' });
+  const sig = new SignalEngine({ levelAbsorption: { levelTicks: 1, maxDisplacementTicks: 1, minAttempts: 3, windowMs: 20_000 }, sweep: { minLevels: 5, minThinFraction: 0.8, minVolumeFactor: 0.1 }, ruleMode: false });
+  sig.attach(engine, { books: true });
+  const events: SignalEvent[] = [];
+  sig.onSignal((e) => events.push(e));
+  sim.run(engine.onEvent);
+  engine.finish();
+  return { labels: sim.labels.filter((l) => l.done), events };
+}
+
+function score(labels: GroundTruthLabel[], events: SignalEvent[], kind: ScriptKind, filter: (e: SignalEvent) => boolean, slackMs = 5_000) {
+  const ls = labels.filter((l) => l.kind === kind);
+  const es = events.filter(filter);
+  const hit = (e: SignalEvent, l: GroundTruthLabel) => e.side === l.side && e.confirmedAt >= l.startTs && e.confirmedAt <= l.endTs + slackMs;
+  const tp = es.filter((e) => ls.some((l) => hit(e, l))).length;
+  const found = ls.filter((l) => es.some((e) => hit(e, l))).length;
+  return { labels: ls.length, detections: es.length, precision: es.length ? tp / es.length : 0, recall: ls.length ? found / ls.length : 0 };
+}
+
+describe('detectors vs simulator labels', () => {
+  it('measures precision and recall for absorption, sweep and iceberg', () => {
+    const { labels, events } = run(7);
+    const abs = score(labels, events, 'absorption', (e) => e.kind === 'absorption' && e.variant === 'level');
+    const sw = score(labels, events, 'sweep', (e) => e.kind === 'sweep');
+    const ice = score(labels, events, 'iceberg', (e) => e.kind === 'iceberg');
+    console.log(JSON.stringify({ absorption: abs, sweep: sw, iceberg: ice }));
+    expect([abs.labels, sw.labels, ice.labels]).toEqual([12, 12, 12]);
+    // measured (seed 7): absorption P 0.70 R 1.00 (20 detections); sweep P 0.29 R 0.92 (38); iceberg P 0.03 R 0.67 (313)
+    expect(abs.recall).toBeGreaterThanOrEqual(0.95);
+    expect(abs.precision).toBeGreaterThanOrEqual(0.65);
+    expect(sw.recall).toBeGreaterThanOrEqual(0.9);
+    expect(sw.precision).toBeGreaterThanOrEqual(0.25);
+    expect(ice.recall).toBeGreaterThanOrEqual(0.65);
+    expect(ice.precision).toBeGreaterThanOrEqual(0.025);
+  }, 120_000);
+});
