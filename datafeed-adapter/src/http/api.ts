@@ -26,7 +26,8 @@ export interface ApiRoute extends RouteDef {
 }
 
 function range(p: Record<string, unknown>, defSpanMs: number, maxSpanMs: number): { from: number; to: number } {
-  const to = (p.to as number | undefined) ?? Date.now() + 1;
+  // without `to`: now, or from + the maximum span when that is earlier
+  const to = (p.to as number | undefined) ?? (p.from !== undefined ? Math.min(Date.now() + 1, (p.from as number) + maxSpanMs) : Date.now() + 1);
   const from = (p.from as number | undefined) ?? Math.max(0, to - defSpanMs);
   if (from >= to) throw new ParamError(400, 'from', `must be < to (from=${from}, to=${to})`);
   if (to - from > maxSpanMs && !((p.countback as number | undefined) ?? 0)) throw new ParamError(400, 'from', `range of ${to - from} ms exceeds the maximum ${maxSpanMs} ms for this request`);
@@ -108,11 +109,10 @@ export const API_ROUTES: ApiRoute[] = [
     handler: (s, p) => { const { from, to } = range(p, 3_600_000, 31 * DAY); return s.depthHistory(p.symbol as string, from, to, p.limit as number); },
   },
   {
-    method: 'get', path: '/api/v1/trades', summary: 'time & sales', params: [SYMBOL, FROM, TO, LIMIT(500, 10000), { name: 'minSize', type: 'number', min: 0, max: 1e12, description: 'only trades of at least this size (instrument units)' }], response: '{trades: [{ts, id, price, size, side, sideSource, cvd}]}',
+    method: 'get', path: '/api/v1/trades', summary: 'time & sales', params: [SYMBOL, FROM, { ...TO, description: 'range end, Unix ms, exclusive (default now, or from + 31 days)' }, LIMIT(500, 10000), { name: 'minSize', type: 'number', min: 0, max: 1e12, description: 'only trades of at least this size (instrument units)' }], response: '{trades: [{ts, id, price, size, side, sideSource, cvd}]}',
     description: 'Without `from`: the latest `limit` trades before `to`. With `from`: the first `limit` trades in [from, to).',
     handler: (s, p) => {
-      const to = (p.to as number | undefined) ?? Date.now() + 1;
-      if (p.from !== undefined) range(p, DAY, 31 * DAY);
+      const to = p.from !== undefined ? range(p, DAY, 31 * DAY).to : (p.to as number | undefined) ?? Date.now() + 1;
       return s.timeAndSales(p.symbol as string, { from: p.from as number | undefined, to, limit: p.limit as number, minSize: p.minSize as number | undefined });
     },
   },
