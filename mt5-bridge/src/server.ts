@@ -173,6 +173,7 @@ export class BridgeServer extends EventEmitter {
   private readonly emitLive: (ev: MarketEvent) => void;
   private readonly emitHistory: (ev: MarketEvent) => void;
   private bfId = 0;
+  private closing = false;
 
   constructor(opts: BridgeServerOptions) {
     super();
@@ -225,14 +226,18 @@ export class BridgeServer extends EventEmitter {
     return n;
   }
 
-  async close(): Promise<void> {
+  /** Stop listening and close every connection; waits up to `drainMs` for queued persistence. */
+  async close(drainMs = 5000): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     for (const c of [...this.conns]) this.kill(c, 'SHUTDOWN', 'server shutting down');
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
     this.server = null;
     // let queued persistence finish so acks/cursors are final
-    for (const f of this.feeds.values()) while (f.inflight || f.queue.length) await new Promise((r) => setTimeout(r, 1));
+    const until = Date.now() + drainMs;
+    for (const f of this.feeds.values()) while ((f.inflight || f.queue.length) && Date.now() < until) await new Promise((r) => setTimeout(r, 1));
   }
 
   /** Instrument id a broker symbol of a feed resolved to (after its first message). */

@@ -101,6 +101,8 @@ export class SimulatedEA extends EventEmitter {
   private closedByUser = false;
   private backoffStep = 0;
   private lastServerData = 0;
+  /** time of the last write to the socket */
+  lastWriteAt = 0;
   /** counters */
   ticksSent = 0;
   linesSent = 0;
@@ -126,9 +128,13 @@ export class SimulatedEA extends EventEmitter {
 
   /** The terminal's current UTC offset: by the time of the last released tick (or now). */
   utcOffset(): number {
-    let utc = -Infinity;
-    for (const s of this.syms.values()) if (s.released > 0) utc = Math.max(utc, s.ticks[s.released - 1].utc);
-    return this.offsetFn(utc === -Infinity ? Date.now() : utc);
+    let utc = -Infinity, first = Infinity;
+    for (const s of this.syms.values()) {
+      if (s.released > 0) utc = Math.max(utc, s.ticks[s.released - 1].utc);
+      else if (s.ticks.length) first = Math.min(first, s.ticks[0].utc);
+    }
+    // nothing happened yet: the terminal's clock is just before the first tick
+    return this.offsetFn(utc > -Infinity ? utc : first < Infinity ? first : Date.now());
   }
 
   // -------------------------------------------------------------------------------- terminal model
@@ -160,6 +166,7 @@ export class SimulatedEA extends EventEmitter {
     this.conn++;
     this.seq = 0;
     this.welcome = null;
+    this.lastAck = null;
     this.bf = null;
     this.bfQueue.length = 0;
     this.halfOpen = false;
@@ -323,6 +330,7 @@ export class SimulatedEA extends EventEmitter {
     const sock = this.socket;
     if (!sock || sock.destroyed || this.halfOpen) return false;
     this.linesSent++;
+    this.lastWriteAt = Date.now();
     if (this.o.byteWrites) {
       const b = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
       let ok = true;
@@ -332,8 +340,9 @@ export class SimulatedEA extends EventEmitter {
     return sock.write(data);
   }
 
-  heartbeat(): void {
-    const off = this.utcOffset();
+  /** Heartbeat with the UTC offset (default: the terminal's current one). */
+  heartbeat(offset?: number): void {
+    const off = offset ?? this.utcOffset();
     this.announcedOff = off;
     const cursors: Record<string, WireCursor> = {};
     for (const s of this.syms.values()) if (s.cursor.n > 0) cursors[s.sym] = [s.cursor.ms, s.cursor.n - 1];
@@ -367,7 +376,7 @@ export class SimulatedEA extends EventEmitter {
       if (t.ms !== ms) { ms = t.ms; ord = 0; } else ord++;
       if (t.ms === cur.ms && ord < cur.n) continue; // already sent at the cursor's ms
       const off = this.offsetFn(t.utc);
-      if (off !== this.announcedOff) { flush(); this.heartbeat(); } // DST: announce before the first tick under the new offset
+      if (off !== this.announcedOff) { flush(); this.heartbeat(off); } // DST: announce before the first tick under the new offset
       batch.push([t.ms, ord, t.bid, t.ask, t.last, t.vol, t.flags]);
       cur = { ms: t.ms, n: ord + 1 };
       sent++;
@@ -436,6 +445,8 @@ export class SimulatedEA extends EventEmitter {
   /** Resolves when the server acked every released tick of every symbol (or rejects after timeoutMs). */
   waitAcked(timeoutMs = 10_000): Promise<void> {
     const done = (): boolean => {
+      // every line sent so far was processed and persisted
+      if (!this.lastAck || this.lastAck.s < this.seq) return false;
       for (const s of this.syms.values()) {
         if (s.released === 0) continue;
         const last = s.ticks[s.released - 1];
