@@ -8,3 +8,4 @@ export * from './state.js';
 export * from './rule-mode.js';
 export * from './engine.js';
 export * from './evaluate.js';
+export * from './paper.js';
