@@ -1,6 +1,7 @@
 /** Registry of CLI commands; add new command modules here. */
 import type { Command } from '../command.js';
 import { replayCommand } from './replay.js';
+import { demoCommand } from './demo.js';
 import { backtestCommand } from './backtest.js';
 import { configCommand } from './config.js';
 import { startCommand } from './start.js';
@@ -8,6 +9,7 @@ import { startCommand } from './start.js';
 export const commands: Command[] = [
   startCommand,
   replayCommand,
+  demoCommand,
   backtestCommand,
   configCommand,
 ];

@@ -1,0 +1,96 @@
+/**
+ * `tapeflow demo`: the seeded market simulator in real time through the engine for several
+ * instruments (BTCUSDT, ETHUSDT, NAS100 quote-only, EURUSD quote-only), optionally served like a
+ * live feed (`--serve`: UDF, API, WebSocket, examples). Offline: needs no network.
+ */
+import type { Command } from '../command.js';
+import { parseArgs, UsageError } from '../command.js';
+import { createDemoSimulators, runRealtime, type RealtimeHandle } from '../../sim/index.js';
+import { BookManager } from '../../book/index.js';
+import { Engine } from '../../analytics/engine.js';
+import { buildRegistry, loadConfig } from '../../config/index.js';
+import { pipelineOptionsFrom, startApp } from './start.js';
+
+const USAGE = `Usage: tapeflow demo [options]
+
+Runs the market simulator in real time through the engine for several instruments, with scripted
+order-flow events (absorption, sweep, iceberg, exhaustion, divergence, stop run). Deterministic for a
+given --seed. Prints a status line every 10 s and the process memory (RSS) at start and end.
+
+Options:
+  --serve          serve it like a live feed: UDF + /api/v1 + WebSocket + examples on --host/--port
+  --host HOST      listen address with --serve (default 127.0.0.1)
+  --port N         listen port with --serve (default 8080; 0 = any free port)
+  --seconds N      stop after N seconds (default: run until Ctrl-C)
+  --speed X        simulated seconds per wall-clock second (default 1)
+  --seed N         simulator seed (default 1)
+  --config FILE    config file (instruments, analytics options)
+  --help           this text
+`;
+
+const mb = (): number => Math.round(process.memoryUsage().rss / 1048576);
+
+export const demoCommand: Command = {
+  name: 'demo',
+  summary: 'run the market simulator in real time through the engine (offline demo; --serve to serve it)',
+  usage: USAGE,
+  async run(args) {
+    const a = parseArgs(args, { values: ['host', 'port', 'seconds', 'speed', 'seed', 'config'], booleans: ['serve'] });
+    if (a.positional.length) throw new UsageError(`unexpected argument "${a.positional[0]}"`);
+    const num = (k: string, d: number, ok: (x: number) => boolean): number => {
+      const v = a.flags.get(k);
+      if (v === undefined) return d;
+      const n = Number(v);
+      if (!ok(n)) throw new UsageError(`--${k}: invalid value "${String(v)}"`);
+      return n;
+    };
+    const seconds = num('seconds', Infinity, (n) => n > 0);
+    const speed = num('speed', 1, (n) => n > 0 && n <= 1000);
+    const seed = num('seed', 1, Number.isInteger);
+    const port = num('port', 8080, (n) => Number.isInteger(n) && n >= 0 && n <= 65535);
+    const configPath = a.flags.get('config') as string | undefined;
+
+    let engine: Engine;
+    let close = async (): Promise<void> => {};
+    if (a.flags.has('serve')) {
+      const app = await startApp({ config: configPath, host: a.flags.get('host') as string | undefined, port, storePath: null, log: (s) => process.stderr.write(s) });
+      engine = app.engine;
+      close = app.close;
+      process.stdout.write(`TapeFlow demo serving on ${app.server.url}\n`);
+    } else {
+      const config = await loadConfig(configPath);
+      engine = new Engine(buildRegistry(config), pipelineOptionsFrom(config));
+    }
+    const books = new BookManager({ registry: engine.registry, emit: engine.onEvent });
+    engine.observe(books.onEvent);
+
+    const startTs = Date.now();
+    const sims = createDemoSimulators(engine.registry, startTs, seed, { durationMs: 7 * 24 * 3_600_000 });
+    const rss0 = mb();
+    process.stdout.write(`demo: ${sims.map((s) => s.instrument).join(', ')} at ${speed}x, seed ${seed}; RSS at start ${rss0} MB\n`);
+    const handles: RealtimeHandle[] = sims.map((s) => runRealtime(s, engine.onEvent, { speed }));
+
+    const status = (): void => {
+      const parts = [...engine.pipelines.values()].map((p) => {
+        const last = p.openBar?.close ?? p.bars.at(-1)?.bar.close;
+        return `${p.instrument.id} ${p.bars.length} bars ${p.counters.trades} trades last ${last === undefined ? '-' : p.instrument.price.format(last)} CVD ${p.instrument.qty.format(p.cvd.value)}`;
+      });
+      const labels = sims.reduce((n, s) => n + s.completedLabels().length, 0);
+      process.stdout.write(`[${new Date().toISOString()}] ${parts.join(' | ')} | scripted events ${labels} | RSS ${mb()} MB\n`);
+    };
+    const timer = setInterval(status, 10_000);
+
+    await new Promise<void>((resolve) => {
+      const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve(); };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      if (Number.isFinite(seconds)) setTimeout(stop, seconds * 1000);
+    });
+    clearInterval(timer);
+    for (const h of handles) h.stop();
+    status();
+    process.stdout.write(`demo: RSS at start ${rss0} MB, at end ${mb()} MB\n`);
+    await close();
+    return 0;
+  },
+};
