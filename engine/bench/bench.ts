@@ -4,10 +4,12 @@
  */
 import { benchPipeline } from './cases/pipeline.js';
 import { benchBook } from './cases/book.js';
+import { benchHistory } from './cases/history.js';
 
 const cases: Record<string, () => Promise<void>> = {
   pipeline: () => benchPipeline(),
   book: () => benchBook(),
+  history: () => benchHistory(),
 };
 
 const only = process.env.BENCH?.split(',').filter(Boolean);

@@ -156,6 +156,13 @@ export class InstrumentPipeline {
     this.apply(t);
   }
 
+  /**
+   * Apply a trade that is already classified (e.g. restored from the store) without running the
+   * classifier again, so stored quote-rule sides stay quote-rule and quote-activity units do not
+   * switch quote activity off.
+   */
+  applyClassified(t: Trade): void { this.apply(t); }
+
   /** Apply a classified trade (or quote-activity unit) to every analytic. */
   private apply(t: Trade): void {
     if (t.ts > this.lastTs) this.lastTs = t.ts;

@@ -16,10 +16,8 @@
  *  5. stored trades with ts >= R are re-applied to the pipeline WITH their stored side and
  *     classification (not re-classified), which rebuilds the open bar, the current session profile,
  *     session VWAP and CVD exactly as before the restart. The recorder is paused meanwhile.
- * Step 5 needs to apply an already-classified trade; InstrumentPipeline has no public method for that
- * yet, so `applyClassified` below calls its private `apply` (see the report: a public
- * `InstrumentPipeline.applyClassified(t)` would remove the cast). The classifier's tick state is
- * advanced with each re-applied trade so the tick rule continues seamlessly.
+ * Step 5 applies already-classified trades through `InstrumentPipeline.applyClassified`; the
+ * classifier's tick state is advanced with each re-applied trade so the tick rule continues seamlessly.
  * Not restored: the per-bar delta dynamics of the first new bar (momentum NaN), the pipeline checksum
  * (starts over), counters before R.
  */
@@ -72,7 +70,7 @@ export function applyClassified(p: InstrumentPipeline, t: Trade): void {
   const scratch = restoreScratch;
   scratch.ts = t.ts; scratch.price = t.price; scratch.size = t.size; scratch.side = 'buy'; scratch.sideSource = 'flag';
   p.classifier.classify(scratch); // advances the tick-rule state only (flagged: side kept)
-  (p as unknown as { apply(t: Trade): void }).apply(t);
+  p.applyClassified(t);
 }
 const restoreScratch = newTrade();
 
