@@ -98,6 +98,24 @@ describe('ws protocol: hello, snapshots, ordered updates', () => {
     expect(closed.d).toMatchObject({ t: T0 + 300_000, trades: win.reduce((a, b) => a + b.trades, 0), h: Math.max(...win.map((b) => b.high)) / 10 });
   });
 
+  it('1D bars: one bar per session stamped 00:00 UTC of the session date, aggregated from engine bars', async () => {
+    s = await startStream();
+    const trades = tape(6000, { start: T0, stepMs: 30_000 }); // 50 hours
+    for (const t of trades) s.engine.onEvent(t);
+    const c = await client(s.url);
+    const d = await c.subscribe('bar', 'BTCUSDT', 'D');
+    expect(d.tf).toBe('1D');
+    const p = s.engine.pipelines.get('BTCUSDT')!;
+    const byDay = new Map<string, typeof p.bars>();
+    for (const x of p.bars) { const k = x.bar.sessionKey; if (!byDay.has(k)) byDay.set(k, []); byDay.get(k)!.push(x); }
+    const keys = [...byDay.keys()];
+    expect(keys.length).toBe(3);
+    expect(d.d.bars.map((b: { t: number }) => b.t)).toEqual(keys.slice(0, 2).map((k) => Date.UTC(+k.slice(0, 4), +k.slice(5, 7) - 1, +k.slice(8, 10))));
+    const day1 = byDay.get(keys[1])!.map((x) => x.bar);
+    expect(d.d.bars[1]).toMatchObject({ o: day1[0].open / 10, c: day1.at(-1)!.close / 10, trades: day1.reduce((a, b) => a + b.trades, 0), closed: true });
+    expect(d.d.open).toMatchObject({ t: Date.UTC(+keys[2].slice(0, 4), +keys[2].slice(5, 7) - 1, +keys[2].slice(8, 10)), closed: false });
+  });
+
   it('tick: snapshot + batches cover every trade once, in order', async () => {
     s = await startStream();
     const trades = tape(3000, { start: T0, stepMs: 10 });

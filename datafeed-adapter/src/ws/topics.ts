@@ -239,9 +239,9 @@ export class BarTopic extends Topic {
     const spec = this.hub.pipeline?.spec;
     const sess = spec && spec.kind === 'time' && (this.daily || spec.align === 'session') ? this.hub.inst.calendar.sessionAt(b.start) : null;
     if (this.daily) {
-      const d = dayStamp(b.sessionKey);
-      const key = d === d ? d : Math.floor(b.start / DAY) * DAY;
-      w = { key, t: key, end: sess ? sess.end : Math.floor(b.start / DAY) * DAY + DAY };
+      // bars outside every session belong to no daily bar (key NaN), as in UDF /history
+      const key = dayStamp(b.sessionKey);
+      w = { key, t: key, end: sess ? sess.end : key + DAY };
     } else if (sess) {
       const key = sess.start + Math.floor((b.start - sess.start) / this.winMs) * this.winMs;
       w = { key, t: key, end: Math.min(key + this.winMs, sess.end) };
@@ -265,7 +265,7 @@ export class BarTopic extends Topic {
     if (!bars.length) return;
     const last = bars[bars.length - 1].bar;
     const w = this.window(last);
-    if (last.end >= w.end) return;
+    if (w.key !== w.key || last.end >= w.end) return;
     let i = bars.length - 1;
     while (i > 0 && this.window(bars[i - 1].bar).key === w.key) i--;
     this.acc = this.newAgg(w, bars[i].bar);
@@ -283,7 +283,7 @@ export class BarTopic extends Topic {
 
   override onTrade(bar: FootprintBar): void {
     this.dirty = true;
-    if (this.derived && this.acc && this.window(bar).key !== this.accWin!.key) this.closeAcc();
+    if (this.derived && this.acc) { const k = this.window(bar).key; if (k === k && k !== this.accWin!.key) this.closeAcc(); }
   }
 
   override onBarClose(cb: ClosedBar): void {
@@ -293,6 +293,7 @@ export class BarTopic extends Topic {
       return;
     }
     const w = this.window(cb.bar);
+    if (w.key !== w.key) return;
     if (this.acc && this.accWin!.key !== w.key) this.closeAcc();
     if (!this.acc) { this.acc = this.newAgg(w, cb.bar); this.accWin = w; }
     mergeBar(this.acc, cb.bar);
@@ -319,7 +320,7 @@ export class BarTopic extends Topic {
       agg = this.newAgg(w, this.acc);
       mergeBar(agg, this.acc);
       if (open && open.trades > 0 && this.window(open).key === w.key) mergeBar(agg, open);
-    } else if (open && open.trades > 0) {
+    } else if (open && open.trades > 0 && this.window(open).key === this.window(open).key) {
       w = this.window(open);
       agg = this.newAgg(w, open);
       mergeBar(agg, open);
@@ -349,6 +350,7 @@ export class BarTopic extends Topic {
     for (let i = from; i < all.length; i++) {
       const b = all[i].bar;
       const bw = this.window(b);
+      if (bw.key !== bw.key) continue;
       if (bw.key >= stop) break;
       if (!agg || bw.key !== w!.key) {
         if (agg) groups.push({ a: agg, w: w! });
