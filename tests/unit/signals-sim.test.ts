@@ -5,6 +5,7 @@ import { Engine } from '../../engine/src/analytics/engine.js';
 import { MarketSimulator } from '../../engine/src/sim/index.js';
 import type { GroundTruthLabel, ScriptedEvent, ScriptKind } from '../../engine/src/sim/index.js';
 import { SignalEngine } from '../../engine/src/signals/engine.js';
+import { BookManager } from '../../engine/src/book/manager.js';
 import type { SignalEvent } from '../../engine/src/signals/types.js';
 
 /** Precision/recall of the detectors against the simulator's ground-truth labels. */
@@ -18,7 +19,9 @@ function run(seed: number) {
   const sim = new MarketSimulator({ seed, instrument: 'SIM', startTs, startPrice: 100_000, levelTicks: 1, durationMs: 240_000 + 36 * 180_000 + 60_000, scenario });
   const engine = new Engine(registry, { timeframe: '1m' });
   const sig = new SignalEngine({ levelAbsorption: { levelTicks: 1, maxDisplacementTicks: 1, minAttempts: 3, windowMs: 20_000 }, sweep: { minLevels: 5, minThinFraction: 0.8, minVolumeFactor: 0.1 }, ruleMode: false });
-  sig.attach(engine, { books: true });
+  const books = new BookManager({ registry, emit: engine.onEvent });
+  engine.observe(books.onEvent);
+  sig.attach(engine, { books });
   const events: SignalEvent[] = [];
   sig.onSignal((e) => events.push(e));
   sim.run(engine.onEvent);

@@ -35,19 +35,25 @@ export interface ServeReplayHandle extends DatafeedServer {
   stop(): void;
 }
 
-export async function serveReplay(files: string[], o: ServeReplayOptions = {}): Promise<ServeReplayHandle> {
-  const speed = o.speed ?? 'max';
-  if (speed !== 'max' && !(typeof speed === 'number' && speed > 0 && Number.isFinite(speed))) throw new Error(`speed must be a positive number or "max", got ${String(speed)}`);
-  const registry = o.registry ?? new InstrumentRegistry();
-  const engine = new Engine(registry, { timeframe: '1m', ...o.pipeline });
-  if (o.store) recordEngine(engine, o.store);
+/** Read files fully (events copied out of the reader's flyweights) and order them by time (stable). */
+export async function loadReplayEvents(files: string[], registry: InstrumentRegistry, replay: Partial<Omit<ReplayOptions, 'registry'>> = {}): Promise<{ events: MarketEvent[]; stats: ReplayStats[] }> {
   const events: MarketEvent[] = [];
   const stats: ReplayStats[] = [];
   for (const f of files) {
-    stats.push(await replayFile(f, (ev) => { events.push(ev.type === 'trade' || ev.type === 'quote' ? { ...ev } : ev); }, { registry, ...o.replay }));
+    stats.push(await replayFile(f, (ev) => { events.push(ev.type === 'trade' || ev.type === 'quote' ? { ...ev } : ev); }, { registry, ...replay }));
   }
   events.sort((a, b) => a.ts - b.ts); // stable: keeps file order within equal timestamps
-  const srv = await createServer({ ...o.server, engine, store: o.store, registry });
+  return { events, stats };
+}
+
+export interface FeedHandle { done: Promise<{ events: number }>; stop(): void }
+
+/**
+ * Feed events to a sink paced by their timestamps (`speed` × recorded speed) or as fast as possible
+ * ('max') in chunks that yield to the event loop, so HTTP/WS clients keep being served.
+ */
+export function feedEvents(events: MarketEvent[], sink: (ev: MarketEvent) => void, speed: number | 'max', onProgress?: (fed: number, total: number) => void): FeedHandle {
+  if (speed !== 'max' && !(typeof speed === 'number' && speed > 0 && Number.isFinite(speed))) throw new Error(`speed must be a positive number or "max", got ${String(speed)}`);
   let stopped = false;
   const total = events.length;
   const done = (async () => {
@@ -57,21 +63,33 @@ export async function serveReplay(files: string[], o: ServeReplayOptions = {}): 
     while (k < total && !stopped) {
       if (speed === 'max') {
         const end = Math.min(total, k + 5000);
-        for (; k < end; k++) engine.onEvent(events[k]);
+        for (; k < end; k++) sink(events[k]);
       } else {
         const due = first + (Date.now() - t0) * speed;
-        while (k < total && events[k].ts <= due) engine.onEvent(events[k++]);
+        while (k < total && events[k].ts <= due) sink(events[k++]);
         if (k < total) {
           const wait = Math.min(1000, Math.max(1, (events[k].ts - first) / speed - (Date.now() - t0)));
           await new Promise((r) => setTimeout(r, wait));
           continue;
         }
       }
-      o.onProgress?.(k, total);
+      onProgress?.(k, total);
       await new Promise((r) => setImmediate(r));
     }
-    o.onProgress?.(k, total);
+    onProgress?.(k, total);
     return { events: k };
   })();
-  return { ...srv, engine, files: stats, done, stop: () => { stopped = true; } };
+  return { done, stop: () => { stopped = true; } };
+}
+
+export async function serveReplay(files: string[], o: ServeReplayOptions = {}): Promise<ServeReplayHandle> {
+  const speed = o.speed ?? 'max';
+  if (speed !== 'max' && !(typeof speed === 'number' && speed > 0 && Number.isFinite(speed))) throw new Error(`speed must be a positive number or "max", got ${String(speed)}`);
+  const registry = o.registry ?? new InstrumentRegistry();
+  const engine = new Engine(registry, { timeframe: '1m', ...o.pipeline });
+  if (o.store) recordEngine(engine, o.store);
+  const { events, stats } = await loadReplayEvents(files, registry, o.replay);
+  const srv = await createServer({ ...o.server, engine, store: o.store, registry });
+  const feed = feedEvents(events, engine.onEvent, speed, o.onProgress);
+  return { ...srv, engine, files: stats, done: feed.done, stop: feed.stop };
 }

@@ -7,7 +7,10 @@ import type { MarketEvent, MboEvent, Trade } from '../core/events.js';
 import type { InstrumentRegistry } from '../core/instruments.js';
 import { createBookSync, type BookSync, type ResyncRequest, type SyncStats } from './sync.js';
 import { MboBook, type MboStats } from './mbo.js';
-import type { OrderBook } from './order-book.js';
+import type { OrderBook, BookSide } from './order-book.js';
+
+/** Level change of an instrument's synced L2 book (see LevelHook in sync.ts). */
+export type InstrumentLevelHook = (instrument: string, side: BookSide, price: number, size: number, prevSize: number, ts: number) => void;
 
 export interface BookReport {
   instrument: string;
@@ -31,8 +34,19 @@ export interface BookManagerOptions {
 export class BookManager {
   readonly l2 = new Map<string, BookSync>();
   readonly l3 = new Map<string, MboBook>();
+  private readonly levelHooks: InstrumentLevelHook[] = [];
+  private readonly bookHooks: ((instrument: string, book: OrderBook) => void)[] = [];
 
   constructor(private readonly o: BookManagerOptions) {}
+
+  /** Every level change of every L2 book (detectors: icebergs, pulls, sweeps). */
+  onLevel(fn: InstrumentLevelHook): void { this.levelHooks.push(fn); }
+  /** Called once per instrument when its book is created (and for books that already exist). */
+  onBook(fn: (instrument: string, book: OrderBook) => void): void {
+    this.bookHooks.push(fn);
+    for (const [id, s] of this.l2) fn(id, s.book);
+    for (const [id, b] of this.l3) fn(id, b.book);
+  }
 
   /** Engine observer: handles book and MBO events, ignores the rest. */
   onEvent = (ev: MarketEvent): void => {
@@ -44,8 +58,15 @@ export class BookManager {
     let s = this.l2.get(instrument);
     if (!s) {
       const venue = this.o.registry.find(instrument)?.venue ?? 'generic';
-      s = createBookSync(venue, { onGap: (g) => this.o.emit(g), onResync: this.o.onResync });
+      const hooks = this.levelHooks;
+      s = createBookSync(venue, {
+        onGap: (g) => this.o.emit(g),
+        onResync: this.o.onResync,
+        onLevel: (side, price, size, prev, ts) => { for (let i = 0; i < hooks.length; i++) hooks[i](instrument, side, price, size, prev, ts); },
+      });
+      s.instrument = instrument;
       this.l2.set(instrument, s);
+      for (const fn of this.bookHooks) fn(instrument, s.book);
     }
     return s;
   }
@@ -56,6 +77,7 @@ export class BookManager {
       b = new MboBook({ onTrade: (t: Trade) => this.o.emit(t) });
       b.instrument = ev.instrument;
       this.l3.set(ev.instrument, b);
+      for (const fn of this.bookHooks) fn(ev.instrument, b.book);
     }
     b.apply(ev);
   }

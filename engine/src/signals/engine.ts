@@ -7,8 +7,8 @@
  */
 import type { Engine } from '../analytics/engine.js';
 import type { InstrumentPipeline } from '../analytics/pipeline.js';
-import type { MarketEvent, Trade } from '../core/events.js';
-import { createBookSync, type BookSync } from '../book/sync.js';
+import type { Trade } from '../core/events.js';
+import type { BookManager } from '../book/manager.js';
 import { imbalance as bookImbalance } from '../book/analytics.js';
 import { IcebergDetector, type Iceberg } from '../book/iceberg.js';
 import { InstitutionalTracker } from '../book/institutional.js';
@@ -173,16 +173,30 @@ export class SignalEngine {
   private readonly trL: ((t: Transition) => void)[] = [];
   private readonly alL: ((a: Alert) => void)[] = [];
   private readonly ruleL: ((r: RuleSignalJson) => void)[] = [];
-  private readonly syncs = new Map<string, BookSync>();
+  private readonly bound = new Map<string, { s: InstrumentSignals; ice: IcebergDetector; inst: InstitutionalTracker }>();
 
   constructor(opts: Partial<SignalEngineOptions> = {}) {
     this.opts = { ...DEFAULT_SIGNAL_ENGINE, ...opts };
   }
 
-  /** Attach to an analytics engine: every pipeline (existing and future) gets detectors. */
-  attach(engine: Engine, o: { books?: boolean } = {}): this {
+  /**
+   * Attach to an analytics engine: every pipeline (existing and future) gets detectors. With `books`
+   * (the engine's BookManager) each instrument's synced book feeds sweeps, icebergs, institutional
+   * ratio and rule-mode imbalance; the book is never synced twice.
+   */
+  attach(engine: Engine, o: { books?: BookManager } = {}): this {
     engine.onPipeline((p) => this.attachPipeline(p));
-    if (o.books) engine.observe((ev) => this.onBookEvent(ev));
+    const books = o.books;
+    if (books) {
+      books.onBook((id, book) => this.bindBook(id, book));
+      books.onLevel((id, side, price, size, prev, ts) => {
+        const b = this.bound.get(id);
+        if (!b) return;
+        b.ice.onLevel(side, price, size, prev, ts);
+        b.inst.onLevel(side, price, size, prev, ts);
+        b.s.sweep.onLevel(side, price, size, prev, ts);
+      });
+    }
     return this;
   }
 
@@ -197,27 +211,15 @@ export class SignalEngine {
     return s;
   }
 
-  /** Maintain a synced book per instrument from book events (venue rules from the registry), with icebergs. */
-  private onBookEvent(ev: MarketEvent): void {
-    if (ev.type !== 'book_snapshot' && ev.type !== 'book_delta') return;
-    const s = this.instruments.get(ev.instrument);
-    if (!s) return;
-    let sync = this.syncs.get(ev.instrument);
-    if (!sync) {
-      const ref: { ice: IcebergDetector | null; inst: InstitutionalTracker } = { ice: null, inst: new InstitutionalTracker() };
-      try {
-        sync = createBookSync(s.pipeline.instrument.venue, {
-          onLevel: (side, price, size, prev, ts) => { ref.ice?.onLevel(side, price, size, prev, ts); ref.inst.onLevel(side, price, size, prev, ts); s.sweep.onLevel(side, price, size, prev, ts); },
-        });
-      } catch { return; }
-      sync.instrument = ev.instrument;
-      ref.ice = new IcebergDetector(sync.book, { onDetect: (ice) => s.onIceberg(ice) });
-      s.iceberg = ref.ice;
-      s.institutional = ref.inst;
-      s.setBook(sync.book);
-      this.syncs.set(ev.instrument, sync);
-    }
-    sync.onEvent(ev);
+  private bindBook(id: string, book: OrderBook): void {
+    const s = this.instruments.get(id);
+    if (!s || this.bound.has(id)) return;
+    const ice = new IcebergDetector(book, { onDetect: (x) => s.onIceberg(x) });
+    const inst = new InstitutionalTracker();
+    s.iceberg = ice;
+    s.institutional = inst;
+    s.setBook(book);
+    this.bound.set(id, { s, ice, inst });
   }
 
   private emit(e: SignalEvent): void {

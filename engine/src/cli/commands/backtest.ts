@@ -7,6 +7,7 @@ import { Engine } from '../../analytics/engine.js';
 import { replayFile } from '../../replay/index.js';
 import type { FormatName, ReplayStats } from '../../replay/types.js';
 import { FORMAT_NAMES } from '../../replay/types.js';
+import { BookManager } from '../../book/manager.js';
 import { SignalEngine, type SignalEngineOptions } from '../../signals/engine.js';
 import { evaluate, groupStats, newPricePath, type EntryLike, type EvalOptions, type GroupStats, type Outcome, type PricePath } from '../../signals/evaluate.js';
 import type { Position } from '../../signals/state.js';
@@ -65,7 +66,11 @@ export async function runBacktest(files: string[], o: BacktestOptions = {}): Pro
     p.onTrade((t) => { path.ts.push(t.ts); path.price.push(t.price); });
     p.onBarClose(({ bar }) => { path.barEnd.push(bar.end); path.barRange.push(bar.high - bar.low); });
   });
-  sig.attach(engine, { books: o.books !== false });
+  if (o.books !== false) {
+    const books = new BookManager({ registry, emit: engine.onEvent });
+    engine.observe(books.onEvent);
+    sig.attach(engine, { books });
+  } else sig.attach(engine);
   const entries = new Map<string, EntryLike[]>();
   const typeEntries = new Map<string, EntryLike[]>();
   const push = (m: Map<string, EntryLike[]>, inst: string, e: EntryLike): void => { let a = m.get(inst); if (!a) m.set(inst, (a = [])); a.push(e); };

@@ -11,6 +11,10 @@ import { FORMAT_NAMES } from '../../replay/types.js';
 import { ProgressBar } from '../progress.js';
 import { BookManager, type BookReport } from '../../book/index.js';
 import { buildRegistry, loadConfig, pipelineOptions, type TapeFlowConfig } from '../../config/index.js';
+import type { PipelineOptions } from '../../analytics/pipeline.js';
+import type { ReplayOptions } from '../../replay/types.js';
+import { feedEvents, loadReplayEvents } from '../../../../datafeed-adapter/src/service/serve-replay.js';
+import { startApp } from './start.js';
 
 const USAGE = `Usage: tapeflow replay <files...> [options]
 
@@ -30,6 +34,11 @@ Options:
   --cvd-reset R       session (default) or never
   --strict            stop at the first malformed line instead of counting and skipping it
   --json              print one JSON object instead of the table
+  --serve             serve the replay like a live feed (UDF, /api/v1, WebSocket, examples) and keep
+                      serving after the files end, until Ctrl-C
+  --speed N|max       with --serve: N × recorded speed, or max (default max)
+  --host HOST         with --serve: listen address (default 127.0.0.1)
+  --port N            with --serve: listen port (default 8080; 0 = any free port)
   --help              this text
 `;
 
@@ -86,12 +95,41 @@ function table(r: ReplayResult): string {
   return out.join('\n') + '\n';
 }
 
+/** `replay --serve`: the composition root's server, fed by the files at the given speed. */
+async function serve(files: string[], o: { config?: string; speed?: string; host?: string; port?: string; timeframe?: string; align: 'utc' | 'session'; cvdReset?: 'session' | 'never'; replay: Partial<ReplayOptions> }): Promise<number> {
+  const speed = o.speed === undefined || o.speed === 'max' ? 'max' : Number(o.speed);
+  if (speed !== 'max' && !(speed > 0)) throw new UsageError('--speed must be a positive number or max');
+  const port = o.port === undefined ? undefined : Number(o.port);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError('--port must be an integer 0..65535');
+  const pipeline: Partial<PipelineOptions> = { align: o.align };
+  if (o.timeframe) pipeline.timeframe = o.timeframe;
+  if (o.cvdReset) pipeline.cvdReset = o.cvdReset;
+  const app = await startApp({ config: o.config, host: o.host, port, storePath: null, pipeline, log: (s) => process.stderr.write(s) });
+  const { events, stats } = await loadReplayEvents(files, app.engine.registry, o.replay);
+  for (const f of stats) process.stdout.write(`${f.file}: ${f.format}, ${f.events} events, ${f.badLines} bad lines\n`);
+  process.stdout.write(`TapeFlow replay serving on ${app.server.url} at ${speed === 'max' ? 'max speed' : `${speed}x`}\n`);
+  const feed = feedEvents(events, app.engine.onEvent, speed);
+  const stop = new Promise<void>((resolve) => {
+    const fn = (): void => { process.off('SIGINT', fn); process.off('SIGTERM', fn); resolve(); };
+    process.on('SIGINT', fn);
+    process.on('SIGTERM', fn);
+  });
+  const done = await Promise.race([feed.done, stop.then(() => null)]);
+  if (done) {
+    process.stdout.write(`replay finished: ${done.events} events fed; checksum ${app.engine.checksum()}; still serving (Ctrl-C to stop)\n`);
+    await stop;
+  }
+  feed.stop();
+  await app.close();
+  return 0;
+}
+
 export const replayCommand: Command = {
   name: 'replay',
   summary: 'replay recorded files through the engine and print bars, profile, CVD, VWAP, checksum',
   usage: USAGE,
   async run(args) {
-    const a = parseArgs(args, { values: ['config', 'instrument', 'timeframe', 'align', 'format', 'broker-offset', 'cvd-reset'], booleans: ['json', 'strict'] });
+    const a = parseArgs(args, { values: ['config', 'instrument', 'timeframe', 'align', 'format', 'broker-offset', 'cvd-reset', 'speed', 'host', 'port'], booleans: ['json', 'strict', 'serve'] });
     if (a.positional.length === 0) throw new UsageError('no files given');
     const fmt = a.flags.get('format') as string | undefined;
     if (fmt && !FORMAT_NAMES.includes(fmt as FormatName)) throw new UsageError(`unknown format "${fmt}"`);
@@ -101,6 +139,15 @@ export const replayCommand: Command = {
     if (reset !== undefined && reset !== 'session' && reset !== 'never') throw new UsageError('--cvd-reset must be session or never');
     const off = a.flags.get('broker-offset');
     const json = a.flags.has('json');
+    if (a.flags.has('serve')) {
+      return serve(a.positional, {
+        config: a.flags.get('config') as string | undefined, speed: a.flags.get('speed') as string | undefined,
+        host: a.flags.get('host') as string | undefined, port: a.flags.get('port') as string | undefined,
+        timeframe: a.flags.get('timeframe') as string | undefined, align, cvdReset: reset as 'session' | 'never' | undefined,
+        replay: { instrument: a.flags.get('instrument') as string | undefined, format: fmt as FormatName | undefined, strict: a.flags.has('strict'), brokerUtcOffsetMinutes: off === undefined ? undefined : Number(off) },
+      });
+    }
+    for (const k of ['speed', 'host', 'port']) if (a.flags.has(k)) throw new UsageError(`--${k} needs --serve`);
     const config = await loadConfig(a.flags.get('config') as string | undefined);
     const r = await runReplay(a.positional, {
       config,

@@ -38,10 +38,10 @@ export function pipelineOptionsFrom(c: TapeFlowConfig): Partial<PipelineOptions>
 export interface StartedApp { server: DatafeedServer; engine: Engine; store: Store | undefined; close(): Promise<void> }
 
 /** Build and start everything (used by the command and by tests). */
-export async function startApp(o: { config?: string; host?: string; port?: number; storePath?: string | null; log?: (s: string) => void }): Promise<StartedApp> {
+export async function startApp(o: { config?: string; host?: string; port?: number; storePath?: string | null; pipeline?: Partial<PipelineOptions>; log?: (s: string) => void }): Promise<StartedApp> {
   const config = await loadConfig(o.config);
   const registry = buildRegistry(config);
-  const engine = new Engine(registry, pipelineOptionsFrom(config));
+  const engine = new Engine(registry, { ...pipelineOptionsFrom(config), ...o.pipeline });
   const storePath = o.storePath === null ? null : o.storePath ?? config.store.path;
   const store = storePath ? Store.open({ path: storePath, retentionDays: config.store.retentionDays }) : undefined;
   const service = new HistoryService(engine, store);
