@@ -529,17 +529,22 @@ export class BridgeServer extends EventEmitter {
 
   // ---------------------------------------------------------------------------------------- ticks
 
-  private parseTick(c: Conn, f: FeedState, s: SymState, inst: Instrument, w: WireTick, live: boolean, out: BridgeTick[], events: MarketEvent[] | null): boolean {
-    if (!Array.isArray(w) || w.length < 7) return false;
+  private px(inst: Instrument, v: unknown): number {
+    if (v === 0 || v === '0' || v === '' || v === null || v === undefined) return NaN;
+    const x = inst.price.parse(typeof v === 'string' ? v : String(v));
+    if (x !== x) throw new Error(`bad price ${JSON.stringify(v)}`);
+    return x === 0 ? NaN : x;
+  }
+
+  /**
+   * Convert one wire tick; null when malformed. Quote/trade events are passed to `emit` when given
+   * (live ticks go to the engine, backfilled ones to the history buffer).
+   */
+  private parseTick(c: Conn, f: FeedState, s: SymState, inst: Instrument, w: WireTick, live: boolean, emit: ((ev: MarketEvent) => void) | null): BridgeTick | null {
+    if (!Array.isArray(w) || w.length < 7) return null;
     const ms = w[0], ord = w[1], flags = w[6];
-    if (!Number.isInteger(ms) || !Number.isInteger(ord) || ord < 0 || !Number.isInteger(flags)) return false;
-    const px = (v: unknown): number => {
-      if (v === 0 || v === '0' || v === '' || v === null || v === undefined) return NaN;
-      const x = inst.price.parse(typeof v === 'string' ? v : String(v));
-      if (x !== x) throw new Error(`bad price ${JSON.stringify(v)}`);
-      return x === 0 ? NaN : x;
-    };
-    const bid = px(w[2]), ask = px(w[3]), last = px(w[4]);
+    if (!Number.isInteger(ms) || !Number.isInteger(ord) || ord < 0 || !Number.isInteger(flags)) return null;
+    const bid = this.px(inst, w[2]), ask = this.px(inst, w[3]), last = this.px(inst, w[4]);
     const vRaw = w[5];
     const vol = vRaw === 0 || vRaw === '0' ? 0 : inst.qty.parse(typeof vRaw === 'string' ? vRaw : String(vRaw));
     if (!(vol >= 0)) throw new Error(`bad volume ${JSON.stringify(vRaw)}`);
@@ -550,7 +555,7 @@ export class BridgeServer extends EventEmitter {
     let side: Trade['side'] = 'unknown';
     let sideSource: Trade['sideSource'] = 'none';
     if (isTrade) {
-      const quotesOnly = s.spec?.tape === 'quotes';
+      const quotesOnly = s.spec !== null && s.spec.tape === 'quotes';
       const fs = flags & (TICK_FLAG_BUY | TICK_FLAG_SELL);
       if (!quotesOnly && fs === TICK_FLAG_BUY) { side = 'buy'; sideSource = 'flag'; }
       else if (!quotesOnly && fs === TICK_FLAG_SELL) { side = 'sell'; sideSource = 'flag'; }
@@ -558,19 +563,12 @@ export class BridgeServer extends EventEmitter {
       else this.stats.unflaggedTrades++;
       if (live && sideSource === 'flag') this.checkFlags(f, s, side === 'buy');
     }
-    out.push({ feed: f.key, sym: s.sym, instrument: inst.id, ms, ord, utcMs, bid, ask, last, vol, flags, side, sideSource, live });
-    if (events) {
-      if (isQuote) {
-        const q: Quote = { type: 'quote', instrument: inst.id, ts: utcMs, bid, ask, bidSize: 0, askSize: 0 };
-        events.push(q);
-      }
-      if (isTrade) {
-        const t: Trade = { type: 'trade', instrument: inst.id, ts: utcMs, id: 0, price: last, size: vol, side, sideSource };
-        events.push(t);
-      }
+    if (emit) {
+      if (isQuote) emit({ type: 'quote', instrument: inst.id, ts: utcMs, bid, ask, bidSize: 0, askSize: 0 });
+      if (isTrade) emit({ type: 'trade', instrument: inst.id, ts: utcMs, id: 0, price: last, size: vol, side, sideSource });
     }
     s.lastUtc = utcMs;
-    return true;
+    return { feed: f.key, sym: s.sym, instrument: inst.id, ms, ord, utcMs, bid, ask, last, vol, flags, side, sideSource, live };
   }
 
   private checkFlags(f: FeedState, s: SymState, buy: boolean): void {
@@ -615,18 +613,13 @@ export class BridgeServer extends EventEmitter {
       const newStore = cmpCursor(ms, ord, s.stoMs, s.stoOrd) > 0;
       const newEngine = cmpCursor(ms, ord, s.engMs, s.engOrd) > 0;
       if (!newStore && !newEngine) { this.stats.duplicates++; continue; }
-      const tmp: BridgeTick[] = [];
-      const evs: MarketEvent[] = [];
-      if (!this.parseTick(c, f, s, inst, w, true, tmp, newEngine ? evs : null)) { bad++; continue; }
-      if (newStore) { s.stoMs = ms; s.stoOrd = ord; out.push(tmp[0]); }
-      if (newEngine) {
-        s.engMs = ms; s.engOrd = ord;
-        this.stats.ticksLive++;
-        for (const e of evs) this.emitLive(e);
-      }
+      const bt = this.parseTick(c, f, s, inst, w, true, newEngine ? this.emitLive : null);
+      if (!bt) { bad++; continue; }
+      if (newStore) { s.stoMs = ms; s.stoOrd = ord; out.push(bt); }
+      if (newEngine) { s.engMs = ms; s.engOrd = ord; this.stats.ticksLive++; }
     }
     if (bad) this.err(c, 'BAD_MESSAGE', `${bad} malformed tick(s) in ticks for ${m.sym}`, m.s);
-    for (const t of out) c.pending.push(t);
+    if (out.length) c.pending = c.pending.length ? c.pending.concat(out) : out;
   }
 
   // ----------------------------------------------------------------------------------- persistence
@@ -758,7 +751,11 @@ export class BridgeServer extends EventEmitter {
     const s = f.syms.get(acc.sym)!;
     const inst = this.resolve(s, m.ts[0] ?? null);
     let bad = 0;
-    for (const w of m.ts) if (!this.parseTick(c, f, s, inst, w, false, acc.ticks, acc.events)) bad++;
+    const hist = (ev: MarketEvent): void => { acc.events.push(ev); };
+    for (const w of m.ts) {
+      const bt = this.parseTick(c, f, s, inst, w, false, hist);
+      if (bt) acc.ticks.push(bt); else bad++;
+    }
     if (bad) this.err(c, 'BAD_MESSAGE', `${bad} malformed tick(s) in bf_chunk ${m.id}`, m.s);
   }
 

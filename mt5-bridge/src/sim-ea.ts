@@ -435,7 +435,15 @@ export class SimulatedEA extends EventEmitter {
     for (;;) {
       const sock = this.socket;
       if (!sock || sock.destroyed || !this.welcome) return;
-      if (sock.writableNeedDrain) { this.sendStalls++; await new Promise<void>((r) => { sock.once('drain', r); sock.once('close', r); }); continue; }
+      if (sock.writableNeedDrain) {
+        this.sendStalls++;
+        await new Promise<void>((r) => {
+          const done = (): void => { sock.off('drain', done); sock.off('close', done); r(); };
+          sock.on('drain', done);
+          sock.on('close', done);
+        });
+        continue;
+      }
       const n = this.pump();
       if (n === 0 && !this.bf && this.bfQueue.length === 0) return;
       if (n === 0) await new Promise((r) => setImmediate(r));

@@ -48,7 +48,8 @@ export interface TickSink {
 /** In-memory sink (tests, benchmarks). `delayMs` simulates a slow disk; `failNext` makes one append fail. */
 export class MemoryTickSink implements TickSink {
   readonly ticks: BridgeTick[] = [];
-  private readonly keys = new Set<string>();
+  /** per feed+symbol: numeric keys ms × 4096 + ord (exact below 2^53 for ord < 4096), else string keys */
+  private readonly keys = new Map<string, { num: Set<number>; str: Set<string> }>();
   private readonly cursors = new Map<string, TickCursor>();
   duplicates = 0;
   appends = 0;
@@ -66,12 +67,24 @@ export class MemoryTickSink implements TickSink {
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     if (this.failNext) { this.failNext = false; throw new Error('simulated sink failure'); }
     this.appends++;
+    let ck = '', ks: { num: Set<number>; str: Set<string> } | undefined;
     for (const t of batch) {
-      const k = `${t.feed}\u0000${t.sym}\u0000${t.ms}\u0000${t.ord}`;
-      if (this.keys.has(k)) { this.duplicates++; continue; }
-      this.keys.add(k);
+      const k2 = t.feed + '\u0000' + t.sym;
+      if (k2 !== ck) {
+        ck = k2;
+        ks = this.keys.get(ck);
+        if (!ks) { ks = { num: new Set(), str: new Set() }; this.keys.set(ck, ks); }
+      }
+      if (t.ord < 4096) {
+        const k = t.ms * 4096 + t.ord;
+        if (ks!.num.has(k)) { this.duplicates++; continue; }
+        ks!.num.add(k);
+      } else {
+        const k = `${t.ms}:${t.ord}`;
+        if (ks!.str.has(k)) { this.duplicates++; continue; }
+        ks!.str.add(k);
+      }
       this.ticks.push(t);
-      const ck = `${t.feed}\u0000${t.sym}`;
       const c = this.cursors.get(ck);
       if (!c || cmpCursor(t.ms, t.ord, c.ms, c.ord) > 0) this.cursors.set(ck, { ms: t.ms, ord: t.ord });
     }
