@@ -124,3 +124,18 @@ describe('checksum', () => {
     for (let i = 0; i < 200; i++) expect(new Checksum().num(i * 7919.5).str(`x${i}`).hex()).toMatch(/^[0-9a-f]{16}$/);
   });
 });
+
+describe('pipeline: clock flush and late trades', () => {
+  it('advance() closes a quiet bar; a late trade goes to the next bar, never reopening a closed one', () => {
+    const p = new InstrumentPipeline(reg.get('BTCUSDT'), { timeframe: '1m' });
+    const mk = (ts: number, size: number) => { const t = newTrade('BTCUSDT'); t.ts = ts; t.price = 600000; t.size = size; t.side = 'buy'; t.sideSource = 'flag'; return t; };
+    const m = Date.UTC(2024, 0, 2, 10, 0);
+    p.onEvent(mk(m + 1000, 5));
+    p.advance(m + 60_000); // the clock reaches the bar end: the bar closes without a new trade
+    expect(p.bars.map((b) => [b.bar.start, b.bar.volume])).toEqual([[m, 5]]);
+    p.onEvent(mk(m + 59_000, 7)); // late: belongs to a closed bar
+    p.onEvent(mk(m + 61_000, 1));
+    p.finish();
+    expect(p.bars.map((b) => [b.bar.start, b.bar.volume])).toEqual([[m, 5], [m + 60_000, 8]]);
+  });
+});

@@ -2,7 +2,8 @@
  * Builds footprint bars from classified trades. Time bars close when an event at or after their end
  * arrives (or on flush); tick bars after N trades; volume bars once their volume reaches the target
  * (the trade that crosses it stays in the bar: bars are never split mid-trade). A closed bar is
- * handed to `onClose` and never changes again.
+ * handed to `onClose` and never changes again: a late trade (older than the last closed time bar's
+ * end, e.g. after a clock flush) goes into the next bar, so bar starts stay strictly increasing.
  */
 import type { Trade } from '../core/events.js';
 import type { SessionCalendar } from '../core/sessions.js';
@@ -21,6 +22,10 @@ export interface BarBuilderOptions {
 
 export class BarBuilder {
   current: FootprintBar | null = null;
+  /** end of the last closed time bar */
+  private lastEnd = -Infinity;
+  /** trades that arrived after their time bar had closed (put in the next bar) */
+  lateTrades = 0;
   private readonly o: BarBuilderOptions;
 
   constructor(o: BarBuilderOptions) {
@@ -52,6 +57,7 @@ export class BarBuilder {
     const b = this.current;
     if (!b) return;
     if (this.o.spec.kind !== 'time') b.end = b.lastTs + 1;
+    else this.lastEnd = b.end;
     b.closed = true;
     this.current = null;
     this.o.onClose(b);
@@ -64,7 +70,9 @@ export class BarBuilder {
     if (b && spec.kind === 'time' && t.ts >= b.end) { this.closeCurrent(); b = null; }
     if (!b) {
       if (spec.kind === 'time') {
-        const [s, e, key] = this.timeWindow(t.ts);
+        let at = t.ts;
+        if (at < this.lastEnd) { at = this.lastEnd; this.lateTrades++; }
+        const [s, e, key] = this.timeWindow(at);
         b = new FootprintBar(this.o.instrument, s, e, this.o.rowTicks, key, cvdBefore);
       } else {
         const sess = this.o.calendar.sessionAt(t.ts);

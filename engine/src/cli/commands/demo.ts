@@ -50,21 +50,22 @@ export const demoCommand: Command = {
     const port = num('port', 8080, (n) => Number.isInteger(n) && n >= 0 && n <= 65535);
     const configPath = a.flags.get('config') as string | undefined;
 
+    const startTs = Date.now();
+    const clock = (): number => startTs + (Date.now() - startTs) * speed;
     let engine: Engine;
     let close = async (): Promise<void> => {};
     if (a.flags.has('serve')) {
-      const app = await startApp({ config: configPath, host: a.flags.get('host') as string | undefined, port, storePath: null, log: (s) => process.stderr.write(s) });
+      const app = await startApp({ config: configPath, host: a.flags.get('host') as string | undefined, port, storePath: null, clock, log: (s) => process.stderr.write(s) });
       engine = app.engine;
       close = app.close;
       process.stdout.write(`TapeFlow demo serving on ${app.server.url}\n`);
     } else {
       const config = await loadConfig(configPath);
       engine = new Engine(buildRegistry(config), pipelineOptionsFrom(config));
+      const books = new BookManager({ registry: engine.registry, emit: engine.onEvent });
+      engine.observe(books.onEvent);
     }
-    const books = new BookManager({ registry: engine.registry, emit: engine.onEvent });
-    engine.observe(books.onEvent);
 
-    const startTs = Date.now();
     const sims = createDemoSimulators(engine.registry, startTs, seed, { durationMs: 7 * 24 * 3_600_000 });
     const rss0 = mb();
     process.stdout.write(`demo: ${sims.map((s) => s.instrument).join(', ')} at ${speed}x, seed ${seed}; RSS at start ${rss0} MB\n`);

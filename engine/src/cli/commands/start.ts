@@ -11,6 +11,10 @@ import { Store } from '../../store/store.js';
 import { recordEngine, restoreEngine } from '../../store/recorder.js';
 import { HistoryService } from '../../../../datafeed-adapter/src/service/history.js';
 import { createServer, type DatafeedServer } from '../../../../datafeed-adapter/src/server.js';
+import { createStreamServer, type StreamServer } from '../../../../datafeed-adapter/src/ws/server.js';
+import { BookManager } from '../../book/manager.js';
+import { SignalEngine } from '../../signals/engine.js';
+import { startClock, wireBooks, wireSignals } from '../wire.js';
 
 const USAGE = `Usage: tapeflow start [options]
 
@@ -35,28 +39,48 @@ export function pipelineOptionsFrom(c: TapeFlowConfig): Partial<PipelineOptions>
   };
 }
 
-export interface StartedApp { server: DatafeedServer; engine: Engine; store: Store | undefined; close(): Promise<void> }
+export interface StartedApp {
+  config: TapeFlowConfig;
+  server: DatafeedServer;
+  stream: StreamServer;
+  engine: Engine;
+  books: BookManager;
+  signals: SignalEngine;
+  store: Store | undefined;
+  close(): Promise<void>;
+}
 
-/** Build and start everything (used by the command and by tests). */
-export async function startApp(o: { config?: string; host?: string; port?: number; storePath?: string | null; pipeline?: Partial<PipelineOptions>; log?: (s: string) => void }): Promise<StartedApp> {
+/**
+ * The composition root: build and start everything (used by start, demo --serve, replay --serve and
+ * tests). `clock` (live data only) advances every pipeline each second so bars close in quiet markets.
+ */
+export async function startApp(o: { config?: string; host?: string; port?: number; storePath?: string | null; pipeline?: Partial<PipelineOptions>; clock?: () => number; log?: (s: string) => void }): Promise<StartedApp> {
   const config = await loadConfig(o.config);
   const registry = buildRegistry(config);
   const engine = new Engine(registry, { ...pipelineOptionsFrom(config), ...o.pipeline });
   const storePath = o.storePath === null ? null : o.storePath ?? config.store.path;
   const store = storePath ? Store.open({ path: storePath, retentionDays: config.store.retentionDays }) : undefined;
+  const books = new BookManager({ registry, emit: engine.onEvent });
+  engine.observe(books.onEvent);
   const service = new HistoryService(engine, store);
   if (store) {
     const recorder = recordEngine(engine, store);
     const restored = restoreEngine(engine, store, { recorder });
     for (const r of restored) o.log?.(`restored ${r.instrument}: ${r.bars} bars, ${r.profiles} profiles, ${r.trades} trades replayed from ${new Date(r.resumeFrom).toISOString()}\n`);
   }
+  // signals attach after the restore so restored trades do not fire (and store) their signals again
+  const signals = new SignalEngine().attach(engine, { books });
   const tokenEnv = config.server.authTokenEnv;
   const authToken = tokenEnv ? process.env[tokenEnv] : undefined;
   if (tokenEnv && !authToken) throw new Error(`server.authTokenEnv names ${tokenEnv}, but that environment variable is empty`);
   const server = await createServer({ engine, store, service, host: o.host ?? config.server.host, port: o.port ?? config.server.port, cors: config.server.cors.origins, authToken });
+  const stream = createStreamServer({ engine, server: server.server, token: authToken, books: (id) => books.book(id) });
+  wireBooks(service, books);
+  wireSignals({ engine, signals, service, stream, store });
+  const stopClock = o.clock ? startClock(engine, o.clock) : () => {};
   return {
-    server, engine, store,
-    close: async () => { await server.close(); store?.close(); },
+    config, server, stream, engine, books, signals, store,
+    close: async () => { stopClock(); await stream.close(); await server.close(); store?.close(); },
   };
 }
 
@@ -77,9 +101,10 @@ export const startCommand: Command = {
     const app = await startApp({
       config: a.flags.get('config') as string | undefined, host: a.flags.get('host') as string | undefined, port,
       storePath: a.flags.has('no-store') ? null : (a.flags.get('store') as string | undefined),
+      clock: Date.now,
       log: (s) => process.stderr.write(s),
     });
-    process.stdout.write(`TapeFlow serving on ${app.server.url}  (UDF at /, API at /api/v1, OpenAPI at /openapi.json)\n`);
+    process.stdout.write(`TapeFlow serving on ${app.server.url}  (UDF at /, API at /api/v1, OpenAPI at /openapi.json, WebSocket at /ws)\n`);
     await new Promise<void>((resolve) => {
       const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve(); };
       process.on('SIGINT', stop);

@@ -1,0 +1,59 @@
+/**
+ * Composition helpers for the CLI: connect the engine's books and signals to the HTTP providers,
+ * the WebSocket channels and the store. Adapters depend on the core; the core knows none of this.
+ */
+import type { Engine } from '../analytics/engine.js';
+import type { BookManager } from '../book/manager.js';
+import type { SignalEngine } from '../signals/engine.js';
+import type { SignalEvent } from '../signals/types.js';
+import type { Store } from '../store/store.js';
+import type { HistoryService, SignalRecord } from '../../../datafeed-adapter/src/service/history.js';
+import type { StreamServer } from '../../../datafeed-adapter/src/ws/server.js';
+
+function record(e: SignalEvent): SignalRecord {
+  return { id: e.id, instrument: e.instrument, ts: e.confirmedAt, kind: e.kind, side: e.side === 'buy' || e.side === 'sell' ? e.side : undefined, price: (e.priceLow + e.priceHigh) / 2, text: e.reasoning.join('; '), data: e };
+}
+
+export function wireBooks(service: HistoryService, books: BookManager): void {
+  service.providers.orderbook = (symbol, depth) => {
+    const b = books.book(symbol);
+    if (!b) return null;
+    return { ts: Date.now(), bids: b.depth('bid', depth).map(([p, s]) => [p, s] as [number, number]), asks: b.depth('ask', depth).map(([p, s]) => [p, s] as [number, number]) };
+  };
+}
+
+export function wireSignals(o: { engine: Engine; signals: SignalEngine; service: HistoryService; stream?: StreamServer; store?: Store }): void {
+  const { signals: sig, service, stream, store } = o;
+  service.providers.signals = (q) => sig.signals
+    .filter((e) => (!q.symbol || e.instrument === q.symbol) && e.confirmedAt >= q.from && e.confirmedAt < q.to)
+    .slice(-q.limit)
+    .map(record);
+  service.providers.bias = (symbol) => sig.instruments.get(symbol)?.bias ?? undefined;
+  service.providers.levels = (symbol) => sig.instruments.get(symbol)?.levels;
+  service.providers.tradeState = (symbol) => sig.status(symbol);
+  service.providers.strategy = () => [...sig.instruments.keys()].map((id) => sig.status(id));
+  service.providers.scanner = () => sig.scanner();
+  sig.onSignal((e) => {
+    store?.putSignal(e.instrument, e.confirmedAt, e.kind, e);
+    stream?.publish('signal', e.instrument, e);
+  });
+  sig.onTransition((t) => {
+    store?.putJournal(t.instrument, t.ts, `${t.from}->${t.to}`, t);
+    stream?.publish('trade_state', t.instrument, { ...t, status: sig.status(t.instrument) });
+    const s = sig.instruments.get(t.instrument);
+    if (s) stream?.publish('bias', t.instrument, { bias: s.bias, levels: s.levels });
+  });
+}
+
+/**
+ * Close time bars in quiet markets: every second, advance each pipeline to the market clock.
+ * Only for live data (replays keep their own recorded time).
+ */
+export function startClock(engine: Engine, clock: () => number, everyMs = 1000): () => void {
+  const t = setInterval(() => {
+    const now = clock();
+    for (const p of engine.pipelines.values()) p.advance(now);
+  }, everyMs);
+  t.unref();
+  return () => clearInterval(t);
+}

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { pack, unpack } from 'msgpackr';
+import { startApp, type StartedApp } from '../../engine/src/cli/commands/start.js';
+import { randomTape } from '../helpers/tape.js';
+import type { BookSnapshot } from '../../engine/src/core/events.js';
+
+let app: StartedApp;
+const dir = mkdtempSync(join(tmpdir(), 'tapeflow-app-'));
+
+beforeAll(async () => {
+  writeFileSync(join(dir, 'cfg.yaml'), 'feeds: []\n');
+  app = await startApp({ config: join(dir, 'cfg.yaml'), port: 0, storePath: join(dir, 'store.sqlite') });
+  const tape = randomTape(3, 4000, { start: Date.UTC(2024, 0, 2, 10, 0), price: 600000 });
+  const snap: BookSnapshot = { type: 'book_snapshot', instrument: 'BTCUSDT', ts: tape[0].ts - 1, seq: 100, bids: [[599990, 5000], [599980, 7000]], asks: [[600010, 4000], [600020, 9000]] };
+  app.engine.onEvent(snap);
+  for (const t of tape) app.engine.onEvent({ ...t });
+});
+
+afterAll(async () => { await app.close(); });
+
+describe('startApp: the composition root', () => {
+  it('serves UDF history from the engine', async () => {
+    const r = await (await fetch(`${app.server.url}/history?symbol=BTCUSDT&resolution=1&from=${Date.UTC(2024, 0, 2, 9) / 1000}&to=${Date.UTC(2024, 0, 2, 12) / 1000}`)).json() as { s: string; t: number[]; v: number[] };
+    expect(r.s).toBe('ok');
+    expect(r.t.length).toBe(app.engine.pipeline('BTCUSDT').bars.length + 1); // closed bars + the open one
+  });
+
+  it('wires the order book into /api/v1/orderbook', async () => {
+    const r = await (await fetch(`${app.server.url}/api/v1/orderbook?symbol=BTCUSDT&depth=2`)).json() as { available: boolean; bids: { price: number }[]; asks: { price: number }[] };
+    expect(r.available).toBe(true);
+    expect(r.bids.map((x) => x.price)).toEqual([59998, 59999]);
+    expect(r.asks.map((x) => x.price)).toEqual([60001, 60002]);
+  });
+
+  it('wires the signal engine into the strategy, scanner and trade-state routes', async () => {
+    const s = await (await fetch(`${app.server.url}/api/v1/scanner`)).json() as { available: boolean; rows: { instrument: string }[] };
+    expect(s.available).toBe(true);
+    expect(s.rows.map((r) => r.instrument)).toContain('BTCUSDT');
+    const t = await (await fetch(`${app.server.url}/api/v1/trade-state?symbol=BTCUSDT`)).json() as { available: boolean };
+    expect(t.available).toBe(true);
+  });
+
+  it('serves the msgpack WebSocket on /ws of the same port', async () => {
+    const ws = new WebSocket(`${app.server.url.replace('http', 'ws')}/ws`);
+    const msgs: Record<string, unknown>[] = [];
+    await new Promise<void>((resolve, reject) => {
+      ws.on('error', reject);
+      ws.on('message', (d) => { msgs.push(unpack(d as Buffer)); if (msgs.some((m) => m.op === 'snapshot')) resolve(); });
+      ws.on('open', () => { ws.send(pack({ v: 1, op: 'hello', id: 1 })); ws.send(pack({ v: 1, op: 'subscribe', id: 2, ch: 'bar', sym: 'BTCUSDT' })); });
+    });
+    ws.close();
+    expect(msgs[0].op).toBe('welcome');
+    const snap = msgs.find((m) => m.op === 'snapshot') as { d: { bars: unknown[] } };
+    expect(snap.d.bars.length).toBe(app.engine.pipeline('BTCUSDT').bars.length);
+  });
+});
