@@ -5,11 +5,13 @@
 import { benchPipeline } from './cases/pipeline.js';
 import { benchBook } from './cases/book.js';
 import { benchHistory } from './cases/history.js';
+import { benchFanout } from './cases/fanout.js';
 
 const cases: Record<string, () => Promise<void>> = {
   pipeline: () => benchPipeline(),
   book: () => benchBook(),
   history: () => benchHistory(),
+  fanout: () => benchFanout(),
 };
 
 const only = process.env.BENCH?.split(',').filter(Boolean);
