@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // installs Debian chromium (as root, via apt-get) when it is missing, before any browser test
+    globalSetup: ['tests/browser/global-setup.ts'],
   },
 });
