@@ -1,0 +1,11 @@
+/** Live exchange feeds: see docs/feeds.md. */
+export * from './types.js';
+export { Backoff, RestClient, RestError, BoundedSet, Completeness } from './util.js';
+export { WsConn } from './ws.js';
+export { BaseFeed } from './base.js';
+export { BinanceFeed, parseExchangeInfo, discoverMetals, METALS, type BinanceSymbolInfo } from './binance.js';
+export { BybitFeed } from './bybit.js';
+export { CoinbaseFeed } from './coinbase.js';
+export { FeedManager, createFeed, isLiveVenue, type FeedEntry, type FeedManagerOptions } from './manager.js';
+export { FrameRecorder, type RecorderOptions } from './recorder.js';
+export { MergedInstrument, mergeSourceOf, type MergeSource, type MergedSpec, type MergedCell, type VenueContribution } from './merge.js';
