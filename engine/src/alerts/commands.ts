@@ -1,0 +1,313 @@
+/**
+ * BotCommands: the bot's chat commands on node-telegram-bot-api's `Bot` (long polling by default,
+ * or a webhook request handler). /start, /help, /subscribe SYMBOL [kinds] [min=N] [grade=G],
+ * /unsubscribe [SYMBOL], /status, /bias SYMBOL, /signals SYMBOL [n], /chart SYMBOL [timeframe],
+ * /mute [minutes], /quiet HH:MM-HH:MM [timezone] [silent|suppress] | off.
+ * Commands that change a chat's subscriptions or settings are refused for chats outside the
+ * allow-list (when one is configured); read-only commands answer anyone. Commands addressed to another
+ * bot (`/status@OtherBot`) are ignored.
+ */
+import { Bot, InputFile, webhookCallback, type Context } from 'node-telegram-bot-api';
+import type { Logger } from '../log.js';
+import { silentLogger } from '../log.js';
+import type { StrategyStatus } from '../signals/state.js';
+import type { SignalEvent } from '../signals/types.js';
+import { ALL_SYMBOLS, type ChatDirectory, type QuietHours } from './chats.js';
+import { escapeHtml, formatAlert, num, splitHtml, utc } from './format.js';
+import { parseHm } from './policy.js';
+import type { Clock } from './sender.js';
+import { systemClock } from './sender.js';
+import { ALERT_KINDS, DEFAULT_KINDS, GRADES, type AlertKind, type DailyBiasAlert } from './types.js';
+
+/** What the commands read (implemented over SignalEngine + Engine by `engineDataSource`). */
+export interface AlertDataSource {
+  symbols(): string[];
+  /** canonical instrument id for user input (case-insensitive), null when unknown */
+  resolve(symbol: string): string | null;
+  status(symbol: string): StrategyStatus | undefined;
+  /** prices in ticks → exact decimal strings */
+  price(symbol: string, ticks: number): string;
+  bias(symbol: string): DailyBiasAlert | null;
+  /** the last n signal events of an instrument, oldest first */
+  signals(symbol: string, n: number): SignalEvent[];
+  /** PNG of footprint + profile, null when charts are off or there is nothing to draw */
+  chart?(symbol: string, timeframe?: string): Promise<Uint8Array | null>;
+}
+
+export interface BotCommandsOptions {
+  /** chats allowed to change subscriptions; null = anyone */
+  allowChatIds: readonly number[] | null;
+  clock: Clock;
+  log: Logger;
+  /** queue length shown by /status */
+  pending?: () => number;
+}
+
+const KIND_ALIASES: Record<string, AlertKind[]> = {
+  all: [...ALERT_KINDS], default: [...DEFAULT_KINDS], entry: ['entry'], entries: ['entry'], be: ['break_even'], breakeven: ['break_even'], break_even: ['break_even'],
+  trail: ['trail'], exit: ['exit'], exits: ['exit'], warning: ['exit_warning'], warnings: ['exit_warning'], exit_warning: ['exit_warning'],
+  bias: ['daily_bias'], daily_bias: ['daily_bias'], rule: ['rule'], rules: ['rule'], sweep: ['sweep'], sweeps: ['sweep'],
+  trades: ['entry', 'break_even', 'trail', 'exit', 'exit_warning'],
+};
+
+export const HELP = [
+  '<b>TapeFlow alerts</b>',
+  '/subscribe SYMBOL [kinds] [min=N] [grade=G] — SYMBOL or * for all; kinds: all, entry, be, trail, exit, warning, bias, rule, sweep, trades (default: all but sweep)',
+  '/unsubscribe [SYMBOL] — one symbol, or everything',
+  '/status — instruments and trade states',
+  '/bias SYMBOL — daily bias and qualified levels',
+  '/signals SYMBOL [n] — the last n signals (default 5)',
+  '/chart SYMBOL [timeframe] — footprint + profile snapshot',
+  '/mute [minutes] — silence non-critical alerts (default 60; 0 = unmute)',
+  '/quiet HH:MM-HH:MM [timezone] [silent|suppress] — quiet hours (off to clear)',
+  'Exits and stop hits are always delivered.',
+].join('\n');
+
+export const BOT_COMMANDS = [
+  { command: 'subscribe', description: 'subscribe to a symbol' }, { command: 'unsubscribe', description: 'stop alerts' },
+  { command: 'status', description: 'instruments and trade states' }, { command: 'bias', description: 'daily bias' },
+  { command: 'signals', description: 'recent signals' }, { command: 'chart', description: 'footprint + profile chart' },
+  { command: 'mute', description: 'mute for N minutes' }, { command: 'help', description: 'help' },
+];
+
+export class BotCommands {
+  readonly bot: Bot;
+  private username: string | null = null;
+  private polling: Promise<void> | null = null;
+  private readonly allow: Set<number> | null;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  /** commands answered (by name) */
+  readonly handled = new Map<string, number>();
+
+  constructor(bot: Bot, readonly chats: ChatDirectory, readonly data: AlertDataSource, private readonly o: Partial<BotCommandsOptions> = {}) {
+    this.bot = bot;
+    this.allow = o.allowChatIds ? new Set(o.allowChatIds) : null;
+    this.clock = o.clock ?? systemClock;
+    this.log = o.log ?? silentLogger;
+    this.register();
+  }
+
+  allowed(chatId: number): boolean { return this.allow === null || this.allow.has(chatId); }
+
+  private register(): void {
+    const b = this.bot;
+    b.catch((err, ctx) => { this.log.warn('telegram command failed', { chatId: ctx.chatId, error: err instanceof Error ? err.message : String(err) }); });
+    // ignore commands addressed to another bot in groups
+    b.use(async (ctx, next) => {
+      const t = ctx.message?.text;
+      const m = t ? /^\/[A-Za-z0-9_]+@(\w+)/.exec(t) : null;
+      if (m && this.username && m[1].toLowerCase() !== this.username.toLowerCase()) return;
+      await next();
+    });
+    const cmd = (name: string, fn: (ctx: Context, chatId: number, args: string[]) => Promise<void>): void => {
+      b.command(name, async (ctx) => {
+        const chatId = ctx.chatId;
+        if (chatId === undefined) return;
+        this.handled.set(name, (this.handled.get(name) ?? 0) + 1);
+        const args = typeof ctx.match === 'string' ? ctx.match.split(/\s+/).filter(Boolean) : [];
+        await fn(ctx, chatId, args);
+      });
+    };
+    cmd('start', (ctx, id) => this.start(ctx, id));
+    cmd('help', (ctx) => this.reply(ctx, HELP));
+    cmd('subscribe', (ctx, id, a) => this.subscribe(ctx, id, a));
+    cmd('unsubscribe', (ctx, id, a) => this.unsubscribe(ctx, id, a));
+    cmd('status', (ctx, id) => this.status(ctx, id));
+    cmd('bias', (ctx, _id, a) => this.bias(ctx, a));
+    cmd('signals', (ctx, _id, a) => this.signals(ctx, a));
+    cmd('chart', (ctx, _id, a) => this.chart(ctx, a));
+    cmd('mute', (ctx, id, a) => this.mute(ctx, id, a));
+    cmd('quiet', (ctx, id, a) => this.quiet(ctx, id, a));
+  }
+
+  /** Send HTML to the chat (and forum topic) of the update, split at 4096 characters. */
+  async reply(ctx: Context, html: string): Promise<void> {
+    const chatId = ctx.chatId!;
+    const thread = ctx.message?.is_topic_message ? ctx.message.message_thread_id : undefined;
+    for (const part of splitHtml(html)) {
+      await ctx.api.sendMessage({ chat_id: chatId, text: part, parse_mode: 'HTML', link_preview_options: { is_disabled: true }, ...(thread !== undefined ? { message_thread_id: thread } : {}) });
+    }
+  }
+
+  private async denied(ctx: Context, chatId: number): Promise<boolean> {
+    if (this.allowed(chatId)) return false;
+    await this.reply(ctx, `⛔ This chat (<code>${chatId}</code>) is not allowed to change alert subscriptions.`);
+    return true;
+  }
+
+  private sym(arg: string | undefined): string | null {
+    if (!arg) return null;
+    if (arg === ALL_SYMBOLS || arg.toLowerCase() === 'all') return ALL_SYMBOLS;
+    return this.data.resolve(arg);
+  }
+
+  private async start(ctx: Context, chatId: number): Promise<void> {
+    if (!this.allowed(chatId)) { await this.reply(ctx, `👋 TapeFlow alerts. This bot is private: ask its operator to allow chat <code>${chatId}</code>.`); return; }
+    const c = this.chats.ensure(chatId);
+    if (!c.active) this.chats.enable(chatId);
+    const subs = this.chats.subscriptions(chatId);
+    await this.reply(ctx, `👋 TapeFlow alerts are on for this chat.\n${subs.length ? `Subscribed: ${subs.map((s) => `<code>${escapeHtml(s.symbol)}</code>`).join(', ')}` : 'No subscriptions yet: /subscribe SYMBOL'}\n\n${HELP}`);
+  }
+
+  private async subscribe(ctx: Context, chatId: number, args: string[]): Promise<void> {
+    if (await this.denied(ctx, chatId)) return;
+    const symbol = this.sym(args[0]);
+    if (!symbol) { await this.reply(ctx, args[0] ? `Unknown symbol <code>${escapeHtml(args[0])}</code>. Known: ${this.data.symbols().map((s) => `<code>${escapeHtml(s)}</code>`).join(', ') || 'none yet'}` : 'Usage: /subscribe SYMBOL [kinds] [min=N] [grade=G]'); return; }
+    const kinds = new Set<AlertKind>();
+    const patch: { minConfidence?: number; minGrade?: string | null } = {};
+    for (const raw of args.slice(1).flatMap((a) => a.split(','))) {
+      const a = raw.trim().toLowerCase();
+      if (!a) continue;
+      const kv = /^(min|grade)=(.+)$/.exec(a);
+      if (kv && kv[1] === 'min') {
+        const n = Number(kv[2]);
+        if (!(n >= 0 && n <= 100)) { await this.reply(ctx, `min must be 0–100, got <code>${escapeHtml(kv[2])}</code>`); return; }
+        patch.minConfidence = n;
+      } else if (kv && kv[1] === 'grade') {
+        const g = kv[2].toUpperCase();
+        if (g === 'ANY') patch.minGrade = null;
+        else if ((GRADES as readonly string[]).includes(g)) patch.minGrade = g;
+        else { await this.reply(ctx, `grade must be one of ${GRADES.join(', ')} or any`); return; }
+      } else if (KIND_ALIASES[a]) for (const k of KIND_ALIASES[a]) kinds.add(k);
+      else { await this.reply(ctx, `Unknown alert kind <code>${escapeHtml(raw)}</code>. Kinds: ${Object.keys(KIND_ALIASES).join(', ')}`); return; }
+    }
+    const list = kinds.size ? ALERT_KINDS.filter((k) => kinds.has(k)) : [...DEFAULT_KINDS];
+    this.chats.ensure(chatId);
+    if (!this.chats.get(chatId)!.active) this.chats.enable(chatId);
+    this.chats.subscribe(chatId, symbol, list);
+    if (Object.keys(patch).length) this.chats.update(chatId, patch);
+    const c = this.chats.get(chatId)!;
+    await this.reply(ctx, `✅ Subscribed to <code>${escapeHtml(symbol === ALL_SYMBOLS ? 'all symbols' : symbol)}</code>: ${list.join(', ')}\nmin confidence ${num(c.minConfidence)} · min grade ${escapeHtml(c.minGrade ?? 'any')}`);
+  }
+
+  private async unsubscribe(ctx: Context, chatId: number, args: string[]): Promise<void> {
+    if (await this.denied(ctx, chatId)) return;
+    const symbol = args[0] ? this.sym(args[0]) ?? args[0] : undefined;
+    const n = this.chats.unsubscribe(chatId, symbol === undefined ? undefined : symbol);
+    await this.reply(ctx, n ? `🔕 Unsubscribed from ${symbol === undefined ? 'everything' : `<code>${escapeHtml(symbol)}</code>`} (${n} subscription${n === 1 ? '' : 's'})` : 'Nothing to unsubscribe.');
+  }
+
+  private statusLine(s: StrategyStatus): string {
+    const p = s.position;
+    const px = (t: number): string => (t === t ? this.data.price(s.instrument, t) : 'n/a');
+    let line = `<code>${escapeHtml(s.instrument)}</code> ${escapeHtml(s.label)} · ${escapeHtml(s.state)} · price ${escapeHtml(px(s.price))}`;
+    if (p) line += `\n  ${p.side === 'buy' ? 'LONG' : 'SHORT'} @ <code>${escapeHtml(px(p.entry))}</code> SL <code>${escapeHtml(px(p.sl))}</code> TP <code>${escapeHtml(px(p.tp))}</code> grade ${escapeHtml(p.grade)}`;
+    if (s.bias) line += `\n  bias ${escapeHtml(s.bias.direction)} ${num(s.bias.confidence)}`;
+    return line;
+  }
+
+  private async status(ctx: Context, chatId: number): Promise<void> {
+    const c = this.chats.get(chatId);
+    const subs = this.chats.subscriptions(chatId);
+    const all = this.data.symbols();
+    const wanted = subs.some((s) => s.symbol === ALL_SYMBOLS) || !subs.length ? all : subs.map((s) => s.symbol).filter((s) => all.includes(s));
+    const lines = ['<b>TapeFlow status</b>'];
+    for (const sym of wanted) { const s = this.data.status(sym); if (s) lines.push(this.statusLine(s)); }
+    if (lines.length === 1) lines.push('no instruments yet');
+    const now = this.clock.now();
+    lines.push('', `Subscriptions: ${subs.length ? subs.map((s) => `<code>${escapeHtml(s.symbol)}</code> (${s.kinds.join(', ')})`).join('; ') : 'none'}`);
+    if (c) {
+      lines.push(`Alerts ${c.active ? 'on' : `off (${escapeHtml(c.disabledReason ?? 'disabled')})`}${c.mutedUntil > now ? ` · muted until ${utc(c.mutedUntil)}` : ''}${c.quiet ? ` · quiet ${escapeHtml(c.quiet.start)}–${escapeHtml(c.quiet.end)} ${escapeHtml(c.quiet.timezone)} (${c.quiet.mode})` : ''}`);
+    }
+    if (this.o.pending) lines.push(`Outbound queue: ${this.o.pending()}`);
+    await this.reply(ctx, lines.join('\n'));
+  }
+
+  private async needSymbol(ctx: Context, arg: string | undefined, usage: string): Promise<string | null> {
+    const s = arg ? this.data.resolve(arg) : null;
+    if (!s) await this.reply(ctx, arg ? `Unknown symbol <code>${escapeHtml(arg)}</code>` : `Usage: ${usage}`);
+    return s;
+  }
+
+  private async bias(ctx: Context, args: string[]): Promise<void> {
+    const s = await this.needSymbol(ctx, args[0], '/bias SYMBOL');
+    if (!s) return;
+    const b = this.data.bias(s);
+    await this.reply(ctx, b ? formatAlert(b) : `No bias for <code>${escapeHtml(s)}</code> yet (needs a completed prior session).`);
+  }
+
+  private async signals(ctx: Context, args: string[]): Promise<void> {
+    const s = await this.needSymbol(ctx, args[0], '/signals SYMBOL [n]');
+    if (!s) return;
+    const n = Math.max(1, Math.min(50, Math.floor(Number(args[1] ?? 5)) || 5));
+    const evs = this.data.signals(s, n);
+    if (!evs.length) { await this.reply(ctx, `No signals for <code>${escapeHtml(s)}</code> yet.`); return; }
+    const lines = [`<b>Last ${evs.length} signals</b> <code>${escapeHtml(s)}</code>`];
+    for (const e of evs) {
+      const range = e.priceLow === e.priceHigh ? this.data.price(s, e.priceLow) : `${this.data.price(s, e.priceLow)}–${this.data.price(s, e.priceHigh)}`;
+      lines.push(`${e.side === 'buy' ? '🟢' : '🔴'} ${utc(e.confirmedAt).slice(11, 19)} ${escapeHtml(e.kind)}/${escapeHtml(e.variant)} ${e.side} <code>${escapeHtml(range)}</code> strength <b>${num(e.strength)}</b>`);
+    }
+    await this.reply(ctx, lines.join('\n'));
+  }
+
+  private async chart(ctx: Context, args: string[]): Promise<void> {
+    const s = await this.needSymbol(ctx, args[0], '/chart SYMBOL [timeframe]');
+    if (!s) return;
+    if (!this.data.chart) { await this.reply(ctx, 'Charts are not enabled.'); return; }
+    let png: Uint8Array | null;
+    try { png = await this.data.chart(s, args[1]); } catch (err) { await this.reply(ctx, `Cannot draw <code>${escapeHtml(s)}</code>${args[1] ? ` ${escapeHtml(args[1])}` : ''}: ${escapeHtml(err instanceof Error ? err.message : String(err))}`); return; }
+    if (!png) { await this.reply(ctx, `No bars for <code>${escapeHtml(s)}</code> yet.`); return; }
+    const thread = ctx.message?.is_topic_message ? ctx.message.message_thread_id : undefined;
+    await ctx.api.sendPhoto({
+      chat_id: ctx.chatId!, photo: new InputFile(png, { filename: 'chart.png', contentType: 'image/png' }), parse_mode: 'HTML',
+      caption: `<code>${escapeHtml(s)}</code>${args[1] ? ` ${escapeHtml(args[1])}` : ''} footprint + profile · ${utc(this.clock.now())}`,
+      ...(thread !== undefined ? { message_thread_id: thread } : {}),
+    });
+  }
+
+  private async mute(ctx: Context, chatId: number, args: string[]): Promise<void> {
+    if (await this.denied(ctx, chatId)) return;
+    const a = (args[0] ?? '60').toLowerCase();
+    const minutes = a === 'off' ? 0 : Number(a);
+    if (!(minutes >= 0 && minutes <= 7 * 24 * 60)) { await this.reply(ctx, 'Usage: /mute [minutes] (0 or off = unmute, at most 10080)'); return; }
+    const until = minutes ? this.clock.now() + minutes * 60_000 : 0;
+    this.chats.update(chatId, { mutedUntil: until });
+    await this.reply(ctx, minutes ? `🔇 Muted for ${num(minutes)} min (until ${utc(until)}). Exits are still delivered.` : '🔔 Unmuted.');
+  }
+
+  private async quiet(ctx: Context, chatId: number, args: string[]): Promise<void> {
+    if (await this.denied(ctx, chatId)) return;
+    if (!args.length || args[0].toLowerCase() === 'off') { this.chats.update(chatId, { quiet: null }); await this.reply(ctx, 'Quiet hours off.'); return; }
+    const m = /^(\d{1,2}:\d{2})-(\d{1,2}:\d{2})$/.exec(args[0]);
+    const tz = args[1] && !/^(silent|suppress)$/i.test(args[1]) ? args[1] : 'UTC';
+    const mode = (args.find((x) => /^(silent|suppress)$/i.test(x))?.toLowerCase() ?? 'silent') as QuietHours['mode'];
+    try {
+      if (!m) throw new Error('bad range');
+      parseHm(m[1]); parseHm(m[2]);
+      new Intl.DateTimeFormat('en-GB', { timeZone: tz });
+    } catch {
+      await this.reply(ctx, 'Usage: /quiet HH:MM-HH:MM [timezone] [silent|suppress] (or off)');
+      return;
+    }
+    this.chats.update(chatId, { quiet: { start: m[1], end: m[2], timezone: tz, mode } });
+    await this.reply(ctx, `🌙 Quiet hours ${escapeHtml(m[1])}–${escapeHtml(m[2])} ${escapeHtml(tz)}: ${mode === 'silent' ? 'alerts arrive silently' : 'alerts are suppressed'}. Exits are always delivered.`);
+  }
+
+  /** Long polling: deleteWebhook (polling and webhooks exclude each other), learn the bot's username, poll. */
+  async startPolling(timeoutSec = 30): Promise<void> {
+    if (this.polling) return;
+    await this.bot.api.deleteWebhook({});
+    await this.init();
+    this.polling = this.bot.startPolling(undefined, { timeout: timeoutSec, onError: (err) => this.log.warn('telegram getUpdates failed; retrying', { error: err instanceof Error ? err.message : String(err) }) })
+      .catch((err: unknown) => { this.log.error('telegram polling stopped', { error: err instanceof Error ? err.message : String(err) }); });
+  }
+
+  /** getMe (username for @-addressed commands) and the command menu; failures are logged, not fatal. */
+  async init(): Promise<void> {
+    try { this.username = (await this.bot.api.getMe()).username ?? null; } catch (err) { this.log.warn('telegram getMe failed', { error: err instanceof Error ? err.message : String(err) }); }
+    try { await this.bot.api.setMyCommands({ commands: BOT_COMMANDS }); } catch { /* optional */ }
+  }
+
+  /** Webhook mode: a web-standard (Request) => Response handler; mount it behind your HTTPS endpoint. */
+  webhook(secretToken: string): (request: Request) => Promise<Response> {
+    return webhookCallback(this.bot, { secretToken });
+  }
+
+  async stop(): Promise<void> {
+    if (!this.polling) return;
+    this.bot.stop();
+    await this.polling;
+    this.polling = null;
+  }
+}

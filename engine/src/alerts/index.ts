@@ -1,0 +1,10 @@
+/** Telegram alerts (Node): payloads, HTML formatting, delivery policy, persistent outbox, sender, bot commands, service. */
+export * from './types.js';
+export * from './format.js';
+export * from './chats.js';
+export * from './policy.js';
+export * from './queue.js';
+export * from './sender.js';
+export * from './commands.js';
+export * from './chart.js';
+export * from './service.js';

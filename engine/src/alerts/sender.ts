@@ -1,0 +1,277 @@
+/**
+ * TelegramSender: drains the OutboundQueue through node-telegram-bot-api's `Api` (its own retries off:
+ * the sender owns retry policy so waits are persisted and clock-driven).
+ *  - per-chat FIFO, at most one request in flight per chat, `concurrency` in flight overall;
+ *  - rate limits: per chat one message per `perChatIntervalMs` (groups: `groupIntervalMs`), globally a
+ *    token bucket of `globalPerSec`;
+ *  - 429: the row waits `retry_after` seconds (the chat is held that long; the attempt is not counted);
+ *  - 403 / "chat not found": the chat is disabled and its pending rows dropped;
+ *  - 400 with migrate_to_chat_id: the chat (settings, subscriptions, outbox) moves to the new id and the
+ *    row is resent there; "can't parse entities": resent as plain text; "message thread not found":
+ *    resent without the topic;
+ *  - network errors, timeouts and 5xx: exponential backoff up to `maxAttempts`, then dropped.
+ * Time comes from an injectable Clock, so tests check waits without sleeping.
+ */
+import { InputFile, TelegramApiError, type Api } from 'node-telegram-bot-api';
+import type { Logger } from '../log.js';
+import { silentLogger } from '../log.js';
+import type { ChatDirectory } from './chats.js';
+import { stripHtml } from './format.js';
+import type { OutboundItem, OutboundQueue } from './queue.js';
+
+export interface Clock {
+  now(): number;
+  /** resolve after `ms` (or as soon as `signal` aborts) */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) => new Promise<void>((resolve) => {
+    if (signal?.aborted) { resolve(); return; }
+    const t = setTimeout(done, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+    function done(): void { clearTimeout(t); signal?.removeEventListener('abort', done); resolve(); }
+    signal?.addEventListener('abort', done, { once: true });
+  }),
+};
+
+export interface SenderOptions {
+  perChatIntervalMs: number;
+  /** chats with a negative id (groups, channels) */
+  groupIntervalMs: number;
+  globalPerSec: number;
+  concurrency: number;
+  maxAttempts: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** graceful stop waits this long (real time) for requests in flight before aborting them */
+  stopTimeoutMs: number;
+}
+
+export const DEFAULT_SENDER: SenderOptions = {
+  perChatIntervalMs: 1000, groupIntervalMs: 3000, globalPerSec: 30, concurrency: 4, maxAttempts: 12, backoffBaseMs: 1000, backoffMaxMs: 60_000, stopTimeoutMs: 5000,
+};
+
+/** One send attempt, as the sender saw it (times from the injected clock). */
+export interface AttemptRecord { id: number; chatId: number; key: string; at: number; outcome: string }
+
+export interface SenderStats { sent: number; retried429: number; transientErrors: number; dropped: number; disabledChats: number; migrations: number; plainTextFallbacks: number }
+
+export class TelegramSender {
+  readonly opts: SenderOptions;
+  readonly stats: SenderStats = { sent: 0, retried429: 0, transientErrors: 0, dropped: 0, disabledChats: 0, migrations: 0, plainTextFallbacks: 0 };
+  /** the last `keepAttempts` attempts */
+  readonly attempts: AttemptRecord[] = [];
+  keepAttempts = 1000;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private running = false;
+  private loopDone: Promise<void> | null = null;
+  private readonly inflight = new Map<number, { promise: Promise<void>; abort: AbortController }>();
+  private readonly chatNext = new Map<number, number>();
+  private tokens: number;
+  private tokensAt: number;
+  private wakeFn: (() => void) | null = null;
+  private idleWaiters: (() => void)[] = [];
+  private fatal: string | null = null;
+
+  constructor(private readonly api: Api, readonly queue: OutboundQueue, readonly chats: ChatDirectory, o: Partial<SenderOptions> & { clock?: Clock; log?: Logger } = {}) {
+    const { clock, log, ...rest } = o;
+    this.opts = { ...DEFAULT_SENDER, ...rest };
+    this.clock = clock ?? systemClock;
+    this.log = log ?? silentLogger;
+    this.tokens = this.opts.globalPerSec;
+    this.tokensAt = this.clock.now();
+  }
+
+  get isRunning(): boolean { return this.running; }
+  get inFlight(): number { return this.inflight.size; }
+  /** set when Telegram answered 401 (bad token): sending stopped */
+  get fatalError(): string | null { return this.fatal; }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loopDone = this.loop().catch((err: unknown) => { this.log.error('telegram sender loop failed', { err: String(err) }); this.running = false; });
+  }
+
+  /** New rows were queued. */
+  kick(): void { this.wake(); }
+
+  private wake(): void { const w = this.wakeFn; this.wakeFn = null; w?.(); }
+
+  /** Stop claiming rows; wait for requests in flight (up to stopTimeoutMs, then abort them: they stay queued). */
+  async stop(): Promise<void> {
+    if (!this.running && !this.inflight.size) return;
+    this.running = false;
+    this.wake();
+    await this.loopDone;
+    const all = Promise.all([...this.inflight.values()].map((x) => x.promise));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([all.then(() => false), new Promise<boolean>((r) => { timer = setTimeout(() => r(true), this.opts.stopTimeoutMs); })]);
+    clearTimeout(timer);
+    if (timedOut) {
+      for (const x of this.inflight.values()) x.abort.abort();
+      await all;
+    }
+  }
+
+  /** Resolves when nothing is queued and nothing is in flight (or after timeoutMs, rejecting). */
+  async idle(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.queue.pendingCount() > 0 || this.inflight.size > 0) {
+      if (Date.now() > deadline) throw new Error(`telegram sender not idle after ${timeoutMs} ms (${this.queue.pendingCount()} queued, ${this.inflight.size} in flight)`);
+      await new Promise<void>((r) => { const t = setTimeout(r, 20); this.idleWaiters.push(() => { clearTimeout(t); r(); }); });
+    }
+  }
+
+  private interval(chatId: number): number { return chatId < 0 ? this.opts.groupIntervalMs : this.opts.perChatIntervalMs; }
+
+  /** ms until a global token is available (0 = took one). */
+  private takeGlobal(now: number): number {
+    const rate = this.opts.globalPerSec;
+    if (!(rate > 0)) return 0;
+    this.tokens = Math.min(rate, this.tokens + ((now - this.tokensAt) * rate) / 1000);
+    this.tokensAt = now;
+    if (this.tokens >= 1) { this.tokens -= 1; return 0; }
+    return Math.ceil(((1 - this.tokens) * 1000) / rate);
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      const now = this.clock.now();
+      let nextWake = Infinity;
+      if (this.inflight.size < this.opts.concurrency) {
+        for (const item of this.queue.heads()) {
+          if (this.inflight.size >= this.opts.concurrency) break;
+          if (this.inflight.has(item.chatId)) continue;
+          const t = Math.max(item.dueAt, this.chatNext.get(item.chatId) ?? -Infinity);
+          if (t > now) { nextWake = Math.min(nextWake, t); continue; }
+          const g = this.takeGlobal(now);
+          if (g > 0) { nextWake = Math.min(nextWake, now + g); break; }
+          if (!this.queue.claim(item.id)) continue;
+          this.launch(item, now);
+        }
+      }
+      if (!this.running) break;
+      const woke = new Promise<void>((r) => { this.wakeFn = r; });
+      const ac = new AbortController();
+      const waits: Promise<void>[] = [woke];
+      if (nextWake !== Infinity) waits.push(this.clock.sleep(Math.max(0, nextWake - now), ac.signal));
+      await Promise.race(waits);
+      ac.abort();
+      this.wakeFn = null;
+    }
+  }
+
+  private launch(item: OutboundItem, now: number): void {
+    const abort = new AbortController();
+    this.chatNext.set(item.chatId, now + this.interval(item.chatId));
+    const promise = this.send(item, abort.signal).finally(() => {
+      this.inflight.delete(item.chatId);
+      this.wake();
+      for (const w of this.idleWaiters.splice(0)) w();
+    });
+    this.inflight.set(item.chatId, { promise, abort });
+  }
+
+  private record(item: OutboundItem, outcome: string): void {
+    this.attempts.push({ id: item.id, chatId: item.chatId, key: item.key, at: this.clock.now(), outcome });
+    if (this.attempts.length > this.keepAttempts) this.attempts.shift();
+  }
+
+  private async send(item: OutboundItem, signal: AbortSignal): Promise<void> {
+    const base = {
+      chat_id: item.chatId,
+      ...(item.threadId !== null ? { message_thread_id: item.threadId } : {}),
+      ...(item.parseMode ? { parse_mode: item.parseMode } : {}),
+      ...(item.silent ? { disable_notification: true } : {}),
+    };
+    try {
+      const res = item.method === 'photo' && item.photo
+        ? await this.api.sendPhoto({ ...base, caption: item.text, photo: new InputFile(new Uint8Array(item.photo), { filename: 'chart.png', contentType: 'image/png' }) }, signal)
+        : await this.api.sendMessage({ ...base, text: item.text, link_preview_options: { is_disabled: true } }, signal);
+      this.queue.ack(item.id, this.clock.now(), res.message_id ?? null);
+      this.stats.sent++;
+      this.record(item, 'sent');
+    } catch (err) {
+      this.onError(item, err, signal.aborted);
+    }
+  }
+
+  private dropRow(item: OutboundItem, why: string): void {
+    this.queue.drop(item.id, this.clock.now(), why);
+    this.stats.dropped++;
+    this.record(item, `dropped: ${why}`);
+  }
+
+  private onError(item: OutboundItem, err: unknown, aborted: boolean): void {
+    const now = this.clock.now();
+    if (aborted) { this.queue.retry(item.id, now, 'aborted at stop', true); this.record(item, 'aborted'); return; }
+    if (err instanceof TelegramApiError) {
+      const d = err.description ?? '';
+      if (err.errorCode === 429) {
+        const until = now + Math.max(1, err.retryAfter ?? 1) * 1000;
+        this.chatNext.set(item.chatId, Math.max(this.chatNext.get(item.chatId) ?? 0, until));
+        this.queue.retry(item.id, until, `429 retry_after ${err.retryAfter}`, true);
+        this.stats.retried429++;
+        this.record(item, `429 retry_after=${err.retryAfter}`);
+        this.log.warn('telegram 429: waiting retry_after', { chatId: item.chatId, retryAfter: err.retryAfter });
+        return;
+      }
+      const to = err.migrateToChatId;
+      if (to !== undefined && to !== item.chatId) {
+        this.chats.migrate(item.chatId, to);
+        this.queue.migrateChat(item.chatId, to);
+        this.queue.retry(item.id, now, `migrated to ${to}`, true);
+        this.chatNext.delete(to);
+        this.stats.migrations++;
+        this.record(item, `migrated to ${to}`);
+        this.log.info('telegram chat migrated to a supergroup', { from: item.chatId, to });
+        return;
+      }
+      if (err.errorCode === 403 || /chat not found/i.test(d)) {
+        this.chats.disable(item.chatId, d);
+        this.dropRow(item, d);
+        this.queue.dropChat(item.chatId, now, `chat disabled: ${d}`);
+        this.stats.disabledChats++;
+        this.log.warn('telegram chat disabled', { chatId: item.chatId, reason: d });
+        return;
+      }
+      if (err.errorCode === 400 && /can't parse entities/i.test(d) && item.parseMode) {
+        this.queue.rewrite(item.id, stripHtml(item.text), null, item.threadId, now);
+        this.queue.retry(item.id, now, d, true);
+        this.stats.plainTextFallbacks++;
+        this.record(item, 'plain-text fallback');
+        this.log.error('telegram rejected HTML; resending as plain text', { chatId: item.chatId, key: item.key, reason: d });
+        return;
+      }
+      if (err.errorCode === 400 && /thread not found/i.test(d) && item.threadId !== null) {
+        this.queue.rewrite(item.id, item.text, item.parseMode, null, now);
+        this.queue.retry(item.id, now, d, true);
+        this.chats.update(item.chatId, { threadId: null });
+        this.record(item, 'topic gone: resent to the chat');
+        return;
+      }
+      if (err.errorCode === 401) {
+        this.fatal = 'unauthorized (check the bot token)';
+        this.queue.retry(item.id, now + this.opts.backoffMaxMs, d, true);
+        this.record(item, '401');
+        this.log.error('telegram 401 Unauthorized: sender stopped (check the bot token)');
+        this.running = false;
+        this.wake();
+        return;
+      }
+      if (err.errorCode < 500) { this.dropRow(item, d); this.log.error('telegram refused a message', { chatId: item.chatId, key: item.key, code: err.errorCode, reason: d }); return; }
+    }
+    // transient: network error, timeout, 5xx
+    const attempts = item.attempts + 1;
+    this.stats.transientErrors++;
+    const why = err instanceof Error ? err.message : String(err);
+    if (attempts >= this.opts.maxAttempts) { this.dropRow(item, `gave up after ${attempts} attempts: ${why}`); return; }
+    const wait = Math.min(this.opts.backoffMaxMs, this.opts.backoffBaseMs * 2 ** (attempts - 1));
+    this.queue.retry(item.id, now + wait, why);
+    this.record(item, `transient: ${why}`);
+    this.log.warn('telegram send failed; will retry', { chatId: item.chatId, attempt: attempts, retryInMs: wait, error: why });
+  }
+}
