@@ -37,6 +37,12 @@ const FLAVORS: Record<'binance-usdm' | 'binance-spot' | 'binance-coinm', Flavor>
 /** A symbol entry that expands to the gold/silver perpetuals found in exchangeInfo. */
 export const METALS = '@metals';
 
+/** Canonical decimal step: no exponent, no trailing zeros ("0.0100" → "0.01"). */
+export function canonicalStep(s: string): string {
+  const n = normalizeDecimal(s);
+  return n.includes('.') ? n.replace(/0+$/, '').replace(/\.$/, '') : n;
+}
+
 export interface BinanceSymbolInfo { symbol: string; baseAsset: string; quoteAsset: string; status: string; contractType?: string; tickSize: string; stepSize: string; contractSize?: number }
 
 /** Parse an exchangeInfo body into per-symbol tick sizes (PRICE_FILTER) and lot steps (LOT_SIZE). */
@@ -52,7 +58,7 @@ export function parseExchangeInfo(body: unknown): BinanceSymbolInfo[] {
     out.push({
       symbol: s.symbol, baseAsset: String(s.baseAsset ?? ''), quoteAsset: String(s.quoteAsset ?? ''),
       status: String(s.status ?? s.contractStatus ?? ''), contractType: typeof s.contractType === 'string' ? s.contractType : undefined,
-      tickSize: normalizeDecimal(String(pf.tickSize)), stepSize: normalizeDecimal(String(lf.stepSize)),
+      tickSize: canonicalStep(String(pf.tickSize)), stepSize: canonicalStep(String(lf.stepSize)),
       contractSize: typeof s.contractSize === 'number' ? s.contractSize : undefined,
     });
   }
@@ -107,7 +113,7 @@ export class BinanceFeed extends BaseFeed {
     if (!si) { this.log.warn(`${this.name}: ${symbol} is not listed in exchangeInfo`); return; }
     const known = this.lookup(symbol);
     if (known) {
-      if (known.tickSize !== si.tickSize && normalizeDecimal(known.tickSize) !== si.tickSize) this.log.warn(`${this.name}: ${known.id} tick size ${known.tickSize} differs from exchangeInfo ${si.tickSize} (keeping the configured one)`);
+      if (canonicalStep(known.tickSize) !== si.tickSize) this.log.warn(`${this.name}: ${known.id} tick size ${known.tickSize} differs from exchangeInfo ${si.tickSize} (keeping the configured one)`);
       return;
     }
     const id = this.venue === 'binance-usdm' ? symbol : `${this.venue === 'binance-spot' ? 'BINANCE_SPOT' : 'BINANCE_COINM'}:${symbol}`;
@@ -231,8 +237,8 @@ export class BinanceFeed extends BaseFeed {
       this.lastId.set(sym, to);
     }
     this.completeness.close(inst, 'trades', { recovered, complete });
-    this.emit('backfill', { symbol: sym, from, to, recovered, complete });
     this.release(sym, this.tradeFrame);
+    this.emit('backfill', { symbol: sym, from, to, recovered, complete });
   }
 
   private async fetchSnapshot(sym: string, resync: boolean): Promise<void> {

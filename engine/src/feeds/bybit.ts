@@ -175,8 +175,8 @@ export class BybitFeed extends BaseFeed {
     }
     this.counters.backfilled += rows.length;
     this.completeness.close(inst, 'trades', { recovered: rows.length, complete });
-    this.emit('backfill', { symbol: sym, recovered: rows.length, complete });
     this.release(sym, this.tradeFrame);
+    this.emit('backfill', { symbol: sym, recovered: rows.length, complete });
   }
 
   protected override onSnapshotEvent(instrument: string): void {

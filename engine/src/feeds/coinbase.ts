@@ -158,8 +158,8 @@ export class CoinbaseFeed extends BaseFeed {
     this.counters.backfilled += rows.length;
     this.completeness.close(inst, 'trades', { recovered: rows.length, complete });
     this.completeness.close(inst, 'sequence', { complete });
-    this.emit('backfill', { symbol: product, recovered: rows.length, complete });
     this.release(product, this.tradeFrame);
+    this.emit('backfill', { symbol: product, recovered: rows.length, complete });
   }
 
   protected override transform(ev: MarketEvent): void {
