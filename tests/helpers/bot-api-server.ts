@@ -222,8 +222,8 @@ export class BotApiServer {
   }
 
   private answer(res: ServerResponse, c: RecordedCall, r: ScriptedReply): void {
+    if (res.destroyed || res.socket?.destroyed) { c.status = -2; this.notify(); return; } // the client gave up: nothing delivered
     c.status = r.status ?? 200;
-    if (res.destroyed) return;
     res.writeHead(c.status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(r.body ?? { ok: true, result: true }));
     this.notify();
@@ -343,4 +343,20 @@ export function decodePng(buf: Uint8Array): DecodedPng {
   const expect = height * (1 + Math.ceil((width * bpp) / 8));
   if (raw.length !== expect) throw new Error(`IDAT inflates to ${raw.length} bytes, expected ${expect}`);
   return { width, height, bitDepth, colorType, chunks, pixelBytes: raw.length };
+}
+
+/**
+ * A clock for the sender that never sleeps: `sleep(ms)` advances virtual time by `ms` on the next turn
+ * of the event loop (unless aborted first), so waits of seconds are checked in microseconds.
+ */
+export class VirtualClock {
+  readonly sleeps: number[] = [];
+  constructor(public t = Date.UTC(2024, 0, 10, 12, 0, 0)) {}
+  now(): number { return this.t; }
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => setImmediate(() => {
+      if (!signal?.aborted) { this.t += ms; this.sleeps.push(ms); }
+      resolve();
+    }));
+  }
 }
