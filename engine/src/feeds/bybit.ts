@@ -16,6 +16,7 @@
 import type { InstrumentSpec } from '../core/instruments.js';
 import { SESSION_TEMPLATES } from '../core/sessions.js';
 import { normalizeDecimal } from '../core/decimal.js';
+import { canonicalStep } from './binance.js';
 import { FeedContext } from '../replay/context.js';
 import { BaseFeed, type ConnPlan } from './base.js';
 import { BoundedSet } from './util.js';
@@ -59,8 +60,8 @@ export class BybitFeed extends BaseFeed {
         if (!it) { this.log.warn(`${this.name}: no instrument info for ${s}${body === undefined ? ' (REST unreachable)' : ''}; tick size will be inferred from the data`); continue; }
         const pf = it.priceFilter as Obj | undefined;
         const lf = it.lotSizeFilter as Obj | undefined;
-        const tick = normalizeDecimal(String(pf?.tickSize ?? '0.01'));
-        const lot = normalizeDecimal(String(lf?.qtyStep ?? lf?.basePrecision ?? '0.001'));
+        const tick = canonicalStep(String(pf?.tickSize ?? '0.01'));
+        const lot = canonicalStep(String(lf?.qtyStep ?? lf?.basePrecision ?? '0.001'));
         const spec: InstrumentSpec = {
           id: this.category === 'spot' ? `BYBIT_SPOT:${s}` : `BYBIT:${s}`, symbol: s, venue: 'bybit', assetClass: 'crypto',
           description: `${s} on Bybit ${this.category} (tick ${tick}, lot ${lot} from instruments-info)`,
