@@ -27,6 +27,10 @@ await Promise.all(
 // Browser bundles (ESM + IIFE), registered by the packages that ship them.
 const browserBundles = [
   { name: 'tapeflow-datafeed', src: 'datafeed-adapter/src/client/index.ts', global: 'TapeFlow' },
+  { name: 'tapeflow-lightweight-charts', src: 'indicators/lightweight-charts/index.ts', global: 'TapeFlowLWC' },
+  { name: 'tapeflow-charting-library', src: 'indicators/charting-library/index.ts', global: 'TapeFlowCL' },
+  // the examples page bundle (lightweight-charts + datafeed client + indicators), served by `tapeflow start` at /
+  { name: '../examples/lightweight-charts/app', src: 'examples/lightweight-charts/app.ts', global: 'TapeFlowExample' },
 ];
 for (const b of browserBundles) {
   if (!existsSync(b.src)) continue;

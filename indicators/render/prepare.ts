@@ -191,3 +191,17 @@ export function profileFromBars(bars: readonly PreparedBar[], from = 0, to = bar
     hvn: [], lvn: [],
   };
 }
+
+/** Coarser rows: merge k consecutive grid rows (k ≥ 1) into one of k × rowSize (POC/VA recomputed). */
+export function mergeRows(b: FootprintBarData, k: number): FootprintBarData {
+  if (!(k > 1)) return b;
+  const rs = b.rowSize * k;
+  const m = new Map<number, { price: number; bid: number; ask: number }>();
+  for (const r of b.rows) {
+    const idx = Math.floor(rowIndex(r.price, b.rowSize) / k);
+    let x = m.get(idx);
+    if (!x) { x = { price: idx * rs, bid: 0, ask: 0 }; m.set(idx, x); }
+    x.bid += r.bid; x.ask += r.ask;
+  }
+  return { ...b, rowSize: rs, rows: [...m.values()].sort((a, c) => a.price - c.price), poc: null, vah: null, val: null };
+}

@@ -25,6 +25,9 @@ export interface Theme {
   lvn: string;
   nakedPoc: string;
   grid: string;
+  /** signal markers (distinct from the cell colours so they are easy to find) */
+  markerBuy: string;
+  markerSell: string;
   vwap: string;
   band: string;
   /** 8-step ramps, index 0 = faint, 7 = strong */
@@ -54,7 +57,7 @@ function make(name: 'dark' | 'light', bg: string, text: string, textDim: string,
     poc: '#ffb300', valueArea: mix(bg, '#5c6bc0', 0.55), vah: '#5c6bc0', val: '#5c6bc0',
     imbalanceBuy: buy, imbalanceSell: sell, imbalanceText: name === 'dark' ? '#ffee58' : '#6a1b9a',
     zoneBuy: 'rgba(38,166,154,0.18)', zoneSell: 'rgba(239,83,80,0.18)',
-    unfinished: '#ab47bc', hvn: '#8d6e63', lvn: '#78909c', nakedPoc: '#ff7043', grid: mix(bg, textDim, 0.2),
+    unfinished: '#ab47bc', hvn: '#8d6e63', lvn: '#78909c', nakedPoc: '#ff7043', markerBuy: '#00e5ff', markerSell: '#ff4081', grid: mix(bg, textDim, 0.2),
     vwap: '#ffca28', band: '#42a5f5',
     buyRamp: ramp(bg, buy), sellRamp: ramp(bg, sell), volumeRamp: ramp(bg, vol),
     ...extra,

@@ -1,0 +1,221 @@
+/**
+ * Lightweight Charts v5 footprint custom series. Data items are `{ time, i }` (i = index into the
+ * controller's prepared series; items without rows are whitespace). The view draws in bitmap space
+ * through the host-independent renderer, visiting only `visibleRange`; everything per bar is
+ * prepared once when data changes (setBars / update), never in draw.
+ */
+import type {
+  CustomData, CustomSeriesOptions, ICustomSeriesPaneRenderer, ICustomSeriesPaneView, IChartApi, ISeriesApi, PaneRendererCustomData,
+  PriceToCoordinateConverter, Time, UTCTimestamp, CustomSeriesWhitespaceData, CustomSeriesHitTestResult, Coordinate, SeriesType,
+} from 'lightweight-charts';
+import type { CanvasRenderingTarget2D } from 'fancy-canvas';
+import type { Ctx2D, FootprintBarData, PreparedBar } from '../render/types.js';
+import { prepareBar, prepareSeries, stackedZones, type PrepareOptions, type PreparedSeries } from '../render/prepare.js';
+import { drawFootprint, newStats, ZoneIndex, DEFAULT_FOOTPRINT, type FootprintOptions, type RenderStats, type RenderView } from '../render/footprint.js';
+import { themeByName, type Theme } from '../render/theme.js';
+
+export interface FootprintItem extends CustomData<Time> { time: UTCTimestamp; i: number }
+
+export interface FootprintSeriesOptions extends CustomSeriesOptions {
+  footprint: Partial<FootprintOptions>;
+  theme: 'dark' | 'light';
+}
+
+export interface RowHit { time: number; index: number; price: number; bid: number; ask: number; delta: number; volume: number; poc: boolean; imbalance: 'buy' | 'sell' | 'both' | null }
+
+/** The pane view handed to `chart.addCustomSeries`. */
+export class FootprintPaneView implements ICustomSeriesPaneView<Time, FootprintItem, FootprintSeriesOptions> {
+  private data: PaneRendererCustomData<Time, FootprintItem> | null = null;
+  private opts: FootprintSeriesOptions | null = null;
+  readonly stats: RenderStats = newStats();
+  /** draw durations (ms) of recent frames, newest last (bounded) */
+  readonly frameMs: number[] = [];
+  constructor(private readonly ctl: FootprintController) {}
+
+  renderer(): ICustomSeriesPaneRenderer {
+    return {
+      draw: (target: CanvasRenderingTarget2D, pc: PriceToCoordinateConverter) => this.draw(target, pc),
+      hitTest: (x: Coordinate, y: Coordinate, pc: PriceToCoordinateConverter): CustomSeriesHitTestResult | null => {
+        const hit = this.ctl.rowAtPixel(x, y, pc);
+        return hit ? { distance: 0, objectId: `${hit.time}:${hit.price}`, type: 'custom', hitTestData: hit } : null;
+      },
+    };
+  }
+
+  update(data: PaneRendererCustomData<Time, FootprintItem>, options: FootprintSeriesOptions): void { this.data = data; this.opts = options; }
+
+  priceValueBuilder(item: FootprintItem): number[] {
+    const p = this.ctl.prepared.bars[item.i];
+    if (!p || !p.n) return [];
+    const rs = p.data.rowSize;
+    return [Math.max(p.data.high, (p.row0 + p.n) * rs), Math.min(p.data.low, p.row0 * rs), p.data.close];
+  }
+
+  isWhitespace(item: FootprintItem | CustomSeriesWhitespaceData<Time>): item is CustomSeriesWhitespaceData<Time> {
+    const i = (item as FootprintItem).i;
+    return i === undefined || !(this.ctl.prepared.bars[i]?.n > 0);
+  }
+
+  defaultOptions(): FootprintSeriesOptions {
+    return { ...(this.ctl.lwcDefaults as CustomSeriesOptions), footprint: {}, theme: 'dark', priceLineVisible: false, lastValueVisible: true } as FootprintSeriesOptions;
+  }
+
+  private draw(target: CanvasRenderingTarget2D, pc: PriceToCoordinateConverter): void {
+    const d = this.data;
+    if (!d || !d.visibleRange || !d.bars.length) return;
+    const t0 = performance.now();
+    target.useBitmapCoordinateSpace((scope) => {
+      const bars = d.bars;
+      const from = Math.max(0, d.visibleRange!.from), to = Math.min(bars.length - 1, d.visibleRange!.to);
+      if (to < from) return;
+      const sp = d.barSpacing * (d.conflationFactor || 1);
+      const first = bars[from];
+      const view: RenderView = {
+        hpr: scope.horizontalPixelRatio, vpr: scope.verticalPixelRatio, width: scope.mediaSize.width, height: scope.mediaSize.height,
+        barSpacing: sp, from: bars[from].originalData.i, to: bars[to].originalData.i,
+        priceToY: (p: number) => pc(p),
+        xOf: (k: number) => first.x + (k - first.originalData.i) * sp,
+      };
+      const o = { ...DEFAULT_FOOTPRINT, ...(this.opts?.footprint ?? {}), ...this.ctl.footprintOptions };
+      drawFootprint(scope.context as unknown as Ctx2D, this.ctl.prepared, view, o, this.ctl.theme, this.ctl.zoneIndex, this.stats);
+      this.ctl.lastView = view;
+    });
+    const ms = performance.now() - t0;
+    this.stats.ms = ms;
+    this.frameMs.push(ms);
+    if (this.frameMs.length > 2000) this.frameMs.splice(0, 1000);
+  }
+}
+
+export interface LwcRuntime {
+  customSeriesDefaultOptions?: CustomSeriesOptions;
+}
+
+export interface FootprintControllerOptions {
+  footprint?: Partial<FootprintOptions>;
+  prepare?: Partial<PrepareOptions>;
+  theme?: 'dark' | 'light' | Theme;
+  paneIndex?: number;
+  seriesOptions?: Record<string, unknown>;
+}
+
+type Listener = () => void;
+
+/**
+ * Owns the footprint data: prepared bars, stacked-imbalance zone index, the custom series. Use
+ * `setBars` for history and `update` for realtime bars (same time = replace the last, later = append;
+ * older bars are ignored, so `Cannot update oldest data` never happens).
+ */
+export class FootprintController {
+  prepared: PreparedSeries = { bars: [], zones: [], maxBarVolume: 0, maxBarDelta: 0 };
+  zoneIndex: ZoneIndex = new ZoneIndex([], 0);
+  bars: FootprintBarData[] = [];
+  readonly view: FootprintPaneView;
+  readonly series: ISeriesApi<SeriesType>;
+  footprintOptions: Partial<FootprintOptions>;
+  theme: Theme;
+  lastView: RenderView | null = null;
+  readonly lwcDefaults: CustomSeriesOptions | undefined;
+  private readonly prepOpts: Partial<PrepareOptions>;
+  private readonly listeners = new Set<Listener>();
+  /** bar times in ms (ascending) for time → index lookups */
+  times: number[] = [];
+
+  constructor(readonly chart: IChartApi, lwc: LwcRuntime, o: FootprintControllerOptions = {}) {
+    this.lwcDefaults = lwc.customSeriesDefaultOptions;
+    this.footprintOptions = o.footprint ?? {};
+    this.prepOpts = o.prepare ?? {};
+    this.theme = typeof o.theme === 'object' ? o.theme : themeByName(o.theme);
+    this.view = new FootprintPaneView(this);
+    this.series = chart.addCustomSeries(this.view, { ...(o.seriesOptions ?? {}) } as never, o.paneIndex ?? 0) as unknown as ISeriesApi<SeriesType>;
+  }
+
+  /** Called after every data change (primitives recompute their geometry here, not per frame). */
+  onData(fn: Listener): () => void { this.listeners.add(fn); return () => this.listeners.delete(fn); }
+  private changed(): void { for (const fn of this.listeners) fn(); }
+
+  setBars(bars: readonly FootprintBarData[]): void {
+    const sorted: FootprintBarData[] = [];
+    for (const b of [...bars].sort((a, b) => a.time - b.time)) {
+      if (sorted.length && sorted[sorted.length - 1].time === b.time) sorted[sorted.length - 1] = b; else sorted.push(b);
+    }
+    this.bars = sorted;
+    this.prepared = prepareSeries(sorted, this.prepOpts);
+    this.times = sorted.map((b) => b.time);
+    this.zoneIndex = new ZoneIndex(this.prepared.zones, sorted.length);
+    this.series.setData(sorted.map((b, i) => this.item(b, i)) as never);
+    this.changed();
+  }
+
+  private item(b: FootprintBarData, i: number): FootprintItem | CustomSeriesWhitespaceData<Time> {
+    return b.rows.length ? { time: Math.floor(b.time / 1000) as UTCTimestamp, i } : ({ time: Math.floor(b.time / 1000) as UTCTimestamp, i } as FootprintItem);
+  }
+
+  /** Realtime bar: replace the last (same time) or append (later); older times are ignored (returns false). */
+  update(b: FootprintBarData): boolean {
+    const n = this.bars.length;
+    const last = n ? this.bars[n - 1].time : -Infinity;
+    if (b.time < last) return false;
+    const p = prepareBar(b, this.prepOpts);
+    let i: number;
+    if (b.time === last) { i = n - 1; this.bars[i] = b; this.prepared.bars[i] = p; }
+    else { i = n; this.bars.push(b); this.prepared.bars.push(p); this.times.push(b.time); }
+    if (b.volume > this.prepared.maxBarVolume) this.prepared.maxBarVolume = b.volume;
+    this.refreshZones(i);
+    this.series.update(this.item(b, i) as never);
+    this.changed();
+    return true;
+  }
+
+  /** Zones after a change at bar i: drop zones created at i, reopen zones closed at i, re-apply bar i. */
+  private refreshZones(i: number): void {
+    const z = this.prepared.zones.filter((x) => x.from !== i);
+    for (const x of z) if (x.to === i) x.to = -1;
+    const p = this.prepared.bars[i];
+    if (p.n) {
+      const lo = p.data.low, hi = p.data.high + p.data.rowSize * 0.5;
+      for (const x of z) if (x.to < 0 && x.from < i && hi > x.low && lo < x.high) x.to = i;
+      z.push(...stackedZones(p, i, this.prepOpts.stackedMinRows ?? 3));
+    }
+    this.prepared.zones = z;
+    this.zoneIndex = new ZoneIndex(z, this.bars.length);
+  }
+
+  setFootprintOptions(o: Partial<FootprintOptions>): void {
+    this.footprintOptions = { ...this.footprintOptions, ...o };
+    this.series.applyOptions({} as never);
+    this.chart.applyOptions({});
+  }
+
+  setTheme(t: 'dark' | 'light'): void { this.theme = themeByName(t); this.series.applyOptions({} as never); }
+
+  /** Index of the bar containing time `ms` (the last bar starting at or before it), or -1. */
+  indexAt(ms: number): number {
+    let lo = 0, hi = this.times.length - 1, r = -1;
+    while (lo <= hi) { const m = (lo + hi) >> 1; if (this.times[m] <= ms) { r = m; lo = m + 1; } else hi = m - 1; }
+    return r;
+  }
+
+  /** The footprint row under a media-space point (for tooltips). */
+  rowAt(x: number, y: number): RowHit | null {
+    return this.rowAtPixel(x, y, (p: number) => this.series.priceToCoordinate(p));
+  }
+
+  rowAtPixel(x: number, y: number, pc: (p: number) => number | null): RowHit | null {
+    const logical = this.chart.timeScale().coordinateToLogical(x);
+    if (logical === null) return null;
+    const idx = Math.round(logical);
+    const p: PreparedBar | undefined = this.prepared.bars[idx];
+    if (!p || !p.n) return null;
+    const price = this.series.coordinateToPrice(y);
+    if (price === null) return null;
+    const rs = p.data.rowSize;
+    const k = Math.floor(price / rs + 1e-9) - p.row0;
+    if (k < 0 || k >= p.n) return null;
+    const top = pc((p.row0 + k + 1) * rs), bottom = pc((p.row0 + k) * rs);
+    if (top === null || bottom === null) return null;
+    const bid = p.bid[k], ask = p.ask[k];
+    const f = p.imb[k];
+    return { time: p.data.time, index: idx, price: (p.row0 + k) * rs, bid, ask, delta: ask - bid, volume: ask + bid, poc: k === p.poc, imbalance: f === 3 ? 'both' : f === 1 ? 'buy' : f === 2 ? 'sell' : null };
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Standard-series overlays derived from footprint bars: CVD candles and a bar-delta histogram in
+ * their own panes, session VWAP with ±σ bands, and order-flow signal markers (createSeriesMarkers)
+ * with SL/TP price lines for an open trade. Runtime LWC values are passed in (`lwc`), so the bundle
+ * carries no copy of the library.
+ */
+import type { IChartApi, ISeriesApi, SeriesType, UTCTimestamp, SeriesMarker, Time, IPriceLine, ISeriesMarkersPluginApi, SeriesDefinition } from 'lightweight-charts';
+import type { FootprintBarData } from '../render/types.js';
+import type { Theme } from '../render/theme.js';
+import type { FootprintController } from './footprint-series.js';
+
+export interface LwcSeriesRuntime {
+  CandlestickSeries: SeriesDefinition<'Candlestick'>;
+  HistogramSeries: SeriesDefinition<'Histogram'>;
+  LineSeries: SeriesDefinition<'Line'>;
+  createSeriesMarkers: (series: ISeriesApi<SeriesType>, markers?: SeriesMarker<Time>[]) => ISeriesMarkersPluginApi<Time>;
+}
+
+const sec = (ms: number): UTCTimestamp => Math.floor(ms / 1000) as UTCTimestamp;
+
+/** CVD candles (pane `paneIndex`) and bar delta histogram (pane `paneIndex + 1`). */
+export class DeltaPanes {
+  readonly cvd: ISeriesApi<'Candlestick'>;
+  readonly delta: ISeriesApi<'Histogram'>;
+  constructor(chart: IChartApi, lwc: LwcSeriesRuntime, private readonly th: Theme, paneIndex = 1) {
+    this.cvd = chart.addSeries(lwc.CandlestickSeries, { upColor: th.buy, downColor: th.sell, wickUpColor: th.buy, wickDownColor: th.sell, borderVisible: false, priceFormat: { type: 'volume' }, title: 'CVD' }, paneIndex);
+    this.delta = chart.addSeries(lwc.HistogramSeries, { priceFormat: { type: 'volume' }, title: 'Δ' }, paneIndex + 1);
+  }
+  setBars(bars: readonly FootprintBarData[]): void {
+    this.cvd.setData(bars.filter((b) => b.cvd).map((b) => ({ time: sec(b.time), open: b.cvd!.open, high: b.cvd!.high, low: b.cvd!.low, close: b.cvd!.close })));
+    this.delta.setData(bars.map((b) => ({ time: sec(b.time), value: b.delta, color: b.delta >= 0 ? this.th.buy : this.th.sell })));
+  }
+  update(b: FootprintBarData): void {
+    if (b.cvd) this.cvd.update({ time: sec(b.time), open: b.cvd.open, high: b.cvd.high, low: b.cvd.low, close: b.cvd.close });
+    this.delta.update({ time: sec(b.time), value: b.delta, color: b.delta >= 0 ? this.th.buy : this.th.sell });
+  }
+}
+
+export interface VwapPoint { time: number; vwap: number; sd: number }
+
+/**
+ * Session VWAP and volume-weighted σ from footprint rows (row mid price × row volume), reset when
+ * the UTC day changes (or when `sessionOf` changes). Row granularity: exact to half a row.
+ */
+export function vwapFromBars(bars: readonly FootprintBarData[], sessionOf: (ms: number) => string = (ms) => new Date(ms).toISOString().slice(0, 10)): VwapPoint[] {
+  const out: VwapPoint[] = [];
+  let key = '', w = 0, pv = 0, p2v = 0;
+  for (const b of bars) {
+    const k = sessionOf(b.time);
+    if (k !== key) { key = k; w = 0; pv = 0; p2v = 0; }
+    for (const r of b.rows) { const v = r.bid + r.ask; const p = r.price + b.rowSize / 2; w += v; pv += p * v; p2v += p * p * v; }
+    if (w > 0) { const m = pv / w; out.push({ time: b.time, vwap: m, sd: Math.sqrt(Math.max(0, p2v / w - m * m)) }); }
+  }
+  return out;
+}
+
+export class VwapBands {
+  readonly lines: ISeriesApi<'Line'>[];
+  constructor(chart: IChartApi, lwc: LwcSeriesRuntime, th: Theme, readonly multipliers: number[] = [1, 2], paneIndex = 0) {
+    const mk = (color: string, width: 1 | 2, style: 0 | 2, title: string) => chart.addSeries(lwc.LineSeries, { color, lineWidth: width, lineStyle: style, priceLineVisible: false, lastValueVisible: false, crosshairMarkerVisible: false, title, autoscaleInfoProvider: () => null }, paneIndex);
+    this.lines = [mk(th.vwap, 2, 0, 'VWAP'), ...multipliers.flatMap((k) => [mk(th.band, 1, 2, `+${k}σ`), mk(th.band, 1, 2, `−${k}σ`)])];
+  }
+  setPoints(pts: VwapPoint[]): void {
+    this.lines[0].setData(pts.map((p) => ({ time: sec(p.time), value: p.vwap })));
+    this.multipliers.forEach((k, j) => {
+      this.lines[1 + 2 * j].setData(pts.map((p) => ({ time: sec(p.time), value: p.vwap + k * p.sd })));
+      this.lines[2 + 2 * j].setData(pts.map((p) => ({ time: sec(p.time), value: p.vwap - k * p.sd })));
+    });
+  }
+}
+
+/** A signal as the API / SignalEngine report it (time in ms; kind = SignalKind or entry/exit). */
+export interface SignalMark {
+  id?: string | number;
+  time: number;
+  kind: 'absorption' | 'initiative' | 'sweep' | 'exhaustion' | 'divergence' | 'iceberg' | 'entry' | 'exit' | string;
+  side?: 'buy' | 'sell';
+  price?: number;
+  text?: string;
+}
+
+const LABEL: Record<string, string> = { absorption: 'ABS', initiative: 'INI', sweep: 'SWP', exhaustion: 'EXH', divergence: 'DIV', iceberg: 'ICE', entry: 'ENTRY', exit: 'EXIT' };
+
+/** Converts signal records into markers at the bar containing each signal's time. */
+export function signalMarkers(fp: FootprintController, signals: readonly SignalMark[], th: Theme): SeriesMarker<Time>[] {
+  const out: SeriesMarker<Time>[] = [];
+  for (const s of signals) {
+    const i = fp.indexAt(s.time);
+    if (i < 0) continue;
+    const buy = s.side !== 'sell';
+    const isTrade = s.kind === 'entry' || s.kind === 'exit';
+    // custom series have no high/low for aboveBar/belowBar: anchor at the bar's row edges instead
+    const b = fp.prepared.bars[i];
+    const edge = b && b.n ? (buy ? b.row0 * b.data.rowSize : (b.row0 + b.n) * b.data.rowSize) : s.price;
+    out.push({
+      time: sec(fp.times[i]), id: s.id !== undefined ? String(s.id) : undefined,
+      ...(edge !== undefined ? { position: buy ? 'atPriceTop' : 'atPriceBottom', price: edge } : { position: buy ? 'belowBar' : 'aboveBar' }),
+      shape: isTrade ? (buy ? 'arrowUp' : 'arrowDown') : s.kind === 'iceberg' || s.kind === 'absorption' ? 'square' : 'circle',
+      color: s.kind === 'exit' ? th.textDim : buy ? th.markerBuy : th.markerSell,
+      text: s.text ?? LABEL[s.kind] ?? s.kind,
+    });
+  }
+  return out.sort((a, b) => (a.time as number) - (b.time as number));
+}
+
+export class SignalLayer {
+  readonly markers: ISeriesMarkersPluginApi<Time>;
+  private lines: IPriceLine[] = [];
+  constructor(private readonly fp: FootprintController, lwc: LwcSeriesRuntime) {
+    this.markers = lwc.createSeriesMarkers(fp.series, []);
+  }
+  setSignals(signals: readonly SignalMark[]): void { this.markers.setMarkers(signalMarkers(this.fp, signals, this.fp.theme)); }
+  /** SL / TP (and entry) price lines of the open trade; null clears them. */
+  setOpenTrade(t: { side: 'buy' | 'sell'; entry: number; stop?: number; targets?: number[] } | null): void {
+    for (const l of this.lines) this.fp.series.removePriceLine(l);
+    this.lines = [];
+    if (!t) return;
+    const th = this.fp.theme;
+    const add = (price: number, color: string, title: string) => this.lines.push(this.fp.series.createPriceLine({ price, color, title, lineWidth: 1, lineStyle: 2, axisLabelVisible: true }));
+    add(t.entry, th.text, t.side === 'buy' ? 'LONG' : 'SHORT');
+    if (t.stop !== undefined) add(t.stop, th.sell, 'SL');
+    (t.targets ?? []).forEach((p, k) => add(p, th.buy, `TP${k + 1}`));
+  }
+  get priceLines(): number { return this.lines.length; }
+}
