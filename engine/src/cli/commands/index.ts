@@ -5,6 +5,7 @@ import { demoCommand } from './demo.js';
 import { backtestCommand } from './backtest.js';
 import { configCommand } from './config.js';
 import { startCommand } from './start.js';
+import { recordCommand } from './record.js';
 
 export const commands: Command[] = [
   startCommand,
@@ -12,4 +13,5 @@ export const commands: Command[] = [
   demoCommand,
   backtestCommand,
   configCommand,
+  recordCommand,
 ];
