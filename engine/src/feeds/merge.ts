@@ -61,6 +61,12 @@ export interface MergedCell {
 
 interface SourceScale { src: MergeSource; tickUnits: number; lotUnits: number }
 
+/** "0.10" → "0.1" (no exponent, no trailing zeros) */
+function canon(step: string): string {
+  const n = normalizeDecimal(step);
+  return n.includes('.') ? n.replace(/0+$/, '').replace(/\.$/, '') : n;
+}
+
 function units(step: string, decimals: number): number {
   const s = normalizeDecimal(step);
   const d = decimalsOf(s);
@@ -91,10 +97,10 @@ export class MergedInstrument {
   constructor(spec: MergedSpec, sources: MergeSource[]) {
     if (!sources.length) throw new Error(`merged instrument ${spec.id}: no sources`);
     this.id = spec.id;
-    const ticks = sources.map((s) => normalizeDecimal(s.tickSize));
-    this.tickSize = normalizeDecimal(spec.tickSize ?? ticks.reduce((a, b) => (Number(b) > Number(a) ? b : a)));
-    const lots = sources.filter((s) => !s.inverse).map((s) => normalizeDecimal(s.lotStep));
-    this.sizeStep = normalizeDecimal(spec.sizeStep ?? (lots.length ? lots.reduce((a, b) => (Number(b) < Number(a) ? b : a)) : '0.00000001'));
+    const ticks = sources.map((s) => canon(s.tickSize));
+    this.tickSize = canon(spec.tickSize ?? ticks.reduce((a, b) => (Number(b) > Number(a) ? b : a)));
+    const lots = sources.filter((s) => !s.inverse).map((s) => canon(s.lotStep));
+    this.sizeStep = canon(spec.sizeStep ?? (lots.length ? lots.reduce((a, b) => (Number(b) < Number(a) ? b : a)) : '0.00000001'));
     this.rowTicks = spec.rowTicks ?? 1;
     this.timeframeMs = spec.timeframeMs ?? 60_000;
     this.priceDecimals = Math.max(decimalsOf(this.tickSize), ...ticks.map(decimalsOf));
@@ -109,7 +115,7 @@ export class MergedInstrument {
   /** Instrument spec for the registry (so the engine can build the merged pipeline). */
   instrumentSpec(base: Pick<InstrumentSpec, 'session' | 'thresholds' | 'assetClass'> & { profileRow?: string; description?: string }): InstrumentSpec {
     const rowUnits = this.mergedTickUnits * this.rowTicks;
-    const row = (rowUnits / 10 ** this.priceDecimals).toFixed(this.priceDecimals);
+    const row = canon((rowUnits / 10 ** this.priceDecimals).toFixed(this.priceDecimals));
     return {
       id: this.id, symbol: this.id, venue: 'aggregate', assetClass: base.assetClass,
       description: base.description ?? `${this.id}: ${[...this.sources.values()].map((s) => s.src.instrument).join(' + ')} on one ${this.tickSize} grid`,
