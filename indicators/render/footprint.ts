@@ -95,12 +95,15 @@ export function rowPixels(view: RenderView, price: number, rowSize: number): num
   return a === null || b === null ? 0 : Math.abs(a - b);
 }
 
-const textCache = new Map<string, number>();
-let textFont = '';
+/** measured widths per context and font (contexts differ in their font engines) */
+const textCaches = new WeakMap<object, Map<string, Map<string, number>>>();
 function measure(ctx: Ctx2D, s: string): number {
-  if (ctx.font !== textFont) { textCache.clear(); textFont = ctx.font; }
-  let w = textCache.get(s);
-  if (w === undefined) { w = ctx.measureText(s).width; if (textCache.size > 20000) textCache.clear(); textCache.set(s, w); }
+  let byFont = textCaches.get(ctx);
+  if (!byFont) { byFont = new Map(); textCaches.set(ctx, byFont); }
+  let c = byFont.get(ctx.font);
+  if (!c) { if (byFont.size > 16) byFont.clear(); c = new Map(); byFont.set(ctx.font, c); }
+  let w = c.get(s);
+  if (w === undefined) { w = ctx.measureText(s).width; if (c.size > 20000) c.clear(); c.set(s, w); }
   return w;
 }
 

@@ -1,0 +1,14 @@
+import { writeFileSync } from 'node:fs';
+import { simEngine, apiFootprint, apiProfile } from '../testing/sim-bars.js';
+import { fromApiBar, fromApiProfile } from '../render/prepare.js';
+import { renderFootprintPngWithLayout } from '../render/node-png.js';
+const t0 = Date.now();
+const f = simEngine(60);
+const bars = apiFootprint(f);
+console.log('sim ms', Date.now() - t0, 'bars', bars.length, JSON.stringify(bars[10]).slice(0, 600));
+const prof = apiProfile(f);
+console.log(JSON.stringify({ ...prof, rows: prof.rows.length, developing: undefined }).slice(0, 500));
+const sel = bars.slice(20, 32).map(fromApiBar);
+const r = renderFootprintPngWithLayout(sel, fromApiProfile(prof), { width: 1200, height: 700, title: 'BTCUSDT 1m' });
+writeFileSync('/work/main/artifacts/smoke.png', r.png);
+console.log(r.layout.stats, r.layout.barSpacing);
