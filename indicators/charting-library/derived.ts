@@ -19,6 +19,8 @@ import type {
   Bar, DatafeedErrorCallback, HistoryCallback, IBasicDataFeed, LibrarySymbolInfo, Mark, PeriodParams, ResolutionString, ResolveCallback,
   SubscribeBarsCallback, SymbolResolveExtension, GetMarksCallback,
 } from '../../datafeed-adapter/src/client/types.js';
+import { vwapFromBars } from '../render/vwap.js';
+import { fromApiBar } from '../render/prepare.js';
 
 export const DERIVED_KINDS = ['CVD', 'DELTA', 'VWAP', 'IMB', 'SIG'] as const;
 export type DerivedKind = (typeof DERIVED_KINDS)[number];
@@ -184,7 +186,12 @@ export async function getDerivedBars(get: Getter, base: string, kind: DerivedKin
   if (!bars.length) return [];
   if (kind === 'VWAP') {
     const v = await get('/api/v1/vwap', { symbol: base, resolution: res, anchor: bars[0].time, to: q.to });
-    return derivedBars('VWAP', bars, { vwap: v.anchored?.series ?? v.series ?? [] }).filter((b) => b.time < q.to);
+    const series: J[] = v.anchored?.series ?? [];
+    if (series.length) return derivedBars('VWAP', bars, { vwap: series }).filter((b) => b.time < q.to);
+    // no trade history behind /api/v1/vwap (engine without a store): session VWAP from the footprint rows
+    const withRows = await get('/api/v1/footprint', { ...q, rows: 'true' });
+    const pts = vwapFromBars((withRows.bars ?? []).map(fromApiBar));
+    return derivedBars('VWAP', bars, { vwap: pts.map((p) => ({ time: p.time, vwap: p.vwap, stdev: p.sd })) }).filter((b) => b.time < q.to);
   }
   if (kind === 'SIG') {
     const s = await get('/api/v1/signals', { symbol: base, from: bars[0].time, to: q.to });

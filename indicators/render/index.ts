@@ -5,3 +5,4 @@ export * from './prepare.js';
 export * from './footprint.js';
 export * from './profile.js';
 export * from './static.js';
+export * from './vwap.js';
