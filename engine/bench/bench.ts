@@ -6,12 +6,14 @@ import { benchPipeline } from './cases/pipeline.js';
 import { benchBook } from './cases/book.js';
 import { benchHistory } from './cases/history.js';
 import { benchFanout } from './cases/fanout.js';
+import { benchFeeds } from './cases/feeds.js';
 
 const cases: Record<string, () => Promise<void>> = {
   pipeline: () => benchPipeline(),
   book: () => benchBook(),
   history: () => benchHistory(),
   fanout: () => benchFanout(),
+  feeds: () => benchFeeds(),
 };
 
 const only = process.env.BENCH?.split(',').filter(Boolean);

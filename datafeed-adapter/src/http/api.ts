@@ -129,6 +129,7 @@ export const API_ROUTES: ApiRoute[] = [
   { method: 'get', path: '/api/v1/trade-state', summary: 'trade state and journal (empty until the strategy is wired)', params: [SYMBOL], response: '{available, state, journal}', handler: (s, p) => s.tradeState(p.symbol as string) },
   { method: 'get', path: '/api/v1/strategy', summary: 'strategy status (empty until wired)', params: [], response: '{available, strategies}', handler: (s) => s.strategy() },
   { method: 'get', path: '/api/v1/scanner', summary: 'scanner rows (empty until wired)', params: [], response: '{available, rows}', handler: (s) => s.scanner() },
+  { method: 'get', path: '/api/v1/feeds', summary: 'live feeds: connection state, counters and data completeness (gaps with reasons and durations)', params: [], response: '{available, feeds, completeness}', handler: (s) => s.feeds() },
   { method: 'get', path: '/api/v1/system', summary: 'system stats: uptime, events, memory, store, caches', params: [], response: 'SystemStats', handler: (s) => s.system() },
   { method: 'get', path: '/api/v1/health', summary: 'health', params: [], response: '{status}', handler: (s) => s.health() },
 ];

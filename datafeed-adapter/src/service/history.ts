@@ -57,6 +57,8 @@ export interface Providers {
   tradeState?(symbol: string): unknown;
   strategy?(): unknown;
   scanner?(): unknown;
+  /** live feed status and data-completeness records */
+  feeds?(): { feeds: unknown[]; completeness: unknown[] };
   orderbook?(symbol: string, depth: number): { ts: number; bids: [number, number][]; asks: [number, number][] } | null;
   depthHistory?(symbol: string, from: number, to: number, limit: number): unknown[];
 }
@@ -741,6 +743,11 @@ export class HistoryService {
   scanner(): Record<string, unknown> {
     const s = this.providers.scanner?.();
     return { available: s !== undefined, rows: s ?? [] };
+  }
+
+  feeds(): Record<string, unknown> {
+    const f = this.providers.feeds?.();
+    return { available: f !== undefined, feeds: f?.feeds ?? [], completeness: f?.completeness ?? [] };
   }
 
   // ------------------------------------------------------------------ system

@@ -15,6 +15,8 @@ import { createStreamServer, type StreamServer } from '../../../../datafeed-adap
 import { BookManager } from '../../book/manager.js';
 import { SignalEngine } from '../../signals/engine.js';
 import { startClock, wireBooks, wireSignals } from '../wire.js';
+import { FeedManager } from '../../feeds/manager.js';
+import { createLogger } from '../../log.js';
 
 const USAGE = `Usage: tapeflow start [options]
 
@@ -46,6 +48,7 @@ export interface StartedApp {
   engine: Engine;
   books: BookManager;
   signals: SignalEngine;
+  feeds: FeedManager;
   store: Store | undefined;
   close(): Promise<void>;
 }
@@ -54,14 +57,19 @@ export interface StartedApp {
  * The composition root: build and start everything (used by start, demo --serve, replay --serve and
  * tests). `clock` (live data only) advances every pipeline each second so bars close in quiet markets.
  */
-export async function startApp(o: { config?: string; host?: string; port?: number; storePath?: string | null; pipeline?: Partial<PipelineOptions>; clock?: () => number; log?: (s: string) => void }): Promise<StartedApp> {
+export async function startApp(o: { config?: string; host?: string; port?: number; storePath?: string | null; pipeline?: Partial<PipelineOptions>; clock?: () => number; log?: (s: string) => void; /** connect the config's live feeds (default false: tests and replays never dial out) */ feeds?: boolean }): Promise<StartedApp> {
   const config = await loadConfig(o.config);
   const registry = buildRegistry(config);
   const engine = new Engine(registry, { ...pipelineOptionsFrom(config), ...o.pipeline });
   const storePath = o.storePath === null ? null : o.storePath ?? config.store.path;
   const store = storePath ? Store.open({ path: storePath, retentionDays: config.store.retentionDays }) : undefined;
-  const books = new BookManager({ registry, emit: engine.onEvent });
+  const logger = createLogger({ level: config.log.level, format: config.log.format });
+  // feeds exist before the books so a book gap can ask its feed for a resync
+  let feeds: FeedManager | undefined;
+  const books = new BookManager({ registry, emit: engine.onEvent, onResync: (r) => feeds?.onResync(r) });
   engine.observe(books.onEvent);
+  feeds = FeedManager.fromConfig(o.feeds ? config.feeds : [], { registry, sink: engine.onEvent, log: logger });
+  const liveFeeds = feeds;
   const service = new HistoryService(engine, store);
   if (store) {
     const recorder = recordEngine(engine, store);
@@ -77,10 +85,13 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
   const stream = createStreamServer({ engine, server: server.server, token: authToken, books: (id) => books.book(id) });
   wireBooks(service, books);
   wireSignals({ engine, signals, service, stream, store });
+  service.providers.feeds = () => ({ feeds: liveFeeds.status(), completeness: liveFeeds.completeness() });
   const stopClock = o.clock ? startClock(engine, o.clock) : () => {};
+  // not awaited: offline, exchangeInfo/snapshot retries must not delay serving what we have
+  void liveFeeds.start();
   return {
-    config, server, stream, engine, books, signals, store,
-    close: async () => { stopClock(); await stream.close(); await server.close(); store?.close(); },
+    config, server, stream, engine, books, signals, feeds: liveFeeds, store,
+    close: async () => { stopClock(); await liveFeeds.stop(); await stream.close(); await server.close(); store?.close(); },
   };
 }
 
@@ -102,6 +113,7 @@ export const startCommand: Command = {
       config: a.flags.get('config') as string | undefined, host: a.flags.get('host') as string | undefined, port,
       storePath: a.flags.has('no-store') ? null : (a.flags.get('store') as string | undefined),
       clock: Date.now,
+      feeds: true,
       log: (s) => process.stderr.write(s),
     });
     process.stdout.write(`TapeFlow serving on ${app.server.url}  (UDF at /, API at /api/v1, OpenAPI at /openapi.json, WebSocket at /ws)\n`);
