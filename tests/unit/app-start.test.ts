@@ -58,3 +58,28 @@ describe('startApp: the composition root', () => {
     expect(snap.d.bars.length).toBe(app.engine.pipeline('BTCUSDT').bars.length);
   });
 });
+
+describe('startApp with live feeds and no network', () => {
+  it('keeps serving, reports the feed in backoff and keeps retrying', async () => {
+    const cfg = join(dir, 'offline.yaml');
+    // port 9 on loopback: nothing listens, connections are refused at once
+    writeFileSync(cfg, 'feeds:\n  - venue: binance-usdm\n    symbols: [BTCUSDT]\n    wsUrl: ws://127.0.0.1:9/stream\n    restUrl: http://127.0.0.1:9\n');
+    const a = await startApp({ config: cfg, port: 0, storePath: null, feeds: true });
+    try {
+      let f: { available: boolean; feeds: { state: string; connections: { attempts: number; lastError: string }[] }[] } | null = null;
+      for (let i = 0; i < 100; i++) {
+        f = await (await fetch(`${a.server.url}/api/v1/feeds`)).json() as typeof f;
+        if (f!.feeds[0]?.connections[0]?.attempts >= 2) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(f!.available).toBe(true);
+      expect(f!.feeds[0].state).toMatch(/backoff|connecting/);
+      expect(f!.feeds[0].connections[0].attempts).toBeGreaterThanOrEqual(2);
+      expect(f!.feeds[0].connections[0].lastError).toMatch(/ECONNREFUSED/);
+      const t = await fetch(`${a.server.url}/time`);
+      expect(t.status).toBe(200);
+    } finally {
+      await a.close();
+    }
+  });
+});
