@@ -2,8 +2,8 @@
  * TelegramSender: drains the OutboundQueue through node-telegram-bot-api's `Api` (its own retries off:
  * the sender owns retry policy so waits are persisted and clock-driven).
  *  - per-chat FIFO, at most one request in flight per chat, `concurrency` in flight overall;
- *  - rate limits: per chat one message per `perChatIntervalMs` (groups: `groupIntervalMs`), globally a
- *    token bucket of `globalPerSec`;
+ *  - rate limits: per chat one message per `perChatIntervalMs` (groups: `groupIntervalMs`), globally at
+ *    most `globalPerSec` in any one-second window;
  *  - 429: the row waits `retry_after` seconds (the chat is held that long; the attempt is not counted);
  *  - 403 / "chat not found": the chat is disabled and its pending rows dropped;
  *  - 400 with migrate_to_chat_id: the chat (settings, subscriptions, outbox) moves to the new id and the
@@ -69,8 +69,8 @@ export class TelegramSender {
   private loopDone: Promise<void> | null = null;
   private readonly inflight = new Map<number, { promise: Promise<void>; abort: AbortController }>();
   private readonly chatNext = new Map<number, number>();
-  private tokens: number;
-  private tokensAt: number;
+  /** send times within the last second (global limit) */
+  private readonly window: number[] = [];
   private wakeFn: (() => void) | null = null;
   private idleWaiters: (() => void)[] = [];
   private fatal: string | null = null;
@@ -80,8 +80,6 @@ export class TelegramSender {
     this.opts = { ...DEFAULT_SENDER, ...rest };
     this.clock = clock ?? systemClock;
     this.log = log ?? silentLogger;
-    this.tokens = this.opts.globalPerSec;
-    this.tokensAt = this.clock.now();
   }
 
   get isRunning(): boolean { return this.running; }
@@ -127,14 +125,14 @@ export class TelegramSender {
 
   private interval(chatId: number): number { return chatId < 0 ? this.opts.groupIntervalMs : this.opts.perChatIntervalMs; }
 
-  /** ms until a global token is available (0 = took one). */
+  /** ms until the global limit allows a send (0 = allowed now, and counted): at most globalPerSec in any 1 s window. */
   private takeGlobal(now: number): number {
-    const rate = this.opts.globalPerSec;
+    const rate = Math.floor(this.opts.globalPerSec);
     if (!(rate > 0)) return 0;
-    this.tokens = Math.min(rate, this.tokens + ((now - this.tokensAt) * rate) / 1000);
-    this.tokensAt = now;
-    if (this.tokens >= 1) { this.tokens -= 1; return 0; }
-    return Math.ceil(((1 - this.tokens) * 1000) / rate);
+    const w = this.window;
+    while (w.length && w[0] <= now - 1000) w.shift();
+    if (w.length < rate) { w.push(now); return 0; }
+    return w[0] + 1000 - now;
   }
 
   private async loop(): Promise<void> {
@@ -167,7 +165,7 @@ export class TelegramSender {
   private launch(item: OutboundItem, now: number): void {
     const abort = new AbortController();
     this.chatNext.set(item.chatId, now + this.interval(item.chatId));
-    const promise = this.send(item, abort.signal).finally(() => {
+    const promise = this.send(item, abort.signal, now).finally(() => {
       this.inflight.delete(item.chatId);
       this.wake();
       for (const w of this.idleWaiters.splice(0)) w();
@@ -175,12 +173,12 @@ export class TelegramSender {
     this.inflight.set(item.chatId, { promise, abort });
   }
 
-  private record(item: OutboundItem, outcome: string): void {
-    this.attempts.push({ id: item.id, chatId: item.chatId, key: item.key, at: this.clock.now(), outcome });
+  private record(item: OutboundItem, outcome: string, at: number): void {
+    this.attempts.push({ id: item.id, chatId: item.chatId, key: item.key, at, outcome });
     if (this.attempts.length > this.keepAttempts) this.attempts.shift();
   }
 
-  private async send(item: OutboundItem, signal: AbortSignal): Promise<void> {
+  private async send(item: OutboundItem, signal: AbortSignal, startedAt: number): Promise<void> {
     const base = {
       chat_id: item.chatId,
       ...(item.threadId !== null ? { message_thread_id: item.threadId } : {}),
@@ -193,21 +191,21 @@ export class TelegramSender {
         : await this.api.sendMessage({ ...base, text: item.text, link_preview_options: { is_disabled: true } }, signal);
       this.queue.ack(item.id, this.clock.now(), res.message_id ?? null);
       this.stats.sent++;
-      this.record(item, 'sent');
+      this.record(item, 'sent', startedAt);
     } catch (err) {
-      this.onError(item, err, signal.aborted);
+      this.onError(item, err, signal.aborted, startedAt);
     }
   }
 
-  private dropRow(item: OutboundItem, why: string): void {
+  private dropRow(item: OutboundItem, why: string, at: number): void {
     this.queue.drop(item.id, this.clock.now(), why);
     this.stats.dropped++;
-    this.record(item, `dropped: ${why}`);
+    this.record(item, `dropped: ${why}`, at);
   }
 
-  private onError(item: OutboundItem, err: unknown, aborted: boolean): void {
+  private onError(item: OutboundItem, err: unknown, aborted: boolean, at: number): void {
     const now = this.clock.now();
-    if (aborted) { this.queue.retry(item.id, now, 'aborted at stop', true); this.record(item, 'aborted'); return; }
+    if (aborted) { this.queue.retry(item.id, now, 'aborted at stop', true); this.record(item, 'aborted', at); return; }
     if (err instanceof TelegramApiError) {
       const d = err.description ?? '';
       if (err.errorCode === 429) {
@@ -215,7 +213,7 @@ export class TelegramSender {
         this.chatNext.set(item.chatId, Math.max(this.chatNext.get(item.chatId) ?? 0, until));
         this.queue.retry(item.id, until, `429 retry_after ${err.retryAfter}`, true);
         this.stats.retried429++;
-        this.record(item, `429 retry_after=${err.retryAfter}`);
+        this.record(item, `429 retry_after=${err.retryAfter}`, at);
         this.log.warn('telegram 429: waiting retry_after', { chatId: item.chatId, retryAfter: err.retryAfter });
         return;
       }
@@ -226,13 +224,13 @@ export class TelegramSender {
         this.queue.retry(item.id, now, `migrated to ${to}`, true);
         this.chatNext.delete(to);
         this.stats.migrations++;
-        this.record(item, `migrated to ${to}`);
+        this.record(item, `migrated to ${to}`, at);
         this.log.info('telegram chat migrated to a supergroup', { from: item.chatId, to });
         return;
       }
       if (err.errorCode === 403 || /chat not found/i.test(d)) {
         this.chats.disable(item.chatId, d);
-        this.dropRow(item, d);
+        this.dropRow(item, d, at);
         this.queue.dropChat(item.chatId, now, `chat disabled: ${d}`);
         this.stats.disabledChats++;
         this.log.warn('telegram chat disabled', { chatId: item.chatId, reason: d });
@@ -242,7 +240,7 @@ export class TelegramSender {
         this.queue.rewrite(item.id, stripHtml(item.text), null, item.threadId, now);
         this.queue.retry(item.id, now, d, true);
         this.stats.plainTextFallbacks++;
-        this.record(item, 'plain-text fallback');
+        this.record(item, 'plain-text fallback', at);
         this.log.error('telegram rejected HTML; resending as plain text', { chatId: item.chatId, key: item.key, reason: d });
         return;
       }
@@ -250,28 +248,28 @@ export class TelegramSender {
         this.queue.rewrite(item.id, item.text, item.parseMode, null, now);
         this.queue.retry(item.id, now, d, true);
         this.chats.update(item.chatId, { threadId: null });
-        this.record(item, 'topic gone: resent to the chat');
+        this.record(item, 'topic gone: resent to the chat', at);
         return;
       }
       if (err.errorCode === 401) {
         this.fatal = 'unauthorized (check the bot token)';
         this.queue.retry(item.id, now + this.opts.backoffMaxMs, d, true);
-        this.record(item, '401');
+        this.record(item, '401', at);
         this.log.error('telegram 401 Unauthorized: sender stopped (check the bot token)');
         this.running = false;
         this.wake();
         return;
       }
-      if (err.errorCode < 500) { this.dropRow(item, d); this.log.error('telegram refused a message', { chatId: item.chatId, key: item.key, code: err.errorCode, reason: d }); return; }
+      if (err.errorCode < 500) { this.dropRow(item, d, at); this.log.error('telegram refused a message', { chatId: item.chatId, key: item.key, code: err.errorCode, reason: d }); return; }
     }
     // transient: network error, timeout, 5xx
     const attempts = item.attempts + 1;
     this.stats.transientErrors++;
     const why = err instanceof Error ? err.message : String(err);
-    if (attempts >= this.opts.maxAttempts) { this.dropRow(item, `gave up after ${attempts} attempts: ${why}`); return; }
+    if (attempts >= this.opts.maxAttempts) { this.dropRow(item, `gave up after ${attempts} attempts: ${why}`, at); return; }
     const wait = Math.min(this.opts.backoffMaxMs, this.opts.backoffBaseMs * 2 ** (attempts - 1));
     this.queue.retry(item.id, now + wait, why);
-    this.record(item, `transient: ${why}`);
+    this.record(item, `transient: ${why}`, at);
     this.log.warn('telegram send failed; will retry', { chatId: item.chatId, attempt: attempts, retryInMs: wait, error: why });
   }
 }

@@ -200,19 +200,21 @@ export class AlertService {
     }
   }
 
-  /** Route, format and queue everything captured so far (serialised). */
+  /** Route, format and queue everything captured so far (serialised: one drain at a time). */
   drain(): Promise<void> {
-    if (this.draining) return this.draining.then(() => (this.inbox.length ? this.drain() : undefined));
-    this.draining = (async () => {
-      try {
-        while (this.inbox.length && !this.closed) {
-          const a = this.inbox.shift()!;
-          this.stats.inbox = this.inbox.length;
-          await this.route(a);
-        }
-      } finally { this.draining = null; }
-    })();
+    if (!this.draining) {
+      const p: Promise<void> = this.drainLoop().finally(() => { if (this.draining === p) this.draining = null; });
+      this.draining = p;
+    }
     return this.draining;
+  }
+
+  private async drainLoop(): Promise<void> {
+    while (this.inbox.length && !this.closed) {
+      const a = this.inbox.shift()!;
+      this.stats.inbox = this.inbox.length;
+      try { await this.route(a); } catch (err) { this.log.error('alert routing failed', { kind: a.kind, symbol: a.symbol, error: err instanceof Error ? err.message : String(err) }); }
+    }
   }
 
   private async route(a: AlertPayload): Promise<void> {
