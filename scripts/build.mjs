@@ -31,6 +31,7 @@ const browserBundles = [
   { name: 'tapeflow-charting-library', src: 'indicators/charting-library/index.ts', global: 'TapeFlowCL' },
   // the examples page bundle (lightweight-charts + datafeed client + indicators), served by `tapeflow start` at /
   { name: '../examples/lightweight-charts/app', src: 'examples/lightweight-charts/app.ts', global: 'TapeFlowExample' },
+  { name: '../examples/charting-library/app', src: 'examples/charting-library/app.ts', global: 'TapeFlowCLExample' },
 ];
 for (const b of browserBundles) {
   if (!existsSync(b.src)) continue;

@@ -2,7 +2,7 @@
  * Example page: Lightweight Charts v5 + every TapeFlow plugin, fed by the datafeed server it is
  * served from (`tapeflow start` / `tapeflow demo --serve` serve examples/ at /): history from
  * /api/v1/footprint, /api/v1/profile, /api/v1/signals, /api/v1/orderbook/history, realtime from the
- * WebSocket `footprint` and `delta` channels through StreamClient. Bundled to app.js (IIFE) by
+ * WebSocket `footprint` and `delta` channels through StreamClient. Bundled to app.iife.js by
  * `npm run build`. Query parameters: symbol, tf, mode, rows (row multiplier), theme, bars.
  * `window.tapeflow` exposes the chart and plugins (used by the browser tests).
  */

@@ -20,7 +20,7 @@ export interface ExampleServer { http: DatafeedServer; ws: StreamServer; browser
 export async function buildExamples(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'tapeflow-examples-'));
   cpSync('examples', dir, { recursive: true });
-  await build({ bundle: true, platform: 'browser', target: 'es2020', format: 'iife', entryPoints: ['examples/lightweight-charts/app.ts'], outfile: join(dir, 'lightweight-charts/app.js'), logLevel: 'warning' });
+  await build({ bundle: true, platform: 'browser', target: 'es2020', format: 'iife', entryPoints: ['examples/lightweight-charts/app.ts'], outfile: join(dir, 'lightweight-charts/app.iife.js'), logLevel: 'warning' });
   return dir;
 }
 
