@@ -7,6 +7,7 @@ import { benchBook } from './cases/book.js';
 import { benchHistory } from './cases/history.js';
 import { benchFanout } from './cases/fanout.js';
 import { benchFeeds } from './cases/feeds.js';
+import { benchRender } from './cases/render.js';
 
 const cases: Record<string, () => Promise<void>> = {
   pipeline: () => benchPipeline(),
@@ -14,6 +15,7 @@ const cases: Record<string, () => Promise<void>> = {
   history: () => benchHistory(),
   fanout: () => benchFanout(),
   feeds: () => benchFeeds(),
+  render: () => benchRender(),
 };
 
 const only = process.env.BENCH?.split(',').filter(Boolean);
