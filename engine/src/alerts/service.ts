@@ -394,7 +394,8 @@ export function dailyBiasPayload(signals: SignalEngine, sym: string, ts: number)
   const closed = sessions.filter((x) => x.closed);
   if (!closed.length) return null;
   const prior = closed[closed.length - 1];
-  const cur = sessions.length && !sessions[sessions.length - 1].closed ? sessions[sessions.length - 1].key : '';
+  // the developing session: open in the profiles, else (first bar after the close) the session at `ts` or the next one
+  const cur = sessions.length && !sessions[sessions.length - 1].closed ? sessions[sessions.length - 1].key : s.pipeline.instrument.calendar.sessionFrom(ts).key;
   const lv = toSessionLevels(prior.key, prior.profile.summary());
   const px = (x: number): string => s.pipeline.instrument.price.format(x);
   const ok = (x: number): string | null => (x === x ? px(x) : null);
