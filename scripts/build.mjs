@@ -38,3 +38,11 @@ for (const b of browserBundles) {
   await build({ bundle: true, platform: 'browser', target: 'es2020', format: 'esm', sourcemap: true, entryPoints: [b.src], outfile: `dist/${b.name}.mjs`, logLevel: 'warning' });
   await build({ bundle: true, platform: 'browser', target: 'es2020', format: 'iife', globalName: b.global, sourcemap: true, entryPoints: [b.src], outfile: `dist/${b.name}.iife.js`, logLevel: 'warning' });
 }
+
+// Type declarations for the published bundles (package.json "exports" → dist/types/…).
+import { execFileSync } from 'node:child_process';
+if (process.env.TAPEFLOW_SKIP_DTS !== '1') {
+  // typescript's package.json does not export its bin: run it by path from node_modules
+  const tsc = new URL('../node_modules/typescript/bin/tsc', import.meta.url).pathname;
+  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.decl.json'], { stdio: 'inherit' });
+}
