@@ -6,7 +6,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // installs Debian chromium (as root, via apt-get) when it is missing, before any browser test
-    globalSetup: ['tests/browser/global-setup.ts'],
+    // build dist/ once (CLI tests spawn bin/tapeflow.js); install Debian chromium (as root, via
+    // apt-get) when it is missing, before any browser test
+    globalSetup: ['tests/global-build.ts', 'tests/browser/global-setup.ts'],
   },
 });

@@ -1,12 +1,10 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../helpers/data.js';
 
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { exports: Record<string, string | Record<string, string>> };
 
-beforeAll(() => { execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'build.mjs')], { cwd: REPO_ROOT }); });
 
 describe('package exports', () => {
   const targets = Object.entries(pkg.exports).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : Object.entries(v).map(([c, p]) => [`${k} (${c})`, p])));
