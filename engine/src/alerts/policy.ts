@@ -69,6 +69,9 @@ export class DeliveryPolicy {
   readonly opts: PolicyOptions;
   private readonly getCd: Database.Statement;
   private readonly setCd: Database.Statement;
+  /** cooldown starts by `${chatId}|${key}` (read-through cache; written by flush) */
+  private readonly cd = new Map<string, number>();
+  private readonly dirty = new Set<string>();
 
   constructor(readonly chats: ChatDirectory, db: Database.Database, opts: Partial<PolicyOptions> = {}) {
     this.opts = { cooldownMs: { ...DEFAULT_COOLDOWN_MS, ...opts.cooldownMs }, kinds: opts.kinds ?? ALERT_KINDS };
@@ -104,7 +107,7 @@ export class DeliveryPolicy {
         if (c.mutedUntil > now) { skipped.push({ chatId, reason: 'muted' }); continue; }
         const cd = this.opts.cooldownMs[a.kind] ?? 0;
         if (cd > 0) {
-          const last = (this.getCd.get(chatId, cooldownKey(a)) as { last_ts: number } | undefined)?.last_ts;
+          const last = this.lastCooldown(chatId, cooldownKey(a));
           if (last !== undefined && a.ts - last < cd && a.ts >= last) { skipped.push({ chatId, reason: 'cooldown' }); continue; }
         }
         if (inQuietHours(now, c.quiet)) {
@@ -117,8 +120,31 @@ export class DeliveryPolicy {
     return { deliveries, skipped };
   }
 
-  /** Record the cooldown start for a chat that was sent this alert. */
+  private lastCooldown(chatId: number, key: string): number | undefined {
+    const k = `${chatId}|${key}`;
+    let v = this.cd.get(k);
+    if (v === undefined) {
+      v = (this.getCd.get(chatId, key) as { last_ts: number } | undefined)?.last_ts;
+      if (v !== undefined) this.cd.set(k, v);
+    }
+    return v;
+  }
+
+  /** Record the cooldown start for a chat that was sent this alert (in memory now; `flush` persists it). */
   commit(a: AlertPayload, chatId: number): void {
-    if ((this.opts.cooldownMs[a.kind] ?? 0) > 0) this.setCd.run(chatId, cooldownKey(a), a.ts);
+    if ((this.opts.cooldownMs[a.kind] ?? 0) <= 0) return;
+    const k = `${chatId}|${cooldownKey(a)}`;
+    this.cd.set(k, a.ts);
+    this.dirty.add(k);
+    if (this.cd.size > 50_000) { for (const key of this.cd.keys()) { if (!this.dirty.has(key)) this.cd.delete(key); if (this.cd.size <= 25_000) break; } }
+  }
+
+  /** Persist committed cooldowns (call inside the transaction that queues the messages). */
+  flush(): void {
+    for (const k of this.dirty) {
+      const i = k.indexOf('|');
+      this.setCd.run(Number(k.slice(0, i)), k.slice(i + 1), this.cd.get(k)!);
+    }
+    this.dirty.clear();
   }
 }

@@ -71,6 +71,10 @@ export class OutboundQueue {
     drop: Database.Statement; dropChat: Database.Statement; pendingCount: Database.Statement; victim: Database.Statement; nextDue: Database.Statement;
     byStatus: Database.Statement; has: Database.Statement; recover: Database.Statement; prune: Database.Statement; rewrite: Database.Statement;
   };
+  /** chats that may have open rows (a superset; pruned lazily by heads()) */
+  private readonly open = new Set<number>();
+  /** rows pending or sending (kept in memory: counted once at open) */
+  private openCount = 0;
 
   constructor(readonly db: Database.Database, readonly maxPending = 10_000) {
     db.exec(`CREATE TABLE IF NOT EXISTS alert_outbox (
@@ -80,17 +84,17 @@ export class OutboundQueue {
       status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, due_at INTEGER NOT NULL, created_at INTEGER NOT NULL,
       done_at INTEGER, message_id INTEGER, error TEXT,
       UNIQUE (chat_id, dedup_key));
-      CREATE INDEX IF NOT EXISTS alert_outbox_status ON alert_outbox (status, chat_id, id);`);
+      CREATE INDEX IF NOT EXISTS alert_outbox_status ON alert_outbox (status, priority, id);
+      CREATE INDEX IF NOT EXISTS alert_outbox_open ON alert_outbox (chat_id, id) WHERE status IN ('pending','sending');`);
     this.st = {
       insert: db.prepare(`INSERT OR IGNORE INTO alert_outbox (chat_id, thread_id, dedup_key, kind, symbol, priority, method, text, parse_mode, photo, silent, due_at, created_at)
         VALUES (@chatId, @threadId, @key, @kind, @symbol, @priority, @method, @text, @parseMode, @photo, @silent, @now, @now)`),
-      // the oldest pending row of every chat (per-chat FIFO)
-      heads: db.prepare(`SELECT o.* FROM alert_outbox o JOIN (SELECT chat_id, MIN(id) AS id FROM alert_outbox WHERE status IN ('pending','sending') GROUP BY chat_id) h ON o.id = h.id
-        WHERE o.status = 'pending' ORDER BY o.priority DESC, o.id ASC`),
+      // the oldest open row of one chat (per-chat FIFO)
+      heads: db.prepare(`SELECT * FROM alert_outbox WHERE chat_id = ? AND status IN ('pending','sending') ORDER BY id LIMIT 1`),
       mark: db.prepare(`UPDATE alert_outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ? AND status = 'pending'`),
-      ack: db.prepare(`UPDATE alert_outbox SET status = 'sent', done_at = ?, message_id = ?, photo = NULL, error = NULL WHERE id = ?`),
+      ack: db.prepare(`UPDATE alert_outbox SET status = 'sent', done_at = ?, message_id = ?, photo = NULL, error = NULL WHERE id = ? AND status IN ('pending','sending')`),
       retry: db.prepare(`UPDATE alert_outbox SET status = 'pending', due_at = ?, attempts = attempts - ?, error = ? WHERE id = ?`),
-      drop: db.prepare(`UPDATE alert_outbox SET status = 'dropped', done_at = ?, photo = NULL, error = ? WHERE id = ?`),
+      drop: db.prepare(`UPDATE alert_outbox SET status = 'dropped', done_at = ?, photo = NULL, error = ? WHERE id = ? AND status IN ('pending','sending')`),
       dropChat: db.prepare(`UPDATE alert_outbox SET status = 'dropped', done_at = ?, photo = NULL, error = ? WHERE chat_id = ? AND status = 'pending'`),
       pendingCount: db.prepare(`SELECT COUNT(*) AS n FROM alert_outbox WHERE status IN ('pending','sending')`),
       victim: db.prepare(`SELECT id FROM alert_outbox WHERE status = 'pending' AND priority <= ? ORDER BY priority ASC, id ASC LIMIT 1`),
@@ -103,6 +107,12 @@ export class OutboundQueue {
     };
     // a row left 'sending' by a crash may or may not have reached Telegram: send it again (at-least-once)
     this.st.recover.run();
+    this.recount();
+  }
+
+  private recount(): void {
+    this.openCount = (this.st.pendingCount.get() as { n: number }).n;
+    for (const r of this.db.prepare(`SELECT DISTINCT chat_id FROM alert_outbox WHERE status IN ('pending','sending')`).all() as { chat_id: number }[]) this.open.add(r.chat_id);
   }
 
   /**
@@ -115,19 +125,19 @@ export class OutboundQueue {
     this.db.transaction(() => {
       for (const it of items) {
         if (this.st.has.get(it.chatId, it.key)) { this.duplicates++; continue; }
-        const pending = (this.st.pendingCount.get() as { n: number }).n;
-        if (pending >= this.maxPending) {
+        if (this.openCount >= this.maxPending) {
           const v = this.st.victim.get(it.priority) as { id: number } | undefined;
           this.overflowDrops++;
           if (!v) continue;
           this.st.drop.run(now, 'queue full', v.id);
+          this.openCount--;
         }
         const r = this.st.insert.run({
           chatId: it.chatId, threadId: it.threadId ?? null, key: it.key, kind: it.kind, symbol: it.symbol, priority: it.priority, method: it.method,
           text: it.text, parseMode: it.parseMode === undefined ? 'HTML' : it.parseMode, photo: it.photo ? Buffer.from(it.photo.buffer, it.photo.byteOffset, it.photo.byteLength) : null,
           silent: it.silent ? 1 : 0, now,
         });
-        if (r.changes) ids.push(Number(r.lastInsertRowid));
+        if (r.changes) { ids.push(Number(r.lastInsertRowid)); this.openCount++; this.open.add(it.chatId); }
       }
     })();
     return ids;
@@ -136,20 +146,29 @@ export class OutboundQueue {
   /** True when this chat already has (or had) this key queued. */
   has(chatId: number, key: string): boolean { return !!this.st.has.get(chatId, key); }
 
-  /** Heads of the per-chat queues (pending, not in flight), most urgent first. */
-  heads(): OutboundItem[] { return (this.st.heads.all() as Row[]).map(toItem); }
+  /** Heads of the per-chat queues (pending, not in flight), most urgent first; `skip` excludes chats (those in flight). */
+  heads(skip: (chatId: number) => boolean = () => false): OutboundItem[] {
+    const out: OutboundItem[] = [];
+    for (const chat of this.open) {
+      if (skip(chat)) continue;
+      const r = this.st.heads.get(chat) as Row | undefined;
+      if (!r) { this.open.delete(chat); continue; }
+      if (r.status === 'pending') out.push(toItem(r));
+    }
+    return out.sort((a, b) => b.priority - a.priority || a.id - b.id);
+  }
 
   /** Claim a row for sending; false when it is no longer pending. */
   claim(id: number): boolean { return this.st.mark.run(id).changes === 1; }
 
-  ack(id: number, now: number, messageId: number | null): void { this.st.ack.run(now, messageId, id); }
+  ack(id: number, now: number, messageId: number | null): void { if (this.st.ack.run(now, messageId, id).changes) this.openCount--; }
 
   /** Back to pending, due at `dueAt`; `refund` gives the attempt back (429 waits are not failures). */
   retry(id: number, dueAt: number, error: string, refund = false): void { this.st.retry.run(dueAt, refund ? 1 : 0, error, id); }
 
-  drop(id: number, now: number, error: string): void { this.st.drop.run(now, error, id); }
+  drop(id: number, now: number, error: string): void { if (this.st.drop.run(now, error, id).changes) this.openCount--; }
 
-  dropChat(chatId: number, now: number, error: string): number { return this.st.dropChat.run(now, error, chatId).changes; }
+  dropChat(chatId: number, now: number, error: string): number { const n = this.st.dropChat.run(now, error, chatId).changes; this.openCount -= n; return n; }
 
   /** Change a row's text / parse mode / thread (plain-text fallback, deleted topic) and make it due. */
   rewrite(id: number, text: string, parseMode: 'HTML' | null, threadId: number | null, dueAt: number): void { this.st.rewrite.run(text, parseMode, threadId, dueAt, id); }
@@ -160,12 +179,15 @@ export class OutboundQueue {
       this.db.prepare(`UPDATE OR IGNORE alert_outbox SET chat_id = ? WHERE chat_id = ?`).run(to, from);
       this.db.prepare(`DELETE FROM alert_outbox WHERE chat_id = ?`).run(from);
     })();
+    this.open.delete(from);
+    this.recount();
   }
 
   /** Earliest due time of a pending row (null when nothing waits). */
   nextDue(): number | null { return (this.st.nextDue.get() as { t: number | null }).t; }
 
-  pendingCount(): number { return (this.st.pendingCount.get() as { n: number }).n; }
+  /** rows waiting or in flight */
+  pendingCount(): number { return this.openCount; }
 
   /** Forget delivered/dropped rows finished before `before` (their dedup protection ends). */
   prune(before: number): number { return this.st.prune.run(before).changes; }

@@ -140,7 +140,7 @@ export class TelegramSender {
       const now = this.clock.now();
       let nextWake = Infinity;
       if (this.inflight.size < this.opts.concurrency) {
-        for (const item of this.queue.heads()) {
+        for (const item of this.queue.heads((c) => this.inflight.has(c))) {
           if (this.inflight.size >= this.opts.concurrency) break;
           if (this.inflight.has(item.chatId)) continue;
           const t = Math.max(item.dueAt, this.chatNext.get(item.chatId) ?? -Infinity);

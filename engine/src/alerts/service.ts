@@ -211,27 +211,44 @@ export class AlertService {
 
   private async drainLoop(): Promise<void> {
     while (this.inbox.length && !this.closed) {
-      const a = this.inbox.shift()!;
+      // route a batch (charts rendered as needed), then queue it in one transaction
+      const batch = this.inbox.splice(0, 256);
       this.stats.inbox = this.inbox.length;
-      try { await this.route(a); } catch (err) { this.log.error('alert routing failed', { kind: a.kind, symbol: a.symbol, error: err instanceof Error ? err.message : String(err) }); }
+      const items: NewItem[] = [];
+      const seen = new Set<string>();
+      for (const a of batch) {
+        try { items.push(...(await this.route(a, seen))); } catch (err) { this.log.error('alert routing failed', { kind: a.kind, symbol: a.symbol, error: err instanceof Error ? err.message : String(err) }); }
+      }
+      if (this.closed) return;
+      const now = this.clock.now();
+      this.db.transaction(() => {
+        this.stats.queuedMessages += this.queue.enqueue(items, now).length;
+        this.policy.flush();
+      })();
+      if (items.length) this.sender.kick();
     }
   }
 
-  private async route(a: AlertPayload): Promise<void> {
+  /** Policy, dedup, formatting and the optional chart of one alert: the outbox rows to add. */
+  private async route(a: AlertPayload, seen: Set<string>): Promise<NewItem[]> {
     this.stats.routed++;
     const now = this.clock.now();
     const { deliveries, skipped } = this.policy.route(a, now);
     for (const s of skipped) this.stats.suppressed[s.reason] = (this.stats.suppressed[s.reason] ?? 0) + 1;
-    const fresh = deliveries.filter((d) => !this.queue.has(d.chatId, `${a.key}#0`));
+    const fresh = deliveries.filter((d) => {
+      const k = `${d.chatId}|${a.key}`;
+      if (seen.has(k) || this.queue.has(d.chatId, `${a.key}#0`)) return false;
+      seen.add(k);
+      return true;
+    });
     this.stats.deduplicated += deliveries.length - fresh.length;
-    if (!fresh.length) return;
+    if (!fresh.length) return [];
     const html = formatAlert(a);
     let photo: Uint8Array | null = null;
     const charts = this.o.charts;
     if (charts && (this.o.chartKinds ?? ['entry', 'daily_bias']).includes(a.kind)) {
       try { photo = await charts.snapshot(a.symbol, { at: a.ts }); } catch (err) { this.stats.chartErrors++; this.log.warn('alert chart snapshot failed', { symbol: a.symbol, error: err instanceof Error ? err.message : String(err) }); }
     }
-    if (this.closed) return;
     const items: NewItem[] = [];
     for (const d of fresh) {
       const base = { chatId: d.chatId, threadId: d.threadId, kind: a.kind, symbol: a.symbol, priority: priorityOf(a), silent: d.silent, parseMode: 'HTML' as const };
@@ -241,11 +258,9 @@ export class AlertService {
         items.push({ ...base, key: `${a.key}#${n++}`, method: 'photo', text: caption, photo });
         if (rest) for (const part of splitHtml(rest)) items.push({ ...base, key: `${a.key}#${n++}`, method: 'message', text: part });
       } else for (const part of splitHtml(html)) items.push({ ...base, key: `${a.key}#${n++}`, method: 'message', text: part });
+      this.policy.commit(a, d.chatId);
     }
-    const ids = this.queue.enqueue(items, now);
-    this.stats.queuedMessages += ids.length;
-    for (const d of fresh) this.policy.commit(a, d.chatId);
-    this.sender.kick();
+    return items;
   }
 
   /** Everything captured is queued, and the queue is empty with nothing in flight. */
