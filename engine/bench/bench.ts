@@ -8,6 +8,7 @@ import { benchHistory } from './cases/history.js';
 import { benchFanout } from './cases/fanout.js';
 import { benchFeeds } from './cases/feeds.js';
 import { benchRender } from './cases/render.js';
+import { benchAlerts } from './cases/alerts.js';
 
 const cases: Record<string, () => Promise<void>> = {
   pipeline: () => benchPipeline(),
@@ -16,6 +17,7 @@ const cases: Record<string, () => Promise<void>> = {
   fanout: () => benchFanout(),
   feeds: () => benchFeeds(),
   render: () => benchRender(),
+  alerts: () => benchAlerts(),
 };
 
 const only = process.env.BENCH?.split(',').filter(Boolean);

@@ -83,3 +83,26 @@ describe('startApp with live feeds and no network', () => {
     }
   });
 });
+
+describe('startApp with Telegram alerts enabled', () => {
+  it('starts the bot against the configured Bot API root and answers a command', async () => {
+    const { startBotApiServer } = await import('../helpers/bot-api-server.js');
+    const bot = await startBotApiServer();
+    const cfg = join(dir, 'tg.yaml');
+    writeFileSync(cfg, `store:\n  path: ${join(dir, 'tg', 'store.sqlite')}\nalerts:\n  telegram:\n    enabled: true\n    tokenEnv: TAPEFLOW_TEST_TG_TOKEN\n    apiRoot: ${bot.url}\n    allowChatIds: [42]\n`);
+    process.env.TAPEFLOW_TEST_TG_TOKEN = '123:secret-test-token';
+    const a = await startApp({ config: cfg, port: 0, storePath: null });
+    try {
+      expect(a.alerts).not.toBeNull();
+      bot.sendText(42, '/status');
+      await bot.waitFor(() => bot.calls.some((c) => c.method === 'sendMessage' && c.fields.chat_id === '42'), 10_000, 'reply to /status');
+      const reply = bot.calls.find((c) => c.method === 'sendMessage' && c.fields.chat_id === '42')!;
+      expect(reply.token).toBe('123:secret-test-token');
+      expect(reply.fields.text.length).toBeGreaterThan(0);
+    } finally {
+      await a.close();
+      await bot.close();
+      delete process.env.TAPEFLOW_TEST_TG_TOKEN;
+    }
+  });
+});

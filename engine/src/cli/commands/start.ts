@@ -16,6 +16,9 @@ import { BookManager } from '../../book/manager.js';
 import { SignalEngine } from '../../signals/engine.js';
 import { startClock, wireBooks, wireSignals } from '../wire.js';
 import { FeedManager } from '../../feeds/manager.js';
+import { AlertService, footprintChartProvider } from '../../alerts/index.js';
+import { dirname, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import { createLogger } from '../../log.js';
 
 const USAGE = `Usage: tapeflow start [options]
@@ -49,6 +52,8 @@ export interface StartedApp {
   books: BookManager;
   signals: SignalEngine;
   feeds: FeedManager;
+  /** Telegram alerts (null when alerts.telegram.enabled is false) */
+  alerts: AlertService | null;
   store: Store | undefined;
   close(): Promise<void>;
 }
@@ -86,12 +91,22 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
   wireBooks(service, books);
   wireSignals({ engine, signals, service, stream, store });
   service.providers.feeds = () => ({ feeds: liveFeeds.status(), completeness: liveFeeds.completeness() });
+  // attached after the signal engine so the daily bias is current when an alert is built
+  const alertsDb = join(dirname(config.store.path), 'alerts.sqlite');
+  if (config.alerts.telegram.enabled) mkdirSync(dirname(alertsDb), { recursive: true });
+  const alerts = AlertService.fromConfig(config, process.env, {
+    dbPath: alertsDb,
+    charts: footprintChartProvider(engine, { service }),
+    log: logger.child({ component: 'telegram' }),
+  });
+  alerts?.attach(signals, engine);
+  await alerts?.start();
   const stopClock = o.clock ? startClock(engine, o.clock) : () => {};
   // not awaited: offline, exchangeInfo/snapshot retries must not delay serving what we have
   void liveFeeds.start();
   return {
-    config, server, stream, engine, books, signals, feeds: liveFeeds, store,
-    close: async () => { stopClock(); await liveFeeds.stop(); await stream.close(); await server.close(); store?.close(); },
+    config, server, stream, engine, books, signals, feeds: liveFeeds, alerts, store,
+    close: async () => { stopClock(); await liveFeeds.stop(); await alerts?.close(); await stream.close(); await server.close(); store?.close(); },
   };
 }
 
