@@ -15,7 +15,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'cfg.yaml'), 'feeds: []\n');
   app = await startApp({ config: join(dir, 'cfg.yaml'), port: 0, storePath: join(dir, 'store.sqlite') });
   const tape = randomTape(3, 4000, { start: Date.UTC(2024, 0, 2, 10, 0), price: 600000 });
-  const snap: BookSnapshot = { type: 'book_snapshot', instrument: 'BTCUSDT', ts: tape[0].ts - 1, seq: 100, bids: [[599990, 5000], [599980, 7000]], asks: [[600010, 4000], [600020, 9000]] };
+  const snap: BookSnapshot = { type: 'book_snapshot', instrument: 'BTCUSDT', ts: Date.UTC(2024, 0, 2, 10, 0) - 1, seq: 100, bids: [[599990, 5000], [599980, 7000]], asks: [[600010, 4000], [600020, 9000]] };
   app.engine.onEvent(snap);
   for (const t of tape) app.engine.onEvent({ ...t });
 });
@@ -34,6 +34,17 @@ describe('startApp: the composition root', () => {
     expect(r.available).toBe(true);
     expect(r.bids.map((x) => x.price)).toEqual([59998, 59999]);
     expect(r.asks.map((x) => x.price)).toEqual([60001, 60002]);
+  });
+
+  it('serves the depth history (heatmap snapshots) from the synced book', async () => {
+    const from = Date.UTC(2024, 0, 2, 10, 0), to = from + 120_000;
+    const r = await (await fetch(`${app.server.url}/api/v1/orderbook/history?symbol=BTCUSDT&from=${from}&to=${to}&limit=60`)).json() as { available: boolean; snapshots: { ts: number; bids: [number, number][]; asks: [number, number][] }[] };
+    expect(r.available).toBe(true);
+    expect(r.snapshots.length).toBe(60); // the snapshot's levels are open runs covering every column
+    expect(r.snapshots[0].ts).toBe(from);
+    expect(r.snapshots[1].ts - r.snapshots[0].ts).toBe(2000);
+    expect(r.snapshots[0].bids.map(([p]) => p).sort()).toEqual([59998, 59999]);
+    expect(r.snapshots[0].asks).toContainEqual([60001, 4]);
   });
 
   it('wires the signal engine into the strategy, scanner and trade-state routes', async () => {

@@ -36,11 +36,15 @@ export class BookManager {
   readonly l3 = new Map<string, MboBook>();
   private readonly levelHooks: InstrumentLevelHook[] = [];
   private readonly bookHooks: ((instrument: string, book: OrderBook) => void)[] = [];
+  private readonly snapshotHooks: ((instrument: string, book: OrderBook, ts: number) => void)[] = [];
 
   constructor(private readonly o: BookManagerOptions) {}
 
   /** Every level change of every L2 book (detectors: icebergs, pulls, sweeps). */
   onLevel(fn: InstrumentLevelHook): void { this.levelHooks.push(fn); }
+  /** After a snapshot replaced an L2 book (level hooks do not see snapshot levels). */
+  onSnapshot(fn: (instrument: string, book: OrderBook, ts: number) => void): void { this.snapshotHooks.push(fn); }
+
   /** Called once per instrument when its book is created (and for books that already exist). */
   onBook(fn: (instrument: string, book: OrderBook) => void): void {
     this.bookHooks.push(fn);
@@ -63,6 +67,7 @@ export class BookManager {
         onGap: (g) => this.o.emit(g),
         onResync: this.o.onResync,
         onLevel: (side, price, size, prev, ts) => { for (let i = 0; i < hooks.length; i++) hooks[i](instrument, side, price, size, prev, ts); },
+        onSnapshot: (book, ev) => { for (const fn of this.snapshotHooks) fn(instrument, book, ev.ts); },
       });
       s.instrument = instrument;
       this.l2.set(instrument, s);

@@ -4,6 +4,8 @@
  */
 import type { Engine } from '../analytics/engine.js';
 import type { BookManager } from '../book/manager.js';
+import { DepthHistory } from '../book/depth-history.js';
+import type { InstrumentRegistry } from '../core/instruments.js';
 import type { SignalEngine } from '../signals/engine.js';
 import type { SignalEvent } from '../signals/types.js';
 import type { Store } from '../store/store.js';
@@ -19,6 +21,48 @@ export function wireBooks(service: HistoryService, books: BookManager): void {
     const b = books.book(symbol);
     if (!b) return null;
     return { ts: Date.now(), bids: b.depth('bid', depth).map(([p, s]) => [p, s] as [number, number]), asks: b.depth('ask', depth).map(([p, s]) => [p, s] as [number, number]) };
+  };
+}
+
+/**
+ * Depth history for the heatmap: run-length level runs per instrument (within ±rangeRows footprint
+ * rows of the mid, for `windowMs`), served as snapshots sampled on a regular grid so that at most
+ * `limit` columns come back: a level is in a column when its run covers the column's start time.
+ */
+export function wireDepthHistory(service: HistoryService, books: BookManager, registry: InstrumentRegistry, o: { windowMs?: number; rangeRows?: number } = {}): void {
+  const hist = new Map<string, DepthHistory>();
+  const of = (id: string): DepthHistory => {
+    let h = hist.get(id);
+    if (!h) {
+      const inst = registry.find(id);
+      h = new DepthHistory({ windowMs: o.windowMs ?? 2 * 3_600_000, rangeTicks: (inst?.footprintRowTicks ?? 10) * (o.rangeRows ?? 40) });
+      hist.set(id, h);
+    }
+    return h;
+  };
+  books.onSnapshot((id, book, ts) => { const h = of(id); const m = book.mid(); if (m === m) h.setMid(m); h.onSnapshot(book, ts); });
+  books.onLevel((id, side, price, size, _prev, ts) => {
+    const h = of(id);
+    const b = books.book(id);
+    if (b) { const m = b.mid(); if (m === m) h.setMid(m); }
+    h.onLevel(side, price, size, ts);
+  });
+  service.providers.depthHistory = (symbol, from, to, limit) => {
+    const h = hist.get(symbol);
+    const inst = registry.find(symbol);
+    if (!h || !inst) return [];
+    const step = Math.max(1000, Math.ceil((to - from) / Math.max(1, limit)));
+    const cols = new Map<number, { ts: number; bids: [number, number][]; asks: [number, number][] }>();
+    for (const r of h.runs(from, to)) {
+      const s = Math.max(r.startTs, from);
+      const e = Math.min(r.open ? to : r.endTs, to);
+      for (let k = Math.ceil((s - from) / step); from + k * step < e; k++) {
+        let c = cols.get(k);
+        if (!c) cols.set(k, (c = { ts: from + k * step, bids: [], asks: [] }));
+        (r.side === 'bid' ? c.bids : c.asks).push([inst.price.toNumber(r.price), inst.qty.toNumber(r.size)]);
+      }
+    }
+    return [...cols.entries()].sort((a, b) => a[0] - b[0]).map(([, c]) => c);
   };
 }
 

@@ -14,7 +14,7 @@ import { createServer, type DatafeedServer } from '../../../../datafeed-adapter/
 import { createStreamServer, type StreamServer } from '../../../../datafeed-adapter/src/ws/server.js';
 import { BookManager } from '../../book/manager.js';
 import { SignalEngine } from '../../signals/engine.js';
-import { startClock, wireBooks, wireSignals } from '../wire.js';
+import { startClock, wireBooks, wireDepthHistory, wireSignals } from '../wire.js';
 import { FeedManager } from '../../feeds/manager.js';
 import { AlertService, footprintChartProvider } from '../../alerts/index.js';
 import { dirname, join } from 'node:path';
@@ -89,6 +89,7 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
   const server = await createServer({ engine, store, service, host: o.host ?? config.server.host, port: o.port ?? config.server.port, cors: config.server.cors.origins, authToken });
   const stream = createStreamServer({ engine, server: server.server, token: authToken, books: (id) => books.book(id) });
   wireBooks(service, books);
+  wireDepthHistory(service, books, registry);
   wireSignals({ engine, signals, service, stream, store });
   service.providers.feeds = () => ({ feeds: liveFeeds.status(), completeness: liveFeeds.completeness() });
   // attached after the signal engine so the daily bias is current when an alert is built
