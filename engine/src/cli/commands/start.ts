@@ -4,7 +4,7 @@
  */
 import type { Command } from '../command.js';
 import { parseArgs, UsageError } from '../command.js';
-import { loadConfig, buildRegistry, type TapeFlowConfig } from '../../config/index.js';
+import { loadConfig, buildRegistry, pipelineOptions, type TapeFlowConfig } from '../../config/index.js';
 import { Engine } from '../../analytics/engine.js';
 import type { PipelineOptions } from '../../analytics/pipeline.js';
 import { Store } from '../../store/store.js';
@@ -36,12 +36,9 @@ Options:
   --help          this text
 `;
 
+/** Pipeline options from the config's analytics section, with a bounded bar history for long runs. */
 export function pipelineOptionsFrom(c: TapeFlowConfig): Partial<PipelineOptions> {
-  const a = c.analytics;
-  return {
-    timeframe: a.timeframe, align: 'utc', cvdReset: a.cvdReset, valueArea: { pct: a.valueAreaPct },
-    imbalance: { ...a.imbalance }, stackedMinRows: a.stackedMinRows, keepBars: 50_000,
-  };
+  return { ...pipelineOptions(c.analytics), align: 'utc', keepBars: 50_000 };
 }
 
 export interface StartedApp {
