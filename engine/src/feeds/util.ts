@@ -77,7 +77,9 @@ export class RestClient {
     for (;;) {
       const w = this.waitFor(weight);
       if (w <= 0) break;
-      await delay(w, signal);
+      // re-check at least every WAIT_SLICE_MS: the wait is computed on the (possibly injected) clock and
+      // a block or the budget can change meanwhile (server weight header, a 429 on another request)
+      await delay(Math.min(w, WAIT_SLICE_MS), signal);
     }
     this.spent.push({ t: this.now(), w: weight });
     this.o.counters.restRequests++;
@@ -100,8 +102,7 @@ export class RestClient {
     if (res.status === 429 || res.status === 418) {
       this.o.counters.rateLimited++;
       this.o.counters.restFailures++;
-      const ra = Number(res.headers.get('retry-after'));
-      const ms = Number.isFinite(ra) && ra > 0 ? ra * 1000 : 60_000;
+      const ms = retryAfterMs(res.headers.get('retry-after'), Date.now()) ?? 60_000;
       this.blockedUntil = this.now() + ms;
       await res.body?.cancel();
       throw new RestError(`GET ${url}: rate limited (${res.status}), retry after ${ms} ms`, res.status, ms);
@@ -118,6 +119,21 @@ export class RestClient {
       throw new RestError(`GET ${url}: invalid JSON`, res.status, null);
     }
   }
+}
+
+const WAIT_SLICE_MS = 250;
+
+/**
+ * `Retry-After` in ms: delay-seconds or an HTTP-date (RFC 9110 §10.2.3; `wallNow` = Date.now(), since the
+ * date is wall-clock time). null when absent or unparseable; a date in the past gives 0.
+ */
+export function retryAfterMs(v: string | null, wallNow: number): number | null {
+  if (v === null) return null;
+  const t = v.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return Math.round(Number(t) * 1000);
+  const d = Date.parse(t);
+  if (Number.isNaN(d) || !/[a-z]/i.test(t)) return null;
+  return Math.max(0, d - wallNow);
 }
 
 export function causeOf(e: Error): string {
