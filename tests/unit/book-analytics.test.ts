@@ -146,34 +146,74 @@ describe('IcebergDetector (L2 + trades)', () => {
     return { book, det, found, level };
   }
 
-  it('detects repeated refills to a similar size after consumption', () => {
+  it('detects >= 3 refills to a similar size, each within 500 ms of the consumption, executed >= 3 × displayed', () => {
     const { det, found, level } = setup();
     det.onTrade(trade(1000, 101, 10, 'buy'));
     level(101, 10, 1010);               // shown again at the same size: refill 1
-    det.onTrade(trade(1500, 101, 6, 'buy'));
-    det.onTrade(trade(1501, 101, 4, 'buy'));
-    level(101, 0, 1502);                // emptied by trades
-    level(101, 9, 1700);                // refill 2 (within 20 % of 10)
+    det.onTrade(trade(1500, 101, 10, 'buy'));
+    level(101, 10, 1510);               // refill 2
+    det.onTrade(trade(2000, 101, 6, 'buy'));
+    det.onTrade(trade(2001, 101, 4, 'buy'));
+    expect(found).toHaveLength(0);      // executed 30 = 3 × 10 and confidence 1, but only 2 refills
+    level(101, 0, 2002);                // emptied by trades
+    level(101, 9, 2200);                // refill 3 (within 20 % of 10, 198 ms after the consumption)
     expect(found).toHaveLength(1);
     const ice = found[0]!;
-    expect(ice).toMatchObject({ price: 101, side: 'ask', firstSeenAt: 1000, executed: 20, displayedMax: 10, refills: 2, exact: false });
-    expect(ice.confirmedAt).toBe(1501);
-    expect(ice.confidence).toBeCloseTo(1 - 0.25 * 0.5, 12);
-    expect(ice.evidence.map((e) => e.kind)).toEqual(['display', 'trade', 'refill', 'trade', 'trade', 'refill']);
+    expect(ice).toMatchObject({ price: 101, side: 'ask', firstSeenAt: 1000, executed: 30, displayedMax: 10, refills: 3, exact: false });
+    expect(ice.confirmedAt).toBe(2200);
+    expect(ice.confidence).toBe(1);
+    expect(ice.evidence.map((e) => e.kind)).toEqual(['display', 'trade', 'refill', 'trade', 'refill', 'trade', 'trade', 'refill']);
     expect(icebergConfidence(20, 10, 2)).toBeCloseTo(0.875, 12);
+    // one detection per episode: more refills do not report it again
+    det.onTrade(trade(2500, 101, 9, 'buy'));
+    level(101, 10, 2510);
+    expect(found).toHaveLength(1);
+    expect(det.get('ask', 101)!.refills).toBe(4);
+  });
+
+  it('needs executed >= 3 × the largest displayed size, and a refill within 500 ms', () => {
+    const { det, found, level } = setup();
+    for (let i = 0; i < 4; i++) { det.onTrade(trade(1000 + i * 1000, 101, 10, 'buy')); level(101, 10, 1010 + i * 1000); }
+    expect(det.get('ask', 101)!.refills).toBe(4);
+    expect(found).toHaveLength(1);      // 40 executed vs 10 shown
+    const b = setup();
+    b.level(101, 30, 500);              // displayed 30
+    for (let i = 0; i < 3; i++) { b.det.onTrade(trade(1000 + i * 1000, 101, 25, 'buy')); b.level(101, 30, 1010 + i * 1000); }
+    expect(b.det.get('ask', 101)).toMatchObject({ refills: 3, executed: 75, displayedMax: 30 });
+    expect(b.found).toHaveLength(0);    // 75 < 3 × 30
+    b.det.onTrade(trade(4000, 101, 25, 'buy'));
+    b.level(101, 30, 4010);
+    expect(b.found).toHaveLength(1);    // 100 >= 90
+    expect(b.found[0]!.confirmedAt).toBe(4000); // the trade that took executed past 3 × displayed (refills already 3)
+    const c = setup();
+    c.det.onTrade(trade(1000, 101, 10, 'buy'));
+    c.level(101, 0, 1001);
+    c.level(101, 10, 1700);             // 699 ms after the consumption: late
+    expect(c.det.get('ask', 101)!.refills).toBe(0);
   });
 
   it('control: a level simply traded through, partly traded, or refilled late is not an iceberg', () => {
     const { det, found, level } = setup();
     det.onTrade(trade(1000, 101, 10, 'buy'));
     level(101, 0, 1010);                // consumed, never refilled
-    det.onTrade(trade(1100, 102, 3, 'buy'));
+    det.onTrade(trade(1100, 102, 3, 'buy')); // traded through 101: that candidate ends
+    expect(det.get('ask', 101)).toBeUndefined();
     level(102, 5, 1110);                // partial consumption
     level(102, 16, 1200);               // someone joins: size not similar → display
-    level(101, 10, 9000);               // late re-appearance: outside the refill window
+    level(101, 10, 9000);               // late re-appearance (no candidate any more)
     expect(found).toHaveLength(0);
-    expect(det.get('ask', 101)!.refills).toBe(0);
+    expect(det.get('ask', 102)!.refills).toBe(0);
     expect(det.get('ask', 102)!.confidence).toBe(0);
+  });
+
+  it('a pull (decrease without trades) ends the episode', () => {
+    const { det, found, level } = setup();
+    det.onTrade(trade(1000, 101, 10, 'buy'));
+    level(101, 10, 1010);
+    expect(det.get('ask', 101)!.refills).toBe(1);
+    level(101, 2, 1100);
+    expect(det.get('ask', 101)).toBeUndefined();
+    expect(found).toHaveLength(0);
   });
 });
 

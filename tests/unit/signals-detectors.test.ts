@@ -151,23 +151,56 @@ describe('sweep', () => {
     for (const p of [100, 101, 102, 103]) expect(d.onTrade(trade(1000, p, 10, 'buy'))).toBeNull();
     return d.onTrade(trade(1010, 103, 1, 'sell'));
   };
-  it('fires on a fast burst through >= 3 levels (no book: confirmation 0)', () => {
+  it('fires on a fast burst through >= 4 levels (no book: confirmation 0)', () => {
     const ev = burst(new SweepDetector('TEST', th))!;
-    // 4 × 15 + (1 − 10/50) × 20 + 3 + 0
-    expect(ev.strength).toBe(79);
+    // min(4, 5) × 12 + (1 − 10/50) × 20 + 3 + 0
+    expect(ev.strength).toBe(67);
     expect(ev.side).toBe('buy');
     expect(ev.evidence.levels).toBe(4);
     expect(ev.confirmedAt).toBe(1010);
   });
-  it('thin-book confirmation adds 15; a thick book vetoes it', () => {
+  it('thin-book confirmation (consumed levels small vs the median) adds 10; a thick book or crumbs veto it', () => {
     const thin = new SweepDetector('TEST', th);
     thin.book = new OrderBook();
-    thin.book.applySnapshot({ bids: [[99, 100]], asks: [[100, 5], [101, 5], [102, 5], [103, 5], ...Array.from({ length: 16 }, (_, i) => [104 + i, 100] as [number, number])] });
-    expect(burst(thin)!.strength).toBe(94);
+    // top 20 asks: 4 × 2 then 16 × 10 → median 10; 2 <= 0.25 × 10
+    thin.book.applySnapshot({ bids: [[99, 100]], asks: [[100, 2], [101, 2], [102, 2], [103, 2], ...Array.from({ length: 16 }, (_, i) => [104 + i, 10] as [number, number])] });
+    const ev = burst(thin)!;
+    expect(ev.strength).toBe(77);
+    expect(ev.evidence).toMatchObject({ consumedLevels: 3, smallLevels: 3, pulledLevels: 0, confirmation: 1, bookMedian: 10 });
     const thick = new SweepDetector('TEST', th);
     thick.book = new OrderBook();
-    thick.book.applySnapshot({ bids: [[99, 100]], asks: Array.from({ length: 20 }, (_, i) => [100 + i, 100] as [number, number]) });
+    thick.book.applySnapshot({ bids: [[99, 100]], asks: Array.from({ length: 20 }, (_, i) => [100 + i, 10] as [number, number]) });
     expect(burst(thick)).toBeNull();
+    // crumbs: thin levels, but 40 lots < 3 × the median 100
+    const crumbs = new SweepDetector('TEST', th);
+    crumbs.book = new OrderBook();
+    crumbs.book.applySnapshot({ bids: [[99, 100]], asks: [[100, 5], [101, 5], [102, 5], [103, 5], ...Array.from({ length: 16 }, (_, i) => [104 + i, 100] as [number, number])] });
+    expect(burst(crumbs)).toBeNull();
+  });
+  it('levels pulled (reduced without trades) within 500 ms before the hit count as thin; later bursts on that side merge', () => {
+    const mk = () => {
+      const d = new SweepDetector('TEST', th);
+      d.book = new OrderBook();
+      d.book.applySnapshot({ bids: [[99, 100]], asks: Array.from({ length: 20 }, (_, i) => [100 + i, 10] as [number, number]) });
+      return d;
+    };
+    const pull = (d: SweepDetector, ts: number) => { for (const p of [100, 101, 102]) { const prev = d.book!.applyLevel('ask', p, 4); d.onLevel('ask', p, 4, prev, ts); } };
+    const d = mk();
+    pull(d, 700);                        // 60 % of levels 100–102 pulled 300 ms before the sweep
+    const ev = burst(d)!;
+    expect(ev.evidence).toMatchObject({ consumedLevels: 3, pulledLevels: 3, smallLevels: 0, confirmation: 1 });
+    // a second buy burst 500 ms later merges into the first (cool-down 2 s)
+    for (const p of [100, 101, 102]) { const prev = d.book!.applyLevel('ask', p, 4); d.onLevel('ask', p, 4, prev, 1400); }
+    for (const p of [100, 101, 102, 103]) d.onTrade(trade(1500, p, 10, 'buy'));
+    expect(d.advance(1600)).toBeNull();
+    const late = mk();
+    pull(late, 200);                     // pulled 800 ms before: too old
+    expect(burst(late)).toBeNull();
+    const traded = mk();
+    // reductions explained by trades at the level are consumption, not pulls
+    [100, 101, 102].forEach((p, i) => traded.onTrade(trade(500 + i * 60, p, 6, 'buy'))); // three separate one-level bursts
+    for (const p of [100, 101, 102]) { const prev = traded.book!.applyLevel('ask', p, 4); traded.onLevel('ask', p, 4, prev, 700); }
+    expect(burst(traded)).toBeNull();
   });
   it('does not fire through 2 levels or with heavy volume per level; advance() ends a burst', () => {
     const d = new SweepDetector('TEST', th);

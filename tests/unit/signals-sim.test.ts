@@ -18,7 +18,7 @@ function run(seed: number) {
   const startTs = Date.UTC(2024, 0, 10, 1, 0);
   const sim = new MarketSimulator({ seed, instrument: 'SIM', startTs, startPrice: 100_000, levelTicks: 1, durationMs: 240_000 + 36 * 180_000 + 60_000, scenario });
   const engine = new Engine(registry, { timeframe: '1m' });
-  const sig = new SignalEngine({ levelAbsorption: { levelTicks: 1, maxDisplacementTicks: 1, minAttempts: 3, windowMs: 20_000 }, sweep: { minLevels: 5, minThinFraction: 0.8, minVolumeFactor: 0.1 }, ruleMode: false });
+  const sig = new SignalEngine({ levelAbsorption: { levelTicks: 1, maxDisplacementTicks: 1, minAttempts: 3, windowMs: 20_000 }, ruleMode: false });
   const books = new BookManager({ registry, emit: engine.onEvent });
   engine.observe(books.onEvent);
   sig.attach(engine, { books });
@@ -39,19 +39,26 @@ function score(labels: GroundTruthLabel[], events: SignalEvent[], kind: ScriptKi
 }
 
 describe('detectors vs simulator labels', () => {
-  it('measures precision and recall for absorption, sweep and iceberg', () => {
-    const { labels, events } = run(7);
-    const abs = score(labels, events, 'absorption', (e) => e.kind === 'absorption' && e.variant === 'level');
-    const sw = score(labels, events, 'sweep', (e) => e.kind === 'sweep');
-    const ice = score(labels, events, 'iceberg', (e) => e.kind === 'iceberg');
-    console.log(JSON.stringify({ absorption: abs, sweep: sw, iceberg: ice }));
-    expect([abs.labels, sw.labels, ice.labels]).toEqual([12, 12, 12]);
-    // measured (seed 7): absorption P 0.70 R 1.00 (20 detections); sweep P 0.29 R 0.92 (38); iceberg P 0.03 R 0.67 (313)
-    expect(abs.recall).toBeGreaterThanOrEqual(0.95);
-    expect(abs.precision).toBeGreaterThanOrEqual(0.65);
-    expect(sw.recall).toBeGreaterThanOrEqual(0.9);
-    expect(sw.precision).toBeGreaterThanOrEqual(0.25);
-    expect(ice.recall).toBeGreaterThanOrEqual(0.65);
-    expect(ice.precision).toBeGreaterThanOrEqual(0.025);
+  it('measures precision and recall for absorption, sweep and iceberg over 5 seeds (detector defaults for sweep and iceberg)', () => {
+    const worst = { absP: 1, absR: 1, swP: 1, swR: 1, iceP: 1, iceR: 1 };
+    for (const seed of [7, 11, 23, 3, 42]) {
+      const { labels, events } = run(seed);
+      const abs = score(labels, events, 'absorption', (e) => e.kind === 'absorption' && e.variant === 'level');
+      const sw = score(labels, events, 'sweep', (e) => e.kind === 'sweep');
+      const ice = score(labels, events, 'iceberg', (e) => e.kind === 'iceberg');
+      console.log(JSON.stringify({ seed, absorption: abs, sweep: sw, iceberg: ice }));
+      expect([abs.labels, sw.labels, ice.labels]).toEqual([12, 12, 12]);
+      worst.absP = Math.min(worst.absP, abs.precision); worst.absR = Math.min(worst.absR, abs.recall);
+      worst.swP = Math.min(worst.swP, sw.precision); worst.swR = Math.min(worst.swR, sw.recall);
+      worst.iceP = Math.min(worst.iceP, ice.precision); worst.iceR = Math.min(worst.iceR, ice.recall);
+    }
+    // measured (seeds 7, 11, 23, 3, 42): absorption P 0.70/1.00/0.67/0.88/0.86 R 1/1/1/0.92/1;
+    // sweep P 1.00/0.75/0.86/0.80/0.92 R 1 on all; iceberg P 0.67/0.75/0.75/0.71/0.76 R 1 on all
+    expect(worst.absR).toBeGreaterThanOrEqual(0.9);
+    expect(worst.absP).toBeGreaterThanOrEqual(0.65);
+    expect(worst.swR).toBeGreaterThanOrEqual(0.95);
+    expect(worst.swP).toBeGreaterThanOrEqual(0.72);
+    expect(worst.iceR).toBeGreaterThanOrEqual(0.95);
+    expect(worst.iceP).toBeGreaterThanOrEqual(0.65);
   }, 120_000);
 });

@@ -4,15 +4,20 @@
  * L2 inference (IcebergDetector): a candidate is opened at a level when a trade prints there
  * (resting side = opposite of the aggressor; unknown sides are inferred from the book touch).
  * Per candidate we track executed volume, the displayed size (reference = size shown before the
- * consumption, displayedMax = largest size shown) and refills: a level update where the size
- * comes back above what trades left (new > max(0, prev − traded since last update)) within
- * `refillWindowMs` of the last trade there, to within ±`refillTolerance` (20 %) of the reference
- * displayed size, after trades consumed at least (1 − tolerance) of it or the level was emptied by trades.
+ * consumption, displayedMax = largest size shown) and refills. A refill is a level update where the
+ * size comes back above what trades left (new > max(0, prev − traded since last update)):
+ *   - within `refillWindowMs` (500 ms) of the consuming trade (an exchange reloads an iceberg at once),
+ *   - to within ±`refillTolerance` (20 %) of the reference displayed size,
+ *   - after trades consumed at least (1 − tolerance) of it or emptied the level,
+ *   - and the level held: no trade printed beyond it on its side since the consumption (a bid that
+ *     was traded through and later re-quoted is not a refill; the candidate ends).
  *   c_refill = 1 − 0.5^refills
  *   c_exec   = clamp((executed / displayedMax − 1) / 2, 0, 1)   (0 at ≤ 1×, 1 at ≥ 3× the displayed size)
  *   confidence = 1 − (1 − c_refill)(1 − c_exec)
- * Confirmed (onDetect, confirmedAt) when confidence >= minConfidence (default 0.7). A candidate whose
- * level is pulled (decrease not explained by trades) or that sees no activity for `expiryMs` ends.
+ * Confirmed (onDetect, confirmedAt) when refills >= `minRefills` (3), executed >= `minExecutedRatio` (3)
+ * × displayedMax and confidence >= minConfidence (0.7). One detection per level episode: a candidate
+ * lives until its level is pulled, traded through, or sees no activity for `expiryMs`; after a
+ * detection the same level cannot be reported again for `cooldownMs` (60 s).
  *
  * Exact mode (MboIcebergDetector): with order ids, an order is an iceberg when the same id executes
  * more than the largest size it ever displayed, or is replenished: a modify that keeps the order
@@ -46,8 +51,15 @@ export interface Iceberg {
 
 export interface IcebergOptions {
   refillTolerance?: number;
+  /** max latency (ms) between the consuming trade and the refill; default 500 */
   refillWindowMs?: number;
   minConfidence?: number;
+  /** refills required before a detection; default 3 */
+  minRefills?: number;
+  /** executed volume required, as a multiple of the largest displayed size; default 3 */
+  minExecutedRatio?: number;
+  /** no new detection at the same level for this long after one; default 60 000 */
+  cooldownMs?: number;
   expiryMs?: number;
   /** evidence entries kept per candidate (first ones); default 256 */
   maxEvidence?: number;
@@ -79,9 +91,15 @@ function pushEvidence(c: Iceberg, max: number, ts: number, kind: IcebergEvidence
 
 export class IcebergDetector {
   private readonly cands = new Map<number, Candidate>();
+  /** candidates waiting for a refill after a consumption (checked against trade-throughs) */
+  private readonly pending = new Set<Candidate>();
+  private readonly lastDetect = new Map<number, number>();
   private readonly tol: number;
   private readonly window: number;
   private readonly minConf: number;
+  private readonly minRefills: number;
+  private readonly minExec: number;
+  private readonly cooldown: number;
   private readonly expiry: number;
   private readonly maxEv: number;
   private readonly maxCands: number;
@@ -91,11 +109,19 @@ export class IcebergDetector {
 
   constructor(private readonly book: OrderBook, private readonly opts: IcebergOptions = {}) {
     this.tol = opts.refillTolerance ?? 0.2;
-    this.window = opts.refillWindowMs ?? 2_000;
+    this.window = opts.refillWindowMs ?? 500;
     this.minConf = opts.minConfidence ?? 0.7;
+    this.minRefills = opts.minRefills ?? 3;
+    this.minExec = opts.minExecutedRatio ?? 3;
+    this.cooldown = opts.cooldownMs ?? 60_000;
     this.expiry = opts.expiryMs ?? 30_000;
     this.maxEv = opts.maxEvidence ?? 256;
     this.maxCands = opts.maxCandidates ?? 10_000;
+  }
+
+  private end(key: number, c: Candidate): void {
+    this.cands.delete(key);
+    this.pending.delete(c);
   }
 
   onTrade(t: Trade): void {
@@ -105,6 +131,14 @@ export class IcebergDetector {
     else if (t.price >= this.book.bestAsk()) side = 'ask';
     else if (t.price <= this.book.bestBid()) side = 'bid';
     else return;
+    // a trade beyond a consumed level on its side: the level gave way (traded through)
+    if (this.pending.size) {
+      for (const p of this.pending) {
+        if (p.side !== side) continue;
+        if (side === 'bid' ? t.price < p.price : t.price > p.price) this.end(keyOf(p.side, p.price), p);
+        else if (t.ts - p.consumedTs > this.window) this.pending.delete(p);
+      }
+    }
     const key = keyOf(side, t.price);
     let c = this.cands.get(key);
     if (!c) {
@@ -136,11 +170,8 @@ export class IcebergDetector {
     if (T > 0 && size <= expected) {
       // consumption (possibly with a pull on top)
       const pulled = expected - size;
-      if (pulled > tol * c.ref && c.confirmedAt !== c.confirmedAt) {
-        this.cands.delete(key); // liquidity pulled: not an iceberg candidate any more
-        return;
-      }
-      if (T >= (1 - tol) * c.ref || size === 0) c.consumedTs = ts;
+      if (pulled > tol * c.ref) { this.end(key, c); return; } // liquidity pulled: the episode ends
+      if (T >= (1 - tol) * c.ref || size === 0) { c.consumedTs = ts; this.pending.add(c); }
       c.lastActivity = ts;
       return;
     }
@@ -151,8 +182,14 @@ export class IcebergDetector {
       if (consumed && recent && similar) {
         c.refills++;
         c.consumedTs = -Infinity;
+        this.pending.delete(c);
         pushEvidence(c, this.maxEv, ts, 'refill', size);
       } else if (T === 0) {
+        if (c.refills > 0 && c.consumedTs > -Infinity && ts - c.consumedTs > this.window) {
+          // emptied or consumed, and re-shown too late: not a reload, the episode ends
+          this.end(key, c);
+          return;
+        }
         // an ordinary change of the displayed size, no consumption pending
         if (size > 0 && c.refills === 0) c.ref = size;
         pushEvidence(c, this.maxEv, ts, 'display', size);
@@ -162,15 +199,17 @@ export class IcebergDetector {
       this.update(c, ts);
       return;
     }
-    // decrease without trades: a pull
-    if (size < prevSize && c.confirmedAt !== c.confirmedAt) {
-      if (prevSize - size > tol * c.ref) this.cands.delete(key);
-    }
+    // decrease without trades: a pull ends the episode
+    if (size < prevSize && prevSize - size > tol * c.ref) this.end(key, c);
   }
 
   private update(c: Candidate, ts: number): void {
     c.confidence = icebergConfidence(c.executed, c.displayedMax, c.refills);
-    if (c.confirmedAt !== c.confirmedAt && c.confidence >= this.minConf) {
+    if (c.confirmedAt !== c.confirmedAt && c.confidence >= this.minConf && c.refills >= this.minRefills && c.executed >= this.minExec * c.displayedMax) {
+      const key = keyOf(c.side, c.price);
+      const last = this.lastDetect.get(key);
+      if (last !== undefined && ts - last < this.cooldown) return;
+      this.lastDetect.set(key, ts);
       c.confirmedAt = ts;
       if (this.detected.length >= this.maxCands) this.detected.shift();
       this.detected.push(c);
@@ -187,13 +226,15 @@ export class IcebergDetector {
     let oldK = NaN;
     let oldT = Infinity;
     for (const [k, c] of this.cands) if (c.lastActivity < oldT) { oldT = c.lastActivity; oldK = k; }
-    this.cands.delete(oldK);
+    const c = this.cands.get(oldK);
+    if (c) this.end(oldK, c);
   }
 
   private maybePrune(now: number): void {
     if (now - this.lastPrune < this.expiry) return;
     this.lastPrune = now;
-    for (const [k, c] of this.cands) if (now - c.lastActivity > this.expiry) this.cands.delete(k);
+    for (const [k, c] of this.cands) if (now - c.lastActivity > this.expiry) this.end(k, c);
+    for (const [k, t] of this.lastDetect) if (now - t > this.cooldown) this.lastDetect.delete(k);
   }
 }
 

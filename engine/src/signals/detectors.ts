@@ -416,34 +416,47 @@ export interface SweepOptions {
   minLevels: number;
   /** low volume per level: (burst volume / levels) <= maxVolPerLevelFactor × absorption min */
   maxVolPerLevelFactor: number;
-  /** a swept level is thin when its displayed size before the sweep <= thinFactor × the side's median (top `medianLevels`) */
+  /** a swept level is thin when its displayed size before the sweep <= thinFactor × the side's median (top `medianLevels`, read when the burst starts) */
   thinFactor: number;
   medianLevels: number;
-  /** with a book, at least this fraction of swept levels must be thin */
+  /** with a book, at least this fraction of swept levels must be thin (or thinned) */
   minThinFraction: number;
   /** the burst's total volume must be >= minVolumeFactor × absorption min (0 = off) */
   minVolumeFactor: number;
-  /** a level whose displayed size was reduced within this many ms before it was hit also counts as thin (needs onLevel) */
+  /** a level also counts as thin when >= minPullFraction of its size was pulled (reduced without trades) within this many ms before it was hit (needs onLevel) */
   thinnedWithinMs: number;
+  minPullFraction: number;
+  /** with a book, the burst's volume must be >= minMedianMultiple × the side's median level size (it took out real liquidity, not crumbs) */
+  minMedianMultiple: number;
+  /** after a sweep, further same-side bursts within this many ms of its last trade are merged into it (not emitted) */
+  cooldownMs: number;
 }
 
-interface Burst { sign: number; first: Trade; firstTs: number; lastTs: number; firstPrice: number; lastPrice: number; volume: number; levels: number; lastLevel: number; thin: number; known: number; median: number }
+interface Burst { sign: number; first: Trade; firstTs: number; lastTs: number; firstPrice: number; lastPrice: number; volume: number; levels: number; lastLevel: number; median: number; shown: number;
+  /** per level hit, in order: 0 = not thin, 1 = small, 2 = pulled, 3 = both; empty without a book */
+  flags: number[] }
+interface Pull { ts: number; ref: number; pulled: number; traded: number }
 
 /**
  * Sweep: a burst of same-side aggressive trades (each within burstGapMs of the previous, prices
- * monotonic in the aggressors' direction) through >= 3 distinct levels with low volume per level; with
- * a book attached, the displayed sizes of the swept levels (read as each level is first hit) must be
- * thin. Evaluated when the burst ends (next trade that breaks it, or flush). strength = levels × 15 +
- * efficiency × 20 + min(displacement ticks / levelTicks, 20) + confirmation × 15, efficiency =
- * clamp(1 − volPerLevel / maxVolPerLevel), confirmation = thin fraction (0 without a book).
+ * monotonic in the aggressors' direction) through >= minLevels distinct levels with low volume per
+ * level. With a book attached, the swept levels must have been thin just before the sweep: a level is
+ * thin when the size it displayed when first hit was <= thinFactor × the side's median level size (read
+ * at the burst's first trade, before the sweep's own update), or when >= minPullFraction of its size
+ * was pulled (reduced without trades) within thinnedWithinMs before the hit; >= minThinFraction of the
+ * swept levels must be thin. Evaluated when the burst ends (next trade that breaks it, or flush). Same-side
+ * bursts within cooldownMs of an emitted sweep are merged into it (not emitted again).
+ * strength = min(levels, 5) × 12 + efficiency × 20 + min(displacement ticks / levelTicks, 10) + confirmation × 10,
+ * efficiency = clamp(1 − volPerLevel / maxVolPerLevel), confirmation = thin fraction (0 without a book).
  */
 export class SweepDetector {
   readonly opts: SweepOptions;
   private readonly ids: Ids;
   private b: Burst | null = null;
+  private readonly lastSweep = { buy: -Infinity, sell: -Infinity };
   book: OrderBook | null = null;
   constructor(instrument: string, private readonly th: ThresholdSource, opts: Partial<SweepOptions> = {}) {
-    this.opts = { burstGapMs: 50, levelTicks: 1, minLevels: 3, maxVolPerLevelFactor: 0.5, thinFactor: 0.5, medianLevels: 20, minThinFraction: 0.5, thinnedWithinMs: 2_000, minVolumeFactor: 0, ...opts };
+    this.opts = { burstGapMs: 50, levelTicks: 1, minLevels: 4, maxVolPerLevelFactor: 0.5, thinFactor: 0.25, medianLevels: 20, minThinFraction: 0.8, thinnedWithinMs: 500, minPullFraction: 0.3, minVolumeFactor: 0, minMedianMultiple: 3, cooldownMs: 2_000, ...opts };
     this.ids = new Ids(instrument, 'sweep');
   }
 
@@ -458,27 +471,46 @@ export class SweepDetector {
     return n % 2 ? a[(n - 1) >> 1] : (a[n / 2 - 1] + a[n / 2]) / 2;
   }
 
-  private readonly reduced = new Map<number, number>();
+  private readonly pulls = new Map<number, Pull>();
 
-  /** Book level hook (BookSync onLevel): remembers when a level's displayed size was reduced. */
+  /** Book level hook (BookSync onLevel): records pulls (reductions not explained by trades at the level). */
   onLevel(side: 'bid' | 'ask', price: number, size: number, prevSize: number, ts: number): void {
     const k = side === 'bid' ? price * 2 : price * 2 + 1;
-    if (size < prevSize) this.reduced.set(k, ts);
-    if (this.reduced.size > 4096) for (const [kk, t] of this.reduced) if (ts - t > this.opts.thinnedWithinMs) this.reduced.delete(kk);
+    let p = this.pulls.get(k);
+    const traded = p ? p.traded : 0;
+    if (p) p.traded = 0;
+    const pulled = prevSize - traded - size;
+    if (pulled > 0) {
+      if (!p) { p = { ts, ref: prevSize, pulled: 0, traded: 0 }; this.pulls.set(k, p); }
+      if (ts - p.ts > this.opts.thinnedWithinMs || p.pulled === 0) { p.ref = prevSize; p.pulled = 0; }
+      p.pulled += pulled;
+      p.ts = ts;
+    }
+    if (this.pulls.size > 4096) for (const [kk, q] of this.pulls) if (ts - q.ts > this.opts.thinnedWithinMs) this.pulls.delete(kk);
   }
 
   private touch(bst: Burst, price: number, ts: number): void {
     if (!this.book || !(bst.median > 0)) return;
     const side = bst.sign > 0 ? 'ask' : 'bid';
     const size = this.book.sizeAt(side, price);
-    bst.known++;
-    const r = this.reduced.get(side === 'bid' ? price * 2 : price * 2 + 1);
-    if (size <= this.opts.thinFactor * bst.median || (r !== undefined && ts - r <= this.opts.thinnedWithinMs && ts >= r)) bst.thin++;
+    bst.shown += size;
+    const p = this.pulls.get(side === 'bid' ? price * 2 : price * 2 + 1);
+    const small = size <= this.opts.thinFactor * bst.median;
+    const pulled = p !== undefined && ts - p.ts <= this.opts.thinnedWithinMs && ts >= p.ts && p.ref > 0 && p.pulled >= this.opts.minPullFraction * p.ref;
+    bst.flags.push((small ? 1 : 0) | (pulled ? 2 : 0));
+  }
+
+  private traded(sign: number, price: number, size: number): void {
+    const k = sign > 0 ? price * 2 + 1 : price * 2;
+    const p = this.pulls.get(k);
+    if (p) p.traded += size;
+    else this.pulls.set(k, { ts: -Infinity, ref: 0, pulled: 0, traded: size });
   }
 
   /** Feed a trade; returns a sweep that the trade completed (ended), if any. */
   onTrade(t: Trade): SignalEvent | null {
     const sign = t.side === 'buy' ? 1 : t.side === 'sell' ? -1 : 0;
+    if (sign !== 0) this.traded(sign, t.price, t.size);
     const lt = this.opts.levelTicks;
     const level = Math.floor(t.price / lt);
     const cur = this.b;
@@ -489,7 +521,7 @@ export class SweepDetector {
     }
     const out = this.flush(t.ts);
     if (sign !== 0) {
-      const nb: Burst = { sign, first: { ...t }, firstTs: t.ts, lastTs: t.ts, firstPrice: t.price, lastPrice: t.price, volume: t.size, levels: 1, lastLevel: level, thin: 0, known: 0, median: this.median(sign > 0 ? 'ask' : 'bid') };
+      const nb: Burst = { sign, first: { ...t }, firstTs: t.ts, lastTs: t.ts, firstPrice: t.price, lastPrice: t.price, volume: t.size, levels: 1, lastLevel: level, flags: [], median: this.median(sign > 0 ? 'ask' : 'bid'), shown: 0 };
       this.touch(nb, t.price, t.ts);
       this.b = nb;
     }
@@ -510,24 +542,32 @@ export class SweepDetector {
     const maxVpl = this.opts.maxVolPerLevelFactor * this.th.absorptionMin();
     const vpl = b.volume / b.levels;
     if (vpl > maxVpl || b.volume < this.opts.minVolumeFactor * this.th.absorptionMin()) return null;
-    const hasBook = b.known > 0;
-    const conf = hasBook ? b.thin / b.known : 0;
+    // thin-book confirmation over the levels the sweep consumed (all but the last one hit, where it stopped)
+    const consumed = b.flags.length > 1 ? b.flags.slice(0, -1) : b.flags;
+    const hasBook = consumed.length > 0;
+    let thin = 0, small = 0, pulled = 0;
+    for (const f of consumed) { if (f) thin++; if (f & 1) small++; if (f & 2) pulled++; }
+    const conf = hasBook ? thin / consumed.length : 0;
     if (hasBook && conf < this.opts.minThinFraction) return null;
+    if (hasBook && b.median > 0 && b.volume < this.opts.minMedianMultiple * b.median) return null;
+    const side: SignalSide = b.sign > 0 ? 'buy' : 'sell';
+    const merged = b.firstTs - this.lastSweep[side] <= this.opts.cooldownMs;
+    this.lastSweep[side] = b.lastTs;
+    if (merged) return null;
     const eff = clamp(1 - vpl / maxVpl, 0, 1);
     const disp = Math.abs(b.lastPrice - b.firstPrice);
-    const dTerm = Math.min(disp / this.opts.levelTicks, 20);
-    const strength = clamp(b.levels * 15 + eff * 20 + dTerm + conf * 15);
-    const side: SignalSide = b.sign > 0 ? 'buy' : 'sell';
+    const dTerm = Math.min(disp / this.opts.levelTicks, 10);
+    const strength = clamp(Math.min(b.levels, 5) * 12 + eff * 20 + dTerm + conf * 10);
     const confirmedAt = Math.min(ts, b.lastTs + this.opts.burstGapMs);
     return {
       id: this.ids.next(), kind: 'sweep', variant: 'burst', instrument: this.ids.instrument, side,
       priceLow: Math.min(b.firstPrice, b.lastPrice), priceHigh: Math.max(b.firstPrice, b.lastPrice), strength: r2(strength),
       firstSeenAt: b.firstTs, confirmedAt: Math.max(confirmedAt, b.lastTs),
-      evidence: { levels: b.levels, volume: b.volume, volumePerLevel: r2(vpl), maxVolumePerLevel: r2(maxVpl), displacementTicks: disp, durationMs: b.lastTs - b.firstTs, thinLevels: b.thin, bookLevelsSeen: b.known, bookMedian: b.median === b.median ? b.median : -1, confirmation: r2(conf) },
+      evidence: { levels: b.levels, volume: b.volume, volumePerLevel: r2(vpl), maxVolumePerLevel: r2(maxVpl), displacementTicks: disp, durationMs: b.lastTs - b.firstTs, thinLevels: thin, smallLevels: small, pulledLevels: pulled, consumedLevels: consumed.length, shownBefore: b.shown, bookMedian: b.median === b.median ? b.median : -1, confirmation: r2(conf) },
       reasoning: [
         `aggressive ${side === 'buy' ? 'buying' : 'selling'} swept ${b.levels} levels (${b.firstPrice} → ${b.lastPrice}) in ${b.lastTs - b.firstTs} ms`,
         `${r2(vpl)} lots per level (max ${r2(maxVpl)})`,
-        hasBook ? `${b.thin}/${b.known} swept levels were thin in the book` : 'no book: thin-book confirmation unavailable',
+        hasBook ? `${thin}/${consumed.length} consumed levels were thin just before (${small} small vs median ${b.median === b.median ? b.median : '–'}, ${pulled} pulled within ${this.opts.thinnedWithinMs} ms)` : 'no book: thin-book confirmation unavailable',
       ],
     };
   }

@@ -10,7 +10,7 @@ import type { InstrumentPipeline } from '../analytics/pipeline.js';
 import type { Trade } from '../core/events.js';
 import type { BookManager } from '../book/manager.js';
 import { imbalance as bookImbalance } from '../book/analytics.js';
-import { IcebergDetector, type Iceberg } from '../book/iceberg.js';
+import { IcebergDetector, type Iceberg, type IcebergOptions } from '../book/iceberg.js';
 import { InstitutionalTracker } from '../book/institutional.js';
 import type { OrderBook } from '../book/order-book.js';
 import {
@@ -40,6 +40,8 @@ export interface SignalEngineOptions {
   ruleMode: boolean;
   /** bars of CVD closes used for the rule-mode slope */
   ruleCvdBars: number;
+  /** L2 iceberg detector options (refill window, minimum refills / executed ratio, cool-down; onDetect is set by the engine) */
+  iceberg: Omit<IcebergOptions, 'onDetect'>;
   /** icebergs become signals only when executed >= this × the absorption minimum (lots) */
   icebergMinExecutedFactor: number;
   /** keep at most this many events in `signals` (oldest dropped) */
@@ -47,7 +49,7 @@ export interface SignalEngineOptions {
 }
 
 export const DEFAULT_SIGNAL_ENGINE: SignalEngineOptions = {
-  thresholds: {}, deltaMismatch: {}, levelAbsorption: {}, initiative: {}, sweep: {}, exhaustion: {}, divergence: {}, levels: {}, state: {}, rule: {},
+  thresholds: {}, deltaMismatch: {}, levelAbsorption: {}, initiative: {}, sweep: {}, exhaustion: {}, divergence: {}, levels: {}, state: {}, rule: {}, iceberg: {},
   kinds: ['absorption', 'initiative', 'sweep', 'exhaustion', 'divergence', 'iceberg'], ruleMode: true, ruleCvdBars: 5, icebergMinExecutedFactor: 0, keepSignals: 10_000,
 };
 
@@ -214,7 +216,7 @@ export class SignalEngine {
   private bindBook(id: string, book: OrderBook): void {
     const s = this.instruments.get(id);
     if (!s || this.bound.has(id)) return;
-    const ice = new IcebergDetector(book, { onDetect: (x) => s.onIceberg(x) });
+    const ice = new IcebergDetector(book, { ...this.opts.iceberg, onDetect: (x) => s.onIceberg(x) });
     const inst = new InstitutionalTracker();
     s.iceberg = ice;
     s.institutional = inst;
