@@ -81,10 +81,38 @@ export class BybitFeed extends BaseFeed {
     let c = this.spotCtx.get(sym);
     if (!c) {
       const id = this.instrumentId(sym);
-      c = this.o.registry.has(id) ? new FeedContext(this.o.registry, { instrument: id }) : this.ctx;
+      // never fall back to the shared context: it would attribute spot frames to the linear BYBIT:<S>
+      // (the default registry has some), which the feed neither reports nor resyncs
+      if (!this.o.registry.has(id) && !this.registerSpotFromFrame(sym, frame as Obj)) return this.ctx;
+      c = new FeedContext(this.o.registry, { instrument: id });
       this.spotCtx.set(sym, c);
     }
     return c;
+  }
+
+  /** Register BYBIT_SPOT:<S> with tick/lot inferred from a frame (instruments-info was unreachable). */
+  private registerSpotFromFrame(sym: string, frame: Obj): boolean {
+    const d = frame.data;
+    const prices: string[] = [];
+    const sizes: string[] = [];
+    if (Array.isArray(d)) for (const t of d as Obj[]) { prices.push(String(t?.p)); sizes.push(String(t?.v)); }
+    else if (d && typeof d === 'object') {
+      for (const k of ['b', 'a']) for (const l of ((d as Obj)[k] ?? []) as unknown[][]) if (Array.isArray(l)) { prices.push(String(l[0])); sizes.push(String(l[1])); }
+    }
+    const dec = (xs: string[]): number => xs.reduce((m, x) => (/^\d+(\.\d+)?$/.test(x) ? Math.max(m, x.includes('.') ? x.length - x.indexOf('.') - 1 : 0) : m), 0);
+    if (!prices.length) return false;
+    const step = (n: number): string => (n === 0 ? '1' : '0.' + '0'.repeat(n - 1) + '1');
+    const pd = Math.min(dec(prices), 12), qd = Math.min(dec(sizes), 12);
+    const tick = step(pd), lot = step(qd);
+    const spec: InstrumentSpec = {
+      id: `BYBIT_SPOT:${sym}`, symbol: sym, venue: 'bybit', assetClass: 'crypto',
+      description: `${sym} on Bybit spot (tick ${tick} and lot ${lot} inferred from the data: instruments-info unavailable)`,
+      tickSize: tick, lotStep: lot, profileRow: pd === 0 ? '10' : step(pd - 1), contractSize: 1,
+      session: SESSION_TEMPLATES.crypto_24x7, thresholds: { absorptionMinVolume: 0, initiativeMinDelta: 0 }, flow: 'orderflow',
+    };
+    try { this.o.registry.add(spec); } catch (e) { this.log.warn(`${this.name}: cannot register ${spec.id}: ${(e as Error).message}`); return false; }
+    this.log.warn(`${this.name}: registered ${spec.id} with tick ${tick}, lot ${lot} inferred from the data`);
+    return true;
   }
 
   protected plan(): ConnPlan[] {
