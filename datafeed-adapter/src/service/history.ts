@@ -57,6 +57,8 @@ export interface Providers {
   tradeState?(symbol: string): unknown;
   strategy?(): unknown;
   scanner?(): unknown;
+  /** paper trading: account, limits, open positions, fills, analytics (optionally for one instrument) */
+  paper?(symbol?: string): Record<string, unknown>;
   /** live feed status and data-completeness records */
   feeds?(): { feeds: unknown[]; completeness: unknown[] };
   orderbook?(symbol: string, depth: number): { ts: number; bids: [number, number][]; asks: [number, number][] } | null;
@@ -743,6 +745,12 @@ export class HistoryService {
   scanner(): Record<string, unknown> {
     const s = this.providers.scanner?.();
     return { available: s !== undefined, rows: s ?? [] };
+  }
+
+  paper(symbol?: string): Record<string, unknown> {
+    const id = symbol === undefined ? undefined : this.instrument(symbol).id;
+    const p = this.providers.paper?.(id);
+    return { available: p !== undefined, symbol: id ?? null, ...(p ?? { account: null, limits: null, open: [], fills: [], refusals: [], analytics: null }) };
   }
 
   feeds(): Record<string, unknown> {

@@ -7,6 +7,7 @@ import type { BookManager } from '../book/manager.js';
 import { DepthHistory } from '../book/depth-history.js';
 import type { InstrumentRegistry } from '../core/instruments.js';
 import type { SignalEngine } from '../signals/engine.js';
+import { PaperTrader, type PaperTraderOptions } from '../signals/paper.js';
 import type { SignalEvent } from '../signals/types.js';
 import type { Store } from '../store/store.js';
 import type { HistoryService, SignalRecord } from '../../../datafeed-adapter/src/service/history.js';
@@ -66,8 +67,17 @@ export function wireDepthHistory(service: HistoryService, books: BookManager, re
   };
 }
 
-export function wireSignals(o: { engine: Engine; signals: SignalEngine; service: HistoryService; stream?: StreamServer; store?: Store }): void {
+/**
+ * Signals → HTTP providers, WebSocket and store. Also paper trading: a PaperTrader follows the state
+ * machine's entries/exits (`paper` options: account limits, initial balance, notional per trade; `false`
+ * = off), served on GET /api/v1/paper and published with each transition on `trade_state` as `paper`
+ * (the account action: open / close / refused, plus the account summary). Returns the trader.
+ */
+export function wireSignals(o: { engine: Engine; signals: SignalEngine; service: HistoryService; stream?: StreamServer; store?: Store; paper?: Partial<PaperTraderOptions> | false }): { paper: PaperTrader | null } {
   const { signals: sig, service, stream, store } = o;
+  const toPrice = (id: string, ticks: number): number => { const s = sig.instruments.get(id); return s ? s.pipeline.instrument.price.toNumber(ticks) : ticks; };
+  const paper = o.paper === false ? null : new PaperTrader(o.paper ?? {}, toPrice);
+  if (paper) service.providers.paper = (symbol) => paper.snapshot(symbol);
   service.providers.signals = (q) => sig.signals
     .filter((e) => (!q.symbol || e.instrument === q.symbol) && e.confirmedAt >= q.from && e.confirmedAt < q.to)
     .slice(-q.limit)
@@ -83,10 +93,17 @@ export function wireSignals(o: { engine: Engine; signals: SignalEngine; service:
   });
   sig.onTransition((t) => {
     store?.putJournal(t.instrument, t.ts, `${t.from}->${t.to}`, t);
-    stream?.publish('trade_state', t.instrument, { ...t, status: sig.status(t.instrument) });
+    const pe = paper?.onTransition(t) ?? null;
+    const msg: Record<string, unknown> = { ...t, status: sig.status(t.instrument) };
+    if (paper && pe) {
+      const a = paper.account;
+      msg.paper = { event: pe.kind, reason: pe.reason ?? null, position: pe.position ?? null, fill: pe.fill ? { ...pe.fill, r: Number.isFinite(pe.fill.r) ? pe.fill.r : null } : null, balance: Math.round(a.balance * 100) / 100, exposure: Math.round(a.exposure() * 100) / 100, stopped: a.stopped, open: a.open.size };
+    }
+    stream?.publish('trade_state', t.instrument, msg);
     const s = sig.instruments.get(t.instrument);
     if (s) stream?.publish('bias', t.instrument, { bias: s.bias, levels: s.levels });
   });
+  return { paper };
 }
 
 /**

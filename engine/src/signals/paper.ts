@@ -46,7 +46,7 @@ export class PaperAccount {
   }
 
   exposure(): number { let s = 0; for (const p of this.open.values()) s += p.qty * p.entry; return s; }
-  get stopped(): boolean { return this.stoppedDay === this.day; }
+  get stopped(): boolean { return this.stoppedDay >= 0 && this.stoppedDay === this.day; }
 
   /** Open a position; returns it, or a refusal reason. `stop` (optional) sets 1R for analytics. */
   openPosition(ts: number, instrument: string, side: SignalSide, qty: number, price: number, stop?: number): PaperPosition | { refused: string } {
@@ -97,6 +97,109 @@ export class PaperAccount {
     return {
       trades: pnls.length, winRate: pnls.length ? r2(wins.length / pnls.length) : 0, profitFactor: gl > 0 ? r2(gw / gl) : gw > 0 ? Infinity : 0,
       averageR: rs.length ? r2(rs.reduce((s, x) => s + x, 0) / rs.length) : 0, maxDrawdown: r2(mdd), sharpe: sd > 0 ? r2(mean / sd) : 0, balance: r2(this.balance),
+    };
+  }
+}
+
+// ───────────────────────────── PaperTrader: follows the state machine ─────────────────────────────
+
+/** Minimal view of a state-machine transition (signals/state.ts Transition). */
+export interface TransitionLike {
+  instrument: string;
+  ts: number;
+  from: string;
+  to: string;
+  position: { id: string; side: SignalSide; entry: number; initialSl: number; exit?: number } | null;
+}
+
+export interface PaperTraderOptions {
+  account: Partial<PaperOptions>;
+  /** notional (display units) of each entry: qty = notionalPerTrade / entry price */
+  notionalPerTrade: number;
+  /** recent fills / refusals kept for snapshots */
+  keep: number;
+}
+
+export const DEFAULT_PAPER_TRADER: PaperTraderOptions = { account: {}, notionalPerTrade: 1_000, keep: 100 };
+
+export interface PaperEvent {
+  kind: 'open' | 'close' | 'refused';
+  instrument: string;
+  ts: number;
+  /** the state machine's position id */
+  tradeId: string;
+  position?: PaperPosition;
+  fill?: PaperFill;
+  reason?: string;
+}
+
+const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+/**
+ * Paper trading driven by the SignalEngine's transitions: an entry (→ POSITION_OPEN from a non-open
+ * state) opens a position of `notionalPerTrade` at the entry price (refused beyond the account limits
+ * or once the daily loss limit stopped trading); → CLOSED closes it at the position's exit. Prices
+ * come in ticks and are converted by `toPrice`. Deterministic: times are the transitions' timestamps.
+ */
+export class PaperTrader {
+  readonly o: PaperTraderOptions;
+  readonly account: PaperAccount;
+  /** state-machine position id → paper position id */
+  private readonly byTrade = new Map<string, string>();
+  readonly refusals: PaperEvent[] = [];
+  private readonly listeners: ((e: PaperEvent) => void)[] = [];
+
+  constructor(opts: Partial<PaperTraderOptions> = {}, private readonly toPrice: (instrument: string, ticks: number) => number = (_i, t) => t) {
+    this.o = { ...DEFAULT_PAPER_TRADER, ...opts };
+    this.account = new PaperAccount(this.o.account);
+  }
+
+  onEvent(fn: (e: PaperEvent) => void): void { this.listeners.push(fn); }
+
+  private out(e: PaperEvent): PaperEvent {
+    if (e.kind === 'refused') { this.refusals.push(e); if (this.refusals.length > this.o.keep) this.refusals.shift(); }
+    for (const fn of this.listeners) fn(e);
+    return e;
+  }
+
+  /** Feed a transition; returns what the account did (or null). */
+  onTransition(t: TransitionLike): PaperEvent | null {
+    const p = t.position;
+    if (!p) return null;
+    if (t.to === 'POSITION_OPEN' && !this.byTrade.has(p.id) && t.from !== 'POSITION_OPEN') {
+      const px = this.toPrice(t.instrument, p.entry);
+      const qty = px > 0 ? this.o.notionalPerTrade / px : 0;
+      const stop = this.toPrice(t.instrument, p.initialSl);
+      const r = this.account.openPosition(t.ts, t.instrument, p.side, qty, px, stop === stop ? stop : undefined);
+      if ('refused' in r) return this.out({ kind: 'refused', instrument: t.instrument, ts: t.ts, tradeId: p.id, reason: r.refused });
+      this.byTrade.set(p.id, r.id);
+      return this.out({ kind: 'open', instrument: t.instrument, ts: t.ts, tradeId: p.id, position: { ...r } });
+    }
+    if (t.to === 'CLOSED') {
+      const id = this.byTrade.get(p.id);
+      if (id === undefined) return null;
+      this.byTrade.delete(p.id);
+      const f = this.account.closePosition(t.ts, id, this.toPrice(t.instrument, p.exit ?? p.entry));
+      // a daily-loss stop flattens the others: forget their mapping
+      for (const [k, v] of this.byTrade) if (!this.account.open.has(v)) this.byTrade.delete(k);
+      return f ? this.out({ kind: 'close', instrument: t.instrument, ts: t.ts, tradeId: p.id, fill: f }) : null;
+    }
+    return null;
+  }
+
+  /** JSON-safe state: account, limits, open positions, recent fills and refusals, analytics. */
+  snapshot(instrument?: string): Record<string, unknown> {
+    const a = this.account;
+    const an = a.analytics();
+    const open = [...a.open.values()].filter((p) => !instrument || p.instrument === instrument);
+    const fills = a.fills.filter((f) => !instrument || f.instrument === instrument).slice(-this.o.keep);
+    return {
+      account: { initialBalance: a.o.initialBalance, balance: r2(a.balance), exposure: r2(a.exposure()), stopped: a.stopped, stoppedDay: a.stoppedDay >= 0 ? new Date(a.stoppedDay * 86_400_000).toISOString().slice(0, 10) : null },
+      limits: { maxPositionNotional: a.o.maxPositionNotional, maxTotalExposure: a.o.maxTotalExposure, dailyLossLimit: a.o.dailyLossLimit, feeBps: a.o.feeBps, slippageBps: a.o.slippageBps, notionalPerTrade: this.o.notionalPerTrade },
+      open: open.map((p) => ({ ...p, riskPerUnit: finite(p.riskPerUnit) })),
+      fills: fills.map((f) => ({ ...f, r: finite(f.r) })),
+      refusals: this.refusals.filter((e) => !instrument || e.instrument === instrument).map((e) => ({ ts: e.ts, instrument: e.instrument, tradeId: e.tradeId, reason: e.reason })),
+      analytics: { ...an, profitFactor: finite(an.profitFactor) },
     };
   }
 }
