@@ -82,15 +82,18 @@ export const recordCommand: Command = {
     };
     const ts = a.flags.get('trade-stream');
     if (ts !== undefined && ts !== 'aggTrade' && ts !== 'trade') throw new UsageError('--trade-stream must be aggTrade or trade');
+    // every flag is checked before the feed connects, so a usage error never leaves a connection open
+    const duration = num('duration');
+    const rotateMb = num('rotate-mb');
+    const rotateMin = num('rotate-minutes');
     const rec = await startRecording({
       venue, symbols, out: String(a.flags.get('out') ?? './recordings'), prefix: a.flags.get('prefix') as string | undefined,
-      rotateBytes: num('rotate-mb') !== undefined ? num('rotate-mb')! * 1048576 : undefined,
-      rotateMs: num('rotate-minutes') !== undefined ? num('rotate-minutes')! * 60_000 : undefined,
+      rotateBytes: rotateMb !== undefined ? rotateMb * 1048576 : undefined,
+      rotateMs: rotateMin !== undefined ? rotateMin * 60_000 : undefined,
       wsUrl: a.flags.get('ws-url') as string | undefined, restUrl: a.flags.get('rest-url') as string | undefined,
       tradeStream: ts as 'aggTrade' | 'trade' | undefined, depth: a.flags.has('no-depth') ? false : undefined,
     });
     process.stdout.write(`recording ${venue} ${symbols.join(',')} (Ctrl-C to stop)\n`);
-    const duration = num('duration');
     await new Promise<void>((resolve) => {
       const t = duration ? setTimeout(done, duration * 1000) : null;
       function done(): void { if (t) clearTimeout(t); process.off('SIGINT', done); process.off('SIGTERM', done); resolve(); }
