@@ -97,6 +97,8 @@ export class SimulatedEA extends EventEmitter {
   private readonly bfQueue: BfReqMsg[] = [];
   private bf: ActiveBf | null = null;
   private bookSeq = new Map<string, number>();
+  /** where each symbol went live in this EA session (sid): the resume point while the server has no cursor */
+  private readonly sessionStart = new Map<string, Cursor>();
   private timers: NodeJS.Timeout[] = [];
   private closedByUser = false;
   private backoffStep = 0;
@@ -278,7 +280,10 @@ export class SimulatedEA extends EventEmitter {
     for (const s of this.syms.values()) {
       const f = from.get(s.sym);
       if (f) s.cursor = { ms: f[0], n: this.countAtMsUpTo(s, f[0], f[1]) };
-      else {
+      else if (this.sessionStart.has(s.sym)) {
+        // reconnect, nothing persisted yet: replay everything since this EA session went live
+        s.cursor = { ...this.sessionStart.get(s.sym)! };
+      } else {
         // first contact: start live at "now" (what already happened is history for bf_req)
         if (s.released === 0) s.cursor = { ms: 0, n: 0 };
         else {
@@ -286,6 +291,7 @@ export class SimulatedEA extends EventEmitter {
           const [a, b] = this.copyTicks(s.sym, lastMs, Infinity);
           s.cursor = { ms: lastMs, n: b - a };
         }
+        this.sessionStart.set(s.sym, { ...s.cursor });
       }
       this.send({ t: 'sym', sym: s.sym, ...s.spec });
     }

@@ -270,6 +270,30 @@ describe('§9.4/§9.5 exactly-once across reconnect, resume cursor', () => {
   }, 20_000);
 });
 
+describe('resume with no persisted cursor', () => {
+  it('a drop before anything was persisted replays from where this EA session went live (welcome.from null)', async () => {
+    const r = await rig();
+    const tape = flaggedTape({ n: 1200, seed: 31 });
+    const e = ea(r.port, { symbols: [tape] });
+    const sink = r.sink;
+    sink.delayMs = 300; // nothing is durable yet when the connection drops
+    await e.start();
+    e.release(700);
+    await e.drain();
+    await until(() => r.server.stats.ticksLive === 700);
+    e.disconnect();
+    await until(() => r.server.connected === 0);
+    const w = await e.reconnect();
+    sink.delayMs = 0;
+    expect(w.subs[0].from).toBeNull();
+    e.release();
+    await e.drain();
+    await e.waitAcked();
+    expect(sink.sorted(tape.sym)).toHaveLength(1200);
+    expect(r.server.stats.ticksLive).toBe(1200); // the engine still saw each tick once
+  });
+});
+
 describe('§9.6 sequence gaps', () => {
   it('a lost ticks line → gap event and a bf_req for the window; the backfill restores storage without entering the live stream', async () => {
     const r = await rig();

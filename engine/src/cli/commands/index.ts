@@ -6,6 +6,7 @@ import { backtestCommand } from './backtest.js';
 import { configCommand } from './config.js';
 import { startCommand } from './start.js';
 import { recordCommand } from './record.js';
+import { mt5SimCommand } from './mt5-sim.js';
 
 export const commands: Command[] = [
   startCommand,
@@ -13,5 +14,6 @@ export const commands: Command[] = [
   demoCommand,
   backtestCommand,
   configCommand,
+  mt5SimCommand,
   recordCommand,
 ];
