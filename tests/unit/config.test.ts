@@ -28,7 +28,11 @@ describe('valid configs and defaults', () => {
     expect(c.feeds).toEqual([{ venue: 'bybit', symbols: ['BTCUSDT'], enabled: true }]);
     expect(c.server).toEqual({ host: '127.0.0.1', port: 8080, cors: { origins: [] } });
     expect(c.store).toEqual({ path: './data/tapeflow.sqlite' });
-    expect(c.alerts.telegram).toEqual({ enabled: false, tokenEnv: 'TELEGRAM_BOT_TOKEN' });
+    expect(c.alerts.telegram).toEqual({
+      enabled: false, tokenEnv: 'TELEGRAM_BOT_TOKEN', charts: true, commands: 'polling',
+      kinds: ['entry', 'break_even', 'trail', 'exit', 'exit_warning', 'daily_bias', 'rule', 'sweep'],
+    });
+    expect(c.alerts.telegram.dbPath).toBeUndefined(); // alerts.sqlite next to store.path
     expect(c.analytics).toEqual({
       timeframe: '1m', valueAreaPct: 0.7, stackedMinRows: 3, cvdReset: 'session',
       imbalance: { ratio: 3, compare: 'diagonal', minDominant: 0, minOther: 0, zeroPolicy: 'imbalance', metric: 'volume' },
@@ -182,6 +186,34 @@ describe('each error class names its key path', () => {
       'alerts.telegram.apiRoot: apiRoot must start with http:// or https://; got "ftp://x"',
     ]);
     expect(validateConfig(parse('alerts:\n  telegram:\n    allowChatIds: [123, "-100200"]\n')).config!.alerts.telegram.allowChatIds).toEqual([123, -100200]);
+  });
+
+  it('alerts.telegram delivery keys: dbPath, kinds, charts, commands, quietHours, cooldownMs', () => {
+    const ok = validateConfig(parse([
+      'alerts:', '  telegram:', '    dbPath: /var/lib/tapeflow/alerts.sqlite', '    kinds: [entry, exit, daily_bias]', '    charts: false', '    commands: webhook',
+      '    quietHours: {start: "22:00", end: "07:00"}', '    cooldownMs: {rule: 60000, sweep: 0}', '',
+    ].join('\n')));
+    expect(msgs(ok.errors)).toEqual([]);
+    expect(ok.config!.alerts.telegram).toMatchObject({
+      dbPath: '/var/lib/tapeflow/alerts.sqlite', kinds: ['entry', 'exit', 'daily_bias'], charts: false, commands: 'webhook',
+      quietHours: { start: '22:00', end: '07:00', timezone: 'UTC', mode: 'silent' }, cooldownMs: { rule: 60000, sweep: 0 },
+    });
+    expect(msgs(v([
+      'alerts:', '  telegram:', '    dbPath: ""', '    kinds: [entry, exits]', '    charts: sometimes', '    commands: push',
+      '    quietHours: {start: "25:00", timezone: Mars/Olympus, mode: loud}', '    cooldownMs: {rule: -5, sweeps: 10, entry: 1.5}', '',
+    ].join('\n')))).toEqual([
+      'alerts.telegram.dbPath: must not be empty',
+      'alerts.telegram.kinds[1]: must be one of entry, break_even, trail, exit, exit_warning, daily_bias, rule, sweep; got "exits" (did you mean "exit"?)',
+      'alerts.telegram.charts: expected true or false, got string "sometimes"',
+      'alerts.telegram.commands: must be one of polling, webhook, off; got "push"',
+      'alerts.telegram.quietHours.start: expected a time "HH:MM", got "25:00"',
+      'alerts.telegram.quietHours.end: required key is missing',
+      'alerts.telegram.quietHours.timezone: unknown time zone "Mars/Olympus" (use an IANA name such as Europe/Berlin)',
+      'alerts.telegram.quietHours.mode: must be one of silent, suppress; got "loud"',
+      'alerts.telegram.cooldownMs.sweeps: unknown key (did you mean "sweep"?)',
+      'alerts.telegram.cooldownMs.entry: expected a whole number, got 1.5',
+      'alerts.telegram.cooldownMs.rule: out of range: -5 is below the minimum 0',
+    ]);
     expect(msgs(v('analytics:\n  timeframe: 7m\n'))).toEqual(['analytics.timeframe: timeframe "7m" does not divide a day']);
     expect(v('analytics:\n  timeframe: 500T\n')).toEqual([]);
     expect(msgs(v('sessions:\n  london:\n    timezone: UTC\n    start: "08:00"\n    end: "09:00"\n'))).toEqual([

@@ -4,6 +4,7 @@
  */
 import type { AssetClass, FlowKind } from '../core/instruments.js';
 import type { LogFormat, LogLevel } from '../log.js';
+import { ALERT_KINDS, type AlertKind } from '../alerts/types.js';
 
 export const FEED_VENUES = ['binance-usdm', 'binance-spot', 'bybit', 'coinbase', 'mt5', 'replay', 'simulator'] as const;
 export type FeedVenue = (typeof FEED_VENUES)[number];
@@ -84,6 +85,28 @@ export interface TelegramConfig {
   allowChatIds?: number[];
   /** Bot API base URL (tests point it at a local fake); default https://api.telegram.org */
   apiRoot?: string;
+  /** SQLite file of the outbox, chats, subscriptions and cooldowns; unset = alerts.sqlite next to store.path */
+  dbPath?: string;
+  /** alert kinds sent at all (a chat's subscription narrows further); default every kind */
+  kinds: AlertKind[];
+  /** footprint + profile PNG on ENTRY / DAILY BIAS alerts and the /chart command; default true */
+  charts: boolean;
+  /** bot commands: 'polling' (default), 'webhook' (mount AlertService.webhook(secret)) or 'off' */
+  commands: 'polling' | 'webhook' | 'off';
+  /** quiet hours given to the configured chats (chatIdsEnv) when they are first seen; unset = none */
+  quietHours?: TelegramQuietHours;
+  /** per-kind cooldown in ms (event time) per chat and symbol; unset kinds keep the built-in defaults */
+  cooldownMs?: Partial<Record<AlertKind, number>>;
+}
+
+export interface TelegramQuietHours {
+  /** local "HH:MM"; start after end crosses midnight */
+  start: string;
+  end: string;
+  /** IANA zone; default UTC */
+  timezone: string;
+  /** 'silent' (default): delivered without notification; 'suppress': not delivered. Exits always notify */
+  mode: 'silent' | 'suppress';
 }
 
 export type ImbalanceCompare = 'diagonal' | 'horizontal';
@@ -134,7 +157,7 @@ export function defaultConfig(): TapeFlowConfig {
     feeds: [],
     server: { host: '127.0.0.1', port: 8080, cors: { origins: [] } },
     store: { path: './data/tapeflow.sqlite' },
-    alerts: { telegram: { enabled: false, tokenEnv: 'TELEGRAM_BOT_TOKEN' } },
+    alerts: { telegram: { enabled: false, tokenEnv: 'TELEGRAM_BOT_TOKEN', kinds: [...ALERT_KINDS], charts: true, commands: 'polling' } },
     analytics: {
       timeframe: '1m',
       valueAreaPct: 0.7,

@@ -7,6 +7,7 @@ import { InstrumentRegistry, resolveInstrument, type InstrumentSpec } from '../c
 import { SESSION_TEMPLATES, isSessionTemplate, isTimeZone, parseHHMM, type SessionSpec } from '../core/sessions.js';
 import { parseTimeframe } from '../analytics/timeframe.js';
 import { LOG_FORMATS, LOG_LEVELS } from '../log.js';
+import { ALERT_KINDS } from '../alerts/types.js';
 import { INVALID, describe, indexPath, keyPath, suggest, walk, type Field, type Schema } from './schema.js';
 import {
   ASSET_CLASSES, FEED_VENUES, FLOW_KINDS, defaultConfig,
@@ -267,6 +268,11 @@ const ORIGIN: Schema = {
   },
 };
 
+/** "HH:MM", 00:00–24:00 */
+const HM: Schema = { type: 'string', check: (v) => (/^([01]?\d|2[0-3]):[0-5]\d$|^24:00$/.test(v.trim()) ? undefined : `expected a time "HH:MM", got ${JSON.stringify(v)}`) };
+
+const TIME_ZONE: Schema = { type: 'string', check: (v) => (isTimeZone(v) ? undefined : `unknown time zone ${JSON.stringify(v)} (use an IANA name such as Europe/Berlin)`) };
+
 const CHAT_ID: Schema = {
   type: 'custom',
   walk: (v, path, issues) => {
@@ -332,6 +338,22 @@ function rootSchema(sessionNames: Set<string>, validSessions: Record<string, Ses
                   chatIdsEnv: { schema: ENV_NAME },
                   allowChatIds: { schema: { type: 'array', items: CHAT_ID } },
                   apiRoot: { schema: urlSchema(['http:', 'https:'], 'apiRoot') },
+                  dbPath: { schema: nonEmpty },
+                  kinds: { default: () => [...d.alerts.telegram.kinds], schema: { type: 'array', items: { type: 'string', enum: ALERT_KINDS } } },
+                  charts: { default: d.alerts.telegram.charts, schema: { type: 'boolean' } },
+                  commands: { default: d.alerts.telegram.commands, schema: { type: 'string', enum: ['polling', 'webhook', 'off'] } },
+                  quietHours: {
+                    schema: {
+                      type: 'object',
+                      fields: {
+                        start: { required: true, schema: HM },
+                        end: { required: true, schema: HM },
+                        timezone: { default: 'UTC', schema: TIME_ZONE },
+                        mode: { default: 'silent', schema: { type: 'string', enum: ['silent', 'suppress'] } },
+                      },
+                    },
+                  },
+                  cooldownMs: { schema: { type: 'object', fields: Object.fromEntries(ALERT_KINDS.map((k) => [k, { schema: { type: 'number', integer: true, min: 0 } }])) } },
                 },
               },
             },
