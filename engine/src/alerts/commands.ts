@@ -10,8 +10,6 @@
 import { Bot, InputFile, webhookCallback, type Context } from 'node-telegram-bot-api';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
-import type { StrategyStatus } from '../signals/state.js';
-import type { SignalEvent } from '../signals/types.js';
 import { ALL_SYMBOLS, type ChatDirectory, type QuietHours } from './chats.js';
 import { escapeHtml, formatAlert, num, splitHtml, utc } from './format.js';
 import { parseHm } from './policy.js';
@@ -19,18 +17,35 @@ import type { Clock } from './sender.js';
 import { systemClock } from './sender.js';
 import { ALERT_KINDS, DEFAULT_KINDS, GRADES, type AlertKind, type DailyBiasAlert } from './types.js';
 
-/** What the commands read (implemented over SignalEngine + Engine by `engineDataSource`). */
+type Awaitable<T> = T | Promise<T>;
+
+/** An instrument's trade state for /status, prices already formatted (plain data: crosses a thread boundary). */
+export interface StatusView {
+  instrument: string;
+  label: string;
+  state: string;
+  /** last price, null before the first trade */
+  price: string | null;
+  position: { side: 'buy' | 'sell'; entry: string; sl: string; tp: string; grade: string } | null;
+  bias: { direction: string; confidence: number } | null;
+}
+
+/** A signal event for /signals, prices already formatted. */
+export interface SignalView { confirmedAt: number; kind: string; variant: string; side: 'buy' | 'sell'; low: string; high: string; strength: number }
+
+/**
+ * What the commands read (implemented over SignalEngine + Engine by `engineDataSource`; in the worker,
+ * by requests to the engine's thread). Every method may answer synchronously or with a promise.
+ */
 export interface AlertDataSource {
-  symbols(): string[];
+  symbols(): Awaitable<string[]>;
   /** canonical instrument id for user input (case-insensitive), null when unknown */
-  resolve(symbol: string): string | null;
-  status(symbol: string): StrategyStatus | undefined;
-  /** prices in ticks → exact decimal strings */
-  price(symbol: string, ticks: number): string;
-  bias(symbol: string): DailyBiasAlert | null;
+  resolve(symbol: string): Awaitable<string | null>;
+  status(symbol: string): Awaitable<StatusView | undefined>;
+  bias(symbol: string): Awaitable<DailyBiasAlert | null>;
   /** the last n signal events of an instrument, oldest first */
-  signals(symbol: string, n: number): SignalEvent[];
-  /** PNG of footprint + profile, null when charts are off or there is nothing to draw */
+  signals(symbol: string, n: number): Awaitable<SignalView[]>;
+  /** PNG of footprint + profile, null when there is nothing to draw; absent when charts are off */
   chart?(symbol: string, timeframe?: string): Promise<Uint8Array | null>;
 }
 
@@ -136,7 +151,7 @@ export class BotCommands {
     return true;
   }
 
-  private sym(arg: string | undefined): string | null {
+  private async sym(arg: string | undefined): Promise<string | null> {
     if (!arg) return null;
     if (arg === ALL_SYMBOLS || arg.toLowerCase() === 'all') return ALL_SYMBOLS;
     return this.data.resolve(arg);
@@ -152,8 +167,8 @@ export class BotCommands {
 
   private async subscribe(ctx: Context, chatId: number, args: string[]): Promise<void> {
     if (await this.denied(ctx, chatId)) return;
-    const symbol = this.sym(args[0]);
-    if (!symbol) { await this.reply(ctx, args[0] ? `Unknown symbol <code>${escapeHtml(args[0])}</code>. Known: ${this.data.symbols().map((s) => `<code>${escapeHtml(s)}</code>`).join(', ') || 'none yet'}` : 'Usage: /subscribe SYMBOL [kinds] [min=N] [grade=G]'); return; }
+    const symbol = await this.sym(args[0]);
+    if (!symbol) { await this.reply(ctx, args[0] ? `Unknown symbol <code>${escapeHtml(args[0])}</code>. Known: ${(await this.data.symbols()).map((s) => `<code>${escapeHtml(s)}</code>`).join(', ') || 'none yet'}` : 'Usage: /subscribe SYMBOL [kinds] [min=N] [grade=G]'); return; }
     const kinds = new Set<AlertKind>();
     const patch: { minConfidence?: number; minGrade?: string | null } = {};
     for (const raw of args.slice(1).flatMap((a) => a.split(','))) {
@@ -183,16 +198,15 @@ export class BotCommands {
 
   private async unsubscribe(ctx: Context, chatId: number, args: string[]): Promise<void> {
     if (await this.denied(ctx, chatId)) return;
-    const symbol = args[0] ? this.sym(args[0]) ?? args[0] : undefined;
+    const symbol = args[0] ? (await this.sym(args[0])) ?? args[0] : undefined;
     const n = this.chats.unsubscribe(chatId, symbol === undefined ? undefined : symbol);
     await this.reply(ctx, n ? `🔕 Unsubscribed from ${symbol === undefined ? 'everything' : `<code>${escapeHtml(symbol)}</code>`} (${n} subscription${n === 1 ? '' : 's'})` : 'Nothing to unsubscribe.');
   }
 
-  private statusLine(s: StrategyStatus): string {
+  private statusLine(s: StatusView): string {
     const p = s.position;
-    const px = (t: number): string => (t === t ? this.data.price(s.instrument, t) : 'n/a');
-    let line = `<code>${escapeHtml(s.instrument)}</code> ${escapeHtml(s.label)} · ${escapeHtml(s.state)} · price ${escapeHtml(px(s.price))}`;
-    if (p) line += `\n  ${p.side === 'buy' ? 'LONG' : 'SHORT'} @ <code>${escapeHtml(px(p.entry))}</code> SL <code>${escapeHtml(px(p.sl))}</code> TP <code>${escapeHtml(px(p.tp))}</code> grade ${escapeHtml(p.grade)}`;
+    let line = `<code>${escapeHtml(s.instrument)}</code> ${escapeHtml(s.label)} · ${escapeHtml(s.state)} · price ${escapeHtml(s.price ?? 'n/a')}`;
+    if (p) line += `\n  ${p.side === 'buy' ? 'LONG' : 'SHORT'} @ <code>${escapeHtml(p.entry)}</code> SL <code>${escapeHtml(p.sl)}</code> TP <code>${escapeHtml(p.tp)}</code> grade ${escapeHtml(p.grade)}`;
     if (s.bias) line += `\n  bias ${escapeHtml(s.bias.direction)} ${num(s.bias.confidence)}`;
     return line;
   }
@@ -200,10 +214,10 @@ export class BotCommands {
   private async status(ctx: Context, chatId: number): Promise<void> {
     const c = this.chats.get(chatId);
     const subs = this.chats.subscriptions(chatId);
-    const all = this.data.symbols();
+    const all = await this.data.symbols();
     const wanted = subs.some((s) => s.symbol === ALL_SYMBOLS) || !subs.length ? all : subs.map((s) => s.symbol).filter((s) => all.includes(s));
     const lines = ['<b>TapeFlow status</b>'];
-    for (const sym of wanted) { const s = this.data.status(sym); if (s) lines.push(this.statusLine(s)); }
+    for (const sym of wanted) { const s = await this.data.status(sym); if (s) lines.push(this.statusLine(s)); }
     if (lines.length === 1) lines.push('no instruments yet');
     const now = this.clock.now();
     lines.push('', `Subscriptions: ${subs.length ? subs.map((s) => `<code>${escapeHtml(s.symbol)}</code> (${s.kinds.join(', ')})`).join('; ') : 'none'}`);
@@ -215,7 +229,7 @@ export class BotCommands {
   }
 
   private async needSymbol(ctx: Context, arg: string | undefined, usage: string): Promise<string | null> {
-    const s = arg ? this.data.resolve(arg) : null;
+    const s = arg ? await this.data.resolve(arg) : null;
     if (!s) await this.reply(ctx, arg ? `Unknown symbol <code>${escapeHtml(arg)}</code>` : `Usage: ${usage}`);
     return s;
   }
@@ -223,7 +237,7 @@ export class BotCommands {
   private async bias(ctx: Context, args: string[]): Promise<void> {
     const s = await this.needSymbol(ctx, args[0], '/bias SYMBOL');
     if (!s) return;
-    const b = this.data.bias(s);
+    const b = await this.data.bias(s);
     await this.reply(ctx, b ? formatAlert(b) : `No bias for <code>${escapeHtml(s)}</code> yet (needs a completed prior session).`);
   }
 
@@ -231,11 +245,11 @@ export class BotCommands {
     const s = await this.needSymbol(ctx, args[0], '/signals SYMBOL [n]');
     if (!s) return;
     const n = Math.max(1, Math.min(50, Math.floor(Number(args[1] ?? 5)) || 5));
-    const evs = this.data.signals(s, n);
+    const evs = await this.data.signals(s, n);
     if (!evs.length) { await this.reply(ctx, `No signals for <code>${escapeHtml(s)}</code> yet.`); return; }
     const lines = [`<b>Last ${evs.length} signals</b> <code>${escapeHtml(s)}</code>`];
     for (const e of evs) {
-      const range = e.priceLow === e.priceHigh ? this.data.price(s, e.priceLow) : `${this.data.price(s, e.priceLow)}–${this.data.price(s, e.priceHigh)}`;
+      const range = e.low === e.high ? e.low : `${e.low}–${e.high}`;
       lines.push(`${e.side === 'buy' ? '🟢' : '🔴'} ${utc(e.confirmedAt).slice(11, 19)} ${escapeHtml(e.kind)}/${escapeHtml(e.variant)} ${e.side} <code>${escapeHtml(range)}</code> strength <b>${num(e.strength)}</b>`);
     }
     await this.reply(ctx, lines.join('\n'));

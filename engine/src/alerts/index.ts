@@ -7,4 +7,6 @@ export * from './queue.js';
 export * from './sender.js';
 export * from './commands.js';
 export * from './chart.js';
+export * from './capture.js';
+export * from './core.js';
 export * from './service.js';

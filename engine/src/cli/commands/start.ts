@@ -17,8 +17,6 @@ import { SignalEngine } from '../../signals/engine.js';
 import { startClock, wireBooks, wireDepthHistory, wireSignals } from '../wire.js';
 import { FeedManager } from '../../feeds/manager.js';
 import { AlertService, footprintChartProvider } from '../../alerts/index.js';
-import { dirname, join } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import { createLogger } from '../../log.js';
 
 const USAGE = `Usage: tapeflow start [options]
@@ -89,11 +87,10 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
   wireDepthHistory(service, books, registry);
   wireSignals({ engine, signals, service, stream, store });
   service.providers.feeds = () => ({ feeds: liveFeeds.status(), completeness: liveFeeds.completeness() });
-  // attached after the signal engine so the daily bias is current when an alert is built
-  const alertsDb = join(dirname(config.store.path), 'alerts.sqlite');
-  if (config.alerts.telegram.enabled) mkdirSync(dirname(alertsDb), { recursive: true });
+  // attached after the signal engine so the daily bias is current when an alert is built; the outbox is
+  // alerts.telegram.dbPath (default alerts.sqlite next to the store); routing, the outbox, sending,
+  // commands and chart drawing run in a worker thread
   const alerts = AlertService.fromConfig(config, process.env, {
-    dbPath: alertsDb,
     charts: footprintChartProvider(engine, { service }),
     log: logger.child({ component: 'telegram' }),
   });

@@ -1,0 +1,258 @@
+/**
+ * AlertCore: everything of the alert path that does not need the engine — the bounded inbox,
+ * DeliveryPolicy, formatting, chart rendering (through an injected function), the SQLite outbox, the
+ * TelegramSender and the bot commands. AlertService runs it in a worker thread (worker.ts) fed with
+ * captured payloads, or in-thread (tests with a virtual clock, or when the worker cannot start).
+ *
+ *   payloads ──▶ bounded inbox ──(setImmediate)──▶ DeliveryPolicy (subscriptions, thresholds, cooldown,
+ *   mute, quiet hours) ──▶ format (HTML, split / caption) + optional chart ──▶ OutboundQueue (SQLite)
+ *   ──▶ TelegramSender (rate limits, 429 / 403 / migration, retries) ──▶ Bot API
+ */
+import { Api, Bot } from 'node-telegram-bot-api';
+import type Database from 'better-sqlite3';
+import type { Logger } from '../log.js';
+import { silentLogger } from '../log.js';
+import type { SnapshotRequest } from './chart.js';
+import { ALL_SYMBOLS, ChatDirectory, type QuietHours } from './chats.js';
+import { BotCommands, type AlertDataSource } from './commands.js';
+import { fitCaption, formatAlert, splitHtml } from './format.js';
+import { DeliveryPolicy } from './policy.js';
+import { openAlertDb, OutboundQueue, type NewItem } from './queue.js';
+import { systemClock, TelegramSender, type Clock, type SenderOptions } from './sender.js';
+import { DEFAULT_KINDS, isCritical, type AlertKind, type AlertPayload } from './types.js';
+
+/** The core's options. Everything but `clock`, `log` and `fetch` is plain data (sent to the worker as is). */
+export interface AlertCoreOptions {
+  /** bot token (from the environment); never logged */
+  token: string;
+  /** Bot API base URL; default https://api.telegram.org */
+  apiRoot?: string;
+  /** SQLite file for the outbox, chats, subscriptions and cooldowns (':memory:' for tests) */
+  dbPath: string;
+  /** chats that receive every symbol (DEFAULT_KINDS) unless they changed their subscriptions */
+  chatIds?: number[];
+  /** chats allowed to change subscriptions (null/undefined = anyone; chatIds are always allowed) */
+  allowChatIds?: number[] | null;
+  /** kinds switched on globally (default all) */
+  kinds?: AlertKind[];
+  cooldownMs?: Partial<Record<AlertKind, number>>;
+  /** quiet hours given to the configured chats when they are created */
+  quietHours?: QuietHours | null;
+  /** kinds that get a chart snapshot (default entry and daily_bias) when charts are on */
+  chartKinds?: AlertKind[];
+  /** bot commands: long polling (default), webhook (`webhook(secret)`), or off */
+  commands?: 'polling' | 'webhook' | 'off';
+  pollTimeoutSec?: number;
+  /** events older than this (wall clock) are not alerted; default 15 min; Infinity for replays */
+  maxEventAgeMs?: number;
+  /** received, not yet routed alerts; beyond it the oldest lowest-priority one is dropped (default 1000) */
+  maxInbox?: number;
+  /** queued messages; beyond it the lowest-priority oldest one is dropped (default 10 000) */
+  maxPending?: number;
+  /** per-request client timeout (default 15 s) */
+  requestTimeoutMs?: number;
+  /** keep delivered rows (dedup history) this long (default 7 days) */
+  historyMs?: number;
+  sender?: Partial<SenderOptions>;
+  clock?: Clock;
+  log?: Logger;
+  /** injected fetch for the Bot API client */
+  fetch?: typeof fetch;
+}
+
+/** Counters of the routing side (plain data). */
+export interface AlertCoreStats {
+  /** payloads received by the core */
+  captured: number;
+  routed: number;
+  queuedMessages: number;
+  stale: number;
+  inboxDrops: number;
+  deduplicated: number;
+  suppressed: Record<string, number>;
+  chartErrors: number;
+  /** payloads waiting in the core's inbox */
+  inbox: number;
+  /** outbox rows pending or being sent, the most seen, and the bound */
+  queuePending: number;
+  queuePendingMax: number;
+  queueBound: number;
+  overflowDrops: number;
+  /** messages delivered since start */
+  sent: number;
+}
+
+/** Draws the chart of an alert or a /chart command; null when there is nothing to draw. */
+export type ChartFn = (symbol: string, req: SnapshotRequest) => Promise<Uint8Array | null>;
+
+export const priorityOf = (a: AlertPayload): number => (isCritical(a) ? 2 : a.kind === 'sweep' ? 0 : 1);
+
+/**
+ * Insert `a` into a bounded list: when full, the oldest entry of the lowest priority present is dropped
+ * (exits only when nothing else is left), or `a` itself when it ranks below everything queued. Returns
+ * the number of payloads dropped (0 or 1).
+ */
+export function pushBounded(list: AlertPayload[], a: AlertPayload, max: number): number {
+  if (list.length < max) { list.push(a); return 0; }
+  const pa = priorityOf(a);
+  let victim = -1, vp = 3;
+  for (let i = 0; i < list.length && vp > 0; i++) { const p = priorityOf(list[i]); if (p < vp) { vp = p; victim = i; } }
+  if (victim < 0 || vp > pa) return 1; // everything queued is more urgent: drop the newcomer
+  list.splice(victim, 1);
+  list.push(a);
+  return 1;
+}
+
+export class AlertCore {
+  readonly db: Database.Database;
+  readonly queue: OutboundQueue;
+  readonly chats: ChatDirectory;
+  readonly policy: DeliveryPolicy;
+  readonly sender: TelegramSender;
+  readonly api: Api;
+  commands: BotCommands | null = null;
+  private readonly st = { captured: 0, routed: 0, queuedMessages: 0, stale: 0, inboxDrops: 0, deduplicated: 0, suppressed: {} as Record<string, number>, chartErrors: 0, queuePendingMax: 0 };
+  private readonly o: AlertCoreOptions;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly inbox: AlertPayload[] = [];
+  private scheduled = false;
+  private draining: Promise<void> | null = null;
+  private closed = false;
+  /** called after each routed batch (the worker reports its stats from here) */
+  onBatch: (() => void) | null = null;
+
+  constructor(o: AlertCoreOptions, private readonly chart: ChartFn | null = null) {
+    if (!o.token) throw new Error('AlertService: a bot token is required');
+    this.o = o;
+    this.clock = o.clock ?? systemClock;
+    this.log = o.log ?? silentLogger;
+    this.db = openAlertDb(o.dbPath);
+    this.queue = new OutboundQueue(this.db, o.maxPending ?? 10_000);
+    this.chats = new ChatDirectory(this.db);
+    this.policy = new DeliveryPolicy(this.chats, this.db, { cooldownMs: o.cooldownMs, kinds: o.kinds });
+    this.api = new Api(o.token, { apiRoot: o.apiRoot, maxRetries: 0, timeoutMs: o.requestTimeoutMs ?? 15_000, ...(o.fetch ? { fetch: o.fetch } : {}) });
+    this.sender = new TelegramSender(this.api, this.queue, this.chats, { ...o.sender, clock: this.clock, log: this.log });
+    for (const id of o.chatIds ?? []) {
+      this.chats.ensure(id, { quiet: o.quietHours ?? null });
+      if (!this.chats.subscriptions(id).length) this.chats.subscribeIfAbsent(id, ALL_SYMBOLS, DEFAULT_KINDS);
+    }
+    this.queue.prune(this.clock.now() - (o.historyMs ?? 7 * 86_400_000));
+    this.st.queuePendingMax = this.queue.pendingCount();
+  }
+
+  get stats(): AlertCoreStats {
+    const pending = this.queue.pendingCount();
+    return {
+      captured: this.st.captured, routed: this.st.routed, queuedMessages: this.st.queuedMessages, stale: this.st.stale, inboxDrops: this.st.inboxDrops,
+      deduplicated: this.st.deduplicated, suppressed: { ...this.st.suppressed }, chartErrors: this.st.chartErrors, inbox: this.inbox.length,
+      queuePending: pending, queuePendingMax: Math.max(this.st.queuePendingMax, pending), queueBound: this.queue.maxPending, overflowDrops: this.queue.overflowDrops, sent: this.sender.stats.sent,
+    };
+  }
+
+  /** Start sending, and the bot commands (long polling unless configured otherwise) over `data`. */
+  async start(data: AlertDataSource | null): Promise<void> {
+    this.sender.start();
+    const mode = this.o.commands ?? 'polling';
+    if (mode !== 'off' && data) {
+      const bot = new Bot(this.o.token, { apiRoot: this.o.apiRoot, timeoutMs: this.o.requestTimeoutMs ?? 15_000, ...(this.o.fetch ? { fetch: this.o.fetch } : {}) });
+      const allow = this.o.allowChatIds ? [...this.o.allowChatIds, ...(this.o.chatIds ?? [])] : null;
+      this.commands = new BotCommands(bot, this.chats, data, { allowChatIds: allow, clock: this.clock, log: this.log, pending: () => this.queue.pendingCount() });
+      if (mode === 'polling') await this.commands.startPolling(this.o.pollTimeoutSec ?? 30);
+      else await this.commands.init();
+    }
+    this.sender.kick();
+  }
+
+  /** Queue an alert payload for routing. Never throws. */
+  publish(a: AlertPayload): void {
+    if (this.closed) return;
+    this.st.captured++;
+    if (this.clock.now() - a.ts > (this.o.maxEventAgeMs ?? 15 * 60_000)) { this.st.stale++; return; }
+    this.st.inboxDrops += pushBounded(this.inbox, a, this.o.maxInbox ?? 1000);
+    if (!this.scheduled) { this.scheduled = true; setImmediate(() => { this.scheduled = false; void this.drain(); }); }
+  }
+
+  /** Route, format and queue everything received so far (serialised: one drain at a time). */
+  drain(): Promise<void> {
+    if (!this.draining) {
+      const p: Promise<void> = this.drainLoop().finally(() => { if (this.draining === p) this.draining = null; });
+      this.draining = p;
+    }
+    return this.draining;
+  }
+
+  private async drainLoop(): Promise<void> {
+    while (this.inbox.length && !this.closed) {
+      // route a batch (charts rendered as needed), then queue it in one transaction
+      const batch = this.inbox.splice(0, 256);
+      const items: NewItem[] = [];
+      const seen = new Set<string>();
+      for (const a of batch) {
+        try { items.push(...(await this.route(a, seen))); } catch (err) { this.log.error('alert routing failed', { kind: a.kind, symbol: a.symbol, error: err instanceof Error ? err.message : String(err) }); }
+      }
+      if (this.closed) return;
+      const now = this.clock.now();
+      this.db.transaction(() => {
+        this.st.queuedMessages += this.queue.enqueue(items, now).length;
+        this.policy.flush();
+      })();
+      this.st.queuePendingMax = Math.max(this.st.queuePendingMax, this.queue.pendingCount());
+      if (items.length) this.sender.kick();
+      this.onBatch?.();
+    }
+  }
+
+  /** Policy, dedup, formatting and the optional chart of one alert: the outbox rows to add. */
+  private async route(a: AlertPayload, seen: Set<string>): Promise<NewItem[]> {
+    this.st.routed++;
+    const now = this.clock.now();
+    const { deliveries, skipped } = this.policy.route(a, now);
+    for (const s of skipped) this.st.suppressed[s.reason] = (this.st.suppressed[s.reason] ?? 0) + 1;
+    const fresh = deliveries.filter((d) => {
+      const k = `${d.chatId}|${a.key}`;
+      if (seen.has(k) || this.queue.has(d.chatId, `${a.key}#0`)) return false;
+      seen.add(k);
+      return true;
+    });
+    this.st.deduplicated += deliveries.length - fresh.length;
+    if (!fresh.length) return [];
+    const html = formatAlert(a);
+    let photo: Uint8Array | null = null;
+    if (this.chart && (this.o.chartKinds ?? ['entry', 'daily_bias']).includes(a.kind)) {
+      try { photo = await this.chart(a.symbol, { at: a.ts }); } catch (err) { this.st.chartErrors++; this.log.warn('alert chart snapshot failed', { symbol: a.symbol, error: err instanceof Error ? err.message : String(err) }); }
+    }
+    const items: NewItem[] = [];
+    for (const d of fresh) {
+      const base = { chatId: d.chatId, threadId: d.threadId, kind: a.kind, symbol: a.symbol, priority: priorityOf(a), silent: d.silent, parseMode: 'HTML' as const };
+      let n = 0;
+      if (photo) {
+        const { caption, rest } = fitCaption(html);
+        items.push({ ...base, key: `${a.key}#${n++}`, method: 'photo', text: caption, photo });
+        if (rest) for (const part of splitHtml(rest)) items.push({ ...base, key: `${a.key}#${n++}`, method: 'message', text: part });
+      } else for (const part of splitHtml(html)) items.push({ ...base, key: `${a.key}#${n++}`, method: 'message', text: part });
+      this.policy.commit(a, d.chatId);
+    }
+    return items;
+  }
+
+  /** Everything received is queued, and the queue is empty with nothing in flight. */
+  async idle(timeoutMs = 10_000): Promise<void> {
+    await this.drain();
+    await this.sender.idle(timeoutMs);
+  }
+
+  /** Webhook mode: a web-standard request handler (null unless commands are 'webhook' and started). */
+  webhook(secretToken: string): ((request: Request) => Promise<Response>) | null {
+    return this.commands ? this.commands.webhook(secretToken) : null;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.drain();
+    this.closed = true;
+    await this.commands?.stop();
+    await this.sender.stop();
+    this.db.close();
+  }
+}
