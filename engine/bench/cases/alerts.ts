@@ -2,12 +2,15 @@
  * Alert path cost: pipeline throughput (Engine + SignalEngine on a simulated tape with scripted
  * absorption / exhaustion / divergence / stop runs across a session boundary) with Telegram alerts off,
  * and on with the local Bot API stalled (accepts connections, never answers). The replay yields to the
- * event loop every `chunk` events in both runs, so alert draining, chart rendering and the sender run
- * interleaved with ingestion as they would live. Prints one JSON line per run.
+ * event loop every `chunk` events in both runs, so the engine thread's share of the alert path (payload
+ * capture, batch posting, answering the worker's chart-data requests) runs interleaved with ingestion
+ * as it would live, while routing, SQLite, sending and chart drawing run in the alerts worker thread.
+ * Off and on alternate for `rounds` rounds (a run is well under a second: single runs are noisy); the
+ * two JSON lines give the medians, and every round's figure.
  */
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InstrumentRegistry } from '../../src/core/instruments.js';
@@ -18,6 +21,9 @@ import { MarketSimulator, type ScriptedEvent, type ScriptKind } from '../../src/
 import { SignalEngine } from '../../src/signals/engine.js';
 import { AlertService } from '../../src/alerts/service.js';
 import { footprintChartProvider } from '../../src/alerts/chart.js';
+import { ChatDirectory } from '../../src/alerts/chats.js';
+import { HistoryService } from '../../../datafeed-adapter/src/service/history.js';
+import { openAlertDb } from '../../src/alerts/queue.js';
 import { ALERT_KINDS } from '../../src/alerts/types.js';
 import { emit, peakRssMB, rssMB } from '../harness.js';
 
@@ -48,55 +54,116 @@ async function stalledServer(): Promise<{ url: string; requests: () => number; c
   return { url: `http://127.0.0.1:${port}`, requests: () => requests, close: async () => { for (const s of sockets) s.destroy(); await new Promise<void>((r) => server.close(() => r())); } };
 }
 
-async function run(events: MarketEvent[], alerts: { url: string; dir: string } | null, chunk: number) {
+const CHATS = [1, 2, -100];
+
+/** CPU time (user + system, ms) of the calling thread so far, from /proc (Linux; 10 ms ticks); null elsewhere. */
+function threadCpuMs(): number | null {
+  try {
+    const f = readFileSync('/proc/thread-self/stat', 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) * 10; // utime, stime (fields 14, 15) in USER_HZ = 100 ticks
+  } catch { return null; }
+}
+
+async function run(events: MarketEvent[], alerts: { url: string; dir: string; maxPending: number; thread: 'worker' | 'inline' } | null, chunk: number) {
   const engine = new Engine(registry(), { timeframe: '1m', keepBars: 10_000 });
   const signals = new SignalEngine({ levelAbsorption: { levelTicks: 1, maxDisplacementTicks: 1, minAttempts: 3, windowMs: 20_000 } });
   signals.attach(engine);
+  // the app's HistoryService (it serves /api/v1 whether alerts are on or not; it keeps a trade ring per
+  // instrument): present in both runs, as in startApp, so the difference is the alert path alone
+  const service = new HistoryService(engine);
   let svc: AlertService | null = null;
   if (alerts) {
+    const dbPath = join(alerts.dir, 'alerts.sqlite');
+    // every kind (sweeps included) for three chats, written before the worker opens the database
+    const db = openAlertDb(dbPath);
+    const chats = new ChatDirectory(db);
+    for (const c of CHATS) chats.subscribe(c, '*', ALERT_KINDS);
+    db.close();
     svc = new AlertService({
-      token: '1:bench', apiRoot: alerts.url, dbPath: join(alerts.dir, 'alerts.sqlite'), chatIds: [1, 2, -100], commands: 'off', maxEventAgeMs: Infinity,
-      maxPending: 2000, requestTimeoutMs: 60_000, cooldownMs: { sweep: 0, rule: 0, exit_warning: 0 }, charts: footprintChartProvider(engine, { bars: 30 }),
-      sender: { stopTimeoutMs: 100 },
+      token: '1:bench', apiRoot: alerts.url, dbPath, chatIds: CHATS, commands: 'off', maxEventAgeMs: Infinity,
+      maxPending: alerts.maxPending, requestTimeoutMs: 60_000, cooldownMs: { sweep: 0, rule: 0, exit_warning: 0 }, charts: footprintChartProvider(engine, { bars: 30, service }),
+      sender: { stopTimeoutMs: 100 }, thread: alerts.thread,
     }).attach(signals, engine);
-    for (const c of [1, 2, -100]) svc.chats.subscribe(c, '*', ALERT_KINDS);
     await svc.start();
   }
-  let trades = 0, pendingMax = 0, inboxMax = 0;
+  let trades = 0, captureMax = 0;
   (globalThis as { gc?: () => void }).gc?.();
+  const cpu0 = threadCpuMs();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < events.length; i += chunk) {
     const end = Math.min(events.length, i + chunk);
     for (let k = i; k < end; k++) { const ev = events[k]; if (ev.type === 'trade') trades++; engine.onEvent(ev); }
     await new Promise<void>((r) => setImmediate(r));
-    if (svc) { pendingMax = Math.max(pendingMax, svc.queue.pendingCount()); inboxMax = Math.max(inboxMax, svc.stats.inbox); }
+    if (svc) captureMax = Math.max(captureMax, svc.stats.captureBuffer);
   }
   engine.finish();
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  const res = { trades, events: events.length, seconds: +secs.toFixed(3), tradesPerSec: Math.round(trades / secs), signals: signals.signals.length, svc, pendingMax, inboxMax };
-  return res;
+  const cpu1 = threadCpuMs();
+  const cpuMs = cpu0 === null || cpu1 === null ? null : cpu1 - cpu0;
+  return { trades, events: events.length, seconds: secs, tradesPerSec: Math.round(trades / secs), cpuMs, signals: signals.signals.length, svc, captureMax };
 }
 
-export async function benchAlerts(hours = 6, chunk = 2000): Promise<void> {
-  const events = tape(hours);
-  const off = await run(events, null, chunk);
-  emit({ name: 'alerts off (Engine + SignalEngine, simulated tape)', trades: off.trades, events: off.events, signals: off.signals, seconds: off.seconds, tradesPerSec: off.tradesPerSec, peakRssMB: peakRssMB() });
-  const server = await stalledServer();
+const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+
+async function onRun(events: MarketEvent[], url: string, maxPending: number, thread: 'worker' | 'inline', chunk: number) {
   const dir = mkdtempSync(join(tmpdir(), 'tf-bench-alerts-'));
   try {
-    const on = await run(events, { url: server.url, dir }, chunk);
+    const on = await run(events, { url, dir, maxPending, thread }, chunk);
     const svc = on.svc!;
-    await svc.drain();
-    const q = svc.queue.stats();
-    emit({
-      name: 'alerts on, Bot API stalled (3 chats, every kind, charts on ENTRY/BIAS)', trades: on.trades, events: on.events, signals: on.signals, seconds: on.seconds, tradesPerSec: on.tradesPerSec,
-      ratioVsOff: +(on.tradesPerSec / off.tradesPerSec).toFixed(3), alertsCaptured: svc.stats.captured, messagesQueued: svc.stats.queuedMessages, queuePending: q.pending + q.sending,
-      queuePendingMax: on.pendingMax, queueBound: svc.queue.maxPending, overflowDrops: q.overflowDrops, inboxMax: on.inboxMax, inboxDrops: svc.stats.inboxDrops,
-      requestsHangingAtServer: server.requests(), rssMB: rssMB(), peakRssMB: peakRssMB(),
-    });
+    await svc.drain(); // after the clock stopped: the alert path finishes routing what it was given
+    const st = svc.stats;
+    const q = (await svc.queueStats()).queue;
+    const detail = {
+      thread: st.thread, alertsCaptured: st.captured, routed: st.routed, messagesQueued: st.queuedMessages, queuePending: q.pending + q.sending, queuePendingMax: st.queuePendingMax,
+      queueBound: st.queueBound, overflowDrops: q.overflowDrops, captureBufferMax: on.captureMax, captureDrops: st.captureDrops, inboxDrops: st.inboxDrops, chartErrors: st.chartErrors,
+      engineThreadRequests: st.requests, engineThreadRequestMs: +st.requestMs.toFixed(1),
+    };
     await svc.close();
+    return { tradesPerSec: on.tradesPerSec, cpuMs: on.cpuMs, detail };
   } finally {
-    await server.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Rounds of: alerts off; on with the alert path in its worker thread (the default); on with it
+ * in-thread (how it ran before the worker, kept as the fallback), so the three compare under the same
+ * machine load.
+ */
+export async function benchAlerts(hours = 6, chunk = 2000, rounds = Number(process.env.ALERTS_ROUNDS ?? 7), maxPending = 500): Promise<void> {
+  const events = tape(hours);
+  const server = await stalledServer();
+  const offTps: number[] = [], workerTps: number[] = [], inlineTps: number[] = [], workerRatio: number[] = [], inlineRatio: number[] = [];
+  const offCpu: number[] = [], workerCpu: number[] = [], inlineCpu: number[] = [];
+  let off: Awaited<ReturnType<typeof run>> | null = null;
+  let wDetail: Record<string, unknown> = {}, iDetail: Record<string, unknown> = {};
+  try {
+    for (let r = 0; r < rounds; r++) {
+      off = await run(events, null, chunk);
+      offTps.push(off.tradesPerSec);
+      const w = await onRun(events, server.url, maxPending, 'worker', chunk);
+      const i = await onRun(events, server.url, maxPending, 'inline', chunk);
+      workerTps.push(w.tradesPerSec); inlineTps.push(i.tradesPerSec);
+      workerRatio.push(w.tradesPerSec / off.tradesPerSec); inlineRatio.push(i.tradesPerSec / off.tradesPerSec);
+      wDetail = w.detail; iDetail = i.detail;
+      if (off.cpuMs !== null && w.cpuMs !== null && i.cpuMs !== null) { offCpu.push(off.cpuMs); workerCpu.push(w.cpuMs); inlineCpu.push(i.cpuMs); }
+    }
+  } finally {
+    await server.close();
+  }
+  const o = off!;
+  const r3 = (xs: number[]): number[] => xs.map((x) => +x.toFixed(3));
+  // engine-thread CPU (ms, /proc, 10 ms ticks): what ingestion itself cost on its thread, whatever else ran on the machine
+  const cpu = (xs: number[]): Record<string, unknown> => (xs.length ? { engineThreadCpuMs: median(xs), engineThreadCpuPerRound: xs } : {});
+  const cpuRatio = (xs: number[]): Record<string, unknown> => (xs.length ? { engineThreadCpuVsOff: +(median(xs) / median(offCpu)).toFixed(3) } : {});
+  emit({ name: 'alerts off (Engine + SignalEngine, simulated tape)', trades: o.trades, events: o.events, signals: o.signals, rounds, tradesPerSec: median(offTps), perRound: offTps, ...cpu(offCpu), peakRssMB: peakRssMB() });
+  emit({
+    name: 'alerts on, worker thread, Bot API stalled (3 chats, every kind, charts on ENTRY/BIAS)', trades: o.trades, rounds, tradesPerSec: median(workerTps), perRound: workerTps,
+    ratioVsOff: +median(workerRatio).toFixed(3), ratioPerRound: r3(workerRatio), ...cpu(workerCpu), ...cpuRatio(workerCpu), ...wDetail, requestsHangingAtServer: server.requests(), rssMB: rssMB(), peakRssMB: peakRssMB(),
+  });
+  emit({
+    name: 'alerts on, in-thread (the fallback; the pre-worker layout), Bot API stalled', trades: o.trades, rounds, tradesPerSec: median(inlineTps), perRound: inlineTps,
+    ratioVsOff: +median(inlineRatio).toFixed(3), ratioPerRound: r3(inlineRatio), ...cpu(inlineCpu), ...cpuRatio(inlineCpu), ...iDetail,
+  });
 }
