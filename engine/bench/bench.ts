@@ -9,6 +9,7 @@ import { benchFanout } from './cases/fanout.js';
 import { benchFeeds } from './cases/feeds.js';
 import { benchRender } from './cases/render.js';
 import { benchAlerts } from './cases/alerts.js';
+import { benchMt5 } from './cases/mt5.js';
 
 const cases: Record<string, () => Promise<void>> = {
   pipeline: () => benchPipeline(),
@@ -18,6 +19,7 @@ const cases: Record<string, () => Promise<void>> = {
   feeds: () => benchFeeds(),
   render: () => benchRender(),
   alerts: () => benchAlerts(),
+  mt5: () => benchMt5(),
 };
 
 const only = process.env.BENCH?.split(',').filter(Boolean);
