@@ -5,13 +5,15 @@
  * - `mt5_series (id, feed, sym, instrument)`: one row per (feed, broker symbol); `id` is the series id.
  * - `mt5_tick (sid, ms, ord, …) WITHOUT ROWID`, primary key (sid, ms, ord): the tick rows are the
  *   b-tree itself (no second index), and the key compares three integers instead of two long strings.
- *   `INSERT OR IGNORE` on that key is the exactly-once merge of reconnect replays and overlapping
- *   backfills. `cursor()` is one descending seek on the key.
+ *   `ON CONFLICT (sid, ms, ord) DO NOTHING` on that key is the exactly-once merge of reconnect replays
+ *   and overlapping backfills (unlike `INSERT OR IGNORE` it does not also swallow a NOT NULL violation,
+ *   which would drop a tick silently and still ack it: such an append fails whole instead).
+ *   `cursor()` is one descending seek on the key.
  * - `mt5_ticks`: a view with the original wide columns (feed, sym, …, utc_ms, side_source text).
  *   A database written by the earlier one-table layout is migrated on open.
  *
  * Writes: one transaction per `append` (resolves after the commit); rows are bound through multi-row
- * `INSERT OR IGNORE … VALUES (…),(…)…` statements prepared once for chunks of 256, 32, 4 and 1 rows,
+ * `INSERT … VALUES (…),(…)… ON CONFLICT DO NOTHING` statements prepared once for chunks of 256, 32, 4 and 1 rows,
  * staged into one reused flat parameter array (no per-tick arrays or objects on the write path).
  *
  * Durability: WAL always. `synchronous=FULL` (default) fsyncs the WAL at every commit, so an acked
@@ -82,7 +84,7 @@ export class SqliteTickSink implements TickSink {
     const row = '(' + new Array(COLS).fill('?').join(',') + ')';
     this.inserts = CHUNKS.map((rows) => ({
       rows,
-      stmt: this.db.prepare('INSERT OR IGNORE INTO mt5_tick VALUES ' + new Array(rows).fill(row).join(',')),
+      stmt: this.db.prepare('INSERT INTO mt5_tick VALUES ' + new Array(rows).fill(row).join(',') + ' ON CONFLICT (sid, ms, ord) DO NOTHING'),
       params: new Array<unknown>(rows * COLS).fill(null),
     }));
     this.last = this.db.prepare(`SELECT t.ms AS ms, t.ord AS ord FROM mt5_tick t
