@@ -117,3 +117,58 @@ describe('startApp with Telegram alerts enabled', () => {
     }
   });
 });
+
+describe('startApp: paper, merged instruments and the MT5 bridge from the config', () => {
+  it('applies paper settings, serves a merged multi-venue instrument and accepts an MT5 terminal', async () => {
+    const { SimulatedEA } = await import('../../mt5-bridge/src/sim-ea.js');
+    const { flaggedTape } = await import('../../mt5-bridge/src/sources.js');
+    const cfg = join(dir, 'more.yaml');
+    writeFileSync(cfg, [
+      `store:\n  path: ${join(dir, 'more', 'store.sqlite')}`,
+      'paper:\n  initialBalance: 2500',
+      'merged:\n  - id: BTC-AGG\n    sources: [BTCUSDT, BYBIT:BTCUSDT]\n    rowTicks: 50',
+      'mt5:\n  enabled: true\n  port: 0\n  secretEnv: TAPEFLOW_TEST_MT5_SECRET',
+    ].join('\n') + '\n');
+    process.env.TAPEFLOW_TEST_MT5_SECRET = 's3';
+    const a = await startApp({ config: cfg, port: 0, storePath: null });
+    try {
+      const paper = await (await fetch(`${a.server.url}/api/v1/paper`)).json() as { account: { balance: number } };
+      expect(paper.account.balance).toBe(2500);
+
+      const m0 = Date.UTC(2024, 0, 2, 10, 0);
+      const bin = randomTape(21, 300, { instrument: 'BTCUSDT', start: m0, price: 600000 });
+      const byb = randomTape(22, 300, { instrument: 'BYBIT:BTCUSDT', start: m0, price: 600000 });
+      for (const t of [...bin, ...byb].sort((x, y) => x.ts - y.ts)) a.engine.onEvent({ ...t });
+      const agg = a.engine.pipeline('BTC-AGG');
+      const total = [...bin, ...byb].reduce((s, t) => s + t.size, 0);
+      expect(agg.counters.volume).toBe(total); // same lot step on both venues: sizes carry over exactly
+      const r = await (await fetch(`${a.server.url}/api/v1/merged?symbol=BTC-AGG&from=${m0}&to=${m0 + 3_600_000}`)).json() as { merged: boolean; cells: { buy: number; sell: number; venues: Record<string, { buy: number; sell: number }> }[] };
+      expect(r.merged).toBe(true);
+      expect(Object.keys(r.cells[0].venues).length).toBeGreaterThan(0);
+      for (const c of r.cells) {
+        const vb = Object.values(c.venues).reduce((s, v) => s + v.buy, 0);
+        const vs = Object.values(c.venues).reduce((s, v) => s + v.sell, 0);
+        expect(vb).toBeCloseTo(c.buy, 9);
+        expect(vs).toBeCloseTo(c.sell, 9);
+      }
+      const only = await (await fetch(`${a.server.url}/api/v1/merged?symbol=BTC-AGG&from=${m0}&to=${m0 + 3_600_000}&venue=bybit`)).json() as { cells: { venues: Record<string, unknown> }[] };
+      expect(only.cells.every((c) => Object.keys(c.venues).join() === 'bybit')).toBe(true);
+
+      const port = a.mt5?.port;
+      expect(port).toBeGreaterThan(0);
+      const tape = flaggedTape({ n: 500, seed: 5, start: Date.UTC(2024, 6, 1, 13, 0), utcOffset: 0, ambiguous: 0, unflagged: 0, sym: 'XAUUSD' });
+      const ea = new SimulatedEA({ port: port!, secret: 's3', symbols: [tape], utcOffset: 0, heartbeats: false, byteWrites: false, batchTicks: 100 });
+      await ea.start(); ea.release(); await ea.drain(); await ea.waitAcked();
+      await ea.close();
+      // XAUUSD is a quote-only CFD in the registry: quotes before its first real trade count as
+      // quote-activity units (documented); real trades are the rest
+      const c = a.engine.pipelines.get('XAUUSD')!.counters;
+      expect(c.trades - c.quoteActivityUnits).toBe(tape.ticks.filter((t) => (t.flags & 8) !== 0).length);
+      const f = await (await fetch(`${a.server.url}/api/v1/feeds`)).json() as { feeds: { venue: string; port?: number }[] };
+      expect(f.feeds.find((x) => x.venue === 'mt5')?.port).toBe(port);
+    } finally {
+      await a.close();
+      delete process.env.TAPEFLOW_TEST_MT5_SECRET;
+    }
+  });
+});

@@ -86,7 +86,7 @@ describe('valid configs and defaults', () => {
   it('the commented examples in the shipped file are valid when uncommented', () => {
     const text = readFileSync(SHIPPED, 'utf8');
     const uncommented = text
-      .replace(/^instruments: \[\]$/m, 'instruments:').replace(/^sessions: \{\}$/m, 'sessions:')
+      .replace(/^instruments: \[\]$/m, 'instruments:').replace(/^sessions: \{\}$/m, 'sessions:').replace(/^merged: \[\]/m, 'merged:')
       .split('\n').map((l) => l.replace(/^(\s+)# (?=\s*(?:- |[A-Za-z_]+:))/, '$1')).join('\n');
     const r = parseConfigText(uncommented);
     expect(msgs(r.errors)).toEqual([]);
@@ -95,6 +95,20 @@ describe('valid configs and defaults', () => {
     expect(r.config!.server.authTokenEnv).toBe('TAPEFLOW_API_TOKEN');
     expect(r.config!.alerts.telegram.allowChatIds).toEqual([123456789]);
     expect(buildRegistry(r.config!).get('NAS100').session.name).toBe('ny_overnight');
+    expect(r.config!.merged).toEqual([{ id: 'BTC-AGG', sources: ['BTCUSDT', 'BYBIT:BTCUSDT', 'COINBASE:BTC-USD'], rowTicks: 50 }]);
+  });
+
+  it('paper, merged and mt5 sections: defaults and key-path errors', () => {
+    const d = parseConfigText('');
+    expect(d.config!.paper).toMatchObject({ enabled: true, initialBalance: 10000, dailyLossLimit: 500 });
+    expect(d.config!.mt5).toMatchObject({ enabled: false, host: '127.0.0.1', port: 9100, secretEnv: 'TAPEFLOW_MT5_SECRET' });
+    expect(d.config!.merged).toEqual([]);
+    expect(msgs(v('paper:\n  initialBalance: -5\nmerged:\n  - sources: [A, B]\nmt5:\n  port: 70000\n  secret: x\n')).sort()).toEqual([
+      'merged[0].id: required key is missing',
+      'mt5.port: out of range: 70000 is above the maximum 65535',
+      'mt5.secret: secrets come from environment variables: use secretEnv',
+      'paper.initialBalance: out of range: must be greater than 0, got -5',
+    ].sort());
   });
 });
 
@@ -298,7 +312,7 @@ describe('secrets only from environment variables', () => {
     ]);
     // hidden in an unknown section: both the unknown key and the secret are reported
     expect(msgs(v('exchange:\n  credentials:\n    password: pw\n'))).toEqual([
-      'exchange: unknown key (allowed: instruments, sessions, feeds, server, store, alerts, analytics, log)',
+      'exchange: unknown key (allowed: instruments, sessions, feeds, server, store, alerts, analytics, paper, merged, mt5, log)',
       'exchange.credentials.password: secrets come from environment variables: remove it from the file (this section takes no secret)',
     ]);
   });

@@ -130,6 +130,10 @@ export const API_ROUTES: ApiRoute[] = [
   { method: 'get', path: '/api/v1/strategy', summary: 'strategy status (empty until wired)', params: [], response: '{available, strategies}', handler: (s) => s.strategy() },
   { method: 'get', path: '/api/v1/scanner', summary: 'scanner rows (empty until wired)', params: [], response: '{available, rows}', handler: (s) => s.scanner() },
   { method: 'get', path: '/api/v1/paper', summary: 'paper trading on the strategy\'s entries/exits: account, limits, open positions, fills, refusals, analytics (win rate, profit factor, average R, max drawdown, Sharpe); optional symbol filters positions and fills', params: [{ ...SYMBOL, required: false }], response: '{available, symbol, account, limits, open, fills, refusals, analytics}', handler: (s, p) => s.paper(p.symbol === undefined ? undefined : (p.symbol as string)) },
+  {
+    method: 'get', path: '/api/v1/merged', summary: 'multi-venue instrument: footprint cells with each venue\'s contribution (optionally one venue)', params: [SYMBOL, FROM, TO, { name: 'venue', type: 'string', maxLength: 40, description: 'only this venue\'s contributions (e.g. binance-usdm, bybit, coinbase)' }], response: '{symbol, merged, venue, cells: [{time, price, buy, sell, unknown, trades, venues}]}',
+    handler: (s, p) => { const { from, to } = range(p, 3_600_000, 31 * DAY); return s.merged(p.symbol as string, from, to, p.venue as string | undefined); },
+  },
   { method: 'get', path: '/api/v1/feeds', summary: 'live feeds: connection state, counters and data completeness (gaps with reasons and durations)', params: [], response: '{available, feeds, completeness}', handler: (s) => s.feeds() },
   { method: 'get', path: '/api/v1/system', summary: 'system stats: uptime, events, memory, store, caches', params: [], response: 'SystemStats', handler: (s) => s.system() },
   { method: 'get', path: '/api/v1/health', summary: 'health', params: [], response: '{status}', handler: (s) => s.health() },

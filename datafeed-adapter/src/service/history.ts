@@ -59,6 +59,8 @@ export interface Providers {
   scanner?(): unknown;
   /** paper trading: account, limits, open positions, fills, analytics (optionally for one instrument) */
   paper?(symbol?: string): Record<string, unknown>;
+  /** per-venue contributions of a merged instrument's footprint cells (null: not a merged instrument) */
+  merged?(symbol: string, from: number, to: number, venue?: string): unknown[] | null;
   /** live feed status and data-completeness records */
   feeds?(): { feeds: unknown[]; completeness: unknown[] };
   orderbook?(symbol: string, depth: number): { ts: number; bids: [number, number][]; asks: [number, number][] } | null;
@@ -751,6 +753,12 @@ export class HistoryService {
     const id = symbol === undefined ? undefined : this.instrument(symbol).id;
     const p = this.providers.paper?.(id);
     return { available: p !== undefined, symbol: id ?? null, ...(p ?? { account: null, limits: null, open: [], fills: [], refusals: [], analytics: null }) };
+  }
+
+  merged(symbol: string, from: number, to: number, venue?: string): Record<string, unknown> {
+    const i = this.instrument(symbol);
+    const cells = this.providers.merged?.(i.id, from, to, venue) ?? null;
+    return { symbol: i.id, merged: cells !== null, venue: venue ?? null, cells: cells ?? [] };
   }
 
   feeds(): Record<string, unknown> {

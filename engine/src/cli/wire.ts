@@ -6,6 +6,8 @@ import type { Engine } from '../analytics/engine.js';
 import type { BookManager } from '../book/manager.js';
 import { DepthHistory } from '../book/depth-history.js';
 import type { InstrumentRegistry } from '../core/instruments.js';
+import { MergedInstrument, mergeSourceOf } from '../feeds/merge.js';
+import type { MergedConfig } from '../config/types.js';
 import type { SignalEngine } from '../signals/engine.js';
 import { PaperTrader, type PaperTraderOptions } from '../signals/paper.js';
 import type { SignalEvent } from '../signals/types.js';
@@ -117,4 +119,56 @@ export function startClock(engine: Engine, clock: () => number, everyMs = 1000):
   }, everyMs);
   t.unref();
   return () => clearInterval(t);
+}
+
+/**
+ * Multi-venue instruments: each `merged` entry becomes an instrument of its own (e.g. BTC-AGG) whose
+ * trades are its sources' trades mapped onto one tick grid, so bars, footprints and profiles come from
+ * the normal pipeline; the per-venue split of every footprint cell is served by /api/v1/merged.
+ */
+export function wireMerged(o: { engine: Engine; registry: InstrumentRegistry; service: HistoryService; merged: MergedConfig[]; timeframeMs: number; keepBars?: number }): MergedInstrument[] {
+  const out: MergedInstrument[] = [];
+  const bySource = new Map<string, MergedInstrument[]>();
+  o.merged.forEach((mc, k) => {
+    if (mc.sources.length < 2) throw new Error(`merged[${k}].sources: a merged instrument needs at least two sources`);
+    const srcs = mc.sources.map((id, j) => {
+      const inst = o.registry.find(id);
+      if (!inst) throw new Error(`merged[${k}].sources[${j}]: unknown instrument "${id}"`);
+      return inst;
+    });
+    if (o.registry.find(mc.id)) throw new Error(`merged[${k}].id: "${mc.id}" is already an instrument`);
+    const m = new MergedInstrument({ id: mc.id, tickSize: mc.tickSize, rowTicks: mc.rowTicks, timeframeMs: o.timeframeMs },
+      srcs.map((i) => ({ ...mergeSourceOf(i), inverse: i.venue === 'binance-coinm' })));
+    const first = srcs[0];
+    o.registry.add(m.instrumentSpec({ session: first.session, thresholds: first.thresholds, assetClass: first.assetClass }));
+    for (const i of srcs) { let l = bySource.get(i.id); if (!l) bySource.set(i.id, (l = [])); l.push(m); }
+    out.push(m);
+  });
+  if (!out.length) return out;
+  const keepMs = (o.keepBars ?? 1000) * o.timeframeMs;
+  o.engine.observe((ev) => {
+    if (ev.type !== 'trade') return;
+    const ms = bySource.get(ev.instrument);
+    if (!ms) return;
+    for (const m of ms) {
+      const t = m.toTrade(ev);
+      if (t) o.engine.onEvent(t);
+    }
+  });
+  o.engine.onPipeline((p) => {
+    const m = out.find((x) => x.id === p.instrument.id);
+    if (m) p.onBarClose(({ bar }) => m.prune(bar.end - keepMs));
+  });
+  o.service.providers.merged = (symbol, from, to, venue) => {
+    const m = out.find((x) => x.id === symbol);
+    if (!m) return null;
+    const inst = o.registry.get(symbol);
+    const cells = m.cells().filter((c) => c.barStart >= from && c.barStart < to);
+    const qty = (lots: number): number => inst.qty.toNumber(lots);
+    return cells.map((c) => ({
+      time: c.barStart, price: inst.price.toNumber(c.price), buy: qty(c.buy), sell: qty(c.sell), unknown: qty(c.unknown), trades: c.trades,
+      venues: Object.fromEntries(Object.entries(c.venues).filter(([v]) => !venue || v === venue).map(([v, x]) => [v, { buy: qty(x.buy), sell: qty(x.sell), unknown: qty(x.unknown), trades: x.trades }])),
+    })).filter((c) => Object.keys(c.venues).length > 0);
+  };
+  return out;
 }

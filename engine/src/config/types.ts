@@ -137,6 +137,53 @@ export interface AnalyticsConfig {
   cvdReset: 'session' | 'never';
 }
 
+/** Paper trading that follows the strategy's entries and exits (GET /api/v1/paper). */
+export interface PaperConfig {
+  /** default true */
+  enabled: boolean;
+  /** default 10 000 (quote currency) */
+  initialBalance: number;
+  /** notional of each entry; default 1 000 */
+  notionalPerTrade: number;
+  /** per-position size limit (notional); default 5 000 */
+  maxPositionNotional: number;
+  /** maximum total open exposure (notional); default 10 000 */
+  maxTotalExposure: number;
+  /** trading stops for the UTC day after this loss; default 500 */
+  dailyLossLimit: number;
+  /** fees and slippage in basis points; defaults 4 and 1 */
+  feeBps: number;
+  slippageBps: number;
+}
+
+/** One instrument merged from several venues on one tick grid, with per-venue contributions per cell. */
+export interface MergedConfig {
+  /** merged instrument id, e.g. BTC-AGG */
+  id: string;
+  /** source instrument ids (at least two), e.g. [BTCUSDT, BYBIT:BTCUSDT, COINBASE:BTC-USD] */
+  sources: string[];
+  /** common tick (decimal string); default the coarsest source tick */
+  tickSize?: string;
+  /** footprint row height in merged ticks; default 1 */
+  rowTicks: number;
+}
+
+/** The MT5 bridge server the Expert Advisor connects to. */
+export interface Mt5Config {
+  /** default false */
+  enabled: boolean;
+  /** default 127.0.0.1 (the EA only reaches addresses allowed in the terminal) */
+  host: string;
+  /** default 9100 (the EA's InpPort default) */
+  port: number;
+  /** environment variable holding the shared secret; default TAPEFLOW_MT5_SECRET */
+  secretEnv: string;
+  /** broker symbol → canonical instrument id overrides (e.g. "US100.cash": NAS100) */
+  symbols: Record<string, string>;
+  /** SQLite file of persisted ticks (acks follow persistence); default mt5-ticks.sqlite next to the store */
+  dbPath?: string;
+}
+
 export interface TapeFlowConfig {
   instruments: InstrumentConfig[];
   sessions: Record<string, SessionDefinition>;
@@ -145,6 +192,9 @@ export interface TapeFlowConfig {
   store: StoreConfig;
   alerts: { telegram: TelegramConfig };
   analytics: AnalyticsConfig;
+  paper: PaperConfig;
+  merged: MergedConfig[];
+  mt5: Mt5Config;
   log: { level: LogLevel; format: LogFormat };
   /** file the config was read from; null when built from defaults only */
   source: string | null;
@@ -165,6 +215,9 @@ export function defaultConfig(): TapeFlowConfig {
       stackedMinRows: 3,
       cvdReset: 'session',
     },
+    paper: { enabled: true, initialBalance: 10_000, notionalPerTrade: 1_000, maxPositionNotional: 5_000, maxTotalExposure: 10_000, dailyLossLimit: 500, feeBps: 4, slippageBps: 1 },
+    merged: [],
+    mt5: { enabled: false, host: '127.0.0.1', port: 9100, secretEnv: 'TAPEFLOW_MT5_SECRET', symbols: {} },
     log: { level: 'info', format: 'human' },
     source: null,
   };

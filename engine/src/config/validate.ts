@@ -386,6 +386,51 @@ function rootSchema(sessionNames: Set<string>, validSessions: Record<string, Ses
           },
         },
       },
+      paper: {
+        default: d.paper,
+        schema: {
+          type: 'object',
+          fields: {
+            enabled: { default: d.paper.enabled, schema: { type: 'boolean' } },
+            initialBalance: { default: d.paper.initialBalance, schema: { type: 'number', gt: 0 } },
+            notionalPerTrade: { default: d.paper.notionalPerTrade, schema: { type: 'number', gt: 0 } },
+            maxPositionNotional: { default: d.paper.maxPositionNotional, schema: { type: 'number', gt: 0 } },
+            maxTotalExposure: { default: d.paper.maxTotalExposure, schema: { type: 'number', gt: 0 } },
+            dailyLossLimit: { default: d.paper.dailyLossLimit, schema: { type: 'number', gt: 0 } },
+            feeBps: { default: d.paper.feeBps, schema: { type: 'number', min: 0, max: 1000 } },
+            slippageBps: { default: d.paper.slippageBps, schema: { type: 'number', min: 0, max: 1000 } },
+          },
+        },
+      },
+      merged: {
+        default: () => [],
+        schema: {
+          type: 'array',
+          items: {
+            type: 'object',
+            fields: {
+              id: { required: true, schema: nonEmpty },
+              sources: { required: true, schema: { type: 'array', items: nonEmpty } },
+              tickSize: { schema: nonEmpty },
+              rowTicks: { default: 1, schema: { type: 'number', integer: true, min: 1 } },
+            },
+          },
+        },
+      },
+      mt5: {
+        default: d.mt5,
+        schema: {
+          type: 'object',
+          fields: {
+            enabled: { default: d.mt5.enabled, schema: { type: 'boolean' } },
+            host: { default: d.mt5.host, schema: nonEmpty },
+            port: { default: d.mt5.port, schema: { type: 'number', integer: true, min: 0, max: 65535 } },
+            secretEnv: { default: d.mt5.secretEnv, schema: ENV_NAME },
+            symbols: { default: () => ({}), schema: { type: 'map', values: nonEmpty } },
+            dbPath: { schema: nonEmpty },
+          },
+        },
+      },
       log: {
         default: d.log,
         schema: {

@@ -14,7 +14,12 @@ import { createServer, type DatafeedServer } from '../../../../datafeed-adapter/
 import { createStreamServer, type StreamServer } from '../../../../datafeed-adapter/src/ws/server.js';
 import { BookManager } from '../../book/manager.js';
 import { SignalEngine } from '../../signals/engine.js';
-import { startClock, wireBooks, wireDepthHistory, wireSignals } from '../wire.js';
+import { startClock, wireBooks, wireDepthHistory, wireMerged, wireSignals } from '../wire.js';
+import { BridgeServer } from '../../../../mt5-bridge/src/server.js';
+import { SqliteTickSink } from '../../../../mt5-bridge/src/sqlite-sink.js';
+import { parseTimeframe } from '../../analytics/timeframe.js';
+import { dirname, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import { FeedManager } from '../../feeds/manager.js';
 import { AlertService, footprintChartProvider } from '../../alerts/index.js';
 import { createLogger } from '../../log.js';
@@ -47,6 +52,8 @@ export interface StartedApp {
   books: BookManager;
   signals: SignalEngine;
   feeds: FeedManager;
+  /** MT5 bridge server and its port (null unless mt5.enabled) */
+  mt5: { server: BridgeServer; port: number } | null;
   /** Telegram alerts (null when alerts.telegram.enabled is false) */
   alerts: AlertService | null;
   store: Store | undefined;
@@ -71,6 +78,9 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
   feeds = FeedManager.fromConfig(o.feeds ? config.feeds : [], { registry, sink: engine.onEvent, log: logger });
   const liveFeeds = feeds;
   const service = new HistoryService(engine, store);
+  // merged multi-venue instruments join the registry before the store restores their bars
+  const spec = parseTimeframe(String(engine.pipelineOptions.timeframe ?? '1m'));
+  wireMerged({ engine, registry, service, merged: config.merged, timeframeMs: spec.kind === 'time' ? spec.ms : 60_000 });
   if (store) {
     const recorder = recordEngine(engine, store);
     const restored = restoreEngine(engine, store, { recorder });
@@ -85,8 +95,23 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
   const stream = createStreamServer({ engine, server: server.server, token: authToken, books: (id) => books.book(id) });
   wireBooks(service, books);
   wireDepthHistory(service, books, registry);
-  wireSignals({ engine, signals, service, stream, store });
-  service.providers.feeds = () => ({ feeds: liveFeeds.status(), completeness: liveFeeds.completeness() });
+  const pc = config.paper;
+  wireSignals({
+    engine, signals, service, stream, store,
+    paper: pc.enabled ? { notionalPerTrade: pc.notionalPerTrade, account: { initialBalance: pc.initialBalance, maxPositionNotional: pc.maxPositionNotional, maxTotalExposure: pc.maxTotalExposure, dailyLossLimit: pc.dailyLossLimit, feeBps: pc.feeBps, slippageBps: pc.slippageBps } } : false,
+  });
+  let mt5: { server: BridgeServer; port: number } | null = null;
+  if (config.mt5.enabled) {
+    const secret = process.env[config.mt5.secretEnv];
+    if (!secret) throw new Error(`mt5.enabled is true but environment variable ${config.mt5.secretEnv} (the EA's shared secret) is empty`);
+    const dbPath = config.mt5.dbPath ?? join(dirname(config.store.path), 'mt5-ticks.sqlite');
+    mkdirSync(dirname(dbPath), { recursive: true });
+    const bridge = new BridgeServer({ host: config.mt5.host, port: config.mt5.port, secret, sink: new SqliteTickSink(dbPath), registry, onEvent: engine.onEvent, symbols: { overrides: config.mt5.symbols }, logger: logger.child({ component: 'mt5' }) });
+    mt5 = { server: bridge, port: await bridge.listen() };
+    o.log?.(`MT5 bridge listening on ${config.mt5.host}:${mt5.port}\n`);
+  }
+  const bridgeStats = mt5 ? () => ({ venue: 'mt5', port: mt5!.port, stats: mt5!.server.stats }) : null;
+  service.providers.feeds = () => ({ feeds: [...liveFeeds.status(), ...(bridgeStats ? [bridgeStats()] : [])], completeness: liveFeeds.completeness() });
   // attached after the signal engine so the daily bias is current when an alert is built; the outbox is
   // alerts.telegram.dbPath (default alerts.sqlite next to the store); routing, the outbox, sending,
   // commands and chart drawing run in a worker thread
@@ -100,8 +125,8 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
   // not awaited: offline, exchangeInfo/snapshot retries must not delay serving what we have
   void liveFeeds.start();
   return {
-    config, server, stream, engine, books, signals, feeds: liveFeeds, alerts, store,
-    close: async () => { stopClock(); await liveFeeds.stop(); await alerts?.close(); await stream.close(); await server.close(); store?.close(); },
+    config, server, stream, engine, books, signals, feeds: liveFeeds, mt5, alerts, store,
+    close: async () => { stopClock(); await liveFeeds.stop(); await mt5?.server.close(); await alerts?.close(); await stream.close(); await server.close(); store?.close(); },
   };
 }
 
