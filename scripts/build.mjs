@@ -16,6 +16,7 @@ const node = {
 const entries = {
   cli: 'engine/src/cli/main.ts',
   bench: 'engine/bench/bench.ts',
+  'examples/replay-footprints': 'examples/node-api/replay-footprints.ts',
   // the Telegram alerts worker thread, loaded by dist/cli.js and dist/bench.js from beside them
   'alerts-worker': 'engine/src/alerts/worker.ts',
 };
