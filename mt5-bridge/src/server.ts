@@ -60,6 +60,14 @@ export interface BridgeServerOptions {
   pathologyShare?: number;
   /** pause reading a connection while this many ticks wait for the sink */
   maxPendingTicks?: number;
+  /**
+   * Reply backpressure: when `socket.write` returns false (the EA does not read what the server
+   * sends), reading from that connection pauses until 'drain'; meanwhile `err` and `hb` replies are
+   * dropped (counted) and acks coalesce into one sent on 'drain'. A connection whose unsent reply bytes
+   * exceed `maxReplyBytes`, or that stays undrained for `replyStallMs` (default `deadMs`), is dropped.
+   */
+  maxReplyBytes?: number;
+  replyStallMs?: number;
   logger?: Logger;
 }
 
@@ -84,6 +92,14 @@ export interface BridgeStats {
   sinkErrors: number;
   acks: number;
   pauses: number;
+  /** times a reply write returned false (reading paused until 'drain') */
+  replyStalls: number;
+  /** err/hb replies not sent because the connection's replies were backed up */
+  repliesDropped: number;
+  /** connections dropped for not reading their replies (maxReplyBytes / replyStallMs) */
+  slowReaders: number;
+  /** highest unsent reply bytes seen on one connection (socket.writableLength after a write) */
+  replyBufferedPeak: number;
 }
 
 interface BookState { gen: number; bs: number; bids: Map<number, number>; asks: Map<number, number> }
@@ -151,7 +167,15 @@ class Conn {
   pending: BridgeTick[] = [];
   early: string[] = [];
   readonly backfills = new Map<number, BackfillAcc>();
+  /** reading paused because the feed's persistence queue is full */
   paused = false;
+  /** a reply write returned false; waiting for 'drain' since `writeBlockedAt` */
+  writeBlocked = false;
+  writeBlockedAt = 0;
+  /** an ack came due while blocked: send one on 'drain' */
+  ackDue = false;
+  /** socket.pause() in force (either reason) */
+  readPaused = false;
   constructor(readonly socket: Socket, maxLine: number, handlers: ConstructorParameters<typeof LineDecoder>[1]) {
     this.decoder = new LineDecoder(maxLine, handlers);
   }
@@ -161,7 +185,7 @@ export class BridgeServer extends EventEmitter {
   readonly stats: BridgeStats = {
     connections: 0, rejects: {}, errors: {}, linesIn: 0, oversized: 0, seqGaps: 0, ticksLive: 0, ticksHistory: 0, duplicates: 0,
     ambiguousFlags: 0, unflaggedTrades: 0, books: 0, bookGaps: 0, crossedBooks: 0, backfillRequests: 0, backfillsDiscarded: 0,
-    backfillsIncomplete: 0, sinkErrors: 0, acks: 0, pauses: 0,
+    backfillsIncomplete: 0, sinkErrors: 0, acks: 0, pauses: 0, replyStalls: 0, repliesDropped: 0, slowReaders: 0, replyBufferedPeak: 0,
   };
   readonly feeds = new Map<string, FeedState>();
   private readonly conns = new Set<Conn>();
@@ -185,6 +209,7 @@ export class BridgeServer extends EventEmitter {
       allowDuplicateTerminals: opts.allowDuplicateTerminals ?? false, backfillMax: opts.backfillMax ?? 50_000,
       pathologyMinSample: opts.pathologyMinSample ?? 1000, pathologyShare: opts.pathologyShare ?? 0.98,
       maxPendingTicks: opts.maxPendingTicks ?? 200_000, subs: opts.subs ?? [],
+      maxReplyBytes: opts.maxReplyBytes ?? 1 << 20, replyStallMs: opts.replyStallMs ?? opts.deadMs ?? 5000,
     };
     if (!this.o.secret) throw new Error('mt5 bridge: a shared secret is required');
     this.mapper = opts.symbols instanceof SymbolMapper ? opts.symbols : new SymbolMapper(opts.symbols);
@@ -226,6 +251,13 @@ export class BridgeServer extends EventEmitter {
     return n;
   }
 
+  /** Reply bytes written by the server but not yet taken by the kernel, over all connections. */
+  replyBytesBuffered(): number {
+    let n = 0;
+    for (const c of this.conns) n += c.socket.writableLength;
+    return n;
+  }
+
   /** Stop listening and close every connection; waits up to `drainMs` for queued persistence. */
   async close(drainMs = 5000): Promise<void> {
     if (this.closing) return;
@@ -263,14 +295,59 @@ export class BridgeServer extends EventEmitter {
       if (c.state === 'ready') this.flush(c);
     });
     socket.on('error', () => {});
+    socket.on('drain', () => this.onDrain(c));
     socket.on('close', () => this.onClosed(c, 'socket closed'));
     this.send(c, { t: 'challenge', proto: [PROTO_MAJOR, PROTO_MINOR], nonce: c.nonce, srv: SERVER_NAME });
     c.helloTimer = setTimeout(() => { if (c.state === 'challenge') this.reject(c, 'HELLO_TIMEOUT', `no hello within ${this.o.helloTimeoutMs} ms`); }, this.o.helloTimeoutMs);
   }
 
+  /**
+   * Write one reply. While earlier replies wait for 'drain', advisory ones (err, hb) are dropped and
+   * acks (cumulative) are deferred to 'drain'; the rest (challenge, welcome, reject, bf_req: a few per
+   * connection) are still queued. So the unsent bytes of a connection stay below the socket's
+   * highWaterMark plus a handful of messages however fast the EA sends without reading.
+   */
   private send(c: Conn, msg: ServerMsg): void {
     if (c.state === 'closed' || c.socket.destroyed) return;
-    c.socket.write(encodeLine(msg));
+    if (c.writeBlocked) {
+      if (msg.t === 'err' || msg.t === 'hb') { this.stats.repliesDropped++; return; }
+      if (msg.t === 'ack') { c.ackDue = true; return; }
+    }
+    const ok = c.socket.write(encodeLine(msg));
+    const buffered = c.socket.writableLength;
+    if (buffered > this.stats.replyBufferedPeak) this.stats.replyBufferedPeak = buffered;
+    if (!ok && !c.writeBlocked) {
+      c.writeBlocked = true;
+      c.writeBlockedAt = Date.now();
+      this.stats.replyStalls++;
+      this.log.warn('mt5 bridge: the EA is not reading replies; pausing its input until they drain', { feed: c.feed?.key, buffered });
+      this.updateReading(c);
+    }
+    if (buffered > this.o.maxReplyBytes) this.slowReader(c, `${buffered} reply bytes unsent (max ${this.o.maxReplyBytes})`);
+  }
+
+  private onDrain(c: Conn): void {
+    if (!c.writeBlocked) return;
+    c.writeBlocked = false;
+    c.lastRecv = Date.now(); // the EA just took our bytes: it is alive, and its input was paused on purpose
+    this.updateReading(c);
+    if (c.ackDue) { c.ackDue = false; this.scheduleAck(c); }
+  }
+
+  /** Pause the socket while the sink queue is full or replies are backed up; resume when neither holds. */
+  private updateReading(c: Conn): void {
+    if (c.state === 'closed') return;
+    const want = c.paused || c.writeBlocked;
+    if (want && !c.readPaused) { c.readPaused = true; c.socket.pause(); }
+    else if (!want && c.readPaused) { c.readPaused = false; c.socket.resume(); }
+  }
+
+  private slowReader(c: Conn, why: string): void {
+    if (c.state === 'closed') return;
+    this.stats.slowReaders++;
+    this.log.warn('mt5 bridge: dropping a connection that does not read its replies', { feed: c.feed?.key, why });
+    this.emit('slow_reader', { feed: c.feed?.key, why });
+    this.kill(c, 'SLOW_READER', why);
   }
 
   private reject(c: Conn, code: RejectCode, msg: string): void {
@@ -284,7 +361,7 @@ export class BridgeServer extends EventEmitter {
 
   private kill(c: Conn, code: RejectCode | string, msg: string): void {
     if (c.state === 'closed') return;
-    if (code !== 'SHUTDOWN' && code !== 'DEAD' && !c.socket.destroyed) c.socket.end();
+    if (code !== 'SHUTDOWN' && code !== 'DEAD' && code !== 'SLOW_READER' && !c.socket.destroyed) c.socket.end();
     else c.socket.destroy();
     // end() flushes the reject; make sure the socket is gone shortly after even if the peer never reads
     setTimeout(() => c.socket.destroy(), 50).unref();
@@ -323,6 +400,11 @@ export class BridgeServer extends EventEmitter {
   private onTimer(): void {
     const now = Date.now();
     for (const c of [...this.conns]) {
+      if (c.writeBlocked) {
+        // input is paused on purpose (lastRecv cannot advance): the stall bound applies instead of dead_ms
+        if (now - c.writeBlockedAt > this.o.replyStallMs) this.slowReader(c, `replies undrained for ${now - c.writeBlockedAt} ms`);
+        continue;
+      }
       if (c.state !== 'ready') continue;
       if (now - c.lastRecv > this.o.deadMs) { this.reject(c, 'DEAD', `silent for ${now - c.lastRecv} ms`); continue; }
       if (now - c.lastHbSent >= this.o.hbMs) { c.lastHbSent = now; this.send(c, { t: 'hb', now_ms: now }); }
@@ -633,7 +715,7 @@ export class BridgeServer extends EventEmitter {
     c.pending = [];
     c.queuedSeq = c.receivedSeq;
     this.enqueue(f, b);
-    if (!c.paused && f.queuedTicks > this.o.maxPendingTicks) { c.paused = true; this.stats.pauses++; c.socket.pause(); }
+    if (!c.paused && f.queuedTicks > this.o.maxPendingTicks) { c.paused = true; this.stats.pauses++; this.updateReading(c); }
   }
 
   private enqueue(f: FeedState, b: PersistBatch): void {
@@ -685,7 +767,7 @@ export class BridgeServer extends EventEmitter {
       if (c && c.state === 'ready') {
         if (seqHi > c.persistedSeq) c.persistedSeq = seqHi;
         this.scheduleAck(c);
-        if (c.paused && f.queuedTicks < this.o.maxPendingTicks / 2) { c.paused = false; c.socket.resume(); }
+        if (c.paused && f.queuedTicks < this.o.maxPendingTicks / 2) { c.paused = false; this.updateReading(c); }
       }
       this.emit('persisted', { feed: f.key, ticks: ticks.length });
     }

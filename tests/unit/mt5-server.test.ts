@@ -566,3 +566,83 @@ describe('several terminals', () => {
     expect(r.server.stats.ticksLive).toBe(2000);
   });
 });
+
+describe('reply backpressure', () => {
+  /** A hand-driven EA past the handshake (its own terminal identity). */
+  async function readyRaw(port: number, company: string): Promise<Awaited<ReturnType<typeof raw>>> {
+    const c = await raw(port);
+    await until(() => c.msgs.length === 1);
+    const nonce = (c.msgs[0] as { nonce: string }).nonce;
+    c.sock.write(JSON.stringify({ t: 'hello', s: 0, proto: 1, sid: `sid-${company}`, conn: 1, term: { company, server: 'S', login_h: 'h' }, utc_off: 0, syms: [], mac: computeMac(SECRET, nonce, `sid-${company}`, 1, 1) }) + '\n');
+    await until(() => c.msgs.length === 2);
+    expect(c.msgs[1].t).toBe('welcome');
+    return c;
+  }
+
+  /** `n` lines of an unknown ~1 KiB type: each is answered with an err of about the same size. */
+  const junk = (n: number, from: number): string => {
+    const pad = 'u'.repeat(1000);
+    let out = '';
+    for (let i = 0; i < n; i++) out += `{"t":"${pad}","s":${from + i}}\n`;
+    return out;
+  };
+
+  it('an EA that sends without reading: its input pauses until drain, unsent reply bytes stay bounded, another terminal streams on, and nothing is lost once it reads', async () => {
+    const r = await rig({ hbMs: 60_000, deadMs: 60_000, replyStallMs: 60_000 });
+    const c = await readyRaw(r.port, 'Stalled');
+    c.sock.pause(); // stops reading from here on; keeps writing
+    const LINES = 40_000; // ≈ 40 MB in, ≈ 40 MB of err replies if every one were buffered
+    const input = junk(LINES, 1);
+    c.sock.write(input);
+    await until(() => r.server.stats.replyStalls >= 1, 10_000);
+
+    // another terminal streams a full tape while the first is stalled
+    const other = ea(r.port, { terminal: { company: 'Other', login: '2' }, symbols: [flaggedTape({ n: 3000, seed: 40 })] });
+    await other.start();
+    other.release();
+    let peakNow = 0;
+    const sampler = setInterval(() => { peakNow = Math.max(peakNow, r.server.replyBytesBuffered()); }, 2);
+    await other.drain();
+    await other.waitAcked();
+    const linesA = r.server.stats.linesIn;
+    await new Promise((res) => setTimeout(res, 300));
+    clearInterval(sampler);
+    const otherFeed = [...r.server.feeds.keys()].find((k) => k.startsWith('Other|'))!;
+    expect(r.sink.ticks.filter((t) => t.feed === otherFeed)).toHaveLength(3000);
+
+    // the stalled connection: input paused (the server read nothing more while our data waited in our own buffer)
+    expect(c.sock.writableLength).toBeGreaterThan(0);
+    expect(r.server.stats.linesIn).toBe(linesA);
+    expect(r.server.stats.linesIn).toBeLessThan(LINES);
+    expect(r.server.stats.repliesDropped).toBeGreaterThan(0);
+    // bounded: highWaterMark (16 KiB) plus a reply or two, never the megabytes of errs owed
+    expect(r.server.stats.replyBufferedPeak).toBeLessThan(64 * 1024);
+    expect(peakNow).toBeLessThan(64 * 1024);
+    expect(r.server.stats.slowReaders).toBe(0);
+
+    // the EA reads again: the server drains, resumes its input and processes every line once
+    c.sock.resume();
+    await until(() => (r.server.stats.errors.UNKNOWN_TYPE ?? 0) === LINES, 30_000);
+    await until(() => c.msgs.filter((m) => m.t === 'err').length + r.server.stats.repliesDropped === LINES, 10_000);
+    expect(r.server.stats.replyBufferedPeak).toBeLessThan(64 * 1024);
+    expect(r.server.connected).toBe(2);
+    expect(c.sock.destroyed).toBe(false);
+  }, 60_000);
+
+  it('an EA that never reads is dropped after replyStallMs (or past maxReplyBytes); its buffered replies are released', async () => {
+    for (const opts of [{ replyStallMs: 200 }, { maxReplyBytes: 8 * 1024 }]) {
+      const r = await rig({ hbMs: 60_000, deadMs: 60_000, replyStallMs: 60_000, ...opts });
+      const dropped = new Promise<{ why: string }>((res) => r.server.once('slow_reader', res));
+      const c = await readyRaw(r.port, 'Deaf');
+      c.sock.on('error', () => {}); // the server resets it while our write is pending
+      c.sock.pause();
+      c.sock.write(junk(20_000, 1));
+      const { why } = await dropped;
+      expect(why).toMatch('replyStallMs' in opts ? /undrained for \d+ ms/ : /reply bytes unsent \(max 8192\)/);
+      expect(r.server.stats.slowReaders).toBe(1);
+      await until(() => r.server.connected === 0);
+      expect(r.server.replyBytesBuffered()).toBe(0);
+      expect(r.server.stats.replyBufferedPeak).toBeLessThan(64 * 1024);
+    }
+  }, 30_000);
+});
