@@ -265,10 +265,14 @@ describe('charting-hosts §6 checklist (UDF server)', () => {
     const m5 = (await get(`/marks?symbol=BTCUSDT&from=${S(T0 + DAY)}&to=${S(T0 + DAY + 3_600_000)}&resolution=5`)).body;
     expect(m5[0].time).toBe(S(T0 + DAY));
     const tm = (await get(`/timescale_marks?symbol=BTCUSDT&from=${S(T0 + DAY)}&to=${S(T0 + DAY + 3_600_000)}&resolution=1`)).body;
-    expect(tm.length).toBe(1);
-    for (const k of ['id', 'time', 'color', 'label', 'tooltip']) expect(tm[0][k], k).toBeDefined();
-    expect(Array.isArray(tm[0].tooltip)).toBe(true);
-    expect(tm[0].time).toBe(S(T0 + DAY + 60_000));
+    // the data gap, and the session that opens at T0 + DAY (00:00 UTC for the 24x7 crypto session)
+    expect(tm.map((x: any) => x.label)).toEqual(['S', 'G']);
+    for (const x of tm) {
+      for (const k of ['id', 'time', 'color', 'label', 'tooltip']) expect(x[k], k).toBeDefined();
+      expect(Array.isArray(x.tooltip)).toBe(true);
+    }
+    expect(tm[0].time).toBe(S(T0 + DAY));
+    expect(tm[1].time).toBe(S(T0 + DAY + 60_000));
   });
 
   it('16: /time is an integer number of seconds close to now', async () => {

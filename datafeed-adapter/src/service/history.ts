@@ -685,7 +685,20 @@ export class HistoryService {
       perBar.set(t, n + 1);
       out.push({ id: `gap-${g.seq}`, time: Math.floor(t / 1000), color: 'red', label: 'G', tooltip: [`data gap: ${g.reason}`] });
     }
-    return out;
+    // session opens, and the current session's daily bias (from the signal engine when wired)
+    const sessions = this.pipeline(i.id)?.profiles.sessions ?? [];
+    const bias = this.providers.bias?.(i.id) as { direction?: string; confidence?: number; shape?: string; warning?: boolean; reasoning?: string[] } | null | undefined;
+    sessions.forEach((sess, k) => {
+      if (sess.start < fromS * 1000 || sess.start >= toS * 1000) return;
+      const t = this.markTime(i, r, sess.start);
+      if (!Number.isFinite(t)) return;
+      out.push({ id: `session-${sess.key}`, time: Math.floor(t / 1000), color: 'blue', label: 'S', tooltip: [`session ${sess.key} opens`] });
+      if (k === sessions.length - 1 && bias && bias.direction) {
+        const color = bias.direction === 'long' ? 'green' : bias.direction === 'short' ? 'red' : 'yellow';
+        out.push({ id: `bias-${sess.key}`, time: Math.floor(t / 1000), color, label: 'B', tooltip: [`daily bias ${bias.direction} (${Math.round(bias.confidence ?? 0)}%) from the prior ${bias.shape ?? ''} profile${bias.warning ? ', WARNING' : ''}`, ...(bias.reasoning ?? []).slice(0, 3)] });
+      }
+    });
+    return out.sort((a, b) => (a.time as number) - (b.time as number));
   }
 
   private markTime(i: Instrument, r: Resolution, ts: number): number {

@@ -15,8 +15,11 @@ import type { Store } from '../store/store.js';
 import type { HistoryService, SignalRecord } from '../../../datafeed-adapter/src/service/history.js';
 import type { StreamServer } from '../../../datafeed-adapter/src/ws/server.js';
 
-function record(e: SignalEvent): SignalRecord {
-  return { id: e.id, instrument: e.instrument, ts: e.confirmedAt, kind: e.kind, side: e.side === 'buy' || e.side === 'sell' ? e.side : undefined, price: (e.priceLow + e.priceHigh) / 2, text: e.reasoning.join('; '), data: e };
+/** A signal as served by the HTTP API and UDF marks: price in price units (the event keeps ticks). */
+function record(e: SignalEvent, registry: InstrumentRegistry): SignalRecord {
+  const inst = registry.find(e.instrument);
+  const mid = (e.priceLow + e.priceHigh) / 2;
+  return { id: e.id, instrument: e.instrument, ts: e.confirmedAt, kind: e.kind, side: e.side === 'buy' || e.side === 'sell' ? e.side : undefined, price: inst ? inst.price.toNumber(mid) : mid, text: e.reasoning.join('; '), data: e };
 }
 
 export function wireBooks(service: HistoryService, books: BookManager): void {
@@ -83,7 +86,7 @@ export function wireSignals(o: { engine: Engine; signals: SignalEngine; service:
   service.providers.signals = (q) => sig.signals
     .filter((e) => (!q.symbol || e.instrument === q.symbol) && e.confirmedAt >= q.from && e.confirmedAt < q.to)
     .slice(-q.limit)
-    .map(record);
+    .map((e) => record(e, o.engine.registry));
   service.providers.bias = (symbol) => sig.instruments.get(symbol)?.bias ?? undefined;
   service.providers.levels = (symbol) => sig.instruments.get(symbol)?.levels;
   service.providers.tradeState = (symbol) => sig.status(symbol);
