@@ -139,3 +139,19 @@ describe('pipeline: clock flush and late trades', () => {
     expect(p.bars.map((b) => [b.bar.start, b.bar.volume])).toEqual([[m, 5], [m + 60_000, 8]]);
   });
 });
+
+describe('pipeline: clocks', () => {
+  it('a book snapshot or gap stamped with local time never closes a bar; a book diff does', () => {
+    const p = new InstrumentPipeline(reg.get('BTCUSDT'), { timeframe: '1m' });
+    const m = Date.UTC(2024, 0, 2, 10, 0);
+    const t = newTrade('BTCUSDT'); t.ts = m + 1000; t.price = 600000; t.size = 5; t.side = 'buy'; t.sideSource = 'flag';
+    p.onEvent(t);
+    const later = m + 3_600_000; // e.g. the wall clock when a REST snapshot was fetched
+    p.onEvent({ type: 'book_snapshot', instrument: 'BTCUSDT', ts: later, seq: 1, bids: [], asks: [] });
+    p.onEvent({ type: 'gap', instrument: 'BTCUSDT', ts: later, from: 1, to: 2, reason: 'test' });
+    expect(p.bars).toHaveLength(0);
+    expect(p.openBar?.start).toBe(m);
+    p.onEvent({ type: 'book_delta', instrument: 'BTCUSDT', ts: m + 60_000, firstSeq: 2, seq: 2, prevSeq: 1, bids: [], asks: [] });
+    expect(p.bars.map((b) => b.bar.start)).toEqual([m]);
+  });
+});

@@ -8,9 +8,8 @@
  * Off and on alternate for `rounds` rounds (a run is well under a second: single runs are noisy); the
  * two JSON lines give the medians, and every round's figure.
  */
-import { createServer, type Server } from 'node:http';
-import type { Socket } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { fork } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InstrumentRegistry } from '../../src/core/instruments.js';
@@ -44,14 +43,31 @@ function tape(hours: number): MarketEvent[] {
   return out;
 }
 
+/**
+ * A Bot API that accepts connections and never answers, in a child process: in production the Bot
+ * API is remote, so its socket handling must not be charged to the engine's event loop.
+ */
 async function stalledServer(): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
+  const script = `
+    const http = require('node:http');
+    let n = 0; const socks = new Set();
+    const s = http.createServer(() => { n++; process.send?.({ n }); });
+    s.on('connection', (c) => { socks.add(c); c.on('close', () => socks.delete(c)); });
+    s.listen(0, '127.0.0.1', () => process.send({ port: s.address().port }));
+    process.on('message', () => { for (const c of socks) c.destroy(); s.close(() => process.exit(0)); });`;
+  const file = join(mkdtempSync(join(tmpdir(), 'tapeflow-stall-')), 'stall.cjs');
+  writeFileSync(file, script);
+  const child = fork(file, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   let requests = 0;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer(() => { requests++; /* never answer */ });
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  return { url: `http://127.0.0.1:${port}`, requests: () => requests, close: async () => { for (const s of sockets) s.destroy(); await new Promise<void>((r) => server.close(() => r())); } };
+  const port = await new Promise<number>((resolve, reject) => {
+    child.on('message', (m: { port?: number; n?: number }) => { if (m.port) resolve(m.port); if (m.n) requests = m.n; });
+    child.once('error', reject);
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests: () => requests,
+    close: () => new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.send('close'); }),
+  };
 }
 
 const CHATS = [1, 2, -100];

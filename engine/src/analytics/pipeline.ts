@@ -124,7 +124,10 @@ export class InstrumentPipeline {
     switch (ev.type) {
       case 'trade': this.trade(ev); break;
       case 'quote': this.quote(ev); break;
-      case 'gap': this.counters.gaps++; this.advance(ev.ts); break;
+      // gaps and REST book snapshots are stamped with local receive time, a different clock from
+      // exchange time: they never close bars (trades, quotes, diffs and the market clock do)
+      case 'gap': this.counters.gaps++; break;
+      case 'book_snapshot': this.counters.bookEvents++; break;
       default: this.counters.bookEvents++; this.advance(ev.ts); break;
     }
   }
