@@ -14,6 +14,7 @@ import { MarketSimulator } from '../../engine/src/sim/simulator.js';
 import type { SimConfig } from '../../engine/src/sim/types.js';
 import { TICK_FLAG_ASK, TICK_FLAG_BID, TICK_FLAG_BUY, TICK_FLAG_LAST, TICK_FLAG_SELL, TICK_FLAG_VOLUME } from './protocol.js';
 import type { Mt5Tick, SimSymbol } from './sim-ea.js';
+import { mulberry32 } from '../../engine/src/sim/prng.js';
 
 export type OffsetFn = (utcMs: number) => number;
 
@@ -68,20 +69,10 @@ export interface FlaggedTapeOptions {
   highBits?: boolean;
 }
 
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A generated exchange tape (B3-like mini index: integer points, tick size 5, integer contracts). */
 export function flaggedTape(o: FlaggedTapeOptions = {}): SimSymbol {
-  const r = mulberry(o.seed ?? 1);
+  const r = mulberry32(o.seed ?? 1);
   const n = o.n ?? 10_000;
   const off = typeof o.utcOffset === 'function' ? o.utcOffset : constOff(o.utcOffset ?? -10800);
   let utc = o.start ?? Date.UTC(2024, 6, 1, 13, 0);

@@ -6,6 +6,7 @@ import { WebSocket } from 'ws';
 import { Engine } from '../../engine/src/analytics/engine.js';
 import { InstrumentRegistry } from '../../engine/src/core/instruments.js';
 import { newTrade, type Trade } from '../../engine/src/core/events.js';
+import { mulberry32 } from '../../engine/src/sim/prng.js';
 import type { PipelineOptions } from '../../engine/src/analytics/pipeline.js';
 import { createStreamServer, type StreamServer, type StreamServerOptions } from '../../datafeed-adapter/src/ws/server.js';
 import { decode, encode } from '../../datafeed-adapter/src/ws/frames.js';
@@ -81,8 +82,7 @@ export class TestClient {
 
 /** A random-walk tape with flagged sides: `n` trades from `start`, `stepMs` apart, prices in ticks. */
 export function tape(n: number, o: { instrument?: string; start?: number; stepMs?: number; price?: number; seed?: number } = {}): Trade[] {
-  let a = (o.seed ?? 7) >>> 0;
-  const r = (): number => { a = (a + 0x6d2b79f5) >>> 0; let t = a; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
+  const r = mulberry32(o.seed ?? 7);
   let ts = o.start ?? Date.UTC(2024, 7, 8, 0, 0);
   let p = o.price ?? 600_000;
   const out: Trade[] = [];

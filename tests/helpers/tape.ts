@@ -1,16 +1,9 @@
 /** Seeded random tapes for tests (mulberry32). */
 import { newTrade, type Trade } from '../../engine/src/core/events.js';
+import { mulberry32 } from '../../engine/src/sim/prng.js';
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniform [0, 1) stream: the engine's own mulberry32. */
+export const rng = mulberry32;
 
 /** A random walk of flagged trades; sizes in lots, prices in ticks. */
 export function randomTape(seed: number, n: number, opts: { instrument?: string; start?: number; price?: number; flagged?: boolean } = {}): Trade[] {

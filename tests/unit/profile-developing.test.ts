@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DevelopingProfile } from '../../engine/src/analytics/profile/developing.js';
 import { VolumeProfile } from '../../engine/src/analytics/profile/volume-profile.js';
+import { mulberry32 } from '../../engine/src/sim/prng.js';
 
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface T { price: number; size: number; sign: number }
 
@@ -67,7 +57,7 @@ describe('DevelopingProfile', () => {
 
   it('incremental profile equals a batch recomputation on a random tape', () => {
     for (const seed of [1, 42, 2024]) {
-      const rnd = prng(seed);
+      const rnd = mulberry32(seed);
       const rowTicks = 1 + Math.floor(rnd() * 5);
       const d = new DevelopingProfile(rowTicks);
       const trades: T[] = [];

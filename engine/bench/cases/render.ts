@@ -12,9 +12,9 @@ import { emit, peakRssMB } from '../harness.js';
 const ENTRY = `
 import * as LWC from 'lightweight-charts';
 import { attachOrderFlow } from './indicators/lightweight-charts/index.js';
+import { mulberry32 } from './engine/src/sim/prng.js';
 window.benchSetup = (n, seed) => {
-  let s = seed >>> 0;
-  const r = () => { s = (s + 0x6d2b79f5) >>> 0; let t = Math.imul(s ^ (s >>> 15), s | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
+  const r = mulberry32(seed);
   const bars = [];
   let p = 60000;
   const t0 = Date.UTC(2024, 0, 1);

@@ -3,6 +3,7 @@
  * the evidence that made it fire; evaluation uses them only at `confirmedAt` (no look-ahead).
  * Core code: no Node imports.
  */
+import { mulberry32 } from '../sim/prng.js';
 
 export type SignalKind = 'absorption' | 'initiative' | 'sweep' | 'exhaustion' | 'divergence' | 'iceberg';
 export const SIGNAL_KINDS: readonly SignalKind[] = ['absorption', 'initiative', 'sweep', 'exhaustion', 'divergence', 'iceberg'];
@@ -52,14 +53,8 @@ export type SignalListener = (e: SignalEvent) => void;
 
 /** A tiny deterministic PRNG (mulberry32); used by the random baseline. */
 export class Mulberry32 {
-  private s: number;
-  constructor(seed: number) { this.s = seed >>> 0; }
   /** uniform in [0, 1) */
-  next(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
+  readonly next: () => number;
+  constructor(seed: number) { this.next = mulberry32(seed); }
   int(n: number): number { return Math.floor(this.next() * n); }
 }

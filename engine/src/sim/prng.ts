@@ -15,6 +15,21 @@ function splitmix32(state: number): [next: number, out: number] {
   return [next, z >>> 0];
 }
 
+/**
+ * mulberry32: a tiny 32-bit generator for small deterministic streams (random baselines, test and
+ * sample tapes) where xoshiro's stream independence is not needed. Uniform in [0, 1).
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /** Mix several integers (e.g. seed, stream id) into one 32-bit seed. */
 export function mixSeed(...parts: number[]): number {
   let h = 0x811c9dc5;
