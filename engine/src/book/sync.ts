@@ -101,6 +101,33 @@ export abstract class BookSync {
   abstract snapshot(s: BookSnapshot): boolean;
   abstract delta(d: BookDelta): boolean;
 
+  /** A snapshot that replaces the book and makes it live from sequence `seq`. */
+  protected resetTo(s: BookSnapshot, seq: number): true {
+    this.applySnapshot(s);
+    this.lastSeq = seq;
+    this.live = true;
+    return true;
+  }
+
+  /** A delta can only apply to a live book; otherwise it is dropped as stale. */
+  protected acceptDelta(d: BookDelta): boolean {
+    if (d.instrument) this.instrument = d.instrument;
+    if (this.live) return true;
+    this.stats.staleDropped++;
+    return false;
+  }
+
+  /**
+   * Strict +1 sequencing: seq <= last is a duplicate (dropped); a jump breaks the sync (Gap + resync
+   * request, `reason(last + 1)` names the venue field). True when `seq` is the next one.
+   */
+  protected nextInSequence(d: BookDelta, seq: number, reason: (expected: number) => string): boolean {
+    const last = this.lastSeq;
+    if (seq <= last) { this.stats.duplicates++; return false; }
+    if (seq !== last + 1) { this.breakSync(d.ts, last + 1, seq - 1, reason(last + 1)); return false; }
+    return true;
+  }
+
   protected applySnapshot(s: BookSnapshot): void {
     if (s.instrument) this.instrument = s.instrument;
     this.book.applySnapshot(s);
@@ -301,27 +328,11 @@ export class BybitSync extends BookSync {
 
   snapshot(s: BookSnapshot): boolean {
     if (s.seq === 1 && this.stats.snapshots > 0) this.stats.restarts++;
-    this.applySnapshot(s);
-    this.lastSeq = s.seq;
-    this.live = true;
-    return true;
+    return this.resetTo(s, s.seq);
   }
 
   delta(d: BookDelta): boolean {
-    if (d.instrument) this.instrument = d.instrument;
-    if (!this.live) {
-      this.stats.staleDropped++;
-      return false;
-    }
-    const last = this.lastSeq;
-    if (d.seq <= last) {
-      this.stats.duplicates++;
-      return false;
-    }
-    if (d.seq !== last + 1) {
-      this.breakSync(d.ts, last + 1, d.seq - 1, `u=${d.seq} != previous u+1=${last + 1}`);
-      return false;
-    }
+    if (!this.acceptDelta(d) || !this.nextInSequence(d, d.seq, (e) => `u=${d.seq} != previous u+1=${e}`)) return false;
     this.applyDelta(d);
     return true;
   }
@@ -340,38 +351,20 @@ export class CoinbaseSync extends BookSync {
   readonly venue = 'coinbase';
 
   snapshot(s: BookSnapshot): boolean {
-    this.applySnapshot(s);
-    this.lastSeq = s.seq > 0 ? s.seq : NaN;
-    this.live = true;
-    return true;
+    return this.resetTo(s, s.seq > 0 ? s.seq : NaN);
   }
 
   delta(d: BookDelta): boolean {
-    if (d.instrument) this.instrument = d.instrument;
-    if (!this.live) {
-      this.stats.staleDropped++;
-      return false;
-    }
+    if (!this.acceptDelta(d)) return false;
     const seq = d.seq;
     if (!(seq > 0)) {
+      // unsequenced message: applied in arrival order, the sequence stays where it was
       const last = this.lastSeq;
       this.applyDelta(d);
       this.lastSeq = last;
       return true;
     }
-    const last = this.lastSeq;
-    if (Number.isNaN(last)) {
-      this.applyDelta(d);
-      return true;
-    }
-    if (seq <= last) {
-      this.stats.duplicates++;
-      return false;
-    }
-    if (seq !== last + 1) {
-      this.breakSync(d.ts, last + 1, seq - 1, `sequence ${seq} != previous+1=${last + 1}`);
-      return false;
-    }
+    if (!Number.isNaN(this.lastSeq) && !this.nextInSequence(d, seq, (e) => `sequence ${seq} != previous+1=${e}`)) return false;
     this.applyDelta(d);
     return true;
   }
@@ -388,18 +381,11 @@ export class SnapshotResetSync extends BookSync {
   }
 
   snapshot(s: BookSnapshot): boolean {
-    this.applySnapshot(s);
-    this.lastSeq = s.seq;
-    this.live = true;
-    return true;
+    return this.resetTo(s, s.seq);
   }
 
   delta(d: BookDelta): boolean {
-    if (d.instrument) this.instrument = d.instrument;
-    if (!this.live) {
-      this.stats.staleDropped++;
-      return false;
-    }
+    if (!this.acceptDelta(d)) return false;
     this.applyDelta(d);
     return true;
   }
