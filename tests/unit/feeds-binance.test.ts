@@ -4,11 +4,8 @@
  * malformed frames, slow/timed-out REST snapshot, exchangeInfo discovery, planned reconnect, no network.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { InstrumentRegistry } from '../../engine/src/core/instruments.js';
-import { Engine } from '../../engine/src/analytics/engine.js';
-import { BookManager } from '../../engine/src/book/manager.js';
-import type { Gap, MarketEvent, Trade } from '../../engine/src/core/events.js';
-import { FeedManager, type FeedEntry } from '../../engine/src/feeds/manager.js';
+import type { FeedEntry } from '../../engine/src/feeds/manager.js';
+import { feedRig } from '../helpers/feed-rig.js';
 import type { BinanceFeed } from '../../engine/src/feeds/binance.js';
 import { FakeVenue, binance, freePort, waitFor } from '../../engine/src/feeds/testing.js';
 import { createLogger } from '../../engine/src/log.js';
@@ -18,21 +15,9 @@ const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => { while (cleanup.length) await cleanup.pop()!(); });
 
 function rig(venue: FakeVenue, entry: Partial<FeedEntry> = {}, logLines?: string[]) {
-  const registry = new InstrumentRegistry();
-  const engine = new Engine(registry, { timeframe: '1m' });
-  const trades: Trade[] = [];
-  const gaps: Gap[] = [];
-  let feeds!: FeedManager;
-  const books = new BookManager({ registry, emit: engine.onEvent, onResync: (r) => feeds.onResync(r) });
-  engine.observe(books.onEvent);
-  engine.observe((ev: MarketEvent) => { if (ev.type === 'trade') trades.push({ ...ev }); else if (ev.type === 'gap') gaps.push(ev); });
   const log = logLines ? createLogger({ level: 'debug', write: (l) => logLines.push(l) }) : undefined;
-  feeds = FeedManager.fromConfig([{ venue: 'binance-usdm', symbols: ['BTCUSDT'], wsUrl: `${venue.wsBase}/stream`, restUrl: venue.restUrl, exchangeInfo: false, bookTicker: false, ...entry }], {
-    registry, sink: engine.onEvent, log, defaults: { backoff: { baseMs: 20, maxMs: 100 } },
-  });
-  cleanup.push(() => feeds.stop());
-  const feed = feeds.feeds[0] as BinanceFeed;
-  return { registry, engine, books, feeds, feed, trades, gaps };
+  const r = feedRig([{ venue: 'binance-usdm', symbols: ['BTCUSDT'], wsUrl: `${venue.wsBase}/stream`, restUrl: venue.restUrl, exchangeInfo: false, bookTicker: false, ...entry }], (fn) => cleanup.push(fn), { log });
+  return { ...r, feed: r.feeds.feeds[0] as BinanceFeed };
 }
 
 async function fake(): Promise<FakeVenue> {

@@ -5,11 +5,8 @@
  * instruments-info cannot be reached.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { InstrumentRegistry } from '../../engine/src/core/instruments.js';
-import { Engine } from '../../engine/src/analytics/engine.js';
-import { BookManager } from '../../engine/src/book/manager.js';
-import type { Gap, MarketEvent, Trade } from '../../engine/src/core/events.js';
-import { FeedManager, type FeedEntry } from '../../engine/src/feeds/manager.js';
+import type { FeedEntry } from '../../engine/src/feeds/manager.js';
+import { feedRig } from '../helpers/feed-rig.js';
 import { FakeVenue, bybit, waitFor } from '../../engine/src/feeds/testing.js';
 
 const T0 = Date.UTC(2024, 7, 8, 12, 0, 0);
@@ -17,17 +14,8 @@ const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => { while (cleanup.length) await cleanup.pop()!(); });
 
 function rig(entries: FeedEntry[]) {
-  const registry = new InstrumentRegistry();
-  const engine = new Engine(registry, { timeframe: '1m' });
-  const trades: Trade[] = [];
-  const gaps: Gap[] = [];
-  let feeds!: FeedManager;
-  const books = new BookManager({ registry, emit: engine.onEvent, onResync: (r) => feeds.onResync(r) });
-  engine.observe(books.onEvent);
-  engine.observe((ev: MarketEvent) => { if (ev.type === 'trade') trades.push({ ...ev }); else if (ev.type === 'gap') gaps.push(ev); });
-  feeds = FeedManager.fromConfig(entries, { registry, sink: engine.onEvent, defaults: { backoff: { baseMs: 20, maxMs: 100 } } });
-  cleanup.push(() => feeds.stop());
-  return { registry, engine, books, feeds, trades, gaps, feed: () => feeds.feeds[0]! };
+  const r = feedRig(entries, (fn) => cleanup.push(fn));
+  return { ...r, feed: () => r.feeds.feeds[0]! };
 }
 
 const id19 = (n: number): string => String(2290000000050703000n + BigInt(n));

@@ -5,11 +5,8 @@
  * injected clock that the test moves forward).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { InstrumentRegistry } from '../../engine/src/core/instruments.js';
-import { Engine } from '../../engine/src/analytics/engine.js';
-import { BookManager } from '../../engine/src/book/manager.js';
-import type { MarketEvent, Trade } from '../../engine/src/core/events.js';
-import { FeedManager, type FeedEntry } from '../../engine/src/feeds/manager.js';
+import type { FeedEntry } from '../../engine/src/feeds/manager.js';
+import { feedRig } from '../helpers/feed-rig.js';
 import { RestClient, RestError, retryAfterMs } from '../../engine/src/feeds/util.js';
 import { newCounters } from '../../engine/src/feeds/types.js';
 import { FakeVenue, binance, coinbase, waitFor } from '../../engine/src/feeds/testing.js';
@@ -33,16 +30,8 @@ function stamp(v: FakeVenue, path: string): number[] {
 }
 
 function rig(entries: FeedEntry[], now?: () => number) {
-  const registry = new InstrumentRegistry();
-  const engine = new Engine(registry, { timeframe: '1m' });
-  const trades: Trade[] = [];
-  let feeds!: FeedManager;
-  const books = new BookManager({ registry, emit: engine.onEvent, onResync: (r) => feeds.onResync(r) });
-  engine.observe(books.onEvent);
-  engine.observe((ev: MarketEvent) => { if (ev.type === 'trade') trades.push({ ...ev }); });
-  feeds = FeedManager.fromConfig(entries, { registry, sink: engine.onEvent, defaults: { backoff: { baseMs: 20, maxMs: 100 }, ...(now ? { now } : {}) } });
-  cleanup.push(() => feeds.stop());
-  return { registry, books, feeds, trades, feed: () => feeds.feeds[0]! };
+  const r = feedRig(entries, (fn) => cleanup.push(fn), { now });
+  return { ...r, feed: () => r.feeds.feeds[0]! };
 }
 
 const snap = (sym: string) => ({ body: { ...(binance.snapshot(100, [['100.00', '1.000']], [['100.10', '1.000']], T0) as object), symbol: sym } });

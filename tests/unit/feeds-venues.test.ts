@@ -6,11 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InstrumentRegistry } from '../../engine/src/core/instruments.js';
-import { Engine } from '../../engine/src/analytics/engine.js';
-import { BookManager } from '../../engine/src/book/manager.js';
-import type { Gap, MarketEvent, Trade } from '../../engine/src/core/events.js';
-import { FeedManager, type FeedEntry } from '../../engine/src/feeds/manager.js';
+import type { Trade } from '../../engine/src/core/events.js';
+import type { FeedEntry } from '../../engine/src/feeds/manager.js';
+import { feedRig } from '../helpers/feed-rig.js';
 import { FrameRecorder } from '../../engine/src/feeds/recorder.js';
 import { FakeVenue, binance, bybit, coinbase, waitFor } from '../../engine/src/feeds/testing.js';
 import { runReplay } from '../../engine/src/cli/commands/replay.js';
@@ -27,17 +25,7 @@ async function fake(): Promise<FakeVenue> {
 }
 
 function rig(entries: FeedEntry[], tap?: FrameRecorder) {
-  const registry = new InstrumentRegistry();
-  const engine = new Engine(registry, { timeframe: '1m' });
-  const trades: Trade[] = [];
-  const gaps: Gap[] = [];
-  let feeds!: FeedManager;
-  const books = new BookManager({ registry, emit: engine.onEvent, onResync: (r) => feeds.onResync(r) });
-  engine.observe(books.onEvent);
-  engine.observe((ev: MarketEvent) => { if (ev.type === 'trade') trades.push({ ...ev }); else if (ev.type === 'gap') gaps.push(ev); });
-  feeds = FeedManager.fromConfig(entries, { registry, sink: engine.onEvent, tap: tap?.tap, defaults: { backoff: { baseMs: 20, maxMs: 100 } } });
-  cleanup.push(() => feeds.stop());
-  return { registry, engine, books, feeds, trades, gaps };
+  return feedRig(entries, (fn) => cleanup.push(fn), { tap: tap?.tap });
 }
 
 describe('Bybit v5 live feed', () => {
