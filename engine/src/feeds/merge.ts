@@ -89,7 +89,8 @@ export class MergedInstrument {
   private readonly sizeDecimals: number;
   private readonly sizeStepUnits: number;
   private readonly sources = new Map<string, SourceScale>();
-  private readonly cellMap = new Map<string, MergedCell>();
+  /** bar start → row → cell (numeric keys: nothing allocated per trade once a cell exists) */
+  private readonly bars = new Map<number, Map<number, MergedCell>>();
   private readonly out: Trade = { type: 'trade', instrument: '', ts: 0, id: 0, price: 0, size: 0, side: 'unknown', sideSource: 'none' };
   /** trades dropped because their instrument is not a source */
   ignored = 0;
@@ -165,11 +166,12 @@ export class MergedInstrument {
   private count(venue: string, ts: number, price: number, size: number, side: Side): void {
     const barStart = Math.floor(ts / this.timeframeMs) * this.timeframeMs;
     const row = Math.floor(price / this.rowTicks);
-    const key = `${barStart}|${row}`;
-    let c = this.cellMap.get(key);
+    let rows = this.bars.get(barStart);
+    if (!rows) this.bars.set(barStart, (rows = new Map()));
+    let c = rows.get(row);
     if (!c) {
       c = { barStart, row, price: row * this.rowTicks, buy: 0, sell: 0, unknown: 0, trades: 0, venues: {} };
-      this.cellMap.set(key, c);
+      rows.set(row, c);
     }
     let v = c.venues[venue];
     if (!v) { v = { buy: 0, sell: 0, unknown: 0, trades: 0 }; c.venues[venue] = v; }
@@ -180,7 +182,7 @@ export class MergedInstrument {
   /** Footprint cells with per-venue contributions, by bar start then row (optionally one bar). */
   cells(barStart?: number): MergedCell[] {
     const out: MergedCell[] = [];
-    for (const c of this.cellMap.values()) if (barStart === undefined || c.barStart === barStart) out.push(c);
+    for (const [b, rows] of this.bars) if (barStart === undefined || b === barStart) for (const c of rows.values()) out.push(c);
     return out.sort((a, b) => a.barStart - b.barStart || a.row - b.row);
   }
 
@@ -191,6 +193,6 @@ export class MergedInstrument {
 
   /** Drop cells of bars that started before `barStart` (bounded memory for long runs). */
   prune(barStart: number): void {
-    for (const [k, c] of this.cellMap) if (c.barStart < barStart) this.cellMap.delete(k);
+    for (const b of this.bars.keys()) if (b < barStart) this.bars.delete(b);
   }
 }
