@@ -3,18 +3,11 @@
  * with the CVD after each trade. Serves time & sales, tick and seconds bars and VWAP series for
  * recent history; older trades come from the store.
  */
-import type { Side, SideSource } from '../../../engine/src/core/events.js';
+import type { Side, SideSource, Trade } from '../../../engine/src/core/events.js';
 import { SIDE_SOURCES, SIDE_SOURCE_INDEX } from '../../../engine/src/core/events.js';
 
-export interface TradeRec {
-  ts: number;
-  id: number;
-  price: number;
-  size: number;
-  side: Side;
-  sideSource: SideSource;
-  cvd: number;
-}
+/** A recent trade of one instrument: the classified core Trade and the CVD after it. */
+export type TradeRec = Omit<Trade, 'type' | 'instrument'> & { cvd: number };
 
 const SIDES: Side[] = ['sell', 'unknown', 'buy'];
 

@@ -48,19 +48,8 @@ export interface StoreOptions {
   onError?: (e: Error) => void;
 }
 
-export interface StoredTrade {
-  instrument: string;
-  ts: number;
-  id: number;
-  /** ticks */
-  price: number;
-  /** lots */
-  size: number;
-  side: Side;
-  sideSource: SideSource;
-  /** cumulative delta after this trade (lots) */
-  cvd: number;
-}
+/** A stored trade: the classified core Trade (ticks, lots) and the cumulative delta after it. */
+export type StoredTrade = Omit<Trade, 'type'> & { cvd: number };
 
 export interface StoredProfile {
   instrument: string;
