@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AlertService, type AlertServiceOptions } from '../../engine/src/alerts/service.js';
 import type { ChartSnapshotProvider } from '../../engine/src/alerts/chart.js';
+import { openAlertDb, OutboundQueue } from '../../engine/src/alerts/queue.js';
 import type { AlertPayload, EntryAlert, ExitAlert, RuleAlert } from '../../engine/src/alerts/types.js';
 import { createLogger } from '../../engine/src/log.js';
 import { renderFootprintPng } from '../../indicators/render/node-png.js';
@@ -292,6 +293,41 @@ describe('chart snapshots', () => {
     expect(follow.length).toBe(1);
     expect(server.of('sendMessage').filter((c) => c.fields.text.includes('<b>LONG</b>')).length).toBe(1);
   });
+
+  it('draws a chart only when its row is sent: a stalled Bot API costs no drawing, the chats of one alert share one', async () => {
+    const asked: { symbol: string; at?: number }[] = [];
+    const counting: ChartSnapshotProvider = { snapshot: async (symbol, req = {}) => { asked.push({ symbol, at: req.at }); return png; } };
+    const { server, svc } = await rig({ charts: counting, chatIds: [1, 2, 3] });
+    server.stallAll = true;
+    for (let i = 0; i < 6; i++) svc.publish(entry(`S${i}`, T0 + i));
+    await svc.drain();
+    await server.waitFor(() => server.stalledCount === 3, 3000, 'three stalled sends');
+    // 18 photo rows queued, the three chats' first rows in flight: one drawing (S0, at its alert time)
+    expect(svc.queue.stats()).toMatchObject({ pending: 15, sending: 3 });
+    expect(svc.queue.rows(1).every((r) => r.method === 'photo' && r.photo === null && r.chart?.symbol === r.symbol)).toBe(true);
+    expect(asked).toEqual([{ symbol: 'S0', at: T0 }]);
+    server.release();
+    await svc.idle();
+    expect(server.of('sendPhoto').filter((c) => c.status === 200).length).toBe(18);
+    expect(asked.map((a) => a.symbol)).toEqual(['S0', 'S1', 'S2', 'S3', 'S4', 'S5']);
+    expect(asked.map((a) => a.at)).toEqual([0, 1, 2, 3, 4, 5].map((i) => T0 + i));
+    expect(svc.sender.stats).toMatchObject({ chartsDrawn: 6, chartErrors: 0 });
+  });
+
+  it('sends the caption as text when the chart cannot be drawn (nothing to draw, or the drawing fails)', async () => {
+    let n = 0;
+    const flaky: ChartSnapshotProvider = { snapshot: async () => { n++; if (n === 1) return null; throw new Error('renderer exploded'); } };
+    const { server, svc, logs } = await rig({ charts: flaky });
+    svc.publish(entry('BTCUSDT', T0));
+    svc.publish(entry('ETHUSDT', T0 + 1));
+    await svc.idle();
+    expect(server.of('sendPhoto').length).toBe(0);
+    const sent = server.of('sendMessage');
+    expect(sent.map((c) => c.fields.text.split('\n')[0].replace(/<[^>]+>/g, ''))).toEqual(['🟢 ENTRY SIGNAL · LONG BTCUSDT', '🟢 ENTRY SIGNAL · LONG ETHUSDT']);
+    expect(sent.every((c) => c.fields.parse_mode === 'HTML' && htmlVisibleLength(c.fields.text) <= 1024)).toBe(true);
+    expect(svc.stats.chartErrors).toBe(2);
+    expect(logs.some((l) => l.includes('renderer exploded'))).toBe(true);
+  });
 });
 
 describe('persistent outbox', () => {
@@ -314,6 +350,26 @@ describe('persistent outbox', () => {
     r.server.release(); // the two requests aborted at the stop: their client is gone, nothing was delivered
     expect(r.server.calls.filter((c) => c.status === -2).length).toBe(2);
     expect(r.server.delivered().length).toBe(6);
+  });
+
+  it('opens an outbox written before send-time charts (no chart column) and keeps its rows', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tf-tg-old-'));
+    try {
+      const db = openAlertDb(join(dir, 'alerts.sqlite'));
+      db.exec(`CREATE TABLE alert_outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, chat_id INTEGER NOT NULL, thread_id INTEGER, dedup_key TEXT NOT NULL, kind TEXT NOT NULL,
+        symbol TEXT NOT NULL, priority INTEGER NOT NULL, method TEXT NOT NULL, text TEXT NOT NULL, parse_mode TEXT, photo BLOB, silent INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, due_at INTEGER NOT NULL, created_at INTEGER NOT NULL, done_at INTEGER,
+        message_id INTEGER, error TEXT, UNIQUE (chat_id, dedup_key))`);
+      db.prepare(`INSERT INTO alert_outbox (chat_id, dedup_key, kind, symbol, priority, method, text, photo, due_at, created_at) VALUES (1, 'old#0', 'entry', 'BTCUSDT', 1, 'photo', 'old', x'89504e47', 1, 1)`).run();
+      const q = new OutboundQueue(db);
+      q.enqueue([{ chatId: 1, key: 'new#0', kind: 'entry', symbol: 'ETHUSDT', priority: 1, method: 'photo', text: 'new', chart: { symbol: 'ETHUSDT', at: T0 } }], T0);
+      const rows = q.rows(1);
+      expect(rows.map((r) => [r.key, r.photo?.length ?? null, r.chart])).toEqual([['old#0', 4, null], ['new#0', null, { symbol: 'ETHUSDT', at: T0 }]]);
+      expect(q.pendingCount()).toBe(2);
+      db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a graceful stop lets requests in flight finish: not resent after the restart', async () => {

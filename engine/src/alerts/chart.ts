@@ -59,7 +59,14 @@ export function footprintChartProvider(engine: Engine, o: Partial<FootprintChart
     const fp = service.footprint(symbol, { agg: 'time', resolution: res, from: to, to, countback: nBars, rows: true }) as { bars: Record<string, unknown>[] };
     if (!fp.bars.length) return null;
     const bars = fp.bars.slice(-nBars).map((b) => packBar(fromApiBar(b)));
-    const prof = service.profile(symbol, { type: 'session', rows: true }) as Record<string, unknown>;
+    // the profile of the session the chart ends in (an alert drawn later than it fired), else the current one
+    let prof: Record<string, unknown>;
+    const session = req.at !== undefined ? p.instrument.calendar.sessionFrom(req.at).key : '';
+    try {
+      prof = service.profile(symbol, session ? { type: 'session', session, rows: true } : { type: 'session', rows: true });
+    } catch {
+      prof = service.profile(symbol, { type: 'session', rows: true });
+    }
     const profile = Array.isArray(prof.rows) && prof.rows.length ? fromApiProfile(prof) : null;
     const title = `${symbol} ${req.timeframe ?? (typeof engine.pipelineOptions.timeframe === 'string' ? engine.pipelineOptions.timeframe : '')}`.trim();
     return { title, width: o.width ?? 1000, height: o.height ?? 600, theme: o.theme ?? 'dark', bars, profile };

@@ -1,12 +1,13 @@
 /**
  * AlertCore: everything of the alert path that does not need the engine — the bounded inbox,
  * DeliveryPolicy, formatting, chart rendering (through an injected function), the SQLite outbox, the
- * TelegramSender and the bot commands. AlertService runs it in a worker thread (worker.ts) fed with
+ * TelegramSender and the bot commands. Charts are drawn by the sender when their row is sent, not when
+ * the alert is routed. AlertService runs it in a worker thread (worker.ts) fed with
  * captured payloads, or in-thread (tests with a virtual clock, or when the worker cannot start).
  *
  *   payloads ──▶ bounded inbox ──(setImmediate)──▶ DeliveryPolicy (subscriptions, thresholds, cooldown,
- *   mute, quiet hours) ──▶ format (HTML, split / caption) + optional chart ──▶ OutboundQueue (SQLite)
- *   ──▶ TelegramSender (rate limits, 429 / 403 / migration, retries) ──▶ Bot API
+ *   mute, quiet hours) ──▶ format (HTML, split / caption; a chart spec) ──▶ OutboundQueue (SQLite)
+ *   ──▶ TelegramSender (chart drawn now; rate limits, 429 / 403 / migration, retries) ──▶ Bot API
  */
 import { Api, Bot } from 'node-telegram-bot-api';
 import type Database from 'better-sqlite3';
@@ -80,6 +81,8 @@ export interface AlertCoreStats {
   overflowDrops: number;
   /** messages delivered since start */
   sent: number;
+  /** the alerts worker thread (absent in-thread): how it yields to the engine, its CPU time and run-queue wait (ms, Linux) */
+  worker?: { policy: string; cpuMs: number | null; waitMs: number | null };
 }
 
 /** Draws the chart of an alert or a /chart command; null when there is nothing to draw. */
@@ -111,7 +114,7 @@ export class AlertCore {
   readonly sender: TelegramSender;
   readonly api: Api;
   commands: BotCommands | null = null;
-  private readonly st = { captured: 0, routed: 0, queuedMessages: 0, stale: 0, inboxDrops: 0, deduplicated: 0, suppressed: {} as Record<string, number>, chartErrors: 0, queuePendingMax: 0 };
+  private readonly st = { captured: 0, routed: 0, queuedMessages: 0, stale: 0, inboxDrops: 0, deduplicated: 0, suppressed: {} as Record<string, number>, queuePendingMax: 0 };
   private readonly o: AlertCoreOptions;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -132,7 +135,11 @@ export class AlertCore {
     this.chats = new ChatDirectory(this.db);
     this.policy = new DeliveryPolicy(this.chats, this.db, { cooldownMs: o.cooldownMs, kinds: o.kinds });
     this.api = new Api(o.token, { apiRoot: o.apiRoot, maxRetries: 0, timeoutMs: o.requestTimeoutMs ?? 15_000, ...(o.fetch ? { fetch: o.fetch } : {}) });
-    this.sender = new TelegramSender(this.api, this.queue, this.chats, { ...o.sender, clock: this.clock, log: this.log });
+    const draw = chart;
+    this.sender = new TelegramSender(this.api, this.queue, this.chats, {
+      ...o.sender, clock: this.clock, log: this.log,
+      chart: draw ? (spec) => draw(spec.symbol, { ...(spec.at !== undefined ? { at: spec.at } : {}), ...(spec.timeframe ? { timeframe: spec.timeframe } : {}) }) : null,
+    });
     for (const id of o.chatIds ?? []) {
       this.chats.ensure(id, { quiet: o.quietHours ?? null });
       if (!this.chats.subscriptions(id).length) this.chats.subscribeIfAbsent(id, ALL_SYMBOLS, DEFAULT_KINDS);
@@ -145,7 +152,7 @@ export class AlertCore {
     const pending = this.queue.pendingCount();
     return {
       captured: this.st.captured, routed: this.st.routed, queuedMessages: this.st.queuedMessages, stale: this.st.stale, inboxDrops: this.st.inboxDrops,
-      deduplicated: this.st.deduplicated, suppressed: { ...this.st.suppressed }, chartErrors: this.st.chartErrors, inbox: this.inbox.length,
+      deduplicated: this.st.deduplicated, suppressed: { ...this.st.suppressed }, chartErrors: this.sender.stats.chartErrors, inbox: this.inbox.length,
       queuePending: pending, queuePendingMax: Math.max(this.st.queuePendingMax, pending), queueBound: this.queue.maxPending, overflowDrops: this.queue.overflowDrops, sent: this.sender.stats.sent,
     };
   }
@@ -184,12 +191,12 @@ export class AlertCore {
 
   private async drainLoop(): Promise<void> {
     while (this.inbox.length && !this.closed) {
-      // route a batch (charts rendered as needed), then queue it in one transaction
+      // route a batch, then queue it in one transaction; yield between batches (in-thread, the engine shares this loop)
       const batch = this.inbox.splice(0, 256);
       const items: NewItem[] = [];
       const seen = new Set<string>();
       for (const a of batch) {
-        try { items.push(...(await this.route(a, seen))); } catch (err) { this.log.error('alert routing failed', { kind: a.kind, symbol: a.symbol, error: err instanceof Error ? err.message : String(err) }); }
+        try { items.push(...this.route(a, seen)); } catch (err) { this.log.error('alert routing failed', { kind: a.kind, symbol: a.symbol, error: err instanceof Error ? err.message : String(err) }); }
       }
       if (this.closed) return;
       const now = this.clock.now();
@@ -200,11 +207,12 @@ export class AlertCore {
       this.st.queuePendingMax = Math.max(this.st.queuePendingMax, this.queue.pendingCount());
       if (items.length) this.sender.kick();
       this.onBatch?.();
+      if (this.inbox.length) await new Promise<void>((r) => setImmediate(r));
     }
   }
 
-  /** Policy, dedup, formatting and the optional chart of one alert: the outbox rows to add. */
-  private async route(a: AlertPayload, seen: Set<string>): Promise<NewItem[]> {
+  /** Policy, dedup, formatting and the optional chart spec of one alert: the outbox rows to add. */
+  private route(a: AlertPayload, seen: Set<string>): NewItem[] {
     this.st.routed++;
     const now = this.clock.now();
     const { deliveries, skipped } = this.policy.route(a, now);
@@ -218,17 +226,15 @@ export class AlertCore {
     this.st.deduplicated += deliveries.length - fresh.length;
     if (!fresh.length) return [];
     const html = formatAlert(a);
-    let photo: Uint8Array | null = null;
-    if (this.chart && (this.o.chartKinds ?? ['entry', 'daily_bias']).includes(a.kind)) {
-      try { photo = await this.chart(a.symbol, { at: a.ts }); } catch (err) { this.st.chartErrors++; this.log.warn('alert chart snapshot failed', { symbol: a.symbol, error: err instanceof Error ? err.message : String(err) }); }
-    }
+    // drawn by the sender when the row goes out (the footprint up to the alert's time)
+    const chart = this.chart && (this.o.chartKinds ?? ['entry', 'daily_bias']).includes(a.kind) ? { symbol: a.symbol, at: a.ts } : null;
     const items: NewItem[] = [];
     for (const d of fresh) {
       const base = { chatId: d.chatId, threadId: d.threadId, kind: a.kind, symbol: a.symbol, priority: priorityOf(a), silent: d.silent, parseMode: 'HTML' as const };
       let n = 0;
-      if (photo) {
+      if (chart) {
         const { caption, rest } = fitCaption(html);
-        items.push({ ...base, key: `${a.key}#${n++}`, method: 'photo', text: caption, photo });
+        items.push({ ...base, key: `${a.key}#${n++}`, method: 'photo', text: caption, chart });
         if (rest) for (const part of splitHtml(rest)) items.push({ ...base, key: `${a.key}#${n++}`, method: 'message', text: part });
       } else for (const part of splitHtml(html)) items.push({ ...base, key: `${a.key}#${n++}`, method: 'message', text: part });
       this.policy.commit(a, d.chatId);

@@ -4,8 +4,13 @@
  * key), so the same alert part is never queued twice for a chat, across restarts too; delivered rows
  * stay (status 'sent') as dedup history until pruned. Per chat, rows go out strictly in id order.
  * Bounded: at most `maxPending` rows wait; beyond that the lowest-priority oldest row is dropped.
+ * A photo row holds either the PNG or, usually, only what to draw (`chart`): the sender renders it when
+ * the row is sent, so a backlog (a stalled Bot API) costs no drawing and no image bytes on disk.
  */
 import Database from 'better-sqlite3';
+
+/** What to draw for a photo row at send time: the instrument's footprint + profile up to `at`. */
+export interface ChartSpec { symbol: string; at?: number; timeframe?: string }
 
 export type QueueStatus = 'pending' | 'sending' | 'sent' | 'dropped';
 
@@ -22,6 +27,8 @@ export interface OutboundItem {
   text: string;
   parseMode: 'HTML' | null;
   photo: Buffer | null;
+  /** drawn when sent (photo rows without `photo`) */
+  chart: ChartSpec | null;
   silent: boolean;
   status: QueueStatus;
   attempts: number;
@@ -40,17 +47,18 @@ export interface NewItem {
   text: string;
   parseMode?: 'HTML' | null;
   photo?: Uint8Array | null;
+  chart?: ChartSpec | null;
   silent?: boolean;
 }
 
 interface Row {
   id: number; chat_id: number; thread_id: number | null; dedup_key: string; kind: string; symbol: string; priority: number; method: string;
-  text: string; parse_mode: string | null; photo: Buffer | null; silent: number; status: string; attempts: number; due_at: number; created_at: number;
+  text: string; parse_mode: string | null; photo: Buffer | null; chart: string | null; silent: number; status: string; attempts: number; due_at: number; created_at: number;
 }
 
 const toItem = (r: Row): OutboundItem => ({
   id: r.id, chatId: r.chat_id, threadId: r.thread_id, key: r.dedup_key, kind: r.kind, symbol: r.symbol, priority: r.priority, method: r.method === 'photo' ? 'photo' : 'message',
-  text: r.text, parseMode: r.parse_mode === 'HTML' ? 'HTML' : null, photo: r.photo, silent: r.silent === 1, status: r.status as QueueStatus, attempts: r.attempts, dueAt: r.due_at, createdAt: r.created_at,
+  text: r.text, parseMode: r.parse_mode === 'HTML' ? 'HTML' : null, photo: r.photo, chart: r.chart ? (JSON.parse(r.chart) as ChartSpec) : null, silent: r.silent === 1, status: r.status as QueueStatus, attempts: r.attempts, dueAt: r.due_at, createdAt: r.created_at,
 });
 
 export interface QueueStats { pending: number; sending: number; sent: number; dropped: number; overflowDrops: number; duplicates: number }
@@ -82,13 +90,15 @@ export class OutboundQueue {
       chat_id INTEGER NOT NULL, thread_id INTEGER, dedup_key TEXT NOT NULL, kind TEXT NOT NULL, symbol TEXT NOT NULL,
       priority INTEGER NOT NULL, method TEXT NOT NULL, text TEXT NOT NULL, parse_mode TEXT, photo BLOB, silent INTEGER NOT NULL DEFAULT 0,
       status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, due_at INTEGER NOT NULL, created_at INTEGER NOT NULL,
-      done_at INTEGER, message_id INTEGER, error TEXT,
+      done_at INTEGER, message_id INTEGER, error TEXT, chart TEXT,
       UNIQUE (chat_id, dedup_key));
       CREATE INDEX IF NOT EXISTS alert_outbox_status ON alert_outbox (status, priority, id);
       CREATE INDEX IF NOT EXISTS alert_outbox_open ON alert_outbox (chat_id, id) WHERE status IN ('pending','sending');`);
+    // outboxes written before charts were drawn at send time lack the column
+    if (!(db.prepare('PRAGMA table_info(alert_outbox)').all() as { name: string }[]).some((c) => c.name === 'chart')) db.exec('ALTER TABLE alert_outbox ADD COLUMN chart TEXT');
     this.st = {
-      insert: db.prepare(`INSERT OR IGNORE INTO alert_outbox (chat_id, thread_id, dedup_key, kind, symbol, priority, method, text, parse_mode, photo, silent, due_at, created_at)
-        VALUES (@chatId, @threadId, @key, @kind, @symbol, @priority, @method, @text, @parseMode, @photo, @silent, @now, @now)`),
+      insert: db.prepare(`INSERT OR IGNORE INTO alert_outbox (chat_id, thread_id, dedup_key, kind, symbol, priority, method, text, parse_mode, photo, chart, silent, due_at, created_at)
+        VALUES (@chatId, @threadId, @key, @kind, @symbol, @priority, @method, @text, @parseMode, @photo, @chart, @silent, @now, @now)`),
       // the oldest open row of one chat (per-chat FIFO)
       heads: db.prepare(`SELECT * FROM alert_outbox WHERE chat_id = ? AND status IN ('pending','sending') ORDER BY id LIMIT 1`),
       mark: db.prepare(`UPDATE alert_outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ? AND status = 'pending'`),
@@ -124,20 +134,24 @@ export class OutboundQueue {
     const ids: number[] = [];
     this.db.transaction(() => {
       for (const it of items) {
-        if (this.st.has.get(it.chatId, it.key)) { this.duplicates++; continue; }
-        if (this.openCount >= this.maxPending) {
-          const v = this.st.victim.get(it.priority) as { id: number } | undefined;
-          this.overflowDrops++;
-          if (!v) continue;
-          this.st.drop.run(now, 'queue full', v.id);
-          this.openCount--;
-        }
         const r = this.st.insert.run({
           chatId: it.chatId, threadId: it.threadId ?? null, key: it.key, kind: it.kind, symbol: it.symbol, priority: it.priority, method: it.method,
           text: it.text, parseMode: it.parseMode === undefined ? 'HTML' : it.parseMode, photo: it.photo ? Buffer.from(it.photo.buffer, it.photo.byteOffset, it.photo.byteLength) : null,
-          silent: it.silent ? 1 : 0, now,
+          chart: it.chart ? JSON.stringify(it.chart) : null, silent: it.silent ? 1 : 0, now,
         });
-        if (r.changes) { ids.push(Number(r.lastInsertRowid)); this.openCount++; this.open.add(it.chatId); }
+        if (!r.changes) { this.duplicates++; continue; } // (chat, key) queued before: dedup
+        const id = Number(r.lastInsertRowid);
+        this.openCount++;
+        this.open.add(it.chatId);
+        if (this.openCount > this.maxPending) {
+          // full: the lowest-priority oldest pending row goes, which is the new row itself when everything else is more urgent
+          this.overflowDrops++;
+          const v = this.st.victim.get(it.priority) as { id: number } | undefined;
+          this.st.drop.run(now, 'queue full', v?.id ?? id);
+          this.openCount--;
+          if (!v || v.id === id) continue;
+        }
+        ids.push(id);
       }
     })();
     return ids;

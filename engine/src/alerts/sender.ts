@@ -9,7 +9,10 @@
  *  - 400 with migrate_to_chat_id: the chat (settings, subscriptions, outbox) moves to the new id and the
  *    row is resent there; "can't parse entities": resent as plain text; "message thread not found":
  *    resent without the topic;
- *  - network errors, timeouts and 5xx: exponential backoff up to `maxAttempts`, then dropped.
+ *  - network errors, timeouts and 5xx: exponential backoff up to `maxAttempts`, then dropped;
+ *  - a photo row that carries only a chart spec is drawn just before it is sent (one drawing shared by
+ *    the chats that get the same alert); when there is nothing to draw or drawing fails, its caption
+ *    goes out as a text message.
  * Time comes from an injectable Clock, so tests check waits without sleeping.
  */
 import { InputFile, TelegramApiError, type Api } from 'node-telegram-bot-api';
@@ -17,7 +20,7 @@ import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import type { ChatDirectory } from './chats.js';
 import { stripHtml } from './format.js';
-import type { OutboundItem, OutboundQueue } from './queue.js';
+import type { ChartSpec, OutboundItem, OutboundQueue } from './queue.js';
 
 export interface Clock {
   now(): number;
@@ -55,11 +58,18 @@ export const DEFAULT_SENDER: SenderOptions = {
 /** One send attempt, as the sender saw it (times from the injected clock). */
 export interface AttemptRecord { id: number; chatId: number; key: string; at: number; outcome: string }
 
-export interface SenderStats { sent: number; retried429: number; transientErrors: number; dropped: number; disabledChats: number; migrations: number; plainTextFallbacks: number }
+export interface SenderStats {
+  sent: number; retried429: number; transientErrors: number; dropped: number; disabledChats: number; migrations: number; plainTextFallbacks: number;
+  /** charts drawn at send time, and photo rows sent as text because there was nothing to draw or drawing failed */
+  chartsDrawn: number; chartErrors: number;
+}
+
+/** Draws a chart spec to PNG (null when there is nothing to draw). */
+export type ChartRenderer = (spec: ChartSpec) => Promise<Uint8Array | null>;
 
 export class TelegramSender {
   readonly opts: SenderOptions;
-  readonly stats: SenderStats = { sent: 0, retried429: 0, transientErrors: 0, dropped: 0, disabledChats: 0, migrations: 0, plainTextFallbacks: 0 };
+  readonly stats: SenderStats = { sent: 0, retried429: 0, transientErrors: 0, dropped: 0, disabledChats: 0, migrations: 0, plainTextFallbacks: 0, chartsDrawn: 0, chartErrors: 0 };
   /** the last `keepAttempts` attempts */
   readonly attempts: AttemptRecord[] = [];
   keepAttempts = 1000;
@@ -74,12 +84,36 @@ export class TelegramSender {
   private wakeFn: (() => void) | null = null;
   private idleWaiters: (() => void)[] = [];
   private fatal: string | null = null;
+  private readonly render: ChartRenderer | null;
+  /** the last few drawings by spec (the chats of one alert share one) */
+  private readonly drawn = new Map<string, Promise<Uint8Array | null>>();
 
-  constructor(private readonly api: Api, readonly queue: OutboundQueue, readonly chats: ChatDirectory, o: Partial<SenderOptions> & { clock?: Clock; log?: Logger } = {}) {
-    const { clock, log, ...rest } = o;
+  constructor(private readonly api: Api, readonly queue: OutboundQueue, readonly chats: ChatDirectory, o: Partial<SenderOptions> & { clock?: Clock; log?: Logger; chart?: ChartRenderer | null } = {}) {
+    const { clock, log, chart, ...rest } = o;
     this.opts = { ...DEFAULT_SENDER, ...rest };
     this.clock = clock ?? systemClock;
     this.log = log ?? silentLogger;
+    this.render = chart ?? null;
+  }
+
+  /** The PNG of a row: stored, or drawn now from its chart spec; null = send the caption as text. */
+  private async photoOf(item: OutboundItem): Promise<Uint8Array | null> {
+    if (item.photo) return item.photo;
+    if (!item.chart || !this.render) return null;
+    const key = JSON.stringify(item.chart);
+    let p = this.drawn.get(key);
+    if (!p) {
+      p = this.render(item.chart).then((png) => { if (png) this.stats.chartsDrawn++; return png; });
+      this.drawn.set(key, p);
+      if (this.drawn.size > 8) this.drawn.delete(this.drawn.keys().next().value!);
+    }
+    try {
+      return await p;
+    } catch (err) {
+      this.drawn.delete(key); // a later row of the same alert may try again
+      this.log.warn('alert chart snapshot failed; sending the text alone', { symbol: item.chart.symbol, error: err instanceof Error ? err.message : String(err) });
+      return null;
+    }
   }
 
   get isRunning(): boolean { return this.running; }
@@ -186,8 +220,10 @@ export class TelegramSender {
       ...(item.silent ? { disable_notification: true } : {}),
     };
     try {
-      const res = item.method === 'photo' && item.photo
-        ? await this.api.sendPhoto({ ...base, caption: item.text, photo: new InputFile(new Uint8Array(item.photo), { filename: 'chart.png', contentType: 'image/png' }) }, signal)
+      const photo = item.method === 'photo' ? await this.photoOf(item) : null;
+      if (item.method === 'photo' && !photo) this.stats.chartErrors++;
+      const res = photo
+        ? await this.api.sendPhoto({ ...base, caption: item.text, photo: new InputFile(new Uint8Array(photo), { filename: 'chart.png', contentType: 'image/png' }) }, signal)
         : await this.api.sendMessage({ ...base, text: item.text, link_preview_options: { is_disabled: true } }, signal);
       this.queue.ack(item.id, this.clock.now(), res.message_id ?? null);
       this.stats.sent++;
