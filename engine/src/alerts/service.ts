@@ -2,7 +2,7 @@
  * AlertService: turns SignalEngine events into Telegram alerts without ever blocking the engine.
  *
  *   engine thread: SignalEngine / Engine listeners ──(capture a small plain payload)──▶ bounded capture
- *     buffer ──(setImmediate, batches of ≤ 256, ≤ 4 unacknowledged)──▶ worker port
+ *     buffer ──(every ≤ 100 ms, batches of ≤ 256, ≤ 4 unacknowledged)──▶ worker port
  *   alerts worker (worker.ts): AlertCore = bounded inbox ▶ DeliveryPolicy ▶ format ▶ chart (rendered
  *     in the worker from data the engine thread serialises on request) ▶ OutboundQueue (SQLite) ▶
  *     TelegramSender ▶ Bot API; bot commands ask the engine thread for live state over the port.
@@ -38,6 +38,7 @@ import { AlertCore, pushBounded, type AlertCoreOptions, type AlertCoreStats, typ
 import type { DeliveryPolicy } from './policy.js';
 import type { OutboundQueue, QueueStats } from './queue.js';
 import { systemClock, type Clock, type SenderStats, type TelegramSender } from './sender.js';
+import type { BackgroundPolicy } from './thread-sched.js';
 import type { AlertPayload, DailyBiasAlert } from './types.js';
 import { errorText, type CallOp, type ChartReply, type DataOp, type FromWorker, type ToWorker, type WireRequest, type WireResponse, type WorkerInit } from './wire.js';
 
@@ -54,12 +55,20 @@ export interface AlertServiceOptions extends AlertCoreOptions {
   thread?: 'worker' | 'inline';
   /** captured payloads not yet handed to the worker; beyond it the lowest-priority oldest is dropped (default 1000) */
   maxCapture?: number;
+  /**
+   * captured payloads are handed to the worker at most every `batchMs` (default 100): one message per
+   * window rather than one per event-loop turn, so the worker routes in fewer, larger batches (less of
+   * its CPU time competing with ingestion; drain / idle / close hand everything over at once)
+   */
+  batchMs?: number;
   /** payload batches posted to the worker and not acknowledged yet (default 4) */
   maxInFlightBatches?: number;
   /**
-   * Linux: nice value of the worker thread (default 10; 0 = same priority as the engine): on busy cores
-   * alert work yields to ingestion; on idle cores it runs at full speed
+   * Linux: how the worker thread yields to the engine's: 'idle' (default: SCHED_IDLE, it runs only on CPU
+   * time nothing else wants; falls back to nice `workerNice`), 'nice' (nice `workerNice`), or 'none'
    */
+  workerPolicy?: BackgroundPolicy;
+  /** nice value for the 'nice' policy and the fallback (default 19) */
   workerNice?: number;
   /** the worker script (default: dist/alerts-worker.js beside the bundle, or worker.ts built from the sources) */
   workerUrl?: URL;
@@ -74,6 +83,8 @@ export interface AlertServiceStats extends AlertCoreStats {
   /** worker requests answered on the engine thread (live state, chart data) and the time spent there */
   requests: number;
   requestMs: number;
+  /** all the time the alert path spent on the engine thread: capturing, posting, worker messages, requests (ms) */
+  engineThreadMs: number;
 }
 
 /** Parse "1,-100200" → [1, -100200] (bad entries skipped). */
@@ -140,6 +151,7 @@ export class AlertService {
   private captureDrops = 0;
   private requests = 0;
   private requestMs = 0;
+  private engineMs = 0;
   private remote: AlertCoreStats = EMPTY_CORE;
   private seq = 0;
   private inFlight = 0;
@@ -211,8 +223,11 @@ export class AlertService {
 
   get stats(): AlertServiceStats {
     const c = this.core ? this.core.stats : this.remote;
-    return { ...c, suppressed: { ...c.suppressed }, captured: this.captured, inboxDrops: c.inboxDrops + this.captureDrops, inbox: c.inbox + this.buffer.length, thread: this.mode, captureBuffer: this.buffer.length, captureDrops: this.captureDrops, requests: this.requests, requestMs: +this.requestMs.toFixed(3) };
+    return { ...c, suppressed: { ...c.suppressed }, captured: this.captured, inboxDrops: c.inboxDrops + this.captureDrops, inbox: c.inbox + this.buffer.length, thread: this.mode, captureBuffer: this.buffer.length, captureDrops: this.captureDrops, requests: this.requests, requestMs: +this.requestMs.toFixed(3), engineThreadMs: +this.engineMs.toFixed(3) };
   }
+
+  /** captured payloads not yet handed over (cheap; `stats` has it too) */
+  get captureBuffered(): number { return this.buffer.length; }
 
   /** Outbox and sender counters (a round trip to the worker). */
   async queueStats(): Promise<{ queue: QueueStats; sender: SenderStats }> {
@@ -239,12 +254,14 @@ export class AlertService {
   }
 
   private capture(build: () => AlertPayload | null): void {
+    const t0 = performance.now();
     try {
       const a = build();
       if (a) this.publish(a);
     } catch (err) {
       this.log.error('alert capture failed', { error: errorText(err) });
     }
+    this.engineMs += performance.now() - t0;
   }
 
   /** Queue an alert payload (the engine listeners use this; other producers may too). Never throws, never blocks. */
@@ -253,11 +270,16 @@ export class AlertService {
     this.captured++;
     if (this.core) { this.core.publish(a); return; }
     this.captureDrops += pushBounded(this.buffer, a, this.o.maxCapture ?? 1000);
-    if (!this.scheduled) { this.scheduled = true; setImmediate(() => { this.scheduled = false; this.flush(); }); }
+    if (!this.scheduled) { this.scheduled = true; setTimeout(() => { this.scheduled = false; this.flush(); }, this.o.batchMs ?? 100); }
   }
 
   /** Hand buffered payloads over: to the in-thread core, or to the worker in batches while it has credit. */
   private flush(): void {
+    const t0 = performance.now();
+    try { this.handOver(); } finally { this.engineMs += performance.now() - t0; }
+  }
+
+  private handOver(): void {
     if (this.core) {
       for (const a of this.buffer.splice(0)) this.core.publish(a);
       return;
@@ -369,8 +391,8 @@ export class AlertService {
   }
 
   private async bootWorker(): Promise<void> {
-    const { clock: _c, log: _l, fetch: _f, charts, thread: _t, maxCapture: _m, maxInFlightBatches: _i, workerNice, workerUrl, ...options } = this.o;
-    const init: WorkerInit = { options, charts: !!charts, logLevel: this.log.level, logFormat: this.log.format, nice: workerNice ?? 10 };
+    const { clock: _c, log: _l, fetch: _f, charts, thread: _t, maxCapture: _m, maxInFlightBatches: _i, batchMs: _b, workerPolicy, workerNice, workerUrl, ...options } = this.o;
+    const init: WorkerInit = { options, charts: !!charts, logLevel: this.log.level, logFormat: this.log.format, policy: workerPolicy ?? 'idle', nice: workerNice ?? 19 };
     try {
       const url = workerUrl ?? (await alertsWorkerUrl());
       const w = new Worker(url, { workerData: init });
@@ -416,9 +438,13 @@ export class AlertService {
   }
 
   private onMessage(m: FromWorker): void {
+    const t0 = performance.now();
+    try { this.handle(m); } finally { this.engineMs += performance.now() - t0; }
+  }
+
+  private handle(m: FromWorker): void {
     switch (m.t) {
       case 'ack':
-        this.remote = m.stats;
         this.inFlight--;
         this.flush();
         for (const r of this.acked.splice(0)) r();

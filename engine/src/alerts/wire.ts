@@ -10,6 +10,7 @@ import type { LogFields, LogFormat, LogLevel, Logger } from '../log.js';
 import type { ChartData } from './chart-data.js';
 import type { SnapshotRequest } from './chart.js';
 import type { AlertCoreOptions, AlertCoreStats } from './core.js';
+import type { BackgroundPolicy } from './thread-sched.js';
 import type { AlertPayload } from './types.js';
 
 /** The core options that cross to the worker (no functions). */
@@ -21,7 +22,8 @@ export interface WorkerInit {
   charts: boolean;
   logLevel: LogLevel;
   logFormat: LogFormat;
-  /** Linux nice value of the worker thread (0 = unchanged) */
+  /** how the worker thread yields to the engine's (Linux): SCHED_IDLE, a nice value, or not at all */
+  policy: BackgroundPolicy;
   nice: number;
 }
 
@@ -55,7 +57,7 @@ export type ToWorker =
 export type FromWorker =
   | { t: 'ready' }
   | { t: 'fatal'; error: string }
-  | { t: 'ack'; seq: number; stats: AlertCoreStats }
+  | { t: 'ack'; seq: number }
   | { t: 'ret'; id: number; ok: boolean; value?: unknown; error?: string; stats: AlertCoreStats }
   | { t: 'stats'; stats: AlertCoreStats }
   | ({ t: 'req'; id: number } & DataOp)

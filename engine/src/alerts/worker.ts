@@ -3,12 +3,11 @@
  * commands, chart rendering). Fed by AlertService with batches of captured payloads; asks the engine
  * thread for live state and chart data over the port. Built as its own entry (dist/alerts-worker.js).
  */
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { renderChartData } from './chart-data.js';
 import type { AlertDataSource, SignalView, StatusView } from './commands.js';
 import { AlertCore, type AlertCoreStats, type ChartFn } from './core.js';
+import { runInBackground, threadSched } from './thread-sched.js';
 import type { DailyBiasAlert } from './types.js';
 import { errorText, PortLogger, type ChartReply, type DataOp, type FromWorker, type ToWorker, type WireRequest, type WireResponse, type WorkerInit } from './wire.js';
 
@@ -16,18 +15,8 @@ const port = parentPort;
 if (!port) throw new Error('alerts worker: not running in a worker thread');
 const init = workerData as WorkerInit;
 
-/**
- * Linux: lower this thread's scheduling priority (nice) so that, when the cores are busy, alert work
- * (chart drawing, SQLite) yields to the engine's thread instead of taking its CPU share. Best effort.
- */
-function lowerPriority(nice: number): void {
-  if (process.platform !== 'linux' || !(nice > 0)) return;
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (tid > 0 && tid !== process.pid) setPriority(tid, Math.min(19, nice));
-  } catch { /* not permitted or no /proc: run at normal priority */ }
-}
-lowerPriority(init.nice);
+// on busy cores, alert work (chart drawing, SQLite) waits for CPU time the engine's thread does not want
+const policy = runInBackground(init.policy, init.nice);
 const post = (m: FromWorker, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer ?? []);
 
 // requests to the engine thread
@@ -59,7 +48,12 @@ try {
 
 let statsTimer: NodeJS.Timeout | null = null;
 let lastStats = '';
-const stats = (): AlertCoreStats => core.stats;
+const stats = (): AlertCoreStats => {
+  const s = core.stats;
+  const t = threadSched();
+  s.worker = { policy, cpuMs: t ? +t.cpuMs.toFixed(1) : null, waitMs: t ? +t.waitMs.toFixed(1) : null };
+  return s;
+};
 function pushStats(): void {
   const s = stats();
   const j = JSON.stringify(s);
@@ -94,7 +88,7 @@ port.on('message', (m: ToWorker) => {
   switch (m.t) {
     case 'batch':
       for (const a of m.items) core.publish(a);
-      post({ t: 'ack', seq: m.seq, stats: stats() });
+      post({ t: 'ack', seq: m.seq }); // stats follow within 100 ms (onBatch), or with the next call's answer
       return;
     case 'res': {
       const w = waiting.get(m.id);
@@ -129,5 +123,9 @@ port.on('message', (m: ToWorker) => {
     }
   }
 });
+
+// load fetch's internals (undici, ~100 ms of compiling) now rather than on the first send, which may
+// fall in the middle of ingestion
+void [globalThis.fetch, new FormData(), new Blob([])];
 
 post({ t: 'ready' });
