@@ -6,7 +6,7 @@
  * with the Bot API stalled, the config keys through AlertService.fromConfig, the in-thread fallback,
  * and the worker loaded from the esbuild bundle by `tapeflow start`.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -110,6 +110,12 @@ describe('delivery from the worker thread', () => {
     const { queue, sender } = await svc.queueStats();
     expect(queue).toMatchObject({ pending: 0, sending: 0, sent: 2 });
     expect(sender.disabledChats).toBe(1);
+    // the worker yields to the engine: SCHED_IDLE where util-linux chrt exists (Linux), and reports its CPU time
+    if (process.platform === 'linux') {
+      const hasChrt = spawnSync('chrt', ['--version'], { stdio: 'ignore' }).status === 0;
+      expect(svc.stats.worker?.policy).toBe(hasChrt ? 'idle' : 'nice');
+      expect(svc.stats.worker?.cpuMs).toBeGreaterThan(0);
+    }
     // the 403 was logged in the worker and written by the engine thread's logger
     expect(logs.some((l) => l.includes('"chatId":2'))).toBe(true);
     expect(logs.join('\n')).not.toContain('WORKER-secret');
