@@ -36,19 +36,10 @@ export interface OutboundItem {
   createdAt: number;
 }
 
-export interface NewItem {
-  chatId: number;
-  threadId?: number | null;
-  key: string;
-  kind: string;
-  symbol: string;
-  priority: number;
-  method: 'message' | 'photo';
-  text: string;
-  parseMode?: 'HTML' | null;
+/** A row to queue: the item's content; thread, parse mode (default HTML), picture and silence optional. */
+export interface NewItem extends Pick<OutboundItem, 'chatId' | 'key' | 'kind' | 'symbol' | 'priority' | 'method' | 'text'>,
+  Partial<Pick<OutboundItem, 'threadId' | 'parseMode' | 'chart' | 'silent'>> {
   photo?: Uint8Array | null;
-  chart?: ChartSpec | null;
-  silent?: boolean;
 }
 
 interface Row {
