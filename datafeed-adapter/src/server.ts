@@ -39,6 +39,11 @@ export interface ServerOptions {
   serviceOptions?: ServiceOptions;
   /** UDF /history cache entries (default 2000) */
   cacheEntries?: number;
+  /**
+   * Web-standard handlers mounted at exact paths outside /api (no API token: they authenticate
+   * themselves, e.g. the Telegram webhook with its secret header); bodies up to 1 MB
+   */
+  handlers?: { path: string; handle: (request: globalThis.Request) => Promise<globalThis.Response> }[];
 }
 
 export interface DatafeedServer {
@@ -52,6 +57,23 @@ export interface DatafeedServer {
   close(): Promise<void>;
 }
 
+/** An express route around a (Request) => Response handler. */
+function webHandler(handle: (request: globalThis.Request) => Promise<globalThis.Response>) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    try {
+      const headers = new Headers();
+      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+      const body = Buffer.isBuffer(req.body) && req.body.length && req.method !== 'GET' && req.method !== 'HEAD' ? new Uint8Array(req.body) : undefined;
+      const r = await handle(new globalThis.Request(`http://${req.get('host') ?? 'localhost'}${req.originalUrl}`, { method: req.method, headers, body }));
+      res.status(r.status);
+      r.headers.forEach((v, k) => { res.setHeader(k, v); });
+      res.end(Buffer.from(await r.arrayBuffer()));
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
 export async function createServer(o: ServerOptions): Promise<DatafeedServer> {
   if (o.registry && o.registry !== o.engine.registry) throw new Error('createServer: registry must be the engine\'s registry');
   const service = o.service ?? new HistoryService(o.engine, o.store, o.serviceOptions);
@@ -62,6 +84,7 @@ export async function createServer(o: ServerOptions): Promise<DatafeedServer> {
   const { router: udf, cache } = udfRouter(service, { cacheEntries: o.cacheEntries });
   app.get('/health', (_req, res) => { res.json(service.health()); });
   app.get('/openapi.json', (req, res) => { res.json(openapiDocument({ auth: !!o.authToken, serverUrl: `${req.protocol}://${req.get('host') ?? 'localhost'}` })); });
+  for (const h of o.handlers ?? []) app.all(h.path, express.raw({ type: () => true, limit: '1mb' }), webHandler(h.handle));
   app.use('/api', authMiddleware(o.authToken));
   app.use(apiRouter(service, () => ({ historyCache: { ...cache } })));
   app.use(udf);

@@ -31,6 +31,7 @@ describe('valid configs and defaults', () => {
     expect(c.alerts.telegram).toEqual({
       enabled: false, tokenEnv: 'TELEGRAM_BOT_TOKEN', charts: true, commands: 'polling',
       kinds: ['entry', 'break_even', 'trail', 'exit', 'exit_warning', 'daily_bias', 'rule', 'sweep'],
+      webhook: { path: '/telegram/webhook', secretEnv: 'TELEGRAM_WEBHOOK_SECRET' },
     });
     expect(c.alerts.telegram.dbPath).toBeUndefined(); // alerts.sqlite next to store.path
     expect(c.analytics).toEqual({
@@ -334,6 +335,26 @@ describe('secrets only from environment variables', () => {
     const c = await loadConfig(p, { MY_TG: '1:x', MY_API: 'y' });
     expect(c.alerts.telegram.tokenEnv).toBe('MY_TG');
     expect(JSON.stringify(c)).not.toContain('1:x'); // the secret itself never enters the config
+  });
+
+  it('alerts.telegram.webhook: path, secretEnv and publicUrl; the secret is checked at load time in webhook mode', async () => {
+    expect(defaultConfig().alerts.telegram.webhook).toEqual({ path: '/telegram/webhook', secretEnv: 'TELEGRAM_WEBHOOK_SECRET' });
+    const ok = validateConfig(parse('alerts:\n  telegram:\n    commands: webhook\n    webhook: {path: /hooks/tg, secretEnv: TG_HOOK, publicUrl: "https://x.example/hooks/tg"}\n'));
+    expect(msgs(ok.errors)).toEqual([]);
+    expect(ok.config!.alerts.telegram.webhook).toEqual({ path: '/hooks/tg', secretEnv: 'TG_HOOK', publicUrl: 'https://x.example/hooks/tg' });
+    expect(msgs(v('alerts:\n  telegram:\n    webhook: {path: /api/tg, secretEnv: "s3cr3t!", publicUrl: "http://x.example/tg"}\n'))).toEqual([
+      'alerts.telegram.webhook.path: must be a path starting with / (letters, digits, _ . - /), not under /api; got "/api/tg"',
+      'alerts.telegram.webhook.secretEnv: must be the NAME of an environment variable (letters, digits, _), not the secret itself; got "s3cr3t!"',
+      'alerts.telegram.webhook.publicUrl: publicUrl must start with https://; got "http://x.example/tg"',
+    ]);
+    const p = file('alerts:\n  telegram:\n    enabled: true\n    tokenEnv: MY_TG\n    commands: webhook\n    webhook: {secretEnv: MY_HOOK}\n');
+    expect(msgs((await checkConfig(p, { MY_TG: '1:x' })).issues)).toEqual([
+      'alerts.telegram.webhook.secretEnv: commands is webhook but environment variable MY_HOOK (the webhook secret) is not set',
+    ]);
+    expect(msgs((await checkConfig(p, { MY_TG: '1:x', MY_HOOK: 'has space' })).issues)).toEqual([
+      'alerts.telegram.webhook.secretEnv: environment variable MY_HOOK must be 1–256 characters of A-Z, a-z, 0-9, _ and - (Telegram\'s rule for secret_token)',
+    ]);
+    expect((await checkConfig(p, { MY_TG: '1:x', MY_HOOK: 'ok_Secret-1' })).issues).toEqual([]);
   });
 
   it('TAPEFLOW_LOG_LEVEL overrides log.level; a bad value is reported', async () => {

@@ -313,6 +313,18 @@ export class BotCommands {
     try { await this.bot.api.setMyCommands({ commands: BOT_COMMANDS }); } catch { /* optional */ }
   }
 
+  /** Webhook mode: tell Telegram where to POST updates (messages only) and the secret to send with them; failures are logged. */
+  async registerWebhook(url: string, secret: string): Promise<boolean> {
+    try {
+      await this.bot.api.setWebhook({ url, secret_token: secret, allowed_updates: ['message'] });
+      this.log.info('telegram webhook registered', { url });
+      return true;
+    } catch (err) {
+      this.log.error('telegram setWebhook failed: bot commands will not arrive', { url, error: err instanceof Error ? err.message : String(err) });
+      return false;
+    }
+  }
+
   /** Webhook mode: a web-standard (Request) => Response handler; mount it behind your HTTPS endpoint. */
   webhook(secretToken: string): (request: Request) => Promise<Response> {
     return webhookCallback(this.bot, { secretToken });

@@ -43,6 +43,8 @@ export interface AlertCoreOptions {
   chartKinds?: AlertKind[];
   /** bot commands: long polling (default), webhook (`webhook(secret)`), or off */
   commands?: 'polling' | 'webhook' | 'off';
+  /** webhook mode: the route and secret the HTTP server checks, and the public HTTPS URL registered with setWebhook (null: registered by hand) */
+  webhook?: { path: string; secret: string; publicUrl: string | null };
   pollTimeoutSec?: number;
   /** events older than this (wall clock) are not alerted; default 15 min; Infinity for replays */
   maxEventAgeMs?: number;
@@ -166,7 +168,11 @@ export class AlertCore {
       const allow = this.o.allowChatIds ? [...this.o.allowChatIds, ...(this.o.chatIds ?? [])] : null;
       this.commands = new BotCommands(bot, this.chats, data, { allowChatIds: allow, clock: this.clock, log: this.log, pending: () => this.queue.pendingCount() });
       if (mode === 'polling') await this.commands.startPolling(this.o.pollTimeoutSec ?? 30);
-      else await this.commands.init();
+      else {
+        await this.commands.init();
+        const wh = this.o.webhook;
+        if (wh?.publicUrl) await this.commands.registerWebhook(wh.publicUrl, wh.secret);
+      }
     }
     this.sender.kick();
   }

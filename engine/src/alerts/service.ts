@@ -191,6 +191,12 @@ export class AlertService {
     const token = env[tg.tokenEnv];
     if (!token) throw new Error(`alerts.telegram is enabled but environment variable ${tg.tokenEnv} is empty`);
     const chatIds = tg.chatIdsEnv ? parseChatIds(env[tg.chatIdsEnv]) : [];
+    let webhook: AlertServiceOptions['webhook'];
+    if (tg.commands === 'webhook') {
+      const secret = env[tg.webhook.secretEnv];
+      if (!secret) throw new Error(`alerts.telegram.commands is webhook but environment variable ${tg.webhook.secretEnv} (the webhook secret) is empty`);
+      webhook = { path: tg.webhook.path, secret, publicUrl: tg.webhook.publicUrl ?? null };
+    }
     const dbPath = extra.dbPath ?? alertsDbPath(config);
     if (dbPath !== ':memory:') mkdirSync(dirname(isAbsolute(dbPath) ? dbPath : resolve(dbPath)), { recursive: true });
     const { charts, ...rest } = extra;
@@ -200,6 +206,7 @@ export class AlertService {
       ...(tg.cooldownMs ? { cooldownMs: { ...tg.cooldownMs } } : {}),
       ...(tg.quietHours ? { quietHours: { ...tg.quietHours } } : {}),
       ...(tg.commands ? { commands: tg.commands } : {}),
+      ...(webhook ? { webhook } : {}),
       ...rest, dbPath, token,
       charts: tg.charts === false ? null : charts ?? null,
     });
@@ -339,6 +346,12 @@ export class AlertService {
     await this.flushAll();
     if (this.core) await this.core.idle(timeoutMs);
     else if (this.worker) await this.call({ op: 'idle', timeoutMs });
+  }
+
+  /** Webhook mode with `webhook` set: the route to mount on the HTTP server (path + handler checking the secret); else null. */
+  webhookRoute(): { path: string; handle: (request: Request) => Promise<Response> } | null {
+    const wh = this.o.webhook;
+    return this.o.commands === 'webhook' && wh ? { path: wh.path, handle: this.webhook(wh.secret) } : null;
   }
 
   /** Webhook mode (commands: 'webhook'): a web-standard request handler to mount behind your HTTPS endpoint. */

@@ -40,6 +40,9 @@ export function parseConfigText(text: string): { config?: TapeFlowConfig; errors
 }
 
 /** Settings and checks that need the environment: log overrides and presence of secret variables. */
+/** Telegram's rule for a webhook secret_token */
+const WEBHOOK_SECRET = /^[A-Za-z0-9_-]{1,256}$/;
+
 export function applyEnv(config: TapeFlowConfig, env: Env): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const lvl = env.TAPEFLOW_LOG_LEVEL?.trim().toLowerCase();
@@ -55,6 +58,11 @@ export function applyEnv(config: TapeFlowConfig, env: Env): ConfigIssue[] {
   const tg = config.alerts.telegram;
   if (tg.enabled && !env[tg.tokenEnv]) {
     issues.push({ path: 'alerts.telegram.tokenEnv', message: `telegram is enabled but environment variable ${tg.tokenEnv} is not set` });
+  }
+  if (tg.enabled && tg.commands === 'webhook') {
+    const secret = env[tg.webhook.secretEnv];
+    if (!secret) issues.push({ path: 'alerts.telegram.webhook.secretEnv', message: `commands is webhook but environment variable ${tg.webhook.secretEnv} (the webhook secret) is not set` });
+    else if (!WEBHOOK_SECRET.test(secret)) issues.push({ path: 'alerts.telegram.webhook.secretEnv', message: `environment variable ${tg.webhook.secretEnv} must be 1–256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule for secret_token)` });
   }
   if (tg.enabled && tg.chatIdsEnv && env[tg.chatIdsEnv] !== undefined) {
     const bad = env[tg.chatIdsEnv]!.split(',').map((s) => s.trim()).filter((s) => s && !/^-?\d+$/.test(s));

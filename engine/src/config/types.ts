@@ -91,12 +91,23 @@ export interface TelegramConfig {
   kinds: AlertKind[];
   /** footprint + profile PNG on ENTRY / DAILY BIAS alerts and the /chart command; default true */
   charts: boolean;
-  /** bot commands: 'polling' (default), 'webhook' (mount AlertService.webhook(secret)) or 'off' */
+  /** bot commands: 'polling' (default), 'webhook' (Telegram POSTs updates to `webhook.path` of the HTTP server) or 'off' */
   commands: 'polling' | 'webhook' | 'off';
+  /** webhook mode: where the HTTP server takes updates, the secret Telegram sends with them, and the public URL to register */
+  webhook: TelegramWebhook;
   /** quiet hours given to the configured chats (chatIdsEnv) when they are first seen; unset = none */
   quietHours?: TelegramQuietHours;
   /** per-kind cooldown in ms (event time) per chat and symbol; unset kinds keep the built-in defaults */
   cooldownMs?: Partial<Record<AlertKind, number>>;
+}
+
+export interface TelegramWebhook {
+  /** route on the HTTP server (default /telegram/webhook); outside /api, so the API token does not apply */
+  path: string;
+  /** environment variable holding the secret token (A-Z a-z 0-9 _ -, 1–256), checked on every update; default TELEGRAM_WEBHOOK_SECRET */
+  secretEnv: string;
+  /** the HTTPS URL Telegram reaches `path` at (behind your proxy); registered with setWebhook at start. Unset = register it yourself */
+  publicUrl?: string;
 }
 
 export interface TelegramQuietHours {
@@ -207,7 +218,7 @@ export function defaultConfig(): TapeFlowConfig {
     feeds: [],
     server: { host: '127.0.0.1', port: 8080, cors: { origins: [] } },
     store: { path: './data/tapeflow.sqlite' },
-    alerts: { telegram: { enabled: false, tokenEnv: 'TELEGRAM_BOT_TOKEN', kinds: [...ALERT_KINDS], charts: true, commands: 'polling' } },
+    alerts: { telegram: { enabled: false, tokenEnv: 'TELEGRAM_BOT_TOKEN', kinds: [...ALERT_KINDS], charts: true, commands: 'polling', webhook: { path: '/telegram/webhook', secretEnv: 'TELEGRAM_WEBHOOK_SECRET' } } },
     analytics: {
       timeframe: '1m',
       valueAreaPct: 0.7,

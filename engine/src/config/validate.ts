@@ -342,6 +342,17 @@ function rootSchema(sessionNames: Set<string>, validSessions: Record<string, Ses
                   kinds: { default: () => [...d.alerts.telegram.kinds], schema: { type: 'array', items: { type: 'string', enum: ALERT_KINDS } } },
                   charts: { default: d.alerts.telegram.charts, schema: { type: 'boolean' } },
                   commands: { default: d.alerts.telegram.commands, schema: { type: 'string', enum: ['polling', 'webhook', 'off'] } },
+                  webhook: {
+                    default: () => ({ ...d.alerts.telegram.webhook }),
+                    schema: {
+                      type: 'object',
+                      fields: {
+                        path: { default: d.alerts.telegram.webhook.path, schema: { type: 'string', pattern: /^\/(?!api(\/|$))[A-Za-z0-9_.\-/]*$/, patternHint: 'must be a path starting with / (letters, digits, _ . - /), not under /api' } },
+                        secretEnv: { default: d.alerts.telegram.webhook.secretEnv, schema: ENV_NAME },
+                        publicUrl: { schema: urlSchema(['https:'], 'publicUrl') },
+                      },
+                    },
+                  },
                   quietHours: {
                     schema: {
                       type: 'object',

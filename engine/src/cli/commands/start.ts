@@ -91,7 +91,23 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
   const tokenEnv = config.server.authTokenEnv;
   const authToken = tokenEnv ? process.env[tokenEnv] : undefined;
   if (tokenEnv && !authToken) throw new Error(`server.authTokenEnv names ${tokenEnv}, but that environment variable is empty`);
-  const server = await createServer({ engine, store, service, host: o.host ?? config.server.host, port: o.port ?? config.server.port, cors: config.server.cors.origins, authToken });
+  // attached after the signal engine so the daily bias is current when an alert is built; the outbox is
+  // alerts.telegram.dbPath (default alerts.sqlite next to the store); routing, the outbox, sending,
+  // commands and chart drawing run in a worker thread. Built before the HTTP server, which mounts the
+  // webhook route in webhook mode; started once everything else is up.
+  const alerts = AlertService.fromConfig(config, process.env, {
+    charts: footprintChartProvider(engine, { service }),
+    log: logger.child({ component: 'telegram' }),
+  });
+  alerts?.attach(signals, engine);
+  const hook = alerts?.webhookRoute();
+  let server: DatafeedServer;
+  try {
+    server = await createServer({ engine, store, service, host: o.host ?? config.server.host, port: o.port ?? config.server.port, cors: config.server.cors.origins, authToken, handlers: hook ? [hook] : [] });
+  } catch (err) {
+    await alerts?.close(); // its worker would keep the process alive
+    throw err;
+  }
   const stream = createStreamServer({ engine, server: server.server, token: authToken, books: (id) => books.book(id) });
   wireBooks(service, books);
   wireDepthHistory(service, books, registry);
@@ -112,14 +128,6 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
   }
   const bridgeStats = mt5 ? () => ({ venue: 'mt5', port: mt5!.port, stats: mt5!.server.stats }) : null;
   service.providers.feeds = () => ({ feeds: [...liveFeeds.status(), ...(bridgeStats ? [bridgeStats()] : [])], completeness: liveFeeds.completeness() });
-  // attached after the signal engine so the daily bias is current when an alert is built; the outbox is
-  // alerts.telegram.dbPath (default alerts.sqlite next to the store); routing, the outbox, sending,
-  // commands and chart drawing run in a worker thread
-  const alerts = AlertService.fromConfig(config, process.env, {
-    charts: footprintChartProvider(engine, { service }),
-    log: logger.child({ component: 'telegram' }),
-  });
-  alerts?.attach(signals, engine);
   await alerts?.start();
   const stopClock = o.clock ? startClock(engine, o.clock) : () => {};
   // not awaited: offline, exchangeInfo/snapshot retries must not delay serving what we have
