@@ -17,6 +17,7 @@ input ushort InpPort          = 9100;        // Bridge port
 input string InpSecret        = "";          // Shared secret (never logged)
 input string InpSymbols       = "";          // Symbols, comma separated; empty = all of Market Watch
 input int    InpBackfillDays  = 1;           // Days of history the server may request on first contact
+input int    InpReplayHours   = 6;           // Resume from the server's cursor only when it is newer than this; else start live (the server requests the hole)
 input bool   InpDom           = false;       // Stream Depth of Market snapshots
 input int    InpHeartbeatMs   = 1000;        // Heartbeat interval (ms)
 input int    InpTimerMs       = 20;          // Pump timer (ms); the Windows timer resolution is ~10-16 ms
@@ -419,7 +420,13 @@ void OnServerLine(const string line)
          long ms;
          int ord;
          int p = StringFind(line, "\"sym\":" + TfQuote(g_syms[i].name));
-         if(p >= 0 && TfCursor(line, "from", p, ms, ord))
+         if(p >= 0 && TfCursor(line, "from", p, ms, ord) && (long)TimeCurrent() * 1000 - ms > (long)InpReplayHours * 3600000)
+           {
+            // older than the replay window: start live now; the server sees the hole and sends bf_req for it
+            CursorAtNow(g_syms[i]);
+            PrintFormat("TapeFlow: %s resume point is older than %d h; starting live (the server backfills the hole)", g_syms[i].name, InpReplayHours);
+           }
+         else if(p >= 0 && TfCursor(line, "from", p, ms, ord))
            { g_syms[i].curMs = ms; g_syms[i].curN = ord + 1; } // resume after the last persisted tick
          else if(g_syms[i].live)
            { g_syms[i].curMs = g_syms[i].startMs; g_syms[i].curN = g_syms[i].startN; } // nothing persisted: replay this session

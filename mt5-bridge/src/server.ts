@@ -61,6 +61,12 @@ export interface BridgeServerOptions {
   /** pause reading a connection while this many ticks wait for the sink */
   maxPendingTicks?: number;
   /**
+   * After a (re)connect with a persisted cursor, a first live tick this much later (broker ms) than the
+   * cursor means the EA started live instead of resuming (its replay window was exceeded, §7.7.4): the
+   * hole is requested with bf_req. Default 60 000; a quiet market only costs an empty backfill.
+   */
+  resumeHoleMs?: number;
+  /**
    * Reply backpressure: when `socket.write` returns false (the EA does not read what the server
    * sends), reading from that connection pauses until 'drain'; meanwhile `err` and `hb` replies are
    * dropped (counted) and acks coalesce into one sent on 'drain'. A connection whose unsent reply bytes
@@ -89,6 +95,8 @@ export interface BridgeStats {
   backfillRequests: number;
   backfillsDiscarded: number;
   backfillsIncomplete: number;
+  /** reconnects whose first live tick left a hole after the persisted cursor (backfilled) */
+  resumeHoles: number;
   sinkErrors: number;
   acks: number;
   pauses: number;
@@ -118,6 +126,8 @@ class SymState {
   durable: TickCursor | null = null;
   durableLoaded = false;
   gapFrom: TickCursor | null = null;
+  /** the persisted cursor announced in this connection's welcome, until its first live tick arrives */
+  resumeFrom: TickCursor | null = null;
   /** cursor was null at hello (first contact): request `bf_days` of history before the first live tick */
   wantInitialBackfill = false;
   outstanding: { id: number; win: BfWindow } | null = null;
@@ -185,7 +195,7 @@ export class BridgeServer extends EventEmitter {
   readonly stats: BridgeStats = {
     connections: 0, rejects: {}, errors: {}, linesIn: 0, oversized: 0, seqGaps: 0, ticksLive: 0, ticksHistory: 0, duplicates: 0,
     ambiguousFlags: 0, unflaggedTrades: 0, books: 0, bookGaps: 0, crossedBooks: 0, backfillRequests: 0, backfillsDiscarded: 0,
-    backfillsIncomplete: 0, sinkErrors: 0, acks: 0, pauses: 0, replyStalls: 0, repliesDropped: 0, slowReaders: 0, replyBufferedPeak: 0,
+    backfillsIncomplete: 0, resumeHoles: 0, sinkErrors: 0, acks: 0, pauses: 0, replyStalls: 0, repliesDropped: 0, slowReaders: 0, replyBufferedPeak: 0,
   };
   readonly feeds = new Map<string, FeedState>();
   private readonly conns = new Set<Conn>();
@@ -208,7 +218,7 @@ export class BridgeServer extends EventEmitter {
       offsetPolicy: opts.offsetPolicy ?? 'round', offsetStepS: opts.offsetStepS ?? 900,
       allowDuplicateTerminals: opts.allowDuplicateTerminals ?? false, backfillMax: opts.backfillMax ?? 50_000,
       pathologyMinSample: opts.pathologyMinSample ?? 1000, pathologyShare: opts.pathologyShare ?? 0.98,
-      maxPendingTicks: opts.maxPendingTicks ?? 200_000, subs: opts.subs ?? [],
+      maxPendingTicks: opts.maxPendingTicks ?? 200_000, resumeHoleMs: opts.resumeHoleMs ?? 60_000, subs: opts.subs ?? [],
       maxReplyBytes: opts.maxReplyBytes ?? 1 << 20, replyStallMs: opts.replyStallMs ?? opts.deadMs ?? 5000,
     };
     if (!this.o.secret) throw new Error('mt5 bridge: a shared secret is required');
@@ -517,6 +527,7 @@ export class BridgeServer extends EventEmitter {
         } else s.wantInitialBackfill = f.bfDays > 0;
       }
       const book = this.o.subs.find((x) => x.sym === n)?.book ?? false;
+      s.resumeFrom = s.durable ? { ...s.durable } : null;
       subs.push({ sym: n, book, from: s.durable ? [s.durable.ms, s.durable.ord] as WireCursor : null });
     }
     if (c.state !== 'auth') return;
@@ -680,6 +691,20 @@ export class BridgeServer extends EventEmitter {
         const g: Gap = { type: 'gap', instrument: inst.id, ts: utc, from, to: first[0], reason: 'mt5-seq-gap' };
         this.emitLive(g);
         this.requestBackfill(f, s, { from, to: first[0], reason: 'seq-gap' });
+      }
+      if (s.resumeFrom) {
+        // the EA resumes from the announced cursor unless it is older than its replay window; then it
+        // starts live and the hole between the cursor and its first tick is ours to request
+        const from = s.resumeFrom;
+        s.resumeFrom = null;
+        if (first[0] - from.ms > this.o.resumeHoleMs) {
+          this.stats.resumeHoles++;
+          const g: Gap = { type: 'gap', instrument: inst.id, ts: first[0] - c.utcOff * 1000, from: from.ms, to: first[0], reason: 'mt5-resume-hole' };
+          this.emitLive(g);
+          this.log.info('mt5 bridge: the EA started live after its resume point; backfilling the hole', { feed: f.key, sym: s.sym, fromMs: from.ms, toMs: first[0] });
+          this.emit('gap', { feed: f.key, kind: 'resume', sym: s.sym, from_ms: from.ms, to_ms: first[0] });
+          this.requestBackfill(f, s, { from: from.ms, to: first[0], reason: 'resume-hole' });
+        }
       }
       if (s.wantInitialBackfill) {
         s.wantInitialBackfill = false;

@@ -61,6 +61,11 @@ export interface SimEaOptions {
   pumpMs?: number;
   /** send heartbeats on a timer (default true; interval from welcome) */
   heartbeats?: boolean;
+  /**
+   * resume from welcome.from only when it is at most this much older (broker ms) than the newest tick;
+   * else start live and leave the hole to the server's bf_req (the EA's InpReplayHours; default Infinity)
+   */
+  replayWindowMs?: number;
   /** reconnect after a drop with jittered backoff (default false) */
   reconnect?: boolean;
   backoffMs?: { base: number; max: number };
@@ -117,7 +122,7 @@ export class SimulatedEA extends EventEmitter {
       host: opts.host ?? '127.0.0.1', port: opts.port, secret: opts.secret, symbols: opts.symbols, bfDays: opts.bfDays ?? 0,
       batchTicks: opts.batchTicks ?? 1000, passTicks: opts.passTicks ?? 20_000, chunkTicks: opts.chunkTicks ?? 5000,
       autoPump: opts.autoPump ?? false, pumpMs: opts.pumpMs ?? 10, heartbeats: opts.heartbeats ?? true,
-      reconnect: opts.reconnect ?? false, backoffMs: opts.backoffMs ?? { base: 500, max: 30_000 }, byteWrites: opts.byteWrites ?? false,
+      replayWindowMs: opts.replayWindowMs ?? Infinity, reconnect: opts.reconnect ?? false, backoffMs: opts.backoffMs ?? { base: 500, max: 30_000 }, byteWrites: opts.byteWrites ?? false,
       forceMac: opts.forceMac, proto: opts.proto ?? PROTO_MAJOR,
     };
     this.sid = opts.sid ?? randomBytes(8).toString('hex');
@@ -279,18 +284,18 @@ export class SimulatedEA extends EventEmitter {
     const from = new Map(w.subs.map((s) => [s.sym, s.from]));
     for (const s of this.syms.values()) {
       const f = from.get(s.sym);
-      if (f) s.cursor = { ms: f[0], n: this.countAtMsUpTo(s, f[0], f[1]) };
+      const newest = s.released > 0 ? s.ticks[s.released - 1].ms : -Infinity;
+      if (f && newest - f[0] > this.o.replayWindowMs) {
+        // the resume point is older than the replay window: start live now (the server requests the hole)
+        this.cursorAtNow(s);
+        this.emit('replay_window_exceeded', { sym: s.sym, from: f });
+      } else if (f) s.cursor = { ms: f[0], n: this.countAtMsUpTo(s, f[0], f[1]) };
       else if (this.sessionStart.has(s.sym)) {
         // reconnect, nothing persisted yet: replay everything since this EA session went live
         s.cursor = { ...this.sessionStart.get(s.sym)! };
       } else {
         // first contact: start live at "now" (what already happened is history for bf_req)
-        if (s.released === 0) s.cursor = { ms: 0, n: 0 };
-        else {
-          const lastMs = s.ticks[s.released - 1].ms;
-          const [a, b] = this.copyTicks(s.sym, lastMs, Infinity);
-          s.cursor = { ms: lastMs, n: b - a };
-        }
+        this.cursorAtNow(s);
         this.sessionStart.set(s.sym, { ...s.cursor });
       }
       this.send({ t: 'sym', sym: s.sym, ...s.spec });
@@ -308,6 +313,14 @@ export class SimulatedEA extends EventEmitter {
       this.timers.push(p);
     }
     this.emit('welcome', w);
+  }
+
+  /** Cursor past everything that already happened (the EA's CursorAtNow). */
+  private cursorAtNow(s: SimSymbol & { released: number; cursor: Cursor }): void {
+    if (s.released === 0) { s.cursor = { ms: 0, n: 0 }; return; }
+    const lastMs = s.ticks[s.released - 1].ms;
+    const [a, b] = this.copyTicks(s.sym, lastMs, Infinity);
+    s.cursor = { ms: lastMs, n: b - a };
   }
 
   /** Skip ord+1 ticks at ms (the acked cursor names the last persisted (ms, ord)). */

@@ -294,6 +294,75 @@ describe('resume with no persisted cursor', () => {
   });
 });
 
+describe('§7.7.4 resume point older than the EA\'s replay window', () => {
+  it('the EA starts live; the server backfills the hole between its cursor and the first live tick: none lost, none twice', async () => {
+    const r = await rig({ resumeHoleMs: 2000 });
+    const tape = flaggedTape({ n: 3000, seed: 41 });
+    const e = ea(r.port, { symbols: [tape], replayWindowMs: 5000, batchTicks: 200 });
+    const gaps: { kind: string; from_ms?: number; to_ms?: number }[] = [];
+    r.server.on('gap', (g) => gaps.push(g));
+    let exceeded = 0;
+    e.on('replay_window_exceeded', () => exceeded++);
+    await e.start();
+    e.release(1000);
+    await e.drain();
+    await e.waitAcked();
+    const cursor = e.acked.get(tape.sym)!;
+    expect(cursor[0]).toBe(tape.ticks[999].ms);
+    // offline while ~1000 ticks happen (well over 5 s of broker time)
+    e.disconnect();
+    await until(() => r.server.connected === 0);
+    e.release(1000);
+    expect(tape.ticks[1999].ms - cursor[0]).toBeGreaterThan(5000);
+    const w = await e.reconnect();
+    expect(w.subs[0].from).toEqual(cursor);
+    expect(exceeded).toBe(1);
+    e.release();
+    const bf = e.waitFor('bf_req');
+    e.pump();
+    await bf;
+    const req = e.bfReqs[0];
+    expect(req.sym).toBe(tape.sym);
+    expect(req.from_ms).toBe(cursor[0]);
+    expect(req.to_ms).toBeGreaterThanOrEqual(tape.ticks[1999].ms);
+    expect(gaps).toEqual([expect.objectContaining({ kind: 'resume', from_ms: cursor[0], to_ms: req.to_ms })]);
+    expect(r.server.stats.resumeHoles).toBe(1);
+    expect(r.live.some((ev) => ev.type === 'gap' && ev.reason === 'mt5-resume-hole')).toBe(true);
+    await e.drain();
+    await e.waitAcked();
+    await until(() => r.server.stats.ticksHistory > 0);
+    const all = r.sink.sorted(tape.sym);
+    expect(all).toHaveLength(3000);
+    expect(new Set(all.map(keyOf)).size).toBe(3000);
+    // the hole came back as history (stored, never on the live stream)
+    const hole = new Set(tape.ticks.slice(1000, 2000).map((t) => t.ms)); // the EA went live after tick 1999's ms
+    const hist = all.filter((t) => !t.live);
+    expect(hist.length).toBeGreaterThanOrEqual(900);
+    for (const t of hist) expect(hole.has(t.ms) || t.ms === cursor[0] || t.ms === req.to_ms).toBe(true);
+  });
+
+  it('a resume inside the window replays from the cursor and requests nothing', async () => {
+    const r = await rig({ resumeHoleMs: 2000 });
+    const tape = flaggedTape({ n: 1200, seed: 42 });
+    const e = ea(r.port, { symbols: [tape], replayWindowMs: 3_600_000 });
+    await e.start();
+    e.release(600);
+    await e.drain();
+    await e.waitAcked();
+    e.disconnect();
+    await until(() => r.server.connected === 0);
+    e.release(300);
+    await e.reconnect();
+    e.release();
+    await e.drain();
+    await e.waitAcked();
+    expect(r.server.stats.resumeHoles).toBe(0);
+    expect(e.bfReqs).toHaveLength(0);
+    expect(r.sink.sorted(tape.sym)).toHaveLength(1200);
+    expect(r.server.stats.ticksLive).toBe(1200);
+  });
+});
+
 describe('§9.6 sequence gaps', () => {
   it('a lost ticks line → gap event and a bf_req for the window; the backfill restores storage without entering the live stream', async () => {
     const r = await rig();
