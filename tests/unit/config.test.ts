@@ -92,7 +92,7 @@ describe('valid configs and defaults', () => {
     const r = parseConfigText(uncommented);
     expect(msgs(r.errors)).toEqual([]);
     expect(r.config!.instruments.map((i) => i.id)).toEqual(['BTCUSDT', 'NAS100', 'US30.cash']);
-    expect(r.config!.feeds.map((f) => f.venue)).toEqual(['binance-usdm', 'coinbase', 'mt5']);
+    expect(r.config!.feeds.map((f) => f.venue)).toEqual(['binance-usdm', 'coinbase']);
     expect(r.config!.server.authTokenEnv).toBe('TAPEFLOW_API_TOKEN');
     expect(r.config!.alerts.telegram.allowChatIds).toEqual([123456789]);
     expect(buildRegistry(r.config!).get('NAS100').session.name).toBe('ny_overnight');
