@@ -158,6 +158,46 @@ describe('delivery from the worker thread', () => {
   });
 });
 
+describe('Telegram unreachable at start', () => {
+  /** A worker-mode service with long polling over an empty data source (commands need one to start). */
+  async function pollingRig(server: BotApiServer): Promise<Rig> {
+    const dir = mkdtempSync(join(tmpdir(), 'tf-tg-offline-'));
+    const logs: string[] = [];
+    const svc = new AlertService({
+      token: TOKEN, apiRoot: server.url, dbPath: join(dir, 'alerts.sqlite'), commands: 'polling', pollTimeoutSec: 1, chatIds: [1], requestTimeoutMs: 3000,
+      sender: { stopTimeoutMs: 100 }, log: createLogger({ level: 'debug', format: 'json', write: (l) => logs.push(l) }),
+    });
+    const r = { server, svc, dir, logs };
+    rigs.push(r);
+    await svc.start({ symbols: () => [], resolve: () => null, status: () => undefined, bias: () => null, signals: () => [] });
+    return r;
+  }
+
+  it('start() does not fail: deleteWebhook is retried in the background, then polling begins and commands are answered', async () => {
+    const server = await startBotApiServer();
+    server.once('deleteWebhook', { network: true }, 3); // the client's own 3 attempts of the first call all fail
+    const { svc, logs } = await pollingRig(server);
+    expect(svc.thread).toBe('worker');
+    expect(server.of('getUpdates')).toHaveLength(0); // not polling before deleteWebhook got through
+    await server.waitFor(() => server.of('getUpdates').length > 0, 5000, 'polling after the retry');
+    expect(server.of('deleteWebhook').map((c) => c.status)).toEqual([-1, -1, -1, 200]);
+    expect(logs.some((l) => l.includes('telegram deleteWebhook failed; will retry in the background'))).toBe(true);
+    expect(logs.some((l) => l.includes('telegram deleteWebhook succeeded after retrying'))).toBe(true);
+    server.sendText(1, '/help');
+    await server.waitFor(() => server.of('sendMessage').some((c) => (c.fields.text ?? '').startsWith('<b>TapeFlow alerts</b>')), 5000, 'the /help answer');
+  });
+
+  it('close() while still retrying returns promptly', async () => {
+    const server = await startBotApiServer();
+    server.once('deleteWebhook', { network: true }, 100);
+    const { svc } = await pollingRig(server);
+    const t0 = Date.now();
+    await svc.close();
+    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(server.of('getUpdates')).toHaveLength(0);
+  });
+});
+
 describe('config keys through AlertService.fromConfig', () => {
   it('dbPath, kinds, charts, commands, quietHours and cooldownMs reach the worker', async () => {
     const server = await startBotApiServer();

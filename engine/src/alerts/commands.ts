@@ -16,6 +16,7 @@ import { parseHm } from './policy.js';
 import type { Clock } from './sender.js';
 import { systemClock } from './sender.js';
 import { ALERT_KINDS, DEFAULT_KINDS, GRADES, type AlertKind, type DailyBiasAlert } from './types.js';
+import { errorText } from './wire.js';
 
 type Awaitable<T> = T | Promise<T>;
 
@@ -88,7 +89,9 @@ export const BOT_COMMANDS = [
 export class BotCommands {
   readonly bot: Bot;
   private username: string | null = null;
-  private polling: Promise<void> | null = null;
+  /** polling, or retrying deleteWebhook / setWebhook, in the background */
+  private background: Promise<void> | null = null;
+  private stopping: AbortController | null = null;
   private readonly allow: Set<number> | null;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -298,13 +301,57 @@ export class BotCommands {
     await this.reply(ctx, `🌙 Quiet hours ${escapeHtml(m[1])}–${escapeHtml(m[2])} ${escapeHtml(tz)}: ${mode === 'silent' ? 'alerts arrive silently' : 'alerts are suppressed'}. Exits are always delivered.`);
   }
 
-  /** Long polling: deleteWebhook (polling and webhooks exclude each other), learn the bot's username, poll. */
+  /**
+   * Long polling: deleteWebhook (polling and webhooks exclude each other), learn the bot's username, poll.
+   * Telegram unreachable at start is not fatal: the first attempt is awaited, then it keeps trying in the
+   * background (1 s doubling to 60 s) and polls once it got through.
+   */
   async startPolling(timeoutSec = 30): Promise<void> {
-    if (this.polling) return;
-    await this.bot.api.deleteWebhook({});
-    await this.init();
-    this.polling = this.bot.startPolling(undefined, { timeout: timeoutSec, onError: (err) => this.log.warn('telegram getUpdates failed; retrying', { error: err instanceof Error ? err.message : String(err) }) })
-      .catch((err: unknown) => { this.log.error('telegram polling stopped', { error: err instanceof Error ? err.message : String(err) }); });
+    if (this.background) return;
+    this.stopping = new AbortController();
+    const first = await this.attempt('deleteWebhook', () => this.bot.api.deleteWebhook({}));
+    if (first) await this.init();
+    this.background = (async () => {
+      if (!first) {
+        if (!(await this.retry('deleteWebhook', () => this.bot.api.deleteWebhook({})))) return;
+        await this.init();
+      }
+      if (this.stopping?.signal.aborted) return;
+      // no await between the check above and this call: stop() cannot slip in before the pump exists
+      await this.bot.startPolling(undefined, { timeout: timeoutSec, onError: (err) => this.log.warn('telegram getUpdates failed; retrying', { error: errorText(err) }) });
+    })().catch((err: unknown) => { this.log.error('telegram polling stopped', { error: errorText(err) }); });
+  }
+
+  /** One call; false (logged) when it failed. */
+  private async attempt(what: string, call: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await call();
+      return true;
+    } catch (err) {
+      this.log.warn(`telegram ${what} failed; will retry in the background`, { error: errorText(err) });
+      return false;
+    }
+  }
+
+  /** Retry `call` with backoff (1 s doubling to 60 s, real time) until it succeeds (true) or stop() (false). */
+  private async retry(what: string, call: () => Promise<unknown>): Promise<boolean> {
+    const signal = this.stopping?.signal;
+    for (let wait = 1000; ; wait = Math.min(60_000, wait * 2)) {
+      await new Promise<void>((resolve) => {
+        if (signal?.aborted) { resolve(); return; }
+        const t = setTimeout(done, wait);
+        function done(): void { clearTimeout(t); signal?.removeEventListener('abort', done); resolve(); }
+        signal?.addEventListener('abort', done, { once: true });
+      });
+      if (signal?.aborted) return false;
+      try {
+        await call();
+        this.log.info(`telegram ${what} succeeded after retrying`);
+        return true;
+      } catch (err) {
+        this.log.warn(`telegram ${what} failed; retrying`, { retryInMs: Math.min(60_000, wait * 2), error: errorText(err) });
+      }
+    }
   }
 
   /** getMe (username for @-addressed commands) and the command menu; failures are logged, not fatal. */
@@ -313,16 +360,17 @@ export class BotCommands {
     try { await this.bot.api.setMyCommands({ commands: BOT_COMMANDS }); } catch { /* optional */ }
   }
 
-  /** Webhook mode: tell Telegram where to POST updates (messages only) and the secret to send with them; failures are logged. */
+  /**
+   * Webhook mode: tell Telegram where to POST updates (messages only) and the secret to send with them.
+   * The first attempt is awaited (true when it got through); after a failure it keeps trying in the background.
+   */
   async registerWebhook(url: string, secret: string): Promise<boolean> {
-    try {
-      await this.bot.api.setWebhook({ url, secret_token: secret, allowed_updates: ['message'] });
-      this.log.info('telegram webhook registered', { url });
-      return true;
-    } catch (err) {
-      this.log.error('telegram setWebhook failed: bot commands will not arrive', { url, error: err instanceof Error ? err.message : String(err) });
-      return false;
-    }
+    if (this.background) return false;
+    this.stopping = new AbortController();
+    const set = (): Promise<unknown> => this.bot.api.setWebhook({ url, secret_token: secret, allowed_updates: ['message'] });
+    if (await this.attempt('setWebhook', set)) { this.log.info('telegram webhook registered', { url }); return true; }
+    this.background = this.retry('setWebhook', set).then((ok) => { if (ok) this.log.info('telegram webhook registered', { url }); });
+    return false;
   }
 
   /** Webhook mode: a web-standard (Request) => Response handler; mount it behind your HTTPS endpoint. */
@@ -331,9 +379,10 @@ export class BotCommands {
   }
 
   async stop(): Promise<void> {
-    if (!this.polling) return;
+    this.stopping?.abort();
+    if (!this.background) return;
     this.bot.stop();
-    await this.polling;
-    this.polling = null;
+    await this.background;
+    this.background = null;
   }
 }
