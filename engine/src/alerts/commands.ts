@@ -7,7 +7,7 @@
  * allow-list (when one is configured); read-only commands answer anyone. Commands addressed to another
  * bot (`/status@OtherBot`) are ignored.
  */
-import { Bot, InputFile, webhookCallback, type Context } from 'node-telegram-bot-api';
+import { Bot, InputFile, TelegramApiError, webhookCallback, type Context } from 'node-telegram-bot-api';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { ALL_SYMBOLS, type ChatDirectory, type QuietHours } from './chats.js';
@@ -328,7 +328,8 @@ export class BotCommands {
       await call();
       return true;
     } catch (err) {
-      this.log.warn(`telegram ${what} failed; will retry in the background`, { error: errorText(err) });
+      if (err instanceof TelegramApiError && err.errorCode === 401) this.log.error(`telegram ${what}: 401 Unauthorized (check the bot token); will retry in the background`);
+      else this.log.warn(`telegram ${what} failed; will retry in the background`, { error: errorText(err) });
       return false;
     }
   }
