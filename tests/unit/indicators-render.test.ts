@@ -169,6 +169,41 @@ describe('Node PNG', () => {
     expect(LIGHT.background).toBe('#ffffff');
   });
 
+  it('draws an alert\'s levels (near ones kept in view, far ones pinned to the edge) and its marker at the alert\'s bar', async () => {
+    const sel = bars.slice(30, 42);
+    const hiPx = Math.max(...sel.map((b) => b.high + b.rowSize)), loPx = Math.min(...sel.map((b) => b.low)), span = hiPx - loPx;
+    const entry = sel[8].close, sl = loPx - 0.5 * span, tp = hiPx + 0.5 * span, far = hiPx + 5 * span; // stop and target beyond the bars, one level far away
+    const levels = [
+      { price: entry, label: `ENTRY ${entry}`, role: 'entry' as const }, { price: sl, label: `SL ${sl}`, role: 'sl' as const },
+      { price: tp, label: `TP ${tp}`, role: 'tp' as const }, { price: far, label: `FAR ${far}`, role: 'level' as const },
+    ];
+    const r = renderFootprintPngWithLayout(sel, null, { width: 1000, height: 600, levels, marker: { time: sel[8].time + 1, side: 'buy' } });
+    writeFileSync('artifacts/indicators-node-alert.png', r.png);
+    const img = await loadImage(r.png);
+    const c = createCanvas(img.width, img.height);
+    const ctx = c.getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    const rgb = (x: number, y: number): string => { const d = ctx.getImageData(x, y, 1, 1).data; return `#${[d[0], d[1], d[2]].map((v) => v.toString(16).padStart(2, '0')).join('')}`; };
+    // each near line sits at its price, inside the plot, its label tag at the left edge filled with its role's colour
+    for (const [price, colour] of [[sl, DARK.sell], [tp, DARK.buy], [entry, DARK.text]] as const) {
+      const y = Math.round(r.layout.priceToY(price));
+      expect(y).toBeGreaterThan(0);
+      expect(y).toBeLessThan(600);
+      expect(rgb(4, y)).toBe(colour);
+    }
+    // the far level did not stretch the range: it is off the scale, its tag pinned inside the top edge
+    expect(r.layout.priceToY(far)).toBeLessThan(0);
+    expect(rgb(4, 16)).toBe(DARK.vah);
+    // the buy marker: a triangle below bar 8's low, in the marker colour
+    const x = Math.round(r.layout.xOf(8));
+    const yTip = r.layout.priceToY(sel[8].low) + 6;
+    expect([4, 6, 8, 10].some((dy) => rgb(x, Math.round(yTip + dy)) === DARK.markerBuy)).toBe(true);
+    // without levels the stop and target are off the chart: the near levels are what widened it
+    const plain = renderFootprintPngWithLayout(sel, null, { width: 1000, height: 600 });
+    expect(plain.layout.priceToY(tp)).toBeLessThan(0);
+    expect(plain.layout.priceToY(sl)).toBeGreaterThan(600);
+  });
+
   it('profileFromBars matches the server fixed-range profile POC', () => {
     const s = prepareSeries(bars);
     const p = profileFromBars(s.bars)!;

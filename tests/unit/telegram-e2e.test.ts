@@ -3,7 +3,7 @@
  * Engine + SignalEngine with the AlertService attached; alerts (with footprint + profile PNGs) reach a
  * local Bot API server. Then every bot command is answered over long polling against the same state.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,6 +81,9 @@ describe('replay → signal → alert at the local Bot API', () => {
     const bias = photos.find((c) => c.fields.caption.includes('DAILY BIAS'));
     expect(entry).toBeDefined();
     expect(bias).toBeDefined();
+    mkdirSync('artifacts', { recursive: true }); // to look at (not asserted): what a chat receives
+    writeFileSync('artifacts/telegram-entry.png', entry!.files.photo.bytes);
+    writeFileSync('artifacts/telegram-bias.png', bias!.files.photo.bytes);
     for (const p of [entry!, bias!]) {
       expect(p.contentType).toMatch(/^multipart\/form-data/);
       expect(p.files.photo).toMatchObject({ filename: 'chart.png', type: 'image/png' });

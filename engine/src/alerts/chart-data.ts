@@ -4,6 +4,7 @@
  * Imports nothing of the engine: the worker bundle stays small.
  */
 import { renderFootprintPng } from '../../../indicators/render/node-png.js';
+import type { ChartLevel, ChartMarker } from '../../../indicators/render/static.js';
 import type { FootprintBarData, ProfileData } from '../../../indicators/render/types.js';
 
 /** One footprint bar, compact: [time, open, high, low, close, volume, delta, rowSize, poc, vah, val, closed, cvdO, cvdH, cvdL, cvdC] + rows as [price, bid, ask]… */
@@ -17,6 +18,9 @@ export interface ChartData {
   theme: 'dark' | 'light';
   bars: PackedBar[];
   profile: ProfileData | null;
+  /** the alert's levels (entry / stop / target, the prior session's POC / VAH / VAL) and its marker */
+  levels?: ChartLevel[];
+  marker?: ChartMarker | null;
 }
 
 const nn = (x: number | null | undefined): number => (x === null || x === undefined ? NaN : x);
@@ -49,6 +53,6 @@ export function chartTransferList(d: ChartData): ArrayBuffer[] {
 
 /** Draw a ChartData to PNG (the worker side of a snapshot). */
 export function renderChartData(d: ChartData): Uint8Array {
-  return renderFootprintPng(d.bars.map(unpackBar), d.profile, { width: d.width, height: d.height, theme: d.theme, title: d.title });
+  return renderFootprintPng(d.bars.map(unpackBar), d.profile, { width: d.width, height: d.height, theme: d.theme, title: d.title, levels: d.levels ?? [], marker: d.marker ?? null });
 }
 

@@ -10,6 +10,7 @@
 import type { Engine } from '../analytics/engine.js';
 import { HistoryService } from '../../../datafeed-adapter/src/service/history.js';
 import { fromApiBar, fromApiProfile } from '../../../indicators/render/prepare.js';
+import type { ChartLevel, ChartMarker } from '../../../indicators/render/static.js';
 import { packBar, renderChartData, type ChartData } from './chart-data.js';
 
 export * from './chart-data.js';
@@ -19,6 +20,11 @@ export interface SnapshotRequest {
   timeframe?: string;
   /** draw bars up to this time (default: the latest bar) */
   at?: number;
+  /** the session whose profile is drawn (default: the session of `at`, else the current one) */
+  profileSession?: string;
+  /** levels and a marker drawn over the bars (an alert's entry / stop / target, a prior session's value area) */
+  levels?: ChartLevel[];
+  marker?: ChartMarker | null;
 }
 
 /** Where alert snapshots come from (a renderer, or a test stub). */
@@ -61,7 +67,7 @@ export function footprintChartProvider(engine: Engine, o: Partial<FootprintChart
     const bars = fp.bars.slice(-nBars).map((b) => packBar(fromApiBar(b)));
     // the profile of the session the chart ends in (an alert drawn later than it fired), else the current one
     let prof: Record<string, unknown>;
-    const session = req.at !== undefined ? p.instrument.calendar.sessionFrom(req.at).key : '';
+    const session = req.profileSession ?? (req.at !== undefined ? p.instrument.calendar.sessionFrom(req.at).key : '');
     try {
       prof = service.profile(symbol, session ? { type: 'session', session, rows: true } : { type: 'session', rows: true });
     } catch {
@@ -69,7 +75,7 @@ export function footprintChartProvider(engine: Engine, o: Partial<FootprintChart
     }
     const profile = Array.isArray(prof.rows) && prof.rows.length ? fromApiProfile(prof) : null;
     const title = `${symbol} ${req.timeframe ?? (typeof engine.pipelineOptions.timeframe === 'string' ? engine.pipelineOptions.timeframe : '')}`.trim();
-    return { title, width: o.width ?? 1000, height: o.height ?? 600, theme: o.theme ?? 'dark', bars, profile };
+    return { title, width: o.width ?? 1000, height: o.height ?? 600, theme: o.theme ?? 'dark', bars, profile, ...(req.levels?.length ? { levels: req.levels } : {}), ...(req.marker ? { marker: req.marker } : {}) };
   };
   return {
     data,

@@ -18,7 +18,8 @@ import { ALL_SYMBOLS, ChatDirectory, type QuietHours } from './chats.js';
 import { BotCommands, type AlertDataSource } from './commands.js';
 import { fitCaption, formatAlert, splitHtml } from './format.js';
 import { DeliveryPolicy } from './policy.js';
-import { openAlertDb, OutboundQueue, type NewItem } from './queue.js';
+import type { ChartLevel } from '../../../indicators/render/static.js';
+import { openAlertDb, OutboundQueue, type ChartSpec, type NewItem } from './queue.js';
 import { systemClock, TelegramSender, type Clock, type SenderOptions } from './sender.js';
 import { DEFAULT_KINDS, isCritical, type AlertKind, type AlertPayload } from './types.js';
 
@@ -90,6 +91,20 @@ export interface AlertCoreStats {
 /** Draws the chart of an alert or a /chart command; null when there is nothing to draw. */
 export type ChartFn = (symbol: string, req: SnapshotRequest) => Promise<Uint8Array | null>;
 
+/**
+ * The chart of an alert: bars up to its time; ENTRY with entry / SL / TP and a marker; DAILY BIAS with the
+ * prior session's profile (its POC / VAH / VAL lines are the profile's own).
+ */
+export function chartSpecOf(a: AlertPayload): ChartSpec {
+  const spec: ChartSpec = { symbol: a.symbol, at: a.ts };
+  const level = (price: string | null, label: string, role: ChartLevel['role']): ChartLevel[] => (price !== null && Number.isFinite(Number(price)) ? [{ price: Number(price), label: `${label} ${price}`, role }] : []);
+  if (a.kind === 'entry') {
+    spec.levels = [...level(a.entry, 'ENTRY', 'entry'), ...level(a.sl, 'SL', 'sl'), ...level(a.tp, 'TP', 'tp')];
+    spec.marker = { time: a.ts, side: a.side === 'sell' ? 'sell' : 'buy' };
+  } else if (a.kind === 'daily_bias') spec.profileSession = a.priorSession;
+  return spec;
+}
+
 export const priorityOf = (a: AlertPayload): number => (isCritical(a) ? 2 : a.kind === 'sweep' ? 0 : 1);
 
 /**
@@ -140,7 +155,7 @@ export class AlertCore {
     const draw = chart;
     this.sender = new TelegramSender(this.api, this.queue, this.chats, {
       ...o.sender, clock: this.clock, log: this.log,
-      chart: draw ? (spec) => draw(spec.symbol, { ...(spec.at !== undefined ? { at: spec.at } : {}), ...(spec.timeframe ? { timeframe: spec.timeframe } : {}) }) : null,
+      chart: draw ? ({ symbol, ...req }) => draw(symbol, req) : null,
     });
     for (const id of o.chatIds ?? []) {
       this.chats.ensure(id, { quiet: o.quietHours ?? null });
@@ -232,8 +247,8 @@ export class AlertCore {
     this.st.deduplicated += deliveries.length - fresh.length;
     if (!fresh.length) return [];
     const html = formatAlert(a);
-    // drawn by the sender when the row goes out (the footprint up to the alert's time)
-    const chart = this.chart && (this.o.chartKinds ?? ['entry', 'daily_bias']).includes(a.kind) ? { symbol: a.symbol, at: a.ts } : null;
+    // drawn by the sender when the row goes out (the footprint up to the alert's time, its levels and marker)
+    const chart = this.chart && (this.o.chartKinds ?? ['entry', 'daily_bias']).includes(a.kind) ? chartSpecOf(a) : null;
     const items: NewItem[] = [];
     for (const d of fresh) {
       const base = { chatId: d.chatId, threadId: d.threadId, kind: a.kind, symbol: a.symbol, priority: priorityOf(a), silent: d.silent, parseMode: 'HTML' as const };

@@ -8,9 +8,10 @@
  * the row is sent, so a backlog (a stalled Bot API) costs no drawing and no image bytes on disk.
  */
 import Database from 'better-sqlite3';
+import type { SnapshotRequest } from './chart.js';
 
-/** What to draw for a photo row at send time: the instrument's footprint + profile up to `at`. */
-export interface ChartSpec { symbol: string; at?: number; timeframe?: string }
+/** What to draw for a photo row at send time: the instrument's footprint + profile up to `at`, with the alert's levels and marker. */
+export interface ChartSpec extends Pick<SnapshotRequest, 'at' | 'timeframe' | 'profileSession' | 'levels' | 'marker'> { symbol: string }
 
 export type QueueStatus = 'pending' | 'sending' | 'sent' | 'dropped';
 
