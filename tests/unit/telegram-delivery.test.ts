@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AlertService, type AlertServiceOptions } from '../../engine/src/alerts/service.js';
-import type { ChartSnapshotProvider } from '../../engine/src/alerts/chart.js';
+import type { ChartSnapshotProvider, SnapshotRequest } from '../../engine/src/alerts/chart.js';
+import { chartSpecOf } from '../../engine/src/alerts/core.js';
 import { openAlertDb, OutboundQueue } from '../../engine/src/alerts/queue.js';
 import type { AlertPayload, EntryAlert, ExitAlert, RuleAlert } from '../../engine/src/alerts/types.js';
 import { createLogger } from '../../engine/src/log.js';
@@ -312,6 +313,23 @@ describe('chart snapshots', () => {
     expect(asked.map((a) => a.symbol)).toEqual(['S0', 'S1', 'S2', 'S3', 'S4', 'S5']);
     expect(asked.map((a) => a.at)).toEqual([0, 1, 2, 3, 4, 5].map((i) => T0 + i));
     expect(svc.sender.stats).toMatchObject({ chartsDrawn: 6, chartErrors: 0 });
+  });
+
+  it('the chart request carries the alert: ENTRY its entry / stop / target and a marker, DAILY BIAS the prior session', async () => {
+    const seen: { symbol: string; req: SnapshotRequest }[] = [];
+    const { server, svc } = await rig({ charts: { snapshot: async (symbol, req = {}) => { seen.push({ symbol, req }); return png; } } });
+    svc.publish({ ...entry('BTCUSDT', T0), side: 'sell', entry: '100.5', sl: '101', tp: '99' });
+    await svc.idle();
+    expect(server.of('sendPhoto').filter((c) => c.status === 200)).toHaveLength(1);
+    expect(seen).toEqual([{
+      symbol: 'BTCUSDT',
+      req: {
+        at: T0, marker: { time: T0, side: 'sell' },
+        levels: [{ price: 100.5, label: 'ENTRY 100.5', role: 'entry' }, { price: 101, label: 'SL 101', role: 'sl' }, { price: 99, label: 'TP 99', role: 'tp' }],
+      },
+    }]);
+    const bias = { kind: 'daily_bias', symbol: 'NAS100', ts: T0, key: 'bias:NAS100:a:b', session: '2024-01-10', priorSession: '2024-01-09' } as AlertPayload;
+    expect(chartSpecOf(bias)).toEqual({ symbol: 'NAS100', at: T0, profileSession: '2024-01-09' });
   });
 
   it('sends the caption as text when the chart cannot be drawn (nothing to draw, or the drawing fails)', async () => {
