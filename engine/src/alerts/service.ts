@@ -3,9 +3,10 @@
  *
  *   engine thread: SignalEngine / Engine listeners ──(capture a small plain payload)──▶ bounded capture
  *     buffer ──(every ≤ 100 ms, batches of ≤ 256, ≤ 4 unacknowledged)──▶ worker port
- *   alerts worker (worker.ts): AlertCore = bounded inbox ▶ DeliveryPolicy ▶ format ▶ chart (rendered
- *     in the worker from data the engine thread serialises on request) ▶ OutboundQueue (SQLite) ▶
- *     TelegramSender ▶ Bot API; bot commands ask the engine thread for live state over the port.
+ *   alerts worker (worker.ts, SCHED_IDLE): AlertCore = bounded inbox ▶ DeliveryPolicy ▶ format (+ a
+ *     chart spec) ▶ OutboundQueue (SQLite) ▶ TelegramSender (draws a chart when its row is sent, from
+ *     data the engine thread serialises on request) ▶ Bot API; bot commands ask the engine thread for
+ *     live state over the port.
  *
  * The engine thread only builds payloads, posts batches and answers small requests (state for
  * /status, /bias, /signals; the last N footprint bars + profile for a chart). When the worker cannot
