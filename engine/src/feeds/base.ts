@@ -11,7 +11,7 @@ import { parseVenueFrame } from '../replay/frames/index.js';
 import { BadRow } from '../replay/types.js';
 import type { ResyncRequest } from '../book/sync.js';
 import { silentLogger, type Logger } from '../log.js';
-import { Backoff, Completeness, RestClient, delay } from './util.js';
+import { Backoff, BoundedSet, Completeness, RestClient, delay } from './util.js';
 import { WsConn } from './ws.js';
 import { newCounters, type ConnState, type Feed, type FeedCounters, type FeedOptions, type FeedStatus, type GapKind, type GapRecord, type LiveVenue } from './types.js';
 
@@ -224,6 +224,15 @@ export abstract class BaseFeed extends EventEmitter implements Feed {
 
   // ---- trade holding while a backfill runs ----
   protected isHeld(symbol: string): boolean { return this.held.has(symbol); }
+
+  /** trade ids seen per symbol, for venues whose ids are not contiguous (dedup of live vs backfilled trades) */
+  private readonly seenIds = new Map<string, BoundedSet<string>>();
+
+  protected seenOf(symbol: string): BoundedSet<string> {
+    let s = this.seenIds.get(symbol);
+    if (!s) { s = new BoundedSet(50_000); this.seenIds.set(symbol, s); }
+    return s;
+  }
   protected hold(symbol: string): void { if (!this.held.has(symbol)) this.held.set(symbol, []); }
   protected queueHeld(symbol: string, recv: number, frame: unknown): void { this.held.get(symbol)!.push({ recv, frame }); }
   /** Stop holding and push the queued trade frames through `again` (which may hold again). */

@@ -19,7 +19,6 @@ import { normalizeDecimal } from '../core/decimal.js';
 import { canonicalStep } from './binance.js';
 import { FeedContext } from '../replay/context.js';
 import { BaseFeed, type ConnPlan } from './base.js';
-import { BoundedSet } from './util.js';
 import type { WsConn } from './ws.js';
 import type { FeedOptions } from './types.js';
 
@@ -27,7 +26,6 @@ type Obj = Record<string, unknown>;
 
 export class BybitFeed extends BaseFeed {
   readonly category: 'linear' | 'spot';
-  private readonly seen = new Map<string, BoundedSet<string>>();
   private readonly lastTs = new Map<string, number>();
   private readonly pendingBook = new Set<string>();
   private readonly spotCtx = new Map<string, FeedContext>();
@@ -150,12 +148,6 @@ export class BybitFeed extends BaseFeed {
     }
     if (topic.startsWith('publicTrade.')) { this.tradeFrame(o, recv); return; }
     this.ingest(o, recv);
-  }
-
-  private seenOf(sym: string): BoundedSet<string> {
-    let s = this.seen.get(sym);
-    if (!s) { s = new BoundedSet(50_000); this.seen.set(sym, s); }
-    return s;
   }
 
   private tradeFrame = (frame: unknown, recv: number): void => {

@@ -18,14 +18,12 @@
  */
 import type { MarketEvent } from '../core/events.js';
 import { BaseFeed, type ConnPlan } from './base.js';
-import { BoundedSet } from './util.js';
 import type { WsConn } from './ws.js';
 import type { FeedOptions } from './types.js';
 
 type Obj = Record<string, unknown>;
 
 export class CoinbaseFeed extends BaseFeed {
-  private readonly seen = new Map<string, BoundedSet<string>>();
   private readonly lastTs = new Map<string, number>();
   private readonly pendingBook = new Set<string>();
   private readonly bookSeq = new Map<string, number>();
@@ -87,12 +85,6 @@ export class CoinbaseFeed extends BaseFeed {
       this.resyncBook(s);
       if (!this.isHeld(s)) { this.hold(s); void this.backfill(s, 'sequence gap'); }
     }
-  }
-
-  private seenOf(sym: string): BoundedSet<string> {
-    let s = this.seen.get(sym);
-    if (!s) { s = new BoundedSet(50_000); this.seen.set(sym, s); }
-    return s;
   }
 
   private tradeFrame = (frame: unknown, recv: number): void => {
