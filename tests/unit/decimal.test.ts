@@ -47,4 +47,23 @@ describe('DecimalScale', () => {
     expect(a).toBe(b);
     expect(q.format(a)).toBe('12.952');
   });
+
+  it('rounds once, to the nearest step, half away from zero (never twice through the decimals)', () => {
+    const whole = new DecimalScale('1.0');
+    expect(whole.parse('39000.45')).toBe(39000); // .45 of a point is below half a step
+    expect(whole.parse('39000.5')).toBe(39001);
+    expect(whole.parse('-39000.45')).toBe(-39000);
+    const dime = new DecimalScale('0.10');
+    expect(dime.parse('60000.149')).toBe(600001); // 60000.10, not 60000.20
+    expect(dime.format(dime.parse('60000.149'))).toBe('60000.10');
+    expect(dime.parse('60000.15')).toBe(600002);
+    expect(dime.parse('60000.1499999')).toBe(600001);
+    const q = new DecimalScale('0.25');
+    expect(q.parse('1.124')).toBe(4); // 1.124 is nearer 1.00 than 1.25
+    expect(q.parse('1.125')).toBe(5); // exactly half: away from zero
+    expect(q.parse('1.1249')).toBe(4);
+    const five = new DecimalScale('5');
+    expect(five.parse('127.4999')).toBe(25);
+    expect(five.parse('127.5')).toBe(26);
+  });
 });

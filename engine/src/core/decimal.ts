@@ -88,15 +88,21 @@ export class DecimalScale {
     }
     if (!sawDigit) return NaN;
     for (let k = Math.min(fracDigits, this.decimals); k < this.decimals; k++) frac *= 10;
-    let units = intPart * this.pow + frac;
-    if (roundUp) units += 1;
-    if (extra) this.offGrid++;
-    let steps = units / this.stepUnits;
-    if (this.stepUnits !== 1) {
-      const r = Math.round(steps);
-      if (r * this.stepUnits !== units) this.offGrid++;
-      steps = r;
+    // One rounding only: the value is `units` + r (r in [0, 1) of a unit, from the digits beyond our
+    // decimals; r >= 0.5 iff the first of them is >= 5). Rounding r into units first and then units
+    // into steps rounds twice ('39000.45' at step 1.0 would give 39001).
+    const units = intPart * this.pow + frac;
+    let steps: number;
+    if (this.stepUnits === 1) steps = units + (roundUp ? 1 : 0);
+    else {
+      const m = units % this.stepUnits;
+      steps = (units - m) / this.stepUnits;
+      // m + r against half a step: 2m + 2r >= stepUnits, with 0 <= 2r < 2
+      const need = this.stepUnits - 2 * m;
+      if (need <= 0 || (need === 1 && roundUp)) steps += 1;
+      if (m !== 0 && !extra) this.offGrid++;
     }
+    if (extra) this.offGrid++;
     return neg ? -steps : steps;
   }
 
