@@ -31,6 +31,8 @@ async function start(): Promise<void> {
     custom_indicators_getter: (PineJS: PineJS) => tapeflowIndicators(PineJS),
     disabled_features: ['use_localstorage_for_settings'],
   });
+  // the page's widget and datafeed, for the browser console and scripts/cl-check.mjs
+  Object.assign(window, { tvWidget: widget, tapeflowDatafeed: datafeed });
   widget.onChartReady(async () => {
     const chart = widget.activeChart();
     for (const m of Object.values(METAINFO)) await chart.createStudy(m.description, m.is_price_study === true);

@@ -24,7 +24,7 @@ export interface TapeFlowDatafeedOptions {
   baseUrl: string;
   /** WebSocket URL; default: the baseUrl origin with ws(s):// and path /ws */
   streamUrl?: string;
-  /** an existing StreamClient to share with indicators */
+  /** an existing StreamClient (else the page's shared client for streamUrl + token: one socket per page) */
   stream?: StreamClient;
   /** API token: sent as `token=` to the UDF endpoints and in the stream hello */
   token?: string;
@@ -71,6 +71,7 @@ function wireToBar(b: WireBar): Bar { return { time: b.t, open: b.o, high: b.h, 
 
 export class TapeFlowDatafeed implements IBasicDataFeed, IDatafeedQuotesApi {
   readonly stream: StreamClient;
+  private readonly ownsStream: boolean;
   private readonly base: string;
   private readonly fetchFn: typeof fetch;
   private readonly token: string | undefined;
@@ -94,7 +95,9 @@ export class TapeFlowDatafeed implements IBasicDataFeed, IDatafeedQuotesApi {
     this.token = opts.token;
     this.snapshotBars = opts.snapshotBars ?? 500;
     this.diag = opts.onDiagnostic ?? (() => {});
-    this.stream = opts.stream ?? new StreamClient({ url: opts.streamUrl ?? defaultStreamUrl(this.base), token: opts.token, WebSocket: opts.WebSocket, ...opts.stream_options });
+    // one socket per page: datafeeds of several charts (and indicators using `datafeed.stream`) share it
+    this.ownsStream = !opts.stream;
+    this.stream = opts.stream ?? StreamClient.shared({ url: opts.streamUrl ?? defaultStreamUrl(this.base), token: opts.token, WebSocket: opts.WebSocket, ...opts.stream_options });
   }
 
   // ---- HTTP ---------------------------------------------------------------------------------
@@ -373,12 +376,12 @@ export class TapeFlowDatafeed implements IBasicDataFeed, IDatafeedQuotesApi {
     s.unsubscribe();
   }
 
-  /** Stop all listeners and close the stream. */
+  /** Stop all listeners and release the stream (the shared socket closes with its last user). */
   destroy(): void {
     for (const g of [...this.listeners.keys()]) this.unsubscribeBars(g);
     for (const g of [...this.quoteSubs.keys()]) this.unsubscribeQuotes(g);
     for (const g of [...this.depthSubs.keys()]) this.unsubscribeDepth(g);
-    this.stream.close();
+    if (this.ownsStream) this.stream.release();
   }
 }
 

@@ -75,6 +75,8 @@ interface Handle {
   failed: boolean;
 }
 
+const SHARED = new Map<string, { client: StreamClient; users: number }>();
+
 const packr = new Packr({ useRecords: false, encodeUndefinedAsNil: true });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
@@ -110,6 +112,32 @@ export class StreamClient {
     const C = opts.WebSocket ?? (globalThis as unknown as { WebSocket?: WebSocketCtor }).WebSocket;
     if (!C) throw new Error('StreamClient: no WebSocket implementation (pass options.WebSocket)');
     this.Ctor = C;
+  }
+
+  /**
+   * One client per (url, token) per page: every TapeFlowDatafeed, chart and indicator that asks for the
+   * shared client gets the same socket; each of their subscriptions has its own server `sub` id, and
+   * updates fan out locally by that id. Pair each call with `release()`; the socket closes when the last
+   * user released it.
+   */
+  static shared(opts: StreamClientOptions): StreamClient {
+    const key = `${opts.url}\u0000${opts.token ?? ''}`;
+    let e = SHARED.get(key);
+    if (!e || e.client.state === 'closed') { e = { client: new StreamClient(opts), users: 0 }; SHARED.set(key, e); e.client.sharedKey = key; }
+    e.users++;
+    return e.client;
+  }
+
+  private sharedKey: string | null = null;
+
+  /** Give back a client obtained from `shared()` (closes it with its last user); other clients close. */
+  release(): void {
+    const e = this.sharedKey !== null ? SHARED.get(this.sharedKey) : undefined;
+    if (e && e.client === this) {
+      if (--e.users > 0) return;
+      SHARED.delete(this.sharedKey!);
+    }
+    this.close();
   }
 
   /** Open the connection (idempotent); resolves once the server said welcome. */
@@ -260,7 +288,11 @@ export class StreamClient {
         if (!hd) { if (typeof m.sub === 'number') this.send({ v: PROTOCOL_VERSION, op: 'unsubscribe', sub: m.sub }); return; }
         this.byReq.delete(m.ref);
         hd.req = 0;
-        if (hd.sub !== null) this.bySub.delete(hd.sub);
+        if (hd.sub !== null && hd.sub !== m.sub) {
+          // a resync (gap or resync()) made a second server subscription: end the old one (the server multiplexes, never replaces)
+          this.bySub.delete(hd.sub);
+          this.send({ v: PROTOCOL_VERSION, op: 'unsubscribe', sub: hd.sub });
+        }
         hd.sub = m.sub;
         hd.seq = 0;
         this.bySub.set(m.sub, hd);

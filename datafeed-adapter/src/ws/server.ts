@@ -97,7 +97,8 @@ class Conn {
   alive = true;
   closing = false;
   readonly subs = new Map<number, Sub>();
-  readonly byKey = new Map<string, Sub>();
+  /** every subscription of this connection per topic key (several per key are allowed: multiplexing) */
+  readonly byKey = new Map<string, Set<Sub>>();
   private queue: QItem[] = [];
   private head = 0;
   queueBytes = 0;
@@ -566,8 +567,8 @@ export class StreamServer {
   private subscribe(conn: Conn, m: Record<string, unknown>, ref: unknown): void {
     const k = this.resolveKey(conn, m, ref);
     if (!k) return;
-    const old = conn.byKey.get(this.keyOf(k));
-    if (old) this.removeSub(conn, old);
+    // no replacement: a second subscription to the same key (a study on the main series' key, a second
+    // chart) is a new, independent subscription with its own id, snapshot and updates
     if (conn.subs.size >= this.o.maxSubscriptions) return conn.error(ERR.TOO_MANY_SUBSCRIPTIONS, `at most ${this.o.maxSubscriptions} subscriptions per connection`, ref);
     const topic = this.topicFor(k.ch, k.hub, k.tf, k.mode, k.depth);
     const sub = new Sub(++this.subIds, conn, topic, topic.key);
@@ -579,29 +580,36 @@ export class StreamServer {
       return conn.error(ERR.INTERNAL, 'snapshot failed', ref, false);
     }
     conn.subs.set(sub.id, sub);
-    conn.byKey.set(topic.key, sub);
+    let same = conn.byKey.get(topic.key);
+    if (!same) { same = new Set(); conn.byKey.set(topic.key, same); }
+    same.add(sub);
     topic.subs.add(sub);
     conn.control({ v: PROTOCOL_VERSION, op: 'snapshot', ref, sub: sub.id, seq: 0, ch: k.ch, sym: k.hub.inst.id, tf: k.ch === 'orderbook' ? String(k.depth) : k.tf, d });
   }
 
+  /** By `sub`: that subscription. By (ch, sym, tf): every subscription of this connection to that key. */
   private unsubscribe(conn: Conn, m: Record<string, unknown>, ref: unknown): void {
-    let sub: Sub | undefined;
+    let subs: Sub[];
     if (m.sub !== undefined) {
       if (typeof m.sub !== 'number') return conn.error(ERR.BAD_REQUEST, 'sub must be a number', ref);
-      sub = conn.subs.get(m.sub);
+      const s = conn.subs.get(m.sub);
+      subs = s ? [s] : [];
     } else {
       const k = this.resolveKey(conn, m, ref);
       if (!k) return;
-      sub = conn.byKey.get(this.keyOf(k));
+      subs = [...(conn.byKey.get(this.keyOf(k)) ?? [])];
     }
-    if (!sub) return conn.error(ERR.NOT_SUBSCRIBED, 'no such subscription', ref, false);
-    this.removeSub(conn, sub);
-    conn.control({ v: PROTOCOL_VERSION, op: 'unsubscribed', ref, sub: sub.id });
+    if (subs.length === 0) return conn.error(ERR.NOT_SUBSCRIBED, 'no such subscription', ref, false);
+    for (const s of subs) {
+      this.removeSub(conn, s);
+      conn.control({ v: PROTOCOL_VERSION, op: 'unsubscribed', ref, sub: s.id });
+    }
   }
 
   private removeSub(conn: Conn, sub: Sub): void {
     conn.subs.delete(sub.id);
-    conn.byKey.delete(sub.key);
+    const same = conn.byKey.get(sub.key);
+    if (same) { same.delete(sub); if (same.size === 0) conn.byKey.delete(sub.key); }
     this.detach(sub);
   }
 
