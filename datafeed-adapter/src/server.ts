@@ -1,6 +1,6 @@
 /**
  * The datafeed HTTP server: UDF routes at the root, the order-flow API under /api/v1, /openapi.json,
- * /health, and `examples/` served statically when present. The WebSocket server (datafeed-adapter/src/ws)
+ * /health, /metrics (Prometheus, when given), and `examples/` served statically when present. The WebSocket server (datafeed-adapter/src/ws)
  * mounts on the exported `server` (http.Server) and shares the token check via `isAuthorized`.
  */
 import express from 'express';
@@ -44,6 +44,8 @@ export interface ServerOptions {
    * themselves, e.g. the Telegram webhook with its secret header); bodies up to 1 MB
    */
   handlers?: { path: string; handle: (request: globalThis.Request) => Promise<globalThis.Response> }[];
+  /** Prometheus metrics served at GET /metrics (engine/src/status/metrics.ts); absent = no route */
+  metrics?: { contentType: string; text(): Promise<string> };
 }
 
 export interface DatafeedServer {
@@ -83,6 +85,8 @@ export async function createServer(o: ServerOptions): Promise<DatafeedServer> {
   app.use(corsMiddleware(o.cors ?? []));
   const { router: udf, cache } = udfRouter(service, { cacheEntries: o.cacheEntries });
   app.get('/health', (_req, res) => { res.json(service.health()); });
+  const metrics = o.metrics;
+  if (metrics) app.get('/metrics', (_req, res, next) => { metrics.text().then((t) => { res.type(metrics.contentType).send(t); }, next); });
   app.get('/openapi.json', (req, res) => { res.json(openapiDocument({ auth: !!o.authToken, serverUrl: `${req.protocol}://${req.get('host') ?? 'localhost'}` })); });
   for (const h of o.handlers ?? []) app.all(h.path, express.raw({ type: () => true, limit: '1mb' }), webHandler(h.handle));
   app.use('/api', authMiddleware(o.authToken));

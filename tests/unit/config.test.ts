@@ -124,7 +124,7 @@ describe('each error class names its key path', () => {
     expect(msgs(v('server:\n  prot: 8080\n'))).toEqual(['server.prot: unknown key (did you mean "port"?)']);
     expect(msgs(v('instrument: []\n'))).toEqual(['instrument: unknown key (did you mean "instruments"?)']);
     expect(msgs(v('instruments:\n  - id: BTCUSDT\n    tikSize: "0.1"\n'))).toEqual(['instruments[0].tikSize: unknown key (did you mean "tickSize"?)']);
-    expect(v('store:\n  zzz: 1\n')[0].message).toBe('unknown key (allowed: path, retentionDays)');
+    expect(v('store:\n  zzz: 1\n')[0].message).toBe('unknown key (allowed: path, retentionDays, maxQueuedOps)');
   });
 
   it('out of range', () => {

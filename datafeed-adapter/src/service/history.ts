@@ -33,6 +33,7 @@ import { bucketEnd, bucketOf, groupBars } from './aggregate.js';
 import { nominalMs, parseResolution, type Resolution } from './resolution.js';
 import { TradeRing, type TradeRec } from './trades.js';
 import { symbolInfo, type LibrarySymbolInfo } from './symbols.js';
+import type { Problem } from '../../../engine/src/status/registry.js';
 
 export class ServiceError extends Error {
   constructor(readonly status: number, readonly param: string, readonly reason: string) {
@@ -65,6 +66,8 @@ export interface Providers {
   feeds?(): { feeds: unknown[]; completeness: unknown[] };
   orderbook?(symbol: string, depth: number): { ts: number; bids: [number, number][]; asks: [number, number][] } | null;
   depthHistory?(symbol: string, from: number, to: number, limit: number): unknown[];
+  /** what is wrong beside the store (feeds, books, Telegram poller): engine/src/status/registry.ts */
+  status?(): Problem[];
 }
 
 export interface SignalRecord { id: string | number; instrument: string; ts: number; kind: string; side?: 'buy' | 'sell'; price?: number; text?: string; data?: unknown }
@@ -789,14 +792,27 @@ export class HistoryService {
       instruments: [...this.engine.pipelines.values()].map((p) => ({ id: p.instrument.id, timeframe: p.spec.label, bars: p.bars.length, trades: p.counters.trades, lastTs: p.lastTs || null, ringTrades: this.tracks.get(p.instrument.id)?.ring.length ?? 0 })),
       memoryMB: { rss: Math.round(m.rss / 1048576), heapUsed: Math.round(m.heapUsed / 1048576) },
       store: this.store ? this.store.stats() : null,
+      storage: this.store ? this.store.health() : null,
+      ...this.problems(),
       node: process.version,
     };
   }
 
+  /** ok, or degraded with every problem (a failing store first, then what providers.status reports). */
+  problems(): { status: 'ok' | 'degraded'; problems: Problem[] } {
+    const sh = this.store?.health();
+    const problems: Problem[] = sh && sh.state !== 'ok' ? [{ component: 'store', reason: sh.reason ?? 'store degraded', since: sh.since }] : [];
+    problems.push(...(this.providers.status?.() ?? []));
+    return { status: problems.length ? 'degraded' : 'ok', problems };
+  }
+
   health(): Record<string, unknown> {
+    const sh = this.store?.health();
     const st = this.store?.stats();
-    const ok = !st || st.errors === 0 || st.queued < 1_000_000;
-    return { status: ok ? 'ok' : 'degraded', uptimeS: Math.round((Date.now() - this.startedAt) / 1000), events: this.engine.events, lastEventAgeMs: this.lastEventAt ? Date.now() - this.lastEventAt : null, store: st ? { queued: st.queued, errors: st.errors, lastError: st.lastError } : null };
+    return {
+      ...this.problems(), uptimeS: Math.round((Date.now() - this.startedAt) / 1000), events: this.engine.events, lastEventAgeMs: this.lastEventAt ? Date.now() - this.lastEventAt : null,
+      store: sh && st ? { state: sh.state, queued: sh.queued, maxQueue: sh.maxQueue, errors: st.errors, notStoredOps: sh.droppedOps, storageGaps: sh.storageGaps.length } : null,
+    };
   }
 }
 

@@ -50,6 +50,15 @@ export interface AlertDataSource {
   chart?(symbol: string, timeframe?: string): Promise<Uint8Array | null>;
 }
 
+/** Where bot-command polling is: answers arriving, backing off after an error (with why), or not polling. */
+export interface PollerState {
+  state: 'polling' | 'retrying' | 'off';
+  /** since when (local ms; null when off) */
+  since: number | null;
+  /** why it is retrying (no token, no paths) */
+  reason: string | null;
+}
+
 export interface BotCommandsOptions {
   /** chats allowed to change subscriptions; null = anyone */
   allowChatIds: readonly number[] | null;
@@ -97,6 +106,7 @@ export class BotCommands {
   private readonly log: Logger;
   /** commands answered (by name) */
   readonly handled = new Map<string, number>();
+  private poll: PollerState = { state: 'off', since: null, reason: null };
 
   constructor(bot: Bot, readonly chats: ChatDirectory, readonly data: AlertDataSource, private readonly o: Partial<BotCommandsOptions> = {}) {
     this.bot = bot;
@@ -104,6 +114,14 @@ export class BotCommands {
     this.clock = o.clock ?? systemClock;
     this.log = o.log ?? silentLogger;
     this.register();
+  }
+
+  /** Where polling is (plain data; reported in /health through the alert stats). */
+  pollerState(): PollerState { return { ...this.poll }; }
+
+  private setPoll(state: PollerState['state'], reason: string | null): void {
+    if (this.poll.state !== state) this.poll = { state, since: state === 'off' ? null : this.clock.now(), reason };
+    else this.poll.reason = reason;
   }
 
   allowed(chatId: number): boolean { return this.allow === null || this.allow.has(chatId); }

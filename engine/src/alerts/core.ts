@@ -15,7 +15,7 @@ import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import type { SnapshotRequest } from './chart.js';
 import { ALL_SYMBOLS, ChatDirectory, type QuietHours } from './chats.js';
-import { BotCommands, type AlertDataSource } from './commands.js';
+import { BotCommands, type AlertDataSource, type PollerState } from './commands.js';
 import { fitCaption, formatAlert, splitHtml } from './format.js';
 import { DeliveryPolicy } from './policy.js';
 import type { ChartLevel } from '../../../indicators/render/static.js';
@@ -82,8 +82,13 @@ export interface AlertCoreStats {
   queuePendingMax: number;
   queueBound: number;
   overflowDrops: number;
-  /** messages delivered since start */
+  /** messages delivered since start, and rows dropped (outbox full, expired, refused) */
   sent: number;
+  dropped?: number;
+  /** bot-command polling: 'polling' (answers arrive), 'retrying' (backing off after errors), 'off' (webhook or no commands) */
+  poller?: PollerState;
+  /** the sender stopped because Telegram refused the bot token (401) */
+  senderFatal?: string | null;
   /** the alerts worker thread (absent in-thread): how it yields to the engine, its CPU time and run-queue wait (ms, Linux) */
   worker?: { policy: string; cpuMs: number | null; waitMs: number | null };
 }
@@ -171,6 +176,7 @@ export class AlertCore {
       captured: this.st.captured, routed: this.st.routed, queuedMessages: this.st.queuedMessages, stale: this.st.stale, inboxDrops: this.st.inboxDrops,
       deduplicated: this.st.deduplicated, suppressed: { ...this.st.suppressed }, chartErrors: this.sender.stats.chartErrors, inbox: this.inbox.length,
       queuePending: pending, queuePendingMax: Math.max(this.st.queuePendingMax, pending), queueBound: this.queue.maxPending, overflowDrops: this.queue.overflowDrops, sent: this.sender.stats.sent,
+      dropped: this.sender.stats.dropped + this.queue.overflowDrops, poller: this.commands?.pollerState() ?? { state: 'off', since: null, reason: null }, senderFatal: this.sender.fatalError,
     };
   }
 

@@ -41,6 +41,7 @@ import type { OutboundQueue, QueueStats } from './queue.js';
 import { systemClock, type Clock, type SenderStats, type TelegramSender } from './sender.js';
 import type { BackgroundPolicy } from './thread-sched.js';
 import type { AlertPayload, DailyBiasAlert } from './types.js';
+import type { Problem } from '../status/registry.js';
 import { errorText, type CallOp, type ChartReply, type DataOp, type FromWorker, type ToWorker, type WireRequest, type WireResponse, type WorkerInit } from './wire.js';
 
 export { dailyBiasPayload, engineDataSource } from './capture.js';
@@ -232,6 +233,19 @@ export class AlertService {
   get stats(): AlertServiceStats {
     const c = this.core ? this.core.stats : this.remote;
     return { ...c, suppressed: { ...c.suppressed }, captured: this.captured, inboxDrops: c.inboxDrops + this.captureDrops, inbox: c.inbox + this.buffer.length, thread: this.mode, captureBuffer: this.buffer.length, captureDrops: this.captureDrops, requests: this.requests, requestMs: +this.requestMs.toFixed(3), engineThreadMs: +this.engineMs.toFixed(3) };
+  }
+
+  /**
+   * What /health and /metrics say about alerts: a problem when bot-command polling is backing off or the
+   * sender stopped (401), and the outbox figures (from the last stats the worker pushed).
+   */
+  health(): { problem: Problem | null; pending: number; bound: number; sent: number; dropped: number; pollerUp: boolean | null } {
+    const c = this.core ? this.core.stats : this.remote;
+    const p = c.poller;
+    let problem: Problem | null = null;
+    if (c.senderFatal) problem = { component: 'telegram', reason: `sending stopped: ${c.senderFatal}`, since: null };
+    else if (p && p.state === 'retrying') problem = { component: 'telegram', reason: `bot-command polling retrying: ${p.reason ?? 'error'}`, since: p.since };
+    return { problem, pending: c.queuePending, bound: c.queueBound, sent: c.sent, dropped: c.dropped ?? 0, pollerUp: !p || p.state === 'off' ? null : p.state === 'polling' };
   }
 
   /** captured payloads not yet handed over (cheap; `stats` has it too) */

@@ -72,6 +72,8 @@ export interface StoreConfig {
   path: string;
   /** delete stored data older than this many days; unset = keep everything */
   retentionDays?: number;
+  /** most writes kept queued while the disk fails (default 200 000); beyond it a storage gap is recorded */
+  maxQueuedOps?: number;
 }
 
 export interface TelegramConfig {
@@ -81,8 +83,10 @@ export interface TelegramConfig {
   tokenEnv: string;
   /** environment variable holding a comma-separated list of chat ids to send to */
   chatIdsEnv?: string;
-  /** chats allowed to subscribe; unset = any chat that talks to the bot */
+  /** chats allowed to change subscriptions and settings (besides the chatIdsEnv chats); unset or empty = none */
   allowChatIds?: number[];
+  /** how long an undelivered alert stays in the outbox across a Telegram outage, in hours (default 24) */
+  outboxTtlHours?: number;
   /** Bot API base URL (tests point it at a local fake); default https://api.telegram.org */
   apiRoot?: string;
   /** SQLite file of the outbox, chats, subscriptions and cooldowns; unset = alerts.sqlite next to store.path */

@@ -320,6 +320,7 @@ function rootSchema(sessionNames: Set<string>, validSessions: Record<string, Ses
           fields: {
             path: { default: d.store.path, schema: nonEmpty },
             retentionDays: { schema: { type: 'number', integer: true, min: 1 } },
+            maxQueuedOps: { schema: { type: 'number', integer: true, min: 1000 } },
           },
         },
       },
@@ -337,6 +338,7 @@ function rootSchema(sessionNames: Set<string>, validSessions: Record<string, Ses
                   tokenEnv: { default: d.alerts.telegram.tokenEnv, schema: ENV_NAME },
                   chatIdsEnv: { schema: ENV_NAME },
                   allowChatIds: { schema: { type: 'array', items: CHAT_ID } },
+                  outboxTtlHours: { schema: { type: 'number', gt: 0, max: 24 * 30 } },
                   apiRoot: { schema: urlSchema(['http:', 'https:'], 'apiRoot') },
                   dbPath: { schema: nonEmpty },
                   kinds: { default: () => [...d.alerts.telegram.kinds], schema: { type: 'array', items: { type: 'string', enum: ALERT_KINDS } } },

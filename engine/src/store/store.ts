@@ -15,6 +15,14 @@
  * process crash. `synchronous: 'NORMAL'` (fsync only at checkpoints) is offered for slow disks; it is
  * still never corrupt and survives process crashes (SIGKILL), but may lose the last batches on power loss.
  *
+ * A failing disk (SQLITE_FULL, I/O errors) never stops the engine and is never silent: the failed batch
+ * stays queued and is retried with backoff (200 ms doubling to `retryMaxMs`); the first error is logged,
+ * then one summary line a minute, then the recovery. The queue is bounded (`maxQueue` ops): beyond it
+ * new trades, bars, profiles, signals and journal rows are not queued, and each instrument's span of
+ * what was not stored becomes a STORAGE GAP, written to the gaps table as soon as a commit succeeds
+ * again (so it shows as a timescale mark) and listed by `health()` meanwhile. `health()` is `degraded`
+ * while commits fail.
+ *
  * Retention: trades (and gaps) older than `retentionDays` before the newest stored trade are deleted
  * (checked at most once a minute); bars, profiles, signals and the journal are kept unless
  * `barRetentionDays` is set.
@@ -30,6 +38,7 @@ import type { SessionProfile } from '../analytics/profile/scopes.js';
 import type { DevelopingPoint } from '../analytics/profile/developing.js';
 import { VolumeProfile } from '../analytics/profile/volume-profile.js';
 import { decodeBar, encodeBar, Reader, readGrid, Writer, writeGrid } from './codec.js';
+import type { Logger } from '../log.js';
 
 export interface StoreOptions {
   /** database file (directories are created); ':memory:' for tests */
@@ -46,6 +55,43 @@ export interface StoreOptions {
   maxBatch?: number;
   /** called when a commit fails (the batch stays queued and is retried) */
   onError?: (e: Error) => void;
+  /** most ops kept queued while commits fail (default 200 000); beyond it a storage gap is recorded */
+  maxQueue?: number;
+  /** longest wait between retries of a failing commit (default 5000 ms) */
+  retryMaxMs?: number;
+  /** where the first commit error, one line a minute while failing, and the recovery are logged */
+  log?: Logger;
+  /** clock for the retry backoff, the log throttle and storage-gap times (default Date.now) */
+  now?: () => number;
+}
+
+/** What a failing store could not keep for one instrument: the span and counts of the ops not stored. */
+export interface StorageGap {
+  instrument: string;
+  /** first and last time (ms) of the ops not stored */
+  from: number;
+  to: number;
+  trades: number;
+  /** bars, profiles, signals, journal rows */
+  other: number;
+  /** when the first op was not stored (local clock) */
+  startedAt: number;
+  /** written to the gaps table (after the store recovered) */
+  persisted: boolean;
+}
+
+export interface StoreHealth {
+  state: 'ok' | 'degraded';
+  /** why it is degraded (no paths, no file names); null when ok */
+  reason: string | null;
+  /** when the current failure started (null when ok) */
+  since: number | null;
+  queued: number;
+  maxQueue: number;
+  /** ops not stored since the store was opened (queue full while failing) */
+  droppedOps: number;
+  /** storage gaps of this run, newest last (at most 100) */
+  storageGaps: StorageGap[];
 }
 
 /** A stored trade: the classified core Trade (ticks, lots) and the cumulative delta after it. */
@@ -74,6 +120,9 @@ export interface StoreStats {
   errors: number;
   lastError: string | null;
   synchronous: string;
+  /** the bound of the queue and the ops not stored because it was full */
+  maxQueue: number;
+  droppedOps: number;
 }
 
 type Op =
@@ -83,6 +132,10 @@ type Op =
   | { k: 'profile'; inst: number; key: string; start: number; end: number; closed: number; data: Buffer }
   | { k: 'signal' | 'journal'; inst: number; ts: number; kind: string; data: string }
   | { k: 'gap'; inst: number; ts: number; from: number; to: number; reason: string };
+
+/** gap and instrument rows may still be queued this far past maxQueue (they are few and carry the outage itself) */
+const ESSENTIAL_RESERVE = 10_000;
+const LOG_EVERY_MS = 60_000;
 
 const SIDE_CODE: Record<Side, number> = { sell: 0, unknown: 1, buy: 2 };
 const SIDE_OF: Side[] = ['sell', 'unknown', 'buy'];
@@ -128,7 +181,7 @@ export function decodeProfile(blob: Uint8Array): { profile: VolumeProfile; devel
 
 export class Store {
   readonly db: Database.Database;
-  readonly opts: Required<Pick<StoreOptions, 'path' | 'synchronous' | 'flushIntervalMs' | 'maxBatch'>> & StoreOptions;
+  readonly opts: Required<Pick<StoreOptions, 'path' | 'synchronous' | 'flushIntervalMs' | 'maxBatch' | 'maxQueue' | 'retryMaxMs'>> & StoreOptions;
   private queue: Op[] = [];
   private readonly keys = new Map<string, number>();
   private readonly ids = new Map<number, string>();
@@ -141,9 +194,22 @@ export class Store {
   private readonly st: StoreStats;
   private readonly stmt: Record<string, Database.Statement>;
   private readonly commitTx: (ops: Op[]) => void;
+  private readonly now: () => number;
+  /** failing since (null: the last commit succeeded) */
+  private failingSince: number | null = null;
+  private failCode = '';
+  private retryAt = 0;
+  private retryWait = 0;
+  private lastLogAt = 0;
+  private errorsSinceLog = 0;
+  private droppedOps = 0;
+  /** open storage gaps by instrument key, and the recent ones (open and persisted) */
+  private readonly openGaps = new Map<number, StorageGap>();
+  private readonly gapLog: StorageGap[] = [];
 
   constructor(opts: StoreOptions) {
-    this.opts = { synchronous: 'FULL', flushIntervalMs: 200, maxBatch: 20_000, ...opts };
+    this.opts = { synchronous: 'FULL', flushIntervalMs: 200, maxBatch: 20_000, maxQueue: 200_000, retryMaxMs: 5000, ...opts };
+    this.now = opts.now ?? Date.now;
     if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
     this.db = new Database(opts.path);
     this.db.pragma('journal_mode = WAL');
@@ -157,7 +223,7 @@ export class Store {
     }
     const mx = this.db.prepare('SELECT MAX(ts) AS m FROM trades').get() as { m: number | null };
     this.maxTradeTs = mx.m ?? 0;
-    this.st = { path: opts.path, queued: 0, commits: 0, committedOps: 0, lastCommitMs: 0, lastCommitAt: 0, errors: 0, lastError: null, synchronous: this.opts.synchronous };
+    this.st = { path: opts.path, queued: 0, commits: 0, committedOps: 0, lastCommitMs: 0, lastCommitAt: 0, errors: 0, lastError: null, synchronous: this.opts.synchronous, maxQueue: this.opts.maxQueue, droppedOps: 0 };
     const d = this.db;
     this.stmt = {
       inst: d.prepare('INSERT INTO instruments (key, id, spec) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET spec = excluded.spec'),
@@ -239,14 +305,46 @@ export class Store {
 
   private push(op: Op): void {
     if (this.closed) throw new Error('store is closed');
+    const n = this.queue.length;
+    if (n >= this.opts.maxQueue && (n >= this.opts.maxQueue + ESSENTIAL_RESERVE || (op.k !== 'inst' && op.k !== 'gap'))) { this.notStored(op); return; }
     this.queue.push(op);
     if (this.queue.length >= this.opts.maxBatch && this.immediate === null) {
       this.immediate = setImmediate(() => { this.immediate = null; this.commit(); });
     }
   }
 
+  /** An op the full queue cannot take: extend its instrument's storage gap. */
+  private notStored(op: Op): void {
+    this.droppedOps++;
+    if (op.k === 'inst') return;
+    let from: number, to: number;
+    switch (op.k) {
+      case 'trade': from = to = op.ts; break;
+      case 'bar': from = op.start; to = op.end; break;
+      case 'profile': from = to = Math.max(op.start, Math.min(op.end, this.maxTradeTs || op.start)); break;
+      case 'gap': from = to = op.ts; break;
+      default: from = to = op.ts;
+    }
+    let g = this.openGaps.get(op.inst);
+    if (!g) {
+      g = { instrument: this.ids.get(op.inst) ?? String(op.inst), from, to, trades: 0, other: 0, startedAt: this.now(), persisted: false };
+      this.openGaps.set(op.inst, g);
+      this.gapLog.push(g);
+      if (this.gapLog.length > 100) this.gapLog.shift();
+    }
+    if (from < g.from) g.from = from;
+    if (to > g.to) g.to = to;
+    if (op.k === 'trade') g.trades++; else g.other++;
+  }
+
   /** Commit everything queued now (synchronous). Returns the number of ops committed. */
   commit(): number {
+    // a failing store is retried with backoff, not on every timer tick
+    if (this.failingSince !== null && this.now() < this.retryAt) return 0;
+    return this.commitNow();
+  }
+
+  private commitNow(): number {
     const ops = this.queue;
     if (ops.length === 0) { this.maybePrune(); return 0; }
     this.queue = [];
@@ -255,35 +353,87 @@ export class Store {
       this.commitTx(ops);
     } catch (e) {
       this.queue = ops.concat(this.queue);
-      this.st.errors++;
-      this.st.lastError = (e as Error).message;
-      this.opts.onError?.(e as Error);
+      this.failed(e as Error);
       return 0;
     }
     this.st.commits++;
     this.st.committedOps += ops.length;
     this.st.lastCommitMs = performance.now() - t0;
     this.st.lastCommitAt = Date.now();
+    if (this.failingSince !== null) this.recovered();
     this.maybePrune();
     return ops.length;
   }
 
+  private failed(e: Error): void {
+    const now = this.now();
+    this.st.errors++;
+    this.st.lastError = e.message;
+    const code = (e as { code?: unknown }).code;
+    this.failCode = typeof code === 'string' ? code : 'error';
+    this.retryWait = this.failingSince === null ? 200 : Math.min(this.opts.retryMaxMs, this.retryWait * 2);
+    this.retryAt = now + this.retryWait;
+    this.errorsSinceLog++;
+    if (this.failingSince === null) {
+      this.failingSince = now;
+      this.lastLogAt = now;
+      this.errorsSinceLog = 0;
+      this.opts.log?.error('store writes failing; the batch stays queued and is retried', { code: this.failCode, error: e.message, queued: this.queue.length, maxQueue: this.opts.maxQueue });
+    } else if (now - this.lastLogAt >= LOG_EVERY_MS) {
+      this.lastLogAt = now;
+      this.opts.log?.warn('store writes still failing', { code: this.failCode, error: e.message, failingForS: Math.round((now - this.failingSince) / 1000), failedCommits: this.errorsSinceLog, queued: this.queue.length, notStored: this.droppedOps, storageGaps: this.openGaps.size });
+      this.errorsSinceLog = 0;
+    }
+    this.opts.onError?.(e);
+  }
+
+  /** A commit succeeded after failures: write the storage gaps (committed with the next batch) and say so. */
+  private recovered(): void {
+    const since = this.failingSince!;
+    this.failingSince = null;
+    this.retryWait = 0;
+    const gaps = [...this.openGaps.values()];
+    this.openGaps.clear();
+    for (const g of gaps) {
+      // pushed straight onto the queue (the bound is for data, not for the record of what was lost)
+      this.queue.push({ k: 'gap', inst: this.keys.get(g.instrument) ?? this.instrumentKey(g.instrument), ts: g.from, from: g.from, to: g.to, reason: `storage: ${g.trades} trades and ${g.other} bars/profiles/signals not stored (store writes failing: ${this.failCode})` });
+      g.persisted = true;
+    }
+    this.opts.log?.info('store writes recovered', { failedForS: Math.round((this.now() - since) / 1000), storageGaps: gaps.map((g) => ({ instrument: g.instrument, from: new Date(g.from).toISOString(), to: new Date(g.to).toISOString(), trades: g.trades, other: g.other })) });
+    if (gaps.length) this.commitNow();
+  }
+
+  /** Whether commits succeed, and what a failure cost (see the module comment). */
+  health(): StoreHealth {
+    const failing = this.failingSince !== null;
+    const lost = [...this.openGaps.values()].reduce((n, g) => n + g.trades, 0);
+    return {
+      state: failing ? 'degraded' : 'ok',
+      reason: failing ? `store writes failing (${this.failCode}); ${this.queue.length} ops queued of at most ${this.opts.maxQueue}${lost ? `; queue full, ${lost} trades not stored (storage gap)` : ''}` : null,
+      since: this.failingSince,
+      queued: this.queue.length,
+      maxQueue: this.opts.maxQueue,
+      droppedOps: this.droppedOps,
+      storageGaps: this.gapLog.map((g) => ({ ...g })),
+    };
+  }
+
   /** Commit everything queued so far; resolves once it is committed ("acknowledged"). */
   async flush(): Promise<number> {
-    const n = this.commit();
+    const n = this.commitNow();
     if (this.queue.length > 0) throw new Error(`store commit failed: ${this.st.lastError}`);
     return n;
   }
 
   get queued(): number { return this.queue.length; }
 
-  stats(): StoreStats { return { ...this.st, queued: this.queue.length }; }
+  stats(): StoreStats { return { ...this.st, queued: this.queue.length, droppedOps: this.droppedOps }; }
 
   private maybePrune(): void {
     const now = Date.now();
     if (now - this.lastPrune < 60_000) return;
     this.lastPrune = now;
-    this.prune();
+    try { this.prune(); } catch (e) { this.opts.log?.warn('store retention prune failed', { error: (e as Error).message }); }
   }
 
   /** Apply the retention rules now (relative to the newest stored trade). */
@@ -422,7 +572,8 @@ export class Store {
     if (this.closed) return;
     if (this.timer) clearInterval(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
-    this.commit();
+    this.commitNow();
+    if (this.queue.length) this.opts.log?.error('store closed with writes failing: queued ops not stored', { queued: this.queue.length, code: this.failCode });
     this.closed = true;
     this.db.close();
   }

@@ -23,6 +23,7 @@ import { mkdirSync } from 'node:fs';
 import { FeedManager } from '../../feeds/manager.js';
 import { AlertService, footprintChartProvider } from '../../alerts/index.js';
 import { createLogger } from '../../log.js';
+import { wireStatus, type StatusWiring } from '../wire-status.js';
 
 const USAGE = `Usage: tapeflow start [options]
 
@@ -57,6 +58,8 @@ export interface StartedApp {
   /** Telegram alerts (null when alerts.telegram.enabled is false) */
   alerts: AlertService | null;
   store: Store | undefined;
+  /** the status registry (report problems into it) and the /metrics registry */
+  status: StatusWiring;
   close(): Promise<void>;
 }
 
@@ -69,8 +72,8 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
   const registry = buildRegistry(config);
   const engine = new Engine(registry, { ...pipelineOptionsFrom(config), ...o.pipeline });
   const storePath = o.storePath === null ? null : o.storePath ?? config.store.path;
-  const store = storePath ? Store.open({ path: storePath, retentionDays: config.store.retentionDays }) : undefined;
   const logger = createLogger({ level: config.log.level, format: config.log.format });
+  const store = storePath ? Store.open({ path: storePath, retentionDays: config.store.retentionDays, maxQueue: config.store.maxQueuedOps, log: logger.child({ component: 'store' }) }) : undefined;
   // feeds exist before the books so a book gap can ask its feed for a resync
   let feeds: FeedManager | undefined;
   const books = new BookManager({ registry, emit: engine.onEvent, onResync: (r) => feeds?.onResync(r) });
@@ -101,14 +104,17 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
   });
   alerts?.attach(signals, engine);
   const hook = alerts?.webhookRoute();
+  // /health, /api/v1/system and /metrics: what is wrong (store, feeds, books, Telegram) and the figures
+  const status = wireStatus({ engine, service, store, feeds: liveFeeds, books, alerts: alerts ? () => alerts.health() : undefined });
   let server: DatafeedServer;
   try {
-    server = await createServer({ engine, store, service, host: o.host ?? config.server.host, port: o.port ?? config.server.port, cors: config.server.cors.origins, authToken, handlers: hook ? [hook] : [] });
+    server = await createServer({ engine, store, service, host: o.host ?? config.server.host, port: o.port ?? config.server.port, cors: config.server.cors.origins, authToken, handlers: hook ? [hook] : [], metrics: status.metrics });
   } catch (err) {
     await alerts?.close(); // its worker would keep the process alive
     throw err;
   }
   const stream = createStreamServer({ engine, server: server.server, token: authToken, books: (id) => books.book(id) });
+  status.late.ws = () => { const w = stream.stats(); return { clients: w.clients.length, connections: w.counters.connections, dropped: w.counters.dropped }; };
   wireBooks(service, books);
   wireDepthHistory(service, books, registry);
   const pc = config.paper;
@@ -133,7 +139,7 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
   // not awaited: offline, exchangeInfo/snapshot retries must not delay serving what we have
   void liveFeeds.start();
   return {
-    config, server, stream, engine, books, signals, feeds: liveFeeds, mt5, alerts, store,
+    config, server, stream, engine, books, signals, feeds: liveFeeds, mt5, alerts, store, status,
     close: async () => { stopClock(); await liveFeeds.stop(); await mt5?.server.close(); await alerts?.close(); await stream.close(); await server.close(); store?.close(); },
   };
 }
