@@ -16,6 +16,7 @@ import { udfRouter, type CacheStats } from './http/udf.js';
 import { apiRouter } from './http/api.js';
 import { openapiDocument } from './http/openapi.js';
 import { authMiddleware, corsMiddleware, isAuthorized } from './http/auth.js';
+import { Scheduler, type SchedulerOptions } from './service/work.js';
 
 export { isAuthorized };
 
@@ -37,6 +38,8 @@ export interface ServerOptions {
   /** reuse an existing service (e.g. one that already recorded trades) */
   service?: HistoryService;
   serviceOptions?: ServiceOptions;
+  /** how heavy queries share the event loop (slice length, most queries at once) */
+  scheduler?: SchedulerOptions;
   /** UDF /history cache entries (default 2000) */
   cacheEntries?: number;
   /**
@@ -83,14 +86,15 @@ export async function createServer(o: ServerOptions): Promise<DatafeedServer> {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(corsMiddleware(o.cors ?? []));
-  const { router: udf, cache } = udfRouter(service, { cacheEntries: o.cacheEntries });
+  const sched = new Scheduler(o.scheduler);
+  const { router: udf, cache } = udfRouter(service, sched, { cacheEntries: o.cacheEntries });
   app.get('/health', (_req, res) => { res.json(service.health()); });
   const metrics = o.metrics;
   if (metrics) app.get('/metrics', (_req, res, next) => { metrics.text().then((t) => { res.type(metrics.contentType).send(t); }, next); });
   app.get('/openapi.json', (req, res) => { res.json(openapiDocument({ auth: !!o.authToken, serverUrl: `${req.protocol}://${req.get('host') ?? 'localhost'}` })); });
   for (const h of o.handlers ?? []) app.all(h.path, express.raw({ type: () => true, limit: '1mb' }), webHandler(h.handle));
   app.use('/api', authMiddleware(o.authToken));
-  app.use(apiRouter(service, () => ({ historyCache: { ...cache } })));
+  app.use(apiRouter(service, sched, () => ({ historyCache: { ...cache }, queries: { running: sched.running, ...sched.stats } })));
   app.use(udf);
   const dir = o.staticDir === undefined ? (existsSync('examples') ? 'examples' : false) : o.staticDir;
   if (dir) app.use(express.static(dir));

@@ -159,6 +159,28 @@ describe('/api/v1 routes', () => {
   });
 });
 
+describe('UDF leniency (what the real Charting Library sends)', () => {
+  it('countback above the cap is clamped and the answer says so; a future `to` is clamped to now; unknown parameters are ignored', async () => {
+    const from = Math.floor(T0 / 1000), end = Math.ceil(END / 1000);
+    const plain = await get(`/history?symbol=BTCUSDT&resolution=1&from=${from}&to=${end}`);
+    expect(plain.status).toBe(200);
+    expect(plain.headers.get('x-tapeflow-limits')).toBe(null);
+    const huge = await get(`/history?symbol=BTCUSDT&resolution=1&from=${from}&to=${end}&countback=1220930`);
+    expect(huge.status).toBe(200);
+    expect(huge.body.s).toBe('ok');
+    expect(huge.headers.get('x-tapeflow-limits')).toContain('countback 1220930 clamped to 20000');
+    // every bar there is (fewer than the cap) comes back, the same as countback = their number
+    const n = huge.body.t.length;
+    expect((await get(`/history?symbol=BTCUSDT&resolution=1&from=${from}&to=${end}&countback=${n}`)).body.t).toEqual(huge.body.t);
+    const future = await get(`/history?symbol=BTCUSDT&resolution=1&from=${from}&to=4102444000&_=1&currencyCode=USD`);
+    expect(future.status).toBe(200);
+    expect(future.body.t).toEqual(plain.body.t);
+    const api = await get(`/api/v1/delta?symbol=BTCUSDT&resolution=1&from=${T0}&countback=99999999&_=123`);
+    expect(api.status).toBe(200);
+    expect(api.body.limits).toEqual(['countback 99999999 clamped to 20000']);
+  });
+});
+
 describe('malformed queries', () => {
   it('200 generated bad queries each get a 400/404 with a clear error; the server keeps answering', async () => {
     const r = rng(2024);
@@ -171,9 +193,9 @@ describe('malformed queries', () => {
       () => `/history?symbol=${pick(['NOPE', 'BTC USDT', 'x'.repeat(100), ''])}&resolution=1&from=1723158000&to=1723161600`,
       () => `/history?symbol=BTCUSDT&resolution=1&from=1723161600&to=1723158000`,
       () => `/history?symbol=BTCUSDT&resolution=1S&from=0&to=1723161600`,
-      () => `/history?symbol=BTCUSDT&resolution=1&from=1723158000&to=1723161600&countback=${pick(['-1', '20001', 'many', '1.5'])}`,
+      () => `/history?symbol=BTCUSDT&resolution=1&from=1723158000&to=1723161600&countback=${pick(['-1', '1e3', 'many', '1.5'])}`,
       () => `/history?symbol=BTCUSDT&resolution=1&from=1&to=2&from=3`,
-      () => `/history?symbol=BTCUSDT&resolution=1&from=1&to=2&bogus=${pick(bad)}`,
+      () => `/history?symbol=BTCUSDT&resolution=1&from=1&to=2&countback=${pick(['1', '2'])}&countback=3`,
       () => `/symbols?symbol=${pick(['NOPE', '', 'ZZZ:ZZZ'])}`,
       () => `/search?limit=${pick(['0', '-3', 'abc', '100000'])}`,
       () => `/marks?symbol=BTCUSDT&from=${pick(bad)}&to=1&resolution=1`,
@@ -200,7 +222,7 @@ describe('malformed queries', () => {
       () => `/api/v1/signals?symbol=BTCUSDT&from=0&to=${END}`,
       () => `/api/v1/signals?symbol=NOPE`,
       () => `/api/v1/instruments/${pick(['NOPE', 'ZZZ'])}`,
-      () => `/api/v1/strategy?x=${pick(bad)}`,
+      () => `/api/v1/trades?symbol=BTCUSDT&limit=5&limit=${pick(bad)}`,
       () => `/api/v1/${pick(['nope', 'footprints', 'trade_state'])}`,
       () => `/nothing/here?${pick(bad)}`,
     ];

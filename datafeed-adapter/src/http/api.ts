@@ -9,7 +9,13 @@
 import type { Request, Response, Router } from 'express';
 import express from 'express';
 import type { HistoryService } from '../service/history.js';
-import { ServiceError } from '../service/history.js';
+import { ServiceError } from '../service/errors.js';
+import { footprintWork } from '../service/footprints.js';
+import { deltaWork } from '../service/footprints.js';
+import { profileWork } from '../service/profiles.js';
+import { vwapWork } from '../service/vwap.js';
+import { timeAndSalesWork } from '../service/time-sales.js';
+import { Busy, Cancelled, isWork, jsonWithArray, RawJson, type Scheduler } from '../service/work.js';
 import { ParamError, validate, type ParamSpec } from './params.js';
 import type { RouteDef } from './udf.js';
 
@@ -17,17 +23,24 @@ const MAX_MS = 4_102_444_800_000;
 const SYMBOL: ParamSpec = { name: 'symbol', type: 'string', required: true, maxLength: 80, description: 'instrument id or venue symbol' };
 const FROM: ParamSpec = { name: 'from', type: 'integer', min: 0, max: MAX_MS, description: 'range start, Unix ms, inclusive' };
 const TO: ParamSpec = { name: 'to', type: 'integer', min: 1, max: MAX_MS, description: 'range end, Unix ms, exclusive (default now)' };
-const COUNTBACK: ParamSpec = { name: 'countback', type: 'integer', min: 0, max: 20000, default: 0, description: 'at least this many bars ending before `to`' };
+const COUNTBACK: ParamSpec = { name: 'countback', type: 'integer', min: 0, default: 0, description: 'at least this many bars ending before `to` (above the bar cap it is clamped, and `limits` says so)' };
 const RESOLUTION: ParamSpec = { name: 'resolution', type: 'string', maxLength: 10, default: '1', description: 'bar resolution (1T, 100T, 1S, 1, 5, 60, 1D, 1W, 1M)' };
 const LIMIT = (def: number, max: number): ParamSpec => ({ name: 'limit', type: 'integer', min: 1, max, default: def, description: `max items (default ${def})` });
 
 export interface ApiRoute extends RouteDef {
+  /** a plain answer, or a Work generator the router runs on the shared scheduler */
   handler(service: HistoryService, p: Record<string, unknown>): unknown;
+}
+
+/** `to` defaults to now and a `to` in the future is clamped to now (+1 ms: `to` is exclusive). */
+function clampTo(to: number | undefined): number {
+  const now = Date.now() + 1;
+  return to === undefined || to > now ? now : to;
 }
 
 function range(p: Record<string, unknown>, defSpanMs: number, maxSpanMs: number): { from: number; to: number } {
   // without `to`: now, or from + the maximum span when that is earlier
-  const to = (p.to as number | undefined) ?? (p.from !== undefined ? Math.min(Date.now() + 1, (p.from as number) + maxSpanMs) : Date.now() + 1);
+  const to = p.to !== undefined ? clampTo(p.to as number) : (p.from !== undefined ? Math.min(Date.now() + 1, (p.from as number) + maxSpanMs) : Date.now() + 1);
   const from = (p.from as number | undefined) ?? Math.max(0, to - defSpanMs);
   if (from >= to) throw new ParamError(400, 'from', `must be < to (from=${from}, to=${to})`);
   if (to - from > maxSpanMs && !((p.countback as number | undefined) ?? 0)) throw new ParamError(400, 'from', `range of ${to - from} ms exceeds the maximum ${maxSpanMs} ms for this request`);
@@ -61,7 +74,7 @@ export const API_ROUTES: ApiRoute[] = [
       if (agg === 'volume' && p.size === undefined) throw new ParamError(400, 'size', 'required for agg=volume');
       if (agg === 'tick' && p.size !== undefined && (!Number.isInteger(p.size) || (p.size as number) < 1 || (p.size as number) > 10000)) throw new ParamError(400, 'size', 'tick bars need an integer size 1..10000');
       const { from, to } = range(p, 6 * 3_600_000, agg === 'time' ? 400 * DAY : 2 * DAY);
-      return s.footprint(p.symbol as string, { agg, resolution: p.resolution as string, size: p.size as number | undefined, from, to, countback: p.countback as number, rows: p.rows as boolean });
+      return footprintWork(s, p.symbol as string, { agg, resolution: p.resolution as string, size: p.size as number | undefined, from, to, countback: p.countback as number, rows: p.rows as boolean });
     },
   },
   {
@@ -83,21 +96,21 @@ export const API_ROUTES: ApiRoute[] = [
         if (p.from === undefined) throw new ParamError(400, 'from', `required for type=${type}`);
         ({ from, to } = range(p, DAY, 400 * DAY));
       }
-      return s.profile(p.symbol as string, { type, session: p.session as string | undefined, sessions: p.sessions as number, from, to, rowTicks: p.rowTicks as number | undefined, rows: p.rows as boolean, valueAreaPct: p.valueArea as number | undefined });
+      return profileWork(s, p.symbol as string, { type, session: p.session as string | undefined, sessions: p.sessions as number, from, to, rowTicks: p.rowTicks as number | undefined, rows: p.rows as boolean, valueAreaPct: p.valueArea as number | undefined });
     },
   },
   {
     method: 'get', path: '/api/v1/delta', summary: 'delta and CVD series', params: [SYMBOL, RESOLUTION, FROM, TO, COUNTBACK], response: '{bars: [{time, delta, deltaMin, deltaMax, buyVolume, sellVolume, cvdOpen/High/Low/Close}]}',
-    handler: (s, p) => { const { from, to } = range(p, 6 * 3_600_000, 400 * DAY); return s.delta(p.symbol as string, p.resolution as string, from, to, p.countback as number); },
+    handler: (s, p) => { const { from, to } = range(p, 6 * 3_600_000, 400 * DAY); return deltaWork(s, p.symbol as string, p.resolution as string, from, to, p.countback as number); },
   },
   {
     method: 'get', path: '/api/v1/vwap', summary: 'session VWAP with ±1/2/3σ bands; anchored series from trades', response: '{session, anchored?}',
     params: [SYMBOL, { name: 'anchor', type: 'integer', min: 0, max: MAX_MS, description: 'anchor time, Unix ms (series from trades)' }, { name: 'resolution', type: 'string', maxLength: 10, description: 'series resolution (enables the series; default 1 when anchor is given)' }, TO],
     handler: (s, p) => {
-      const to = (p.to as number | undefined) ?? Date.now() + 1;
+      const to = clampTo(p.to as number | undefined);
       if (p.anchor !== undefined && (p.anchor as number) >= to) throw new ParamError(400, 'anchor', 'must be before `to`');
       if (p.anchor !== undefined && to - (p.anchor as number) > 31 * DAY) throw new ParamError(400, 'anchor', 'anchored VWAP series span at most 31 days');
-      return s.vwap(p.symbol as string, { anchor: p.anchor as number | undefined, resolution: p.resolution as string | undefined, to });
+      return vwapWork(s, p.symbol as string, { anchor: p.anchor as number | undefined, resolution: p.resolution as string | undefined, to });
     },
   },
   {
@@ -112,8 +125,8 @@ export const API_ROUTES: ApiRoute[] = [
     method: 'get', path: '/api/v1/trades', summary: 'time & sales', params: [SYMBOL, FROM, { ...TO, description: 'range end, Unix ms, exclusive (default now, or from + 31 days)' }, LIMIT(500, 10000), { name: 'minSize', type: 'number', min: 0, max: 1e12, description: 'only trades of at least this size (instrument units)' }], response: '{trades: [{ts, id, price, size, side, sideSource, cvd}]}',
     description: 'Without `from`: the latest `limit` trades before `to`. With `from`: the first `limit` trades in [from, to).',
     handler: (s, p) => {
-      const to = p.from !== undefined ? range(p, DAY, 31 * DAY).to : (p.to as number | undefined) ?? Date.now() + 1;
-      return s.timeAndSales(p.symbol as string, { from: p.from as number | undefined, to, limit: p.limit as number, minSize: p.minSize as number | undefined });
+      const to = p.from !== undefined ? range(p, DAY, 31 * DAY).to : clampTo(p.to as number | undefined);
+      return timeAndSalesWork(s, p.symbol as string, { from: p.from as number | undefined, to, limit: p.limit as number, minSize: p.minSize as number | undefined });
     },
   },
   {
@@ -140,24 +153,55 @@ export const API_ROUTES: ApiRoute[] = [
 ];
 
 export function apiError(res: Response, e: unknown): void {
+  if (res.headersSent) { res.destroy(); return; }
   if (e instanceof ParamError || e instanceof ServiceError) {
     res.status(e.status).json({ error: e.status === 404 ? 'not found' : 'invalid parameter', param: e.param, reason: e.reason });
     return;
   }
-  res.status(500).json({ error: 'internal error', param: null, reason: (e as Error).message });
+  if (e instanceof Busy) { res.status(503).set('Retry-After', '1').json({ error: 'busy', param: null, reason: e.message }); return; }
+  if (e instanceof Cancelled) { res.destroy(); return; }
+  res.status(500).json({ error: 'internal error', param: null, reason: 'the request failed inside the server (see the server log)' });
 }
 
-export function apiRouter(service: HistoryService, extraSystem: () => Record<string, unknown> = () => ({})): Router {
+/** An AbortSignal that fires when the client goes away before the answer is sent. */
+export function clientGone(res: Response): AbortSignal {
+  const ac = new AbortController();
+  res.on('close', () => { if (!res.writableFinished) ac.abort(); });
+  return ac.signal;
+}
+
+/** Send a JSON answer; a large top-level array is serialized in slices on the scheduler. */
+export async function sendJson(res: Response, body: unknown, sched: Scheduler, signal: AbortSignal): Promise<void> {
+  if (body instanceof RawJson) { res.type('application/json').send(body.body); return; }
+  if (body && typeof body === 'object' && !Array.isArray(body)) {
+    let big: string | null = null;
+    for (const [k, v] of Object.entries(body)) if (Array.isArray(v) && v.length > 500 && (big === null || v.length > ((body as Record<string, unknown[]>)[big]).length)) big = k;
+    if (big !== null) {
+      const { [big]: items, ...head } = body as Record<string, unknown>;
+      const text = await sched.run(jsonWithArray(head, big, items as unknown[]), signal);
+      res.type('application/json').send(text);
+      return;
+    }
+  }
+  res.json(body);
+}
+
+export function apiRouter(service: HistoryService, sched: Scheduler, extraSystem: () => Record<string, unknown> = () => ({}), onError: (e: unknown, req: Request) => void = () => {}): Router {
   const r = express.Router();
   for (const def of API_ROUTES) {
     const path = def.path.replace(/\{(\w+)\}/g, ':$1');
-    r.get(path, (req: Request, res: Response) => {
+    r.get(path, async (req: Request, res: Response) => {
+      const signal = clientGone(res);
       try {
         const p = validate(def.params, req.query as Record<string, unknown>, req.params as Record<string, string>);
-        let body = def.handler(service, p);
+        const out = def.handler(service, p);
+        let body = isWork(out) ? await sched.run(out, signal) : out;
         if (def.path === '/api/v1/system') body = { ...(body as object), ...extraSystem() };
-        res.json(body);
-      } catch (e) { apiError(res, e); }
+        await sendJson(res, body, sched, signal);
+      } catch (e) {
+        if (!(e instanceof ParamError || e instanceof ServiceError || e instanceof Busy || e instanceof Cancelled)) onError(e, req);
+        apiError(res, e);
+      }
     });
   }
   return r;

@@ -1,6 +1,6 @@
 /**
- * Declarative query-parameter specs: one table drives validation (every parameter checked, unknown
- * or repeated parameters rejected) and the OpenAPI document.
+ * Declarative query-parameter specs: one table drives validation (every known parameter checked,
+ * repeated ones rejected; unknown ones such as a cache-buster `_=1` ignored) and the OpenAPI document.
  */
 export interface ParamSpec {
   name: string;
@@ -27,12 +27,8 @@ export class ParamError extends Error {
 const INT_RE = /^-?\d{1,16}$/;
 const NUM_RE = /^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
 
-/** Validate `query` against `specs`; `extra` names are accepted and ignored (e.g. token). */
-export function validate(specs: readonly ParamSpec[], query: Record<string, unknown>, path: Record<string, string> = {}, extra: readonly string[] = ['token']): Record<string, unknown> {
-  const known = new Set(specs.filter((s) => s.in !== 'path').map((s) => s.name));
-  for (const k of Object.keys(query)) {
-    if (!known.has(k) && !extra.includes(k)) throw new ParamError(400, k.slice(0, 40), `unknown parameter (allowed: ${[...known].join(', ') || 'none'})`);
-  }
+/** Validate `query` against `specs`; parameters not in `specs` are ignored (clients add cache busters). */
+export function validate(specs: readonly ParamSpec[], query: Record<string, unknown>, path: Record<string, string> = {}): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const s of specs) {
     const raw = s.in === 'path' ? path[s.name] : query[s.name];

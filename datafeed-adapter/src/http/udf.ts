@@ -15,7 +15,10 @@ import type { Request, Response, Router } from 'express';
 import express from 'express';
 import { LRUCache } from 'lru-cache';
 import type { HistoryService } from '../service/history.js';
-import { ServiceError } from '../service/history.js';
+import { ServiceError } from '../service/errors.js';
+import { udfHistoryWork } from '../service/bars.js';
+import { Busy, Cancelled, type Scheduler } from '../service/work.js';
+import { clientGone } from './api.js';
 import { SUPPORTED_RESOLUTIONS, nominalMs } from '../service/resolution.js';
 import { symbolInfoTable } from '../service/symbols.js';
 import { ParamError, validate, type ParamSpec } from './params.js';
@@ -32,7 +35,6 @@ export interface RouteDef {
 
 const MAX_S = 4_102_444_800; // 2100-01-01
 const SYMBOL: ParamSpec = { name: 'symbol', type: 'string', required: true, maxLength: 80, description: 'instrument name or ticker (registry id, e.g. BTCUSDT, NAS100, COINBASE:BTC-USD)' };
-const UDF_EXTRA = ['currencyCode', 'unitId', 'token'];
 
 export const UDF_ROUTES: Record<string, RouteDef> = {
   config: { method: 'get', path: '/config', summary: 'UDF datafeed configuration', params: [], response: 'DatafeedConfiguration plus supports_search / supports_group_request' },
@@ -53,8 +55,8 @@ export const UDF_ROUTES: Record<string, RouteDef> = {
       { ...SYMBOL },
       { name: 'resolution', type: 'string', required: true, maxLength: 10, description: `resolution (${SUPPORTED_RESOLUTIONS.join(', ')}, any N minutes multiple of the base timeframe, NT up to 10000T)` },
       { name: 'from', type: 'integer', required: true, min: 0, max: MAX_S, description: 'leftmost bar time, Unix seconds, inclusive' },
-      { name: 'to', type: 'integer', required: true, min: 1, max: MAX_S, description: 'rightmost bound, Unix seconds, exclusive' },
-      { name: 'countback', type: 'integer', min: 0, max: 20000, default: 0, description: 'minimum number of bars before `to` (honoured even when the range holds fewer)' },
+      { name: 'to', type: 'integer', required: true, min: 1, max: MAX_S, description: 'rightmost bound, Unix seconds, exclusive (a future `to` is clamped to now)' },
+      { name: 'countback', type: 'integer', min: 0, default: 0, description: 'minimum number of bars before `to` (honoured even when the range holds fewer; above the bar cap it is clamped and the X-TapeFlow-Limits header says so)' },
     ],
   },
   marks: {
@@ -74,27 +76,33 @@ const MAX_SPAN_S: Record<string, number> = { tick: 2 * 86_400, second: 31 * 86_4
 
 export interface CacheStats { hits: number; misses: number; invalidations: number; size: number }
 
-interface CacheEntry { body: string; mod: number; mutableFrom: number; coverEnd: number }
+interface CacheEntry { body: string; mod: number; mutableFrom: number; coverEnd: number; limits: string }
 
 function udfError(res: Response, e: unknown): void {
   if (e instanceof ParamError || e instanceof ServiceError) {
     res.status(e.status).json({ s: 'error', errmsg: e.status === 404 && e.param === 'symbol' ? 'unknown_symbol' : `${e.param}: ${e.reason}`, param: e.param, reason: e.reason });
     return;
   }
-  res.status(500).json({ s: 'error', errmsg: `internal error: ${(e as Error).message}` });
+  if (res.headersSent) { res.destroy(); return; }
+  if (e instanceof Busy) { res.status(503).set('Retry-After', '1').json({ s: 'error', errmsg: e.message }); return; }
+  if (e instanceof Cancelled) { res.destroy(); return; }
+  res.status(500).json({ s: 'error', errmsg: 'internal error (see the server log)' });
 }
 
-export function udfRouter(service: HistoryService, opts: { cacheEntries?: number } = {}): { router: Router; cache: CacheStats } {
+export function udfRouter(service: HistoryService, sched: Scheduler, opts: { cacheEntries?: number; onError?: (e: unknown, req: Request) => void } = {}): { router: Router; cache: CacheStats } {
   const r = express.Router();
   const stats: CacheStats = { hits: 0, misses: 0, invalidations: 0, size: 0 };
   const cache = new LRUCache<string, CacheEntry>({ max: opts.cacheEntries ?? 2000, maxSize: 256 * 1024 * 1024, sizeCalculation: (v) => v.body.length + 64 });
 
-  const route = (def: RouteDef, fn: (p: Record<string, unknown>, req: Request, res: Response) => void): void => {
-    r.get(def.path, (req, res) => {
+  const route = (def: RouteDef, fn: (p: Record<string, unknown>, req: Request, res: Response) => void | Promise<void>): void => {
+    r.get(def.path, async (req, res) => {
       try {
-        const p = validate(def.params, req.query as Record<string, unknown>, {}, UDF_EXTRA);
-        fn(p, req, res);
-      } catch (e) { udfError(res, e); }
+        const p = validate(def.params, req.query as Record<string, unknown>);
+        await fn(p, req, res);
+      } catch (e) {
+        if (!(e instanceof ParamError || e instanceof ServiceError || e instanceof Busy || e instanceof Cancelled)) opts.onError?.(e, req);
+        udfError(res, e);
+      }
     });
   };
 
@@ -123,10 +131,12 @@ export function udfRouter(service: HistoryService, opts: { cacheEntries?: number
 
   route(UDF_ROUTES.search, (p, _q, res) => { res.json(service.search(p.query as string, p.type as string, p.exchange as string, p.limit as number)); });
 
-  route(UDF_ROUTES.history, (p, _q, res) => {
+  route(UDF_ROUTES.history, async (p, _q, res) => {
     const inst = service.instrument(p.symbol as string);
     const resol = service.resolution(p.resolution as string, inst.id);
-    const from = p.from as number, to = p.to as number, cb = p.countback as number;
+    const from = p.from as number, cb = p.countback as number;
+    const nowS = Math.floor(Date.now() / 1000) + 1;
+    const to = Math.min(p.to as number, Math.max(nowS, from + 1));
     if (from >= to) throw new ParamError(400, 'from', `must be < to (from=${from}, to=${to})`);
     if (cb === 0 && to - from > MAX_SPAN_S[resol.kind]) throw new ParamError(400, 'to', `range of ${to - from} s is too large for resolution ${resol.label} (max ${MAX_SPAN_S[resol.kind]} s without countback)`);
     const key = `${inst.id}|${resol.label}|${from}|${to}|${cb}`;
@@ -135,6 +145,7 @@ export function udfRouter(service: HistoryService, opts: { cacheEntries?: number
     if (hit) {
       if (hit.mod === v.mod || hit.coverEnd <= hit.mutableFrom) {
         stats.hits++;
+        if (hit.limits) res.set('X-TapeFlow-Limits', hit.limits);
         res.set('X-Cache', 'hit').type('application/json').send(hit.body);
         return;
       }
@@ -142,10 +153,12 @@ export function udfRouter(service: HistoryService, opts: { cacheEntries?: number
       cache.delete(key);
     }
     stats.misses++;
-    const body = JSON.stringify(service.udfHistory(inst.id, resol.label, from, to, cb));
+    const out = await sched.run(udfHistoryWork(service, inst.id, resol.label, from, to, cb), clientGone(res));
+    const body = JSON.stringify(out.body);
+    if (out.limits.length) res.set('X-TapeFlow-Limits', out.limits.join('; '));
     // the slice depends on every bar with time < to (countback) — and a bucket may extend past `to`
     const coverEnd = to * 1000 + nominalMs(resol) + (resol.kind === 'day' || resol.kind === 'week' || resol.kind === 'month' ? 2 * 86_400_000 : 0);
-    cache.set(key, { body, mod: v.mod, mutableFrom: v.mutableFrom, coverEnd });
+    cache.set(key, { body, mod: v.mod, mutableFrom: v.mutableFrom, coverEnd, limits: out.limits.join('; ') });
     res.set('X-Cache', 'miss').type('application/json').send(body);
   });
 

@@ -19,35 +19,36 @@
  */
 import type { Engine } from '../../../engine/src/analytics/engine.js';
 import type { InstrumentPipeline } from '../../../engine/src/analytics/pipeline.js';
-import { FootprintBar } from '../../../engine/src/analytics/footprint.js';
-import { computeBarStats, type BarStats, type BarStatsOptions } from '../../../engine/src/analytics/bar-stats.js';
-import { DeltaDynamicsTracker } from '../../../engine/src/analytics/delta.js';
-import { COL_ASK_VOL, COL_BID_VOL, COL_UNK_VOL, COL_ASK_CNT, COL_BID_CNT } from '../../../engine/src/analytics/row-grid.js';
-import { VolumeProfile, type ProfileSummary } from '../../../engine/src/analytics/profile/volume-profile.js';
-import { Vwap } from '../../../engine/src/analytics/vwap.js';
+import type { FootprintBar } from '../../../engine/src/analytics/footprint.js';
+import type { BarStatsOptions } from '../../../engine/src/analytics/bar-stats.js';
 import type { Instrument } from '../../../engine/src/core/instruments.js';
 import type { Quote, Trade } from '../../../engine/src/core/events.js';
-import { newTrade } from '../../../engine/src/core/events.js';
 import type { Store } from '../../../engine/src/store/store.js';
-import { bucketEnd, bucketOf, groupBars } from './aggregate.js';
-import { nominalMs, parseResolution, type Resolution } from './resolution.js';
-import { TradeRing, type TradeRec } from './trades.js';
+import { bucketOf } from './aggregate.js';
+import { parseResolution, type Resolution } from './resolution.js';
+import { TradeRing } from './trades.js';
 import { symbolInfo, type LibrarySymbolInfo } from './symbols.js';
 import type { Problem } from '../../../engine/src/status/registry.js';
+import { ServiceError } from './errors.js';
+import { collapseSameSecond, seriesWork, udfHistoryWork, type SeriesResult } from './bars.js';
+import { deltaWork, footprintWork, type FootprintQuery } from './footprints.js';
+import { profileWork, type ProfileQuery } from './profiles.js';
+import { vwapWork } from './vwap.js';
+import { timeAndSalesWork } from './time-sales.js';
+import { runSync } from './work.js';
 
-export class ServiceError extends Error {
-  constructor(readonly status: number, readonly param: string, readonly reason: string) {
-    super(`${param}: ${reason}`);
-  }
-}
+export { ServiceError, collapseSameSecond };
+export type { SeriesResult, FootprintQuery, ProfileQuery };
 
 export interface ServiceOptions {
   /** recent trades kept in memory per instrument (default 200 000) */
   tradeRingSize?: number;
   /** most bars in one answer (default 20 000) */
   maxBars?: number;
-  /** most trades read to build tick/second bars for one answer (default 2 000 000) */
+  /** most trades read for one answer: tick/second/volume bars, VWAP series, filtered time & sales (default 2 000 000) */
   maxTrades?: number;
+  /** most stored base bars read for one answer: D/W/M bars, range profiles (default 600 000) */
+  maxBaseBars?: number;
 }
 
 /** Hooks the signals / order-book / strategy engineers fill in. Absent = the documented empty state. */
@@ -72,7 +73,6 @@ export interface Providers {
 
 export interface SignalRecord { id: string | number; instrument: string; ts: number; kind: string; side?: 'buy' | 'sell'; price?: number; text?: string; data?: unknown }
 
-export interface SeriesResult { bars: FootprintBar[]; noData: boolean; nextTime?: number }
 
 interface Track { mod: number; mutableFrom: number; ring: TradeRing; quote: Quote | null }
 
@@ -83,7 +83,7 @@ export class HistoryService {
   readonly store: Store | undefined;
   readonly providers: Providers = {};
   readonly startedAt = Date.now();
-  private readonly opts: Required<ServiceOptions>;
+  readonly opts: Required<ServiceOptions>;
   private readonly tracks = new Map<string, Track>();
   private readonly listeners: ((id: string, t: Trade, bar: FootprintBar) => void)[] = [];
   lastEventAt = 0;
@@ -91,7 +91,7 @@ export class HistoryService {
   constructor(engine: Engine, store?: Store, opts: ServiceOptions = {}) {
     this.engine = engine;
     this.store = store;
-    this.opts = { tradeRingSize: 200_000, maxBars: 20_000, maxTrades: 2_000_000, ...opts };
+    this.opts = { tradeRingSize: 200_000, maxBars: 20_000, maxTrades: 2_000_000, maxBaseBars: 600_000, ...opts };
     engine.onPipeline((p) => {
       const tr = this.track(p.instrument.id);
       p.onTrade((t, bar) => {
@@ -169,30 +169,18 @@ export class HistoryService {
     return r;
   }
 
-  private rowTicks(i: Instrument): number { return this.pipeline(i.id)?.opts.footprintRowTicks ?? i.footprintRowTicks; }
+  rowTicks(i: Instrument): number { return this.pipeline(i.id)?.opts.footprintRowTicks ?? i.footprintRowTicks; }
+
+  sessionKeyAt(i: Instrument, ts: number): string { return i.calendar.sessionAt(ts)?.key ?? ''; }
+
+  px(i: Instrument, t: number): number | null { return Number.isFinite(t) ? i.price.toNumber(t) : null; }
+
+  /** The in-memory trade ring of an instrument (recent trades), if it has seen any. */
+  ring(id: string): TradeRing | undefined { return this.tracks.get(id)?.ring; }
 
   statsOptions(id: string): BarStatsOptions {
     const p = this.pipeline(id);
     return { valueArea: p?.opts.valueArea ?? {}, imbalance: p?.opts.imbalance ?? {}, stackedMinRows: p?.opts.stackedMinRows ?? 3, unfinishedMinBid: 0, unfinishedMinAsk: 0 };
-  }
-
-  // ------------------------------------------------------------------ base bars
-
-  /** Base-timeframe bars with from <= start < to: store (older than memory), memory, open bar. */
-  baseBars(id: string, from: number, to: number): FootprintBar[] {
-    const p = this.pipeline(id);
-    const out: FootprintBar[] = [];
-    const mem = p?.bars ?? [];
-    const open = p?.openBar ?? null;
-    const memFirst = mem.length ? mem[0].bar.start : open ? open.start : Infinity;
-    if (this.store && from < memFirst) {
-      for (const b of this.store.bars(id, this.baseTimeframe(id).label, from, Math.min(to, memFirst), this.opts.maxBars * 1500)) out.push(b);
-    }
-    let lo = 0, hi = mem.length;
-    while (lo < hi) { const m = (lo + hi) >> 1; if (mem[m].bar.start < from) lo = m + 1; else hi = m; }
-    for (let i = lo; i < mem.length && mem[i].bar.start < to; i++) out.push(mem[i].bar);
-    if (open && open.start >= from && open.start < to && open.trades > 0) out.push(open);
-    return out;
   }
 
   /** Earliest bar time known for an instrument (memory or store), Infinity when none. */
@@ -204,23 +192,7 @@ export class HistoryService {
     return e;
   }
 
-  // ------------------------------------------------------------------ trades
-
-  /** Trades with from <= ts < to: store before the ring's complete range, then the ring. */
-  trades(id: string, from: number, to: number, limit = this.opts.maxTrades, fromEnd = false): TradeRec[] {
-    const ring = this.tracks.get(id)?.ring;
-    const split = ring && !Number.isNaN(ring.completeFrom) ? ring.completeFrom : Infinity;
-    let older: TradeRec[] = [];
-    if (this.store && from < split) {
-      const hi = Math.min(to, split);
-      older = fromEnd ? this.store.lastTrades(id, hi, limit).filter((t) => t.ts >= from) : this.store.trades(id, from, hi, limit);
-    }
-    const newer = ring && to > split ? ring.range(Math.max(from, split), to, limit, fromEnd) : [];
-    let all = older.length ? (newer.length ? older.concat(newer) : older) : newer;
-    if (all.length > limit) all = fromEnd ? all.slice(all.length - limit) : all.slice(0, limit);
-    return all;
-  }
-
+  /** Earliest trade time known (ring or store), Infinity when none. */
   earliestTrade(id: string): number {
     const ring = this.tracks.get(id)?.ring;
     let e = ring && ring.length ? ring.tsAt(0) : Infinity;
@@ -229,360 +201,31 @@ export class HistoryService {
     return e;
   }
 
-  private tradeBars(i: Instrument, r: Resolution, trades: TradeRec[], withRows: boolean): FootprintBar[] {
-    const out: FootprintBar[] = [];
-    const rowTicks = this.rowTicks(i);
-    const t = newTrade(i.id);
-    let cur: FootprintBar | null = null;
-    let hour = NaN;
-    for (const x of trades) {
-      const sign = x.side === 'buy' ? 1 : x.side === 'sell' ? -1 : 0;
-      let start: number;
-      if (r.kind === 'second') {
-        start = Math.floor(x.ts / r.ms) * r.ms;
-        if (cur && cur.start !== start) { out.push(cur); cur = null; }
-      } else {
-        const h = Math.floor(x.ts / 3_600_000);
-        if (cur && (h !== hour || cur.trades >= r.n)) { cur.end = cur.lastTs + 1; out.push(cur); cur = null; }
-        hour = h;
-        start = x.ts;
-      }
-      if (!cur) {
-        const sess = i.calendar.sessionAt(x.ts);
-        cur = new FootprintBar(i.id, start, r.kind === 'second' ? start + r.ms : Infinity, rowTicks, sess ? sess.key : '', x.cvd - sign * x.size);
-      }
-      t.ts = x.ts; t.id = x.id; t.price = x.price; t.size = x.size; t.side = x.side; t.sideSource = x.sideSource;
-      if (withRows) cur.add(t, x.cvd);
-      else addLight(cur, t, x.cvd);
-    }
-    if (cur) { if (r.kind === 'tick') cur.end = cur.lastTs + 1; out.push(cur); }
-    return out;
-  }
+  // ------------------------------------------------------------------ queries (each module states its bound)
+  // The *Work generators (bars.ts, footprints.ts, profiles.ts, vwap.ts, time-sales.ts) yield between
+  // bounded chunks; the HTTP layer runs them on the shared Scheduler. These synchronous forms are for
+  // in-process callers (alerts, examples, tests).
 
-  // ------------------------------------------------------------------ series
-
-  /**
-   * Bars of `res` with from <= time < to; when fewer than countback exist there, the last
-   * `countback` bars with time < to (charting-hosts.md §1.5). At most maxBars (the latest).
-   * noData = nothing at all before `to`; nextTime (ms) = the latest bar time before `from` when the
-   * range is empty and countback is 0.
-   */
   series(symbol: string, res: Resolution, from: number, to: number, countback: number, withRows: boolean): SeriesResult {
-    const i = this.instrument(symbol);
-    const id = i.id;
-    const base = this.baseTimeframe(id);
-    const fromTrades = res.kind === 'tick' || res.kind === 'second' || (res.kind === 'minute' && res.ms < base.ms);
-    const earliest = fromTrades ? this.earliestTrade(id) : this.earliest(id);
-    const nominal = nominalMs(res);
-    const padAfter = res.kind === 'day' ? 86_400_000 * 2 : res.kind === 'week' ? 8 * 86_400_000 : res.kind === 'month' ? 32 * 86_400_000 : 0;
-    const padBefore = padAfter;
-    let w = from;
-    if (countback > 0) w = Math.min(w, to - countback * nominal);
-    let before: FootprintBar[] = [];
-    let inRange: FootprintBar[] = [];
-    for (let iter = 0; iter < 40; iter++) {
-      let buckets: FootprintBar[];
-      if (fromTrades) {
-        const a = res.kind === 'tick' ? Math.floor(w / 3_600_000) * 3_600_000 : Math.floor(w / nominal) * nominal;
-        buckets = this.tradeBars(i, res, this.trades(id, a, to), withRows);
-      } else {
-        const a = res.kind === 'minute' ? Math.floor(w / res.ms) * res.ms : w - padBefore;
-        const bars = this.baseBars(id, a, res.kind === 'minute' ? Math.ceil(to / res.ms) * res.ms : to + padAfter);
-        if (res.kind === 'minute' && res.ms === base.ms) buckets = bars;
-        else buckets = groupBars(bars, res, i.calendar, withRows, (t) => bucketEnd(res, t, i.calendar));
-        if (res.kind !== 'minute') {
-          // drop a first bucket that may be cut by the window start
-          const a0 = a;
-          if (buckets.length && buckets[0].firstTs < a0 + padBefore && a0 > earliest) buckets = buckets.slice(1);
-        }
-      }
-      let k = buckets.length;
-      while (k > 0 && buckets[k - 1].start >= to) k--;
-      before = buckets.slice(0, k);
-      let j = 0;
-      while (j < before.length && before[j].start < from) j++;
-      inRange = before.slice(j);
-      if (inRange.length >= countback || before.length >= countback || w <= earliest) break;
-      const span = Math.max(to - w, nominal * Math.max(countback, 1));
-      w = to - span * 4;
-      if (w < earliest) w = earliest - nominal;
-    }
-    let bars = inRange.length >= countback ? inRange : before.slice(Math.max(0, before.length - countback));
-    if (bars.length > this.opts.maxBars) bars = bars.slice(bars.length - this.opts.maxBars);
-    if (bars.length > 0) return { bars, noData: false };
-    const prior = before.length ? before[before.length - 1].start : NaN;
-    if (!Number.isNaN(prior) && prior < from) return { bars, noData: false, nextTime: prior };
-    if (earliest < from) {
-      // something exists before from but outside the window we read: find it cheaply
-      const last = fromTrades ? this.trades(id, earliest, from, 1, true)[0]?.ts : this.lastBaseBefore(id, from);
-      if (last !== undefined && Number.isFinite(last)) {
-        const t = fromTrades || res.kind === 'minute' ? (res.kind === 'tick' ? last : Math.floor(last / nominal) * nominal)
-          : bucketOf(res, { start: last, sessionKey: this.sessionKeyAt(i, last) }, i.calendar);
-        if (Number.isFinite(t) && t < from) return { bars, noData: false, nextTime: t };
-      }
-    }
-    return { bars, noData: true };
+    return runSync(seriesWork(this, symbol, res, from, to, countback, withRows));
   }
 
-  private sessionKeyAt(i: Instrument, ts: number): string { return i.calendar.sessionAt(ts)?.key ?? ''; }
-
-  private lastBaseBefore(id: string, t: number): number | undefined {
-    const p = this.pipeline(id);
-    if (p) {
-      const all = p.bars;
-      for (let k = all.length - 1; k >= 0; k--) if (all[k].bar.start < t) return all[k].bar.start;
-    }
-    return this.store?.lastBars(id, this.baseTimeframe(id).label, t, 1)[0]?.start;
-  }
-
-  // ------------------------------------------------------------------ UDF history
-
-  /** UDF /history body (times in seconds). Tick bars starting in the same second are merged (UDF has 1 s resolution). */
   udfHistory(symbol: string, resolution: string, fromS: number, toS: number, countback: number): Record<string, unknown> {
-    const i = this.instrument(symbol);
-    const r = this.resolution(resolution, i.id);
-    const res = this.series(i.id, r, fromS * 1000, toS * 1000, countback, false);
-    if (res.bars.length === 0) return res.nextTime !== undefined ? { s: 'no_data', nextTime: res.nextTime } : { s: 'no_data' };
-    let bars = res.bars;
-    if (r.kind === 'tick') bars = collapseSameSecond(bars);
-    const px = (x: number): number => i.price.toNumber(x);
-    const n = bars.length;
-    const t = new Array<number>(n), o = new Array<number>(n), h = new Array<number>(n), l = new Array<number>(n), c = new Array<number>(n), v = new Array<number>(n);
-    for (let k = 0; k < n; k++) {
-      const b = bars[k];
-      t[k] = Math.floor(b.start / 1000); o[k] = px(b.open); h[k] = px(b.high); l[k] = px(b.low); c[k] = px(b.close); v[k] = i.qty.toNumber(b.volume);
-    }
-    return { s: 'ok', t, o, h, l, c, v };
+    return runSync(udfHistoryWork(this, symbol, resolution, fromS, toS, countback)).body;
   }
 
-  // ------------------------------------------------------------------ footprint / delta
-
-  barJson(i: Instrument, b: FootprintBar, stats: BarStats | null, rows: boolean): Record<string, unknown> {
-    const px = (x: number): number | null => (Number.isFinite(x) ? i.price.toNumber(x) : null);
-    const vol = (x: number): number => i.qty.toNumber(x);
-    const out: Record<string, unknown> = {
-      time: b.start, end: Number.isFinite(b.end) ? b.end : null, closed: b.closed, session: b.sessionKey,
-      open: px(b.open), high: px(b.high), low: px(b.low), close: px(b.close),
-      volume: vol(b.volume), buyVolume: vol(b.buyVolume), sellVolume: vol(b.sellVolume), unknownVolume: vol(b.unknownVolume),
-      trades: b.trades, delta: vol(b.delta), deltaMin: vol(b.deltaMin), deltaMax: vol(b.deltaMax),
-      cvd: { open: vol(b.cvdOpen), high: vol(b.cvdHigh), low: vol(b.cvdLow), close: vol(b.cvdClose) },
-      firstTs: b.firstTs, lastTs: b.lastTs,
-    };
-    if (stats) {
-      out.poc = px(stats.poc); out.vah = px(stats.vah); out.val = px(stats.val);
-      out.buyImbalances = stats.buyImbalances; out.sellImbalances = stats.sellImbalances;
-      out.stacked = stats.stacked;
-    }
-    if (rows) {
-      const g = b.rows;
-      const list: Record<string, number>[] = [];
-      for (let k = 0; k < g.length; k++) {
-        const bid = g.cols[COL_BID_VOL][k], ask = g.cols[COL_ASK_VOL][k], unk = g.cols[COL_UNK_VOL][k];
-        if (bid === 0 && ask === 0 && unk === 0) continue;
-        list.push({ price: i.price.toNumber((g.base + k) * b.rowTicks), bid: vol(bid), ask: vol(ask), unknown: vol(unk), bidTrades: g.cols[COL_BID_CNT][k], askTrades: g.cols[COL_ASK_CNT][k], delta: vol(ask - bid) });
-      }
-      out.rowSize = i.price.toNumber(b.rowTicks);
-      out.rows = list;
-    }
-    return out;
-  }
-
-  /** Footprint bars: agg 'time' (resolution), 'tick' (N trades) or 'volume' (N instrument units). */
-  footprint(symbol: string, q: { agg: 'time' | 'tick' | 'volume'; resolution?: string; size?: number; from: number; to: number; countback: number; rows: boolean }): Record<string, unknown> {
-    const i = this.instrument(symbol);
-    let bars: FootprintBar[];
-    if (q.agg === 'volume') {
-      const size = q.size ?? 0;
-      const lots = i.qty.parse(String(size));
-      if (!(lots > 0)) throw new ServiceError(400, 'size', `volume bar size must be a positive multiple of the lot step ${i.lotStep}`);
-      bars = this.volumeBars(i, lots, q.from, q.to, q.countback);
-    } else {
-      const res = q.agg === 'tick' ? this.resolution(`${q.size ?? 100}T`, i.id, 'size') : this.resolution(q.resolution ?? '1', i.id);
-      bars = this.series(i.id, res, q.from, q.to, q.countback, true).bars;
-    }
-    const so = this.statsOptions(i.id);
-    const dyn = new DeltaDynamicsTracker();
-    return {
-      symbol: i.id, agg: q.agg, resolution: q.agg === 'time' ? q.resolution ?? '1' : undefined, size: q.agg === 'time' ? undefined : q.size,
-      bars: bars.map((b) => this.barJson(i, b, computeBarStats(b, so, dyn.next(b.delta, b.buyVolume, b.sellVolume)), q.rows)),
-    };
-  }
-
-  private volumeBars(i: Instrument, lots: number, from: number, to: number, countback: number): FootprintBar[] {
-    const earliest = this.earliestTrade(i.id);
-    let w = from;
-    let all: FootprintBar[] = [];
-    for (let iter = 0; iter < 40; iter++) {
-      all = this.volumeBarsFrom(i, lots, Math.floor(w / 3_600_000) * 3_600_000, to);
-      if (all.filter((b) => b.start >= from).length >= countback || all.length >= countback || w <= earliest) break;
-      w = to - Math.max(to - w, 3_600_000) * 4;
-      if (w < earliest) w = earliest;
-    }
-    let k = all.filter((b) => b.start >= from);
-    if (k.length < countback) k = all.slice(Math.max(0, all.length - countback));
-    return k.slice(Math.max(0, k.length - this.opts.maxBars));
-  }
-
-  private volumeBarsFrom(i: Instrument, lots: number, from: number, to: number): FootprintBar[] {
-    const trades = this.trades(i.id, from, to);
-    const out: FootprintBar[] = [];
-    const t = newTrade(i.id);
-    let cur: FootprintBar | null = null;
-    let hour = NaN;
-    for (const x of trades) {
-      const h = Math.floor(x.ts / 3_600_000);
-      if (cur && h !== hour) { cur.end = cur.lastTs + 1; out.push(cur); cur = null; }
-      hour = h;
-      const sign = x.side === 'buy' ? 1 : x.side === 'sell' ? -1 : 0;
-      if (!cur) cur = new FootprintBar(i.id, x.ts, Infinity, this.rowTicks(i), this.sessionKeyAt(i, x.ts), x.cvd - sign * x.size);
-      t.ts = x.ts; t.id = x.id; t.price = x.price; t.size = x.size; t.side = x.side; t.sideSource = x.sideSource;
-      cur.add(t, x.cvd);
-      if (cur.volume >= lots) { cur.end = cur.lastTs + 1; cur.closed = true; out.push(cur); cur = null; }
-    }
-    if (cur) out.push(cur);
-    return out;
-  }
+  footprint(symbol: string, q: FootprintQuery): Record<string, unknown> { return runSync(footprintWork(this, symbol, q)); }
 
   delta(symbol: string, resolution: string, from: number, to: number, countback: number): Record<string, unknown> {
-    const i = this.instrument(symbol);
-    const r = this.resolution(resolution, i.id);
-    const { bars } = this.series(i.id, r, from, to, countback, false);
-    const vol = (x: number): number => i.qty.toNumber(x);
-    const p = this.pipeline(i.id);
-    return {
-      symbol: i.id, resolution: r.label, cvdReset: p?.cvd.reset ?? 'session', cvd: p ? vol(p.cvd.value) : null,
-      bars: bars.map((b) => ({ time: b.start, delta: vol(b.delta), deltaMin: vol(b.deltaMin), deltaMax: vol(b.deltaMax), buyVolume: vol(b.buyVolume), sellVolume: vol(b.sellVolume), volume: vol(b.volume), cvdOpen: vol(b.cvdOpen), cvdHigh: vol(b.cvdHigh), cvdLow: vol(b.cvdLow), cvdClose: vol(b.cvdClose) })),
-    };
+    return runSync(deltaWork(this, symbol, resolution, from, to, countback));
   }
 
-  // ------------------------------------------------------------------ profiles
+  profile(symbol: string, q: ProfileQuery): Record<string, unknown> { return runSync(profileWork(this, symbol, q)); }
 
-  /**
-   * Volume profile. type: session (key or current), composite (last N sessions), fixed / visible
-   * (time range [from, to), built from the base bars' footprint rows, bars included when their start
-   * is in the range; row size = rowTicks if given, else the instrument profile row when it is a
-   * multiple of the footprint row, else the footprint row).
-   */
-  profile(symbol: string, q: { type: 'session' | 'fixed' | 'visible' | 'composite'; session?: string; sessions?: number; from?: number; to?: number; rowTicks?: number; rows: boolean; valueAreaPct?: number }): Record<string, unknown> {
-    const i = this.instrument(symbol);
-    const p = this.pipeline(i.id);
-    const va = q.valueAreaPct !== undefined ? { ...(p?.opts.valueArea ?? {}), pct: q.valueAreaPct } : p?.opts.valueArea;
-    let prof: VolumeProfile | null = null;
-    let meta: Record<string, unknown> = {};
-    let developing: unknown[] | undefined;
-    if (q.type === 'session') {
-      const live = q.session ? p?.profiles.get(q.session) : p?.profiles.current ?? undefined;
-      if (live) {
-        prof = live.profile; meta = { session: live.key, start: live.start, end: live.end, closed: live.closed };
-        developing = live.developing.map((d) => ({ ts: d.ts, poc: this.px(i, d.poc), vah: this.px(i, d.vah), val: this.px(i, d.val) }));
-      } else if (this.store) {
-        const all = this.store.profiles(i.id);
-        const sp = q.session ? all.find((s) => s.key === q.session) : all[all.length - 1];
-        if (sp) {
-          prof = sp.profile; meta = { session: sp.key, start: sp.start, end: sp.end, closed: sp.closed };
-          developing = sp.developing.map((d) => ({ ts: d.ts, poc: this.px(i, d.poc), vah: this.px(i, d.vah), val: this.px(i, d.val) }));
-        }
-      }
-      if (!prof && q.session) throw new ServiceError(404, 'session', `no profile for session "${q.session.slice(0, 20)}" of ${i.id}`);
-    } else if (q.type === 'composite') {
-      const n = q.sessions ?? 5;
-      if (p) {
-        prof = p.profiles.composite(n);
-        const list = p.profiles.sessions;
-        const used = list.slice(Math.max(0, list.length - n));
-        meta = { sessions: used.map((s) => s.key), start: used[0]?.start ?? null, end: used[used.length - 1]?.end ?? null };
-      } else if (this.store) {
-        const all = this.store.profiles(i.id);
-        const used = all.slice(Math.max(0, all.length - n));
-        if (used.length) {
-          prof = new VolumeProfile(used[0].profile.rowTicks);
-          for (const s of used) if (s.profile.rowTicks === prof.rowTicks) prof.merge(s.profile);
-          meta = { sessions: used.map((s) => s.key), start: used[0].start, end: used[used.length - 1].end };
-        }
-      }
-    } else {
-      const from = q.from as number, to = q.to as number;
-      const fr = this.rowTicks(i);
-      const rowTicks = q.rowTicks ?? (i.profileRowTicks % fr === 0 ? i.profileRowTicks : fr);
-      prof = new VolumeProfile(rowTicks);
-      for (const b of this.baseBars(i.id, from, to)) {
-        const g = b.rows;
-        for (let k = 0; k < g.length; k++) {
-          const price = (g.base + k) * b.rowTicks;
-          const bid = g.cols[COL_BID_VOL][k], ask = g.cols[COL_ASK_VOL][k], unk = g.cols[COL_UNK_VOL][k];
-          if (bid) prof.add(price, bid, -1);
-          if (ask) prof.add(price, ask, 1);
-          if (unk) prof.add(price, unk, 0);
-        }
-      }
-      meta = { from, to, exact: rowTicks % fr === 0 };
-    }
-    const base = { symbol: i.id, type: q.type, ...meta };
-    if (!prof) return { ...base, empty: true, rowSize: this.px(i, this.rowTicks(i)), rows: [], poc: null, vah: null, val: null, hvn: [], lvn: [], shape: 'none', totalVolume: 0 };
-    return { ...base, ...this.profileJson(i, prof.summary({ valueArea: va, rows: q.rows })), ...(developing ? { developing } : {}) };
-  }
-
-  private px(i: Instrument, t: number): number | null { return Number.isFinite(t) ? i.price.toNumber(t) : null; }
-
-  private profileJson(i: Instrument, s: ProfileSummary): Record<string, unknown> {
-    const vol = (x: number): number => i.qty.toNumber(x);
-    const node = (n: { lowPrice: number; highPrice: number; peakPrice: number; volume: number }) => ({ low: this.px(i, n.lowPrice), high: this.px(i, n.highPrice), peak: this.px(i, n.peakPrice), volume: vol(n.volume) });
-    return {
-      empty: s.totalVolume === 0, rowSize: this.px(i, s.rowTicks),
-      poc: this.px(i, s.pocPrice), vah: this.px(i, s.vahPrice), val: this.px(i, s.valPrice), low: this.px(i, s.lowPrice), high: this.px(i, s.highPrice),
-      totalVolume: vol(s.totalVolume), buyVolume: vol(s.buyVolume), sellVolume: vol(s.sellVolume), unknownVolume: vol(s.unknownVolume), valueAreaVolume: vol(s.areaVolume),
-      shape: s.shape, pocPct: Number.isFinite(s.pocPct) ? s.pocPct : null, hvn: s.hvn.map(node), lvn: s.lvn.map(node),
-      rows: (s.rows ?? []).filter((r) => r.volume > 0).map((r) => ({ price: this.px(i, r.price), volume: vol(r.volume), buy: vol(r.buy), sell: vol(r.sell), ask: vol(r.buy), bid: vol(r.sell), unknown: vol(r.unknown), delta: vol(r.buy - r.sell) })),
-    };
-  }
-
-  // ------------------------------------------------------------------ VWAP, time & sales
-
-  /**
-   * VWAP with ±1/2/3σ bands. Current session VWAP from the engine; with `anchor` (ms) or a
-   * resolution, a series recomputed from trades (ring/store) from the anchor (default: the current
-   * session start), one point per bucket close. `complete` is false when trades before the first
-   * available one were not available.
-   */
-  vwap(symbol: string, q: { anchor?: number; resolution?: string; to: number }): Record<string, unknown> {
-    const i = this.instrument(symbol);
-    const p = this.pipeline(i.id);
-    const pf = (x: number): number | null => (Number.isFinite(x) ? Number((x * Number(i.tickSize)).toFixed(i.price.decimals + 4)) : null);
-    const snap = (v: Vwap) => ({ anchor: v.anchor, vwap: pf(v.value), stdev: pf(v.stdev), upper: [1, 2, 3].map((k) => pf(v.band(k))), lower: [1, 2, 3].map((k) => pf(v.band(-k))), volume: i.qty.toNumber(v.weight) });
-    const session = p && p.sessionVwap.weight > 0 ? snap(p.sessionVwap) : null;
-    const out: Record<string, unknown> = { symbol: i.id, session };
-    if (q.anchor !== undefined || q.resolution !== undefined) {
-      const anchor = q.anchor ?? p?.sessionVwap.anchor ?? 0;
-      const r = this.resolution(q.resolution ?? '1', i.id);
-      if (r.kind === 'tick') throw new ServiceError(400, 'resolution', 'VWAP series need a time resolution');
-      const trades = this.trades(i.id, anchor, q.to);
-      const v = new Vwap(anchor);
-      const series: unknown[] = [];
-      let bucket = NaN;
-      const n = nominalMs(r);
-      for (const t of trades) {
-        const b = r.kind === 'second' || r.kind === 'minute' ? Math.floor(t.ts / n) * n : bucketOf(r, { start: t.ts, sessionKey: this.sessionKeyAt(i, t.ts) }, i.calendar);
-        if (b !== bucket && !Number.isNaN(bucket) && v.weight > 0) series.push({ time: bucket, ...snap(v) });
-        bucket = b;
-        v.add(t.price, t.size);
-      }
-      if (!Number.isNaN(bucket) && v.weight > 0) series.push({ time: bucket, ...snap(v) });
-      const first = trades[0]?.ts;
-      out.anchored = { anchor, resolution: r.label, complete: first !== undefined && (this.earliestTrade(i.id) <= anchor || first <= anchor), current: v.weight > 0 ? snap(v) : null, series };
-    }
-    return out;
-  }
+  vwap(symbol: string, q: { anchor?: number; resolution?: string; to: number }): Record<string, unknown> { return runSync(vwapWork(this, symbol, q)); }
 
   timeAndSales(symbol: string, q: { from?: number; to: number; limit: number; minSize?: number }): Record<string, unknown> {
-    const i = this.instrument(symbol);
-    const minLots = q.minSize !== undefined ? i.qty.parse(String(q.minSize)) : 0;
-    const raw = q.from !== undefined ? this.trades(i.id, q.from, q.to, minLots > 0 ? this.opts.maxTrades : q.limit) : this.trades(i.id, -8.64e15, q.to, minLots > 0 ? Math.max(q.limit * 50, 10_000) : q.limit, true);
-    let list = minLots > 0 ? raw.filter((t) => t.size >= minLots) : raw;
-    if (list.length > q.limit) list = q.from !== undefined ? list.slice(0, q.limit) : list.slice(list.length - q.limit);
-    return {
-      symbol: i.id,
-      trades: list.map((t) => ({ ts: t.ts, id: t.id, price: i.price.toNumber(t.price), size: i.qty.toNumber(t.size), side: t.side, sideSource: t.sideSource, cvd: i.qty.toNumber(t.cvd) })),
-    };
+    return runSync(timeAndSalesWork(this, symbol, q));
   }
 
   // ------------------------------------------------------------------ instruments, quotes, marks
@@ -814,40 +457,4 @@ export class HistoryService {
       store: sh && st ? { state: sh.state, queued: sh.queued, maxQueue: sh.maxQueue, errors: st.errors, notStoredOps: sh.droppedOps, storageGaps: sh.storageGaps.length } : null,
     };
   }
-}
-
-function addLight(b: FootprintBar, t: Trade, cvd: number): void {
-  // like FootprintBar.add without rows (UDF history needs OHLCV only)
-  const p = t.price;
-  if (b.trades === 0) { b.open = p; b.firstTs = t.ts; b.firstId = t.id; }
-  if (p > b.high) b.high = p;
-  if (p < b.low) b.low = p;
-  b.close = p; b.lastTs = t.ts; b.lastId = t.id; b.volume += t.size; b.trades++;
-  if (t.side === 'buy') { b.buyVolume += t.size; b.buyTrades++; b.delta += t.size; } else if (t.side === 'sell') { b.sellVolume += t.size; b.sellTrades++; b.delta -= t.size; } else b.unknownVolume += t.size;
-  if (b.delta > b.deltaMax) b.deltaMax = b.delta;
-  if (b.delta < b.deltaMin) b.deltaMin = b.delta;
-  b.cvdClose = cvd;
-  if (cvd > b.cvdHigh) b.cvdHigh = cvd;
-  if (cvd < b.cvdLow) b.cvdLow = cvd;
-}
-
-/** Merge consecutive bars whose start falls in the same second (UDF times are seconds). */
-export function collapseSameSecond(bars: FootprintBar[]): FootprintBar[] {
-  const out: FootprintBar[] = [];
-  let k = 0;
-  while (k < bars.length) {
-    const s = Math.floor(bars[k].start / 1000);
-    let j = k + 1;
-    while (j < bars.length && Math.floor(bars[j].start / 1000) === s) j++;
-    if (j - k === 1) out.push(bars[k]);
-    else {
-      const group = bars.slice(k, j);
-      const m = new FootprintBar(group[0].instrument, group[0].start, group[j - k - 1].end, group[0].rowTicks, group[0].sessionKey, group[0].cvdOpen);
-      m.open = group[0].open; m.close = group[group.length - 1].close; m.firstTs = group[0].firstTs; m.lastTs = group[group.length - 1].lastTs;
-      for (const b of group) { if (b.high > m.high) m.high = b.high; if (b.low < m.low) m.low = b.low; m.volume += b.volume; m.trades += b.trades; }
-      out.push(m);
-    }
-    k = j;
-  }
-  return out;
 }

@@ -74,5 +74,14 @@ export class TradeRing {
     return out;
   }
 
+  /**
+   * Absolute position of the oldest trade held (positions count every trade ever pushed, so a scan
+   * that yields between pages can resume where it was even after new trades evicted old ones).
+   */
+  get firstPos(): number { return this.total - this.length; }
+
+  /** The trade at absolute position `pos` (firstPos <= pos < total). */
+  atPos(pos: number): TradeRec { return this.at(pos - this.firstPos); }
+
   get lastTs(): number { return this.length ? this.tsAt(this.length - 1) : NaN; }
 }

@@ -206,6 +206,7 @@ export class Store {
   /** open storage gaps by instrument key, and the recent ones (open and persisted) */
   private readonly openGaps = new Map<number, StorageGap>();
   private readonly gapLog: StorageGap[] = [];
+  private readonly pageStmts = new Map<string, Database.Statement>();
 
   constructor(opts: StoreOptions) {
     this.opts = { synchronous: 'FULL', flushIntervalMs: 200, maxBatch: 20_000, maxQueue: 200_000, retryMaxMs: 5000, ...opts };
@@ -483,6 +484,30 @@ export class Store {
     if (k === undefined) return [];
     const rows = this.db.prepare('SELECT ts, id, price, size, side, cvd FROM trades WHERE inst = ? AND ts >= ? AND ts < ? ORDER BY ts, rowid LIMIT ?').raw().all(k, from, to, limit) as unknown[][];
     return this.tradeRows(rows, instrument);
+  }
+
+  /**
+   * One page of a keyset scan over trades with from <= ts < to, in (ts, rowid) order (descending when
+   * `desc`), strictly after the `after` cursor [ts, rowid] of the previous page. Paged reads keep each
+   * synchronous SQLite call short and need no open cursor between pages (writes go on meanwhile).
+   */
+  tradePage(instrument: string, from: number, to: number, after: readonly [number, number] | null, limit: number, desc = false): { trades: StoredTrade[]; cursor: [number, number] | null } {
+    const k = this.key(instrument);
+    if (k === undefined) return { trades: [], cursor: null };
+    const lo = desc ? from : after ? after[0] : from;
+    const hi = desc && after ? after[0] + 1 : to;
+    const key = `${desc ? 'd' : 'a'}${after ? 'c' : ''}`;
+    let st = this.pageStmts.get(key);
+    if (!st) {
+      const cur = after ? (desc ? 'AND (ts < @ct OR rowid < @cr)' : 'AND (ts > @ct OR rowid > @cr)') : '';
+      st = this.db.prepare(`SELECT ts, id, price, size, side, cvd, rowid FROM trades WHERE inst = @k AND ts >= @lo AND ts < @hi ${cur} ORDER BY ts ${desc ? 'DESC' : ''}, rowid ${desc ? 'DESC' : ''} LIMIT @n`).raw();
+      this.pageStmts.set(key, st);
+    }
+    const params: Record<string, number> = { k, lo, hi: Math.min(hi, to), n: limit };
+    if (after) { params.ct = after[0]; params.cr = after[1]; }
+    const rows = st.all(params) as unknown[][];
+    const last = rows[rows.length - 1];
+    return { trades: this.tradeRows(rows, instrument), cursor: last ? [last[0] as number, last[6] as number] : null };
   }
 
   /** The last `n` trades with ts < before, oldest first. */

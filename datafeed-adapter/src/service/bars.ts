@@ -1,0 +1,262 @@
+/**
+ * Bars at any resolution (UDF /history, /api/v1/footprint agg=time|tick|volume, /api/v1/delta).
+ *
+ * Bound: an answer holds at most `maxBars` bars (the latest), and building it reads at most
+ * `maxTrades` trades or `maxBaseBars` stored base bars, whatever is stored. Both paths walk BACKWARD
+ * from `to` and stop as soon as the answer is complete (every bar of [from, to) and at least
+ * `countback` bars, or the bar cap), so a 2-day 1T window costs the 20 000 latest trades, not 2 M.
+ *  - time resolutions ≥ the base timeframe, 1D/1W/1M: base bars (open bar, in-memory bars, then the
+ *    store in pages of PAGE_BARS), merged per bucket (aggregate.ts rules);
+ *  - seconds and N-tick (and volume bars): trades, one UTC hour at a time (N-tick and volume bars
+ *    restart every UTC hour, so an hour's bars never depend on the window), in pages (trade-scan.ts).
+ * Every page is followed by a yield (work.ts).
+ */
+import { FootprintBar } from '../../../engine/src/analytics/footprint.js';
+import type { Instrument } from '../../../engine/src/core/instruments.js';
+import type { Trade } from '../../../engine/src/core/events.js';
+import { newTrade } from '../../../engine/src/core/events.js';
+import { bucketEnd, bucketOf, mergeBars } from './aggregate.js';
+import { nominalMs, type Resolution } from './resolution.js';
+import type { TradeRec } from './trades.js';
+import type { HistoryService } from './history.js';
+import { budget, prevTradeTs, scanForward, type ScanBudget } from './trade-scan.js';
+import type { Work } from './work.js';
+
+const HOUR = 3_600_000;
+const PAGE_BARS = 500;
+
+export interface SeriesResult {
+  bars: FootprintBar[];
+  noData: boolean;
+  nextTime?: number;
+  /** what capped this answer, in words (empty when nothing did) */
+  limits: string[];
+}
+
+/** How trade-built bars close: every n trades, at a volume, or at a time bucket. */
+export type TradeBarRule = { kind: 'tick'; n: number } | { kind: 'volume'; lots: number } | { kind: 'second'; ms: number };
+
+export function ruleOf(r: Resolution): TradeBarRule | null {
+  if (r.kind === 'tick') return { kind: 'tick', n: r.n };
+  if (r.kind === 'second') return { kind: 'second', ms: r.ms };
+  return null;
+}
+
+/**
+ * Bars of `res` with from <= time < to; when fewer than countback exist there, the last `countback`
+ * bars with time < to (charting-hosts.md §1.5). At most `maxBars` (the latest). noData = nothing at
+ * all before `to`; nextTime (ms) = the latest bar time before `from` when the answer is empty.
+ */
+export function* seriesWork(s: HistoryService, symbol: string, res: Resolution, from: number, to: number, countback: number, withRows: boolean, rule: TradeBarRule | null = ruleOf(res), maxBars = s.opts.maxBars): Work<SeriesResult> {
+  const i = s.instrument(symbol);
+  const limits: string[] = [];
+  let cb = countback;
+  if (cb > maxBars) { limits.push(`countback ${cb} clamped to ${maxBars}`); cb = maxBars; }
+  const acc = rule
+    ? yield* tradeBarsBack(s, i, rule, from, to, cb, withRows, maxBars, limits)
+    : yield* baseBarsBack(s, i, res, from, to, cb, withRows, maxBars, limits);
+  // acc is newest first; the answer is ascending
+  let k = 0;
+  while (k < acc.length && acc[k].start >= from) k++;
+  const take = k >= cb ? k : Math.min(acc.length, cb);
+  const bars = acc.slice(0, take).reverse();
+  if (bars.length > 0) return { bars, noData: false, limits };
+  // empty: the latest bar time before `from`, if any
+  const last = rule ? prevTradeTs(s, i.id, from) : lastBaseBefore(s, i.id, from);
+  if (last !== undefined && Number.isFinite(last)) {
+    const n = nominalMs(res);
+    const t = res.kind === 'tick' ? last : res.kind === 'second' || res.kind === 'minute' ? Math.floor(last / n) * n
+      : bucketOf(res, { start: last, sessionKey: s.sessionKeyAt(i, last) }, i.calendar);
+    if (Number.isFinite(t) && t < from) return { bars, noData: false, nextTime: t, limits };
+  }
+  return { bars, noData: true, limits };
+}
+
+/** Trade-built bars, newest first, one UTC hour at a time backward from `to`. */
+export function* tradeBarsBack(s: HistoryService, i: Instrument, rule: TradeBarRule, from: number, to: number, cb: number, withRows: boolean, maxBars: number, limits: string[]): Work<FootprintBar[]> {
+  const acc: FootprintBar[] = [];
+  const b = budget(s.opts.maxTrades);
+  let hi = to;
+  for (;;) {
+    const last = prevTradeTs(s, i.id, hi);
+    if (last === undefined) break;
+    const hStart = Math.floor(last / HOUR) * HOUR;
+    const hEnd = Math.min(hStart + HOUR, hi);
+    const hour = yield* hourBars(s, i, rule, hStart, hEnd, withRows, maxBars - acc.length, b);
+    for (let k = hour.length - 1; k >= 0; k--) acc.push(hour[k]);
+    if (b.truncated) { limits.push(`read at most ${s.opts.maxTrades} trades: older bars omitted`); break; }
+    if (acc.length >= maxBars) { if (hStart > from) limits.push(`at most ${maxBars} bars: older bars omitted`); break; }
+    if (hStart <= from && acc.length >= cb) break;
+    hi = hStart;
+    yield;
+  }
+  return acc;
+}
+
+/** Bars of one UTC hour [hStart, hEnd), ascending; only the last `keep` are kept (older ones are dropped as built). */
+function* hourBars(s: HistoryService, i: Instrument, rule: TradeBarRule, hStart: number, hEnd: number, withRows: boolean, keep: number, b: ScanBudget): Work<FootprintBar[]> {
+  let out: FootprintBar[] = [];
+  const rowTicks = s.rowTicks(i);
+  const t = newTrade(i.id);
+  let cur: FootprintBar | null = null;
+  const close = (): void => {
+    if (!cur) return;
+    if (rule.kind !== 'second') cur.end = cur.lastTs + 1;
+    out.push(cur);
+    cur = null;
+    if (out.length >= 2 * keep + 64) out = out.slice(out.length - keep);
+  };
+  yield* scanForward(s, i.id, hStart, hEnd, b, (x: TradeRec) => {
+    let start = x.ts;
+    if (rule.kind === 'second') {
+      start = Math.floor(x.ts / rule.ms) * rule.ms;
+      if (cur && cur.start !== start) close();
+    } else if (rule.kind === 'tick' && cur && cur.trades >= rule.n) close();
+    if (!cur) {
+      const sign = x.side === 'buy' ? 1 : x.side === 'sell' ? -1 : 0;
+      const sess = i.calendar.sessionAt(x.ts);
+      cur = new FootprintBar(i.id, start, rule.kind === 'second' ? start + rule.ms : Infinity, rowTicks, sess ? sess.key : '', x.cvd - sign * x.size);
+    }
+    t.ts = x.ts; t.id = x.id; t.price = x.price; t.size = x.size; t.side = x.side; t.sideSource = x.sideSource;
+    if (withRows) cur.add(t, x.cvd);
+    else addLight(cur, t, x.cvd);
+    if (rule.kind === 'volume' && cur.volume >= rule.lots) { cur.closed = true; close(); }
+  });
+  if (cur) {
+    const c = cur as FootprintBar;
+    if (rule.kind !== 'second') c.end = c.lastTs + 1;
+    out.push(c);
+  }
+  return out.length > keep ? out.slice(out.length - keep) : out;
+}
+
+/** Base-timeframe bars merged per bucket, newest first, read backward from `to`. */
+function* baseBarsBack(s: HistoryService, i: Instrument, res: Resolution, from: number, to: number, cb: number, withRows: boolean, maxBars: number, limits: string[]): Work<FootprintBar[]> {
+  const id = i.id;
+  const base = s.baseTimeframe(id);
+  const ms = res.kind === 'minute' ? res.ms : 0;
+  const passThrough = res.kind === 'minute' && res.ms === base.ms;
+  // read past `to` so the last bucket is whole (a bucket starting before `to` may end after it)
+  const readTo = res.kind === 'minute' ? Math.ceil(to / ms) * ms : to + (res.kind === 'day' ? 2 : res.kind === 'week' ? 8 : 32) * 86_400_000;
+  const bucketT = (b: FootprintBar): number => (ms ? Math.floor(b.start / ms) * ms : bucketOf(res, b, i.calendar));
+  const acc: FootprintBar[] = [];
+  let group: FootprintBar[] = []; // bars of the current bucket, newest first
+  let groupT = NaN;
+  let done = false;
+  let scanned = 0;
+  const maxScan = s.opts.maxBaseBars;
+  const flush = (): void => {
+    if (!group.length) return;
+    const asc = group.reverse();
+    if (groupT < to) acc.push(passThrough ? asc[0] : mergeBars(asc, groupT, bucketEnd(res, groupT, i.calendar), withRows));
+    group = [];
+  };
+  // visit one base bar (descending); returns false when the answer is complete
+  const visit = (b: FootprintBar): boolean => {
+    const t = bucketT(b);
+    if (Number.isNaN(t)) return true;
+    if (t !== groupT) {
+      flush();
+      if (acc.length >= maxBars) { limits.push(`at most ${maxBars} bars: older bars omitted`); done = true; return false; }
+      if (t < from && acc.length >= cb) { done = true; return false; }
+      groupT = t;
+    }
+    group.push(b);
+    return true;
+  };
+  const p = s.pipeline(id);
+  const mem = p ? p.bars.map((x) => x.bar) : [];
+  const open = p?.openBar ?? null;
+  const memFirst = mem.length ? mem[0].start : open ? open.start : Infinity;
+  if (open && open.trades > 0 && open.start < readTo && !visit(open)) return acc;
+  let k = mem.length - 1;
+  while (k >= 0 && mem[k].start >= readTo) k--;
+  while (k >= 0) {
+    const stop = Math.max(-1, k - PAGE_BARS);
+    for (; k > stop; k--) if (!visit(mem[k])) return acc;
+    yield;
+  }
+  if (s.store) {
+    let before = Math.min(readTo, memFirst);
+    while (!done) {
+      const n = Math.min(PAGE_BARS, maxScan - scanned);
+      if (n <= 0) {
+        limits.push(`read at most ${maxScan} stored base bars: older bars omitted`);
+        group = []; // the oldest bucket may be cut: drop it
+        return acc;
+      }
+      const page = s.store.lastBars(id, base.label, before, n);
+      scanned += page.length;
+      for (let j = page.length - 1; j >= 0; j--) if (!visit(page[j])) return acc;
+      if (page.length < n) break;
+      before = page[0].start;
+      yield;
+    }
+  }
+  flush();
+  return acc;
+}
+
+function lastBaseBefore(s: HistoryService, id: string, t: number): number | undefined {
+  const p = s.pipeline(id);
+  if (p) {
+    const all = p.bars;
+    for (let k = all.length - 1; k >= 0; k--) if (all[k].bar.start < t) return all[k].bar.start;
+  }
+  return s.store?.lastBars(id, s.baseTimeframe(id).label, t, 1)[0]?.start;
+}
+
+/** UDF /history body (times in seconds). Tick bars starting in the same second are merged (UDF has 1 s resolution). */
+export function* udfHistoryWork(s: HistoryService, symbol: string, resolution: string, fromS: number, toS: number, countback: number): Work<{ body: Record<string, unknown>; limits: string[] }> {
+  const i = s.instrument(symbol);
+  const r = s.resolution(resolution, i.id);
+  const res = yield* seriesWork(s, i.id, r, fromS * 1000, toS * 1000, countback, false);
+  if (res.bars.length === 0) return { body: res.nextTime !== undefined ? { s: 'no_data', nextTime: res.nextTime } : { s: 'no_data' }, limits: res.limits };
+  let bars = res.bars;
+  if (r.kind === 'tick') bars = collapseSameSecond(bars);
+  const px = (x: number): number => i.price.toNumber(x);
+  const n = bars.length;
+  const t = new Array<number>(n), o = new Array<number>(n), h = new Array<number>(n), l = new Array<number>(n), c = new Array<number>(n), v = new Array<number>(n);
+  for (let k = 0; k < n; k++) {
+    const b = bars[k];
+    t[k] = Math.floor(b.start / 1000); o[k] = px(b.open); h[k] = px(b.high); l[k] = px(b.low); c[k] = px(b.close); v[k] = i.qty.toNumber(b.volume);
+    if (k % 2000 === 1999) yield;
+  }
+  return { body: { s: 'ok', t, o, h, l, c, v }, limits: res.limits };
+}
+
+function addLight(b: FootprintBar, t: Trade, cvd: number): void {
+  // like FootprintBar.add without rows (UDF history needs OHLCV only)
+  const p = t.price;
+  if (b.trades === 0) { b.open = p; b.firstTs = t.ts; b.firstId = t.id; }
+  if (p > b.high) b.high = p;
+  if (p < b.low) b.low = p;
+  b.close = p; b.lastTs = t.ts; b.lastId = t.id; b.volume += t.size; b.trades++;
+  if (t.side === 'buy') { b.buyVolume += t.size; b.buyTrades++; b.delta += t.size; } else if (t.side === 'sell') { b.sellVolume += t.size; b.sellTrades++; b.delta -= t.size; } else b.unknownVolume += t.size;
+  if (b.delta > b.deltaMax) b.deltaMax = b.delta;
+  if (b.delta < b.deltaMin) b.deltaMin = b.delta;
+  b.cvdClose = cvd;
+  if (cvd > b.cvdHigh) b.cvdHigh = cvd;
+  if (cvd < b.cvdLow) b.cvdLow = cvd;
+}
+
+/** Merge consecutive bars whose start falls in the same second (UDF times are seconds). */
+export function collapseSameSecond(bars: FootprintBar[]): FootprintBar[] {
+  const out: FootprintBar[] = [];
+  let k = 0;
+  while (k < bars.length) {
+    const sec = Math.floor(bars[k].start / 1000);
+    let j = k + 1;
+    while (j < bars.length && Math.floor(bars[j].start / 1000) === sec) j++;
+    if (j - k === 1) out.push(bars[k]);
+    else {
+      const group = bars.slice(k, j);
+      const m = new FootprintBar(group[0].instrument, group[0].start, group[j - k - 1].end, group[0].rowTicks, group[0].sessionKey, group[0].cvdOpen);
+      m.open = group[0].open; m.close = group[group.length - 1].close; m.firstTs = group[0].firstTs; m.lastTs = group[group.length - 1].lastTs;
+      for (const b of group) { if (b.high > m.high) m.high = b.high; if (b.low < m.low) m.low = b.low; m.volume += b.volume; m.trades += b.trades; }
+      out.push(m);
+    }
+    k = j;
+  }
+  return out;
+}
