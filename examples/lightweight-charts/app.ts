@@ -103,6 +103,30 @@ function bindSelect(id: string, key: 'symbol' | 'tf' | 'mode' | 'rows', reload: 
   };
 }
 
+/**
+ * Feed mode banner: while live venues are unreachable the server serves the simulator (SIM:…
+ * instruments) and /api/v1/feeds says so; the page shows the banner and, unless ?symbol was given,
+ * opens the simulated instrument so the chart is never blank.
+ */
+let followedSim = false;
+async function checkFeeds(): Promise<void> {
+  const f = await api<{ mode?: string; simulated?: { banner: string | null; reason: string | null; instruments: string[] } | null }>('/api/v1/feeds');
+  const b = $('banner');
+  const sim = f.mode === 'simulated' && f.simulated ? f.simulated : null;
+  b.hidden = !sim;
+  b.textContent = sim?.banner ?? '';
+  b.title = sim?.reason ?? '';
+  const first = sim?.instruments[0];
+  if (first && !followedSim && !q.get('symbol') && !state.symbol.startsWith('SIM:')) {
+    followedSim = true;
+    state.symbol = first;
+    const sel = $<HTMLSelectElement>('symbol');
+    if (![...sel.options].some((o) => o.value === first)) { const o = document.createElement('option'); o.value = o.textContent = first; sel.appendChild(o); }
+    sel.value = first;
+    await load();
+  }
+}
+
 async function main(): Promise<void> {
   try {
     const inst = await api<{ instruments: { id: string }[] }>('/api/v1/instruments');
@@ -114,6 +138,9 @@ async function main(): Promise<void> {
   bindSelect('symbol', 'symbol', true); bindSelect('tf', 'tf', true); bindSelect('mode', 'mode', false); bindSelect('rows', 'rows', false);
   if (state.stream) void stream.connect().catch(() => status('stream unavailable'));
   await load();
+  const poll = (): void => { void checkFeeds().catch(() => { /* older server: no feed mode */ }); };
+  poll();
+  setInterval(poll, 5000);
 }
 
 (window as any).tapeflow = { chart, get of() { return of; }, LWC, state, stream, ready: false, reload: load, setOrderFlow: (x: OrderFlow) => { of = x; } };

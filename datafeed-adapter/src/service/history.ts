@@ -64,7 +64,7 @@ export interface Providers {
   /** per-venue contributions of a merged instrument's footprint cells (null: not a merged instrument) */
   merged?(symbol: string, from: number, to: number, venue?: string): unknown[] | null;
   /** live feed status and data-completeness records */
-  feeds?(): { feeds: unknown[]; completeness: unknown[] };
+  feeds?(): { feeds: unknown[]; completeness: unknown[]; mode?: string; simulated?: unknown };
   orderbook?(symbol: string, depth: number): { ts: number; bids: [number, number][]; asks: [number, number][] } | null;
   depthHistory?(symbol: string, from: number, to: number, limit: number): unknown[];
   /** what is wrong beside the store (feeds, books, Telegram poller): engine/src/status/registry.ts */
@@ -422,7 +422,7 @@ export class HistoryService {
 
   feeds(): Record<string, unknown> {
     const f = this.providers.feeds?.();
-    return { available: f !== undefined, feeds: f?.feeds ?? [], completeness: f?.completeness ?? [] };
+    return { available: f !== undefined, mode: f?.mode ?? (f ? 'live' : 'none'), simulated: f?.simulated ?? null, feeds: f?.feeds ?? [], completeness: f?.completeness ?? [] };
   }
 
   // ------------------------------------------------------------------ system

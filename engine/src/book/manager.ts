@@ -61,7 +61,9 @@ export class BookManager {
   sync(instrument: string): BookSync {
     let s = this.l2.get(instrument);
     if (!s) {
-      const venue = this.o.registry.find(instrument)?.venue ?? 'generic';
+      // the simulator's books are a snapshot then in-order deltas: the generic snapshot-reset rules
+      const rv = this.o.registry.find(instrument)?.venue;
+      const venue = rv === undefined || rv === 'simulator' ? 'generic' : rv;
       const hooks = this.levelHooks;
       s = createBookSync(venue, {
         onGap: (g) => this.o.emit(g),

@@ -92,12 +92,14 @@ export function wireSignals(o: { engine: Engine; signals: SignalEngine; service:
   service.providers.tradeState = (symbol) => sig.status(symbol);
   service.providers.strategy = () => [...sig.instruments.keys()].map((id) => sig.status(id));
   service.providers.scanner = () => sig.scanner();
+  // simulated instruments (first-run fallback, demo) are never stored as live data
+  const stored = (id: string): boolean => o.engine.registry.find(id)?.venue !== 'simulator';
   sig.onSignal((e) => {
-    store?.putSignal(e.instrument, e.confirmedAt, e.kind, e);
+    if (stored(e.instrument)) store?.putSignal(e.instrument, e.confirmedAt, e.kind, e);
     stream?.publish('signal', e.instrument, e);
   });
   sig.onTransition((t) => {
-    store?.putJournal(t.instrument, t.ts, `${t.from}->${t.to}`, t);
+    if (stored(t.instrument)) store?.putJournal(t.instrument, t.ts, `${t.from}->${t.to}`, t);
     const pe = paper?.onTransition(t) ?? null;
     const msg: Record<string, unknown> = { ...t, status: sig.status(t.instrument) };
     if (paper && pe) {

@@ -4,9 +4,9 @@
  * events only, like the MT5 bridge does.
  */
 import type { InstrumentRegistry } from '../core/instruments.js';
-import { mixSeed } from './prng.js';
+import { mixSeed, Rng } from './prng.js';
 import { DEFAULT_FLOW, MarketSimulator } from './simulator.js';
-import type { FlowParams, ScriptedEvent, SimMode } from './types.js';
+import { SCRIPT_KINDS, type FlowParams, type ScriptedEvent, type SimMode } from './types.js';
 
 export interface DemoInstrument {
   /** registry id */
@@ -36,6 +36,28 @@ export interface DemoOptions {
   scenario?: ScriptedEvent[] | 'random';
   eventsPerHour?: number;
   instruments?: readonly DemoInstrument[];
+  /**
+   * A backfilled session: the simulators start at `startTs` (in the past) and the caller runs them up to
+   * `liveFrom` at once before pacing them in real time. Scripted events are spread over the backfill and
+   * the first one after `liveFrom` starts `firstEventMs` later (default 30 s), so a viewer sees one soon.
+   */
+  liveFrom?: number;
+  firstEventMs?: number;
+}
+
+/**
+ * Scripted events for a backfilled session: every ~`everyMs` (±40 %, seeded) after a 3 min warm-up
+ * over the backfill, then one at `liveFrom + firstEventMs` and every ~`everyMs` after it.
+ */
+export function backfilledScenario(startTs: number, liveFrom: number, durationMs: number, seed: number, firstEventMs = 30_000, everyMs = 8 * 60_000): ScriptedEvent[] {
+  const rng = new Rng(seed);
+  const out: ScriptedEvent[] = [];
+  const pick = (): ScriptedEvent['kind'] => SCRIPT_KINDS[rng.int(SCRIPT_KINDS.length)]!;
+  const gap = (): number => everyMs * rng.uniform(0.6, 1.4);
+  // backfill events end well before liveFrom so the first live one is not pushed back by a late one
+  for (let t = startTs + 180_000; t < liveFrom - everyMs; t += gap()) out.push({ kind: pick(), at: Math.floor(t) });
+  for (let t = liveFrom + firstEventMs; t < startTs + durationMs; t += gap()) out.push({ kind: pick(), at: Math.floor(t) });
+  return out;
 }
 
 export function createDemoSimulators(registry: InstrumentRegistry, startTs: number, seed: number, opts: DemoOptions = {}): MarketSimulator[] {
@@ -55,7 +77,9 @@ export function createDemoSimulators(registry: InstrumentRegistry, startTs: numb
       levelTicks: d.levelTicks,
       durationMs: opts.durationMs ?? 24 * 3_600_000,
       mode,
-      scenario: opts.scenario ?? (mode === 'full' ? 'random' : undefined),
+      scenario: opts.scenario ?? (mode !== 'full' ? undefined
+        : opts.liveFrom !== undefined ? backfilledScenario(startTs, opts.liveFrom, opts.durationMs ?? 24 * 3_600_000, mixSeed(seed, 100 + i), opts.firstEventMs)
+          : 'random'),
       eventsPerHour: opts.eventsPerHour,
       flow: {
         limitSizeMedian: DEFAULT_FLOW.limitSizeMedian * d.sizeScale,

@@ -39,6 +39,8 @@ export function recordEngine(engine: Engine, store: Store): Recorder {
   const rec: Recorder = { paused: false };
   engine.onPipeline((p) => {
     const id = p.instrument.id;
+    // simulated data (the first-run fallback, demos) is never stored as live data
+    if (p.instrument.venue === 'simulator') return;
     store.putInstrument(p.instrument);
     let lastKey = '';
     p.onTrade((t, bar) => { if (!rec.paused) store.putTrade(t, bar.cvdClose); });
@@ -56,7 +58,7 @@ export function recordEngine(engine: Engine, store: Store): Recorder {
     });
   });
   engine.observe((ev) => {
-    if (ev.type === 'gap' && !rec.paused) store.putGap(ev.instrument, ev.ts, ev.from, ev.to, ev.reason);
+    if (ev.type === 'gap' && !rec.paused && engine.registry.find(ev.instrument)?.venue !== 'simulator') store.putGap(ev.instrument, ev.ts, ev.from, ev.to, ev.reason);
   });
   return rec;
 }

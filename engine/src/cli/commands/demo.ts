@@ -5,7 +5,8 @@
  */
 import type { Command } from '../command.js';
 import { parseArgs, UsageError } from '../command.js';
-import { createDemoSimulators, runRealtime, type RealtimeHandle } from '../../sim/index.js';
+import { createDemoSimulators, DEMO_INSTRUMENTS, runRealtime, type RealtimeHandle } from '../../sim/index.js';
+import type { InstrumentRegistry } from '../../core/instruments.js';
 import { BookManager } from '../../book/index.js';
 import { Engine } from '../../analytics/engine.js';
 import { buildRegistry, loadConfig } from '../../config/index.js';
@@ -15,7 +16,8 @@ const USAGE = `Usage: tapeflow demo [options]
 
 Runs the market simulator in real time through the engine for several instruments, with scripted
 order-flow events (absorption, sweep, iceberg, exhaustion, divergence, stop run). Deterministic for a
-given --seed. Prints a status line every 10 s and the process memory (RSS) at start and end.
+given --seed. Starts with a backfilled simulated session (--backfill) so the chart has history, and
+the first scripted event after start happens within 30 s. Prints a status line every 10 s and the process memory (RSS) at start and end.
 
 Options:
   --serve          serve it like a live feed: UDF + /api/v1 + WebSocket + examples on --host/--port
@@ -24,9 +26,24 @@ Options:
   --seconds N      stop after N seconds (default: run until Ctrl-C)
   --speed X        simulated seconds per wall-clock second (default 1)
   --seed N         simulator seed (default 1)
+  --backfill MIN   simulated history served at start, in minutes (default 120; 0 = none)
   --config FILE    config file (instruments, analytics options)
   --help           this text
 `;
+
+/**
+ * The demo's instruments are simulated: their venue becomes `simulator`, so their books follow the
+ * simulator's sequencing (snapshot then in-order deltas) rather than a real venue's rules, and a store
+ * would never record them as live data.
+ */
+export function markSimulated(registry: InstrumentRegistry): void {
+  for (const d of DEMO_INSTRUMENTS) {
+    const inst = registry.find(d.id);
+    if (!inst || inst.venue === 'simulator') continue;
+    const { price: _p, qty: _q, profileRowTicks: _r, footprintRowTicks: _f, calendar: _c, ...spec } = inst;
+    registry.add({ ...spec, venue: 'simulator', description: `${spec.description} (simulated)` });
+  }
+}
 
 const mb = (): number => Math.round(process.memoryUsage().rss / 1048576);
 
@@ -35,7 +52,7 @@ export const demoCommand: Command = {
   summary: 'run the market simulator in real time through the engine (offline demo; --serve to serve it)',
   usage: USAGE,
   async run(args) {
-    const a = parseArgs(args, { values: ['host', 'port', 'seconds', 'speed', 'seed', 'config'], booleans: ['serve'] });
+    const a = parseArgs(args, { values: ['host', 'port', 'seconds', 'speed', 'seed', 'config', 'backfill'], booleans: ['serve'] });
     if (a.positional.length) throw new UsageError(`unexpected argument "${a.positional[0]}"`);
     const num = (k: string, d: number, ok: (x: number) => boolean): number => {
       const v = a.flags.get(k);
@@ -49,6 +66,7 @@ export const demoCommand: Command = {
     const seed = num('seed', 1, Number.isInteger);
     const port = num('port', 8080, (n) => Number.isInteger(n) && n >= 0 && n <= 65535);
     const configPath = a.flags.get('config') as string | undefined;
+    const backfillMs = num('backfill', 120, (n) => n >= 0 && n <= 7 * 24 * 60) * 60_000;
 
     const startTs = Date.now();
     const clock = (): number => startTs + (Date.now() - startTs) * speed;
@@ -66,9 +84,12 @@ export const demoCommand: Command = {
       engine.observe(books.onEvent);
     }
 
-    const sims = createDemoSimulators(engine.registry, startTs, seed, { durationMs: 7 * 24 * 3_600_000 });
+    markSimulated(engine.registry);
+    const sims = createDemoSimulators(engine.registry, startTs - backfillMs, seed, { durationMs: backfillMs + 7 * 24 * 3_600_000, liveFrom: startTs });
+    // the backfilled session, at once: the chart opens on history, not on one bar
+    for (const s of sims) s.step(startTs, engine.onEvent);
     const rss0 = mb();
-    process.stdout.write(`demo: ${sims.map((s) => s.instrument).join(', ')} at ${speed}x, seed ${seed}; RSS at start ${rss0} MB\n`);
+    process.stdout.write(`demo: ${sims.map((s) => s.instrument).join(', ')} at ${speed}x, seed ${seed}, ${backfillMs / 60_000} min backfilled; RSS at start ${rss0} MB\n`);
     const handles: RealtimeHandle[] = sims.map((s) => runRealtime(s, engine.onEvent, { speed }));
 
     const status = (): void => {

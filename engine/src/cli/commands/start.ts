@@ -22,8 +22,9 @@ import { dirname, join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { FeedManager } from '../../feeds/manager.js';
 import { AlertService, footprintChartProvider } from '../../alerts/index.js';
-import { createLogger } from '../../log.js';
+import { createLogger, type Logger } from '../../log.js';
 import { wireStatus, type StatusWiring } from '../wire-status.js';
+import { SimulatorFallback, FALLBACK_AFTER_MS } from '../fallback.js';
 
 const USAGE = `Usage: tapeflow start [options]
 
@@ -60,6 +61,8 @@ export interface StartedApp {
   store: Store | undefined;
   /** the status registry (report problems into it) and the /metrics registry */
   status: StatusWiring;
+  /** the first-run simulator fallback (null without live feeds) */
+  fallback: SimulatorFallback | null;
   close(): Promise<void>;
 }
 
@@ -67,12 +70,12 @@ export interface StartedApp {
  * The composition root: build and start everything (used by start, demo --serve, replay --serve and
  * tests). `clock` (live data only) advances every pipeline each second so bars close in quiet markets.
  */
-export async function startApp(o: { config?: string; host?: string; port?: number; storePath?: string | null; pipeline?: Partial<PipelineOptions>; clock?: () => number; log?: (s: string) => void; /** connect the config's live feeds (default false: tests and replays never dial out) */ feeds?: boolean }): Promise<StartedApp> {
+export async function startApp(o: { config?: string; host?: string; port?: number; storePath?: string | null; pipeline?: Partial<PipelineOptions>; clock?: () => number; log?: (s: string) => void; /** connect the config's live feeds (default false: tests and replays never dial out) */ feeds?: boolean; /** serve the simulator when no feed delivers data for afterMs (default with feeds: 10 s; false = never) */ fallback?: { afterMs?: number; backfillMs?: number } | false; /** default: from the config's log section */ logger?: Logger }): Promise<StartedApp> {
   const config = await loadConfig(o.config);
   const registry = buildRegistry(config);
   const engine = new Engine(registry, { ...pipelineOptionsFrom(config), ...o.pipeline });
   const storePath = o.storePath === null ? null : o.storePath ?? config.store.path;
-  const logger = createLogger({ level: config.log.level, format: config.log.format });
+  const logger = o.logger ?? createLogger({ level: config.log.level, format: config.log.format });
   const store = storePath ? Store.open({ path: storePath, retentionDays: config.store.retentionDays, maxQueue: config.store.maxQueuedOps, log: logger.child({ component: 'store' }) }) : undefined;
   // feeds exist before the books so a book gap can ask its feed for a resync
   let feeds: FeedManager | undefined;
@@ -133,14 +136,19 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
     o.log?.(`MT5 bridge listening on ${config.mt5.host}:${mt5.port}\n`);
   }
   const bridgeStats = mt5 ? () => ({ venue: 'mt5', port: mt5!.port, stats: mt5!.server.stats }) : null;
-  service.providers.feeds = () => ({ feeds: [...liveFeeds.status(), ...(bridgeStats ? [bridgeStats()] : [])], completeness: liveFeeds.completeness() });
+  const fb = o.feeds && o.fallback !== false && liveFeeds.feeds.length
+    ? new SimulatorFallback({ feeds: liveFeeds, registry, sink: engine.onEvent, log: logger, configFile: o.config ?? process.env.TAPEFLOW_CONFIG ?? 'tapeflow.config.yaml', afterMs: o.fallback?.afterMs ?? FALLBACK_AFTER_MS, backfillMs: o.fallback?.backfillMs })
+    : null;
+  service.providers.feeds = () => { const sim = fb?.status() ?? null; return { mode: sim?.mode ?? 'live', simulated: sim, feeds: [...liveFeeds.status(), ...(bridgeStats ? [bridgeStats()] : [])], completeness: liveFeeds.completeness() }; };
+  if (fb) status.registry.probe('simulator', () => fb.problem());
   await alerts?.start();
   const stopClock = o.clock ? startClock(engine, o.clock) : () => {};
   // not awaited: offline, exchangeInfo/snapshot retries must not delay serving what we have
   void liveFeeds.start();
+  fb?.start();
   return {
-    config, server, stream, engine, books, signals, feeds: liveFeeds, mt5, alerts, store, status,
-    close: async () => { stopClock(); await liveFeeds.stop(); await mt5?.server.close(); await alerts?.close(); await stream.close(); await server.close(); store?.close(); },
+    config, server, stream, engine, books, signals, feeds: liveFeeds, mt5, alerts, store, status, fallback: fb,
+    close: async () => { fb?.stop(); stopClock(); await liveFeeds.stop(); await mt5?.server.close(); await alerts?.close(); await stream.close(); await server.close(); store?.close(); },
   };
 }
 
