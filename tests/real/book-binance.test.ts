@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { replayFile } from '../../engine/src/replay/index.js';
 import { InstrumentRegistry } from '../../engine/src/core/instruments.js';
 import type { BookDelta, BookSnapshot, Gap, MarketEvent } from '../../engine/src/core/events.js';
-import { BinanceSync, MultiBookSync, createBookSync, type BookSync, type ResyncRequest } from '../../engine/src/book/sync.js';
+import { MultiBookSync, createBookSync, type BookSync, type ResyncRequest } from '../../engine/src/book/sync.js';
+import { BinanceSync } from '../../engine/src/venues/binance/book.js';
+import '../../engine/src/venues/registry.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DATA = process.env.TAPEFLOW_DATA ?? path.resolve(ROOT, '../shared/data');

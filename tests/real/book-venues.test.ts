@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { replayFile } from '../../engine/src/replay/index.js';
 import { InstrumentRegistry } from '../../engine/src/core/instruments.js';
 import { MultiBookSync, createBookSync } from '../../engine/src/book/sync.js';
+import '../../engine/src/venues/registry.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DATA = process.env.TAPEFLOW_DATA ?? path.resolve(ROOT, '../shared/data');

@@ -18,7 +18,7 @@ import type WebSocket from 'ws';
 import { InstrumentRegistry } from '../../engine/src/core/instruments.js';
 import { Engine } from '../../engine/src/analytics/engine.js';
 import { BookManager } from '../../engine/src/book/manager.js';
-import { BybitSync } from '../../engine/src/book/sync.js';
+import { BybitSync } from '../../engine/src/venues/bybit/book.js';
 import type { BookDelta, BookSnapshot, Gap, Level, MarketEvent } from '../../engine/src/core/events.js';
 import { FeedManager } from '../../engine/src/feeds/manager.js';
 import { FakeVenue, waitFor } from '../../engine/src/feeds/testing.js';

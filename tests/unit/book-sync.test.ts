@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { BinanceSync, BybitSync, CoinbaseSync, SnapshotResetSync, createBookSync, MultiBookSync, type ResyncRequest } from '../../engine/src/book/sync.js';
+import { SnapshotResetSync, createBookSync, MultiBookSync, type ResyncRequest } from '../../engine/src/book/sync.js';
+import { BinanceSync } from '../../engine/src/venues/binance/book.js';
+import { BybitSync } from '../../engine/src/venues/bybit/book.js';
+import { CoinbaseSync } from '../../engine/src/venues/coinbase/book.js';
+import '../../engine/src/venues/registry.js';
 import type { BookDelta, BookSnapshot, Gap, Level } from '../../engine/src/core/events.js';
 
 const snap = (seq: number, bids: Level[], asks: Level[], instrument = 'X'): BookSnapshot => ({ type: 'book_snapshot', instrument, ts: seq, seq, bids, asks });

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FeedEntry } from '../../engine/src/feeds/manager.js';
 import { feedRig } from '../helpers/feed-rig.js';
-import type { BinanceFeed } from '../../engine/src/feeds/binance.js';
+import type { BinanceFeed } from '../../engine/src/venues/binance/feed.js';
 import { FakeVenue, binance, freePort, waitFor } from '../../engine/src/feeds/testing.js';
 import { createLogger } from '../../engine/src/log.js';
 

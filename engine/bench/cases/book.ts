@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { InstrumentRegistry } from '../../src/core/instruments.js';
 import type { BookDelta, BookSnapshot } from '../../src/core/events.js';
-import { BinanceSync } from '../../src/book/index.js';
+import { BinanceSync } from '../../src/venues/binance/book.js';
 import { replayFile } from '../../src/replay/index.js';
 import { runReplay } from '../../src/cli/commands/replay.js';
 import { dataDir, emit, peakRssMB, timed } from '../harness.js';

@@ -1,5 +1,5 @@
 /**
- * Venue book synchronizers: feed them the venue's BookSnapshot / BookDelta events (in arrival
+ * Book synchronizers (generic machinery; each venue's sequencing rule lives in engine/src/venues/<venue>/book.ts): feed them the venue's BookSnapshot / BookDelta events (in arrival
  * order) and they maintain a synced OrderBook, emit Gap events and ask for a resync on a break.
  *
  * Uncross rule (all venues): after a snapshot or a delta has been applied, if best bid >= best ask
@@ -71,6 +71,12 @@ export interface BookSyncOptions extends OrderBookOptions {
 
 export function newSyncStats(): SyncStats {
   return { snapshots: 0, updatesApplied: 0, levelUpdates: 0, gaps: 0, resyncRequests: 0, resyncs: 0, crossed: 0, crossedLevelsRemoved: 0, staleDropped: 0, duplicates: 0, buffered: 0, bufferOverflow: 0, restarts: 0 };
+}
+
+/** Deep copy of a delta's levels (buffered deltas must not alias a parser's arrays). */
+export function cloneDelta(d: BookDelta): BookDelta {
+  const copy = (ls: Level[]): Level[] => ls.map((l) => [l[0], l[1]] as Level);
+  return { ...d, bids: copy(d.bids), asks: copy(d.asks) };
 }
 
 export abstract class BookSync {
@@ -216,160 +222,6 @@ export abstract class BookSync {
   }
 }
 
-function cloneDelta(d: BookDelta): BookDelta {
-  const copy = (ls: Level[]): Level[] => ls.map((l) => [l[0], l[1]] as Level);
-  return { ...d, bids: copy(d.bids), asks: copy(d.asks) };
-}
-
-/**
- * Binance diff-depth synchronizer.
- *  - futures (USD-M, COIN-M): buffer diffs until the REST snapshot (lastUpdateId = snapshot.seq);
- *    drop diffs with u < lastUpdateId; the first applied diff has U <= lastUpdateId <= u; then each
- *    diff's pu (prevSeq) must equal the previous u, else Gap + resync (buffer again until a new
- *    snapshot). Requires BookDelta.prevSeq.
- *  - spot: drop u <= lastUpdateId; first applied U <= lastUpdateId+1 <= u; then U == previous u + 1.
- * A diff with u <= the last applied u is a duplicate (dropped, counted).
- * A snapshot arriving while synced replaces the book only when it is newer than the last applied u.
- */
-export class BinanceSync extends BookSync {
-  readonly venue: string;
-  private buffer: BookDelta[] = [];
-  /** lastUpdateId of the snapshot we are syncing from, while waiting for the first diff */
-  private snapSeq = NaN;
-  private awaitingFirst = false;
-  private readonly maxBuffer: number;
-
-  constructor(readonly mode: 'futures' | 'spot', opts: BookSyncOptions = {}, venue?: string) {
-    super(opts);
-    this.venue = venue ?? (mode === 'futures' ? 'binance-usdm' : 'binance-spot');
-    this.maxBuffer = opts.maxBuffer ?? 20_000;
-  }
-
-  /** diffs currently buffered (waiting for a snapshot) */
-  get bufferedCount(): number { return this.buffer.length; }
-
-  snapshot(s: BookSnapshot): boolean {
-    if (this.live && !this.awaitingFirst && s.seq <= this.lastSeq) {
-      this.stats.staleDropped++;
-      return false;
-    }
-    this.applySnapshot(s);
-    this.snapSeq = s.seq;
-    this.lastSeq = s.seq;
-    this.awaitingFirst = true;
-    this.live = true;
-    const buf = this.buffer;
-    this.buffer = [];
-    for (const d of buf) this.delta(d, true);
-    return true;
-  }
-
-  delta(d: BookDelta, fromBuffer = false): boolean {
-    if (d.instrument) this.instrument = d.instrument;
-    if (!this.live) {
-      if (this.buffer.length >= this.maxBuffer) {
-        this.buffer.splice(0, Math.max(1, this.maxBuffer >> 4));
-        this.stats.bufferOverflow++;
-      }
-      this.buffer.push(fromBuffer ? d : cloneDelta(d));
-      if (!fromBuffer) this.stats.buffered++;
-      return false;
-    }
-    const futures = this.mode === 'futures';
-    if (this.awaitingFirst) {
-      const id = this.snapSeq;
-      const target = futures ? id : id + 1;
-      if (d.seq < target) {
-        this.stats.staleDropped++;
-        return false;
-      }
-      if (d.firstSeq > target) {
-        this.breakSync(d.ts, target, d.firstSeq - 1, `first diff U=${d.firstSeq} > ${futures ? 'lastUpdateId' : 'lastUpdateId+1'}=${target}`);
-        this.awaitingFirst = false;
-        this.buffer.push(fromBuffer ? d : cloneDelta(d));
-        return false;
-      }
-      this.awaitingFirst = false;
-      this.applyDelta(d);
-      return true;
-    }
-    const last = this.lastSeq;
-    if (d.seq <= last) {
-      this.stats.duplicates++;
-      return false;
-    }
-    const ok = futures ? d.prevSeq === last : d.firstSeq === last + 1;
-    if (!ok) {
-      const to = futures && Number.isFinite(d.prevSeq) ? d.prevSeq : d.firstSeq - 1;
-      this.breakSync(d.ts, last + 1, to, futures ? `pu=${d.prevSeq} != previous u=${last}` : `U=${d.firstSeq} != previous u+1=${last + 1}`);
-      this.buffer.push(fromBuffer ? d : cloneDelta(d));
-      return false;
-    }
-    this.applyDelta(d);
-    return true;
-  }
-
-  override reset(): void {
-    super.reset();
-    this.buffer = [];
-    this.awaitingFirst = false;
-    this.snapSeq = NaN;
-  }
-}
-
-/**
- * Bybit v5 orderbook.N: every snapshot resets the book (u=1 in a snapshot = service restart, counted
- * in `restarts`); each delta's u (BookDelta.seq) must be previous u + 1. u <= last → duplicate /
- * out-of-order, dropped. u > last + 1 → Gap + resync request; deltas are dropped (staleDropped) until
- * the venue pushes the next snapshot (resubscribe).
- */
-export class BybitSync extends BookSync {
-  readonly venue = 'bybit';
-
-  snapshot(s: BookSnapshot): boolean {
-    if (s.seq === 1 && this.stats.snapshots > 0) this.stats.restarts++;
-    return this.resetTo(s, s.seq);
-  }
-
-  delta(d: BookDelta): boolean {
-    if (!this.acceptDelta(d) || !this.nextInSequence(d, d.seq, (e) => `u=${d.seq} != previous u+1=${e}`)) return false;
-    this.applyDelta(d);
-    return true;
-  }
-}
-
-/**
- * Coinbase: sequenced messages (Advanced Trade `sequence_num`, Exchange `sequence`) must increase by
- * exactly 1 per message; a message without a sequence (seq NaN or 0: legacy `l2update` in cryptofeed
- * captures) is accepted in arrival order. seq <= last → duplicate; a jump → Gap + resync request,
- * deltas dropped until the next snapshot. A snapshot resets the book; if it carries a sequence the
- * next message must be snapshot.seq + 1.
- * Note: Advanced Trade numbers messages per connection across channels: feed this synchronizer a
- * sequence that counts only the book channel's messages, or disable checking by passing seq NaN.
- */
-export class CoinbaseSync extends BookSync {
-  readonly venue = 'coinbase';
-
-  snapshot(s: BookSnapshot): boolean {
-    return this.resetTo(s, s.seq > 0 ? s.seq : NaN);
-  }
-
-  delta(d: BookDelta): boolean {
-    if (!this.acceptDelta(d)) return false;
-    const seq = d.seq;
-    if (!(seq > 0)) {
-      // unsequenced message: applied in arrival order, the sequence stays where it was
-      const last = this.lastSeq;
-      this.applyDelta(d);
-      this.lastSeq = last;
-      return true;
-    }
-    if (!Number.isNaN(this.lastSeq) && !this.nextInSequence(d, seq, (e) => `sequence ${seq} != previous+1=${e}`)) return false;
-    this.applyDelta(d);
-    return true;
-  }
-}
-
 /**
  * No sequence checks: each snapshot resets the book, deltas are applied in arrival order (deltas
  * before the first snapshot are dropped as stale). Used for legacy Bybit v2 orderBookL2 (the replay
@@ -391,30 +243,31 @@ export class SnapshotResetSync extends BookSync {
   }
 }
 
+/** Builds a venue's synchronizer. */
+export type BookSyncFactory = (opts: BookSyncOptions, venue: string) => BookSync;
+
 /**
- * Synchronizer for a venue id as used by the instrument registry: binance-usdm, binance-coinm,
- * binance-futures → futures rules; binance-spot → spot rules; bybit → Bybit v5; bybit-v2 and
- * generic → snapshot reset; coinbase → Coinbase.
+ * Sequencing rules by venue id (the instrument registry's `venue`). Core knows only the generic rules;
+ * each venue folder (engine/src/venues/<venue>/book.ts) registers its own when it loads, so loading
+ * engine/src/venues/registry.ts makes every venue's rule available.
  */
+const RULES = new Map<string, BookSyncFactory>([
+  ['generic', (opts, venue) => new SnapshotResetSync(venue, opts)],
+  ['bybit-v2', (opts, venue) => new SnapshotResetSync(venue, opts)],
+]);
+
+export function registerBookSync(venue: string, factory: BookSyncFactory): void {
+  RULES.set(venue, factory);
+}
+
+/** Venue ids that have a synchronizer. */
+export function bookSyncVenues(): string[] { return [...RULES.keys()]; }
+
+/** The synchronizer for a venue id; throws when no venue registered one. */
 export function createBookSync(venue: string, opts: BookSyncOptions = {}): BookSync {
-  switch (venue) {
-    case 'binance-usdm':
-    case 'binance-coinm':
-    case 'binance-futures':
-      return new BinanceSync('futures', opts, venue);
-    case 'binance-spot':
-    case 'binance':
-      return new BinanceSync('spot', opts, venue);
-    case 'bybit':
-      return new BybitSync(opts);
-    case 'coinbase':
-      return new CoinbaseSync(opts);
-    case 'bybit-v2':
-    case 'generic':
-      return new SnapshotResetSync(venue, opts);
-    default:
-      throw new Error(`no book synchronizer for venue "${venue}"`);
-  }
+  const f = RULES.get(venue);
+  if (!f) throw new Error(`no book synchronizer for venue "${venue}" (known: ${[...RULES.keys()].join(', ')}; venue rules load with engine/src/venues/registry.ts)`);
+  return f(opts, venue);
 }
 
 /** One synchronizer per instrument, created on first sight; routes book events by instrument. */

@@ -6,8 +6,8 @@ import type { AssetClass, FlowKind } from '../core/instruments.js';
 import type { LogFormat, LogLevel } from '../log.js';
 import { ALERT_KINDS, type AlertKind } from '../alerts/types.js';
 
-export const FEED_VENUES = ['binance-usdm', 'binance-spot', 'bybit', 'coinbase', 'mt5', 'replay', 'simulator'] as const;
-export type FeedVenue = (typeof FEED_VENUES)[number];
+/** A feed's venue: a live venue id of engine/src/venues/registry.ts (FEED_VENUES there lists the valid ones), or mt5 | replay | simulator. */
+export type FeedVenue = string;
 
 export const ASSET_CLASSES: readonly AssetClass[] = ['index', 'metal', 'energy', 'crypto', 'forex', 'stock'];
 export const FLOW_KINDS: readonly FlowKind[] = ['orderflow', 'quote-activity'];

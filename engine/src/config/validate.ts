@@ -8,9 +8,10 @@ import { SESSION_TEMPLATES, isSessionTemplate, isTimeZone, parseHHMM, type Sessi
 import { parseTimeframe } from '../analytics/timeframe.js';
 import { LOG_FORMATS, LOG_LEVELS } from '../log.js';
 import { ALERT_KINDS } from '../alerts/types.js';
+import { FEED_VENUES } from '../venues/registry.js';
 import { INVALID, describe, indexPath, keyPath, suggest, walk, type Field, type Schema } from './schema.js';
 import {
-  ASSET_CLASSES, FEED_VENUES, FLOW_KINDS, defaultConfig,
+  ASSET_CLASSES, FLOW_KINDS, defaultConfig,
   type ConfigIssue, type InstrumentConfig, type SessionDefinition, type SessionRef, type TapeFlowConfig,
 } from './types.js';
 
@@ -233,7 +234,7 @@ function instrumentsSchema(sessionNames: Set<string>, validSessions: Record<stri
 const FEED: Schema = {
   type: 'object',
   fields: {
-    venue: { required: true, schema: { type: 'string', enum: FEED_VENUES } },
+    venue: { required: true, schema: { type: 'string', enum: [...FEED_VENUES] } },
     symbols: {
       required: true,
       schema: {

@@ -7,10 +7,10 @@ import type { MarketEvent } from '../core/events.js';
 import type { Instrument } from '../core/instruments.js';
 import { FeedContext } from '../replay/context.js';
 import { venueInfo } from '../replay/context.js';
-import { parseVenueFrame } from '../replay/frames/index.js';
 import { BadRow } from '../replay/types.js';
 import type { ResyncRequest } from '../book/sync.js';
 import { silentLogger, type Logger } from '../log.js';
+import type { FrameParser } from '../venues/types.js';
 import { Backoff, BoundedSet, Completeness, RestClient, delay } from './util.js';
 import { WsConn } from './ws.js';
 import { newCounters, type ConnState, type Feed, type FeedCounters, type FeedOptions, type FeedStatus, type GapKind, type GapRecord, type LiveVenue } from './types.js';
@@ -24,8 +24,10 @@ export interface VenueDefaults {
   wsUrl: string;
   restUrl: string;
   weightPerMinute: number;
-  /** venue name handed to the frame parsers and written by the recorder */
+  /** venue name the frame parser resolves instruments with (the instrument registry's `venue`) */
   parserVenue: string;
+  /** the venue's frame parser (the same one replay uses) */
+  parse: FrameParser;
   maxConnectionMs?: number;
   appPing?: { intervalMs: number; message: () => string };
 }
@@ -173,7 +175,7 @@ export abstract class BaseFeed extends EventEmitter implements Feed {
   protected ingest(frame: unknown, recv: number): void {
     this.o.tap?.(recv, this.parserVenue, frame);
     try {
-      parseVenueFrame(this.parserVenue, frame, recv, this.contextFor(frame), this.sinkEvent);
+      this.d.parse(frame, recv, this.contextFor(frame), this.sinkEvent);
     } catch (e) {
       if (e instanceof SinkFailure) throw e.cause;
       if (e instanceof BadRow) { this.malformed(e.message); return; }
@@ -269,6 +271,15 @@ export abstract class BaseFeed extends EventEmitter implements Feed {
     let state: ConnState = this.stopped ? 'stopped' : 'idle';
     if (connections.length) state = connections.reduce<ConnState>((w, c) => (STATE_RANK[c.state] > STATE_RANK[w] ? c.state : w), 'open');
     return { name: this.name, venue: this.venue, state, connections, counters: { ...this.counters }, instruments: this.instruments(), completeness: this.completeness.report() };
+  }
+
+  /**
+   * Restart backfill hook: fetch the trades of a venue symbol after `from` over REST (a trade id for venues
+   * whose registry BackfillSpec is `by: 'id'`, a time in ms for `by: 'time'`) and ingest them like live
+   * frames. Venue feeds override it; the default says the venue cannot recover anything.
+   */
+  async backfillFrom(_symbol: string, _from: { id?: number; time?: number }): Promise<{ recovered: number; complete: boolean }> {
+    return { recovered: 0, complete: false };
   }
 
   /** Test/ops hook: drop every connection (they reconnect with backoff). */

@@ -8,23 +8,10 @@ import type { InstrumentRegistry } from '../core/instruments.js';
 import type { ResyncRequest } from '../book/sync.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { BaseFeed } from './base.js';
-import { BinanceFeed } from './binance.js';
-import { BybitFeed } from './bybit.js';
-import { CoinbaseFeed } from './coinbase.js';
-import { LIVE_VENUES, type FeedOptions, type FeedStatus, type FrameTap, type InstrumentCompleteness, type LiveVenue } from './types.js';
+import { createFeed, isLiveVenue, LIVE_VENUES } from '../venues/registry.js';
+import type { FeedOptions, FeedStatus, FrameTap, InstrumentCompleteness, LiveVenue } from './types.js';
 
-export function isLiveVenue(v: string): v is LiveVenue {
-  return (LIVE_VENUES as readonly string[]).includes(v);
-}
-
-export function createFeed(o: FeedOptions): BaseFeed {
-  switch (o.venue) {
-    case 'binance-usdm': case 'binance-spot': case 'binance-coinm': return new BinanceFeed(o);
-    case 'bybit': case 'bybit-spot': return new BybitFeed(o);
-    case 'coinbase': return new CoinbaseFeed(o);
-    default: throw new Error(`no live feed for venue "${String(o.venue)}" (live venues: ${LIVE_VENUES.join(', ')})`);
-  }
-}
+export { createFeed, isLiveVenue, LIVE_VENUES };
 
 /** The shape of a config `feeds` entry (engine/src/config/types.ts FeedConfig) plus optional feed tuning. */
 export interface FeedEntry extends Partial<Omit<FeedOptions, 'venue' | 'registry' | 'sink' | 'tap' | 'log'>> {

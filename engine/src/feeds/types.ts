@@ -10,8 +10,8 @@ import type { InstrumentRegistry } from '../core/instruments.js';
 import type { Logger } from '../log.js';
 import type { ResyncRequest } from '../book/sync.js';
 
-export type LiveVenue = 'binance-usdm' | 'binance-spot' | 'binance-coinm' | 'bybit' | 'bybit-spot' | 'coinbase';
-export const LIVE_VENUES: readonly LiveVenue[] = ['binance-usdm', 'binance-spot', 'binance-coinm', 'bybit', 'bybit-spot', 'coinbase'];
+/** A live venue id of engine/src/venues/registry.ts (`LIVE_VENUES` there lists them). */
+export type LiveVenue = string;
 
 export type ConnState = 'idle' | 'connecting' | 'open' | 'backoff' | 'stopped';
 

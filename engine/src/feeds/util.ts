@@ -2,6 +2,7 @@
  * Feed plumbing without venue knowledge: jittered backoff, a rate-limit-aware REST client, a bounded
  * seen-id set and the per-instrument completeness tracker.
  */
+import { normalizeDecimal } from '../core/decimal.js';
 import type { BackoffOptions, GapKind, GapRecord, InstrumentCompleteness } from './types.js';
 
 /** Exponential backoff with full jitter on the upper half: delay in [cap/2, cap), cap = min(max, base·2^n). */
@@ -228,4 +229,10 @@ export class Completeness {
       return { ...e, gapMs: e.gapMs + open, gaps: e.gaps.map((g) => ({ ...g })) };
     }).sort((a, b) => a.instrument.localeCompare(b.instrument));
   }
+}
+
+/** Canonical decimal step: no exponent, no trailing zeros ("0.0100" → "0.01"). */
+export function canonicalStep(s: string): string {
+  const n = normalizeDecimal(s);
+  return n.includes('.') ? n.replace(/0+$/, '').replace(/\.$/, '') : n;
 }

@@ -26,29 +26,35 @@ export interface VenueInfo {
   assetClass: InstrumentSpec['assetClass'];
 }
 
-const VENUES: Record<string, VenueInfo> = {
-  'binance-usdm': { prefix: '', minPriceDecimals: 0, minQtyDecimals: 0, assetClass: 'crypto' },
-  'binance-spot': { prefix: 'BINANCE_SPOT', minPriceDecimals: 0, minQtyDecimals: 0, assetClass: 'crypto' },
-  'binance-coinm': { prefix: 'BINANCE_COINM', minPriceDecimals: 0, minQtyDecimals: 0, assetClass: 'crypto' },
-  bybit: { prefix: 'BYBIT', minPriceDecimals: 0, minQtyDecimals: 0, assetClass: 'crypto' },
-  coinbase: { prefix: 'COINBASE', minPriceDecimals: 2, minQtyDecimals: 8, assetClass: 'crypto' },
-  cme: { prefix: 'CME', minPriceDecimals: 2, minQtyDecimals: 0, assetClass: 'index' },
-};
+/**
+ * Per-venue instrument metadata. Each venue folder (engine/src/venues/<venue>/meta.ts) registers its own
+ * entry when it loads; only non-live replay venues (CME) are listed here.
+ */
+const VENUES = new Map<string, VenueInfo>([
+  ['cme', { prefix: 'CME', minPriceDecimals: 2, minQtyDecimals: 0, assetClass: 'index' }],
+]);
 
-export function venueInfo(venue: VenueName): VenueInfo {
-  return VENUES[venue] ?? { prefix: venue.toUpperCase().replace(/[^A-Z0-9]+/g, '_'), minPriceDecimals: 2, minQtyDecimals: 8, assetClass: 'crypto' };
+/** Register (or replace) a venue's instrument metadata; returns it. Called by the venue folders. */
+export function defineVenueInfo(venue: string, info: VenueInfo): VenueInfo {
+  VENUES.set(venue, info);
+  return info;
 }
 
-/** Map Tardis exchange ids to our venue names. */
-export function tardisVenue(exchange: string): VenueName {
-  switch (exchange) {
-    case 'binance-futures': return 'binance-usdm';
-    case 'binance': return 'binance-spot';
-    case 'binance-delivery': return 'binance-coinm';
-    case 'bybit': case 'bybit-spot': case 'bybit-options': return 'bybit';
-    case 'coinbase': return 'coinbase';
-    default: return exchange;
+export function venueInfo(venue: VenueName): VenueInfo {
+  return VENUES.get(venue) ?? { prefix: venue.toUpperCase().replace(/[^A-Z0-9]+/g, '_'), minPriceDecimals: 2, minQtyDecimals: 8, assetClass: 'crypto' };
+}
+
+/** A raw frame (object or JSON string) as an object; BadRow when it is not a JSON object. */
+export function asObject(frame: unknown): Record<string, unknown> {
+  if (typeof frame === 'string') {
+    try {
+      frame = JSON.parse(frame);
+    } catch (e) {
+      throw new BadRow(`invalid JSON: ${(e as Error).message}`);
+    }
   }
+  if (frame === null || typeof frame !== 'object' || Array.isArray(frame)) throw new BadRow('frame is not a JSON object');
+  return frame as Record<string, unknown>;
 }
 
 /** Values whose decimals decide an inferred step: decimal strings or JSON numbers. */

@@ -7,8 +7,9 @@ import type { Instrument } from '../core/instruments.js';
 import { SESSION_TEMPLATES } from '../core/sessions.js';
 import { BadRow, type EventSink, type FormatName, type ReplayOptions } from './types.js';
 import { checkTs, parseEpochMs, parseIsoMs, parseTimeMs } from './time.js';
-import { num, tardisVenue, type FeedContext } from './context.js';
-import { frameFamily, parseBinanceFrame, parseVenueFrame, venueFromUrl } from './frames/index.js';
+import { num, type FeedContext } from './context.js';
+import { parseBinanceFrame } from '../venues/binance/parse.js';
+import { parserFor, parseVenueFrame, tardisVenue, venueFromFileName, venueFromUrl, venueOfFormat, venueOfFrame } from '../venues/registry.js';
 import { ID_COLS, PRICE_COLS, QTY_COLS, SIDE_COLS, SYMBOL_COLS, TIME_COLS } from './detect.js';
 
 export interface LineHandler {
@@ -115,7 +116,7 @@ export function recorderHandler(env: HandlerEnv): LineHandler {
     line(s) {
       const o = jsonLine(s) as { recv?: unknown; venue?: unknown; frame?: unknown };
       if (!o || typeof o !== 'object') throw new BadRow('expected a JSON object');
-      if (typeof o.venue !== 'string' || !frameFamily(o.venue)) throw new BadRow(`unknown venue ${JSON.stringify(o.venue)}`);
+      if (typeof o.venue !== 'string' || !parserFor(o.venue)) throw new BadRow(`unknown venue ${JSON.stringify(o.venue)}`);
       const recv = typeof o.recv === 'number' ? o.recv : NaN;
       if (o.frame === undefined) throw new BadRow('missing frame');
       parseVenueFrame(o.venue, o.frame, recv, env.ctx, env.sink);
@@ -123,23 +124,24 @@ export function recorderHandler(env: HandlerEnv): LineHandler {
   };
 }
 
-function venueFromName(base: string): string | undefined {
-  const b = base.toUpperCase();
-  if (b.startsWith('BINANCE_FUTURES')) return 'binance-usdm';
-  if (b.startsWith('BINANCE_DELIVERY')) return 'binance-coinm';
-  if (b.startsWith('BINANCE')) return 'binance-spot';
-  if (b.startsWith('COINBASE')) return 'coinbase';
-  if (b.startsWith('BYBIT')) return 'bybit';
-  return undefined;
-}
-
 function guessVenueFromFrame(frame: unknown): string {
   const o = frame as Record<string, unknown>;
-  if (o && typeof o === 'object') {
-    if (typeof o.topic === 'string') return 'bybit';
-    if (typeof o.product_id === 'string' || typeof o.channel === 'string' || typeof o.type === 'string') return 'coinbase';
-  }
-  return 'binance';
+  const v = o && typeof o === 'object' ? venueOfFrame(o) : undefined;
+  // a Binance frame without a known variant: the Binance parser guesses USD-M/spot/COIN-M per frame
+  return v ? (v.family === 'binance' ? 'binance' : v.id) : 'binance';
+}
+
+/** `<receive ns> <frame JSON>` capture lines of a venue (hftbacktest-style collectors). */
+export function captureHandler(env: HandlerEnv, venue: string): LineHandler {
+  return {
+    line(s) {
+      const sp = s.indexOf(' ');
+      if (sp < 0) throw new BadRow('expected "<receive ns> <json>"');
+      const recv = parseEpochMs(s, 0, sp);
+      if (recv !== recv) throw new BadRow('invalid receive timestamp');
+      parseVenueFrame(venue, jsonLine(s.slice(sp + 1)), recv, env.ctx, env.sink);
+    },
+  };
 }
 
 /**
@@ -149,7 +151,7 @@ function guessVenueFromFrame(frame: unknown): string {
  */
 export function cryptofeedHandler(env: HandlerEnv): LineHandler {
   const base = env.file.replace(/^.*[\\/]/, '');
-  let venue = venueFromName(base);
+  let venue = venueFromFileName(base);
   return {
     line(s) {
       const c0 = s.charCodeAt(0);
@@ -624,8 +626,6 @@ export function handlerFor(format: FormatName, env: HandlerEnv): LineHandler {
     case 'binance-jsonl':
       binanceVenueHint(env);
       return { line(s) { parseBinanceFrame(jsonLine(s), NaN, env.ctx, env.sink); } };
-    case 'bybit-jsonl': return jsonFramesHandler(env, 'bybit');
-    case 'coinbase-jsonl': return jsonFramesHandler(env, 'coinbase');
     case 'recorder-ndjson': return recorderHandler(env);
     case 'cryptofeed': return cryptofeedHandler(env);
     case 'binance-archive-aggtrades': return binanceArchiveHandler(env, 'agg');
@@ -640,4 +640,8 @@ export function handlerFor(format: FormatName, env: HandlerEnv): LineHandler {
     case 'generic-csv': return genericCsvHandler(env);
     case 'cme-mbo': return cmeMboHandler(env);
   }
+  // formats of the registry's venues: JSON lines of frames, `<ns> <json>` captures
+  const v = venueOfFormat(format);
+  if (!v?.replay) throw new Error(`no reader for format "${format}"`);
+  return format === v.replay.capture ? captureHandler(env, v.id) : jsonFramesHandler(env, v.id);
 }

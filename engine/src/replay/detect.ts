@@ -2,6 +2,7 @@
  * Format detection from content (the first non-empty lines); the file name is only a tie-breaker.
  */
 import type { FormatName } from './types.js';
+import { VENUES, venueOfFrame } from '../venues/registry.js';
 
 const BOOL = /^(true|false)$/i;
 const INT = /^\d+$/;
@@ -18,13 +19,18 @@ function tryJson(line: string): Record<string, unknown> | undefined {
 
 function jsonFormat(o: Record<string, unknown>): FormatName | undefined {
   if ('recv' in o && 'venue' in o && 'frame' in o) return 'recorder-ndjson';
-  if (typeof o.topic === 'string') return 'bybit-jsonl';
-  if (typeof o.channel === 'string' && Array.isArray(o.events)) return 'coinbase-jsonl';
-  if (typeof o.product_id === 'string' || (typeof o.type === 'string' && ['subscriptions', 'heartbeat', 'snapshot', 'l2update', 'match', 'last_match', 'ticker'].includes(o.type))) return 'coinbase-jsonl';
-  if (typeof o.stream === 'string' && 'data' in o) return 'binance-jsonl';
-  if (typeof o.e === 'string' || 'lastUpdateId' in o) return 'binance-jsonl';
-  if (typeof o.success === 'boolean' || typeof o.op === 'string') return 'bybit-jsonl';
-  return undefined;
+  return venueOfFrame(o)?.replay?.format as FormatName | undefined;
+}
+
+/** `<receive ns> <frame JSON>` capture: the venue whose detector accepts the frame (Binance when none does). */
+function captureFormat(lines: string[]): FormatName {
+  for (const l of lines) {
+    const sp = l.indexOf(' ');
+    const o = sp > 0 ? tryJson(l.slice(sp + 1)) : undefined;
+    const v = o && venueOfFrame(o);
+    if (v?.replay?.capture) return v.replay.capture as FormatName;
+  }
+  return 'binance-capture';
 }
 
 /** Detect the format of a file from its first lines (BOM and empty lines tolerated). Throws if unknown. */
@@ -35,7 +41,7 @@ export function detectFormat(firstLines: string[], fileName: string): FormatName
   const lower = first.toLowerCase();
   const base = fileName.replace(/^.*[\\/]/, '').toLowerCase();
 
-  if (/^\d{16,19} \{/.test(first)) return 'binance-capture';
+  if (/^\d{16,19} \{/.test(first)) return captureFormat(lines);
   if (/^(wss?|https?):\/\/\S+ (<->|<-|->) /.test(first) || /^\d{9,11}(\.\d+)?: [{[]/.test(first)) return 'cryptofeed';
   // JSON lines: look at the first line that names a known shape
   if (first.startsWith('{')) {
@@ -44,9 +50,7 @@ export function detectFormat(firstLines: string[], fileName: string): FormatName
       const f = o && jsonFormat(o);
       if (f) return f;
     }
-    if (base.includes('bybit')) return 'bybit-jsonl';
-    if (base.includes('coinbase')) return 'coinbase-jsonl';
-    if (base.includes('binance')) return 'binance-jsonl';
+    for (const v of VENUES) if (v.replay && base.includes(v.family)) return v.replay.format as FormatName;
     throw new Error(`${fileName}: JSON lines of an unknown shape`);
   }
   // CSV-like with headers

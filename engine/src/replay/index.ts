@@ -26,7 +26,15 @@ import { BadRow, ReplayLineError, type EventSink, type FormatName, type ReplayOp
 export * from './types.js';
 export { detectFormat } from './detect.js';
 export { FeedContext, type FeedContextOptions } from './context.js';
-export { parseBinanceFrame, parseBybitFrame, parseCoinbaseFrame, parseVenueFrame, venueFromUrl } from './frames/index.js';
+export { parseBinanceFrame } from '../venues/binance/parse.js';
+export { parseBybitFrame } from '../venues/bybit/parse.js';
+export { parseCoinbaseFrame } from '../venues/coinbase/parse.js';
+export { parseVenueFrame, venueFromUrl } from '../venues/registry.js';
+import { VENUE_FORMATS } from '../venues/registry.js';
+import { FORMAT_NAMES } from './types.js';
+
+/** Every format name `--format` accepts: the built-in ones and the venue registry's. */
+export const REPLAY_FORMATS: readonly string[] = [...new Set([...FORMAT_NAMES, ...VENUE_FORMATS])];
 export { parseEpochMs, parseIsoMs, parseTimeMs } from './time.js';
 export { openInput, forEachLine } from './input.js';
 

@@ -37,16 +37,20 @@ export type FormatName =
   /** CME / Databento market-by-order CSV */
   | 'cme-mbo'
   /** TapeFlow raw recorder NDJSON: `{"recv": ms, "venue": ..., "frame": ...}` */
-  | 'recorder-ndjson';
+  | 'recorder-ndjson'
+  /** frames of a registry venue (engine/src/venues/registry.ts VENUE_FORMATS), e.g. `okx-jsonl`, `hyperliquid-capture` */
+  | `${string}-jsonl`
+  | `${string}-capture`;
 
+/** The built-in formats; the venue registry adds its venues' formats (REPLAY_FORMATS in replay/index.ts). */
 export const FORMAT_NAMES: readonly FormatName[] = [
   'binance-capture', 'binance-jsonl', 'binance-archive-aggtrades', 'binance-archive-trades', 'tardis-trades',
   'tardis-book-snapshot', 'tardis-incremental-l2', 'truefx', 'histdata', 'truefx-usdjpy', 'mt5-ticks', 'generic-csv',
   'cryptofeed', 'bybit-jsonl', 'coinbase-jsonl', 'cme-mbo', 'recorder-ndjson',
 ];
 
-/** Venue names used for instrument resolution (and by the recorder's `venue` field). */
-export type VenueName = 'binance-usdm' | 'binance-spot' | 'binance-coinm' | 'bybit' | 'coinbase' | 'cme' | string;
+/** Venue names used for instrument resolution (and by the recorder's `venue` field): registry venue ids, `cme`, … */
+export type VenueName = string;
 
 export class ReplayLineError extends Error {
   readonly file: string;

@@ -6,7 +6,7 @@ import { InstrumentRegistry } from '../../core/instruments.js';
 import { Engine } from '../../analytics/engine.js';
 import { replayFile } from '../../replay/index.js';
 import type { FormatName, ReplayStats } from '../../replay/types.js';
-import { FORMAT_NAMES } from '../../replay/types.js';
+import { REPLAY_FORMATS } from '../../replay/index.js';
 import { BookManager } from '../../book/manager.js';
 import { SignalEngine, type SignalEngineOptions } from '../../signals/engine.js';
 import { evaluate, groupStats, newPricePath, type EntryLike, type EvalOptions, type GroupStats, type Outcome, type PricePath } from '../../signals/evaluate.js';
@@ -23,7 +23,7 @@ a baseline of seeded-random entries near the same times with the same exits (+2R
 Options:
   --instrument X      instrument for every event of the files
   --timeframe TF      bar size (default 1m)
-  --format NAME       force the file format (${FORMAT_NAMES.join(', ')})
+  --format NAME       force the file format (${REPLAY_FORMATS.join(', ')})
   --thresholds M      registry (default) or auto
   --horizon MIN       time barrier in minutes (default 30)
   --atr-bars N        bars in the R (mean range) estimate (default 14)
@@ -157,7 +157,7 @@ export const backtestCommand: Command = {
     const a = parseArgs(args, { values: ['instrument', 'timeframe', 'format', 'thresholds', 'horizon', 'atr-bars', 'seed', 'journal'], booleans: ['json', 'no-book'] });
     if (a.positional.length === 0) throw new UsageError('no files given');
     const fmt = a.flags.get('format') as string | undefined;
-    if (fmt && !FORMAT_NAMES.includes(fmt as FormatName)) throw new UsageError(`unknown format "${fmt}"`);
+    if (fmt && !REPLAY_FORMATS.includes(fmt)) throw new UsageError(`unknown format "${fmt}"`);
     const th = (a.flags.get('thresholds') as string | undefined) ?? 'registry';
     if (th !== 'registry' && th !== 'auto') throw new UsageError('--thresholds must be registry or auto');
     const num = (k: string, d: number): number => { const v = a.flags.get(k); const n = v === undefined ? d : Number(v); if (!Number.isFinite(n)) throw new UsageError(`--${k} needs a number`); return n; };

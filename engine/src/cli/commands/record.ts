@@ -4,9 +4,9 @@ import { parseArgs, UsageError } from '../command.js';
 import { InstrumentRegistry } from '../../core/instruments.js';
 import { BookManager } from '../../book/manager.js';
 import { createLogger } from '../../log.js';
-import { FeedManager, isLiveVenue } from '../../feeds/manager.js';
+import { FeedManager, isLiveVenue, LIVE_VENUES } from '../../feeds/manager.js';
 import { FrameRecorder } from '../../feeds/recorder.js';
-import { LIVE_VENUES, type LiveVenue } from '../../feeds/types.js';
+import type { LiveVenue } from '../../feeds/types.js';
 
 const USAGE = `Usage: tapeflow record --venue VENUE --symbols A,B [options]
 

@@ -7,7 +7,7 @@ import { Engine } from '../../analytics/engine.js';
 import { pipelineReport, type PipelineReport } from '../../analytics/report.js';
 import { replayFile } from '../../replay/index.js';
 import type { FormatName, ReplayLineError, ReplayStats } from '../../replay/types.js';
-import { FORMAT_NAMES } from '../../replay/types.js';
+import { REPLAY_FORMATS } from '../../replay/index.js';
 import { ProgressBar } from '../progress.js';
 import { BookManager, type BookReport } from '../../book/index.js';
 import { buildRegistry, loadConfig, pipelineOptions, type TapeFlowConfig } from '../../config/index.js';
@@ -29,7 +29,7 @@ Options:
   --timeframe TF      bar size: 1s…1D, 500T (ticks) or 100V (volume); default 1m
   --align utc|session align intraday time bars to UTC (default) or to the session open
   --format NAME       force the file format (default: detected from content):
-                      ${FORMAT_NAMES.join(', ')}
+                      ${REPLAY_FORMATS.join(', ')}
   --broker-offset MIN MT5 tick exports: broker server time offset from UTC in minutes
   --cvd-reset R       session (default) or never
   --strict            stop at the first malformed line instead of counting and skipping it
@@ -132,7 +132,7 @@ export const replayCommand: Command = {
     const a = parseArgs(args, { values: ['config', 'instrument', 'timeframe', 'align', 'format', 'broker-offset', 'cvd-reset', 'speed', 'host', 'port'], booleans: ['json', 'strict', 'serve'] });
     if (a.positional.length === 0) throw new UsageError('no files given');
     const fmt = a.flags.get('format') as string | undefined;
-    if (fmt && !FORMAT_NAMES.includes(fmt as FormatName)) throw new UsageError(`unknown format "${fmt}"`);
+    if (fmt && !REPLAY_FORMATS.includes(fmt)) throw new UsageError(`unknown format "${fmt}"`);
     const align = (a.flags.get('align') as string | undefined) ?? 'utc';
     if (align !== 'utc' && align !== 'session') throw new UsageError('--align must be utc or session');
     const reset = a.flags.get('cvd-reset') as string | undefined;

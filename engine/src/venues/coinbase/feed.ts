@@ -16,10 +16,11 @@
  *   `side` has the same (maker) meaning as the channel — unverified against the live venue.
  * - Public REST limit: 10 requests/s per IP (we budget 300/min).
  */
-import type { MarketEvent } from '../core/events.js';
-import { BaseFeed, type ConnPlan } from './base.js';
-import type { WsConn } from './ws.js';
-import type { FeedOptions } from './types.js';
+import type { MarketEvent } from '../../core/events.js';
+import { BaseFeed, type ConnPlan } from '../../feeds/base.js';
+import type { WsConn } from '../../feeds/ws.js';
+import type { FeedOptions } from '../../feeds/types.js';
+import { parseCoinbaseFrame } from './parse.js';
 
 type Obj = Record<string, unknown>;
 
@@ -31,7 +32,7 @@ export class CoinbaseFeed extends BaseFeed {
   private readonly connSeq = new Map<WsConn, number>();
 
   constructor(o: FeedOptions) {
-    super(o, { wsUrl: 'wss://advanced-trade-ws.coinbase.com', restUrl: 'https://api.coinbase.com', weightPerMinute: 300, parserVenue: 'coinbase' });
+    super(o, { wsUrl: 'wss://advanced-trade-ws.coinbase.com', restUrl: 'https://api.coinbase.com', weightPerMinute: 300, parserVenue: 'coinbase', parse: parseCoinbaseFrame });
   }
 
   protected plan(): ConnPlan[] {

@@ -17,12 +17,14 @@
  * - REST weights (Binance docs, as of 2024): futures depth limit 1000 = 20, aggTrades = 20,
  *   exchangeInfo = 1, budget 2400/min; spot depth 1000 = 50, aggTrades = 2, exchangeInfo = 20, 6000/min.
  */
-import type { InstrumentSpec } from '../core/instruments.js';
-import { SESSION_TEMPLATES } from '../core/sessions.js';
-import { normalizeDecimal } from '../core/decimal.js';
-import { BaseFeed, type ConnPlan } from './base.js';
-import type { WsConn } from './ws.js';
-import type { FeedOptions } from './types.js';
+import type { InstrumentSpec } from '../../core/instruments.js';
+import { SESSION_TEMPLATES } from '../../core/sessions.js';
+import { normalizeDecimal } from '../../core/decimal.js';
+import { BaseFeed, type ConnPlan } from '../../feeds/base.js';
+import type { WsConn } from '../../feeds/ws.js';
+import type { FeedOptions } from '../../feeds/types.js';
+import { canonicalStep } from '../../feeds/util.js';
+import { parseBinanceFrame } from './parse.js';
 
 type Obj = Record<string, unknown>;
 
@@ -36,12 +38,6 @@ const FLAVORS: Record<'binance-usdm' | 'binance-spot' | 'binance-coinm', Flavor>
 
 /** A symbol entry that expands to the gold/silver perpetuals found in exchangeInfo. */
 export const METALS = '@metals';
-
-/** Canonical decimal step: no exponent, no trailing zeros ("0.0100" → "0.01"). */
-export function canonicalStep(s: string): string {
-  const n = normalizeDecimal(s);
-  return n.includes('.') ? n.replace(/0+$/, '').replace(/\.$/, '') : n;
-}
 
 export interface BinanceSymbolInfo { symbol: string; baseAsset: string; quoteAsset: string; status: string; contractType?: string; tickSize: string; stepSize: string; contractSize?: number }
 
@@ -81,7 +77,10 @@ export class BinanceFeed extends BaseFeed {
     const venue = o.venue as 'binance-usdm' | 'binance-spot' | 'binance-coinm';
     const f = FLAVORS[venue];
     if (!f) throw new Error(`not a Binance venue: ${o.venue}`);
-    super(o, { wsUrl: f.ws, restUrl: f.rest, weightPerMinute: f.weight, parserVenue: venue, maxConnectionMs: (23 * 60 + 50) * 60_000 });
+    super(o, {
+      wsUrl: f.ws, restUrl: f.rest, weightPerMinute: f.weight, parserVenue: venue, maxConnectionMs: (23 * 60 + 50) * 60_000,
+      parse: (frame, recv, ctx, sink) => { ctx.binanceVenue = venue; parseBinanceFrame(frame, recv, ctx, sink); },
+    });
     this.f = f;
   }
 

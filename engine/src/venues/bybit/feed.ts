@@ -13,14 +13,15 @@
  * - Spot instruments are `BYBIT_SPOT:<S>` (venue `bybit` for the book rules); linear are `BYBIT:<S>`.
  *   A replay of a recorded spot stream attributes it to `BYBIT:<S>` unless `--instrument` is given.
  */
-import type { InstrumentSpec } from '../core/instruments.js';
-import { SESSION_TEMPLATES } from '../core/sessions.js';
-import { normalizeDecimal } from '../core/decimal.js';
-import { canonicalStep } from './binance.js';
-import { FeedContext } from '../replay/context.js';
-import { BaseFeed, type ConnPlan } from './base.js';
-import type { WsConn } from './ws.js';
-import type { FeedOptions } from './types.js';
+import type { InstrumentSpec } from '../../core/instruments.js';
+import { SESSION_TEMPLATES } from '../../core/sessions.js';
+import { normalizeDecimal } from '../../core/decimal.js';
+import { canonicalStep } from '../../feeds/util.js';
+import { FeedContext } from '../../replay/context.js';
+import { BaseFeed, type ConnPlan } from '../../feeds/base.js';
+import type { WsConn } from '../../feeds/ws.js';
+import type { FeedOptions } from '../../feeds/types.js';
+import { parseBybitFrame } from './parse.js';
 
 type Obj = Record<string, unknown>;
 
@@ -35,7 +36,7 @@ export class BybitFeed extends BaseFeed {
     const category = o.venue === 'bybit-spot' ? 'spot' : 'linear';
     if (o.venue !== 'bybit' && o.venue !== 'bybit-spot') throw new Error(`not a Bybit venue: ${o.venue}`);
     super(o, {
-      wsUrl: `wss://stream.bybit.com/v5/public/${category}`, restUrl: 'https://api.bybit.com', weightPerMinute: 600 * 12, parserVenue: 'bybit',
+      wsUrl: `wss://stream.bybit.com/v5/public/${category}`, restUrl: 'https://api.bybit.com', weightPerMinute: 600 * 12, parserVenue: 'bybit', parse: parseBybitFrame,
       appPing: { intervalMs: o.appPingMs ?? 20_000, message: () => JSON.stringify({ op: 'ping', req_id: `p${++this.req}` }) },
     });
     this.category = category;

@@ -8,23 +8,12 @@
  * - Other frames (kline, markPrice, subscription results) are ignored.
  */
 import type { BookDelta, BookSnapshot } from '../../core/events.js';
-import { BadRow, type EventSink, type VenueName } from '../types.js';
-import { checkTs } from '../time.js';
-import { levelSamples, levels, num, type FeedContext } from '../context.js';
+import { BadRow, type EventSink, type VenueName } from '../../replay/types.js';
+import { checkTs } from '../../replay/time.js';
+import { asObject, levelSamples, levels, num, type FeedContext } from '../../replay/context.js';
+import './meta.js';
 
 type Obj = Record<string, unknown>;
-
-export function asObject(frame: unknown): Obj {
-  if (typeof frame === 'string') {
-    try {
-      frame = JSON.parse(frame);
-    } catch (e) {
-      throw new BadRow(`invalid JSON: ${(e as Error).message}`);
-    }
-  }
-  if (frame === null || typeof frame !== 'object' || Array.isArray(frame)) throw new BadRow('frame is not a JSON object');
-  return frame as Obj;
-}
 
 function guessVenue(ctx: FeedContext, d: Obj, symbol: string | undefined): VenueName {
   if (ctx.binanceVenue) return ctx.binanceVenue;

@@ -11,10 +11,10 @@
  */
 import type { BookDelta, BookSnapshot, Level } from '../../core/events.js';
 import type { Instrument } from '../../core/instruments.js';
-import { BadRow, type EventSink } from '../types.js';
-import { checkTs, parseIsoMs } from '../time.js';
-import { levelSamples, levels, num, type FeedContext, type SampleValues } from '../context.js';
-import { asObject } from './binance.js';
+import { BadRow, type EventSink } from '../../replay/types.js';
+import { checkTs, parseIsoMs } from '../../replay/time.js';
+import { asObject, levelSamples, levels, num, type FeedContext, type SampleValues } from '../../replay/context.js';
+import './meta.js';
 
 type Obj = Record<string, unknown>;
 

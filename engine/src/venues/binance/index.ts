@@ -1,0 +1,42 @@
+/** Binance: USD-M futures, spot and COIN-M futures share one parser, one book rule family and one feed class. */
+import type { VenueDef, VenueReplay } from '../types.js';
+import { parseBinanceFrame } from './parse.js';
+import { BinanceFeed } from './feed.js';
+import './book.js';
+import './meta.js';
+
+const replay: VenueReplay = {
+  format: 'binance-jsonl',
+  capture: 'binance-capture',
+  detect: (o) => (typeof o.stream === 'string' && 'data' in o) || typeof o.e === 'string' || 'lastUpdateId' in o,
+};
+
+function variant(id: 'binance-usdm' | 'binance-spot' | 'binance-coinm') {
+  return {
+    id, family: 'binance', instrumentVenue: id,
+    parse: ((frame, recv, ctx, sink) => { ctx.binanceVenue = id; parseBinanceFrame(frame, recv, ctx, sink); }) as VenueDef['parse'],
+    parseFamily: parseBinanceFrame,
+    feed: (o) => new BinanceFeed(o),
+  } satisfies Partial<VenueDef>;
+}
+
+export const binanceUsdm: VenueDef = {
+  ...variant('binance-usdm'), title: 'Binance USD-M futures', aliases: ['binance-futures'], replay,
+  endpoints: { ws: 'wss://fstream.binance.com/stream', rest: 'https://fapi.binance.com', source: 'Binance USD-M futures WebSocket market streams' },
+  backfill: { by: 'id', endpoint: 'GET /fapi/v1/aggTrades?fromId=', complete: true },
+  matchUrl: (u) => /fstream\.binance|fapi\.binance/i.test(u), fileNames: ['BINANCE_FUTURES'], tardis: ['binance-futures'],
+};
+
+export const binanceSpot: VenueDef = {
+  ...variant('binance-spot'), title: 'Binance spot',
+  endpoints: { ws: 'wss://stream.binance.com:9443/stream', rest: 'https://api.binance.com', source: 'Binance spot WebSocket streams' },
+  backfill: { by: 'id', endpoint: 'GET /api/v3/aggTrades?fromId=', complete: true },
+  matchUrl: (u) => /binance/i.test(u) && !/(f|d)stream\.binance|(f|d)api\.binance/i.test(u), fileNames: ['BINANCE'], tardis: ['binance'],
+};
+
+export const binanceCoinm: VenueDef = {
+  ...variant('binance-coinm'), title: 'Binance COIN-M futures', aliases: ['binance-delivery'],
+  endpoints: { ws: 'wss://dstream.binance.com/stream', rest: 'https://dapi.binance.com', source: 'Binance COIN-M futures WebSocket market streams' },
+  backfill: { by: 'id', endpoint: 'GET /dapi/v1/aggTrades?fromId=', complete: true },
+  matchUrl: (u) => /dstream\.binance|dapi\.binance/i.test(u), fileNames: ['BINANCE_DELIVERY'], tardis: ['binance-delivery'],
+};
