@@ -19,6 +19,7 @@ import type {
   Bar, DatafeedErrorCallback, HistoryCallback, IBasicDataFeed, LibrarySymbolInfo, Mark, PeriodParams, ResolutionString, ResolveCallback,
   SubscribeBarsCallback, SymbolResolveExtension, GetMarksCallback,
 } from '../../datafeed-adapter/src/client/types.js';
+import { groupSignalMarks } from '../../datafeed-adapter/src/client/marks.js';
 import { vwapFromBars } from '../render/vwap.js';
 import { fromApiBar } from '../render/prepare.js';
 
@@ -101,21 +102,12 @@ function indexAt(times: number[], ms: number): number {
   return r;
 }
 
-/** Datafeed marks (Unix SECONDS, at the start of the bar containing each signal, ≤ 10 per bar). */
+/** Datafeed marks (Unix SECONDS, at the start of the bar holding each signal): ≤ 3 per bar with a count badge (client/marks.ts). */
 export function signalMarks(signals: J[], barTimesMs: number[]): Mark[] {
-  const perBar = new Map<number, number>();
-  const out: Mark[] = [];
-  for (const s of signals) {
-    const i = indexAt(barTimesMs, s.ts ?? s.time);
-    if (i < 0) continue;
-    const t = barTimesMs[i];
-    const n = perBar.get(t) ?? 0;
-    if (n >= 10) continue;
-    perBar.set(t, n + 1);
-    const buy = s.side !== 'sell';
-    out.push({ id: String(s.id ?? `${s.kind}:${t}:${n}`), time: Math.floor(t / 1000), color: buy ? 'green' : 'red', text: s.text ?? `${s.kind} ${s.side ?? ''}`.trim(), label: String(s.kind ?? '?').slice(0, 1).toUpperCase(), labelFontColor: '#ffffff', minSize: 14 });
-  }
-  return out;
+  return groupSignalMarks(signals.map((x) => ({ id: x.id, ts: x.ts ?? x.time ?? x.confirmedAt, kind: String(x.kind ?? '?'), side: x.side, text: x.text })), (ts) => {
+    const i = indexAt(barTimesMs, ts);
+    return i < 0 ? NaN : barTimesMs[i];
+  });
 }
 
 export interface DerivedOptions {
@@ -125,7 +117,7 @@ export interface DerivedOptions {
   token?: string;
 }
 
-interface StreamLike { subscribe(ch: string, sym: string, h: { onSnapshot(d: any): void; onUpdate(d: any): void }, o?: { tf?: string }): { unsubscribe(): void } }
+interface StreamLike { subscribe(ch: string, sym: string, h: { onSnapshot(d: any): void; onUpdate(d: any): void; onError?(e: any): void }, o?: { tf?: string }): { unsubscribe(): void } }
 
 /**
  * Wraps a datafeed: derived tickers are resolved and served here, everything else is delegated.
@@ -142,6 +134,7 @@ export function withDerivedTickers<T extends IBasicDataFeed>(inner: T & { stream
     return (await r.json()) as J;
   };
   const subs = new Map<string, { unsubscribe(): void }[]>();
+  const lastBars = new Map<string, Bar>();
   const wrapper = Object.create(inner) as T;
   Object.assign(wrapper, {
     resolveSymbol(name: string, ok: ResolveCallback, bad: DatafeedErrorCallback, ext?: SymbolResolveExtension) {
@@ -152,14 +145,17 @@ export function withDerivedTickers<T extends IBasicDataFeed>(inner: T & { stream
     getBars(info: LibrarySymbolInfo, res: ResolutionString, p: PeriodParams, ok: HistoryCallback, bad: DatafeedErrorCallback) {
       const d = parseDerivedTicker(info.ticker || info.name);
       if (!d) return inner.getBars(info, res, p, ok, bad);
-      getDerivedBars(get, d.base, d.kind, res, p).then((bars) => ok(bars, bars.length ? {} : { noData: true }), (e: Error) => bad(e.message));
+      getDerivedBars(get, d.base, d.kind, res, p).then((bars) => {
+        if (p.firstDataRequest && bars.length) lastBars.set(`${info.ticker || info.name}|${res}`, bars[bars.length - 1]);
+        ok(bars, bars.length ? {} : { noData: true });
+      }, (e: Error) => bad(e.message));
     },
     subscribeBars(info: LibrarySymbolInfo, res: ResolutionString, onTick: SubscribeBarsCallback, guid: string, reset: () => void) {
       const d = parseDerivedTicker(info.ticker || info.name);
       if (!d) return inner.subscribeBars(info, res, onTick, guid, reset);
       const stream = inner.stream;
       if (!stream) return;
-      subs.set(guid, subscribeDerived(stream, d.base, d.kind, res, onTick));
+      subs.set(guid, subscribeDerived(stream, d.base, d.kind, res, onTick, { last: lastBars.get(`${info.ticker || info.name}|${res}`), get }));
     },
     unsubscribeBars(guid: string) {
       const s = subs.get(guid);
@@ -167,11 +163,12 @@ export function withDerivedTickers<T extends IBasicDataFeed>(inner: T & { stream
       inner.unsubscribeBars(guid);
     },
     getMarks(info: LibrarySymbolInfo, from: number, to: number, cb: GetMarksCallback<Mark>, res: ResolutionString) {
-      const sym = parseDerivedTicker(info.ticker || info.name)?.base ?? (info.ticker || info.name);
-      Promise.all([
-        get('/api/v1/signals', { symbol: sym, from: from * 1000, to: to * 1000 }),
-        get('/api/v1/footprint', { symbol: sym, resolution: res, from: from * 1000, to: to * 1000, rows: 'false' }),
-      ]).then(([s, fp]) => cb(signalMarks(s.signals ?? [], (fp.bars ?? []).map((b: J) => b.time))), () => cb([]));
+      // marks always come from the base symbol's UDF /marks (grouped per bar server-side, any `to`)
+      const d = parseDerivedTicker(info.ticker || info.name);
+      const baseInfo = d ? { ...info, name: d.base, ticker: d.base } : info;
+      if (inner.getMarks) return inner.getMarks(baseInfo, from, to, cb, res);
+      get('/marks', { symbol: baseInfo.ticker || baseInfo.name, from: Math.max(0, Math.floor(from)), to: Math.min(Math.ceil(to), MAX_UDF_S), resolution: res })
+        .then((m) => cb(Array.isArray(m) ? (m as Mark[]) : []), () => cb([]));
     },
   });
   return wrapper;
@@ -179,38 +176,123 @@ export function withDerivedTickers<T extends IBasicDataFeed>(inner: T & { stream
 
 type Getter = (path: string, q: Record<string, string | number>) => Promise<J>;
 
+/** Bars served per derived request at most (the library asks for up to 1.2 M on a replay's first load). */
+export const MAX_DERIVED_BARS = 5000;
+const MAX_UDF_S = 4_102_444_799;
+const DAY_MS = 86_400_000;
+
+/**
+ * Derived bars for a library request, clamped to what exists: `countBack` to MAX_DERIVED_BARS, the
+ * library's `to` (the browser's now, or 2037 for marks) to the server's range limits, and the VWAP and
+ * signal requests to the span of the footprint bars actually returned.
+ */
 export async function getDerivedBars(get: Getter, base: string, kind: DerivedKind, res: string, p: PeriodParams): Promise<Bar[]> {
-  const q = { symbol: base, resolution: res, from: Math.floor(p.from) * 1000, to: Math.ceil(p.to) * 1000, countback: Math.max(0, Math.floor(p.countBack)), rows: 'false' };
+  const toMs = Math.min(Math.ceil(p.to) * 1000, MAX_UDF_S * 1000);
+  const q = { symbol: base, resolution: res, from: Math.max(0, Math.floor(p.from) * 1000), to: toMs, countback: Math.min(MAX_DERIVED_BARS, Math.max(1, Math.floor(p.countBack || 0))), rows: 'false' };
   const fp = await get('/api/v1/footprint', q);
-  const bars: J[] = fp.bars ?? [];
+  const bars: J[] = (fp.bars ?? []).filter((b: J) => b.time < toMs);
   if (!bars.length) return [];
+  const first = bars[0].time as number;
+  const last = bars[bars.length - 1];
+  // the end of what exists: the last bar's end (open bars: its start + 1 ms)
+  const end = Math.min(toMs, typeof last.end === 'number' && last.end > last.time ? last.end : last.time + 1);
   if (kind === 'VWAP') {
-    const v = await get('/api/v1/vwap', { symbol: base, resolution: res, anchor: bars[0].time, to: q.to });
-    const series: J[] = v.anchored?.series ?? [];
-    if (series.length) return derivedBars('VWAP', bars, { vwap: series }).filter((b) => b.time < q.to);
-    // no trade history behind /api/v1/vwap (engine without a store): session VWAP from the footprint rows
+    let series: J[] = [];
+    if (end - first <= 31 * DAY_MS) {
+      const v = await get('/api/v1/vwap', { symbol: base, resolution: res, anchor: first, to: end });
+      series = v.anchored?.series ?? [];
+    }
+    if (series.length) return derivedBars('VWAP', bars, { vwap: series }).filter((b) => b.time < toMs);
+    // longer than the anchored series allows, or no trade history behind /api/v1/vwap: session VWAP from the footprint rows
     const withRows = await get('/api/v1/footprint', { ...q, rows: 'true' });
     const pts = vwapFromBars((withRows.bars ?? []).map(fromApiBar));
-    return derivedBars('VWAP', bars, { vwap: pts.map((p) => ({ time: p.time, vwap: p.vwap, stdev: p.sd })) }).filter((b) => b.time < q.to);
+    return derivedBars('VWAP', bars, { vwap: pts.map((x) => ({ time: x.time, vwap: x.vwap, stdev: x.sd })) }).filter((b) => b.time < toMs);
   }
   if (kind === 'SIG') {
-    const s = await get('/api/v1/signals', { symbol: base, from: bars[0].time, to: q.to });
+    const s = await get('/api/v1/signals', { symbol: base, from: Math.max(first, end - 399 * DAY_MS), to: end, limit: 10000 });
     return derivedBars('SIG', bars, { signals: s.signals ?? [] });
   }
-  return derivedBars(kind, bars).filter((b) => b.time < q.to);
+  return derivedBars(kind, bars);
 }
 
-export function subscribeDerived(stream: StreamLike, base: string, kind: DerivedKind, res: string, onTick: SubscribeBarsCallback): { unsubscribe(): void }[] {
-  let last = -Infinity;
-  const emit = (b: Bar | null): void => { if (b && b.time >= last) { last = b.time; onTick(b); } };
-  if (kind === 'CVD' || kind === 'DELTA') return [stream.subscribe('delta', base, { onSnapshot: (d) => { if (d.open) emit(derivedStreamBar(kind, d.open)); }, onUpdate: (d) => emit(derivedStreamBar(kind, d)) }, { tf: res })];
-  if (kind === 'IMB') return [stream.subscribe('footprint', base, { onSnapshot: (d) => { if (d.open) emit(derivedStreamBar(kind, d.open)); }, onUpdate: (d) => emit(derivedStreamBar(kind, d)) }, { tf: res })];
-  if (kind === 'VWAP') {
-    let barTime: number | undefined;
-    return [
-      stream.subscribe('bar', base, { onSnapshot: (d) => { barTime = d.open?.t; }, onUpdate: (d) => { barTime = d.t; } }, { tf: res }),
-      stream.subscribe('vwap', base, { onSnapshot: (d) => emit(derivedStreamBar('VWAP', d, barTime)), onUpdate: (d) => emit(derivedStreamBar('VWAP', d, barTime)) }),
-    ];
+function bucketMsOf(res: string): number | null {
+  const m = /^(\d*)([SDW]?)$/.exec(res);
+  if (!m) return null;
+  const n = m[1] === '' ? 1 : Number(m[1]);
+  return n * (m[2] === 'S' ? 1000 : m[2] === 'D' ? DAY_MS : m[2] === 'W' ? 7 * DAY_MS : 60_000);
+}
+
+/**
+ * Realtime bars of a derived ticker at any resolution. CVD/DELTA ride the `delta` channel, IMB the
+ * `footprint` channel and VWAP the `vwap` channel (bar time from `bar`); when the server cannot stream
+ * the resolution (seconds with a 1m engine) CVD/DELTA are built here from the `tick` channel, VWAP takes
+ * its bar time from the trades, and IMB fetches each bar from /api/v1/footprint once it closed.
+ * SIG counts the `signal` channel's items into the bar holding them.
+ */
+export function subscribeDerived(stream: StreamLike, base: string, kind: DerivedKind, res: string, onTick: SubscribeBarsCallback, o: { last?: Bar; get?: Getter } = {}): { unsubscribe(): void }[] {
+  let last = o.last ?? null;
+  const emit = (b: Bar | null): void => { if (b && (!last || b.time >= last.time)) { last = b; onTick({ ...b }); } };
+  const out: { unsubscribe(): void }[] = [];
+  const bucket = bucketMsOf(res);
+  const barOf = (ts: number): number => (bucket ? Math.floor(ts / bucket) * bucket : ts);
+  /** tick-built fallback: every trade as [ts, price, size, side] */
+  const ticks = (onTrade: (ts: number, size: number, side: number) => void): void => {
+    out.push(stream.subscribe('tick', base, { onSnapshot: () => {}, onUpdate: (u) => { for (const t of u.trades ?? []) onTrade(t[0], t[2], t[3]); } }, {}));
+  };
+  const channel = (ch: string, tf: string | undefined, h: { onSnapshot(d: any): void; onUpdate(d: any): void }, fallback: () => void): void => {
+    let fell = false;
+    out.push(stream.subscribe(ch, base, { ...h, onError: (e: { code?: string }) => { if (e.code === 'bad_timeframe' && !fell) { fell = true; fallback(); } } }, tf === undefined ? {} : { tf }));
+  };
+  if (kind === 'CVD' || kind === 'DELTA') {
+    channel('delta', res, { onSnapshot: (d) => { if (d.open) emit(derivedStreamBar(kind, d.open)); }, onUpdate: (d) => emit(derivedStreamBar(kind, d)) }, () => {
+      let d = 0, dMax = 0, dMin = 0, vol = 0, t = last?.time ?? -1;
+      let cvdO = last ? last.close : 0, cvd = cvdO, cH = cvd, cL = cvd;
+      if (kind === 'DELTA' && last) { d = last.close; dMax = last.high; dMin = last.low; vol = last.volume ?? 0; }
+      ticks((ts, size, side) => {
+        const bt = barOf(ts);
+        if (bt < t) return;
+        if (bt > t) { t = bt; d = 0; dMax = 0; dMin = 0; vol = 0; cvdO = cvd; cH = cvd; cL = cvd; }
+        const sd = side > 0 ? size : side < 0 ? -size : 0;
+        d += sd; cvd += sd; vol += size;
+        dMax = Math.max(dMax, d); dMin = Math.min(dMin, d); cH = Math.max(cH, cvd); cL = Math.min(cL, cvd);
+        emit(kind === 'CVD' ? { time: t, open: cvdO, high: cH, low: cL, close: cvd, volume: Math.abs(d) } : { time: t, open: 0, high: dMax, low: dMin, close: d, volume: vol });
+      });
+    });
+  } else if (kind === 'IMB') {
+    channel('footprint', res, { onSnapshot: (d) => { if (d.open) emit(derivedStreamBar(kind, d.open)); }, onUpdate: (d) => emit(derivedStreamBar(kind, d)) }, () => {
+      let t = last?.time ?? -1;
+      ticks((ts) => {
+        const bt = barOf(ts);
+        if (bt <= t) return;
+        const closed = t;
+        t = bt;
+        if (closed >= 0 && o.get) {
+          o.get('/api/v1/footprint', { symbol: base, resolution: res, from: closed, to: bt, rows: 'false' })
+            .then((r) => { const b = (r.bars ?? []).find((x: J) => x.time === closed); if (b) emit(derivedBars('IMB', [b])[0]); }, () => {});
+        }
+      });
+    });
+  } else if (kind === 'VWAP') {
+    let barTime: number | undefined = last?.time;
+    let vw: J | null = null;
+    const push = (): void => { if (vw) emit(derivedStreamBar('VWAP', vw, barTime)); };
+    channel('bar', res, { onSnapshot: (d) => { barTime = d.open?.t ?? barTime; }, onUpdate: (d) => { barTime = d.t; push(); } }, () => {
+      ticks((ts) => { const bt = barOf(ts); if (barTime === undefined || bt > barTime) { barTime = bt; push(); } });
+    });
+    out.push(stream.subscribe('vwap', base, { onSnapshot: (d) => { vw = d; push(); }, onUpdate: (d) => { vw = d; push(); } }));
+  } else if (kind === 'SIG') {
+    const agg = { t: last?.time ?? -1, b: last?.open ?? 0, s: last?.close ?? 0, bm: last?.high ?? 0, sm: last?.low ?? 0 };
+    const add = (x: J): void => {
+      const ts = x?.ts ?? x?.confirmedAt ?? x?.time;
+      if (typeof ts !== 'number') return;
+      const bt = barOf(ts);
+      if (bt < agg.t) return;
+      if (bt > agg.t) Object.assign(agg, { t: bt, b: 0, s: 0, bm: 0, sm: 0 });
+      const bit = SIGNAL_BITS[x.kind] ?? 0;
+      if (x.side === 'sell') { agg.s++; agg.sm |= bit; } else { agg.b++; agg.bm |= bit; }
+      emit({ time: agg.t, open: agg.b, high: agg.bm, low: agg.sm, close: agg.s, volume: agg.b + agg.s });
+    };
+    out.push(stream.subscribe('signal', base, { onSnapshot: () => {}, onUpdate: (d) => add(d?.item) }));
   }
-  return [];
+  return out;
 }

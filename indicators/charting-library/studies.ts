@@ -21,9 +21,19 @@ function base(id: string, description: string, short: string, extra: Partial<Stu
 
 export const METAINFO: Record<'cvd' | 'delta' | 'vwap' | 'signals' | 'imbalance', StudyMetaInfo> = {
   cvd: base('TapeFlowCVD', 'TapeFlow Cumulative Delta', 'CVD', {
-    plots: [{ id: 'o', type: 'ohlc_open', target: 'cvd' }, { id: 'h', type: 'ohlc_high', target: 'cvd' }, { id: 'l', type: 'ohlc_low', target: 'cvd' }, { id: 'c', type: 'ohlc_close', target: 'cvd' }],
-    ohlcPlots: { cvd: { title: 'CVD', drawBorder: false } },
-    defaults: { styles: {}, inputs: {}, ohlcPlots: { cvd: { plottype: 'ohlc_candles', color: '#26a69a', drawWick: true, drawBorder: false, wickColor: '#787b86', visible: true } } },
+    plots: [
+      { id: 'o', type: 'ohlc_open', target: 'cvd' }, { id: 'h', type: 'ohlc_high', target: 'cvd' }, { id: 'l', type: 'ohlc_low', target: 'cvd' }, { id: 'c', type: 'ohlc_close', target: 'cvd' },
+      // up/down colour per candle: palette index 0 when CVD closed at or above its open, 1 below
+      { id: 'dir', type: 'ohlc_colorer', target: 'cvd', palette: 'dir' },
+    ],
+    ohlcPlots: { cvd: { title: 'CVD', drawBorder: true } },
+    palettes: { dir: { colors: { 0: { name: 'Rising' }, 1: { name: 'Falling' } }, valToIndex: { 0: 0, 1: 1 } } },
+    defaults: {
+      styles: {}, inputs: {},
+      // every candle style field the renderer reads (borderColor missing threw on every frame)
+      ohlcPlots: { cvd: { plottype: 'ohlc_candles', color: '#26a69a', drawWick: true, drawBorder: true, wickColor: '#787b86', borderColor: '#787b86', display: 15, visible: true } },
+      palettes: { dir: { colors: { 0: { color: '#26a69a', width: 1, style: 0 }, 1: { color: '#ef5350', width: 1, style: 0 } } } },
+    },
   }),
   delta: base('TapeFlowBarDelta', 'TapeFlow Bar Delta', 'Δ', {
     plots: [{ id: 'delta', type: 'line' }, { id: 'col', type: 'colorer', target: 'delta', palette: 'pal' }],
@@ -144,7 +154,7 @@ export interface StudyOptions { /** prefix of study names (default "TapeFlow") *
 export function tapeflowIndicators(PineJS: PineJS): Promise<CustomIndicator[]> {
   const num = (x: unknown, d: number) => (typeof x === 'number' && Number.isFinite(x) ? x : d);
   const list: [keyof typeof METAINFO, (o: number, h: number, l: number, c: number, v: number, i: StudyInputs) => number[]][] = [
-    ['cvd', (o, h, l, c) => [o, h, l, c]],
+    ['cvd', (o, h, l, c) => [o, h, l, c, c >= o ? 0 : 1]],
     ['delta', (_o, _h, _l, c) => [c, c >= 0 ? 0 : 1]],
     ['vwap', (o, h, _l, _c, _v, i) => { const sd = h - o; const k1 = num(i(0), 1), k2 = num(i(1), 2); return [o, o + k1 * sd, o - k1 * sd, o + k2 * sd, o - k2 * sd]; }],
     ['signals', (o, h, l, c) => [o > 0 ? o : NaN, c > 0 ? c : NaN, h * 256 + l]],

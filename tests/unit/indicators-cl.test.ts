@@ -91,7 +91,9 @@ describe('Charting Library studies', () => {
     const by = Object.fromEntries(studies.map((s, k) => [Object.keys(METAINFO)[k], s]));
     const r = P.run(by.cvd.constructor);
     expect(P.requested.at(-1)).toEqual({ tickerid: 'BTCUSDT#CVD', period: '1' });
-    expect(r[10]).toEqual([fp[10].cvd.open, fp[10].cvd.high, fp[10].cvd.low, fp[10].cvd.close]);
+    // OHLC, then the up/down palette index of the ohlc_colorer
+    expect(r[10]).toEqual([fp[10].cvd.open, fp[10].cvd.high, fp[10].cvd.low, fp[10].cvd.close, fp[10].cvd.close >= fp[10].cvd.open ? 0 : 1]);
+    expect(new Set(r.map((x) => x![4]))).toEqual(new Set([0, 1]));
     for (const x of r) expect(x!.length).toBe(plotCount(METAINFO.cvd));
     const d = P.run(by.delta.constructor);
     expect(d[7]).toEqual([fp[7].delta, fp[7].delta >= 0 ? 0 : 1]);
@@ -158,11 +160,17 @@ describe('derived tickers through TapeFlowDatafeed (real server)', () => {
     f.stream.close();
   });
 
-  it('signal marks: seconds, at bar starts, ≤ 10 per bar', () => {
+  it('signal marks: seconds, at bar starts, one per bar and side with a count badge', () => {
     const times = fp.map((b) => b.time);
-    const sigs = Array.from({ length: 14 }, (_, k) => ({ ts: times[3] + k * 100, kind: 'absorption', side: 'buy' }));
+    const sigs = [
+      ...Array.from({ length: 14 }, (_, k) => ({ ts: times[3] + k * 100, kind: 'absorption', side: 'buy', text: `a${k}` })),
+      { ts: times[3] + 5, kind: 'sweep', side: 'sell', text: 'swept' },
+      { ts: times[4] + 5, kind: 'iceberg', side: 'sell', text: 'refilled' },
+    ];
     const m = signalMarks(sigs, times);
-    expect(m.length).toBe(10);
-    expect(m.every((x) => x.time === times[3] / 1000)).toBe(true);
+    expect(m.map((x) => [x.time, x.color, x.label])).toEqual([[times[3] / 1000, 'green', '14'], [times[3] / 1000, 'red', 'S'], [times[4] / 1000, 'red', 'I']]);
+    expect(m[0].text.split('\n')[0]).toBe('14 signals');
+    expect(m[0].text).toContain('… and 8 more');
+    expect(m[1].text).toBe('sweep (sell): swept');
   });
 });

@@ -251,13 +251,15 @@ describe('charting-hosts §6 checklist (UDF server)', () => {
     expect(b.text).toBe(fresh);
   });
 
-  it('15: marks are at bar start times in seconds, at most 10 per bar, with every required field', async () => {
+  it('15: marks are at bar start times in seconds, one per bar and side with a count badge, with every required field', async () => {
     const ts = T0 + DAY + 90_000 + 12_345;
     for (let k = 0; k < 12; k++) store.putSignal('BTCUSDT', ts + k, 'absorption', { side: k % 2 ? 'buy' : 'sell', price: 60000, text: `sig ${k}` });
     store.putGap('BTCUSDT', ts, 1, 5, 'sequence gap');
     await store.flush();
     const m = (await get(`/marks?symbol=BTCUSDT&from=${S(T0 + DAY)}&to=${S(T0 + DAY + 3_600_000)}&resolution=1`)).body;
-    expect(m.length).toBe(10);
+    // 12 signals in one bar: one bullish and one bearish mark, each labelled with its count (was 10 stacked marks)
+    expect(m.map((x: any) => [x.color, x.label])).toEqual([['green', '6'], ['red', '6']]);
+    expect(m[0].text.split('\n')[0]).toBe('6 signals');
     for (const x of m) {
       expect(x.time).toBe(S(T0 + DAY + 60_000));
       for (const k of ['id', 'time', 'color', 'text', 'label', 'labelFontColor', 'minSize']) expect(x[k], k).toBeDefined();

@@ -17,6 +17,8 @@
  * start, else the end of the last bar). A cached answer covering [a, b) stays valid while
  * `mod` is unchanged or b <= the `mutableFrom` observed when it was cached.
  */
+import { groupSignalMarks } from '../client/marks.js';
+import type { Mark } from '../client/types.js';
 import type { Engine } from '../../../engine/src/analytics/engine.js';
 import type { InstrumentPipeline } from '../../../engine/src/analytics/pipeline.js';
 import type { FootprintBar } from '../../../engine/src/analytics/footprint.js';
@@ -299,22 +301,11 @@ export class HistoryService {
     return out.slice(0, q.limit);
   }
 
-  /** CL marks: signals at the start time (seconds) of their bar at `resolution`, at most 10 per bar. */
-  marks(symbol: string, resolution: string, fromS: number, toS: number): Record<string, unknown>[] {
+  /** CL marks: signals grouped per bar and side at `resolution` (client/marks.ts: ≤ 3 per bar, count badge). */
+  marks(symbol: string, resolution: string, fromS: number, toS: number): Mark[] {
     const i = this.instrument(symbol);
     const r = this.resolution(resolution, i.id);
-    const perBar = new Map<number, number>();
-    const out: Record<string, unknown>[] = [];
-    for (const s of this.signals({ symbol: i.id, from: fromS * 1000, to: toS * 1000, limit: 5000 })) {
-      const t = this.markTime(i, r, s.ts);
-      if (!Number.isFinite(t)) continue;
-      const n = perBar.get(t) ?? 0;
-      if (n >= 10) continue;
-      perBar.set(t, n + 1);
-      const color = s.side === 'buy' ? 'green' : s.side === 'sell' ? 'red' : 'blue';
-      out.push({ id: s.id, time: Math.floor(t / 1000), color, text: s.text ?? `${s.kind}${s.price !== undefined ? ` @ ${s.price}` : ''}`, label: (s.kind[0] ?? 'S').toUpperCase(), labelFontColor: 'white', minSize: 14 });
-    }
-    return out;
+    return groupSignalMarks(this.signals({ symbol: i.id, from: fromS * 1000, to: toS * 1000, limit: 5000 }), (ts) => this.markTime(i, r, ts));
   }
 
   /** CL timescale marks: data-completeness gaps (store + engine Gap events) at their bar's start time. */
