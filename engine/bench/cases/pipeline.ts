@@ -1,67 +1,87 @@
 /**
- * Trade pipeline throughput on real Binance trades (USD-M, spot, COIN-M captures in shared/data),
- * concatenated and repeated with shifted timestamps and ids up to >= 5M trades. The base tape is held
- * once in typed arrays and the repetitions are generated while iterating, so memory stays flat.
+ * Trade pipeline throughput on real Binance trades (shared/data), windows laid end to end with
+ * shifted timestamps and every other window mirrored so the tape falls as often as it rises
+ * (trade-tape.ts). Each case runs the pipeline and its floor (floor.ts: the same job in one tight
+ * typed-array loop) in interleaved rounds, reports the best round of each and their ratio, checks
+ * that both produced the same output, and prints the top self-time functions of a profiled run.
+ *
+ * Cases, hardest first:
+ *  - 1-tick rows, USD-M + COIN-M futures (a few hundred rows a bar)
+ *  - 1-tick rows, spot BTCUSDT (0.01 tick: thousands of rows a bar)
+ *  - the registry's coarse rows, all three instruments
  */
-import { join } from 'node:path';
-import { existsSync } from 'node:fs';
 import { InstrumentRegistry } from '../../src/core/instruments.js';
-import { newTrade, type Trade } from '../../src/core/events.js';
 import { Engine } from '../../src/analytics/engine.js';
-import { replayFile } from '../../src/replay/index.js';
-import { dataDir, emit, peakRssMB, timed } from '../harness.js';
+import type { PipelineOptions } from '../../src/analytics/pipeline.js';
+import { emit, peakRssMB } from '../harness.js';
+import { driveTape, FUTURES_FILES, loadTradeTape, SPOT_FILES, type Drive, type TradeTape } from '../trade-tape.js';
+import { digestPipeline, makeFloor, runDigest } from '../floor.js';
+import { profileTop } from '../cpu-profile.js';
 
-const FILES = ['binance/usdm_btcusdt_20240808.gz', 'binance/spot_btcusdt_20240808.gz', 'binance/spot_btcusdt_20240809.gz', 'binance/cm_btcusd_perp_20240808.gz', 'binance/cm_btcusd_perp_20240809.gz'];
-const DAY = 86_400_000;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
-interface Tape { n: number; inst: Uint8Array; ts: Float64Array; id: Float64Array; price: Float64Array; size: Float64Array; buy: Uint8Array; names: string[] }
-
-async function loadTape(registry: InstrumentRegistry): Promise<Tape> {
-  const rows: Trade[] = [];
-  for (const f of FILES) {
-    const p = join(dataDir(), f);
-    if (!existsSync(p)) throw new Error(`bench data missing: ${p} (set TAPEFLOW_DATA)`);
-    await replayFile(p, (ev) => { if (ev.type === 'trade') rows.push({ ...ev }); }, { registry });
-  }
-  const names = [...new Set(rows.map((r) => r.instrument))];
-  const n = rows.length;
-  const t: Tape = { n, inst: new Uint8Array(n), ts: new Float64Array(n), id: new Float64Array(n), price: new Float64Array(n), size: new Float64Array(n), buy: new Uint8Array(n), names };
-  rows.forEach((r, i) => { t.inst[i] = names.indexOf(r.instrument); t.ts[i] = r.ts; t.id[i] = r.id; t.price[i] = r.price; t.size[i] = r.size; t.buy[i] = r.side === 'buy' ? 1 : 0; });
-  return t;
+function seconds(fn: () => void): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  const t0 = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
-export async function benchPipeline(target = 5_000_000): Promise<void> {
-  const registry = new InstrumentRegistry();
-  const tape = await loadTape(registry);
-  const reps = Math.ceil(target / tape.n);
-  const total = reps * tape.n;
-  const idSpan = 1e10;
-  const flies = tape.names.map((nm) => newTrade(nm));
+interface Case { name: string; files: readonly string[]; oneTick: boolean; target: number }
 
-  /** Iterate every (repeated) trade into its flyweight and hand it to `sink`. */
-  const drive = (sink: (t: Trade) => void): void => {
-    for (let r = 0; r < reps; r++) {
-      const shift = r * DAY;
-      const ids = r * idSpan;
-      for (let i = 0; i < tape.n; i++) {
-        const t = flies[tape.inst[i]];
-        t.ts = tape.ts[i] + shift;
-        t.id = tape.id[i] + ids;
-        t.price = tape.price[i];
-        t.size = tape.size[i];
-        t.side = tape.buy[i] ? 'buy' : 'sell';
-        t.sideSource = 'flag';
-        sink(t);
-      }
-    }
+const CASES: Case[] = [
+  { name: 'pipeline 1-tick rows, futures (USD-M + COIN-M BTC), rise + fall', files: FUTURES_FILES, oneTick: true, target: 6_000_000 },
+  { name: 'pipeline 1-tick rows, spot BTCUSDT (0.01 tick), rise + fall', files: SPOT_FILES, oneTick: true, target: 3_000_000 },
+  { name: 'pipeline coarse registry rows, USD-M + spot + COIN-M, rise + fall', files: [...FUTURES_FILES.slice(0, 1), ...SPOT_FILES, ...FUTURES_FILES.slice(1)], oneTick: false, target: 6_000_000 },
+];
+
+async function runCase(c: Case): Promise<void> {
+  const registry = new InstrumentRegistry();
+  const tape: TradeTape = await loadTradeTape(c.files, registry);
+  const drive: Drive = driveTape(tape, c.target);
+  const opts: Partial<PipelineOptions> = { timeframe: '1m', keepBars: 1440, ...(c.oneTick ? { footprintRowTicks: 1, profileRowTicks: 1 } : {}) };
+  const rows = (nm: string): { footprint: number; profile: number } => {
+    const i = registry.get(nm);
+    return c.oneTick ? { footprint: 1, profile: 1 } : { footprint: i.footprintRowTicks, profile: i.profileRowTicks };
   };
 
+  let pipeBest = Infinity, floorBest = Infinity, bareBest = Infinity;
+  let pipeOut = '', floorOut = '', rowsPerBar = 0, bars = 0;
+  const runPipeline = (): { engine: Engine; finish(): string } => {
+    const engine = new Engine(registry, opts);
+    const digests = tape.names.map((nm) => digestPipeline(engine.pipeline(nm)));
+    return { engine, finish: () => { digests.forEach((d) => d.finish()); return runDigest(digests.map((d) => d.digest)); } };
+  };
   let acc = 0;
-  const bare = timed(() => drive((t) => { acc += t.size; }));
-  emit({ name: 'bare-loop (iterate events only)', trades: total, baseTrades: tape.n, repetitions: reps, seconds: +bare.toFixed(3), tradesPerSec: Math.round(total / bare), nsPerTrade: +((bare * 1e9) / total).toFixed(1), peakRssMB: peakRssMB(), check: acc > 0 });
+  for (let r = 0; r < ROUNDS; r++) {
+    bareBest = Math.min(bareBest, seconds(() => drive.run((t) => { acc += t.size; })));
+    const f = makeFloor(tape, rows);
+    floorBest = Math.min(floorBest, seconds(() => { drive.run(f.sink); f.finish(); }));
+    floorOut = runDigest(f.lanes.map((l) => l.out));
+    const p = runPipeline();
+    let nRows = 0;
+    p.engine.onPipeline((x) => x.onBarClose(({ bar }) => { nRows += bar.rows.length; }));
+    pipeBest = Math.min(pipeBest, seconds(() => { drive.run(p.engine.onEvent); p.engine.finish(); }));
+    pipeOut = p.finish();
+    bars = f.lanes.reduce((s, l) => s + l.out.nBars, 0);
+    rowsPerBar = Math.round(nRows / Math.max(1, bars));
+  }
+  const top = await profileTop(() => { const p = runPipeline(); drive.run(p.engine.onEvent); p.engine.finish(); });
+  const tps = (s: number): number => Math.round(drive.total / s);
+  emit({
+    name: c.name,
+    trades: drive.total, instruments: tape.names.length, baseTrades: tape.n, windows: drive.windows, bars, rowsPerBar,
+    tradesPerSec: tps(pipeBest), nsPerTrade: +((pipeBest * 1e9) / drive.total).toFixed(1),
+    floorTradesPerSec: tps(floorBest), vsFloor: +(pipeBest / floorBest).toFixed(2),
+    iterateOnlyTradesPerSec: tps(bareBest),
+    outputEqualsFloor: pipeOut === floorOut, ...(pipeOut === floorOut ? {} : { pipelineOut: pipeOut, floorOut }),
+    rounds: ROUNDS, peakRssMB: peakRssMB(), topSelf: top,
+    note: 'real Binance trades, windows repeated end to end with shifted timestamps, every other window mirrored (price and side); best of interleaved rounds',
+  });
+  if (acc < 0) throw new Error('unreachable');
+}
 
-  const engine = new Engine(registry, { timeframe: '1m', keepBars: 5000 });
-  const secs = timed(() => { drive(engine.onEvent); engine.finish(); });
-  const bars = [...engine.pipelines.values()].reduce((s, p) => s + p.bars.length, 0);
-  emit({ name: 'pipeline (classify + 1m footprint bars + session profile + CVD + VWAP)', trades: total, instruments: tape.names.length, bars, seconds: +secs.toFixed(3), tradesPerSec: Math.round(total / secs), nsPerTrade: +((secs * 1e9) / total).toFixed(1), peakRssMB: peakRssMB(), note: 'real Binance USD-M/spot/COIN-M trades repeated with shifted timestamps' });
+export async function benchPipeline(): Promise<void> {
+  const only = process.env.BENCH_PIPELINE?.split(',').map(Number);
+  for (let i = 0; i < CASES.length; i++) if (!only || only.includes(i)) await runCase(CASES[i]);
 }

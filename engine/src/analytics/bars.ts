@@ -9,6 +9,7 @@ import type { Trade } from '../core/events.js';
 import type { SessionCalendar } from '../core/sessions.js';
 import type { BarSpec } from './timeframe.js';
 import { FootprintBar } from './footprint.js';
+import type { RowGrid } from './row-grid.js';
 
 export interface BarBuilderOptions {
   instrument: string;
@@ -27,6 +28,8 @@ export class BarBuilder {
   /** trades that arrived after their time bar had closed (put in the next bar) */
   lateTrades = 0;
   private readonly o: BarBuilderOptions;
+  /** the last sealed bar's working grid, reused by the next bar (no regrowth bar after bar) */
+  private spare: RowGrid | undefined;
 
   constructor(o: BarBuilderOptions) {
     if (o.spec.kind === 'volume' && !(o.volumeLots && o.volumeLots > 0)) throw new Error('volume bars need volumeLots > 0');
@@ -58,7 +61,7 @@ export class BarBuilder {
     if (!b) return;
     if (this.o.spec.kind !== 'time') b.end = b.lastTs + 1;
     else this.lastEnd = b.end;
-    b.closed = true;
+    this.spare = b.seal();
     this.current = null;
     this.o.onClose(b);
   }
@@ -73,11 +76,12 @@ export class BarBuilder {
         let at = t.ts;
         if (at < this.lastEnd) { at = this.lastEnd; this.lateTrades++; }
         const [s, e, key] = this.timeWindow(at);
-        b = new FootprintBar(this.o.instrument, s, e, this.o.rowTicks, key, cvdBefore);
+        b = new FootprintBar(this.o.instrument, s, e, this.o.rowTicks, key, cvdBefore, this.spare);
       } else {
         const sess = this.o.calendar.sessionAt(t.ts);
-        b = new FootprintBar(this.o.instrument, t.ts, Infinity, this.o.rowTicks, sess ? sess.key : '', cvdBefore);
+        b = new FootprintBar(this.o.instrument, t.ts, Infinity, this.o.rowTicks, sess ? sess.key : '', cvdBefore, this.spare);
       }
+      this.spare = undefined;
       this.current = b;
     }
     b.add(t, cvdAfter);

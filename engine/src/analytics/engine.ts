@@ -15,6 +15,8 @@ export class Engine {
   private readonly observers: EventObserver[] = [];
   private readonly created: ((p: InstrumentPipeline) => void)[] = [];
   events = 0;
+  private lastInstrument = '';
+  private lastPipeline: InstrumentPipeline | null = null;
 
   constructor(readonly registry: InstrumentRegistry, readonly pipelineOptions: Partial<PipelineOptions> = {}) {}
 
@@ -38,7 +40,12 @@ export class Engine {
 
   onEvent = (ev: MarketEvent): void => {
     this.events++;
-    this.pipeline(ev.instrument).onEvent(ev);
+    // events come in runs per instrument: the last route answers without a Map lookup (ids are
+    // usually the same string object, so the compare is a pointer check)
+    const id = ev.instrument;
+    let p = this.lastPipeline;
+    if (p === null || id !== this.lastInstrument) { p = this.pipeline(id); this.lastInstrument = id; this.lastPipeline = p; }
+    p.onEvent(ev);
     for (let i = 0; i < this.observers.length; i++) this.observers[i](ev);
   };
 

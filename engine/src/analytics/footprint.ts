@@ -41,19 +41,21 @@ export class FootprintBar {
   cvdClose = 0;
   /** volume by classification rung: flag, quote, tick, midtick, none (SIDE_SOURCES order) */
   readonly sourceVolume = new Float64Array(5);
-  readonly rows: RowGrid;
+  /** the working grid while open; replaced by an exact-size copy when the bar is sealed */
+  rows: RowGrid;
   closed = false;
   /** first/last venue trade id (0 when the feed has none) */
   firstId = 0;
   lastId = 0;
 
-  constructor(instrument: string, start: number, end: number, rowTicks: number, sessionKey: string, cvd: number) {
+  /** `grid`: an empty grid to reuse (a builder passes the working grid of the bar it just sealed) */
+  constructor(instrument: string, start: number, end: number, rowTicks: number, sessionKey: string, cvd: number, grid?: RowGrid) {
     this.instrument = instrument;
     this.start = start;
     this.end = end;
     this.rowTicks = rowTicks;
     this.sessionKey = sessionKey;
-    this.rows = new RowGrid(8);
+    this.rows = grid && grid.empty ? grid : new RowGrid(8);
     this.cvdOpen = this.cvdHigh = this.cvdLow = this.cvdClose = cvd;
   }
 
@@ -69,16 +71,30 @@ export class FootprintBar {
     this.volume += s;
     this.trades++;
     let sign = 0;
-    if (t.side === 'buy') { sign = 1; this.buyVolume += s; this.buyTrades++; this.delta += s; }
-    else if (t.side === 'sell') { sign = -1; this.sellVolume += s; this.sellTrades++; this.delta -= s; }
+    const side = t.side;
+    if (side === 'buy') { sign = 1; this.buyVolume += s; this.buyTrades++; this.delta += s; }
+    else if (side === 'sell') { sign = -1; this.sellVolume += s; this.sellTrades++; this.delta -= s; }
     else this.unknownVolume += s;
     if (this.delta > this.deltaMax) this.deltaMax = this.delta;
     if (this.delta < this.deltaMin) this.deltaMin = this.delta;
-    this.sourceVolume[SIDE_SOURCE_INDEX[t.sideSource]] += s;
+    const src = t.sideSource;
+    this.sourceVolume[src === 'flag' ? 0 : SIDE_SOURCE_INDEX[src]] += s;
     this.cvdClose = cvd;
     if (cvd > this.cvdHigh) this.cvdHigh = cvd;
     if (cvd < this.cvdLow) this.cvdLow = cvd;
     this.rows.add(Math.floor(p / this.rowTicks), s, sign);
+  }
+
+  /**
+   * Mark the bar closed and swap its working grid (sized with headroom for growth) for an exact-size
+   * copy; returns the working grid, emptied, for the next bar.
+   */
+  seal(): RowGrid {
+    const g = this.rows;
+    this.closed = true;
+    this.rows = g.clone();
+    g.clear();
+    return g;
   }
 
   /** Row index → price of the row's lower edge, in ticks. */
@@ -104,6 +120,7 @@ export class FootprintBar {
     for (let i = 0; i < 5; i++) h.num(this.sourceVolume[i]);
     const g = this.rows;
     h.num(g.base).num(g.length);
-    for (let c = 0; c < g.cols.length; c++) { const col = g.cols[c]; for (let i = 0; i < g.length; i++) h.num(col[i]); }
+    const cols = g.cols;
+    for (let c = 0; c < cols.length; c++) h.nums(cols[c], 0, g.length);
   }
 }

@@ -4,7 +4,8 @@
  * same numbers (and the same checksum). Core code: no Node imports.
  */
 import type { MarketEvent, Quote, Trade } from '../core/events.js';
-import { newTrade } from '../core/events.js';
+import { newTrade, SIDE_SOURCE_INDEX } from '../core/events.js';
+import type { SessionWindow } from '../core/sessions.js';
 import type { Instrument } from '../core/instruments.js';
 import { SideClassifier, type ClassifierOptions } from '../core/classify.js';
 import { BarBuilder } from './bars.js';
@@ -81,6 +82,10 @@ export class InstrumentPipeline {
   private readonly unit: Trade = newTrade();
   private readonly unitLots: number;
   private vwapSession = '';
+  /** cached session window [sessFrom, sessTo): `sess`, or a gap between sessions when null */
+  private sess: SessionWindow | null = null;
+  private sessFrom = NaN;
+  private sessTo = NaN;
   private lastId = 0;
   private barListeners: ((b: ClosedBar) => void)[] = [];
   private tradeListeners: ((t: Trade, bar: FootprintBar) => void)[] = [];
@@ -168,36 +173,47 @@ export class InstrumentPipeline {
 
   /** Apply a classified trade (or quote-activity unit) to every analytic. */
   private apply(t: Trade): void {
-    if (t.ts > this.lastTs) this.lastTs = t.ts;
-    this.builder.flush(t.ts);
+    const ts = t.ts, size = t.size, side = t.side;
+    if (ts > this.lastTs) this.lastTs = ts;
+    const builder = this.builder, open = builder.current;
+    if (open !== null && ts >= open.end) builder.flush(ts);
     const c = this.counters;
     c.trades++;
-    c.volume += t.size;
-    const sign = t.side === 'buy' ? 1 : t.side === 'sell' ? -1 : 0;
-    if (sign > 0) c.buyVolume += t.size; else if (sign < 0) c.sellVolume += t.size; else c.unknownVolume += t.size;
-    switch (t.sideSource) {
-      case 'flag': c.sourceVolume[0] += t.size; break;
-      case 'quote': c.sourceVolume[1] += t.size; break;
-      case 'tick': c.sourceVolume[2] += t.size; break;
-      case 'midtick': c.sourceVolume[3] += t.size; break;
-      default: c.sourceVolume[4] += t.size;
-    }
-    const sess = this.instrument.calendar.sessionAt(t.ts);
-    const key = sess ? sess.key : '';
+    c.volume += size;
+    const sign = side === 'buy' ? 1 : side === 'sell' ? -1 : 0;
+    if (sign > 0) c.buyVolume += size; else if (sign < 0) c.sellVolume += size; else c.unknownVolume += size;
+    const src = t.sideSource;
+    c.sourceVolume[src === 'flag' ? 0 : SIDE_SOURCE_INDEX[src]] += size;
+    // the session window is cached here: one range check per trade instead of a calendar call
+    let sess = this.sess;
+    if (!(ts >= this.sessFrom && ts < this.sessTo)) sess = this.locateSession(ts);
+    const key = sess !== null ? sess.key : '';
     this.cvd.enterSession(key);
     const before = this.cvd.value;
-    const after = this.cvd.add(sign * t.size);
-    if (sess) {
+    const after = this.cvd.add(sign * size);
+    if (sess !== null) {
       if (key !== this.vwapSession) { this.sessionVwap.reset(sess.start); this.vwapSession = key; }
-      this.sessionVwap.add(t.price, t.size);
-      this.profiles.add(t.ts, t.price, t.size, sign);
+      this.sessionVwap.add(t.price, size);
+      this.profiles.add(ts, t.price, size, sign);
     }
-    for (let i = 0; i < this.anchoredVwaps.length; i++) {
-      const v = this.anchoredVwaps[i];
-      if (t.ts >= v.anchor) v.add(t.price, t.size);
+    const anchored = this.anchoredVwaps;
+    for (let i = 0; i < anchored.length; i++) {
+      const v = anchored[i];
+      if (ts >= v.anchor) v.add(t.price, size);
     }
-    const bar = this.builder.add(t, before, after);
-    for (let i = 0; i < this.tradeListeners.length; i++) this.tradeListeners[i](t, bar);
+    const bar = builder.add(t, before, after);
+    const listeners = this.tradeListeners;
+    for (let i = 0; i < listeners.length; i++) listeners[i](t, bar);
+  }
+
+  /** The session at ts (null outside sessions), remembering the window it is valid for. */
+  private locateSession(ts: number): SessionWindow | null {
+    const cal = this.instrument.calendar;
+    const s = cal.sessionAt(ts);
+    if (s !== null) { this.sessFrom = s.start; this.sessTo = s.end; }
+    else { this.sessFrom = ts; this.sessTo = cal.sessionFrom(ts).start; }
+    this.sess = s;
+    return s;
   }
 
   /** Anchor a VWAP at `ts` (applies to trades from then on). */
