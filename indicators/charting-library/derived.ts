@@ -42,7 +42,7 @@ export function derivedSymbolInfo(base: LibrarySymbolInfo, kind: DerivedKind, vo
   const volumeLike = kind === 'CVD' || kind === 'DELTA';
   const counts = kind === 'IMB' || kind === 'SIG';
   return {
-    ...base, name: derivedTicker(base.name, kind), ticker, full_name: undefined,
+    ...base, name: derivedTicker(base.name, kind), ticker,
     description: `${base.description || base.name} · ${({ CVD: 'cumulative delta', DELTA: 'bar delta', VWAP: 'session VWAP', IMB: 'imbalance count', SIG: 'order-flow signals' } as const)[kind]}`,
     type: 'index', format: volumeLike ? 'volume' : 'price',
     pricescale: counts ? 1 : volumeLike ? 10 ** volumeDecimals : base.pricescale, minmov: 1,

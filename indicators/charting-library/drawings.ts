@@ -6,10 +6,17 @@
  */
 export type EntityId = string;
 export interface ShapePoint { time: number; price?: number; channel?: 'open' | 'high' | 'low' | 'close' }
-export interface CreateShapeOptions { shape: string; text?: string; lock?: boolean; disableSelection?: boolean; disableSave?: boolean; disableUndo?: boolean; overrides?: Record<string, unknown>; zOrder?: 'top' | 'bottom'; showInObjectsTree?: boolean; ownerStudyId?: EntityId; filled?: boolean }
+/** Single-point shapes we draw with createShape (the library accepts only single-point tools there). */
+export type SinglePointShape = 'arrow_up' | 'arrow_down' | 'flag' | 'vertical_line' | 'horizontal_line' | 'text' | 'note';
+/** Tools we draw with createMultipointShape (a ray needs its one point through this call). */
+export type MultipointShape = 'horizontal_ray' | 'trend_line' | 'rectangle' | 'price_label' | 'ray';
+interface ShapeOptionsBase { text?: string; lock?: boolean; disableSelection?: boolean; disableSave?: boolean; disableUndo?: boolean; overrides?: Record<string, unknown>; zOrder?: 'top' | 'bottom'; showInObjectsTree?: boolean; filled?: boolean }
+export interface CreateShapeOptions extends ShapeOptionsBase { shape: SinglePointShape }
+export interface CreateMultipointShapeOptions extends ShapeOptionsBase { shape: MultipointShape }
+/** The part of `widget.activeChart()` we call; v29's IChartWidgetApi and the v22–v28 one are assignable to it. */
 export interface ChartApiLike {
   createShape(point: ShapePoint, options: CreateShapeOptions): EntityId | null | Promise<EntityId>;
-  createMultipointShape(points: ShapePoint[], options: CreateShapeOptions): EntityId | null | Promise<EntityId>;
+  createMultipointShape(points: ShapePoint[], options: CreateMultipointShapeOptions): EntityId | null | Promise<EntityId>;
   removeEntity(id: EntityId, options?: { disableUndo?: boolean }): void;
 }
 
@@ -29,7 +36,7 @@ export async function drawProfileLevels(chart: ChartApiLike, p: ProfileLevels, o
   const ids: (EntityId | null)[] = [];
   for (const [k, price] of [['poc', p.poc], ['vah', p.vah], ['val', p.val]] as const) {
     if (price === null) continue;
-    ids.push(await shapeId(chart.createShape({ time: t, price }, { ...common, shape: 'horizontal_ray', text: k.toUpperCase(), overrides: { linecolor: c[k], linewidth: k === 'poc' ? 2 : 1, linestyle: k === 'poc' ? 0 : 2, showLabel: true, textcolor: c[k] } })));
+    ids.push(await shapeId(chart.createMultipointShape([{ time: t, price }], { ...common, shape: 'horizontal_ray', text: k.toUpperCase(), overrides: { linecolor: c[k], linewidth: k === 'poc' ? 2 : 1, linestyle: k === 'poc' ? 0 : 2, showLabel: true, textcolor: c[k] } })));
   }
   if (o.box && p.vah !== null && p.val !== null && p.end !== undefined) {
     ids.push(await shapeId(chart.createMultipointShape([{ time: t, price: p.vah }, { time: Math.floor(p.end / 1000), price: p.val }], { ...common, shape: 'rectangle', overrides: { backgroundColor: c.box, color: c.box, fillBackground: true, linewidth: 0 } })));
@@ -42,7 +49,7 @@ export interface QualifiedLevel { price: number; time: number; label: string; co
 export async function drawLevels(chart: ChartApiLike, levels: QualifiedLevel[]): Promise<EntityId[]> {
   const out: EntityId[] = [];
   for (const l of levels) {
-    const id = await shapeId(chart.createShape({ time: Math.floor(l.time / 1000), price: l.price }, { ...common, shape: 'horizontal_ray', text: l.label, overrides: { linecolor: l.color ?? '#ab47bc', linewidth: l.strength && l.strength >= 70 ? 2 : 1, showLabel: true } }));
+    const id = await shapeId(chart.createMultipointShape([{ time: Math.floor(l.time / 1000), price: l.price }], { ...common, shape: 'horizontal_ray', text: l.label, overrides: { linecolor: l.color ?? '#ab47bc', linewidth: l.strength && l.strength >= 70 ? 2 : 1, showLabel: true } }));
     if (id) out.push(id);
   }
   return out;

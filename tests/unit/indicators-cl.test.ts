@@ -110,12 +110,13 @@ describe('Charting Library studies', () => {
 
   it('drawing helpers handle v28 (sync, null) and v29 (Promise) createShape', async () => {
     const calls: any[] = [];
-    const v28: ChartApiLike = { createShape: (p, o) => { calls.push([p, o.shape]); return o.text === 'VAH' ? null : `id${calls.length}`; }, createMultipointShape: (p, o) => { calls.push([p, o.shape]); return `m${calls.length}`; }, removeEntity() {} };
-    const v29: ChartApiLike = { createShape: async (_p, o) => `p-${o.text}`, createMultipointShape: async () => 'box', removeEntity() {} };
+    // horizontal rays are multipoint tools (one point): the library's createShape takes single-point tools only
+    const v28: ChartApiLike = { createShape: (p, o) => { calls.push([p, o.shape]); return `id${calls.length}`; }, createMultipointShape: (p, o) => { calls.push([p, o.shape]); return o.text === 'VAH' ? null : `m${calls.length}`; }, removeEntity() {} };
+    const v29: ChartApiLike = { createShape: async (_p, o) => `p-${o.text}`, createMultipointShape: async (_p, o) => (o.shape === 'rectangle' ? 'box' : `p-${o.text}`), removeEntity() {} };
     const lv = { poc: 65010, vah: 65020, val: 65000, start: 1723075200000, end: 1723078800000 };
     const a = await drawProfileLevels(v28, lv, { box: true });
-    expect(a).toEqual(['id1', 'id3', 'm4']);
-    expect(calls[0]).toEqual([{ time: 1723075200, price: 65010 }, 'horizontal_ray']);
+    expect(a).toEqual(['m1', 'm3', 'm4']);
+    expect(calls[0]).toEqual([[{ time: 1723075200, price: 65010 }], 'horizontal_ray']);
     expect(calls[3][0]).toEqual([{ time: 1723075200, price: 65020 }, { time: 1723078800, price: 65000 }]);
     expect(await drawProfileLevels(v29, lv)).toEqual(['p-POC', 'p-VAH', 'p-VAL']);
     expect(await drawTrades(v29, [{ time: 1723075260000, price: 65001, side: 'buy', kind: 'entry' }])).toEqual(['p-entry buy']);

@@ -16,7 +16,7 @@ import type {
   Bar, DatafeedConfiguration, DatafeedErrorCallback, DOMCallback, GetMarksCallback, HistoryCallback, HistoryMetadata,
   IBasicDataFeed, IDatafeedQuotesApi, LibrarySymbolInfo, Mark, OnReadyCallback, PeriodParams, QuoteData, QuotesCallback,
   QuotesErrorCallback, ResolutionString, ResolveCallback, SearchSymbolResultItem, SearchSymbolsCallback, ServerTimeCallback,
-  SubscribeBarsCallback, SymbolResolveExtension, TimescaleMark, DatafeedQuoteValues,
+  SubscribeBarsCallback, SymbolResolveExtension, TimescaleMark, DatafeedQuoteValues, Timezone,
 } from './types.js';
 
 export interface TapeFlowDatafeedOptions {
@@ -420,7 +420,8 @@ export function normalizeSymbol(r: Record<string, unknown>, requested: string): 
     session: str('24x7', 'session', 'session-regular', 'session_regular'),
     exchange,
     listed_exchange: str(exchange, 'listed_exchange', 'exchange-listed', 'exchange_listed'),
-    timezone: str('Etc/UTC', 'timezone'),
+    // the server's value, kept as sent (an Olson name from the library's list, or Etc/UTC)
+    timezone: str('Etc/UTC', 'timezone') as Timezone,
     format: str('price', 'format') === 'volume' ? 'volume' : 'price',
     pricescale: num(100, 'pricescale'),
     minmov: num(1, 'minmov', 'minmovement'),

@@ -6,8 +6,24 @@
  * DatafeedErrorCallback vs ErrorCallback). Not a copy of TradingView's files.
  */
 
-/** Nominal resolution string: '1', '5', '60', '1D', '1W', '1M', '15S', '100T'. */
-export type ResolutionString = string & { readonly __resolution?: unique symbol };
+/**
+ * Nominal resolution string: '1', '5', '60', '1D', '1W', '1M', '15S', '100T'. The library brands its
+ * nominal strings under the `Symbol.species` key; the same brand here makes the two interchangeable.
+ * Make one with `resolution('5')` (or `'5' as ResolutionString`).
+ */
+export type ResolutionString = string & { [Symbol.species]: 'ResolutionString' };
+export const resolution = (r: string): ResolutionString => r as ResolutionString;
+
+/**
+ * Exchange timezones the library accepts (`'Etc/UTC'` or an Olson name from its list, charting-hosts
+ * §1.4). The names TapeFlow's instruments and sessions use, plus the major exchange zones; every one of
+ * them is in the library's list, so a LibrarySymbolInfo typed here is assignable to the library's.
+ */
+export type Timezone =
+  | 'Etc/UTC' | 'America/New_York' | 'America/Chicago' | 'America/Los_Angeles' | 'America/Toronto' | 'America/Sao_Paulo'
+  | 'Europe/London' | 'Europe/Berlin' | 'Europe/Paris' | 'Europe/Zurich' | 'Europe/Amsterdam' | 'Europe/Moscow'
+  | 'Asia/Tokyo' | 'Asia/Hong_Kong' | 'Asia/Shanghai' | 'Asia/Singapore' | 'Asia/Seoul' | 'Asia/Kolkata' | 'Asia/Dubai'
+  | 'Australia/Sydney' | 'Pacific/Auckland';
 
 /** v22–v28 `ErrorCallback`, v29 `DatafeedErrorCallback` (same shape; aliased locally on purpose). */
 export type DatafeedErrorCallback = (reason: string) => void;
@@ -42,17 +58,19 @@ export interface SearchSymbolResultItem {
 }
 export type SearchSymbolsCallback = (items: SearchSymbolResultItem[]) => void;
 
-export type VisiblePlotsSet = 'ohlcv' | 'ohlc' | 'c' | 'hlc';
+/** 'hlc' exists in some v29 builds only (absent from v29.2): not offered, so the type fits every version */
+export type VisiblePlotsSet = 'ohlcv' | 'ohlc' | 'c';
 export type SeriesFormat = 'price' | 'volume';
 export type DataStatus = 'streaming' | 'endofday' | 'delayed_streaming';
 
-export interface LibrarySubsessionInfo { description: string; id: string; session: string; 'session-correction'?: string; 'session-display'?: string }
+export type LibrarySessionId = 'regular' | 'extended' | 'premarket' | 'postmarket';
+export interface LibrarySubsessionInfo { description: string; id: LibrarySessionId; session: string; 'session-correction'?: string; 'session-display'?: string }
 
 export interface LibrarySymbolInfo {
   name: string;
-  /** required up to v26, removed in v27; we never rely on it */
-  full_name?: string;
-  base_name?: string[];
+  // no full_name: required up to v26, removed in v27 (an excess property on v27+)
+  /** typed as a one-element tuple by the library */
+  base_name?: [string];
   ticker?: string;
   description: string;
   long_description?: string;
@@ -63,7 +81,7 @@ export interface LibrarySymbolInfo {
   corrections?: string;
   exchange: string;
   listed_exchange: string;
-  timezone: string;
+  timezone: Timezone;
   format: SeriesFormat;
   pricescale: number;
   minmov: number;
@@ -132,10 +150,10 @@ export interface DatafeedQuoteValues {
   open_price?: number; high_price?: number; low_price?: number; prev_close_price?: number; volume?: number;
   original_name?: string;
   rtc?: number; rtc_time?: number; rch?: number; rchp?: number;
-  [key: string]: unknown;
+  [key: string]: string | number | string[] | number[] | undefined;
 }
 export interface QuoteOkData { s: 'ok'; n: string; v: DatafeedQuoteValues }
-export interface QuoteErrorData { s: 'error'; n: string; v: object }
+export interface QuoteErrorData { s: 'error'; n: string; v: object; errmsg?: string }
 export type QuoteData = QuoteOkData | QuoteErrorData;
 export type QuotesCallback = (data: QuoteData[]) => void;
 export type QuotesErrorCallback = (reason: string) => void;
