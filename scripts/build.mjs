@@ -15,6 +15,8 @@ const node = {
 
 const entries = {
   cli: 'engine/src/cli/main.ts',
+  // `tapeflow/engine`: the engine as a Node library (package.json "exports")
+  engine: 'engine/src/index.ts',
   bench: 'engine/bench/bench.ts',
   'examples/replay-footprints': 'examples/node-api/replay-footprints.ts',
   // the Telegram alerts worker thread, loaded by dist/cli.js and dist/bench.js from beside them
