@@ -25,6 +25,10 @@ export class DeltaPanes {
   constructor(chart: IChartApi, lwc: LwcSeriesRuntime, private readonly th: Theme, paneIndex = 1) {
     this.cvd = chart.addSeries(lwc.CandlestickSeries, { upColor: th.buy, downColor: th.sell, wickUpColor: th.buy, wickDownColor: th.sell, borderVisible: false, priceFormat: { type: 'volume' }, title: 'CVD' }, paneIndex);
     this.delta = chart.addSeries(lwc.HistogramSeries, { priceFormat: { type: 'volume' }, title: 'Δ' }, paneIndex + 1);
+    // new panes share the height equally: keep the price pane the main one (≈ 3/4 of the chart)
+    const panes = chart.panes();
+    panes[paneIndex]?.setStretchFactor(0.2);
+    panes[paneIndex + 1]?.setStretchFactor(0.14);
   }
   setBars(bars: readonly FootprintBarData[]): void {
     this.cvd.setData(bars.filter((b) => b.cvd).map((b) => ({ time: sec(b.time), open: b.cvd!.open, high: b.cvd!.high, low: b.cvd!.low, close: b.cvd!.close })));
