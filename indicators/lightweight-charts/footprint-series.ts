@@ -69,12 +69,16 @@ export class FootprintPaneView implements ICustomSeriesPaneView<Time, FootprintI
       const from = Math.max(0, d.visibleRange!.from), to = Math.min(bars.length - 1, d.visibleRange!.to);
       if (to < from) return;
       const sp = d.barSpacing * (d.conflationFactor || 1);
-      const first = bars[from];
+      // x by the chart's own placement of each bar's time: the chart may hold other series with extra or
+      // missing timestamps, so footprint index k is not logical index k (nor first.x + k × spacing)
+      const i0 = bars[from].originalData.i, i1 = bars[to].originalData.i;
+      const xs = new Float64Array(i1 - i0 + 1).fill(NaN);
+      for (let j = from; j <= to; j++) xs[bars[j].originalData.i - i0] = bars[j].x;
       const view: RenderView = {
         hpr: scope.horizontalPixelRatio, vpr: scope.verticalPixelRatio, width: scope.mediaSize.width, height: scope.mediaSize.height,
-        barSpacing: sp, from: bars[from].originalData.i, to: bars[to].originalData.i,
+        barSpacing: sp, from: i0, to: i1,
         priceToY: (p: number) => pc(p),
-        xOf: (k: number) => first.x + (k - first.originalData.i) * sp,
+        xOf: (k: number) => (k >= i0 && k <= i1 ? xs[k - i0] : this.ctl.xOfIndex(k)),
       };
       const o = { ...DEFAULT_FOOTPRINT, ...(this.opts?.footprint ?? {}), ...this.ctl.footprintOptions };
       drawFootprint(scope.context as unknown as Ctx2D, this.ctl.prepared, view, o, this.ctl.theme, this.ctl.zoneIndex, this.stats);
@@ -196,15 +200,50 @@ export class FootprintController {
     return r;
   }
 
+  /** Index of the bar starting exactly in the chart time slot `t` (seconds), or -1. */
+  indexOfSlot(t: number): number {
+    const i = this.indexAt(t * 1000 + 999);
+    return i >= 0 && Math.floor(this.times[i] / 1000) === t ? i : -1;
+  }
+
+  /** Media x of footprint bar k's centre (off-screen bars too), NaN when the chart does not place it. */
+  xOfIndex(k: number): number {
+    const t = this.times[k];
+    if (t === undefined) return NaN;
+    const x = this.chart.timeScale().timeToCoordinate(Math.floor(t / 1000) as UTCTimestamp);
+    return x === null ? NaN : x;
+  }
+
+  /**
+   * Media x of a time: inside the bar that contains it, interpolated between bar starts; before the first
+   * bar, that bar's left edge. Works for times that are not bar starts (a session that opened without a
+   * trade, a snapshot between bars). null when there are no bars or the chart does not place them.
+   */
+  xOfTime(ms: number): number | null {
+    if (!this.times.length) return null;
+    const sp = this.chart.timeScale().options().barSpacing;
+    const i = this.indexAt(ms);
+    if (i < 0) { const x = this.xOfIndex(0); return Number.isNaN(x) ? null : x - sp / 2; }
+    const x = this.xOfIndex(i);
+    if (Number.isNaN(x)) return null;
+    const t0 = this.times[i], t1 = this.times[i + 1];
+    const x1 = t1 !== undefined ? this.xOfIndex(i + 1) : NaN;
+    const w = Number.isNaN(x1) ? sp : x1 - x;
+    const frac = t1 !== undefined && t1 > t0 ? Math.min(1, (ms - t0) / (t1 - t0)) : 0;
+    return x - sp / 2 + frac * w;
+  }
+
   /** The footprint row under a media-space point (for tooltips). */
   rowAt(x: number, y: number): RowHit | null {
     return this.rowAtPixel(x, y, (p: number) => this.series.priceToCoordinate(p));
   }
 
   rowAtPixel(x: number, y: number, pc: (p: number) => number | null): RowHit | null {
-    const logical = this.chart.timeScale().coordinateToLogical(x);
-    if (logical === null) return null;
-    const idx = Math.round(logical);
+    // by time: the chart's slot under x may hold another series' timestamp (then there is no cell)
+    const t = this.chart.timeScale().coordinateToTime(x);
+    if (t === null || typeof t !== 'number') return null;
+    const idx = this.indexOfSlot(t);
+    if (idx < 0) return null;
     const p: PreparedBar | undefined = this.prepared.bars[idx];
     if (!p || !p.n) return null;
     const price = this.series.coordinateToPrice(y);

@@ -4,7 +4,7 @@
  * the data changes, a composite on the right edge) and a depth heatmap from the book's depth
  * history. Views return the same array instance; geometry is recomputed on data/range changes only.
  */
-import type { IChartApi, IPrimitivePaneRenderer, IPrimitivePaneView, ISeriesApi, ISeriesPrimitive, SeriesAttachedParameter, SeriesType, Time, UTCTimestamp, LogicalRange } from 'lightweight-charts';
+import type { AutoscaleInfo, IChartApi, IPrimitivePaneRenderer, IPrimitivePaneView, ISeriesApi, ISeriesPrimitive, PrimitiveHoveredItem, SeriesAttachedParameter, SeriesType, Time, UTCTimestamp, IRange } from 'lightweight-charts';
 import type { CanvasRenderingTarget2D } from 'fancy-canvas';
 import type { Ctx2D, ProfileData } from '../render/types.js';
 import { drawProfile, type ProfileOptions } from '../render/profile.js';
@@ -21,9 +21,16 @@ export interface VolumeProfileOptions {
   visibleRange: boolean;
   /** max histogram length, media px, for right-edge profiles */
   width: number;
+  /** keep `width` (+ 8) px free right of the newest bar (`timeScale.rightOffsetPixels`), so the right-edge profile never covers bars */
+  reserveSpace: boolean;
+  /** autoscale includes the value areas (VAL…VAH) of the right-edge profile and of session profiles in view */
+  autoscale: boolean;
   opacity: number;
   profile: Partial<ProfileOptions>;
 }
+
+/** A profile row under the pointer (`VolumeProfilePrimitive.rowAt`, `hitTest`). */
+export interface ProfileHit { profile: 'right' | 'session'; price: number; volume: number; buy: number; sell: number; poc: boolean; inValueArea: boolean }
 
 abstract class Base implements ISeriesPrimitive<Time> {
   protected chart: IChartApi | null = null;
@@ -40,38 +47,57 @@ abstract class Base implements ISeriesPrimitive<Time> {
   protected onAttached(): void {}
   protected onDetached(): void {}
   protected abstract draw(t: CanvasRenderingTarget2D): void;
-  protected x(ms: number): number | null {
-    return this.chart ? this.chart.timeScale().timeToCoordinate(Math.floor(ms / 1000) as UTCTimestamp) : null;
-  }
 }
 
 export class VolumeProfilePrimitive extends Base {
   private o: VolumeProfileOptions;
   private visible: ProfileData | null = null;
   private range: { from: number; to: number } | null = null;
+  /** the visible time range (seconds), mapped to footprint bars by time */
+  private timeRange: IRange<Time> | null = null;
   private unsub: (() => void) | null = null;
-  private readonly onRange = (r: LogicalRange | null): void => { if (r) this.recompute(Math.floor(r.from), Math.ceil(r.to)); };
+  private readonly onRange = (r: IRange<Time> | null): void => { this.timeRange = r; if (r) this.recomputeTimes(r); };
+  /** where each profile was drawn last frame (media px), for hitTest */
+  private placed: { p: ProfileData; x: number; width: number; dir: 1 | -1; kind: 'right' | 'session' }[] = [];
   /** recomputations of the visible-range profile (for tests) */
   recomputations = 0;
 
   constructor(private readonly fp: FootprintController, o: Partial<VolumeProfileOptions> = {}) {
     super('normal');
-    this.o = { sessions: [], composite: null, visibleRange: true, width: 120, opacity: 0.85, profile: {}, ...o };
+    this.o = { sessions: [], composite: null, visibleRange: true, width: 120, reserveSpace: true, autoscale: true, opacity: 0.85, profile: {}, ...o };
   }
 
   get theme(): Theme { return this.fp.theme; }
   get visibleProfile(): ProfileData | null { return this.visible; }
 
-  applyOptions(o: Partial<VolumeProfileOptions>): void { this.o = { ...this.o, ...o }; if (this.range) this.recompute(this.range.from, this.range.to, true); this.requestUpdate?.(); }
+  applyOptions(o: Partial<VolumeProfileOptions>): void { this.o = { ...this.o, ...o }; this.reserve(); if (this.timeRange) this.recomputeTimes(this.timeRange, true); this.requestUpdate?.(); }
 
   protected override onAttached(): void {
-    this.chart!.timeScale().subscribeVisibleLogicalRangeChange(this.onRange);
-    const off = this.fp.onData(() => { if (this.range) this.recompute(this.range.from, this.range.to, true); });
-    this.unsub = () => { off(); this.chart?.timeScale().unsubscribeVisibleLogicalRangeChange(this.onRange); };
-    const r = this.chart!.timeScale().getVisibleLogicalRange();
-    if (r) this.onRange(r);
+    this.chart!.timeScale().subscribeVisibleTimeRangeChange(this.onRange);
+    const off = this.fp.onData(() => { if (this.timeRange) this.recomputeTimes(this.timeRange, true); else this.onRange(this.chart?.timeScale().getVisibleRange() ?? null); });
+    this.unsub = () => { off(); this.chart?.timeScale().unsubscribeVisibleTimeRangeChange(this.onRange); };
+    this.reserve();
+    this.onRange(this.chart!.timeScale().getVisibleRange());
   }
   protected override onDetached(): void { this.unsub?.(); }
+
+  /** Free space right of the newest bar for the right-edge profile (never shrinks a larger user offset). */
+  private reserve(): void {
+    if (!this.chart || !this.o.reserveSpace) return;
+    const ts = this.chart.timeScale();
+    const o = ts.options();
+    const need = this.o.width + 8;
+    const have = Math.max(o.rightOffsetPixels ?? 0, o.rightOffset * o.barSpacing);
+    if (have < need) ts.applyOptions({ rightOffsetPixels: need });
+  }
+
+  /** Visible footprint bars by time: [first bar starting at/after `from`, last bar starting at/before `to`]. */
+  private recomputeTimes(r: IRange<Time>, force = false): void {
+    const a = (r.from as number) * 1000, b = (r.to as number) * 1000 + 999;
+    const to = this.fp.indexAt(b);
+    const before = this.fp.indexAt(a - 1);
+    this.recompute(before + 1, to, force);
+  }
 
   private recompute(from: number, to: number, force = false): void {
     const f = Math.max(0, from), t = Math.min(this.fp.prepared.bars.length, to + 1);
@@ -89,19 +115,70 @@ export class VolumeProfilePrimitive extends Base {
       const ctx = scope.context as unknown as Ctx2D;
       const view = { hpr: scope.horizontalPixelRatio, vpr: scope.verticalPixelRatio, width: scope.mediaSize.width, height: scope.mediaSize.height, priceToY: (p: number) => s.priceToCoordinate(p) };
       const po = { ...this.o.profile, opacity: this.o.opacity };
+      const placed: typeof this.placed = [];
       for (const p of this.o.sessions) {
         if (p.start == null) continue;
-        const x0 = this.x(p.start);
-        const xe = p.end != null ? this.x(Math.max(p.start, p.end - 1)) : null;
+        // by time, not by bar: a session whose start is not a loaded bar is still placed
+        const x0 = this.fp.xOfTime(p.start);
+        const lastBar = p.end != null ? this.fp.indexAt(p.end - 1) : -1;
+        const xe = p.end != null && lastBar >= 0 && this.fp.times[lastBar] >= p.start ? this.fp.xOfIndex(lastBar) : null;
         if (x0 === null) continue;
-        const x1 = xe ?? scope.mediaSize.width;
+        const x1 = xe === null || Number.isNaN(xe) ? scope.mediaSize.width : xe;
         if (x1 < 0 || x0 > scope.mediaSize.width) continue;
-        drawProfile(ctx, p, view, { x: x0, width: Math.max(10, (x1 - x0) * 0.6), lineFrom: x0, lineTo: x1, rayFrom: x1 }, this.theme, { ...po, opacity: 0.45 });
+        const w = Math.max(10, (x1 - x0) * 0.6);
+        drawProfile(ctx, p, view, { x: x0, width: w, lineFrom: x0, lineTo: x1, rayFrom: x1 }, this.theme, { ...po, opacity: 0.45 });
+        placed.push({ p, x: x0, width: w, dir: 1, kind: 'session' });
       }
       const W = scope.mediaSize.width;
       const right = this.visible ?? this.o.composite;
-      if (right) drawProfile(ctx, right, view, { x: W, width: this.o.width, direction: 'left', lineFrom: W - this.o.width, lineTo: W, rayFrom: W - this.o.width }, this.theme, po);
+      if (right) {
+        drawProfile(ctx, right, view, { x: W, width: this.o.width, direction: 'left', lineFrom: W - this.o.width, lineTo: W, rayFrom: W - this.o.width }, this.theme, po);
+        placed.push({ p: right, x: W, width: this.o.width, dir: -1, kind: 'right' });
+      }
+      this.placed = placed;
     });
+  }
+
+  /** Autoscale: the value areas of the right-edge profile and of the session profiles overlapping the visible range. */
+  autoscaleInfo(): AutoscaleInfo | null {
+    if (!this.o.autoscale) return null;
+    let lo = Infinity, hi = -Infinity;
+    const add = (p: ProfileData | null): void => {
+      if (!p || p.val === null || p.vah === null) return;
+      if (p.val < lo) lo = p.val;
+      if (p.vah + p.rowSize > hi) hi = p.vah + p.rowSize;
+    };
+    add(this.visible ?? this.o.composite);
+    const r = this.timeRange;
+    if (r) {
+      const a = (r.from as number) * 1000, b = (r.to as number) * 1000 + 999;
+      for (const p of this.o.sessions) if (p.start != null && p.start <= b && (p.end == null || p.end > a)) add(p);
+    }
+    return hi > lo ? { priceRange: { minValue: lo, maxValue: hi } } : null;
+  }
+
+  /** The profile row under a media-space point (right-edge or session profile), or null. */
+  rowAt(x: number, y: number): ProfileHit | null {
+    const s = this.series;
+    if (!s) return null;
+    const price = s.coordinateToPrice(y);
+    if (price === null) return null;
+    for (let k = this.placed.length - 1; k >= 0; k--) {
+      const { p, x: x0, width, dir, kind } = this.placed[k];
+      const a = dir > 0 ? x0 : x0 - width, b = dir > 0 ? x0 + width : x0;
+      if (x < a || x > b || !(p.rowSize > 0)) continue;
+      const row = Math.floor((price as number) / p.rowSize + 1e-9) * p.rowSize;
+      const r = p.rows.find((q) => Math.abs(q.price - row) < p.rowSize * 1e-6);
+      if (!r || !(r.volume > 0)) continue;
+      const inVa = p.val !== null && p.vah !== null && r.price >= p.val - 1e-9 && r.price <= p.vah + 1e-9;
+      return { profile: kind, price: r.price, volume: r.volume, buy: r.buy, sell: r.sell, poc: p.poc !== null && Math.abs(p.poc - r.price) < p.rowSize * 1e-6, inValueArea: inVa };
+    }
+    return null;
+  }
+
+  hitTest(x: number, y: number): PrimitiveHoveredItem | null {
+    const h = this.rowAt(x, y);
+    return h ? { externalId: `profile:${h.profile}:${h.price}`, zOrder: 'normal', cursorStyle: 'crosshair' } : null;
   }
 }
 
@@ -161,16 +238,6 @@ export class DepthHeatmapPrimitive extends Base {
     });
   }
 
-  /** media x of a time inside the bar grid (interpolated between bar starts) */
-  private xAt(ms: number): number | null {
-    const i = this.fp.indexAt(ms);
-    const ts = this.chart!.timeScale();
-    if (i < 0) return null;
-    const x = ts.logicalToCoordinate(i as never);
-    if (x === null) return null;
-    const t0 = this.fp.times[i], t1 = this.fp.times[i + 1];
-    const sp = ts.options().barSpacing;
-    const frac = t1 !== undefined && t1 > t0 ? Math.min(1, (ms - t0) / (t1 - t0)) : 0;
-    return x - sp / 2 + frac * sp;
-  }
+  /** media x of a time inside the bar grid, by time (interpolated between bar starts) */
+  private xAt(ms: number): number | null { return this.fp.indexAt(ms) < 0 ? null : this.fp.xOfTime(ms); }
 }

@@ -27,7 +27,7 @@ const numOrNull = (x: unknown): number | null => (typeof x === 'number' && Numbe
 
 /** One bar of `/api/v1/footprint` (`bars[i]`, rows included). */
 export function fromApiBar(j: Record<string, any>): FootprintBarData {
-  const rows = Array.isArray(j.rows) ? j.rows.map((r: any) => ({ price: num(r.price), bid: num(r.bid), ask: num(r.ask) })) : [];
+  const rows = Array.isArray(j.rows) ? j.rows.map((r: any) => (typeof r.imbalance === 'number' ? { price: num(r.price), bid: num(r.bid), ask: num(r.ask), imbalance: r.imbalance } : { price: num(r.price), bid: num(r.bid), ask: num(r.ask) })) : [];
   return {
     time: num(j.time), open: num(j.open), high: num(j.high), low: num(j.low), close: num(j.close),
     volume: num(j.volume), delta: num(j.delta), rowSize: num(j.rowSize, rows.length > 1 ? rows[1].price - rows[0].price : 1),
@@ -37,10 +37,10 @@ export function fromApiBar(j: Record<string, any>): FootprintBarData {
 }
 
 /** A stream `footprint` channel item (WireFootprint). */
-export function fromWireFootprint(w: { t: number; o: number; h: number; l: number; c: number; v: number; delta: number; rowSize: number; poc: number | null; vah: number | null; val: number | null; rows: [number, number, number][]; closed: boolean }): FootprintBarData {
+export function fromWireFootprint(w: { t: number; o: number; h: number; l: number; c: number; v: number; delta: number; rowSize: number; poc: number | null; vah: number | null; val: number | null; rows: ([number, number, number] | [number, number, number, number])[]; closed: boolean }): FootprintBarData {
   return {
     time: w.t, open: w.o, high: w.h, low: w.l, close: w.c, volume: w.v, delta: w.delta, rowSize: w.rowSize,
-    rows: w.rows.map(([price, bid, ask]) => ({ price, bid, ask })), poc: w.poc, vah: w.vah, val: w.val, closed: w.closed,
+    rows: w.rows.map((r) => (r.length > 3 ? { price: r[0], bid: r[1], ask: r[2], imbalance: r[3] } : { price: r[0], bid: r[1], ask: r[2] })), poc: w.poc, vah: w.vah, val: w.val, closed: w.closed,
   };
 }
 
@@ -90,7 +90,9 @@ export function prepareBar(d: FootprintBarData, opts: Partial<PrepareOptions> = 
   for (const r of d.rows) { const k = rowIndex(r.price, rs); if (k < lo) lo = k; if (k > hi) hi = k; }
   const n = d.rows.length ? hi - lo + 1 : 0;
   const bid = new Float64Array(n), ask = new Float64Array(n), imb = new Uint8Array(n), tot = new Float64Array(n);
-  for (const r of d.rows) { const k = rowIndex(r.price, rs) - lo; bid[k] += r.bid; ask[k] += r.ask; }
+  // the server's flags (exact, on integer lots, with its own options) when every row carries them
+  const given = d.rows.length > 0 && d.rows.every((r) => r.imbalance !== undefined);
+  for (const r of d.rows) { const k = rowIndex(r.price, rs) - lo; bid[k] += r.bid; ask[k] += r.ask; if (given) imb[k] |= r.imbalance! & 3; }
   let maxCell = 0, maxRow = 0, maxDelta = 0;
   for (let i = 0; i < n; i++) {
     tot[i] = bid[i] + ask[i];
@@ -102,6 +104,7 @@ export function prepareBar(d: FootprintBarData, opts: Partial<PrepareOptions> = 
     const diag = o.compare === 'diagonal';
     const bidBelow = diag ? (i > 0 ? bid[i - 1] : 0) : bid[i];
     const askAbove = diag ? (i + 1 < n ? ask[i + 1] : 0) : ask[i];
+    if (given) continue;
     if (isImb(ask[i], bidBelow, o)) imb[i] |= 1;
     if (isImb(bid[i], askAbove, o)) imb[i] |= 2;
   }

@@ -29,7 +29,12 @@ export interface Ctx2D {
 }
 
 /** One footprint row: lower edge price, sell-aggressor (bid) and buy-aggressor (ask) volume. */
-export interface FootprintRow { price: number; bid: number; ask: number }
+export interface FootprintRow {
+  price: number; bid: number; ask: number;
+  /** the server's imbalance flags for this row (bit 1 = buy/ask, bit 2 = sell/bid), computed exactly on lots with the
+   * server's options; when a bar's rows carry them the renderer uses them instead of recomputing */
+  imbalance?: number;
+}
 
 export interface FootprintBarData {
   /** bar open time, ms */

@@ -10,6 +10,7 @@ import type { FootprintBar } from '../../../engine/src/analytics/footprint.js';
 import { computeBarStats, type BarStats } from '../../../engine/src/analytics/bar-stats.js';
 import { DeltaDynamicsTracker } from '../../../engine/src/analytics/delta.js';
 import { COL_ASK_VOL, COL_BID_VOL, COL_UNK_VOL, COL_ASK_CNT, COL_BID_CNT } from '../../../engine/src/analytics/row-grid.js';
+import { imbalances, type ImbalanceOptions } from '../../../engine/src/analytics/imbalance.js';
 import type { Instrument } from '../../../engine/src/core/instruments.js';
 import { seriesWork } from './bars.js';
 import type { HistoryService } from './history.js';
@@ -18,7 +19,8 @@ import type { Work } from './work.js';
 
 export interface FootprintQuery { agg: 'time' | 'tick' | 'volume'; resolution?: string; size?: number; from: number; to: number; countback: number; rows: boolean }
 
-export function barJson(i: Instrument, b: FootprintBar, stats: BarStats | null, rows: boolean): Record<string, unknown> {
+/** One footprint bar in price and instrument units; `imbalance` = the pipeline's options for the rows' flags. */
+export function barJson(i: Instrument, b: FootprintBar, stats: BarStats | null, rows: boolean, imbalance: Partial<ImbalanceOptions> = {}): Record<string, unknown> {
   const px = (x: number): number | null => (Number.isFinite(x) ? i.price.toNumber(x) : null);
   const vol = (x: number): number => i.qty.toNumber(x);
   const out: Record<string, unknown> = {
@@ -32,15 +34,18 @@ export function barJson(i: Instrument, b: FootprintBar, stats: BarStats | null, 
   if (stats) {
     out.poc = px(stats.poc); out.vah = px(stats.vah); out.val = px(stats.val);
     out.buyImbalances = stats.buyImbalances; out.sellImbalances = stats.sellImbalances;
-    out.stacked = stats.stacked;
+    // stacked runs as price ranges (row lower edge of the first row … upper edge of the last)
+    out.stacked = stats.stacked.map((r) => ({ side: r.side, rows: r.rows, low: i.price.toNumber(r.startRow * b.rowTicks), high: i.price.toNumber((r.endRow + 1) * b.rowTicks) }));
   }
   if (rows) {
     const g = b.rows;
     const list: Record<string, number>[] = [];
+    // per-row imbalance flags (1 buy, 2 sell), exact on lots with the pipeline's options: charts draw these
+    const f = imbalances(g, imbalance);
     for (let k = 0; k < g.length; k++) {
       const bid = g.cols[COL_BID_VOL][k], ask = g.cols[COL_ASK_VOL][k], unk = g.cols[COL_UNK_VOL][k];
       if (bid === 0 && ask === 0 && unk === 0) continue;
-      list.push({ price: i.price.toNumber((g.base + k) * b.rowTicks), bid: vol(bid), ask: vol(ask), unknown: vol(unk), bidTrades: g.cols[COL_BID_CNT][k], askTrades: g.cols[COL_ASK_CNT][k], delta: vol(ask - bid) });
+      list.push({ price: i.price.toNumber((g.base + k) * b.rowTicks), bid: vol(bid), ask: vol(ask), unknown: vol(unk), bidTrades: g.cols[COL_BID_CNT][k], askTrades: g.cols[COL_ASK_CNT][k], delta: vol(ask - bid), imbalance: f.buy[k] | (f.sell[k] << 1) });
     }
     out.rowSize = i.price.toNumber(b.rowTicks);
     out.rows = list;
@@ -69,7 +74,7 @@ export function* footprintWork(s: HistoryService, symbol: string, q: FootprintQu
   const out: Record<string, unknown>[] = [];
   for (let k = 0; k < bars.length; k++) {
     const b = bars[k];
-    out.push(barJson(i, b, computeBarStats(b, so, dyn.next(b.delta, b.buyVolume, b.sellVolume)), q.rows));
+    out.push(barJson(i, b, computeBarStats(b, so, dyn.next(b.delta, b.buyVolume, b.sellVolume)), q.rows, so.imbalance));
     if (k % 200 === 199) yield;
   }
   return { symbol: i.id, agg: q.agg, resolution: q.agg === 'time' ? q.resolution ?? '1' : undefined, size: q.agg === 'time' ? undefined : q.size, limits, bars: out };

@@ -110,7 +110,8 @@ export interface WireFootprint extends WireBar {
   poc: number | null; vah: number | null; val: number | null;
   buyImbalances: number; sellImbalances: number;
   /** [row lower edge price, bid (sell-aggressor) volume, ask (buy-aggressor) volume], ascending price */
-  rows: [number, number, number][];
+  /** [price, bid volume, ask volume, imbalance flags (1 buy, 2 sell)] */
+  rows: [number, number, number, number][];
 }
 export interface WireDelta {
   t: number; end: number | null;

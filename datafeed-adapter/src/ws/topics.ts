@@ -12,6 +12,7 @@ import type { Engine } from '../../../engine/src/analytics/engine.js';
 import type { ClosedBar, InstrumentPipeline } from '../../../engine/src/analytics/pipeline.js';
 import { FootprintBar } from '../../../engine/src/analytics/footprint.js';
 import { computeBarStats, type BarStats, type BarStatsOptions } from '../../../engine/src/analytics/bar-stats.js';
+import { imbalances } from '../../../engine/src/analytics/imbalance.js';
 import { COL_ASK_VOL, COL_BID_VOL, COL_UNK_VOL } from '../../../engine/src/analytics/row-grid.js';
 import type { DeltaDynamics } from '../../../engine/src/analytics/delta.js';
 import type { Instrument } from '../../../engine/src/core/instruments.js';
@@ -383,10 +384,12 @@ export class BarTopic extends Topic {
     const st = stats ?? computeBarStats(b, this.statsOpts ?? DEFAULT_STATS_OPTS, NO_DYNAMICS);
     const g = b.rows;
     const bid = g.cols[COL_BID_VOL], ask = g.cols[COL_ASK_VOL], unk = g.cols[COL_UNK_VOL];
-    const rows: [number, number, number][] = [];
+    const rows: [number, number, number, number][] = [];
+    // 4th element: the row's imbalance flags (1 buy, 2 sell), exact on lots, so charts need not recompute them
+    const f = imbalances(g, (this.statsOpts ?? DEFAULT_STATS_OPTS).imbalance);
     for (let i = 0; i < g.length; i++) {
       if (bid[i] === 0 && ask[i] === 0 && unk[i] === 0) continue;
-      rows.push([h.px((g.base + i) * b.rowTicks), h.qty(bid[i]), h.qty(ask[i])]);
+      rows.push([h.px((g.base + i) * b.rowTicks), h.qty(bid[i]), h.qty(ask[i]), f.buy[i] | (f.sell[i] << 1)]);
     }
     return {
       ...bar, rowSize: h.px(b.rowTicks), deltaMin: h.qty(b.deltaMin), deltaMax: h.qty(b.deltaMax),
