@@ -9,7 +9,7 @@ import type { Trade } from '../core/events.js';
 import type { SessionCalendar } from '../core/sessions.js';
 import type { BarSpec } from './timeframe.js';
 import { FootprintBar } from './footprint.js';
-import type { RowGrid } from './row-grid.js';
+import { GridArena, type RowGrid } from './row-grid.js';
 
 export interface BarBuilderOptions {
   instrument: string;
@@ -30,6 +30,7 @@ export class BarBuilder {
   private readonly o: BarBuilderOptions;
   /** the last sealed bar's working grid, reused by the next bar (no regrowth bar after bar) */
   private spare: RowGrid | undefined;
+  private readonly arena = new GridArena();
 
   constructor(o: BarBuilderOptions) {
     if (o.spec.kind === 'volume' && !(o.volumeLots && o.volumeLots > 0)) throw new Error('volume bars need volumeLots > 0');
@@ -61,7 +62,7 @@ export class BarBuilder {
     if (!b) return;
     if (this.o.spec.kind !== 'time') b.end = b.lastTs + 1;
     else this.lastEnd = b.end;
-    this.spare = b.seal();
+    this.spare = b.seal(this.arena);
     this.current = null;
     this.o.onClose(b);
   }

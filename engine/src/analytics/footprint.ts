@@ -3,7 +3,7 @@
  * candle, classification provenance, and per-row bid/ask volume and counts on the global row grid.
  * Mutable while open (updated per trade without allocation); frozen once `closed` is set.
  */
-import { RowGrid, COL_ASK_VOL, COL_BID_VOL } from './row-grid.js';
+import { RowGrid, COL_ASK_VOL, COL_BID_VOL, type GridArena } from './row-grid.js';
 import { SIDE_SOURCE_INDEX, type Trade } from '../core/events.js';
 import { Checksum } from './checksum.js';
 
@@ -89,10 +89,10 @@ export class FootprintBar {
    * Mark the bar closed and swap its working grid (sized with headroom for growth) for an exact-size
    * copy; returns the working grid, emptied, for the next bar.
    */
-  seal(): RowGrid {
+  seal(arena?: GridArena): RowGrid {
     const g = this.rows;
     this.closed = true;
-    this.rows = g.clone();
+    this.rows = g.clone(arena);
     g.clear();
     return g;
   }

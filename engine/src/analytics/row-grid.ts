@@ -23,27 +23,21 @@ export class RowGrid {
   base = 0;
   /** number of rows in use (from base) */
   length = 0;
-  /** backing index of row `base` */
+  /** backing index of row `base` within each column */
   private lo = 0;
   private cap: number;
-  // backing columns, one field each so the per-trade path has no array-of-arrays lookup
-  private bidVol: Float64Array;
-  private askVol: Float64Array;
-  private bidCnt: Float64Array;
-  private askCnt: Float64Array;
-  private unkVol: Float64Array;
-  private unkCnt: Float64Array;
+  /**
+   * All six columns in one allocation, column c at [c·cap, (c+1)·cap): one allocation per grid
+   * (a closed bar's copy is one typed array, not six) and one field load per trade.
+   */
+  private buf: Float64Array;
   /** views starting at row `base`, rebuilt lazily after the range moves down or reallocates */
   private views: Float64Array[] | null = null;
 
-  constructor(initialCap = 16) {
+  /** `backing`: zeroed storage of at least initialCap × GRID_COLUMNS values to use instead of a new array */
+  constructor(initialCap = 16, backing?: Float64Array) {
     this.cap = Math.max(1, initialCap);
-    this.bidVol = new Float64Array(this.cap);
-    this.askVol = new Float64Array(this.cap);
-    this.bidCnt = new Float64Array(this.cap);
-    this.askCnt = new Float64Array(this.cap);
-    this.unkVol = new Float64Array(this.cap);
-    this.unkCnt = new Float64Array(this.cap);
+    this.buf = backing ?? new Float64Array(this.cap * GRID_COLUMNS);
   }
 
   /**
@@ -53,8 +47,8 @@ export class RowGrid {
   get cols(): Float64Array[] {
     let v = this.views;
     if (v === null) {
-      const lo = this.lo;
-      v = [this.bidVol.subarray(lo), this.askVol.subarray(lo), this.bidCnt.subarray(lo), this.askCnt.subarray(lo), this.unkVol.subarray(lo), this.unkCnt.subarray(lo)];
+      v = new Array(GRID_COLUMNS);
+      for (let c = 0; c < GRID_COLUMNS; c++) v[c] = this.buf.subarray(c * this.cap + this.lo, (c + 1) * this.cap);
       this.views = v;
     }
     return v;
@@ -101,17 +95,17 @@ export class RowGrid {
   private relayout(newBase: number, newLength: number): void {
     let cap = this.cap;
     while (cap < newLength * 2) cap *= 2;
-    const lo = (cap - newLength) >> 1;
-    const at = lo + (this.base - newBase);
-    const from = this.lo, to = this.lo + this.length;
-    this.bidVol = moved(this.bidVol, cap, from, to, at);
-    this.askVol = moved(this.askVol, cap, from, to, at);
-    this.bidCnt = moved(this.bidCnt, cap, from, to, at);
-    this.askCnt = moved(this.askCnt, cap, from, to, at);
-    this.unkVol = moved(this.unkVol, cap, from, to, at);
-    this.unkCnt = moved(this.unkCnt, cap, from, to, at);
+    this.move(cap, ((cap - newLength) >> 1) + (this.base - newBase));
+    this.lo = (cap - newLength) >> 1;
+  }
+
+  /** Copy the used rows into fresh columns of `cap` rows, row `base` landing at index `at`. */
+  private move(cap: number, at: number): void {
+    const old = this.buf, oc = this.cap, lo = this.lo, n = this.length;
+    const nu = new Float64Array(cap * GRID_COLUMNS);
+    for (let c = 0; c < GRID_COLUMNS; c++) nu.set(old.subarray(c * oc + lo, c * oc + lo + n), c * cap + at);
+    this.buf = nu;
     this.cap = cap;
-    this.lo = lo;
     this.views = null;
   }
 
@@ -119,10 +113,10 @@ export class RowGrid {
   add(row: number, size: number, sign: number): void {
     let o = row - this.base;
     if (o < 0 || o >= this.length) o = this.ensure(row);
-    const k = this.lo + o;
-    if (sign > 0) { this.askVol[k] += size; this.askCnt[k] += 1; }
-    else if (sign < 0) { this.bidVol[k] += size; this.bidCnt[k] += 1; }
-    else { this.unkVol[k] += size; this.unkCnt[k] += 1; }
+    const k = this.lo + o, cap = this.cap, b = this.buf;
+    if (sign > 0) { b[cap * COL_ASK_VOL + k] += size; b[cap * COL_ASK_CNT + k] += 1; }
+    else if (sign < 0) { b[k] += size; b[cap * COL_BID_CNT + k] += 1; }
+    else { b[cap * COL_UNK_VOL + k] += size; b[cap * COL_UNK_CNT + k] += 1; }
   }
 
   /** Merge another grid into this one (composite profiles, per-bar → range). */
@@ -131,65 +125,73 @@ export class RowGrid {
     this.ensure(other.lowRow);
     this.ensure(other.highRow);
     const d = this.lo + other.base - this.base;
-    const src = other.cols, n = other.length;
-    const dst = [this.bidVol, this.askVol, this.bidCnt, this.askCnt, this.unkVol, this.unkCnt];
+    const src = other.cols, n = other.length, b = this.buf, cap = this.cap;
     for (let c = 0; c < GRID_COLUMNS; c++) {
-      const a = dst[c], b = src[c];
-      for (let i = 0; i < n; i++) a[d + i] += b[i];
+      const s = src[c], o = c * cap + d;
+      for (let i = 0; i < n; i++) b[o + i] += s[i];
     }
   }
 
   /** Total volume of a row offset (bid + ask + unknown). */
   volumeAt(off: number): number {
-    const k = this.lo + off;
-    return this.bidVol[k] + this.askVol[k] + this.unkVol[k];
+    const k = this.lo + off, cap = this.cap, b = this.buf;
+    return b[k] + b[cap * COL_ASK_VOL + k] + b[cap * COL_UNK_VOL + k];
   }
 
   /** Fills `out` (length >= this.length) with total volume per row; returns out. */
   totals(out: Float64Array = new Float64Array(this.length)): Float64Array {
-    const b = this.bidVol, a = this.askVol, u = this.unkVol, lo = this.lo;
-    for (let i = 0; i < this.length; i++) out[i] = b[lo + i] + a[lo + i] + u[lo + i];
+    const b = this.buf, lo = this.lo, a = this.cap * COL_ASK_VOL + lo, u = this.cap * COL_UNK_VOL + lo;
+    for (let i = 0; i < this.length; i++) out[i] = b[lo + i] + b[a + i] + b[u + i];
     return out;
   }
 
   /** Drop the free rows (a closed bar no longer grows): columns shrink to exactly `length`. */
   compact(): void {
-    if (this.cap === Math.max(1, this.length)) return;
-    const cap = Math.max(1, this.length), from = this.lo, to = this.lo + this.length;
-    this.bidVol = moved(this.bidVol, cap, from, to, 0);
-    this.askVol = moved(this.askVol, cap, from, to, 0);
-    this.bidCnt = moved(this.bidCnt, cap, from, to, 0);
-    this.askCnt = moved(this.askCnt, cap, from, to, 0);
-    this.unkVol = moved(this.unkVol, cap, from, to, 0);
-    this.unkCnt = moved(this.unkCnt, cap, from, to, 0);
-    this.cap = cap;
+    const cap = Math.max(1, this.length);
+    if (this.cap === cap) return;
+    this.move(cap, 0);
     this.lo = 0;
-    this.views = null;
   }
 
-  clone(): RowGrid {
-    const g = new RowGrid(Math.max(1, this.length));
+  /** An exact-size copy (no free rows), its storage taken from `arena` when given. */
+  clone(arena?: GridArena): RowGrid {
+    const n0 = Math.max(1, this.length);
+    const g = new RowGrid(n0, arena?.take(n0 * GRID_COLUMNS));
     if (this.length === 0) return g;
     g.base = this.base;
     g.length = this.length;
-    g.lo = 0;
-    const src = this.cols, dst = g.cols;
-    for (let c = 0; c < GRID_COLUMNS; c++) dst[c].set(src[c].subarray(0, this.length));
+    const cap = this.cap, lo = this.lo, n = this.length, gc = g.cap;
+    for (let c = 0; c < GRID_COLUMNS; c++) g.buf.set(this.buf.subarray(c * cap + lo, c * cap + lo + n), c * gc);
     return g;
   }
 
   clear(): void {
-    const lo = this.lo, hi = this.lo + this.length;
-    this.bidVol.fill(0, lo, hi); this.askVol.fill(0, lo, hi); this.bidCnt.fill(0, lo, hi);
-    this.askCnt.fill(0, lo, hi); this.unkVol.fill(0, lo, hi); this.unkCnt.fill(0, lo, hi);
+    const cap = this.cap, lo = this.lo, n = this.length;
+    for (let c = 0; c < GRID_COLUMNS; c++) this.buf.fill(0, c * cap + lo, c * cap + lo + n);
     this.length = 0;
     this.base = 0;
   }
 }
 
-/** A zeroed column of `cap` holding old[from, to) at index `at`. */
-function moved(old: Float64Array, cap: number, from: number, to: number, at: number): Float64Array {
-  const nu = new Float64Array(cap);
-  nu.set(old.subarray(from, to), at);
-  return nu;
+/**
+ * Storage for sealed (closed) grids, carved from 1 MB slabs: one small view per bar instead of one
+ * zeroed allocation each, which at 1-tick rows costs more than the bar's trades. A slab is freed by
+ * the GC once no bar in it is referenced; bars are dropped oldest first, so slabs drain in order.
+ */
+export class GridArena {
+  private slab = new Float64Array(0);
+  private used = 0;
+
+  constructor(private readonly slabValues = 131_072) {}
+
+  /** `n` zeroed values. */
+  take(n: number): Float64Array {
+    if (this.used + n > this.slab.length) {
+      this.slab = new Float64Array(Math.max(this.slabValues, n));
+      this.used = 0;
+    }
+    const v = this.slab.subarray(this.used, this.used + n);
+    this.used += n;
+    return v;
+  }
 }
