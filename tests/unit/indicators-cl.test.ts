@@ -9,7 +9,7 @@ import { WebSocket } from 'ws';
 import { tapeflowIndicators, METAINFO, validateMetainfo, plotCount } from '../../indicators/charting-library/studies.js';
 import { parseDerivedTicker, withDerivedTickers, derivedBars, signalMarks } from '../../indicators/charting-library/derived.js';
 import { drawProfileLevels, drawTrades, type ChartApiLike } from '../../indicators/charting-library/drawings.js';
-import type { PineContext, PineJS, PineSeries } from '../../indicators/charting-library/types.js';
+import type { PineContext, PineJS, PineSeries, StudyId } from '../../indicators/charting-library/types.js';
 import { TapeFlowDatafeed } from '../../datafeed-adapter/src/client/datafeed.js';
 import type { Bar, LibrarySymbolInfo } from '../../datafeed-adapter/src/client/types.js';
 import { createServer, type DatafeedServer } from '../../datafeed-adapter/src/server.js';
@@ -75,7 +75,11 @@ describe('Charting Library studies', () => {
     // histogram as a style, never a type
     expect(METAINFO.delta.defaults.styles!.delta.plottype).toBe(1);
     expect(validateMetainfo({ ...METAINFO.delta, plots: [{ id: 'x', type: 'histogram' as any }] }).length).toBeGreaterThan(0);
-    expect(validateMetainfo({ ...METAINFO.cvd, id: 'cvd' }).length).toBeGreaterThan(0);
+    expect(validateMetainfo({ ...METAINFO.cvd, id: 'cvd' as StudyId }).length).toBeGreaterThan(0);
+    // the renderer's candle fields and the colourer's palette are checked (their absence threw every frame)
+    const { borderColor: _b, ...noBorder } = METAINFO.cvd.defaults.ohlcPlots!.cvd;
+    expect(validateMetainfo({ ...METAINFO.cvd, defaults: { ...METAINFO.cvd.defaults, ohlcPlots: { cvd: { ...noBorder, borderColor: '' } } } })).toEqual(['ohlcPlots.cvd.borderColor missing']);
+    expect(validateMetainfo({ ...METAINFO.vwap, styles: { ...METAINFO.vwap.styles, u1: undefined as never } })).toEqual(['plot u1: styles.u1.title missing']);
     const list = await tapeflowIndicators(pine({ X: [] }, 'X').PineJS);
     expect(list.map((s) => s.name)).toEqual(['TapeFlow Cumulative Delta', 'TapeFlow Bar Delta', 'TapeFlow VWAP Bands', 'TapeFlow Order-flow Signals', 'TapeFlow Imbalance Count']);
     for (const s of list) { expect(typeof s.constructor).toBe('function'); expect((s.constructor as any).prototype).toBeDefined(); }
