@@ -23,6 +23,8 @@ export type { MarketEvent, Trade, Quote, BookSnapshot, BookDelta, Gap, Side, Sid
 // replay readers
 export { replayFile, replayFiles, detectFormat, instrumentFromFileName, FORMAT_NAMES, ReplayLineError } from './replay/index.js';
 export type { FormatName, ReplayOptions, ReplayStats } from './replay/types.js';
+// venues: one registry of parsers, book rules and live feeds
+export { VENUES, LIVE_VENUES, findVenue, parserFor, parseVenueFrame, createFeed, venueFromUrl, venueFromFileName, type VenueDef } from './venues/registry.js';
 // order books and signals
 export { BookManager } from './book/manager.js';
 export { SignalEngine, type SignalEngineOptions } from './signals/engine.js';

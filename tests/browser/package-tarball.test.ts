@@ -77,15 +77,16 @@ describe('npm pack → npm install in a scratch project', () => {
     }
     writeFileSync(join(dir, 'trades.csv'), lines.join('\n') + '\n');
     writeFileSync(join(dir, 'replay.mjs'), [
-      "import { Engine, InstrumentRegistry, replayFile, pipelineReport } from 'tapeflow/engine';",
+      "import { Engine, InstrumentRegistry, replayFile, pipelineReport, VENUES } from 'tapeflow/engine';",
       "const engine = new Engine(new InstrumentRegistry(), { timeframe: '1m' });",
       "const stats = await replayFile(process.argv[2], engine.onEvent, { registry: engine.registry, instrument: 'BTCUSDT' });",
       'engine.finish();',
       "const r = pipelineReport(engine.pipelines.get('BTCUSDT'));",
-      'console.log(JSON.stringify({ format: stats.format, trades: stats.trades, bars: r.bars, volume: r.volume, buy: r.buyVolume, sell: r.sellVolume, checksum: engine.checksum() }));',
+      'console.log(JSON.stringify({ format: stats.format, trades: stats.trades, bars: r.bars, volume: r.volume, buy: r.buyVolume, sell: r.sellVolume, checksum: engine.checksum(), venues: VENUES.map((v) => v.id) }));',
     ].join('\n'));
     const out = JSON.parse(execFileSync(process.execPath, ['replay.mjs', 'trades.csv'], { cwd: dir, encoding: 'utf8' }));
     expect(out).toMatchObject({ format: 'generic-csv', trades: 600, bars: 10 });
+    expect(out.venues).toContain('binance-usdm');
     expect(out.buy).toBeCloseTo(buy / 1000, 9);
     expect(out.sell).toBeCloseTo(sell / 1000, 9);
     expect(out.volume).toBeCloseTo((buy + sell) / 1000, 9);
