@@ -4,7 +4,7 @@
 //| Standard MQL5 only, no DLLs. See mt5-bridge/PROTOCOL.md/README.md |
 //+------------------------------------------------------------------+
 #property copyright   "TapeFlow contributors, MIT"
-#property version     "0.10"
+#property version     "0.11"
 #property description "Streams ticks, DOM and backfill to TapeFlow over TCP."
 #property description "Add 127.0.0.1 in Tools > Options > Expert Advisors > 'Allow WebRequest for listed URL',"
 #property description "otherwise every connect fails with error 5272. Attach to any one chart."
@@ -31,6 +31,7 @@ input int    InpTimerMs       = 20;          // Pump timer (ms); the Windows tim
 #define TF_MAX_RX       1048576  // server line cap on our side
 #define TF_BOOK_MIN_MS  25       // at most one DOM image per symbol per 25 ms
 #define TF_BOOK_KEEP_MS 5000     // resend an unchanged image every 5 s
+#define TF_BUSY_MS      46000    // announced before a call that may block on history sync (up to 45 s)
 
 struct TfSym
   {
@@ -46,15 +47,16 @@ struct TfSym
    int               bs;         // book sequence
    string            lastImage;
    ulong             lastBookAt;
+   bool              bookDirty;  // an event was throttled: the timer sends the trailing image
   };
 
 struct TfBackfill
   {
    long              id;
    string            sym;
-   long              fromMs, toMs, nextMs, maxTicks;
+   long              fromMs, toMs, nextMs, maxTicks, scannedTo;
    int               chunk, sent, retries;
-   bool              begun, active, complete;
+   bool              begun, active, complete, exhausted;
   };
 
 enum TfState { TF_IDLE, TF_CHALLENGE, TF_READY };
@@ -161,9 +163,9 @@ void Connect()
 
 //--- symbols -----------------------------------------------------------------------------------------
 
-void AddSymbol(const string name)
+void AddSymbol(const string name, const bool dom)
   {
-   if(name == "" || !SymbolSelect(name, true)) return; // only Market Watch symbols deliver data
+   if(name == "" || FindSym(name) >= 0 || !SymbolSelect(name, true)) return; // only Market Watch symbols deliver data
    int n = ArraySize(g_syms);
    ArrayResize(g_syms, n + 1);
    g_syms[n].name = name;
@@ -174,7 +176,8 @@ void AddSymbol(const string name)
    g_syms[n].book = false;
    g_syms[n].lastImage = "";
    g_syms[n].lastBookAt = 0;
-   if(InpDom)
+   g_syms[n].bookDirty = false;
+   if(dom)
      {
       if(SymbolInfoInteger(name, SYMBOL_TICKS_BOOKDEPTH) <= 0)
          PrintFormat("TapeFlow: %s reports no DOM depth; subscribing anyway", name);
@@ -189,19 +192,20 @@ int FindSym(const string name)
    return -1;
   }
 
-// Symbol specification: tape detection by recent TRADE ticks (FX/CFD feeds have none) and BUY/SELL bits.
+// Symbol specification. Tape detection reads only the latest tick (SymbolInfoTick) and the chart mode:
+// scanning history for COPY_TICKS_TRADE ticks makes a quote-only symbol synchronise its whole tick
+// history, and CopyTicks blocks an EA for up to 45 s while it does.
 void SendSymbolSpec(const int k)
   {
    string s = g_syms[k].name;
-   MqlTick tr[];
-   int n = CopyTicks(s, tr, COPY_TICKS_TRADE, 0, 1000);
+   MqlTick tr;
    bool trades = false, flags = false;
-   for(int i = 0; i < n; i++)
+   if(SymbolInfoTick(s, tr))
      {
-      if(tr[i].volume > 0 || tr[i].volume_real > 0) trades = true;
-      if((tr[i].flags & (TICK_FLAG_BUY | TICK_FLAG_SELL)) != 0) flags = true;
+      if((tr.flags & TICK_FLAG_LAST) != 0 && (tr.volume > 0 || tr.volume_real > 0)) trades = true;
+      if((tr.flags & (TICK_FLAG_BUY | TICK_FLAG_SELL)) != 0) flags = true;
      }
-   if((ENUM_SYMBOL_CHART_MODE)SymbolInfoInteger(s, SYMBOL_CHART_MODE) == SYMBOL_CHART_MODE_LAST && n > 0) trades = true;
+   if((ENUM_SYMBOL_CHART_MODE)SymbolInfoInteger(s, SYMBOL_CHART_MODE) == SYMBOL_CHART_MODE_LAST) trades = true;
    int d = g_syms[k].digits;
    string body = StringFormat("\"sym\":%s,\"digits\":%d,\"point\":\"%s\",\"tick_size\":\"%s\",\"tick_value\":\"%s\",\"contract\":\"%s\","
                               "\"vol_step\":\"%s\",\"calc\":\"%s\",\"chart\":\"%s\",\"book_levels\":%d,\"tape\":\"%s\",\"side_flags\":%s,"
@@ -248,6 +252,13 @@ void CursorAtNow(TfSym &s)
       s.curMs = last[0].time_msc;
       s.curN = CopyTicks(s.name, same, COPY_TICKS_ALL, (ulong)s.curMs, 100000); // ticks at that ms
      }
+   else
+     {
+      // no tick yet: start at the broker's "now", never at 0 (CopyTicks from=0 means "the last count
+      // ticks", which would send history as live with ordinals restarting mid-millisecond)
+      s.curMs = (long)TimeTradeServer() * 1000 - 1000;
+      s.curN = 0;
+     }
    s.startMs = s.curMs;
    s.startN = s.curN;
   }
@@ -259,6 +270,9 @@ void PumpSymbol(TfSym &s)
    MqlTick ticks[];
    string batch = "";
    int count = 0;
+   if(s.curMs <= 0) return; // never CopyTicks(from=0): see CursorAtNow
+   // nothing new since the cursor: skip the CopyTicks call (cheap with a whole Market Watch)
+   if((long)SymbolInfoInteger(s.name, SYMBOL_TIME_MSC) < s.curMs) return;
    for(int round = 0; round < TF_PUMP_ROUNDS; round++)
      {
       ResetLastError();
@@ -295,11 +309,18 @@ void Heartbeat()
    g_announcedOff = UtcOffset();
    string cur = "";
    for(int i = 0; i < ArraySize(g_syms); i++)
-      if(g_syms[i].curN > 0)
+      if(g_syms[i].live && g_syms[i].curMs > 0) // [ms, ord]; ord -1 = before the first tick of that ms
          cur += (cur == "" ? "" : ",") + TfQuote(g_syms[i].name) + StringFormat(":[%I64d,%d]", g_syms[i].curMs, g_syms[i].curN - 1);
    SendMsg("hb", StringFormat("\"utc_off\":%I64d,\"srv_ms\":%I64d,\"q\":0,\"pump_limits\":%d,\"send_stalls\":%d,\"cursors\":{%s}",
                               g_announcedOff, (long)TimeTradeServer() * 1000, g_pumpLimits, g_sendStalls, cur));
    g_lastHb = GetTickCount64();
+  }
+
+// Before a call that can block on history synchronisation: the server holds its dead-peer timer
+// for busy_ms instead of dropping the connection (and the unfinished backfill) after dead_ms.
+void AnnounceBusy()
+  {
+   SendMsg("hb", StringFormat("\"utc_off\":%I64d,\"srv_ms\":%I64d,\"busy_ms\":%d", UtcOffset(), (long)TimeTradeServer() * 1000, TF_BUSY_MS));
   }
 
 //--- backfill ----------------------------------------------------------------------------------------
@@ -317,14 +338,16 @@ void PumpBackfill()
      }
    int k = FindSym(g_bf.sym);
    if(!g_bf.begun) { SendMsg("bf_begin", StringFormat("\"id\":%I64d,\"sym\":%s", g_bf.id, TfQuote(g_bf.sym))); g_bf.begun = true; }
-   if(k < 0) { EndBackfill(false, ERR_MARKET_UNKNOWN_SYMBOL, false); return; }
+   if(k < 0) { EndBackfill(false, ERR_MARKET_UNKNOWN_SYMBOL); return; }
    long wEnd = MathMin(g_bf.nextMs + TF_BF_WINDOW_MS - 1, g_bf.toMs);
    MqlTick ticks[];
+   AnnounceBusy();
    ResetLastError();
    int got = CopyTicksRange(g_bf.sym, ticks, COPY_TICKS_ALL, (ulong)g_bf.nextMs, (ulong)wEnd); // inclusive both ends
    int err = GetLastError();
    if(err == ERR_HISTORY_TIMEOUT && g_bf.retries < 3) { g_bf.retries++; return; } // partial: retry the window later
-   if(got < 0 && err != ERR_HISTORY_NOT_FOUND) { EndBackfill(false, err, false); return; }
+   if(err == ERR_HISTORY_NOT_FOUND && g_bf.sent == 0) g_bf.exhausted = true;     // the terminal's history starts later
+   if(got < 0 && err != ERR_HISTORY_NOT_FOUND) { EndBackfill(false, err); return; }
    if(err != 0 && err != ERR_HISTORY_NOT_FOUND) g_bf.complete = false;
    g_bf.retries = 0;
    // whole milliseconds per window, so the ordinal restarts at 0 at every ms exactly as live
@@ -332,8 +355,11 @@ void PumpBackfill()
    int count = 0;
    long ms = -1;
    int ord = 0;
-   for(int i = 0; i < got && g_bf.sent < g_bf.maxTicks; i++)
+   bool cut = false;
+   for(int i = 0; i < got; i++)
      {
+      // the tick cap ends a backfill only at a millisecond boundary, so scanned_to is exact
+      if(g_bf.sent >= g_bf.maxTicks && ticks[i].time_msc != ms) { cut = true; break; }
       if(ticks[i].time_msc != ms) { ms = ticks[i].time_msc; ord = 0; } else ord++;
       StringAdd(batch, (count > 0 ? "," : "") + TickTuple(g_syms[k], ticks[i], ord));
       count++;
@@ -346,21 +372,24 @@ void PumpBackfill()
         }
      }
    if(count > 0) SendMsg("bf_chunk", StringFormat("\"id\":%I64d,\"sym\":%s,\"i\":%d,\"ts\":[%s]", g_bf.id, TfQuote(g_bf.sym), g_bf.chunk++, batch));
-   g_bf.nextMs = wEnd + 1;
-   if(g_bf.sent >= g_bf.maxTicks) { EndBackfill(false, 0, false); return; }
-   if(g_bf.nextMs > g_bf.toMs)
+   if(cut)
      {
-      MqlTick first[];
-      bool exhausted = CopyTicks(g_bf.sym, first, COPY_TICKS_ALL, 1, 1) == 1 && first[0].time_msc >= g_bf.fromMs;
-      EndBackfill(g_bf.complete, 0, exhausted);
+      // capped: covered up to the last whole millisecond sent; the server asks for the rest
+      if(ms >= 0) g_bf.scannedTo = ms; // else the cap was met at the previous window's end
+      EndBackfill(g_bf.complete, 0);
+      return;
      }
+   g_bf.nextMs = wEnd + 1;
+   g_bf.scannedTo = wEnd;
+   if(g_bf.nextMs > g_bf.toMs) EndBackfill(g_bf.complete, 0);
   }
 
-void EndBackfill(const bool complete, const int err, const bool exhausted)
+// scanned_to: the last broker ms whose ticks were all sent (never past what CopyTicksRange returned)
+void EndBackfill(const bool complete, const int err)
   {
    SendMsg("bf_end", StringFormat("\"id\":%I64d,\"sym\":%s,\"n\":%d,\"complete\":%s,\"err\":%d,\"scanned_to\":%I64d,\"exhausted\":%s",
-                                  g_bf.id, TfQuote(g_bf.sym), g_bf.sent, complete ? "true" : "false", err, MathMin(g_bf.nextMs - 1, g_bf.toMs),
-                                  exhausted ? "true" : "false"));
+                                  g_bf.id, TfQuote(g_bf.sym), g_bf.sent, complete ? "true" : "false", err, g_bf.scannedTo,
+                                  g_bf.exhausted ? "true" : "false"));
    g_bf.active = false;
   }
 
@@ -369,7 +398,9 @@ void EndBackfill(const bool complete, const int err, const bool exhausted)
 void SendBook(const int k)
   {
    ulong now = GetTickCount64();
-   if(now - g_syms[k].lastBookAt < TF_BOOK_MIN_MS) return; // latest-wins: dropping images is fine
+   // latest-wins: a throttled change is sent by the timer once the interval has passed (trailing flush)
+   if(now >= g_syms[k].lastBookAt && now - g_syms[k].lastBookAt < TF_BOOK_MIN_MS) { g_syms[k].bookDirty = true; return; }
+   g_syms[k].bookDirty = false;
    MqlBookInfo book[];
    if(!MarketBookGet(g_syms[k].name, book)) return; // the book as of now, not of the event
    string b = "", a = "";
@@ -383,12 +414,19 @@ void SendBook(const int k)
       else if(book[i].type == BOOK_TYPE_SELL) a += (a == "" ? "" : ",") + lvl;
      }
    string image = b + "|" + a;
-   if(image == g_syms[k].lastImage && now - g_syms[k].lastBookAt < TF_BOOK_KEEP_MS) return;
+   if(image == g_syms[k].lastImage && now >= g_syms[k].lastBookAt && now - g_syms[k].lastBookAt < TF_BOOK_KEEP_MS) return;
    g_syms[k].lastImage = image;
    g_syms[k].lastBookAt = now;
    // no timestamps in the DOM: stamp it with the newest known server time
    long stamp = MathMax((long)SymbolInfoInteger(g_syms[k].name, SYMBOL_TIME_MSC), (long)TimeTradeServer() * 1000);
    SendMsg("book", StringFormat("\"sym\":%s,\"bs\":%d,\"ms\":%I64d,\"b\":[%s],\"a\":[%s]", TfQuote(g_syms[k].name), ++g_syms[k].bs, stamp, b, a));
+  }
+
+// Trailing flush: book images throttled by SendBook go out once TF_BOOK_MIN_MS has passed.
+void FlushBooks()
+  {
+   for(int i = 0; i < ArraySize(g_syms) && g_state == TF_READY; i++)
+      if(g_syms[i].book && g_syms[i].bookDirty) SendBook(i);
   }
 
 //--- inbound -----------------------------------------------------------------------------------------
@@ -455,6 +493,8 @@ void OnServerLine(const string line)
       g_bfQueue[n].fromMs = TfLong(line, "from_ms");
       g_bfQueue[n].toMs = TfLong(line, "to_ms");
       g_bfQueue[n].nextMs = g_bfQueue[n].fromMs;
+      g_bfQueue[n].scannedTo = g_bfQueue[n].fromMs - 1;
+      g_bfQueue[n].exhausted = false;
       g_bfQueue[n].maxTicks = MathMin(TfLong(line, "max", 50000), 500000);
       g_bfQueue[n].chunk = 0;
       g_bfQueue[n].sent = 0;
@@ -462,6 +502,30 @@ void OnServerLine(const string line)
       g_bfQueue[n].begun = false;
       g_bfQueue[n].active = false;
       g_bfQueue[n].complete = true;
+     }
+   else if(t == "sub")
+     {
+      // server-side subscription: stream one more symbol from now on (the server backfills its history)
+      string sym = TfStr(line, "sym");
+      if(FindSym(sym) < 0)
+        {
+         AddSymbol(sym, StringFind(line, "\"book\":true") >= 0);
+         int k = FindSym(sym);
+         if(k < 0) { SendMsg("err", "\"code\":\"UNKNOWN_SYMBOL\",\"msg\":" + TfQuote("sub: no such symbol " + sym)); return; }
+         CursorAtNow(g_syms[k]);
+         g_syms[k].live = true;
+         SendSymbolSpec(k);
+         Heartbeat();
+        }
+     }
+   else if(t == "unsub")
+     {
+      int k = FindSym(TfStr(line, "sym"));
+      if(k >= 0)
+        {
+         if(g_syms[k].book) MarketBookRelease(g_syms[k].name);
+         ArrayRemove(g_syms, k, 1);
+        }
      }
    else if(t == "err") PrintFormat("TapeFlow: server error %s: %s", TfStr(line, "code"), TfStr(line, "msg"));
    // "ack" and "hb" only refresh g_lastRx (liveness); the resume cursor comes with the next welcome
@@ -478,6 +542,7 @@ void ReadSocket()
       return;
      }
    uchar buf[];
+   ResetLastError(); // a stale error from an earlier call must not read as a broken socket
    int r = SocketRead(g_sock, buf, avail, 5);
    if(r <= 0)
      {
@@ -508,12 +573,12 @@ int OnInit()
    g_sid = NewSid();
    ArrayResize(g_syms, 0);
    if(InpSymbols == "")
-      for(int i = 0; i < SymbolsTotal(true); i++) AddSymbol(SymbolName(i, true));
+      for(int i = 0; i < SymbolsTotal(true); i++) AddSymbol(SymbolName(i, true), InpDom);
    else
      {
       string parts[];
       int n = StringSplit(InpSymbols, ',', parts);
-      for(int i = 0; i < n; i++) { StringTrimLeft(parts[i]); StringTrimRight(parts[i]); AddSymbol(parts[i]); }
+      for(int i = 0; i < n; i++) { StringTrimLeft(parts[i]); StringTrimRight(parts[i]); AddSymbol(parts[i], InpDom); }
      }
    g_bf.active = false;
    // never connect from OnInit (it can block); the timer connects with backoff
@@ -540,12 +605,18 @@ void OnTimer()
      }
    ReadSocket();
    if(g_sock == INVALID_HANDLE) return;
-   if(now - g_lastRx > (ulong)g_deadMs) { Disconnect("server silent"); return; } // half-open: SocketIsConnected cannot tell
-   if(g_state == TF_CHALLENGE && now - g_lastRx > 5000) { Disconnect("no challenge"); return; }
+   // ulong: read the clock again AFTER ReadSocket set g_lastRx; "now - g_lastRx" with an older now
+   // wraps to ~1.8e19 and would drop a healthy server
+   now = GetTickCount64();
+   ulong silent = now > g_lastRx ? now - g_lastRx : 0;
+   if(silent > (ulong)g_deadMs) { Disconnect("server silent"); return; } // half-open: SocketIsConnected cannot tell
+   if(g_state == TF_CHALLENGE && silent > 5000) { Disconnect("no challenge"); return; }
    if(g_state != TF_READY) return;
    PumpAll();
+   FlushBooks();
    PumpBackfill();
-   if(g_state == TF_READY && now - g_lastHb >= (ulong)g_hbMs) Heartbeat();
+   now = GetTickCount64();
+   if(g_state == TF_READY && now >= g_lastHb && now - g_lastHb >= (ulong)g_hbMs) Heartbeat();
   }
 
 // OnTick fires only for the chart symbol and coalesces; it is just an extra wake-up for the pump.

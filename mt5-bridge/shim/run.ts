@@ -64,6 +64,17 @@ export class ShimEA {
     this.exit = new Promise((r) => child.on('exit', (code, sig) => r(code ?? (sig ? 128 : 0))));
   }
 
+  /** Epoch ms of the shim's clock origin: a virtual time v happens at t0 + (v − startUtc) / speed. */
+  get t0(): number {
+    const l = this.lines.find((x) => x.text.startsWith('[shim] t0 '));
+    return l ? Number(l.text.slice(10)) : NaN;
+  }
+
+  /** Epoch ms at which a virtual-clock UTC time became current in the shim. */
+  realTimeOf(utc: number): number {
+    return this.t0 + (utc - this.o.broker.startUtc) / (this.o.broker.speed ?? 1);
+  }
+
   /** Lines whose text matches. */
   grep(re: RegExp): EaLine[] { return this.lines.filter((l) => re.test(l.text)); }
 

@@ -705,6 +705,14 @@ int main() {
   const char *tape = getenv("MQL_BROKER_TAPE");
   if (!tape) { fprintf(stderr, "shim: set MQL_BROKER_TAPE\n"); return 2; }
   load_tape(tape);
+  {
+    // wall-clock time of real_us() == 0, so a harness can place virtual-clock events in real time
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    long nowEpochMs = rt.tv_sec * 1000L + rt.tv_nsec / 1000000L;
+    printf("%ld [shim] t0 %ld\n", real_us() / 1000, nowEpochMs - real_us() / 1000);
+    fflush(stdout);
+  }
   const char *chart = getenv("MQL_CHART_SYMBOL");
   g_chart = chart ? chart : (g_syms.empty() ? "" : g_syms[0].name);
   _Symbol = MqlString(g_chart.c_str());

@@ -1,0 +1,78 @@
+/**
+ * Issue 18's defects, each as a scenario of the EA's own source (translated + compiled through the MQL5
+ * shim) against the real bridge server over TCP. Each failed before its fix.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BookDelta, BookSnapshot } from '../../engine/src/core/events.js';
+import { flaggedTape } from '../../mt5-bridge/src/sources.js';
+import type { Mt5Tick } from '../../mt5-bridge/src/sim-ea.js';
+import type { ShimBook, ShimSymbol } from '../../mt5-bridge/shim/broker.js';
+import { accounting, shimRig, sleep, tapeIds, until, type ShimRig } from '../helpers/shim-ea.js';
+
+const rigs: ShimRig[] = [];
+afterEach(async () => {
+  for (const r of rigs.splice(0)) { await r.ea.stop(); await r.server.close(); }
+});
+const T0 = Date.UTC(2024, 6, 1, 13, 0);
+
+describe('MT5 EA defects, reproduced by the shimmed EA', () => {
+  it('1: a 1 ms timer with 20 server lines/s causes no spurious disconnects (ulong race between GetTickCount64 reads)', async () => {
+    const tape = flaggedTape({ n: 3000, seed: 11, start: T0, utcOffset: 10800 });
+    const r = await shimRig({ hbMs: 50 }, { timerResUs: 1000, broker: { startUtc: tape.ticks[0].utc, speed: 8, offsets: [{ fromUtc: 0, off: 10800 }], symbols: [tape] }, inputs: { InpSymbols: tape.sym, InpTimerMs: 1, InpBackfillDays: 0 } });
+    rigs.push(r);
+    await sleep(8000);
+    expect(r.ea.disconnects()).toEqual([]);
+    expect(r.server.stats.connections).toBe(1);
+  }, 30_000);
+
+  it('2: a symbol with no ticks at start, then a 12,000-tick burst: nothing old goes out as live, every id once', async () => {
+    // history exists only for another symbol; ours has no tick before the EA starts, then a burst inside one timer period
+    const burst: Mt5Tick[] = [];
+    const startUtc = T0;
+    for (let i = 0; i < 12_000; i++) {
+      const utc = startUtc + 1500 + Math.floor(i / 1200); // 1,200 ticks per ms over 10 ms (a market open)
+      burst.push({ ms: utc + 10_800_000, bid: String(128000 + (i % 7) * 5), ask: String(128005 + (i % 7) * 5), last: '0', vol: '0', flags: 6, utc });
+    }
+    const quiet: ShimSymbol = { ...flaggedTape({ n: 10, seed: 1, start: T0 - 3_600_000, utcOffset: 10800 }), sym: 'OTHER' };
+    const sym: ShimSymbol = { sym: 'BURST', spec: { ...quiet.spec, tape: 'quotes' }, ticks: burst };
+    const r = await shimRig({}, { chartSymbol: 'OTHER', broker: { startUtc, speed: 1, offsets: [{ fromUtc: 0, off: 10800 }], symbols: [sym, quiet] }, inputs: { InpSymbols: 'BURST', InpTimerMs: 20, InpBackfillDays: 0 } });
+    rigs.push(r);
+    await until(() => r.sink.ticks.length >= burst.length, 20_000, 'the burst persisted');
+    await sleep(300);
+    expect(accounting(tapeIds(burst), r.sink.ticks)).toEqual({ lost: 0, duplicated: 0, unexpected: 0 });
+  }, 30_000);
+
+  it('4: after a burst of DOM changes and silence, the last book image arrives within 100 ms', async () => {
+    const tape = flaggedTape({ n: 50, seed: 4, start: T0, utcOffset: 10800 });
+    const books: ShimBook[] = [];
+    const first = T0 + 2000;
+    for (let i = 0; i < 30; i++) books.push({ utc: first + i, bids: [[String(128000 - i * 5), String(10 + i)]], asks: [[String(128005 + i * 5), String(20 + i)]] });
+    const sym: ShimSymbol = { ...tape, ticks: tape.ticks.slice(0, 5), books };
+    const r = await shimRig({}, { broker: { startUtc: T0, speed: 1, offsets: [{ fromUtc: 0, off: 10800 }], symbols: [sym] }, inputs: { InpSymbols: sym.sym, InpTimerMs: 20, InpDom: true, InpBackfillDays: 0 } });
+    rigs.push(r);
+    const bookAt: number[] = [];
+    const state = { bids: new Map<number, number>(), asks: new Map<number, number>() };
+    let matchedAt = 0;
+    const lastBook = books[books.length - 1];
+    const check = (): void => {
+      if (matchedAt) return;
+      const inst = r.registry.find(sym.sym) ?? r.registry.get(sym.sym);
+      const bid = inst.price.parse(lastBook.bids[0][0]), ask = inst.price.parse(lastBook.asks[0][0]);
+      if (state.bids.size === 1 && state.asks.size === 1 && state.bids.get(bid) === inst.qty.parse(lastBook.bids[0][1]) && state.asks.get(ask) === inst.qty.parse(lastBook.asks[0][1])) matchedAt = Date.now();
+    };
+    const timer = setInterval(() => {
+      for (const ev of r.live.splice(0)) {
+        if (ev.type === 'book_snapshot') { const s = ev as BookSnapshot; state.bids = new Map(s.bids); state.asks = new Map(s.asks); bookAt.push(Date.now()); }
+        else if (ev.type === 'book_delta') { const d = ev as BookDelta; for (const [p, v] of d.bids) v ? state.bids.set(p, v) : state.bids.delete(p); for (const [p, v] of d.asks) v ? state.asks.set(p, v) : state.asks.delete(p); bookAt.push(Date.now()); }
+        check();
+      }
+    }, 1);
+    await sleep(3500);
+    clearInterval(timer);
+    const lastChangeReal = r.ea.realTimeOf(lastBook.utc);
+    expect(matchedAt, 'the final book image never reached the server').toBeGreaterThan(0);
+    expect(matchedAt - lastChangeReal).toBeLessThan(100);
+  }, 30_000);
+
+});
+
