@@ -3,7 +3,7 @@
  * tests (shared/docs/telegram.md §2.1, §2.3): routes `/bot<token>/<method>`, parses query-string,
  * urlencoded, JSON and multipart bodies (Node's own `Request.formData()`), records every call, answers
  * in Telegram's envelope, and lets a test script failures: 429 with retry_after, 403, group → supergroup
- * migration, network errors (socket destroyed), and stalls (a request left hanging). It also applies
+ * migration, network errors (socket destroyed), stalls (a request left hanging), and raw non-JSON bodies. It also applies
  * Telegram's contract checks: text ≤ 4096 and caption ≤ 1024 characters after entity parsing, and HTML
  * that Telegram would refuse (unknown tags, unescaped `<` / `&`).
  */
@@ -34,6 +34,9 @@ export interface ScriptedReply {
   network?: boolean;
   /** never answer (until the server closes or `release()` is called) */
   stall?: boolean;
+  /** answer this text as is (not JSON-encoded), e.g. a proxy's HTML error page; `contentType` default text/html */
+  raw?: string;
+  contentType?: string;
 }
 
 type Matcher = string | ((c: RecordedCall) => boolean);
@@ -224,8 +227,13 @@ export class BotApiServer {
   private answer(res: ServerResponse, c: RecordedCall, r: ScriptedReply): void {
     if (res.destroyed || res.socket?.destroyed) { c.status = -2; this.notify(); return; } // the client gave up: nothing delivered
     c.status = r.status ?? 200;
-    res.writeHead(c.status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(r.body ?? { ok: true, result: true }));
+    if (r.raw !== undefined) {
+      res.writeHead(c.status, { 'content-type': r.contentType ?? 'text/html' });
+      res.end(r.raw);
+    } else {
+      res.writeHead(c.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(r.body ?? { ok: true, result: true }));
+    }
     this.notify();
   }
 

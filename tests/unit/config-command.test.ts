@@ -36,6 +36,18 @@ describe('tapeflow config check', () => {
     expect(out.trim().endsWith(SHIPPED)).toBe(true);
   });
 
+  it('warns (exit 0) when Telegram alerts are on and allowChatIds is empty; not when it lists chats', async () => {
+    vi.stubEnv('TF_CFG_TG_TOKEN', '1:x');
+    const p = join(dir, 'tg-open.yaml');
+    writeFileSync(p, 'alerts:\n  telegram:\n    enabled: true\n    tokenEnv: TF_CFG_TG_TOKEN\n    chatIdsEnv: TF_CFG_TG_CHATS\n');
+    expect(await configCommand.run(['check', p, '--quiet'])).toBe(0);
+    expect(err).toBe(`${p}: warning: alerts.telegram.allowChatIds is empty: only the chats of TF_CFG_TG_CHATS may change subscriptions; /subscribe, /unsubscribe, /mute and /quiet from any other chat are refused\n`);
+    err = '';
+    writeFileSync(p, 'alerts:\n  telegram:\n    enabled: true\n    tokenEnv: TF_CFG_TG_TOKEN\n    allowChatIds: [42]\n');
+    expect(await configCommand.run(['check', p, '--quiet'])).toBe(0);
+    expect(err).toBe('');
+  });
+
   it('counts instruments and feeds; --config works like PATH; --quiet prints nothing', async () => {
     const p = join(dir, 'two.yaml');
     writeFileSync(p, 'instruments:\n  - id: BTCUSDT\n    profileRow: "20.0"\n  - id: ETHUSDT\nfeeds:\n  - venue: bybit\n    symbols: [BTCUSDT]\n  - venue: coinbase\n    symbols: [BTC-USD]\n    enabled: false\n');

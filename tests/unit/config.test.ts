@@ -94,7 +94,8 @@ describe('valid configs and defaults', () => {
     expect(r.config!.instruments.map((i) => i.id)).toEqual(['BTCUSDT', 'NAS100', 'US30.cash']);
     expect(r.config!.feeds.map((f) => f.venue)).toEqual(['binance-usdm', 'coinbase']);
     expect(r.config!.server.authTokenEnv).toBe('TAPEFLOW_API_TOKEN');
-    expect(r.config!.alerts.telegram.allowChatIds).toEqual([123456789]);
+    expect(r.config!.alerts.telegram.allowChatIds).toEqual([]); // shipped explicitly empty: only the chatIdsEnv chats may subscribe
+    expect(r.config!.alerts.telegram.outboxTtlHours).toBe(24);
     expect(buildRegistry(r.config!).get('NAS100').session.name).toBe('ny_overnight');
     expect(r.config!.merged).toEqual([{ id: 'BTC-AGG', sources: ['BTCUSDT', 'BYBIT:BTCUSDT', 'COINBASE:BTC-USD'], rowTicks: 50 }]);
   });

@@ -180,10 +180,13 @@ describe('bot commands over long polling', () => {
   });
 
   it('/mute and /quiet change the chat settings; commands for another bot are ignored', async () => {
+    const before = clock.now();
     const [m] = await ask(1, '/mute 30');
-    const until = clock.now() + 30 * 60_000;
+    // the reply waited for its slot in the shared rate limiter (1 message per second per chat) on the virtual clock
+    const until = svc.chats.get(1)!.mutedUntil;
+    expect(until - 30 * 60_000).toBeGreaterThanOrEqual(before);
+    expect(until - 30 * 60_000).toBeLessThanOrEqual(before + 1000);
     expect(stripHtml(m.fields.text)).toBe(`🔇 Muted for 30 min (until ${new Date(until).toISOString().slice(0, 19).replace('T', ' ')} UTC). Exits are still delivered.`);
-    expect(svc.chats.get(1)!.mutedUntil).toBe(until);
     const [q] = await ask(1, '/quiet 22:00-07:00 Europe/Berlin suppress');
     expect(svc.chats.get(1)!.quiet).toEqual({ start: '22:00', end: '07:00', timezone: 'Europe/Berlin', mode: 'suppress' });
     expect(stripHtml(q.fields.text)).toContain('alerts are suppressed');

@@ -7,7 +7,7 @@
  * allow-list (when one is configured); read-only commands answer anyone. Commands addressed to another
  * bot (`/status@OtherBot`) are ignored.
  */
-import { Bot, InputFile, TelegramApiError, webhookCallback, type Context } from 'node-telegram-bot-api';
+import { Bot, InputFile, ParseError, TelegramApiError, webhookCallback, type Context, type Update } from 'node-telegram-bot-api';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { ALL_SYMBOLS, type ChatDirectory, type QuietHours } from './chats.js';
@@ -16,7 +16,7 @@ import { parseHm } from './policy.js';
 import type { Clock } from './sender.js';
 import { systemClock } from './sender.js';
 import { ALERT_KINDS, DEFAULT_KINDS, GRADES, type AlertKind, type DailyBiasAlert } from './types.js';
-import { errorText } from './wire.js';
+import { errorText, telegramErrorText } from './wire.js';
 
 type Awaitable<T> = T | Promise<T>;
 
@@ -66,6 +66,27 @@ export interface BotCommandsOptions {
   log: Logger;
   /** queue length shown by /status */
   pending?: () => number;
+  /** the alerts' rate limiter: every reply takes a slot first; a 429 on a reply holds the chat */
+  limiter?: { acquire(chatId: number, signal?: AbortSignal): Promise<void>; hold(chatId: number, until: number): void };
+  /** getUpdates backoff after an error: first wait and cap (default 1 s doubling to 60 s; retry_after wins) */
+  pollBackoffBaseMs?: number;
+  pollBackoffMaxMs?: number;
+}
+
+/** What a failed getUpdates means: a kind (logged when it changes), a reason for /health, Telegram's retry_after. */
+export function pollError(err: unknown): { kind: string; reason: string; retryAfterMs?: number } {
+  if (err instanceof TelegramApiError) {
+    const d = err.description ?? '';
+    if (err.errorCode === 409) return /webhook/i.test(d) ? { kind: 'webhook', reason: '409 Conflict: a webhook is set for this bot' } : { kind: 'conflict', reason: '409 Conflict: another instance polls this bot' };
+    if (err.errorCode === 429) return { kind: '429', reason: `429 Too Many Requests${err.retryAfter ? ` (retry after ${err.retryAfter} s)` : ''}`, retryAfterMs: err.retryAfter ? err.retryAfter * 1000 : undefined };
+    if (err.errorCode === 401) return { kind: '401', reason: '401 Unauthorized (check the bot token)' };
+    return { kind: String(err.errorCode), reason: telegramErrorText(err) };
+  }
+  if (err instanceof ParseError) {
+    const body = (err.responseText ?? '').replace(/\s+/g, ' ').trim().slice(0, 80);
+    return { kind: 'not-json', reason: `answer is not JSON${body ? `: "${body}"` : ' (empty body)'}` };
+  }
+  return { kind: err instanceof Error ? err.name : 'error', reason: telegramErrorText(err) };
 }
 
 const KIND_ALIASES: Record<string, AlertKind[]> = {
@@ -157,12 +178,28 @@ export class BotCommands {
     cmd('quiet', (ctx, id, a) => this.quiet(ctx, id, a));
   }
 
-  /** Send HTML to the chat (and forum topic) of the update, split at 4096 characters. */
+  /** Send HTML to the chat (and forum topic) of the update, split at 4096 characters, each part through the rate limiter. */
   async reply(ctx: Context, html: string): Promise<void> {
     const chatId = ctx.chatId!;
     const thread = ctx.message?.is_topic_message ? ctx.message.message_thread_id : undefined;
     for (const part of splitHtml(html)) {
-      await ctx.api.sendMessage({ chat_id: chatId, text: part, parse_mode: 'HTML', link_preview_options: { is_disabled: true }, ...(thread !== undefined ? { message_thread_id: thread } : {}) });
+      await this.limited(chatId, () => ctx.api.sendMessage({ chat_id: chatId, text: part, parse_mode: 'HTML', link_preview_options: { is_disabled: true }, ...(thread !== undefined ? { message_thread_id: thread } : {}) }));
+    }
+  }
+
+  /** One reply call: a slot from the shared limiter first; a 429 holds the chat for retry_after and tries again (3 times at most). */
+  private async limited<T>(chatId: number, send: () => Promise<T>): Promise<T> {
+    const lim = this.o.limiter;
+    for (let attempt = 1; ; attempt++) {
+      await lim?.acquire(chatId, this.stopping?.signal);
+      try {
+        return await send();
+      } catch (err) {
+        if (!(err instanceof TelegramApiError && err.errorCode === 429) || attempt >= 3) throw err;
+        const until = this.clock.now() + Math.max(1, err.retryAfter ?? 1) * 1000;
+        lim?.hold(chatId, until);
+        if (!lim) await this.clock.sleep(until - this.clock.now(), this.stopping?.signal);
+      }
     }
   }
 
@@ -284,11 +321,11 @@ export class BotCommands {
     try { png = await this.data.chart(s, args[1]); } catch (err) { await this.reply(ctx, `Cannot draw <code>${escapeHtml(s)}</code>${args[1] ? ` ${escapeHtml(args[1])}` : ''}: ${escapeHtml(err instanceof Error ? err.message : String(err))}`); return; }
     if (!png) { await this.reply(ctx, `No bars for <code>${escapeHtml(s)}</code> yet.`); return; }
     const thread = ctx.message?.is_topic_message ? ctx.message.message_thread_id : undefined;
-    await ctx.api.sendPhoto({
+    await this.limited(ctx.chatId!, () => ctx.api.sendPhoto({
       chat_id: ctx.chatId!, photo: new InputFile(png, { filename: 'chart.png', contentType: 'image/png' }), parse_mode: 'HTML',
       caption: `<code>${escapeHtml(s)}</code>${args[1] ? ` ${escapeHtml(args[1])}` : ''} footprint + profile · ${utc(this.clock.now())}`,
       ...(thread !== undefined ? { message_thread_id: thread } : {}),
-    });
+    }));
   }
 
   private async mute(ctx: Context, chatId: number, args: string[]): Promise<void> {
@@ -322,22 +359,74 @@ export class BotCommands {
   /**
    * Long polling: deleteWebhook (polling and webhooks exclude each other), learn the bot's username, poll.
    * Telegram unreachable at start is not fatal: the first attempt is awaited, then it keeps trying in the
-   * background (1 s doubling to 60 s) and polls once it got through.
+   * background (1 s doubling to 60 s) and polls once it got through. Polling itself never stops by itself
+   * (see `updates`): only stop() ends it.
    */
   async startPolling(timeoutSec = 30): Promise<void> {
     if (this.background) return;
     this.stopping = new AbortController();
+    const signal = this.stopping.signal;
     const first = await this.attempt('deleteWebhook', () => this.bot.api.deleteWebhook({}));
     if (first) await this.init();
+    else this.setPoll('retrying', 'deleteWebhook failed; Telegram unreachable');
     this.background = (async () => {
       if (!first) {
         if (!(await this.retry('deleteWebhook', () => this.bot.api.deleteWebhook({})))) return;
         await this.init();
       }
-      if (this.stopping?.signal.aborted) return;
+      if (signal.aborted) return;
       // no await between the check above and this call: stop() cannot slip in before the pump exists
-      await this.bot.startPolling(undefined, { timeout: timeoutSec, onError: (err) => this.log.warn('telegram getUpdates failed; retrying', { error: errorText(err) }) });
-    })().catch((err: unknown) => { this.log.error('telegram polling stopped', { error: errorText(err) }); });
+      await this.bot.startPolling(this.updates(timeoutSec, signal));
+    })().catch((err: unknown) => {
+      // only a throwing error boundary gets here (bot.catch logs instead): say so, it is a bug
+      this.setPoll('retrying', 'polling loop failed');
+      this.log.error('telegram polling stopped', { error: errorText(err) });
+    });
+  }
+
+  /**
+   * The update source: getUpdates in a loop that only stop() ends. Every failure (409 Conflict, a body
+   * that is not JSON, 5xx, network errors, 429, even 401) backs off (retry_after, else 1 s doubling to
+   * `pollBackoffMaxMs`) and polls again without advancing the offset. A conflict with another poller is
+   * logged once per episode as "another instance polls this bot"; other errors are logged when their
+   * kind changes, and the recovery once.
+   */
+  private async *updates(timeoutSec: number, signal: AbortSignal): AsyncGenerator<Update> {
+    let offset: number | undefined;
+    let wait = 0;
+    let logged = '';
+    const maxWait = this.o.pollBackoffMaxMs ?? 60_000;
+    this.setPoll('polling', null);
+    while (!signal.aborted) {
+      let batch: Update[];
+      try {
+        batch = await this.bot.api.getUpdates({ offset, timeout: timeoutSec }, signal);
+      } catch (err) {
+        if (signal.aborted) return;
+        const why = pollError(err);
+        wait = why.retryAfterMs ?? Math.min(maxWait, wait ? wait * 2 : (this.o.pollBackoffBaseMs ?? 1000));
+        this.setPoll('retrying', why.reason);
+        if (why.kind !== logged) {
+          logged = why.kind;
+          if (why.kind === 'conflict') this.log.warn('telegram getUpdates: 409 Conflict: another instance polls this bot; backing off and polling again', { retryInMs: wait });
+          else if (why.kind === 'webhook') this.log.warn('telegram getUpdates: 409 Conflict: a webhook is set for this bot; deleting it and polling again', { retryInMs: wait });
+          else this.log.warn(`telegram getUpdates failed (${why.reason}); backing off and polling again`, { retryInMs: wait });
+        }
+        if (why.kind === 'webhook') await this.bot.api.deleteWebhook({}, signal).catch(() => undefined);
+        await this.clock.sleep(wait, signal);
+        continue;
+      }
+      if (this.poll.state !== 'polling') {
+        if (logged) this.log.info('telegram polling resumed');
+        this.setPoll('polling', null);
+      }
+      wait = 0;
+      logged = '';
+      for (const u of batch) {
+        offset = u.update_id + 1;
+        yield u;
+      }
+    }
   }
 
   /** One call; false (logged) when it failed. */
@@ -399,6 +488,7 @@ export class BotCommands {
 
   async stop(): Promise<void> {
     this.stopping?.abort();
+    this.setPoll('off', null);
     if (!this.background) return;
     this.bot.stop();
     await this.background;

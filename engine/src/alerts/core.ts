@@ -33,7 +33,7 @@ export interface AlertCoreOptions {
   dbPath: string;
   /** chats that receive every symbol (DEFAULT_KINDS) unless they changed their subscriptions */
   chatIds?: number[];
-  /** chats allowed to change subscriptions (null/undefined = anyone; chatIds are always allowed) */
+  /** chats allowed to change subscriptions besides `chatIds` (null/undefined/empty = only `chatIds`: a stranger can read, not subscribe) */
   allowChatIds?: number[] | null;
   /** kinds switched on globally (default all) */
   kinds?: AlertKind[];
@@ -57,6 +57,8 @@ export interface AlertCoreOptions {
   requestTimeoutMs?: number;
   /** keep delivered rows (dedup history) this long (default 7 days) */
   historyMs?: number;
+  /** an undelivered row stays in the outbox this long across outages, then is dropped with its last error (default 24 h) */
+  outboxTtlMs?: number;
   sender?: Partial<SenderOptions>;
   clock?: Clock;
   log?: Logger;
@@ -128,6 +130,28 @@ export function pushBounded(list: AlertPayload[], a: AlertPayload, max: number):
   return 1;
 }
 
+/**
+ * The Bot API fetch with every error answer turned into Telegram's envelope with a code and a
+ * description: an answer that is not JSON (a proxy's HTML 502) or an envelope without error_code /
+ * description would otherwise surface as "undefined: undefined". Successful answers pass untouched.
+ */
+export function withErrorEnvelope(inner: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    const r = await inner(input, init);
+    if (r.ok) return r;
+    const text = await r.text();
+    type Envelope = { ok?: unknown; error_code?: unknown; description?: unknown; parameters?: unknown };
+    let j: Envelope | null = null;
+    try { const v: unknown = JSON.parse(text); if (v && typeof v === 'object') j = v as Envelope; } catch { /* not JSON */ }
+    const headers = { 'content-type': 'application/json' };
+    if (j && j.ok === false && typeof j.error_code === 'number' && typeof j.description === 'string' && j.description) return new Response(text, { status: r.status, statusText: r.statusText, headers });
+    const snippet = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 120);
+    const description = typeof j?.description === 'string' && j.description ? j.description : `HTTP ${r.status}${r.statusText ? ` ${r.statusText}` : ''}${snippet && !j ? `: ${snippet}` : ''}`;
+    const body = { ok: false, error_code: typeof j?.error_code === 'number' ? j.error_code : r.status, description, ...(j?.parameters ? { parameters: j.parameters } : {}) };
+    return new Response(JSON.stringify(body), { status: r.status, statusText: r.statusText, headers });
+  };
+}
+
 export class AlertCore {
   readonly db: Database.Database;
   readonly queue: OutboundQueue;
@@ -141,6 +165,8 @@ export class AlertCore {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly inbox: AlertPayload[] = [];
+  /** the Bot API fetch: the injected one (tests) or the global one, with every error answer made readable */
+  private readonly fetch: typeof fetch;
   private scheduled = false;
   private draining: Promise<void> | null = null;
   private closed = false;
@@ -152,14 +178,16 @@ export class AlertCore {
     this.o = o;
     this.clock = o.clock ?? systemClock;
     this.log = o.log ?? silentLogger;
+    const inner = o.fetch;
+    this.fetch = withErrorEnvelope(inner ?? ((input, init) => globalThis.fetch(input, init)));
     this.db = openAlertDb(o.dbPath);
     this.queue = new OutboundQueue(this.db, o.maxPending ?? 10_000);
     this.chats = new ChatDirectory(this.db);
     this.policy = new DeliveryPolicy(this.chats, this.db, { cooldownMs: o.cooldownMs, kinds: o.kinds });
-    this.api = new Api(o.token, { apiRoot: o.apiRoot, maxRetries: 0, timeoutMs: o.requestTimeoutMs ?? 15_000, ...(o.fetch ? { fetch: o.fetch } : {}) });
+    this.api = new Api(o.token, { apiRoot: o.apiRoot, maxRetries: 0, timeoutMs: o.requestTimeoutMs ?? 15_000, fetch: this.fetch });
     const draw = chart;
     this.sender = new TelegramSender(this.api, this.queue, this.chats, {
-      ...o.sender, clock: this.clock, log: this.log,
+      ...(o.outboxTtlMs ? { ttlMs: o.outboxTtlMs } : {}), ...o.sender, clock: this.clock, log: this.log,
       chart: draw ? ({ symbol, ...req }) => draw(symbol, req) : null,
     });
     for (const id of o.chatIds ?? []) {
@@ -185,9 +213,15 @@ export class AlertCore {
     this.sender.start();
     const mode = this.o.commands ?? 'polling';
     if (mode !== 'off' && data) {
-      const bot = new Bot(this.o.token, { apiRoot: this.o.apiRoot, timeoutMs: this.o.requestTimeoutMs ?? 15_000, ...(this.o.fetch ? { fetch: this.o.fetch } : {}) });
-      const allow = this.o.allowChatIds ? [...this.o.allowChatIds, ...(this.o.chatIds ?? [])] : null;
-      this.commands = new BotCommands(bot, this.chats, data, { allowChatIds: allow, clock: this.clock, log: this.log, pending: () => this.queue.pendingCount() });
+      // the client retries a call a few times; after that the poll loop (commands.ts) backs off and polls again, never ending
+      const bot = new Bot(this.o.token, { apiRoot: this.o.apiRoot, timeoutMs: this.o.requestTimeoutMs ?? 15_000, fetch: this.fetch });
+      // changing subscriptions needs an allow-listed chat: allowChatIds plus the configured chats, never anyone
+      const allow = [...(this.o.allowChatIds ?? []), ...(this.o.chatIds ?? [])];
+      this.commands = new BotCommands(bot, this.chats, data, {
+        allowChatIds: allow, clock: this.clock, log: this.log, pending: () => this.queue.pendingCount(),
+        // replies share the alerts' rate limits (per chat and 30 msg/s)
+        limiter: { acquire: (chatId, signal) => this.sender.acquire(chatId, signal), hold: (chatId, until) => this.sender.holdChat(chatId, until) },
+      });
       if (mode === 'polling') await this.commands.startPolling(this.o.pollTimeoutSec ?? 30);
       else {
         await this.commands.init();

@@ -35,6 +35,8 @@ export interface OutboundItem {
   attempts: number;
   dueAt: number;
   createdAt: number;
+  /** why the last attempt failed (null before a failure) */
+  error: string | null;
 }
 
 /** A row to queue: the item's content; thread, parse mode (default HTML), picture and silence optional. */
@@ -46,11 +48,12 @@ export interface NewItem extends Pick<OutboundItem, 'chatId' | 'key' | 'kind' | 
 interface Row {
   id: number; chat_id: number; thread_id: number | null; dedup_key: string; kind: string; symbol: string; priority: number; method: string;
   text: string; parse_mode: string | null; photo: Buffer | null; chart: string | null; silent: number; status: string; attempts: number; due_at: number; created_at: number;
+  error: string | null;
 }
 
 const toItem = (r: Row): OutboundItem => ({
   id: r.id, chatId: r.chat_id, threadId: r.thread_id, key: r.dedup_key, kind: r.kind, symbol: r.symbol, priority: r.priority, method: r.method === 'photo' ? 'photo' : 'message',
-  text: r.text, parseMode: r.parse_mode === 'HTML' ? 'HTML' : null, photo: r.photo, chart: r.chart ? (JSON.parse(r.chart) as ChartSpec) : null, silent: r.silent === 1, status: r.status as QueueStatus, attempts: r.attempts, dueAt: r.due_at, createdAt: r.created_at,
+  text: r.text, parseMode: r.parse_mode === 'HTML' ? 'HTML' : null, photo: r.photo, chart: r.chart ? (JSON.parse(r.chart) as ChartSpec) : null, silent: r.silent === 1, status: r.status as QueueStatus, attempts: r.attempts, dueAt: r.due_at, createdAt: r.created_at, error: r.error ?? null,
 });
 
 export interface QueueStats { pending: number; sending: number; sent: number; dropped: number; overflowDrops: number; duplicates: number }
@@ -69,7 +72,7 @@ export class OutboundQueue {
   private readonly st: {
     insert: Database.Statement; heads: Database.Statement; mark: Database.Statement; ack: Database.Statement; retry: Database.Statement;
     drop: Database.Statement; dropChat: Database.Statement; pendingCount: Database.Statement; victim: Database.Statement; nextDue: Database.Statement;
-    byStatus: Database.Statement; has: Database.Statement; recover: Database.Statement; prune: Database.Statement; rewrite: Database.Statement;
+    byStatus: Database.Statement; has: Database.Statement; recover: Database.Statement; prune: Database.Statement; rewrite: Database.Statement; asText: Database.Statement;
   };
   /** chats that may have open rows (a superset; pruned lazily by heads()) */
   private readonly open = new Set<number>();
@@ -106,6 +109,7 @@ export class OutboundQueue {
       recover: db.prepare(`UPDATE alert_outbox SET status = 'pending' WHERE status = 'sending'`),
       prune: db.prepare(`DELETE FROM alert_outbox WHERE status IN ('sent','dropped') AND done_at < ?`),
       rewrite: db.prepare(`UPDATE alert_outbox SET text = ?, parse_mode = ?, thread_id = ?, due_at = ? WHERE id = ?`),
+      asText: db.prepare(`UPDATE alert_outbox SET method = 'message', photo = NULL, chart = NULL, due_at = ? WHERE id = ?`),
     };
     // a row left 'sending' by a crash may or may not have reached Telegram: send it again (at-least-once)
     this.st.recover.run();
@@ -178,6 +182,9 @@ export class OutboundQueue {
 
   /** Change a row's text / parse mode / thread (plain-text fallback, deleted topic) and make it due. */
   rewrite(id: number, text: string, parseMode: 'HTML' | null, threadId: number | null, dueAt: number): void { this.st.rewrite.run(text, parseMode, threadId, dueAt, id); }
+
+  /** A photo row Telegram refused becomes a text message (its caption) and is due at `dueAt`. */
+  asText(id: number, dueAt: number): void { this.st.asText.run(dueAt, id); }
 
   /** Move every row of a chat to its new id (group → supergroup migration); dedup history included. */
   migrateChat(from: number, to: number): void {

@@ -9,10 +9,15 @@
  *  - 400 with migrate_to_chat_id: the chat (settings, subscriptions, outbox) moves to the new id and the
  *    row is resent there; "can't parse entities": resent as plain text; "message thread not found":
  *    resent without the topic;
- *  - network errors, timeouts and 5xx: exponential backoff up to `maxAttempts`, then dropped;
+ *  - network errors, timeouts, 5xx and answers that are not JSON: exponential backoff (up to
+ *    `backoffMaxMs`) for as long as the row is younger than `ttlMs` (default 24 h), so an outage of hours
+ *    loses nothing; an older row is dropped with the last error's text;
+ *  - a photo Telegram refuses (400: not enough rights to send photos, PHOTO_INVALID_DIMENSIONS, …) is
+ *    sent again as its text alert;
  *  - a photo row that carries only a chart spec is drawn just before it is sent (one drawing shared by
  *    the chats that get the same alert); when there is nothing to draw or drawing fails, its caption
  *    goes out as a text message.
+ * The same limits apply to bot-command replies: they take their slot through `acquire()`.
  * Time comes from an injectable Clock, so tests check waits without sleeping.
  */
 import { InputFile, TelegramApiError, type Api } from 'node-telegram-bot-api';
@@ -21,6 +26,7 @@ import { silentLogger } from '../log.js';
 import type { ChatDirectory } from './chats.js';
 import { stripHtml } from './format.js';
 import type { ChartSpec, OutboundItem, OutboundQueue } from './queue.js';
+import { telegramErrorText } from './wire.js';
 
 export interface Clock {
   now(): number;
@@ -44,7 +50,10 @@ export interface SenderOptions {
   groupIntervalMs: number;
   globalPerSec: number;
   concurrency: number;
+  /** transient failures a row may have before it is dropped (default unlimited: `ttlMs` bounds it) */
   maxAttempts: number;
+  /** a row not delivered within this long (ms since it was queued) is dropped (default 24 h) */
+  ttlMs: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
   /** graceful stop waits this long (real time) for requests in flight before aborting them */
@@ -52,7 +61,7 @@ export interface SenderOptions {
 }
 
 export const DEFAULT_SENDER: SenderOptions = {
-  perChatIntervalMs: 1000, groupIntervalMs: 3000, globalPerSec: 30, concurrency: 4, maxAttempts: 12, backoffBaseMs: 1000, backoffMaxMs: 60_000, stopTimeoutMs: 5000,
+  perChatIntervalMs: 1000, groupIntervalMs: 3000, globalPerSec: 30, concurrency: 4, maxAttempts: Infinity, ttlMs: 86_400_000, backoffBaseMs: 1000, backoffMaxMs: 60_000, stopTimeoutMs: 5000,
 };
 
 /** One send attempt, as the sender saw it (times from the injected clock). */
@@ -60,6 +69,10 @@ export interface AttemptRecord { id: number; chatId: number; key: string; at: nu
 
 export interface SenderStats {
   sent: number; retried429: number; transientErrors: number; dropped: number; disabledChats: number; migrations: number; plainTextFallbacks: number;
+  /** refused photos resent as their text alert; rows dropped because they outlived `ttlMs` */
+  photoFallbacks: number; expired: number;
+  /** command replies sent through the limiter, and how long they waited for their slot in total (ms) */
+  replies: number; replyWaitMs: number;
   /** charts drawn at send time, and photo rows sent as text because there was nothing to draw or drawing failed */
   chartsDrawn: number; chartErrors: number;
 }
@@ -69,7 +82,7 @@ export type ChartRenderer = (spec: ChartSpec) => Promise<Uint8Array | null>;
 
 export class TelegramSender {
   readonly opts: SenderOptions;
-  readonly stats: SenderStats = { sent: 0, retried429: 0, transientErrors: 0, dropped: 0, disabledChats: 0, migrations: 0, plainTextFallbacks: 0, chartsDrawn: 0, chartErrors: 0 };
+  readonly stats: SenderStats = { sent: 0, retried429: 0, transientErrors: 0, dropped: 0, disabledChats: 0, migrations: 0, plainTextFallbacks: 0, photoFallbacks: 0, expired: 0, replies: 0, replyWaitMs: 0, chartsDrawn: 0, chartErrors: 0 };
   /** the last `keepAttempts` attempts */
   readonly attempts: AttemptRecord[] = [];
   keepAttempts = 1000;
@@ -169,6 +182,34 @@ export class TelegramSender {
     return w[0] + 1000 - now;
   }
 
+  /**
+   * Take a send slot for a message that does not go through the outbox (a bot-command reply): waits
+   * (on the injected clock) until the chat's interval and the global per-second limit allow it, then
+   * counts it against both, so replies and alerts share the same 30 msg/s.
+   */
+  async acquire(chatId: number, signal?: AbortSignal): Promise<void> {
+    const t0 = this.clock.now();
+    for (;;) {
+      if (signal?.aborted) return;
+      const now = this.clock.now();
+      const chat = (this.chatNext.get(chatId) ?? -Infinity) - now;
+      const wait = chat > 0 ? chat : this.takeGlobal(now);
+      if (wait <= 0) {
+        this.chatNext.set(chatId, now + this.interval(chatId));
+        this.stats.replies++;
+        this.stats.replyWaitMs += now - t0;
+        return;
+      }
+      await this.clock.sleep(wait, signal);
+    }
+  }
+
+  /** Telegram asked this chat to wait (a 429 on a reply): alerts and replies hold off until then. */
+  holdChat(chatId: number, until: number): void {
+    this.chatNext.set(chatId, Math.max(this.chatNext.get(chatId) ?? 0, until));
+    this.wake();
+  }
+
   private async loop(): Promise<void> {
     while (this.running) {
       const now = this.clock.now();
@@ -179,6 +220,7 @@ export class TelegramSender {
           if (this.inflight.has(item.chatId)) continue;
           const t = Math.max(item.dueAt, this.chatNext.get(item.chatId) ?? -Infinity);
           if (t > now) { nextWake = Math.min(nextWake, t); continue; }
+          if (now - item.createdAt > this.opts.ttlMs) { this.expire(item, now); continue; }
           const g = this.takeGlobal(now);
           if (g > 0) { nextWake = Math.min(nextWake, now + g); break; }
           if (!this.queue.claim(item.id)) continue;
@@ -233,6 +275,16 @@ export class TelegramSender {
     }
   }
 
+  /** A row older than ttlMs: dropped with the last error it met. */
+  private expire(item: OutboundItem, now: number): void {
+    if (!this.queue.claim(item.id)) return;
+    const hours = +(this.opts.ttlMs / 3_600_000).toFixed(2);
+    const why = `not delivered within ${hours} h${item.error ? ` (last error: ${item.error})` : ''}`;
+    this.stats.expired++;
+    this.dropRow(item, why, now);
+    this.log.error('telegram alert dropped: outlived the outbox time', { chatId: item.chatId, key: item.key, attempts: item.attempts, reason: why });
+  }
+
   private dropRow(item: OutboundItem, why: string, at: number): void {
     this.queue.drop(item.id, this.clock.now(), why);
     this.stats.dropped++;
@@ -262,6 +314,15 @@ export class TelegramSender {
         this.stats.migrations++;
         this.record(item, `migrated to ${to}`, at);
         this.log.info('telegram chat migrated to a supergroup', { from: item.chatId, to });
+        return;
+      }
+      if (item.method === 'photo' && ((err.errorCode === 400 && !/can't parse entities|thread not found|chat not found/i.test(d)) || /rights to send photos/i.test(d))) {
+        // not enough rights to send photos, PHOTO_INVALID_DIMENSIONS, IMAGE_PROCESS_FAILED …: the alert still goes out, as text
+        this.queue.asText(item.id, now);
+        this.queue.retry(item.id, now, telegramErrorText(err), true);
+        this.stats.photoFallbacks++;
+        this.record(item, `photo refused (${d}): sent as text`, at);
+        this.log.warn('telegram refused the chart photo; sending the alert as text', { chatId: item.chatId, key: item.key, reason: d });
         return;
       }
       if (err.errorCode === 403 || /chat not found/i.test(d)) {
@@ -296,13 +357,14 @@ export class TelegramSender {
         this.wake();
         return;
       }
-      if (err.errorCode < 500) { this.dropRow(item, d, at); this.log.error('telegram refused a message', { chatId: item.chatId, key: item.key, code: err.errorCode, reason: d }); return; }
+      if (typeof err.errorCode === 'number' && err.errorCode < 500) { this.dropRow(item, telegramErrorText(err), at); this.log.error('telegram refused a message', { chatId: item.chatId, key: item.key, code: err.errorCode, reason: telegramErrorText(err) }); return; }
     }
-    // transient: network error, timeout, 5xx
+    // transient: network error, timeout, 5xx, an answer that is not JSON, an error without a code
     const attempts = item.attempts + 1;
     this.stats.transientErrors++;
-    const why = err instanceof Error ? err.message : String(err);
+    const why = telegramErrorText(err);
     if (attempts >= this.opts.maxAttempts) { this.dropRow(item, `gave up after ${attempts} attempts: ${why}`, at); return; }
+    if (now - item.createdAt > this.opts.ttlMs) { this.stats.expired++; this.dropRow(item, `not delivered within ${+(this.opts.ttlMs / 3_600_000).toFixed(2)} h (last error: ${why})`, at); this.log.error('telegram alert dropped: outlived the outbox time', { chatId: item.chatId, key: item.key, attempts, error: why }); return; }
     const wait = Math.min(this.opts.backoffMaxMs, this.opts.backoffBaseMs * 2 ** (attempts - 1));
     this.queue.retry(item.id, now + wait, why);
     this.record(item, `transient: ${why}`, at);

@@ -208,6 +208,7 @@ export class AlertService {
       ...(tg.cooldownMs ? { cooldownMs: { ...tg.cooldownMs } } : {}),
       ...(tg.quietHours ? { quietHours: { ...tg.quietHours } } : {}),
       ...(tg.commands ? { commands: tg.commands } : {}),
+      ...(tg.outboxTtlHours ? { outboxTtlMs: tg.outboxTtlHours * 3_600_000 } : {}),
       ...(webhook ? { webhook } : {}),
       ...rest, dbPath, token,
       charts: tg.charts === false ? null : charts ?? null,

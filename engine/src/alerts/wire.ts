@@ -82,3 +82,23 @@ export class PortLogger implements Logger {
 }
 
 export const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/**
+ * A Bot API failure as a person can read it: never "undefined: undefined" (an error envelope without
+ * error_code or description), and the cause of a network error (ECONNREFUSED, a timeout) when there is one.
+ */
+export function telegramErrorText(err: unknown): string {
+  if (err instanceof Error && 'errorCode' in err) {
+    const e = err as Error & { errorCode?: number; description?: string };
+    const code = typeof e.errorCode === 'number' ? e.errorCode : null;
+    const d = typeof e.description === 'string' && e.description ? e.description : null;
+    if (code !== null || d !== null) return `${code ?? 'error'}: ${d ?? 'no description'}`;
+    return 'Telegram answered an error without error_code or description';
+  }
+  if (err instanceof Error) {
+    const cause = (err as { cause?: unknown }).cause;
+    const c = cause instanceof Error ? ((cause as { code?: string }).code ?? (cause as { cause?: { code?: string } }).cause?.code ?? cause.message) : null;
+    return c && !err.message.includes(c) ? `${err.message} (${c})` : err.message;
+  }
+  return String(err);
+}

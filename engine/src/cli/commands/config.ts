@@ -16,6 +16,7 @@ Validates a TapeFlow configuration file (YAML) and the environment it needs.
 Prints "OK: <n> instruments, <m> feeds …" and exits 0 when valid; otherwise prints every problem
 as "PATH: key.path: reason" on stderr and exits 1. Unknown keys, literal secrets (use *Env keys),
 rows off the tick grid, unknown sessions or time zones and out-of-range values are all errors.
+Warnings (exit 0): Telegram alerts on with an empty alerts.telegram.allowChatIds.
 See docs/configuration.md for every key.`;
 
 function plural(n: number, word: string): string {
@@ -49,6 +50,10 @@ export const configCommand: Command = {
     } catch (e) {
       process.stderr.write(`${label}: instruments: ${(e as Error).message}\n`);
       return 1;
+    }
+    const tg = c.alerts.telegram;
+    if (tg.enabled && !tg.allowChatIds?.length) {
+      process.stderr.write(`${label}: warning: alerts.telegram.allowChatIds is empty: only the chats of ${tg.chatIdsEnv ?? 'chatIdsEnv (unset)'} may change subscriptions; /subscribe, /unsubscribe, /mute and /quiet from any other chat are refused\n`);
     }
     if (!flags.has('quiet')) {
       const enabled = c.feeds.filter((f) => f.enabled);
