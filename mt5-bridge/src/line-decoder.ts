@@ -23,7 +23,8 @@ export class LineDecoder {
   overflowed = false;
   lines = 0;
 
-  constructor(readonly maxLine: number, private readonly h: LineDecoderHandlers) {}
+  /** `maxLine` may be raised after authentication (a small cap before it) */
+  constructor(public maxLine: number, private readonly h: LineDecoderHandlers) {}
 
   get buffered(): number { return this.partBytes; }
 

@@ -18,7 +18,7 @@ export const TICK_FLAG_BUY = 32;
 export const TICK_FLAG_SELL = 64;
 
 /** Reject codes (server → EA, followed by a close). */
-export type RejectCode = 'HELLO_REQUIRED' | 'PROTO' | 'BAD_MAC' | 'DUP_SESSION' | 'HELLO_TIMEOUT' | 'LINE_TOO_LONG' | 'BAD_OFFSET' | 'BAD_HELLO' | 'DEAD' | 'REPLACED' | 'SHUTDOWN';
+export type RejectCode = 'HELLO_REQUIRED' | 'PROTO' | 'BAD_MAC' | 'DUP_SESSION' | 'HELLO_TIMEOUT' | 'LINE_TOO_LONG' | 'BAD_OFFSET' | 'BAD_HELLO' | 'DEAD' | 'REPLACED' | 'SHUTDOWN' | 'BUSY';
 /** Error codes answered with `err` (the connection stays up). */
 export type ErrCode = 'BAD_UTF8' | 'BAD_JSON' | 'UNKNOWN_TYPE' | 'BAD_MESSAGE' | 'BAD_SEQ' | 'BAD_OFFSET' | 'UNKNOWN_BACKFILL';
 

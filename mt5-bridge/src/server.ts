@@ -25,6 +25,8 @@ import {
 } from './protocol.js';
 import type { BridgeTick, TickCursor, TickSink } from './sink.js';
 import { SymbolMapper, type SymbolMapOptions, type SymbolMapping } from './symbols.js';
+import { offsetForBrokerMs, resolveDst, type DstOption, type DstRule } from './dst.js';
+import { RateLimitedLog } from './log-limit.js';
 
 export interface BridgeServerOptions {
   host?: string;
@@ -75,6 +77,17 @@ export interface BridgeServerOptions {
   maxReplyBytes?: number;
   replyStallMs?: number;
   logger?: Logger;
+  /**
+   * Broker DST rule for backfilled history older than the feed's first observed offset (see dst.ts):
+   * `auto` (default: US dates when the broker is GMT+2/+3 and agrees with them), `us`, `eu`, `none`.
+   */
+  dst?: DstOption;
+  /** connections that have not authenticated yet; more are closed at once (default 32) */
+  maxPreAuth?: number;
+  /** line cap before authentication (default 8 KiB): a hello is small */
+  preAuthMaxLine?: number;
+  /** log lines of one kind per 10 s before they are summarised (default 5) */
+  logBurst?: number;
 }
 
 export interface BridgeStats {
@@ -108,6 +121,14 @@ export interface BridgeStats {
   slowReaders: number;
   /** highest unsent reply bytes seen on one connection (socket.writableLength after a write) */
   replyBufferedPeak: number;
+  /** connections closed because maxPreAuth unauthenticated ones were open */
+  preAuthRefused: number;
+  /** ticks/bf_chunk lines rejected whole for a malformed tick */
+  batchesRejected: number;
+  /** backfills continued after the EA's tick cap (bf_end scanned_to before the window end) */
+  backfillContinued: number;
+  /** symbols that a second feed also mapped to an instrument: keyed by account instead */
+  keyedByAccount: number;
 }
 
 interface BookState { gen: number; bs: number; bids: Map<number, number>; asks: Map<number, number> }
@@ -136,6 +157,8 @@ class SymState {
   bookGen = 0;
   flagBuy = 0; flagSell = 0; pathologyWarned = false;
   lastUtc = 0;
+  /** the EA reported its cursor after this welcome (exact resume check; the first-tick heuristic is off) */
+  cursorSeen = false;
   constructor(readonly sym: string, mapper: SymbolMapper) { this.mapping = mapper.map(sym); }
 }
 
@@ -149,12 +172,18 @@ class FeedState {
   queuedTicks = 0;
   inflight = false;
   bfDays = 0;
-  /** broker-time offset history: from broker ms `at` on, offset `off` seconds */
-  readonly offsets: { at: number; off: number }[] = [];
+  /** broker-time offset history: from broker ms `at` on, offset `off` seconds (persisted by the sink) */
+  offsets: { at: number; off: number }[] = [];
+  offsetsLoaded = false;
+  dst: DstRule = 'none';
+  /** trade server name (labels instruments keyed by account) */
+  server = '';
   constructor(readonly key: string) {}
 }
 
-interface BackfillAcc { id: number; sym: string; ticks: BridgeTick[]; events: MarketEvent[] }
+interface BackfillAcc { id: number; sym: string; ticks: BridgeTick[]; events: MarketEvent[]; bad?: boolean }
+
+interface Converted { bt: BridgeTick; events: MarketEvent[]; cls: 'flag' | 'ambiguous' | 'unflagged' | 'none' }
 
 class Conn {
   state: 'challenge' | 'auth' | 'ready' | 'closed' = 'challenge';
@@ -186,6 +215,8 @@ class Conn {
   ackDue = false;
   /** socket.pause() in force (either reason) */
   readPaused = false;
+  /** the EA announced a call that may block (history sync): no dead-peer drop before this time */
+  busyUntil = 0;
   constructor(readonly socket: Socket, maxLine: number, handlers: ConstructorParameters<typeof LineDecoder>[1]) {
     this.decoder = new LineDecoder(maxLine, handlers);
   }
@@ -196,7 +227,10 @@ export class BridgeServer extends EventEmitter {
     connections: 0, rejects: {}, errors: {}, linesIn: 0, oversized: 0, seqGaps: 0, ticksLive: 0, ticksHistory: 0, duplicates: 0,
     ambiguousFlags: 0, unflaggedTrades: 0, books: 0, bookGaps: 0, crossedBooks: 0, backfillRequests: 0, backfillsDiscarded: 0,
     backfillsIncomplete: 0, resumeHoles: 0, sinkErrors: 0, acks: 0, pauses: 0, replyStalls: 0, repliesDropped: 0, slowReaders: 0, replyBufferedPeak: 0,
+    preAuthRefused: 0, batchesRejected: 0, backfillContinued: 0, keyedByAccount: 0,
   };
+  /** instrument id → feed that streams it (a second feed is keyed by account) */
+  private readonly owners = new Map<string, string>();
   readonly feeds = new Map<string, FeedState>();
   private readonly conns = new Set<Conn>();
   private server: Server | null = null;
@@ -204,6 +238,7 @@ export class BridgeServer extends EventEmitter {
   private readonly mapper: SymbolMapper;
   private readonly log: Logger;
   private readonly o: Required<Omit<BridgeServerOptions, 'onEvent' | 'onHistory' | 'symbols' | 'logger' | 'subs'>> & { subs: { sym: string; book: boolean }[] };
+  private readonly rl: RateLimitedLog;
   private readonly emitLive: (ev: MarketEvent) => void;
   private readonly emitHistory: (ev: MarketEvent) => void;
   private bfId = 0;
@@ -220,10 +255,12 @@ export class BridgeServer extends EventEmitter {
       pathologyMinSample: opts.pathologyMinSample ?? 1000, pathologyShare: opts.pathologyShare ?? 0.98,
       maxPendingTicks: opts.maxPendingTicks ?? 200_000, resumeHoleMs: opts.resumeHoleMs ?? 60_000, subs: opts.subs ?? [],
       maxReplyBytes: opts.maxReplyBytes ?? 1 << 20, replyStallMs: opts.replyStallMs ?? opts.deadMs ?? 5000,
+      dst: opts.dst ?? 'auto', maxPreAuth: opts.maxPreAuth ?? 32, preAuthMaxLine: opts.preAuthMaxLine ?? 8192, logBurst: opts.logBurst ?? 5,
     };
     if (!this.o.secret) throw new Error('mt5 bridge: a shared secret is required');
     this.mapper = opts.symbols instanceof SymbolMapper ? opts.symbols : new SymbolMapper(opts.symbols);
     this.log = opts.logger ?? silentLogger;
+    this.rl = new RateLimitedLog(this.log, this.o.logBurst, 10_000);
     this.emitLive = opts.onEvent ?? (() => {});
     this.emitHistory = opts.onHistory ?? (() => {});
   }
@@ -291,10 +328,21 @@ export class BridgeServer extends EventEmitter {
 
   private accept(socket: Socket): void {
     socket.setNoDelay(true);
-    const c: Conn = new Conn(socket, this.o.maxLine, {
+    let preAuth = 0;
+    for (const x of this.conns) if (x.state === 'challenge' || x.state === 'auth') preAuth++;
+    if (preAuth >= this.o.maxPreAuth) {
+      // before authentication nobody gets memory or a timer beyond this cap
+      this.stats.preAuthRefused++;
+      this.rl.warn('preauth', 'mt5 bridge: too many unauthenticated connections; refusing', { open: preAuth, max: this.o.maxPreAuth });
+      socket.on('error', () => {});
+      socket.end(encodeLine({ t: 'reject', code: 'BUSY', msg: `${preAuth} connections are still authenticating (max ${this.o.maxPreAuth})` }));
+      setTimeout(() => socket.destroy(), 50).unref();
+      return;
+    }
+    const c: Conn = new Conn(socket, Math.min(this.o.preAuthMaxLine, this.o.maxLine), {
       line: (text) => this.onLine(c, text),
       badUtf8: (n) => { this.countErr('BAD_UTF8'); this.send(c, { t: 'err', code: 'BAD_UTF8', msg: `line of ${n} bytes is not valid UTF-8` }); },
-      overflow: (n) => { this.stats.oversized++; this.reject(c, 'LINE_TOO_LONG', `line exceeds ${this.o.maxLine} bytes (${n} buffered)`); },
+      overflow: (n) => { this.stats.oversized++; this.reject(c, 'LINE_TOO_LONG', `line exceeds ${c.decoder.maxLine} bytes${c.state === 'challenge' ? ' before authentication' : ''} (${n} buffered)`); },
     });
     this.conns.add(c);
     this.stats.connections++;
@@ -363,7 +411,7 @@ export class BridgeServer extends EventEmitter {
   private reject(c: Conn, code: RejectCode, msg: string): void {
     if (c.state === 'closed') return;
     this.stats.rejects[code] = (this.stats.rejects[code] ?? 0) + 1;
-    this.log.warn('mt5 bridge reject', { code, msg, feed: c.feed?.key });
+    this.rl.warn(`reject:${code}`, 'mt5 bridge reject', { code, msg, feed: c.feed?.key });
     this.emit('reject', { code, msg, feed: c.feed?.key });
     this.send(c, { t: 'reject', code, msg });
     this.kill(c, code, msg);
@@ -402,7 +450,7 @@ export class BridgeServer extends EventEmitter {
       if (f.conn === c) f.conn = null;
     }
     if (wasReady) {
-      this.log.info('mt5 bridge: disconnected', { feed: f?.key, sid: c.sid, reason });
+      this.rl.info(`disc:${f?.key}`, 'mt5 bridge: disconnected', { feed: f?.key, sid: c.sid, reason });
       this.emit('disconnected', { feed: f?.key, sid: c.sid, conn: c.connNo, reason });
     }
   }
@@ -416,7 +464,7 @@ export class BridgeServer extends EventEmitter {
         continue;
       }
       if (c.state !== 'ready') continue;
-      if (now - c.lastRecv > this.o.deadMs) { this.reject(c, 'DEAD', `silent for ${now - c.lastRecv} ms`); continue; }
+      if (now - c.lastRecv > this.o.deadMs && now > c.busyUntil) { this.reject(c, 'DEAD', `silent for ${now - c.lastRecv} ms`); continue; }
       if (now - c.lastHbSent >= this.o.hbMs) { c.lastHbSent = now; this.send(c, { t: 'hb', now_ms: now }); }
     }
   }
@@ -461,6 +509,7 @@ export class BridgeServer extends EventEmitter {
     }
     c.expectedSeq = s + 1;
     c.receivedSeq = s;
+    c.busyUntil = 0; // a busy announcement lasts until the EA speaks again
     const f = c.feed!;
     try {
       switch (t) {
@@ -509,12 +558,19 @@ export class BridgeServer extends EventEmitter {
     f.conn = c;
     f.sid = h.sid;
     f.bfDays = typeof h.bf_days === 'number' && h.bf_days > 0 ? h.bf_days : 0;
-    this.noteOffset(f, off, Date.now() + off * 1000);
+    f.server = String(h.term.server ?? '');
+    // the hello carries no broker time: the offset table gets its row from the first hb (srv_ms)
+    f.dst = resolveDst(this.o.dst, off, Date.now());
     const names = new Set<string>([...(Array.isArray(h.syms) ? h.syms.filter((x) => typeof x === 'string') : []), ...this.o.subs.map((x) => x.sym), ...f.syms.keys()]);
     void this.welcome(c, f, [...names]).catch((e) => this.reject(c, 'SHUTDOWN', `store error: ${(e as Error).message}`));
   }
 
   private async welcome(c: Conn, f: FeedState, names: string[]): Promise<void> {
+    if (!f.offsetsLoaded) {
+      f.offsetsLoaded = true;
+      const rows = (await this.o.sink.offsets?.(f.key)) ?? [];
+      f.offsets = [...rows, ...f.offsets].sort((a, b) => a.at - b.at);
+    }
     const subs = [];
     for (const n of names) {
       const s = this.symState(f, n);
@@ -528,10 +584,12 @@ export class BridgeServer extends EventEmitter {
       }
       const book = this.o.subs.find((x) => x.sym === n)?.book ?? false;
       s.resumeFrom = s.durable ? { ...s.durable } : null;
+      s.cursorSeen = false;
       subs.push({ sym: n, book, from: s.durable ? [s.durable.ms, s.durable.ord] as WireCursor : null });
     }
     if (c.state !== 'auth') return;
     c.state = 'ready';
+    c.decoder.maxLine = this.o.maxLine;
     this.send(c, { t: 'welcome', hb_ms: this.o.hbMs, dead_ms: this.o.deadMs, max_line: this.o.maxLine, subs });
     this.log.info('mt5 bridge: connected', { feed: f.key, sid: c.sid, conn: c.connNo, utcOff: c.utcOff, subs: subs.length });
     this.emit('connected', { feed: f.key, sid: c.sid, conn: c.connNo });
@@ -563,23 +621,29 @@ export class BridgeServer extends EventEmitter {
 
   private noteOffset(f: FeedState, off: number, atBrokerMs: number): void {
     const last = f.offsets[f.offsets.length - 1];
-    if (!last || last.off !== off) f.offsets.push({ at: atBrokerMs, off });
+    if (last && (last.off === off || atBrokerMs < last.at)) return;
+    f.offsets.push({ at: atBrokerMs, off });
+    this.o.sink.saveOffset?.(f.key, atBrokerMs, off).catch((e) => this.log.warn('mt5 bridge: could not persist a broker offset', { feed: f.key, err: (e as Error).message }));
   }
 
-  /** Offset for a historical broker time: the last announced offset at or before it (else the current one). */
+  /** Offset for a historical broker time: the observed table, and the DST rule before its first row (dst.ts). */
   private offsetAt(f: FeedState, c: Conn, ms: number): number {
-    for (let i = f.offsets.length - 1; i >= 0; i--) if (f.offsets[i].at <= ms) return f.offsets[i].off;
-    return c.utcOff;
+    return offsetForBrokerMs(f.offsets, f.dst, ms, c.utcOff);
   }
 
   private onHb(c: Conn, f: FeedState, m: EaHbMsg): void {
+    const busy = (m as { busy_ms?: unknown }).busy_ms;
+    // the EA is about to call something that may block on history sync (CopyTicks* wait up to 45 s)
+    if (typeof busy === 'number' && busy > 0) c.busyUntil = Date.now() + Math.min(busy, 120_000);
+    if (m.cursors && typeof m.cursors === 'object') this.onEaCursors(c, f, m.cursors);
     if (typeof m.utc_off !== 'number') return;
     const off = this.normOffset(m.utc_off);
     if (off === null) return this.err(c, 'BAD_OFFSET', `utc_off ${m.utc_off} is not a multiple of ${this.o.offsetStepS} s; keeping ${c.utcOff}`, m.s);
+    if (typeof m.srv_ms === 'number' && (f.offsets.length === 0 || off !== c.utcOff)) this.noteOffset(f, off, m.srv_ms);
     if (off !== c.utcOff) {
       const prev = c.utcOff;
       c.utcOff = off;
-      this.noteOffset(f, off, typeof m.srv_ms === 'number' ? m.srv_ms : Date.now() + off * 1000);
+      if (typeof m.srv_ms !== 'number') this.noteOffset(f, off, Date.now() + off * 1000);
       this.log.info('mt5 bridge: broker UTC offset changed', { feed: f.key, from: prev, to: off });
       this.emit('offset', { feed: f.key, from: prev, to: off });
     }
@@ -591,31 +655,59 @@ export class BridgeServer extends EventEmitter {
     if (typeof m.sym !== 'string') throw new Error('sym without a name');
     const s = this.symState(f, m.sym);
     s.spec = m;
-    if (!s.inst) this.resolve(s, null);
+    if (!s.inst) this.resolve(f, s, null);
     this.emit('symbol', { feed: f.key, sym: m.sym, instrument: s.inst!.id, canonical: s.mapping.canonical, how: s.mapping.how, tape: m.tape });
   }
 
-  private resolve(s: SymState, sample: WireTick | null): Instrument {
+  private resolve(f: FeedState, s: SymState, sample: WireTick | null): Instrument {
     if (s.inst) return s.inst;
     const reg = this.o.registry;
+    const spec = s.spec;
     let inst = reg.find(s.mapping.canonical);
-    if (!inst || (s.mapping.how === 'none' && inst.venue !== 'mt5' && inst.venue !== 'cfd')) {
-      const spec = s.spec;
+    let id: string | null = null;
+    let why = '';
+    if (inst && s.mapping.how === 'none' && inst.venue !== 'mt5' && inst.venue !== 'cfd') inst = undefined;
+    if (inst && spec?.tick_size && Number(spec.tick_size) > 0) {
+      // the broker's announced tick size wins: a built-in on a coarser grid would round every quote
+      const before = inst.price.offGrid;
+      const steps = inst.price.parse(String(spec.tick_size));
+      if (inst.price.offGrid !== before || !(steps > 0)) {
+        why = `${s.sym} quotes in steps of ${spec.tick_size}, finer than ${inst.id}'s ${inst.tickSize}`;
+        id = reg.has(s.sym) ? `MT5:${s.sym}` : s.sym;
+        inst = undefined;
+      }
+    }
+    if (inst) {
+      const owner = this.owners.get(inst.id);
+      if (owner !== undefined && owner !== f.key) {
+        // two brokers' quotes must never interleave in one instrument: the second one is keyed by account
+        this.stats.keyedByAccount++;
+        why = `${inst.id} is already fed by ${owner}`;
+        id = `${inst.id}@${f.server || f.key}`;
+        inst = reg.has(id) ? reg.get(id) : undefined;
+      }
+    }
+    if (!inst) {
       const dec = (v: unknown): number => { const t = String(v); const i = t.indexOf('.'); return i < 0 ? 0 : t.length - i - 1; };
       const step = (d: number): string => (d <= 0 ? '1' : '0.' + '0'.repeat(d - 1) + '1');
       const tick = spec?.tick_size && Number(spec.tick_size) > 0 ? spec.tick_size : spec?.point ?? step(sample ? Math.max(dec(sample[2]), dec(sample[3]), dec(sample[4])) : 2);
       const lot = (spec as { vol_step?: string } | null)?.vol_step ?? '0.01';
-      const id = reg.has(s.sym) && reg.get(s.sym).venue !== 'mt5' ? `MT5:${s.sym}` : s.sym;
+      id ??= reg.has(s.sym) && reg.get(s.sym).venue !== 'mt5' ? `MT5:${s.sym}` : s.sym;
       const newSpec: InstrumentSpec = {
         id, symbol: s.sym, venue: 'mt5', assetClass: /^[A-Z]{6}$/.test(s.mapping.canonical) ? 'forex' : 'index',
-        description: `${s.sym} (MT5 broker symbol${spec?.desc ? `: ${spec.desc}` : ''})`,
+        description: `${s.sym} (MT5 broker symbol${spec?.desc ? `: ${spec.desc}` : ''}${f.server ? `, ${f.server}` : ''})`,
         tickSize: tick, lotStep: lot, profileRow: new DecimalScale(tick).format(10),
         contractSize: spec?.contract ? Number(spec.contract) || 1 : 1, session: SESSION_TEMPLATES.crypto_24x7,
         thresholds: { absorptionMinVolume: 0, initiativeMinDelta: 0 },
         flow: spec?.tape === 'trades' ? 'orderflow' : 'quote-activity',
       };
-      inst = reg.add(newSpec);
+      inst = reg.has(id) ? reg.get(id) : reg.add(newSpec);
+      if (why) {
+        this.log.warn(`mt5 bridge: ${why}; streaming it as ${id}`, { feed: f.key, sym: s.sym, instrument: id });
+        this.emit('symbol_keyed', { feed: f.key, sym: s.sym, instrument: id, why });
+      }
     }
+    if (!this.owners.has(inst.id)) this.owners.set(inst.id, f.key);
     s.inst = inst;
     return inst;
   }
@@ -630,38 +722,57 @@ export class BridgeServer extends EventEmitter {
   }
 
   /**
-   * Convert one wire tick; null when malformed. Quote/trade events are passed to `emit` when given
-   * (live ticks go to the engine, backfilled ones to the history buffer).
+   * Convert one wire tick without side effects: the tick, the engine events it makes, and its flag
+   * class; or the reason it is malformed. A batch is applied only when every tick converted.
    */
-  private parseTick(c: Conn, f: FeedState, s: SymState, inst: Instrument, w: WireTick, live: boolean, emit: ((ev: MarketEvent) => void) | null): BridgeTick | null {
-    if (!Array.isArray(w) || w.length < 7) return null;
+  private convertTick(c: Conn, f: FeedState, s: SymState, inst: Instrument, w: WireTick, live: boolean): Converted | string {
+    if (!Array.isArray(w) || w.length < 7) return 'not a [ms, ord, bid, ask, last, vol, flags] array';
     const ms = w[0], ord = w[1], flags = w[6];
-    if (!Number.isInteger(ms) || !Number.isInteger(ord) || ord < 0 || !Number.isInteger(flags)) return null;
-    const bid = this.px(inst, w[2]), ask = this.px(inst, w[3]), last = this.px(inst, w[4]);
+    if (!Number.isInteger(ms) || !Number.isInteger(ord) || ord < 0 || !Number.isInteger(flags)) return 'ms, ord and flags must be integers (ord >= 0)';
+    let bid: number, ask: number, last: number;
+    try { bid = this.px(inst, w[2]); ask = this.px(inst, w[3]); last = this.px(inst, w[4]); } catch (e) { return (e as Error).message; }
     const vRaw = w[5];
     const vol = vRaw === 0 || vRaw === '0' ? 0 : inst.qty.parse(typeof vRaw === 'string' ? vRaw : String(vRaw));
-    if (!(vol >= 0)) throw new Error(`bad volume ${JSON.stringify(vRaw)}`);
+    if (!(vol >= 0)) return `bad volume ${JSON.stringify(vRaw)}`;
     const off = live ? c.utcOff : this.offsetAt(f, c, ms);
     const utcMs = ms - off * 1000;
     const isTrade = last === last && vol > 0 && ((flags & TICK_FLAG_LAST) !== 0 || (flags & (TICK_FLAG_BID | TICK_FLAG_ASK)) === 0);
     const isQuote = (flags & (TICK_FLAG_BID | TICK_FLAG_ASK)) !== 0 || (!isTrade && (bid === bid || ask === ask));
     let side: Trade['side'] = 'unknown';
     let sideSource: Trade['sideSource'] = 'none';
+    let cls: Converted['cls'] = 'none';
     if (isTrade) {
       const quotesOnly = s.spec !== null && s.spec.tape === 'quotes';
       const fs = flags & (TICK_FLAG_BUY | TICK_FLAG_SELL);
-      if (!quotesOnly && fs === TICK_FLAG_BUY) { side = 'buy'; sideSource = 'flag'; }
-      else if (!quotesOnly && fs === TICK_FLAG_SELL) { side = 'sell'; sideSource = 'flag'; }
-      else if (fs === (TICK_FLAG_BUY | TICK_FLAG_SELL)) this.stats.ambiguousFlags++;
-      else this.stats.unflaggedTrades++;
-      if (live && sideSource === 'flag') this.checkFlags(f, s, side === 'buy');
+      if (!quotesOnly && fs === TICK_FLAG_BUY) { side = 'buy'; sideSource = 'flag'; cls = 'flag'; }
+      else if (!quotesOnly && fs === TICK_FLAG_SELL) { side = 'sell'; sideSource = 'flag'; cls = 'flag'; }
+      else if (fs === (TICK_FLAG_BUY | TICK_FLAG_SELL)) cls = 'ambiguous';
+      else cls = 'unflagged';
     }
-    if (emit) {
-      if (isQuote) emit({ type: 'quote', instrument: inst.id, ts: utcMs, bid, ask, bidSize: 0, askSize: 0 });
-      if (isTrade) emit({ type: 'trade', instrument: inst.id, ts: utcMs, id: 0, price: last, size: vol, side, sideSource });
+    const events: MarketEvent[] = [];
+    if (isQuote) events.push({ type: 'quote', instrument: inst.id, ts: utcMs, bid, ask, bidSize: 0, askSize: 0 });
+    if (isTrade) events.push({ type: 'trade', instrument: inst.id, ts: utcMs, id: 0, price: last, size: vol, side, sideSource });
+    const bt: BridgeTick = { feed: f.key, sym: s.sym, instrument: inst.id, ms, ord, utcMs, bid, ask, last, vol, flags, side, sideSource, live };
+    return { bt, events, cls };
+  }
+
+  /** Count a converted tick's flag class (once, when it is accepted). */
+  private countTick(f: FeedState, s: SymState, t: Converted, live: boolean): void {
+    if (t.cls === 'ambiguous') this.stats.ambiguousFlags++;
+    else if (t.cls === 'unflagged') this.stats.unflaggedTrades++;
+    else if (t.cls === 'flag' && live) this.checkFlags(f, s, t.bt.side === 'buy');
+    s.lastUtc = t.bt.utcMs;
+  }
+
+  /** Convert a whole batch; on the first malformed tick, the error naming it (nothing applied). */
+  private convertBatch(c: Conn, f: FeedState, s: SymState, inst: Instrument, ts: WireTick[], live: boolean): Converted[] | string {
+    const out: Converted[] = [];
+    for (let i = 0; i < ts.length; i++) {
+      const r = this.convertTick(c, f, s, inst, ts[i], live);
+      if (typeof r === 'string') return `tick ${i} ${JSON.stringify(ts[i])?.slice(0, 160)}: ${r}`;
+      out.push(r);
     }
-    s.lastUtc = utcMs;
-    return { feed: f.key, sym: s.sym, instrument: inst.id, ms, ord, utcMs, bid, ask, last, vol, flags, side, sideSource, live };
+    return out;
   }
 
   private checkFlags(f: FeedState, s: SymState, buy: boolean): void {
@@ -681,52 +792,73 @@ export class BridgeServer extends EventEmitter {
     if (typeof m.sym !== 'string' || !Array.isArray(m.ts)) throw new Error('ticks needs sym and ts');
     const s = this.symState(f, m.sym);
     if (m.ts.length === 0) return;
-    const inst = this.resolve(s, m.ts[0]);
-    const first = m.ts[0];
-    if (Array.isArray(first) && Number.isInteger(first[0])) {
-      if (s.gapFrom) {
-        const from = s.gapFrom.ms;
-        s.gapFrom = null;
-        const utc = first[0] - c.utcOff * 1000;
-        const g: Gap = { type: 'gap', instrument: inst.id, ts: utc, from, to: first[0], reason: 'mt5-seq-gap' };
-        this.emitLive(g);
-        this.requestBackfill(f, s, { from, to: first[0], reason: 'seq-gap' });
-      }
-      if (s.resumeFrom) {
-        // the EA resumes from the announced cursor unless it is older than its replay window; then it
-        // starts live and the hole between the cursor and its first tick is ours to request
-        const from = s.resumeFrom;
-        s.resumeFrom = null;
-        if (first[0] - from.ms > this.o.resumeHoleMs) {
-          this.stats.resumeHoles++;
-          const g: Gap = { type: 'gap', instrument: inst.id, ts: first[0] - c.utcOff * 1000, from: from.ms, to: first[0], reason: 'mt5-resume-hole' };
-          this.emitLive(g);
-          this.log.info('mt5 bridge: the EA started live after its resume point; backfilling the hole', { feed: f.key, sym: s.sym, fromMs: from.ms, toMs: first[0] });
-          this.emit('gap', { feed: f.key, kind: 'resume', sym: s.sym, from_ms: from.ms, to_ms: first[0] });
-          this.requestBackfill(f, s, { from: from.ms, to: first[0], reason: 'resume-hole' });
-        }
-      }
-      if (s.wantInitialBackfill) {
-        s.wantInitialBackfill = false;
-        this.requestBackfill(f, s, { from: first[0] - f.bfDays * 86_400_000, to: first[0], reason: 'initial' });
-      }
+    const inst = this.resolve(f, s, m.ts[0]);
+    // the whole line is checked first: one malformed tick rejects it before anything reaches the
+    // engine, the sink or the cursors, so the EA's resend of the same ticks is accepted (exactly once)
+    const batch = this.convertBatch(c, f, s, inst, m.ts, true);
+    if (typeof batch === 'string') {
+      this.stats.batchesRejected++;
+      this.rl.warn(`badbatch:${f.key}`, 'mt5 bridge: ticks line rejected whole', { feed: f.key, sym: m.sym, s: m.s, why: batch });
+      return this.err(c, 'BAD_MESSAGE', `ticks for ${m.sym} rejected whole, nothing applied: ${batch}`, m.s);
+    }
+    const first = batch[0].bt;
+    if (s.gapFrom) {
+      const from = s.gapFrom.ms;
+      s.gapFrom = null;
+      const g: Gap = { type: 'gap', instrument: inst.id, ts: first.utcMs, from, to: first.ms, reason: 'mt5-seq-gap' };
+      this.emitLive(g);
+      this.requestBackfill(f, s, { from, to: first.ms, reason: 'seq-gap' });
+    }
+    if (s.resumeFrom && !s.cursorSeen) {
+      // an EA that does not report its cursor: the first live tick far past the cursor means it
+      // started live (its replay window was exceeded); a quiet market can look the same, which is
+      // why an EA that reports `cursors` in its first hb is judged by that instead (onEaCursors)
+      const from = s.resumeFrom;
+      s.resumeFrom = null;
+      if (first.ms - from.ms > this.o.resumeHoleMs) this.resumeHole(f, s, inst, from, first.ms, first.utcMs);
+    }
+    if (s.wantInitialBackfill) {
+      s.wantInitialBackfill = false;
+      this.requestBackfill(f, s, { from: first.ms - f.bfDays * 86_400_000, to: first.ms, reason: 'initial' });
     }
     const out: BridgeTick[] = [];
-    const events: MarketEvent[] = [];
-    let bad = 0;
-    for (const w of m.ts) {
-      if (!Array.isArray(w) || !Number.isInteger(w[0]) || !Number.isInteger(w[1])) { bad++; continue; }
-      const ms = w[0], ord = w[1];
+    for (const t of batch) {
+      const { ms, ord } = t.bt;
       const newStore = cmpCursor(ms, ord, s.stoMs, s.stoOrd) > 0;
       const newEngine = cmpCursor(ms, ord, s.engMs, s.engOrd) > 0;
       if (!newStore && !newEngine) { this.stats.duplicates++; continue; }
-      const bt = this.parseTick(c, f, s, inst, w, true, newEngine ? this.emitLive : null);
-      if (!bt) { bad++; continue; }
-      if (newStore) { s.stoMs = ms; s.stoOrd = ord; out.push(bt); }
-      if (newEngine) { s.engMs = ms; s.engOrd = ord; this.stats.ticksLive++; }
+      this.countTick(f, s, t, true);
+      if (newEngine) { for (const e of t.events) this.emitLive(e); s.engMs = ms; s.engOrd = ord; this.stats.ticksLive++; }
+      if (newStore) { s.stoMs = ms; s.stoOrd = ord; out.push(t.bt); }
     }
-    if (bad) this.err(c, 'BAD_MESSAGE', `${bad} malformed tick(s) in ticks for ${m.sym}`, m.s);
     if (out.length) c.pending = c.pending.length ? c.pending.concat(out) : out;
+  }
+
+  private resumeHole(f: FeedState, s: SymState, inst: Instrument, from: TickCursor, toMs: number, utc: number): void {
+    this.stats.resumeHoles++;
+    const g: Gap = { type: 'gap', instrument: inst.id, ts: utc, from: from.ms, to: toMs, reason: 'mt5-resume-hole' };
+    this.emitLive(g);
+    this.log.info('mt5 bridge: the EA started live after its resume point; backfilling the hole', { feed: f.key, sym: s.sym, fromMs: from.ms, toMs });
+    this.emit('gap', { feed: f.key, kind: 'resume', sym: s.sym, from_ms: from.ms, to_ms: toMs });
+    this.requestBackfill(f, s, { from: from.ms, to: toMs, reason: 'resume-hole' });
+  }
+
+  /**
+   * The EA's cursors (hb): right after a welcome they say whether it resumed from the announced
+   * cursor (equal) or started live past it (its replay window was exceeded): only then is there a hole.
+   */
+  private onEaCursors(c: Conn, f: FeedState, cursors: Record<string, WireCursor>): void {
+    for (const [sym, cur] of Object.entries(cursors)) {
+      const s = f.syms.get(sym);
+      if (!s || s.cursorSeen || !Array.isArray(cur) || !Number.isInteger(cur[0]) || !Number.isInteger(cur[1])) continue;
+      s.cursorSeen = true;
+      const from = s.resumeFrom;
+      s.resumeFrom = null;
+      if (from && cmpCursor(cur[0], cur[1], from.ms, from.ord) > 0) {
+        const inst = this.resolve(f, s, null);
+        this.resumeHole(f, s, inst, from, cur[0], cur[0] - c.utcOff * 1000);
+      }
+    }
   }
 
   // ----------------------------------------------------------------------------------- persistence
@@ -856,14 +988,19 @@ export class BridgeServer extends EventEmitter {
     const acc = c.backfills.get(m.id);
     if (!acc || !Array.isArray(m.ts)) return this.err(c, 'UNKNOWN_BACKFILL', `bf_chunk for unknown backfill ${m.id}`, m.s);
     const s = f.syms.get(acc.sym)!;
-    const inst = this.resolve(s, m.ts[0] ?? null);
-    let bad = 0;
-    const hist = (ev: MarketEvent): void => { acc.events.push(ev); };
-    for (const w of m.ts) {
-      const bt = this.parseTick(c, f, s, inst, w, false, hist);
-      if (bt) acc.ticks.push(bt); else bad++;
+    const inst = this.resolve(f, s, m.ts[0] ?? null);
+    const batch = this.convertBatch(c, f, s, inst, m.ts, false);
+    if (typeof batch === 'string') {
+      // a chunk with a malformed tick spoils the backfill: nothing of it is stored (bf_end discards it)
+      this.stats.batchesRejected++;
+      acc.bad = true;
+      return this.err(c, 'BAD_MESSAGE', `bf_chunk ${m.id} rejected whole, the backfill is discarded: ${batch}`, m.s);
     }
-    if (bad) this.err(c, 'BAD_MESSAGE', `${bad} malformed tick(s) in bf_chunk ${m.id}`, m.s);
+    for (const t of batch) {
+      this.countTick(f, s, t, false);
+      acc.ticks.push(t.bt);
+      for (const e of t.events) acc.events.push(e);
+    }
   }
 
   private onBfEnd(c: Conn, f: FeedState, m: Record<string, unknown>): void {
@@ -872,7 +1009,22 @@ export class BridgeServer extends EventEmitter {
     if (!acc) return this.err(c, 'UNKNOWN_BACKFILL', `bf_end for unknown backfill ${id}`, m.s as number);
     c.backfills.delete(id);
     const s = f.syms.get(acc.sym)!;
+    const win = s.outstanding?.id === id ? s.outstanding.win : null;
     if (s.outstanding?.id === id) s.outstanding = null;
+    const scanned = m.scanned_to;
+    if (win && typeof scanned === 'number' && Number.isInteger(scanned) && scanned >= win.from && scanned < win.to && acc.ticks.length > 0 && !m.err) {
+      // the EA's tick cap ended the answer at `scanned_to` (a whole millisecond): ask for the rest, so
+      // no hole is left between the history and the first live tick
+      this.stats.backfillContinued++;
+      s.queue.unshift({ from: scanned + 1, to: win.to, reason: `${win.reason}+` });
+    }
+    if (acc.bad) {
+      this.stats.backfillsDiscarded++;
+      this.rl.warn(`badbf:${f.key}`, 'mt5 bridge: backfill with a malformed tick discarded whole', { feed: f.key, sym: acc.sym, id });
+      this.emit('bf_end', { feed: f.key, id, sym: acc.sym, ticks: 0, complete: false });
+      this.pumpBackfill(f, s);
+      return;
+    }
     if (m.complete === false) {
       this.stats.backfillsIncomplete++;
       this.log.warn('mt5 bridge: backfill incomplete', { feed: f.key, sym: acc.sym, id, err: m.err, scanned_to: m.scanned_to });
@@ -887,7 +1039,7 @@ export class BridgeServer extends EventEmitter {
   private onBook(c: Conn, f: FeedState, m: BookMsg): void {
     if (typeof m.sym !== 'string' || !Number.isInteger(m.bs) || !Array.isArray(m.b) || !Array.isArray(m.a)) throw new Error('book needs sym, bs, b, a');
     const s = this.symState(f, m.sym);
-    const inst = this.resolve(s, null);
+    const inst = this.resolve(f, s, null);
     this.stats.books++;
     const side = (rows: [string | number, string | number][]): Map<number, number> => {
       const mp = new Map<number, number>();

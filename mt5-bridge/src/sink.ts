@@ -42,6 +42,10 @@ export interface TickSink {
   append(ticks: readonly BridgeTick[]): Promise<void>;
   /** Last persisted (ms, ord) of a symbol, or null. */
   cursor(feed: string, sym: string): Promise<TickCursor | null>;
+  /** The feed's observed broker UTC offsets (`at` = broker ms the offset took effect), oldest first. */
+  offsets?(feed: string): Promise<{ at: number; off: number }[]>;
+  /** Persist one observed offset change. */
+  saveOffset?(feed: string, at: number, off: number): Promise<void>;
   close?(): Promise<void>;
 }
 
@@ -92,6 +96,17 @@ export class MemoryTickSink implements TickSink {
 
   async cursor(feed: string, sym: string): Promise<TickCursor | null> {
     return this.cursors.get(`${feed}\u0000${sym}`) ?? null;
+  }
+
+  readonly offsetRows = new Map<string, { at: number; off: number }[]>();
+  async offsets(feed: string): Promise<{ at: number; off: number }[]> {
+    return [...(this.offsetRows.get(feed) ?? [])];
+  }
+  async saveOffset(feed: string, at: number, off: number): Promise<void> {
+    const rows = this.offsetRows.get(feed) ?? [];
+    rows.push({ at, off });
+    rows.sort((a, b) => a.at - b.at);
+    this.offsetRows.set(feed, rows);
   }
 
   /** Persisted ticks of one symbol in (ms, ord) order. */

@@ -43,7 +43,9 @@ CREATE TABLE IF NOT EXISTS mt5_tick (
   sid INTEGER NOT NULL, ms INTEGER NOT NULL, ord INTEGER NOT NULL,
   utc_off_ms INTEGER NOT NULL, bid INTEGER, ask INTEGER, last INTEGER, vol INTEGER NOT NULL,
   flags INTEGER NOT NULL, side INTEGER NOT NULL, side_source INTEGER NOT NULL, live INTEGER NOT NULL,
-  PRIMARY KEY (sid, ms, ord)) WITHOUT ROWID;`;
+  PRIMARY KEY (sid, ms, ord)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS mt5_offset (
+  feed TEXT NOT NULL, at_ms INTEGER NOT NULL, off_s INTEGER NOT NULL, PRIMARY KEY (feed, at_ms));`;
 
 const sideSourceSql = (col: string): string =>
   `CASE ${col} ${SIDE_SOURCES.map((s) => `WHEN ${SIDE_SOURCE_INDEX[s]} THEN '${s}'`).join(' ')} END`;
@@ -167,6 +169,15 @@ export class SqliteTickSink implements TickSink {
   async cursor(feed: string, sym: string): Promise<TickCursor | null> {
     const r = this.last.get(feed, sym) as { ms: number; ord: number } | undefined;
     return r ? { ms: r.ms, ord: r.ord } : null;
+  }
+
+  /** Observed broker offsets of a feed (persisted so a later backfill converts history exactly). */
+  async offsets(feed: string): Promise<{ at: number; off: number }[]> {
+    return (this.db.prepare('SELECT at_ms AS at, off_s AS off FROM mt5_offset WHERE feed = ? ORDER BY at_ms').all(feed) as { at: number; off: number }[]);
+  }
+
+  async saveOffset(feed: string, at: number, off: number): Promise<void> {
+    this.db.prepare('INSERT INTO mt5_offset (feed, at_ms, off_s) VALUES (?, ?, ?) ON CONFLICT (feed, at_ms) DO UPDATE SET off_s = excluded.off_s').run(feed, at, off);
   }
 
   count(feed?: string, sym?: string): number {

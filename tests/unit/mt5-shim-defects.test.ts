@@ -74,5 +74,46 @@ describe('MT5 EA defects, reproduced by the shimmed EA', () => {
     expect(matchedAt - lastChangeReal).toBeLessThan(100);
   }, 30_000);
 
+  it('3: a 12 s history synchronisation (blocking CopyTicks*) does not make the server drop the EA', async () => {
+    // a quote-only symbol (FX/CFD): tape detection must not scan history for trade ticks
+    const src = quotesOnly(flaggedTape({ n: 3000, seed: 3, start: T0, utcOffset: 7200 }));
+    const k = 2400;
+    const sym: ShimSymbol = { ...src, localFromMs: src.ticks[k - 10].ms }; // older ticks need a sync
+    const r = await shimRig({}, { historySyncMs: 12_000, broker: { startUtc: src.ticks[k].utc, speed: 1, offsets: [{ fromUtc: 0, off: 7200 }], symbols: [sym] }, inputs: { InpSymbols: sym.sym, InpTimerMs: 20, InpBackfillDays: 1 } });
+    rigs.push(r);
+    await until(() => r.server.stats.ticksHistory >= k, 40_000, 'the backfill persisted');
+    expect(r.server.stats.rejects.DEAD ?? 0).toBe(0);
+    expect(r.server.stats.backfillsDiscarded).toBe(0);
+    expect(r.ea.disconnects()).toEqual([]);
+  }, 60_000);
+
+  it('6: a 60,000-tick first-contact backfill leaves no hole before live', async () => {
+    const tape = flaggedTape({ n: 62_000, seed: 6, start: T0, utcOffset: 10800 });
+    const k = 60_000;
+    const r = await shimRig({}, { broker: { startUtc: tape.ticks[k].utc, speed: 1, offsets: [{ fromUtc: 0, off: 10800 }], symbols: [{ ...tape, ticks: tape.ticks.slice(0, k + 200) }] }, inputs: { InpSymbols: tape.sym, InpTimerMs: 20, InpBackfillDays: 1 } });
+    rigs.push(r);
+    const want = tapeIds(tape.ticks.slice(0, k + 200));
+    await until(() => r.sink.ticks.length >= want.length, 40_000, 'history and live persisted').catch(() => {});
+    await sleep(500);
+    expect(accounting(want, r.sink.ticks)).toEqual({ lost: 0, duplicated: 0, unexpected: 0 });
+  }, 60_000);
+
+  it('7: a DST switch inside the backfilled history: every tick keeps its exact UTC time', async () => {
+    // NY-close broker: GMT+2 in winter, GMT+3 from the US switch (2024-03-10 07:00 UTC)
+    const sw = Date.UTC(2024, 2, 10, 7, 0);
+    const off = (utc: number): number => (utc >= sw ? 10800 : 7200);
+    const tape = flaggedTape({ n: 6000, seed: 7, start: sw - 60_000, utcOffset: off });
+    const k = 4000;
+    const r = await shimRig({ dst: 'us' }, { broker: { startUtc: tape.ticks[k].utc, speed: 4, offsets: [{ fromUtc: 0, off: 7200 }, { fromUtc: sw, off: 10800 }], symbols: [tape] }, inputs: { InpSymbols: tape.sym, InpTimerMs: 20, InpBackfillDays: 1 } });
+    rigs.push(r);
+    await until(() => r.sink.ticks.length >= tape.ticks.length, 30_000, 'every tick persisted');
+    const utcOf = new Map(tapeIds(tape.ticks).map((id, i) => [id, tape.ticks[i].utc]));
+    const wrong = r.sink.ticks.filter((t) => utcOf.get(`${t.ms}:${t.ord}`) !== t.utcMs);
+    expect(wrong.length).toBe(0);
+    expect(tape.ticks.filter((t) => t.utc < sw).length).toBeGreaterThan(100);
+  }, 60_000);
 });
 
+function quotesOnly(t: ShimSymbol): ShimSymbol {
+  return { ...t, sym: 'EURUSD.q', spec: { ...t.spec, tape: 'quotes', chart: 'SYMBOL_CHART_MODE_BID', side_flags: false }, ticks: t.ticks.map((x) => ({ ...x, last: '0', vol: '0', flags: 6 })) };
+}
