@@ -306,7 +306,10 @@ export class Store {
 
   private push(op: Op): void {
     if (this.closed) throw new Error('store is closed');
-    const n = this.queue.length;
+    let n = this.queue.length;
+    // a healthy store that is merely behind (a synchronous burst that never yielded to the commit timer)
+    // commits now; only a failing store turns a full queue into a storage gap
+    if (n >= this.opts.maxQueue && this.failingSince === null) { this.commitNow(); n = this.queue.length; }
     if (n >= this.opts.maxQueue && (n >= this.opts.maxQueue + ESSENTIAL_RESERVE || (op.k !== 'inst' && op.k !== 'gap'))) { this.notStored(op); return; }
     this.queue.push(op);
     if (this.queue.length >= this.opts.maxBatch && this.immediate === null) {
