@@ -209,7 +209,8 @@ export class Store {
   private readonly pageStmts = new Map<string, Database.Statement>();
 
   constructor(opts: StoreOptions) {
-    this.opts = { synchronous: 'FULL', flushIntervalMs: 200, maxBatch: 20_000, maxQueue: 200_000, retryMaxMs: 5000, ...opts };
+    // `??`, not a spread: an option passed as undefined (an unset config key) keeps its default
+    this.opts = { ...opts, synchronous: opts.synchronous ?? 'FULL', flushIntervalMs: opts.flushIntervalMs ?? 200, maxBatch: opts.maxBatch ?? 20_000, maxQueue: opts.maxQueue ?? 200_000, retryMaxMs: opts.retryMaxMs ?? 5000 };
     this.now = opts.now ?? Date.now;
     if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
     this.db = new Database(opts.path);
