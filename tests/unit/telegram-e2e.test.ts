@@ -98,11 +98,11 @@ describe('replay → signal → alert at the local Bot API', () => {
     expect(stripHtml(bias!.fields.caption)).toMatch(/^🧭 DAILY BIAS SIM · 2024-01-10\nPrior session 2024-01-09: shape /);
   });
 
-  it('the trade lifecycle follows: BREAK EVEN / EXIT with PnL in ticks and R', () => {
+  it('the trade lifecycle follows: BREAK EVEN / EXIT with PnL in price units and R', () => {
     const texts = sends().map((c) => stripHtml(body(c)));
     const exits = texts.filter((t) => / EXIT · (LONG|SHORT) SIM/.test(t));
     expect(exits.length).toBe(transitions.filter((t) => t === 'CLOSED').length);
-    expect(exits[0]).toMatch(/\nPnL [+-]?\d+ ticks · [+-]?\d+(\.\d+)? R · held /);
+    expect(exits[0]).toMatch(/\nPnL [+-]?\d+(\.\d+)? · [+-]?\d+(\.\d+)? R · held /);
     expect(texts.filter((t) => t.includes('BREAK EVEN SIM')).length).toBe(transitions.filter((t) => t === 'BREAK_EVEN').length);
     expect(texts.filter((t) => t.includes('ENTRY SIGNAL')).length).toBe(transitions.filter((t) => t === 'POSITION_OPEN').length);
   });

@@ -26,7 +26,7 @@ const entry = (symbol: string, ts: number): EntryAlert => ({
   bias: null, entry: '100', sl: '99', tp: '103', rr: 3, level: null, reasoning: ['absorption at VAL'],
 });
 const exit = (symbol: string, ts: number): ExitAlert => ({
-  kind: 'exit', symbol, ts, key: `exit:${symbol}:buy:${ts}`, side: 'buy', grade: 'A', entry: '100', exit: '99', reason: 'sl', pnlTicks: -1, r: -1, durationMs: 60_000, summary: ['stop 99 touched'],
+  kind: 'exit', symbol, ts, key: `exit:${symbol}:buy:${ts}`, side: 'buy', grade: 'A', entry: '100', exit: '99', reason: 'sl', pnl: '-1', r: -1, durationMs: 60_000, summary: ['stop 99 touched'],
 });
 const EMPTY: AlertDataSource = { symbols: () => ['BTCUSDT'], resolve: (s) => (s.toUpperCase() === 'BTCUSDT' ? 'BTCUSDT' : null), status: () => undefined, bias: () => null, signals: () => [] };
 

@@ -14,8 +14,8 @@ export const FIXTURES: Record<string, AlertPayload> = {
   },
   break_even: { kind: 'break_even', symbol: 'BTCUSDT', ts: TS + 60_000, key: 'be:BTCUSDT:buy:1', side: 'buy', grade: 'A', entry: '42010.5', sl: '42010.5', tp: '42100.0', reasoning: ['same-direction initiative (strength 61): stop to break-even'] },
   trail: { kind: 'trail', symbol: 'BTCUSDT', ts: TS + 120_000, key: 'trail:BTCUSDT:buy:1:2', side: 'buy', grade: 'A', entry: '42010.5', sl: '42030.0', tp: '42100.0', reasoning: ['initiative: stop trailed to the bar low 42030'] },
-  exit: { kind: 'exit', symbol: 'BTCUSDT', ts: TS + 302_000, key: 'exit:BTCUSDT:buy:1', side: 'buy', grade: 'A', entry: '42010.5', exit: '42100.0', reason: 'tp', pnlTicks: 895, r: 2.93, durationMs: 302_000, summary: ['target 42100 reached', 'closed at 42100: 2.93 R'] },
-  exit_sl: { kind: 'exit', symbol: 'ES', ts: TS, key: 'exit:ES:sell:1', side: 'sell', grade: 'B', entry: '4800.25', exit: '4802.00', reason: 'sl', pnlTicks: -7, r: -1, durationMs: 3_723_000, summary: ['stop 4802 touched'] },
+  exit: { kind: 'exit', symbol: 'BTCUSDT', ts: TS + 302_000, key: 'exit:BTCUSDT:buy:1', side: 'buy', grade: 'A', entry: '42010.5', exit: '42100.0', reason: 'tp', pnl: '89.5', r: 2.93, durationMs: 302_000, summary: ['target 42100 reached', 'closed at 42100: 2.93 R'] },
+  exit_sl: { kind: 'exit', symbol: 'ES', ts: TS, key: 'exit:ES:sell:1', side: 'sell', grade: 'B', entry: '4800.25', exit: '4802.00', reason: 'sl', pnl: '-1.75', r: -1, durationMs: 3_723_000, summary: ['stop 4802 touched'] },
   exit_warning: { kind: 'exit_warning', symbol: 'BTCUSDT', ts: TS + 200_000, key: 'warn:1', side: 'buy', grade: 'A', signalKind: 'divergence', strength: 55.25, closeThreshold: 70, price: '42060.0', entry: '42010.5', reasoning: ['new high 42070 with CVD peak 62 % of the prior'] },
   daily_bias: {
     kind: 'daily_bias', symbol: 'BTCUSDT', ts: TS, key: 'bias:BTCUSDT:2024-01-09:2024-01-10', session: '2024-01-10', priorSession: '2024-01-09', shape: 'P', direction: 'long', confidence: 62.5,
@@ -62,7 +62,7 @@ const GOLDEN: Record<string, string[]> = {
   exit: [
     '✅ <b>EXIT · LONG</b> <code>BTCUSDT</code> · target hit',
     'Entry <code>42010.5</code> → exit <code>42100.0</code>',
-    'PnL <b>+895 ticks</b> · <b>+2.93 R</b> · held 5m 2s',
+    'PnL <b>+89.5</b> · <b>+2.93 R</b> · held 5m 2s',
     '• target 42100 reached',
     '• closed at 42100: 2.93 R',
     '🕒 2024-01-10 00:12:02 UTC',
@@ -70,7 +70,7 @@ const GOLDEN: Record<string, string[]> = {
   exit_sl: [
     '❌ <b>EXIT · SHORT</b> <code>ES</code> · stop hit',
     'Entry <code>4800.25</code> → exit <code>4802.00</code>',
-    'PnL <b>-7 ticks</b> · <b>-1 R</b> · held 1h 2m',
+    'PnL <b>-1.75</b> · <b>-1 R</b> · held 1h 2m',
     '• stop 4802 touched',
     '🕒 2024-01-10 00:07:00 UTC',
   ],

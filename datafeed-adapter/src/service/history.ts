@@ -23,6 +23,8 @@ import type { Engine } from '../../../engine/src/analytics/engine.js';
 import type { InstrumentPipeline } from '../../../engine/src/analytics/pipeline.js';
 import type { FootprintBar } from '../../../engine/src/analytics/footprint.js';
 import type { BarStatsOptions } from '../../../engine/src/analytics/bar-stats.js';
+import type { SignalEvent } from '../../../engine/src/signals/types.js';
+import { journalView, signalView } from '../views/signals.js';
 import type { Instrument } from '../../../engine/src/core/instruments.js';
 import type { Quote, Trade } from '../../../engine/src/core/events.js';
 import type { Store } from '../../../engine/src/store/store.js';
@@ -295,6 +297,13 @@ export class HistoryService {
     else if (this.store) {
       for (const r of this.store.signals(q.symbol, q.from, q.to, q.limit)) {
         const d = (r.data ?? {}) as Record<string, unknown>;
+        const inst = this.engine.registry.find(r.instrument);
+        if (inst && typeof d.priceLow === 'number' && typeof d.priceHigh === 'number' && Array.isArray(d.reasoning)) {
+          // a stored engine SignalEvent (ticks, lots): served in price and instrument units
+          const e = d as unknown as SignalEvent;
+          out.push({ id: r.seq, instrument: r.instrument, ts: r.ts, kind: r.kind, side: e.side, price: inst.price.toNumber((e.priceLow + e.priceHigh) / 2), text: e.reasoning.join('; '), data: signalView(e, inst) });
+          continue;
+        }
         out.push({ id: r.seq, instrument: r.instrument, ts: r.ts, kind: r.kind, side: d.side === 'buy' || d.side === 'sell' ? d.side : undefined, price: typeof d.price === 'number' ? d.price : undefined, text: typeof d.text === 'string' ? d.text : undefined, data: r.data });
       }
     }
@@ -385,7 +394,8 @@ export class HistoryService {
   tradeState(symbol: string): Record<string, unknown> {
     const i = this.instrument(symbol);
     const s = this.providers.tradeState?.(i.id);
-    const journal = this.store?.journal(i.id, 0, 8.64e15, 100) ?? [];
+    // stored transitions keep the engine's ticks: served in price units
+    const journal = (this.store?.journal(i.id, 0, 8.64e15, 100) ?? []).map((r) => journalView(r, i));
     return { symbol: i.id, available: s !== undefined, state: s ?? null, journal };
   }
 

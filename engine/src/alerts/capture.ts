@@ -84,7 +84,7 @@ export class AlertCapture {
         const exit = p.exit ?? NaN;
         return {
           ...base, kind: 'exit', key: `exit:${open}`, entry: this.px(sym, p.entry), exit: this.px(sym, exit), reason: p.exitReason ?? 'manual',
-          pnlTicks: (p.side === 'buy' ? 1 : -1) * (exit - p.entry), r: p.r ?? 0, durationMs: (p.closedAt ?? t.ts) - p.openedAt, summary: [...t.reasoning],
+          pnl: this.px(sym, (p.side === 'buy' ? 1 : -1) * (exit - p.entry)), r: p.r ?? 0, durationMs: (p.closedAt ?? t.ts) - p.openedAt, summary: [...t.reasoning],
         };
       }
       default: return null;

@@ -102,11 +102,12 @@ function trail(a: TrailAlert): string[] {
 const EXIT_REASON: Record<ExitAlert['reason'], string> = { sl: 'stop hit', tp: 'target hit', 'opposite-signal': 'opposite signal', manual: 'closed manually' };
 
 function exit(a: ExitAlert): string[] {
-  const icon = a.pnlTicks > 0 ? '✅' : a.pnlTicks < 0 ? '❌' : '⚪';
+  const pnl = Number(a.pnl);
+  const icon = pnl > 0 ? '✅' : pnl < 0 ? '❌' : '⚪';
   return [
     `${icon} <b>EXIT · ${dir(a.side)}</b> ${code(a.symbol)} · ${EXIT_REASON[a.reason]}`,
     `Entry ${code(a.entry)} → exit ${code(a.exit)}`,
-    `PnL ${bold(`${signed(a.pnlTicks, 0)} ticks`)} · ${bold(`${signed(a.r)} R`)} · held ${duration(a.durationMs)}`,
+    `PnL ${bold(`${pnl > 0 ? '+' : ''}${escapeHtml(a.pnl)}`)} · ${bold(`${signed(a.r)} R`)} · held ${duration(a.durationMs)}`,
     ...bullets(a.summary),
     when(a.ts),
   ];

@@ -67,7 +67,8 @@ export interface ExitAlert extends Common {
   entry: string;
   exit: string;
   reason: 'sl' | 'tp' | 'opposite-signal' | 'manual';
-  pnlTicks: number;
+  /** (exit − entry) × side, in price units (exact decimal) */
+  pnl: string;
   r: number;
   durationMs: number;
   summary: string[];

@@ -11,15 +11,17 @@ import type { MergedConfig } from '../config/types.js';
 import type { SignalEngine } from '../signals/engine.js';
 import { PaperTrader, type PaperTraderOptions } from '../signals/paper.js';
 import type { SignalEvent } from '../signals/types.js';
+import type { StrategyStatus } from '../signals/state.js';
 import type { Store } from '../store/store.js';
 import type { HistoryService, SignalRecord } from '../../../datafeed-adapter/src/service/history.js';
 import type { StreamServer } from '../../../datafeed-adapter/src/ws/server.js';
+import { levelView, signalView, statusView, transitionView } from '../../../datafeed-adapter/src/views/signals.js';
 
 /** A signal as served by the HTTP API and UDF marks: price in price units (the event keeps ticks). */
 function record(e: SignalEvent, registry: InstrumentRegistry): SignalRecord {
-  const inst = registry.find(e.instrument);
+  const inst = registry.get(e.instrument);
   const mid = (e.priceLow + e.priceHigh) / 2;
-  return { id: e.id, instrument: e.instrument, ts: e.confirmedAt, kind: e.kind, side: e.side === 'buy' || e.side === 'sell' ? e.side : undefined, price: inst ? inst.price.toNumber(mid) : mid, text: e.reasoning.join('; '), data: e };
+  return { id: e.id, instrument: e.instrument, ts: e.confirmedAt, kind: e.kind, side: e.side === 'buy' || e.side === 'sell' ? e.side : undefined, price: inst.price.toNumber(mid), text: e.reasoning.join('; '), data: signalView(e, inst) };
 }
 
 export function wireBooks(service: HistoryService, books: BookManager): void {
@@ -88,27 +90,31 @@ export function wireSignals(o: { engine: Engine; signals: SignalEngine; service:
     .slice(-q.limit)
     .map((e) => record(e, o.engine.registry));
   service.providers.bias = (symbol) => sig.instruments.get(symbol)?.bias ?? undefined;
-  service.providers.levels = (symbol) => sig.instruments.get(symbol)?.levels;
-  service.providers.tradeState = (symbol) => sig.status(symbol);
-  service.providers.strategy = () => [...sig.instruments.keys()].map((id) => sig.status(id));
-  service.providers.scanner = () => sig.scanner();
+  // ticks and lots stay in the engine: every provider answers in price and instrument units
+  const inst = (id: string) => o.engine.registry.get(id);
+  const status = (s: StrategyStatus) => statusView(s, inst(s.instrument));
+  service.providers.levels = (symbol) => sig.instruments.get(symbol)?.levels.map((l) => levelView(l, inst(symbol)));
+  service.providers.tradeState = (symbol) => { const s = sig.status(symbol); return s ? status(s) : undefined; };
+  service.providers.strategy = () => [...sig.instruments.keys()].map((id) => status(sig.status(id)!));
+  service.providers.scanner = () => sig.scanner().map(status);
   // simulated instruments (first-run fallback, demo) are never stored as live data
   const stored = (id: string): boolean => o.engine.registry.find(id)?.venue !== 'simulator';
   sig.onSignal((e) => {
     if (stored(e.instrument)) store?.putSignal(e.instrument, e.confirmedAt, e.kind, e);
-    stream?.publish('signal', e.instrument, e);
+    stream?.publish('signal', e.instrument, signalView(e, inst(e.instrument)));
   });
   sig.onTransition((t) => {
     if (stored(t.instrument)) store?.putJournal(t.instrument, t.ts, `${t.from}->${t.to}`, t);
     const pe = paper?.onTransition(t) ?? null;
-    const msg: Record<string, unknown> = { ...t, status: sig.status(t.instrument) };
+    const st = sig.status(t.instrument);
+    const msg: Record<string, unknown> = { ...transitionView(t, inst(t.instrument)), status: st ? status(st) : null };
     if (paper && pe) {
       const a = paper.account;
       msg.paper = { event: pe.kind, reason: pe.reason ?? null, position: pe.position ?? null, fill: pe.fill ? { ...pe.fill, r: Number.isFinite(pe.fill.r) ? pe.fill.r : null } : null, balance: Math.round(a.balance * 100) / 100, exposure: Math.round(a.exposure() * 100) / 100, stopped: a.stopped, open: a.open.size };
     }
     stream?.publish('trade_state', t.instrument, msg);
     const s = sig.instruments.get(t.instrument);
-    if (s) stream?.publish('bias', t.instrument, { bias: s.bias, levels: s.levels });
+    if (s) stream?.publish('bias', t.instrument, { bias: s.bias, levels: s.levels.map((l) => levelView(l, inst(t.instrument))) });
   });
   return { paper };
 }

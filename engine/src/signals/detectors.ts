@@ -1,7 +1,8 @@
 /**
  * Order-flow event detectors (docs/definitions/signals.md §2). Bar detectors consume closed
  * footprint bars; trade detectors consume classified trades (and optionally the order book).
- * All strengths are clamped to 0–100. Sizes are lots, prices ticks. Core code: no Node imports.
+ * All strengths are clamped to 0–100. Sizes are lots, prices ticks; the reasoning texts write them in
+ * price and instrument units through the instrument's UnitText (units.ts). Core code: no Node imports.
  */
 import type { Trade } from '../core/events.js';
 import type { FootprintBar } from '../analytics/footprint.js';
@@ -10,6 +11,7 @@ import { imbalances, type ImbalanceOptions } from '../analytics/imbalance.js';
 import type { OrderBook } from '../book/order-book.js';
 import type { Iceberg } from '../book/iceberg.js';
 import { clamp, r2, sideSign, type SignalEvent, type SignalKind, type SignalSide } from './types.js';
+import { RAW_UNITS, type UnitText } from './units.js';
 
 export interface ClosedBarLike { bar: FootprintBar; stats: BarStats }
 
@@ -45,7 +47,7 @@ export interface DeltaMismatchOptions {
 export class DeltaMismatchAbsorption {
   readonly opts: DeltaMismatchOptions;
   private readonly ids: Ids;
-  constructor(instrument: string, private readonly th: ThresholdSource, opts: Partial<DeltaMismatchOptions> = {}) {
+  constructor(instrument: string, private readonly th: ThresholdSource, opts: Partial<DeltaMismatchOptions> = {}, private readonly u: UnitText = RAW_UNITS) {
     this.opts = { minDeltaFactor: 0.5, minBodyTicks: 1, ...opts };
     this.ids = new Ids(instrument, 'absorption');
   }
@@ -65,9 +67,9 @@ export class DeltaMismatchAbsorption {
       priceLow: lo, priceHigh: hi, strength: r2(strength), firstSeenAt: bar.start, confirmedAt: bar.end,
       evidence: { delta: bar.delta, open: bar.open, close: bar.close, bodyTicks: body, volume: bar.volume, minVolume: min },
       reasoning: [
-        `${bar.delta > 0 ? 'positive' : 'negative'} delta ${bar.delta} on a ${body < 0 ? 'down' : 'up'} bar (${body} ticks)`,
+        `${bar.delta > 0 ? 'positive' : 'negative'} delta ${this.u.size(bar.delta)} on a ${body < 0 ? 'down' : 'up'} bar (body ${this.u.distance(body)})`,
         `${side === 'sell' ? 'passive sellers absorbed aggressive buying' : 'passive buyers absorbed aggressive selling'}`,
-        `strength = |delta| ${ad} / min ${min} × 40 = ${r2(strength)}`,
+        `strength = |delta| ${this.u.size(ad)} / min ${this.u.size(min)} × 40 = ${r2(strength)}`,
       ],
     };
   }
@@ -108,7 +110,7 @@ export class LevelAbsorptionDetector {
   private minQ: number[] = [];
   private maxQ: number[] = [];
 
-  constructor(instrument: string, private readonly th: ThresholdSource, opts: Partial<LevelAbsorptionOptions> = {}) {
+  constructor(instrument: string, private readonly th: ThresholdSource, opts: Partial<LevelAbsorptionOptions> = {}, private readonly u: UnitText = RAW_UNITS) {
     this.opts = { windowMs: 60_000, levelTicks: 1, maxDisplacementTicks: 4, attemptGapMs: 100, minAttempts: 2, ...opts };
     this.ids = new Ids(instrument, 'absorption', 'level');
   }
@@ -186,9 +188,9 @@ export class LevelAbsorptionDetector {
       firstSeenAt: sign > 0 ? a.firstBuy : a.firstSell, confirmedAt: t.ts,
       evidence: { level, aggressiveVolume: vol, minVolume: min, attempts, displacementTicks: Math.max(0, displacement), windowMs: this.opts.windowMs, windowLow: lo, windowHigh: hi },
       reasoning: [
-        `${vol} lots of aggressive ${sign < 0 ? 'selling' : 'buying'} at ${level} in ${attempts} attempts within ${this.opts.windowMs / 1000}s`,
-        `price moved only ${Math.max(0, displacement)} ticks beyond the level (max ${this.opts.maxDisplacementTicks})`,
-        `passive ${side === 'buy' ? 'buyers' : 'sellers'} held the level; strength = ${vol}/${min} × 30 + ${attempts} × 15 = ${r2(strength)}`,
+        `${this.u.size(vol)} of aggressive ${sign < 0 ? 'selling' : 'buying'} at ${this.u.price(level)} in ${attempts} attempts within ${this.opts.windowMs / 1000}s`,
+        `price moved only ${this.u.distance(Math.max(0, displacement))} beyond the level (max ${this.u.distance(this.opts.maxDisplacementTicks)})`,
+        `passive ${side === 'buy' ? 'buyers' : 'sellers'} held the level; strength = ${this.u.size(vol)}/${this.u.size(min)} × 30 + ${attempts} × 15 = ${r2(strength)}`,
       ],
     };
   }
@@ -217,7 +219,7 @@ export class InitiativeDetector {
   readonly opts: InitiativeOptions;
   private readonly ids: Ids;
   private readonly vols: number[] = [];
-  constructor(instrument: string, private readonly th: ThresholdSource, opts: Partial<InitiativeOptions> = {}) {
+  constructor(instrument: string, private readonly th: ThresholdSource, opts: Partial<InitiativeOptions> = {}, private readonly u: UnitText = RAW_UNITS) {
     this.opts = { avgBars: 20, volumeFactor: 1.5, minHistory: 3, minBodyTicks: 3, imbalance: {}, ...opts };
     this.ids = new Ids(instrument, 'initiative');
   }
@@ -247,8 +249,8 @@ export class InitiativeDetector {
       priceLow: bar.low, priceHigh: bar.high, strength: r2(strength), firstSeenAt: bar.start, confirmedAt: bar.end,
       evidence: { delta: bar.delta, minDelta: min, volume: bar.volume, avgVolume: r2(avg), bodyTicks: body, acceleration: accRaw === accRaw ? accRaw : 0, imbalances: imb },
       reasoning: [
-        `${side === 'buy' ? 'aggressive buyers' : 'aggressive sellers'} took control: delta ${bar.delta} (min ${min}), body ${body} ticks`,
-        `volume ${bar.volume} = ${r2(bar.volume / avg)} × the ${prev.length}-bar average`,
+        `${side === 'buy' ? 'aggressive buyers' : 'aggressive sellers'} took control: delta ${this.u.size(bar.delta)} (min ${this.u.size(min)}), body ${this.u.distance(body)}`,
+        `volume ${this.u.size(bar.volume)} = ${r2(bar.volume / avg)} × the ${prev.length}-bar average`,
         `${imb} one-sided imbalance rows; strength ${r2(dTerm)} + ${r2(acc * 15)} + ${r2(bTerm)} + ${iTerm} = ${r2(strength)}`,
       ],
     };
@@ -280,7 +282,7 @@ export class ExhaustionDetector {
   private readonly ids: Ids;
   private readonly hist: FootprintBar[] = [];
   private cool = 0;
-  constructor(instrument: string, opts: Partial<ExhaustionOptions> = {}) {
+  constructor(instrument: string, opts: Partial<ExhaustionOptions> = {}, private readonly u: UnitText = RAW_UNITS) {
     this.opts = { trendBars: 3, minVolumeDecline: 0.3, extremeRows: 2, imbalance: {}, cooldownBars: 2, ...opts };
     this.ids = new Ids(instrument, 'exhaustion');
   }
@@ -327,7 +329,7 @@ export class ExhaustionDetector {
       evidence: { trend: up ? 'up' : 'down', volume: bar.volume, maxEarlierVolume: maxVol, volumeDecline: r2(decline), delta: bar.delta, previousDelta: h[n - 2].delta, weakening: r2(weakening), contrarianImbalance: contrarian },
       reasoning: [
         `${up ? 'up' : 'down'}trend over ${n} bars (${up ? 'higher highs' : 'lower lows'})`,
-        `volume fell ${r2(decline * 100)} % below the window's largest bar; delta weakened ${h[n - 2].delta} → ${bar.delta}`,
+        `volume fell ${r2(decline * 100)} % below the window's largest bar; delta weakened ${this.u.size(h[n - 2].delta)} → ${this.u.size(bar.delta)}`,
         contrarian ? `contrarian ${up ? 'sell' : 'buy'} imbalance at the ${up ? 'high' : 'low'}` : 'no contrarian imbalance at the extreme',
       ],
     };
@@ -357,7 +359,7 @@ export class DivergenceDetector {
   private sessLow = Infinity;
   private sess = '';
   private cool = 0;
-  constructor(instrument: string, opts: Partial<DivergenceOptions> = {}) {
+  constructor(instrument: string, opts: Partial<DivergenceOptions> = {}, private readonly u: UnitText = RAW_UNITS) {
     this.opts = { lookbackBars: 10, maxRatio: 0.8, cooldownBars: 2, ...opts };
     this.ids = new Ids(instrument, 'divergence');
   }
@@ -396,8 +398,8 @@ export class DivergenceDetector {
         firstSeenAt: ref.start, confirmedAt: bar.end,
         evidence: { direction: up ? 'high' : 'low', priorExtreme: up ? ref.high : ref.low, newExtreme: up ? bar.high : bar.low, priorCvdPeak: p1, cvdPeak: p2, cvdBase: base, ratio: r2(ratio), newSessionExtreme: newExtreme },
         reasoning: [
-          `new ${up ? 'high' : 'low'} ${up ? bar.high : bar.low} beyond ${up ? ref.high : ref.low} (${this.opts.lookbackBars}-bar lookback)`,
-          `CVD ${up ? 'peak' : 'trough'} only ${r2(ratio * 100)} % of the prior one (${p2} vs ${p1} from ${base})`,
+          `new ${up ? 'high' : 'low'} ${this.u.price(up ? bar.high : bar.low)} beyond ${this.u.price(up ? ref.high : ref.low)} (${this.opts.lookbackBars}-bar lookback)`,
+          `CVD ${up ? 'peak' : 'trough'} only ${r2(ratio * 100)} % of the prior one (${this.u.size(p2)} vs ${this.u.size(p1)} from ${this.u.size(base)})`,
           `strength = 30 + (1 − ${r2(ratio)}) × 40${newExtreme ? ' + 10 (new session extreme)' : ''} = ${r2(strength)}`,
         ],
       };
@@ -455,7 +457,7 @@ export class SweepDetector {
   private b: Burst | null = null;
   private readonly lastSweep = { buy: -Infinity, sell: -Infinity };
   book: OrderBook | null = null;
-  constructor(instrument: string, private readonly th: ThresholdSource, opts: Partial<SweepOptions> = {}) {
+  constructor(instrument: string, private readonly th: ThresholdSource, opts: Partial<SweepOptions> = {}, private readonly u: UnitText = RAW_UNITS) {
     this.opts = { burstGapMs: 50, levelTicks: 1, minLevels: 4, maxVolPerLevelFactor: 0.5, thinFactor: 0.25, medianLevels: 20, minThinFraction: 0.8, thinnedWithinMs: 500, minPullFraction: 0.3, minVolumeFactor: 0, minMedianMultiple: 3, cooldownMs: 2_000, ...opts };
     this.ids = new Ids(instrument, 'sweep');
   }
@@ -565,9 +567,9 @@ export class SweepDetector {
       firstSeenAt: b.firstTs, confirmedAt: Math.max(confirmedAt, b.lastTs),
       evidence: { levels: b.levels, volume: b.volume, volumePerLevel: r2(vpl), maxVolumePerLevel: r2(maxVpl), displacementTicks: disp, durationMs: b.lastTs - b.firstTs, thinLevels: thin, smallLevels: small, pulledLevels: pulled, consumedLevels: consumed.length, shownBefore: b.shown, bookMedian: b.median === b.median ? b.median : -1, confirmation: r2(conf) },
       reasoning: [
-        `aggressive ${side === 'buy' ? 'buying' : 'selling'} swept ${b.levels} levels (${b.firstPrice} → ${b.lastPrice}) in ${b.lastTs - b.firstTs} ms`,
-        `${r2(vpl)} lots per level (max ${r2(maxVpl)})`,
-        hasBook ? `${thin}/${consumed.length} consumed levels were thin just before (${small} small vs median ${b.median === b.median ? b.median : '–'}, ${pulled} pulled within ${this.opts.thinnedWithinMs} ms)` : 'no book: thin-book confirmation unavailable',
+        `aggressive ${side === 'buy' ? 'buying' : 'selling'} swept ${b.levels} levels (${this.u.price(b.firstPrice)} → ${this.u.price(b.lastPrice)}) in ${b.lastTs - b.firstTs} ms`,
+        `${this.u.size(vpl)} per level (max ${this.u.size(maxVpl)})`,
+        hasBook ? `${thin}/${consumed.length} consumed levels were thin just before (${small} small vs median ${b.median === b.median ? this.u.size(b.median) : '–'}, ${pulled} pulled within ${this.opts.thinnedWithinMs} ms)` : 'no book: thin-book confirmation unavailable',
       ],
     };
   }
@@ -579,7 +581,7 @@ export class SweepDetector {
  * Wrap a confirmed book iceberg (IcebergDetector / MboIcebergDetector) as a signal: a bid iceberg =
  * passive buyer → 'buy'. strength = confidence × 100; optional institutional ratio as evidence.
  */
-export function icebergSignal(instrument: string, ice: Iceberg, seq: number, institutionalRatio?: number): SignalEvent {
+export function icebergSignal(instrument: string, ice: Iceberg, seq: number, institutionalRatio?: number, u: UnitText = RAW_UNITS): SignalEvent {
   const side: SignalSide = ice.side === 'bid' ? 'buy' : 'sell';
   const strength = clamp(ice.confidence * 100);
   const ev: SignalEvent = {
@@ -587,7 +589,7 @@ export function icebergSignal(instrument: string, ice: Iceberg, seq: number, ins
     priceLow: ice.price, priceHigh: ice.price, strength: r2(strength), firstSeenAt: ice.firstSeenAt, confirmedAt: ice.confirmedAt,
     evidence: { executed: ice.executed, displayedMax: ice.displayedMax, refills: ice.refills, confidence: r2(ice.confidence), exact: ice.exact },
     reasoning: [
-      `${ice.side} iceberg at ${ice.price}: ${ice.executed} lots executed vs ${ice.displayedMax} displayed, ${ice.refills} refills`,
+      `${ice.side} iceberg at ${u.price(ice.price)}: ${u.size(ice.executed)} executed vs ${u.size(ice.displayedMax)} displayed, ${ice.refills} refills`,
       `hidden ${side === 'buy' ? 'buyer' : 'seller'}; strength = confidence ${r2(ice.confidence)} × 100`,
     ],
   };

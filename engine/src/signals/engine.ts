@@ -22,6 +22,7 @@ import { ruleSignal, type RuleOptions, type RuleSignalJson } from './rule-mode.j
 import { strategyStatus, scan, TradeStateMachine, type Alert, type StateMachineOptions, type StrategyStatus, type Transition } from './state.js';
 import { Thresholds, type ThresholdOptions } from './thresholds.js';
 import type { SignalEvent, SignalKind } from './types.js';
+import { unitText, type UnitText } from './units.js';
 
 export interface SignalEngineOptions {
   thresholds: Partial<ThresholdOptions>;
@@ -74,16 +75,20 @@ export class InstrumentSignals {
   private readonly cvdCloses: number[] = [];
   private iceN = 0;
 
+  /** writes every text of this instrument in its price and instrument units */
+  readonly units: UnitText;
+
   constructor(readonly pipeline: InstrumentPipeline, private readonly o: SignalEngineOptions, private readonly emit: (e: SignalEvent) => void, private readonly emitRule: (r: RuleSignalJson) => void) {
     const id = pipeline.instrument.id;
+    const u = (this.units = unitText(pipeline.instrument));
     this.thresholds = new Thresholds(pipeline.instrument, o.thresholds);
-    this.deltaMismatch = new DeltaMismatchAbsorption(id, this.thresholds, o.deltaMismatch);
-    this.levelAbsorption = new LevelAbsorptionDetector(id, this.thresholds, o.levelAbsorption);
-    this.initiative = new InitiativeDetector(id, this.thresholds, o.initiative);
-    this.sweep = new SweepDetector(id, this.thresholds, o.sweep);
-    this.exhaustion = new ExhaustionDetector(id, o.exhaustion);
-    this.divergence = new DivergenceDetector(id, o.divergence);
-    this.machine = new TradeStateMachine(id, o.state);
+    this.deltaMismatch = new DeltaMismatchAbsorption(id, this.thresholds, o.deltaMismatch, u);
+    this.levelAbsorption = new LevelAbsorptionDetector(id, this.thresholds, o.levelAbsorption, u);
+    this.initiative = new InitiativeDetector(id, this.thresholds, o.initiative, u);
+    this.sweep = new SweepDetector(id, this.thresholds, o.sweep, u);
+    this.exhaustion = new ExhaustionDetector(id, o.exhaustion, u);
+    this.divergence = new DivergenceDetector(id, o.divergence, u);
+    this.machine = new TradeStateMachine(id, o.state, u);
     pipeline.onBarClose((cb) => this.onBar(cb));
     pipeline.onTrade((t) => this.onTrade(t));
   }
@@ -120,7 +125,7 @@ export class InstrumentSignals {
     }
     const prior = summaries.length ? summaries[summaries.length - 1] : null;
     const earlier = summaries.length > 1 ? summaries[0] : null;
-    this.bias = prior ? dailyBias(prior, current, earlier) : null;
+    this.bias = prior ? dailyBias(prior, current, earlier, [], this.units) : null;
     this.machine.setFraming(this.bias, this.levels, prior ? { vah: prior.vahPrice, val: prior.valPrice } : null);
   }
 
@@ -138,7 +143,7 @@ export class InstrumentSignals {
     if (this.o.ruleMode) {
       const inst = this.pipeline.instrument;
       const r = ruleSignal({
-        ts: cb.bar.end, symbol: inst.id, price: inst.price.toNumber(cb.bar.close), cvd: this.cvdCloses,
+        ts: cb.bar.end, symbol: inst.id, price: inst.price.toNumber(cb.bar.close), cvd: this.cvdCloses, lotSize: inst.qty.toNumber(1),
         imbalance: this.book ? bookImbalance(this.book, 10) : NaN,
         vwap: this.pipeline.sessionVwap.weight > 0 ? inst.price.toNumber(this.pipeline.sessionVwap.value) : NaN,
         absorption: this.lastAbsorption,
@@ -154,7 +159,7 @@ export class InstrumentSignals {
     if (!this.on('iceberg')) return;
     if (ice.executed < this.o.icebergMinExecutedFactor * this.thresholds.absorptionMin()) return;
     const ratio = this.institutional?.stats(ice.side, ice.price, ice.confirmedAt)?.ratio;
-    this.fire(icebergSignal(this.pipeline.instrument.id, ice, ++this.iceN, ratio), this.machine.lastPrice);
+    this.fire(icebergSignal(this.pipeline.instrument.id, ice, ++this.iceN, ratio, this.units), this.machine.lastPrice);
   }
 
   /** Attach a book (sweep confirmation, rule-mode imbalance). */

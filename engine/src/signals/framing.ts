@@ -6,6 +6,7 @@
 import type { ProfileSummary } from '../analytics/profile/volume-profile.js';
 import type { ProfileShape } from '../analytics/profile/nodes.js';
 import { clamp, r2, type SignalSide } from './types.js';
+import { RAW_UNITS, type UnitText } from './units.js';
 
 export type BiasDirection = 'long' | 'short' | 'neutral';
 
@@ -51,7 +52,7 @@ export type FramingHook = (bias: Bias, prior: SessionLevels, current: SessionLev
  *  earlier value area (a VAH rejection; mirrored for VAL). A VAH rejection against a long bias, or a
  *  VAL rejection against a short bias, sets `warning`.
  */
-export function dailyBias(prior: SessionLevels | null, current: SessionLevels | null = null, earlier: SessionLevels | null = null, hooks: FramingHook[] = []): Bias {
+export function dailyBias(prior: SessionLevels | null, current: SessionLevels | null = null, earlier: SessionLevels | null = null, hooks: FramingHook[] = [], u: UnitText = RAW_UNITS): Bias {
   const b: Bias = { direction: 'neutral', confidence: 0, shape: prior?.shape ?? 'none', transition: false, acceptance: 'unknown', warning: false, reasoning: [] };
   if (!prior || prior.shape === 'none') { b.reasoning.push('no prior session profile: no bias'); return b; }
   const pct = clamp(prior.pocPct, 0, 100) / 100;
@@ -67,14 +68,14 @@ export function dailyBias(prior: SessionLevels | null, current: SessionLevels | 
     else b.acceptance = 'inside';
     if ((b.acceptance === 'higher' && b.direction === 'long') || (b.acceptance === 'lower' && b.direction === 'short')) {
       b.confidence += 15;
-      b.reasoning.push(`value accepted ${b.acceptance} (developing POC ${current.pocPrice} vs prior VA ${prior.valPrice}–${prior.vahPrice}): +15`);
+      b.reasoning.push(`value accepted ${b.acceptance} (developing POC ${u.price(current.pocPrice)} vs prior VA ${u.price(prior.valPrice)}–${u.price(prior.vahPrice)}): +15`);
     } else if (b.acceptance !== 'inside') b.reasoning.push(`value accepted ${b.acceptance}, not aligned with the bias`);
   }
   if (earlier) {
     const vahRejected = prior.highPrice > earlier.vahPrice && prior.pocPrice <= earlier.vahPrice && prior.pocPrice >= earlier.valPrice;
     const valRejected = prior.lowPrice < earlier.valPrice && prior.pocPrice >= earlier.valPrice && prior.pocPrice <= earlier.vahPrice;
-    if (vahRejected && b.direction === 'long') { b.warning = true; b.reasoning.push(`WARNING: VAH ${earlier.vahPrice} rejected the day before (probe to ${prior.highPrice}, POC back inside): −10`); }
-    if (valRejected && b.direction === 'short') { b.warning = true; b.reasoning.push(`WARNING: VAL ${earlier.valPrice} rejected the day before (probe to ${prior.lowPrice}, POC back inside): −10`); }
+    if (vahRejected && b.direction === 'long') { b.warning = true; b.reasoning.push(`WARNING: VAH ${u.price(earlier.vahPrice)} rejected the day before (probe to ${u.price(prior.highPrice)}, POC back inside): −10`); }
+    if (valRejected && b.direction === 'short') { b.warning = true; b.reasoning.push(`WARNING: VAL ${u.price(earlier.valPrice)} rejected the day before (probe to ${u.price(prior.lowPrice)}, POC back inside): −10`); }
   }
   for (const h of hooks) h(b, prior, current);
   b.confidence = r2(clamp(b.confidence));

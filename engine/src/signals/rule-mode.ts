@@ -21,8 +21,10 @@ export interface RuleInputs {
   symbol: string;
   /** price (decimal, display units) */
   price: number;
-  /** recent CVD values, oldest first (at least 2) */
+  /** recent CVD values in lots, oldest first (at least 2) */
   cvd: readonly number[];
+  /** instrument units per lot: the CVD in the texts and `metrics.cvd` is written in instrument units (default 1 = lots) */
+  lotSize?: number;
   /** book imbalance in [-1, 1] (NaN when unknown) */
   imbalance: number;
   vwap: number;
@@ -69,6 +71,8 @@ export function ruleSignal(x: RuleInputs, opts: Partial<RuleOptions> = {}): Rule
   const n = x.cvd.length;
   const slope = n >= 2 ? (x.cvd[n - 1] - x.cvd[0]) / (n - 1) : 0;
   const cvdNow = n ? x.cvd[n - 1] : 0;
+  const lot = x.lotSize ?? 1;
+  const units = (v: number): number => Number((v * lot).toPrecision(12));
   const imb = x.imbalance;
   const hasImb = imb === imb;
   const hasVwap = x.vwap === x.vwap;
@@ -76,7 +80,7 @@ export function ruleSignal(x: RuleInputs, opts: Partial<RuleOptions> = {}): Rule
   const reasoning: string[] = [];
   const long = [slope > 0, hasImb && imb > o.imbalanceThreshold, hasVwap && x.price >= x.vwap];
   const short = [slope < 0, hasImb && imb < -o.imbalanceThreshold, hasVwap && x.price <= x.vwap];
-  reasoning.push(`CVD ${slope > 0 ? 'rising' : slope < 0 ? 'falling' : 'flat'} (slope ${r2(slope)} per bar)`);
+  reasoning.push(`CVD ${slope > 0 ? 'rising' : slope < 0 ? 'falling' : 'flat'} (slope ${r2(units(slope))} per bar)`);
   reasoning.push(hasImb ? `book imbalance ${r2(imb)} (threshold ±${o.imbalanceThreshold})` : 'book imbalance unknown');
   reasoning.push(hasVwap ? `price ${x.price} ${x.price >= x.vwap ? '>=' : '<'} VWAP ${r2(x.vwap)}` : 'VWAP unknown');
   let signal: RuleSignal = 'WAIT';
@@ -102,7 +106,7 @@ export function ruleSignal(x: RuleInputs, opts: Partial<RuleOptions> = {}): Rule
   conf = r2(clamp(conf));
   return {
     timestamp: new Date(x.ts).toISOString(), symbol: x.symbol, signal, confidence: conf, confidence_level: confidenceLevel(conf), price: x.price,
-    metrics: { cvd: cvdNow, imbalance: hasImb ? r2(imb) : null, vwap: hasVwap ? r2(x.vwap) : null, absorption: r2(absTerm) },
+    metrics: { cvd: units(cvdNow), imbalance: hasImb ? r2(imb) : null, vwap: hasVwap ? r2(x.vwap) : null, absorption: r2(absTerm) },
     session_active: active, reasoning,
   };
 }

@@ -14,6 +14,7 @@ import type { Bias, QualifiedLevel } from './framing.js';
 import { biasSide, levelNear } from './framing.js';
 import { compositeScore, DEFAULT_ENTRY_THRESHOLD, type CompositeScore } from './scoring.js';
 import { r2, sideSign, type SignalEvent, type SignalSide } from './types.js';
+import { RAW_UNITS, type UnitText } from './units.js';
 
 export type TradeState = 'NO_TRADE' | 'WATCHING' | 'POSITION_OPEN' | 'BREAK_EVEN' | 'TRAILING' | 'CLOSED';
 
@@ -111,7 +112,8 @@ export class TradeStateMachine {
   private readonly listeners: ((t: Transition) => void)[] = [];
   private readonly alertListeners: ((a: Alert) => void)[] = [];
 
-  constructor(readonly instrument: string, opts: Partial<StateMachineOptions> = {}) {
+  /** `units` writes the transition texts in price and instrument units (ticks and lots without an instrument) */
+  constructor(readonly instrument: string, opts: Partial<StateMachineOptions> = {}, readonly units: UnitText = RAW_UNITS) {
     this.opts = { ...DEFAULT_STATE_OPTIONS, ...opts };
   }
 
@@ -150,9 +152,9 @@ export class TradeStateMachine {
     if (this.state === 'NO_TRADE' && lvl) {
       this.watchLevel = lvl;
       this.lastDecision = null;
-      this.go('WATCHING', ts, [`price ${price} near ${lvl.kind} ${lvl.price} (strength ${lvl.strength})`]);
+      this.go('WATCHING', ts, [`price ${this.units.price(price)} near ${lvl.kind} ${this.units.price(lvl.price)} (strength ${lvl.strength})`]);
     } else if (this.state === 'WATCHING') {
-      if (!lvl) { const w = this.watchLevel; this.watchLevel = null; this.pending = null; this.lastDecision = null; this.go('NO_TRADE', ts, [`price ${price} left ${w?.kind} ${w?.price}`]); }
+      if (!lvl) { const w = this.watchLevel; this.watchLevel = null; this.pending = null; this.lastDecision = null; this.go('NO_TRADE', ts, [`price ${this.units.price(price)} left ${w?.kind} ${w ? this.units.price(w.price) : ''}`]); }
       else this.watchLevel = lvl;
     }
   }
@@ -161,7 +163,7 @@ export class TradeStateMachine {
   onSignal(ev: SignalEvent, price = this.lastPrice): void {
     const ts = ev.confirmedAt;
     if (ev.kind === 'sweep') {
-      const a: Alert = { instrument: this.instrument, ts, signal: ev, reasoning: [`ALERT: ${ev.side} sweep ${ev.priceLow}–${ev.priceHigh} (strength ${ev.strength}); alert only, no state change`] };
+      const a: Alert = { instrument: this.instrument, ts, signal: ev, reasoning: [`ALERT: ${ev.side} sweep ${this.units.price(ev.priceLow)}–${this.units.price(ev.priceHigh)} (strength ${ev.strength}); alert only, no state change`] };
       for (const fn of this.alertListeners) fn(a);
       return;
     }
@@ -171,12 +173,12 @@ export class TradeStateMachine {
         this.initiatives++;
         if (this.state === 'POSITION_OPEN') {
           p.sl = p.entry;
-          this.go('BREAK_EVEN', ts, [`same-direction initiative ${ev.id} (strength ${ev.strength}): stop to break-even ${p.entry}`]);
+          this.go('BREAK_EVEN', ts, [`same-direction initiative ${ev.id} (strength ${ev.strength}): stop to break-even ${this.units.price(p.entry)}`]);
         } else {
           const ext = p.side === 'buy' ? ev.priceLow : ev.priceHigh;
           const better = sideSign(p.side) * (ext - p.sl) > 0 ? ext : p.sl;
           p.sl = better;
-          this.go('TRAILING', ts, [`initiative ${ev.id}: stop trailed to the bar ${p.side === 'buy' ? 'low' : 'high'} ${ext}${better !== ext ? ` (kept ${better})` : ''}`]);
+          this.go('TRAILING', ts, [`initiative ${ev.id}: stop trailed to the bar ${p.side === 'buy' ? 'low' : 'high'} ${this.units.price(ext)}${better !== ext ? ` (kept ${this.units.price(better)})` : ''}`]);
         }
       } else if ((ev.kind === 'exhaustion' || ev.kind === 'divergence') && ev.side !== p.side && ev.strength >= this.opts.closeOnOppositeStrength) {
         this.close(ts, price, 'opposite-signal', [`opposite ${ev.kind} ${ev.id} with strength ${ev.strength} >= ${this.opts.closeOnOppositeStrength}`]);
@@ -214,9 +216,9 @@ export class TradeStateMachine {
       stops: st.stops, reasoning: [...ev.reasoning, ...score.reasoning],
     };
     this.go('POSITION_OPEN', ts, [
-      `${ev.side === 'buy' ? 'LONG' : 'SHORT'} at ${price}: absorption ${ev.id} at ${lvl?.kind} ${lvl?.price}`,
+      `${ev.side === 'buy' ? 'LONG' : 'SHORT'} at ${this.units.price(price)}: absorption ${ev.id} at ${lvl ? `${lvl.kind} ${this.units.price(lvl.price)}` : 'no level'}`,
       ...score.reasoning,
-      `SL ${st.sl} / TP ${st.tp} (${st.stops === 'value-area' ? 'value-area stops with bias' : `±${this.opts.noBiasSlPct * 100} % / ±${this.opts.noBiasTpPct * 100} % without bias`})`,
+      `SL ${this.units.price(st.sl)} / TP ${this.units.price(st.tp)} (${st.stops === 'value-area' ? 'value-area stops with bias' : `±${this.opts.noBiasSlPct * 100} % / ±${this.opts.noBiasTpPct * 100} % without bias`})`,
     ]);
   }
 
@@ -229,7 +231,7 @@ export class TradeStateMachine {
     p.r = risk > 0 ? r2((sideSign(p.side) * (exit - p.entry)) / risk) : 0;
     this.closed.push({ ...p });
     this.watchLevel = null;
-    this.go('CLOSED', ts, [...why, `closed at ${exit}: ${p.r} R`]);
+    this.go('CLOSED', ts, [...why, `closed at ${this.units.price(exit)}: ${p.r} R`]);
   }
 
   /** Close manually (e.g. end of a backtest). */
@@ -264,6 +266,7 @@ export interface StrategyStatus {
 }
 
 export function strategyStatus(m: TradeStateMachine): StrategyStatus {
+  const u = m.units;
   const hasData = m.lastPrice === m.lastPrice;
   const inTrade = m.position !== null && m.state !== 'CLOSED';
   const atLevel = m.state === 'WATCHING' || inTrade;
@@ -273,10 +276,10 @@ export function strategyStatus(m: TradeStateMachine): StrategyStatus {
   const steps: StrategyStatus['steps'] = [
     { name: 'framing', done: m.bias !== null && m.bias.shape !== 'none', detail: m.bias ? `${m.bias.direction} ${m.bias.confidence}${m.bias.warning ? ' WARNING' : ''}` : 'no prior session' },
     { name: 'levels', done: m.levels.length > 0, detail: `${m.levels.length} qualified levels` },
-    { name: 'price_at_level', done: atLevel, detail: m.watchLevel ? `${m.watchLevel.kind} ${m.watchLevel.price}` : hasData ? `price ${m.lastPrice}` : 'no price' },
+    { name: 'price_at_level', done: atLevel, detail: m.watchLevel ? `${m.watchLevel.kind} ${u.price(m.watchLevel.price)}` : hasData ? `price ${u.price(m.lastPrice)}` : 'no price' },
     { name: 'absorption_scan', done: scanned, detail: m.lastDecision ? `last absorption composite ${m.lastDecision.score.score}` : 'none' },
-    { name: 'entry_decision', done: decided, detail: m.position ? `${m.position.side} @ ${m.position.entry}` : m.pending ? 'entry ready' : 'no entry' },
-    { name: 'management', done: managed, detail: m.position ? `SL ${m.position.sl} TP ${m.position.tp}` : '-' },
+    { name: 'entry_decision', done: decided, detail: m.position ? `${m.position.side} @ ${u.price(m.position.entry)}` : m.pending ? 'entry ready' : 'no entry' },
+    { name: 'management', done: managed, detail: m.position ? `SL ${u.price(m.position.sl)} TP ${u.price(m.position.tp)}` : '-' },
   ];
   let label: StatusLabel;
   if (m.offline) label = 'OFFLINE';

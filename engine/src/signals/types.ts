@@ -36,6 +36,20 @@ export interface SignalEvent {
   reasoning: string[];
 }
 
+/**
+ * The unit of each numeric evidence field the detectors write (anything not listed is a count, ratio,
+ * strength or time): 'price' in ticks, 'distance' a price difference in ticks, 'size' in lots. Boundaries
+ * (HTTP, WebSocket, store readers) convert with these to price units and instrument units; a
+ * '…Ticks' name is served without its suffix.
+ */
+export const EVIDENCE_UNITS: Readonly<Record<string, 'price' | 'distance' | 'size'>> = {
+  open: 'price', close: 'price', level: 'price', windowLow: 'price', windowHigh: 'price', priorExtreme: 'price', newExtreme: 'price',
+  bodyTicks: 'distance', displacementTicks: 'distance',
+  delta: 'size', volume: 'size', minVolume: 'size', aggressiveVolume: 'size', minDelta: 'size', avgVolume: 'size', maxEarlierVolume: 'size',
+  previousDelta: 'size', priorCvdPeak: 'size', cvdPeak: 'size', cvdBase: 'size', volumePerLevel: 'size', maxVolumePerLevel: 'size',
+  shownBefore: 'size', bookMedian: 'size', executed: 'size', displayedMax: 'size', acceleration: 'size',
+};
+
 export function clamp(x: number, lo = 0, hi = 100): number {
   if (!(x === x)) return lo;
   return x < lo ? lo : x > hi ? hi : x;
