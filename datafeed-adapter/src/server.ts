@@ -15,7 +15,11 @@ import { HistoryService, type ServiceOptions } from './service/history.js';
 import { udfRouter, type CacheStats } from './http/udf.js';
 import { apiRouter } from './http/api.js';
 import { openapiDocument } from './http/openapi.js';
-import { authMiddleware, corsMiddleware, isAuthorized } from './http/auth.js';
+import { corsMiddleware, isAuthorized } from './http/auth.js';
+import { Guard, openBindRefusal, type JwtOptions } from './http/security.js';
+import { accessLog } from './http/access-log.js';
+import { publicView } from './http/redact.js';
+import type { Logger } from '../../engine/src/log.js';
 import { Scheduler, type SchedulerOptions } from './service/work.js';
 
 export { isAuthorized };
@@ -33,6 +37,18 @@ export interface ServerOptions {
   cors?: readonly string[];
   /** bearer token for /api/** (and the WS); unset = no auth */
   authToken?: string;
+  /** short-lived signed tokens (JWT) accepted besides authToken; minted at POST /api/v1/tokens */
+  jwt?: JwtOptions;
+  /** 'api' (default): /api/** and /ws need a token; 'all': every route but /health (UDF, /metrics, static files) */
+  protect?: 'api' | 'all';
+  /** Host header names accepted besides loopback names and `host` (DNS-rebinding defence) */
+  allowedHosts?: readonly string[];
+  /** listen on a non-loopback address without any token (refused otherwise) */
+  allowNoAuth?: boolean;
+  /** wrong-token throttling per address (defaults 10 failures / 60 s → locked 60 s) */
+  authThrottle?: { maxFailures?: number; windowMs?: number; lockMs?: number };
+  /** access and security log (pino-http into this logger); absent = none */
+  logger?: Logger;
   /** directory served at / (default ./examples when it exists); false disables */
   staticDir?: string | false;
   /** reuse an existing service (e.g. one that already recorded trades) */
@@ -59,6 +75,8 @@ export interface DatafeedServer {
   url: string;
   port: number;
   authToken: string | undefined;
+  /** Host/Origin/token rules, shared with the WebSocket server (verifyUpgrade, streamTokenCheck) */
+  guard: Guard;
   close(): Promise<void>;
 }
 
@@ -82,34 +100,50 @@ function webHandler(handle: (request: globalThis.Request) => Promise<globalThis.
 export async function createServer(o: ServerOptions): Promise<DatafeedServer> {
   if (o.registry && o.registry !== o.engine.registry) throw new Error('createServer: registry must be the engine\'s registry');
   const service = o.service ?? new HistoryService(o.engine, o.store, o.serviceOptions);
+  const host = o.host ?? '127.0.0.1';
+  const refusal = openBindRefusal(host, !!o.authToken || !!o.jwt, !!o.allowNoAuth);
+  if (refusal) throw new Error(refusal);
+  const log = o.logger;
+  const guard = new Guard({ token: o.authToken, jwt: o.jwt, protect: o.protect, origins: o.cors, allowedHosts: o.allowedHosts, listenHost: host, log: log?.child({ component: 'security' }), ...o.authThrottle });
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  if (log) app.use(accessLog(log.child({ component: 'http' })));
+  app.use(guard.requestGuard());
   app.use(corsMiddleware(o.cors ?? []));
   const sched = new Scheduler(o.scheduler);
-  const { router: udf, cache } = udfRouter(service, sched, { cacheEntries: o.cacheEntries });
-  app.get('/health', (_req, res) => { res.json(service.health()); });
+  const onError = (e: unknown, req: Request): void => { log?.error('http: request failed', { url: req.path, err: e }); };
+  const { router: udf, cache } = udfRouter(service, sched, { cacheEntries: o.cacheEntries, onError });
+  // open to everyone (load balancers, the page); details such as error text only with a token
+  app.get('/health', (req, res, next) => {
+    guard.authedQuietly(req.headers, req.originalUrl).then((authed) => { const h = service.health(); res.json(authed ? h : publicView(h)); }, next);
+  });
+  const all = guard.protect === 'all' ? guard.authGuard() : (_req: Request, _res: Response, next: NextFunction) => { next(); };
   const metrics = o.metrics;
-  if (metrics) app.get('/metrics', (_req, res, next) => { metrics.text().then((t) => { res.type(metrics.contentType).send(t); }, next); });
-  app.get('/openapi.json', (req, res) => { res.json(openapiDocument({ auth: !!o.authToken, serverUrl: `${req.protocol}://${req.get('host') ?? 'localhost'}` })); });
+  if (metrics) app.get('/metrics', all, (_req, res, next) => { metrics.text().then((t) => { res.type(metrics.contentType).send(t); }, next); });
+  app.get('/openapi.json', all, (req, res) => { res.json(openapiDocument({ auth: guard.authRequired, serverUrl: `${req.protocol}://${req.get('host') ?? 'localhost'}` })); });
   for (const h of o.handlers ?? []) app.all(h.path, express.raw({ type: () => true, limit: '1mb' }), webHandler(h.handle));
-  app.use('/api', authMiddleware(o.authToken));
-  app.use(apiRouter(service, sched, () => ({ historyCache: { ...cache }, queries: { running: sched.running, ...sched.stats } })));
-  app.use(udf);
+  // the page's own files are public code (a browser cannot attach a token to <script src>); data is not
   const dir = o.staticDir === undefined ? (existsSync('examples') ? 'examples' : false) : o.staticDir;
   if (dir) app.use(express.static(dir));
+  if (guard.protect === 'all') app.use(guard.authGuard());
+  else app.use('/api', guard.authGuard());
+  app.use(tokenRoutes(guard));
+  app.use(apiRouter(service, sched, () => ({ historyCache: { ...cache }, queries: { running: sched.running, ...sched.stats }, security: { ...guard.stats } }), onError));
+  app.use(udf);
   app.use((req: Request, res: Response) => {
     res.status(404).json({ error: 'not found', param: null, reason: `no route ${req.method} ${req.path.slice(0, 100)}` });
   });
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const e = err as { status?: number; statusCode?: number; message?: string };
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const e = err as { status?: number; statusCode?: number; message?: string; expose?: boolean };
     const status = e.status ?? e.statusCode ?? 500;
-    res.status(status >= 400 && status < 600 ? status : 500).json({ error: status < 500 ? 'bad request' : 'internal error', param: null, reason: String(e.message ?? err).slice(0, 200) });
+    if (status >= 500) log?.error('http: request failed', { url: req.path, err });
+    if (res.headersSent) { res.destroy(); return; }
+    res.status(status >= 400 && status < 600 ? status : 500).json({ error: status < 500 ? 'bad request' : 'internal error', param: null, reason: status < 500 && e.expose !== false ? String(e.message ?? err).slice(0, 200) : 'the request failed inside the server (see the server log)' });
   });
 
   const server = createHttpServer(app);
   server.keepAliveTimeout = 5000;
-  const host = o.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port ?? 8080, host, () => { server.off('error', reject); resolve(); });
@@ -117,10 +151,39 @@ export async function createServer(o: ServerOptions): Promise<DatafeedServer> {
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   return {
-    app, server, service, cache, url, port, authToken: o.authToken,
+    app, server, service, cache, url, port, authToken: o.authToken, guard,
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
     }),
   };
+}
+
+/**
+ * Short-lived tokens for sites that embed the datafeed: POST /api/v1/tokens?sub=<who>&ttl=<s> mints
+ * one, POST /api/v1/tokens/revoke?jti=<id> revokes one. Both need the static token (an admin
+ * credential), never a JWT: a browser's token cannot mint more.
+ */
+function tokenRoutes(guard: Guard): express.Router {
+  const r = express.Router();
+  const admin = (res: Response): boolean => {
+    if (res.locals.authed && res.locals.via === 'token') return true;
+    res.status(403).json({ error: 'forbidden', param: 'token', reason: 'minting and revoking tokens needs the static API token' });
+    return false;
+  };
+  r.post('/api/v1/tokens', (req, res, next) => {
+    if (!admin(res)) return;
+    if (!guard.jwtEnabled) { res.status(404).json({ error: 'not found', param: null, reason: 'short-lived tokens are not configured (server.jwt.secretEnv)' }); return; }
+    const sub = typeof req.query.sub === 'string' && /^[\w.@:-]{1,80}$/.test(req.query.sub) ? req.query.sub : 'browser';
+    const ttl = typeof req.query.ttl === 'string' && /^\d{1,7}$/.test(req.query.ttl) ? Number(req.query.ttl) : undefined;
+    guard.mint(sub, ttl).then((t) => { res.json({ ...t, sub }); }, next);
+  });
+  r.post('/api/v1/tokens/revoke', (req, res) => {
+    if (!admin(res)) return;
+    const jti = typeof req.query.jti === 'string' ? req.query.jti : '';
+    if (!/^[\w-]{1,80}$/.test(jti)) { res.status(400).json({ error: 'invalid parameter', param: 'jti', reason: 'the token id (jti) to revoke' }); return; }
+    guard.revoke(jti);
+    res.json({ revoked: jti });
+  });
+  return r;
 }

@@ -26,7 +26,7 @@ describe('valid configs and defaults', () => {
     const c = await loadConfig(file('feeds:\n  - venue: bybit\n    symbols: [BTCUSDT]\n'), {});
     const d = defaultConfig();
     expect(c.feeds).toEqual([{ venue: 'bybit', symbols: ['BTCUSDT'], enabled: true }]);
-    expect(c.server).toEqual({ host: '127.0.0.1', port: 8080, cors: { origins: [] } });
+    expect(c.server).toEqual({ host: '127.0.0.1', port: 8080, cors: { origins: [] }, protect: 'api', allowedHosts: [], allowNoAuth: false, authThrottle: { maxFailures: 10, windowS: 60, lockS: 60 } });
     expect(c.store).toEqual({ path: './data/tapeflow.sqlite' });
     expect(c.alerts.telegram).toEqual({
       enabled: false, tokenEnv: 'TELEGRAM_BOT_TOKEN', charts: true, commands: 'polling',
@@ -48,7 +48,7 @@ describe('valid configs and defaults', () => {
   it('partial sections merge with defaults; null sections mean defaults', () => {
     const r = validateConfig(parse('server:\n  port: 9001\nanalytics:\n  imbalance:\n    ratio: 4\nalerts:\nlog:\n'));
     expect(r.errors).toEqual([]);
-    expect(r.config!.server).toEqual({ host: '127.0.0.1', port: 9001, cors: { origins: [] } });
+    expect(r.config!.server).toEqual({ host: '127.0.0.1', port: 9001, cors: { origins: [] }, protect: 'api', allowedHosts: [], allowNoAuth: false, authThrottle: { maxFailures: 10, windowS: 60, lockS: 60 } });
     expect(r.config!.analytics.imbalance).toEqual({ ratio: 4, compare: 'diagonal', minDominant: 0, minOther: 0, zeroPolicy: 'imbalance', metric: 'volume' });
     expect(r.config!.alerts.telegram.tokenEnv).toBe('TELEGRAM_BOT_TOKEN');
   });
@@ -336,6 +336,22 @@ describe('secrets only from environment variables', () => {
     const c = await loadConfig(p, { MY_TG: '1:x', MY_API: 'y' });
     expect(c.alerts.telegram.tokenEnv).toBe('MY_TG');
     expect(JSON.stringify(c)).not.toContain('1:x'); // the secret itself never enters the config
+  });
+
+  it('server security keys: protect, allowedHosts, jwt, authThrottle; a non-loopback host needs a token or allowNoAuth', async () => {
+    const ok = validateConfig(parse('server:\n  protect: all\n  allowedHosts: [charts.example.com, "::1", 10.0.0.5]\n  jwt: {secretEnv: MY_JWT, ttlS: 600}\n  authThrottle: {maxFailures: 5}\n'));
+    expect(msgs(ok.errors)).toEqual([]);
+    expect(ok.config!.server).toMatchObject({ protect: 'all', allowedHosts: ['charts.example.com', '::1', '10.0.0.5'], jwt: { secretEnv: 'MY_JWT', ttlS: 600, revoked: [] }, authThrottle: { maxFailures: 5, windowS: 60, lockS: 60 } });
+    expect(msgs(v('server:\n  protect: everything\n  allowedHosts: ["http://x.example/"]\n  jwt: {ttlS: 5}\n'))).toEqual([
+      'server.protect: must be one of api, all; got "everything"',
+      'server.allowedHosts[0]: not a host name: "http://x.example/" (a DNS name or IP address without scheme, port or path, e.g. "charts.example.com")',
+      'server.jwt.ttlS: out of range: 5 is below the minimum 10',
+    ]);
+    const open = file('server:\n  host: 0.0.0.0\n');
+    expect(msgs((await checkConfig(open, {})).issues)).toEqual(['server.host: listening on 0.0.0.0 needs a token (server.authTokenEnv or server.jwt); set server.allowNoAuth: true to listen without one']);
+    expect(msgs((await checkConfig(file('server:\n  host: 0.0.0.0\n  allowNoAuth: true\n'), {})).issues)).toEqual([]);
+    expect(msgs((await checkConfig(file('server:\n  host: 0.0.0.0\n  jwt: {secretEnv: MY_JWT}\n'), { MY_JWT: 'short' })).issues)).toEqual(['server.jwt.secretEnv: the secret in MY_JWT is shorter than 32 characters']);
+    expect(msgs((await checkConfig(file('server:\n  protect: all\n'), {})).issues)).toEqual(['server.protect: protect: all needs a token (server.authTokenEnv or server.jwt)']);
   });
 
   it('alerts.telegram.webhook: path, secretEnv and publicUrl; the secret is checked at load time in webhook mode', async () => {

@@ -17,6 +17,7 @@ import { vwapWork } from '../service/vwap.js';
 import { timeAndSalesWork } from '../service/time-sales.js';
 import { Busy, Cancelled, isWork, jsonWithArray, RawJson, type Scheduler } from '../service/work.js';
 import { ParamError, validate, type ParamSpec } from './params.js';
+import { publicView } from './redact.js';
 import type { RouteDef } from './udf.js';
 
 const MAX_MS = 4_102_444_800_000;
@@ -197,6 +198,8 @@ export function apiRouter(service: HistoryService, sched: Scheduler, extraSystem
         const out = def.handler(service, p);
         let body = isWork(out) ? await sched.run(out, signal) : out;
         if (def.path === '/api/v1/system') body = { ...(body as object), ...extraSystem() };
+        // status routes: no file paths or error text without a token
+        if (!res.locals.authed && (def.path === '/api/v1/system' || def.path === '/api/v1/health')) body = publicView(body);
         await sendJson(res, body, sched, signal);
       } catch (e) {
         if (!(e instanceof ParamError || e instanceof ServiceError || e instanceof Busy || e instanceof Cancelled)) onError(e, req);

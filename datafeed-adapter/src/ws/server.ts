@@ -13,6 +13,7 @@ import type { InstrumentRegistry } from '../../../engine/src/core/instruments.js
 import { parseTimeframe, type BarSpec } from '../../../engine/src/analytics/timeframe.js';
 import type { OrderBook } from '../../../engine/src/book/order-book.js';
 import type { Logger } from '../../../engine/src/log.js';
+import { safeEqual } from '../http/security.js';
 import { decode, encode, updateFrame } from './frames.js';
 import {
   CHANNELS, CLOSE, ERR, PLACEHOLDER_CHANNELS, PROTOCOL_VERSION, TIMEFRAME_CHANNELS, isChannel, normalizeTimeframe,
@@ -35,6 +36,8 @@ export interface StreamServerOptions {
   path?: string;
   /** enable auth: a fixed token or a checker; omitted = open */
   token?: string | TokenCheck;
+  /** checked before the upgrade (Host and Origin rules of the HTTP server); refused = HTTP status, no WebSocket */
+  verifyUpgrade?: (req: http.IncomingMessage) => { ok: true } | { ok: false; status: number; reason: string };
   /** order books for the orderbook channel (the engine does not own books); omitted = empty snapshots */
   books?: (instrumentId: string) => OrderBook | undefined;
   /** hard frame limit (ws maxPayload; larger frames close with 1009), default 1 MiB */
@@ -246,7 +249,7 @@ class Conn {
 }
 
 type Required2<T> = { [K in keyof T]-?: T[K] };
-type ResolvedOptions = Required2<Omit<StreamServerOptions, 'server' | 'token' | 'books' | 'logger' | 'registry' | 'intervals'>> & { intervals: Record<Channel, number> };
+type ResolvedOptions = Required2<Omit<StreamServerOptions, 'server' | 'token' | 'verifyUpgrade' | 'books' | 'logger' | 'registry' | 'intervals'>> & { intervals: Record<Channel, number> };
 
 export interface StreamServerStats {
   connections: number;
@@ -266,6 +269,7 @@ export class StreamServer {
   private readonly hubs = new Map<string, SymbolHub>();
   private readonly topics = new Map<string, Topic>();
   private readonly token: TokenCheck | null;
+  private readonly verifyUpgrade: StreamServerOptions['verifyUpgrade'];
   private readonly books: ((id: string) => OrderBook | undefined) | undefined;
   private readonly baseSpec: BarSpec;
   private httpServer: http.Server | null = null;
@@ -283,6 +287,7 @@ export class StreamServer {
     this.registry = opts.registry ?? opts.engine.registry;
     this.log = opts.logger;
     this.books = opts.books;
+    this.verifyUpgrade = opts.verifyUpgrade;
     this.o = {
       engine: opts.engine, path: opts.path ?? '/ws',
       maxPayload: opts.maxPayload ?? 1 << 20, maxMessageBytes: opts.maxMessageBytes ?? 64 << 10,
@@ -294,7 +299,7 @@ export class StreamServer {
       intervals: { ...DEFAULT_INTERVALS, ...opts.intervals }, tickMs: opts.tickMs ?? 20,
     };
     const tk = opts.token;
-    this.token = tk === undefined ? null : typeof tk === 'string' ? (t) => t === tk : tk;
+    this.token = tk === undefined ? null : typeof tk === 'string' ? (t) => safeEqual(t, tk) : tk;
     const tf = this.engine.pipelineOptions.timeframe ?? '1m';
     this.baseSpec = typeof tf === 'string' ? parseTimeframe(tf, this.engine.pipelineOptions.align ?? 'utc') : tf;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.o.maxPayload, perMessageDeflate: false, clientTracking: false });
@@ -324,6 +329,12 @@ export class StreamServer {
         return;
       }
       if (this.closed) { socket.destroy(); return; }
+      const v = this.verifyUpgrade?.(req);
+      if (v && !v.ok) {
+        this.log?.warn('ws: upgrade refused', { event: 'ws_refused', status: v.status, reason: v.reason, addr: req.socket.remoteAddress, origin: req.headers.origin, host: req.headers.host });
+        socket.end(`HTTP/1.1 ${v.status} ${v.status === 421 ? 'Misdirected Request' : 'Forbidden'}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(v.reason)}\r\n\r\n${v.reason}`);
+        return;
+      }
       this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
     };
     server.on('upgrade', this.upgradeHandler);

@@ -72,6 +72,14 @@ export function applyEnv(config: TapeFlowConfig, env: Env): ConfigIssue[] {
   if (auth && !env[auth]) {
     issues.push({ path: 'server.authTokenEnv', message: `environment variable ${auth} is not set (unset authTokenEnv to run without API auth)` });
   }
+  const jwt = config.server.jwt;
+  if (jwt && !env[jwt.secretEnv]) issues.push({ path: 'server.jwt.secretEnv', message: `environment variable ${jwt.secretEnv} is not set (it holds the secret that signs short-lived tokens)` });
+  else if (jwt && env[jwt.secretEnv]!.length < 32) issues.push({ path: 'server.jwt.secretEnv', message: `the secret in ${jwt.secretEnv} is shorter than 32 characters` });
+  if (config.server.protect === 'all' && !auth && !jwt) issues.push({ path: 'server.protect', message: 'protect: all needs a token (server.authTokenEnv or server.jwt)' });
+  const wildcard = !isLoopbackName(config.server.host);
+  if (wildcard && !auth && !jwt && !config.server.allowNoAuth) {
+    issues.push({ path: 'server.host', message: `listening on ${config.server.host} needs a token (server.authTokenEnv or server.jwt); set server.allowNoAuth: true to listen without one` });
+  }
   return issues;
 }
 
@@ -107,4 +115,10 @@ export async function loadConfig(path?: string, env: Env = process.env): Promise
   const r = await checkConfig(path, env);
   if (!r.config || r.issues.length) throw new ConfigError(r.issues, r.file);
   return r.config;
+}
+
+/** Loopback listen addresses (127.0.0.0/8, ::1, localhost). */
+function isLoopbackName(h: string): boolean {
+  const x = h.trim().replace(/^\[|\]$/g, '').toLowerCase();
+  return x === 'localhost' || x === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(x);
 }

@@ -65,6 +65,16 @@ export interface ServerConfig {
   cors: { origins: string[] };
   /** name of the environment variable holding the API bearer token; unset = no auth */
   authTokenEnv?: string;
+  /** 'api' (default): /api/** and /ws need the token; 'all': every route but /health (UDF and /metrics too) */
+  protect: 'api' | 'all';
+  /** Host header names accepted besides loopback names and `host` (DNS-rebinding defence) */
+  allowedHosts: string[];
+  /** listen on a non-loopback host without any token (refused otherwise) */
+  allowNoAuth: boolean;
+  /** short-lived signed tokens (JWT, HS256) for sites that embed the datafeed */
+  jwt?: { secretEnv: string; ttlS: number; revoked: string[] };
+  /** wrong tokens from one address within windowS before it is locked out for lockS */
+  authThrottle: { maxFailures: number; windowS: number; lockS: number };
 }
 
 export interface StoreConfig {
@@ -220,7 +230,7 @@ export function defaultConfig(): TapeFlowConfig {
     instruments: [],
     sessions: {},
     feeds: [],
-    server: { host: '127.0.0.1', port: 8080, cors: { origins: [] } },
+    server: { host: '127.0.0.1', port: 8080, cors: { origins: [] }, protect: 'api', allowedHosts: [], allowNoAuth: false, authThrottle: { maxFailures: 10, windowS: 60, lockS: 60 } },
     store: { path: './data/tapeflow.sqlite' },
     alerts: { telegram: { enabled: false, tokenEnv: 'TELEGRAM_BOT_TOKEN', kinds: [...ALERT_KINDS], charts: true, commands: 'polling', webhook: { path: '/telegram/webhook', secretEnv: 'TELEGRAM_WEBHOOK_SECRET' } } },
     analytics: {

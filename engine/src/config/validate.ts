@@ -269,6 +269,12 @@ const ORIGIN: Schema = {
   },
 };
 
+/** a Host header name: DNS name or IP address, no scheme, port or path */
+const HOST_NAME: Schema = {
+  type: 'string',
+  check: (v) => (/^(\[[0-9a-fA-F:.]+\]|[0-9a-fA-F:]*:[0-9a-fA-F:.]+|[A-Za-z0-9.-]+)$/.test(v.trim()) ? undefined : `not a host name: ${JSON.stringify(v)} (a DNS name or IP address without scheme, port or path, e.g. "charts.example.com")`),
+};
+
 /** "HH:MM", 00:00–24:00 */
 const HM: Schema = { type: 'string', check: (v) => (/^([01]?\d|2[0-3]):[0-5]\d$|^24:00$/.test(v.trim()) ? undefined : `expected a time "HH:MM", got ${JSON.stringify(v)}`) };
 
@@ -311,6 +317,30 @@ function rootSchema(sessionNames: Set<string>, validSessions: Record<string, Ses
               schema: { type: 'object', fields: { origins: { default: () => [], schema: { type: 'array', items: ORIGIN } } } },
             },
             authTokenEnv: { schema: ENV_NAME },
+            protect: { default: d.server.protect, schema: { type: 'string', enum: ['api', 'all'] } },
+            allowedHosts: { default: () => [], schema: { type: 'array', items: HOST_NAME } },
+            allowNoAuth: { default: d.server.allowNoAuth, schema: { type: 'boolean' } },
+            jwt: {
+              schema: {
+                type: 'object',
+                fields: {
+                  secretEnv: { default: 'TAPEFLOW_JWT_SECRET', schema: ENV_NAME },
+                  ttlS: { default: 900, schema: { type: 'number', integer: true, min: 10, max: 86_400 } },
+                  revoked: { default: () => [], schema: { type: 'array', items: { type: 'string', pattern: /^[\w-]{1,80}$/, patternHint: 'a token id (jti)' } } },
+                },
+              },
+            },
+            authThrottle: {
+              default: d.server.authThrottle,
+              schema: {
+                type: 'object',
+                fields: {
+                  maxFailures: { default: d.server.authThrottle.maxFailures, schema: { type: 'number', integer: true, min: 1, max: 10_000 } },
+                  windowS: { default: d.server.authThrottle.windowS, schema: { type: 'number', integer: true, min: 1, max: 86_400 } },
+                  lockS: { default: d.server.authThrottle.lockS, schema: { type: 'number', integer: true, min: 1, max: 86_400 } },
+                },
+              },
+            },
           },
         },
       },

@@ -7,6 +7,7 @@ import { configCommand } from './config.js';
 import { startCommand } from './start.js';
 import { recordCommand } from './record.js';
 import { mt5SimCommand } from './mt5-sim.js';
+import { tokenCommand } from './token.js';
 
 export const commands: Command[] = [
   startCommand,
@@ -16,4 +17,5 @@ export const commands: Command[] = [
   configCommand,
   mt5SimCommand,
   recordCommand,
+  tokenCommand,
 ];

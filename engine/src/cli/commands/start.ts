@@ -111,12 +111,22 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
   const status = wireStatus({ engine, service, store, feeds: liveFeeds, books, alerts: alerts ? () => alerts.health() : undefined });
   let server: DatafeedServer;
   try {
-    server = await createServer({ engine, store, service, host: o.host ?? config.server.host, port: o.port ?? config.server.port, cors: config.server.cors.origins, authToken, handlers: hook ? [hook] : [], metrics: status.metrics });
+    const sc = config.server;
+    const jwtSecret = sc.jwt ? process.env[sc.jwt.secretEnv] : undefined;
+    if (sc.jwt && !jwtSecret) throw new Error(`server.jwt.secretEnv names ${sc.jwt.secretEnv}, but that environment variable is empty`);
+    server = await createServer({
+      engine, store, service, host: o.host ?? sc.host, port: o.port ?? sc.port, cors: sc.cors.origins, authToken, handlers: hook ? [hook] : [], metrics: status.metrics,
+      jwt: sc.jwt && jwtSecret ? { secret: jwtSecret, ttlS: sc.jwt.ttlS, revoked: sc.jwt.revoked } : undefined,
+      protect: sc.protect, allowedHosts: sc.allowedHosts, allowNoAuth: sc.allowNoAuth,
+      authThrottle: { maxFailures: sc.authThrottle.maxFailures, windowMs: sc.authThrottle.windowS * 1000, lockMs: sc.authThrottle.lockS * 1000 },
+      logger,
+    });
   } catch (err) {
     await alerts?.close(); // its worker would keep the process alive
     throw err;
   }
-  const stream = createStreamServer({ engine, server: server.server, token: authToken, books: (id) => books.book(id) });
+  const guard = server.guard;
+  const stream = createStreamServer({ engine, server: server.server, token: guard.streamTokenCheck(), verifyUpgrade: (req) => guard.upgradeAllowed(req), books: (id) => books.book(id), logger: logger.child({ component: 'ws' }) });
   status.late.ws = () => { const w = stream.stats(); return { clients: w.clients.length, connections: w.counters.connections, dropped: w.counters.dropped }; };
   wireBooks(service, books);
   wireDepthHistory(service, books, registry);
