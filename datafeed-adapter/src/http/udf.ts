@@ -76,7 +76,7 @@ const MAX_SPAN_S: Record<string, number> = { tick: 2 * 86_400, second: 31 * 86_4
 
 export interface CacheStats { hits: number; misses: number; invalidations: number; size: number }
 
-interface CacheEntry { body: string; mod: number; mutableFrom: number; coverEnd: number; limits: string }
+interface CacheEntry { body: Buffer; mod: number; mutableFrom: number; coverEnd: number; limits: string }
 
 function udfError(res: Response, e: unknown): void {
   if (e instanceof ParamError || e instanceof ServiceError) {
@@ -154,7 +154,8 @@ export function udfRouter(service: HistoryService, sched: Scheduler, opts: { cac
     }
     stats.misses++;
     const out = await sched.run(udfHistoryWork(service, inst.id, resol.label, from, to, cb), clientGone(res));
-    const body = JSON.stringify(out.body);
+    // cached as bytes, so a hit is written without encoding again
+    const body = Buffer.isBuffer(out.body) ? out.body : Buffer.from(JSON.stringify(out.body));
     if (out.limits.length) res.set('X-TapeFlow-Limits', out.limits.join('; '));
     // the slice depends on every bar with time < to (countback) — and a bucket may extend past `to`
     const coverEnd = to * 1000 + nominalMs(resol) + (resol.kind === 'day' || resol.kind === 'week' || resol.kind === 'month' ? 2 * 86_400_000 : 0);

@@ -21,6 +21,7 @@ import type { TradeRec } from './trades.js';
 import type { HistoryService } from './history.js';
 import { budget, prevTradeTs, scanForward, type ScanBudget } from './trade-scan.js';
 import type { Work } from './work.js';
+import { udfColumns } from './udf-columns.js';
 
 const HOUR = 3_600_000;
 const PAGE_BARS = 500;
@@ -207,9 +208,11 @@ function lastBaseBefore(s: HistoryService, id: string, t: number): number | unde
 }
 
 /** UDF /history body (times in seconds). Tick bars starting in the same second are merged (UDF has 1 s resolution). */
-export function* udfHistoryWork(s: HistoryService, symbol: string, resolution: string, fromS: number, toS: number, countback: number): Work<{ body: Record<string, unknown>; limits: string[] }> {
+export function* udfHistoryWork(s: HistoryService, symbol: string, resolution: string, fromS: number, toS: number, countback: number): Work<{ body: Record<string, unknown> | Buffer; limits: string[] }> {
   const i = s.instrument(symbol);
   const r = s.resolution(resolution, i.id);
+  const fast = udfFromColumns(s, i, r, fromS * 1000, toS * 1000, countback);
+  if (fast) return { body: fast, limits: [] };
   const res = yield* seriesWork(s, i.id, r, fromS * 1000, toS * 1000, countback, false);
   if (res.bars.length === 0) return { body: res.nextTime !== undefined ? { s: 'no_data', nextTime: res.nextTime } : { s: 'no_data' }, limits: res.limits };
   let bars = res.bars;
@@ -223,6 +226,31 @@ export function* udfHistoryWork(s: HistoryService, symbol: string, resolution: s
     if (k % 2000 === 1999) yield;
   }
   return { body: { s: 'ok', t, o, h, l, c, v }, limits: res.limits };
+}
+
+/**
+ * The same answer as seriesWork for base-timeframe bars that the in-memory bars fully decide, as
+ * encoded bytes (udf-columns.ts); null sends the query down the general walk.
+ */
+function udfFromColumns(s: HistoryService, i: Instrument, r: Resolution, from: number, to: number, cb: number): Buffer | null {
+  if (r.kind !== 'minute' || r.ms !== s.baseTimeframe(i.id).ms || cb > s.opts.maxBars) return null;
+  const p = s.pipeline(i.id);
+  if (!p) return null;
+  const cols = udfColumns(s, i);
+  cols.sync(p.bars);
+  const ob = p.openBar;
+  const open = ob && ob.trades > 0 && ob.start < to ? ob : null;
+  const [a, e] = cols.range(from, to);
+  const closed = cols.liveBefore(e);
+  const total = closed + (open ? 1 : 0);
+  const inRange = e - a + (open && open.start >= from ? 1 : 0);
+  const take = inRange >= cb ? inRange : Math.min(total, cb);
+  if (take === 0 || take >= s.opts.maxBars) return null;
+  // stored bars older than memory could belong to the answer
+  const memFirst = cols.size > 0 ? p.bars[0].bar.start : open ? open.start : Infinity;
+  if (s.store && (from < memFirst || take > total || (inRange < cb && total < cb))) return null;
+  const nClosed = take - (open ? 1 : 0);
+  return cols.body(e - nClosed, e, open);
 }
 
 function addLight(b: FootprintBar, t: Trade, cvd: number): void {

@@ -215,7 +215,8 @@ export class HistoryService {
   }
 
   udfHistory(symbol: string, resolution: string, fromS: number, toS: number, countback: number): Record<string, unknown> {
-    return runSync(udfHistoryWork(this, symbol, resolution, fromS, toS, countback)).body;
+    const b = runSync(udfHistoryWork(this, symbol, resolution, fromS, toS, countback)).body;
+    return Buffer.isBuffer(b) ? JSON.parse(b.toString('latin1')) as Record<string, unknown> : b;
   }
 
   footprint(symbol: string, q: FootprintQuery): Record<string, unknown> { return runSync(footprintWork(this, symbol, q)); }
