@@ -1,6 +1,6 @@
 /**
  * Binance live feed against a loopback WebSocket + REST double, synthetic frames in Binance's documented
- * formats: clean sync, injected gap → resync, disconnect → reconnect with dedupe + aggTrades backfill,
+ * formats, served on the routed entry points (/public depth, /market trades): clean sync, injected gap → resync, disconnect → reconnect with dedupe + aggTrades backfill,
  * malformed frames, slow/timed-out REST snapshot, exchangeInfo discovery, planned reconnect, no network.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -20,8 +20,10 @@ function rig(venue: FakeVenue, entry: Partial<FeedEntry> = {}, logLines?: string
   return { ...r, feed: r.feeds.feeds[0] as BinanceFeed };
 }
 
+/** A loopback Binance USD-M venue routed like the real one since 2026-04-23 (FakeVenue.binanceRouting). */
 async function fake(): Promise<FakeVenue> {
   const v = await FakeVenue.start();
+  v.binanceRouting = true;
   cleanup.push(() => v.close());
   return v;
 }
@@ -37,8 +39,8 @@ describe('Binance USD-M live feed', () => {
     });
     const r = rig(v);
     await r.feeds.start();
-    await v.connection(1);
-    expect(v.connectionUrls[0]).toBe('/stream?streams=btcusdt@aggTrade/btcusdt@depth@100ms');
+    await v.connection(2);
+    expect([...v.connectionUrls].sort()).toEqual(['/market/stream?streams=btcusdt@aggTrade', '/public/stream?streams=btcusdt@depth@100ms']);
     v.send(binance.depth('BTCUSDT', 90, 95, 89, [['59999.9', '9.000']], [], T0 + 1)); // stale: u < lastUpdateId
     v.send(binance.depth('BTCUSDT', 96, 102, 95, [['60000.0', '1.250']], [['60000.1', '0']], T0 + 2)); // U <= 100 <= u
     await waitFor(() => r.books.l2.get('BTCUSDT')?.synced === true, [r.feed, v], 5000, 'sync');
@@ -74,7 +76,7 @@ describe('Binance USD-M live feed', () => {
     });
     const r = rig(v);
     await r.feeds.start();
-    await v.connection(1);
+    await v.connection(2);
     v.send(binance.depth('BTCUSDT', 99, 101, 98, [['100.0', '2.000']], [], T0 + 1));
     await waitFor(() => r.books.l2.get('BTCUSDT')?.synced === true, [r.feed, v], 5000, 'sync');
     v.send(binance.depth('BTCUSDT', 150, 160, 140, [['99.0', '5.000']], [], T0 + 2)); // pu 140 != 101: gap
@@ -135,13 +137,13 @@ describe('Binance USD-M live feed', () => {
     const v = await fake();
     const r = rig(v, { depth: false });
     await r.feeds.start();
-    await v.connection(1);
-    v.send(binance.aggTrade('BTCUSDT', 1, '100.0', '0.001', T0, false));
-    v.send('{not json');
-    v.send('[1,2,3]');
-    v.send({ stream: 'btcusdt@aggTrade', data: { e: 'aggTrade', s: 'BTCUSDT', a: 2, p: 'abc', q: '0.001', T: T0 + 1, m: true } });
-    v.send({ stream: 'btcusdt@depth@100ms', data: { e: 'depthUpdate', s: 'BTCUSDT', b: [], a: [] } });
-    v.send(binance.aggTrade('BTCUSDT', 3, '100.1', '0.002', T0 + 2, true));
+    const c = await v.connection(1);
+    v.send(binance.aggTrade('BTCUSDT', 1, '100.0', '0.001', T0, false), c);
+    v.send('{not json', c);
+    v.send('[1,2,3]', c);
+    v.send({ stream: 'btcusdt@aggTrade', data: { e: 'aggTrade', s: 'BTCUSDT', a: 2, p: 'abc', q: '0.001', T: T0 + 1, m: true } }, c);
+    v.send({ stream: 'btcusdt@depth@100ms', data: { e: 'depthUpdate', s: 'BTCUSDT', b: [], a: [] } }, c);
+    v.send(binance.aggTrade('BTCUSDT', 3, '100.1', '0.002', T0 + 2, true), c);
     await waitFor(() => r.trades.length === 2 && r.feed.counters.malformed === 4, [r.feed], 5000, 'malformed counted');
     expect(r.trades.map((t) => t.id)).toEqual([1, 3]);
     expect(r.feed.status().counters.frames).toBe(6);
@@ -157,7 +159,7 @@ describe('Binance USD-M live feed', () => {
     });
     const r = rig(v, { restTimeoutMs: 300 } as Partial<FeedEntry>);
     await r.feeds.start();
-    await v.connection(1);
+    await v.connection(2);
     const levels: [string, string][] = [];
     for (let u = 101; u <= 140; u++) {
       const px = (99 + (u % 10) / 10).toFixed(1);
@@ -191,7 +193,7 @@ describe('Binance USD-M live feed', () => {
     await r.feeds.start();
     await v.connection(1);
     expect(r.feed.symbols).toEqual(['BTCUSDT', 'SOLUSDT', 'XAGUSDT', 'XAUUSDT']);
-    expect(v.connectionUrls[0]).toBe('/stream?streams=btcusdt@aggTrade/solusdt@aggTrade/xagusdt@aggTrade/xauusdt@aggTrade');
+    expect(v.connectionUrls[0]).toBe('/market/stream?streams=btcusdt@aggTrade/solusdt@aggTrade/xagusdt@aggTrade/xauusdt@aggTrade');
     const sol = r.registry.get('SOLUSDT');
     expect([sol.venue, sol.tickSize, sol.lotStep]).toEqual(['binance-usdm', '0.01', '1']);
     v.send(binance.aggTrade('SOLUSDT', 7, '150.23', '3', T0, false));
@@ -204,7 +206,7 @@ describe('Binance USD-M live feed', () => {
     const r = rig(v, { symbols: ['BTCUSDT', 'ETHUSDT', 'XAUUSDT'], depth: false, perConnection: 2, maxConnectionMs: 300 } as Partial<FeedEntry>);
     await r.feeds.start();
     await v.connection(5, 5000); // 3 connections… at least two renewed
-    expect(new Set(v.connectionUrls)).toEqual(new Set(['/stream?streams=btcusdt@aggTrade/ethusdt@aggTrade', '/stream?streams=xauusdt@aggTrade']));
+    expect(new Set(v.connectionUrls)).toEqual(new Set(['/market/stream?streams=btcusdt@aggTrade/ethusdt@aggTrade', '/market/stream?streams=xauusdt@aggTrade']));
     await waitFor(() => r.feed.counters.reconnects >= 2, [r.feed], 5000, 'planned reconnects');
     expect(r.feed.status().connections).toHaveLength(2);
   });
@@ -223,8 +225,8 @@ describe('Binance USD-M live feed', () => {
     const v = await FakeVenue.start(port);
     cleanup.push(() => v.close());
     await v.connection(1, 5000);
-    await waitFor(() => r.feed.status().state === 'open', [r.feed], 5000, 'open');
     v.send(binance.aggTrade('BTCUSDT', 1, '100.0', '0.001', T0, false));
     await waitFor(() => r.trades.length === 1, [r.feed], 5000, 'trade');
+    expect(r.feed.status().state).toBe('open');
   });
 });

@@ -30,6 +30,7 @@ describe('tapeflow record', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tapeflow-record-cli-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
     const v = await FakeVenue.start();
+    v.binanceRouting = true; // depth/bookTicker on /public, trades on /market, nothing on the retired root
     cleanup.push(() => v.close());
     v.routes.set('/fapi/v1/depth', (url) => ({ body: binance.snapshot(10, [['59990.0', '1.000'], ['59989.0', '4.000']], [['60010.0', '1.000']], T0), headers: { 'x-symbol': url.searchParams.get('symbol')! } }));
     // the live engine of this process, on the same venue
@@ -43,7 +44,7 @@ describe('tapeflow record', () => {
     feeds = FeedManager.fromConfig([{ venue: 'binance-usdm', symbols: ['BTCUSDT'], wsUrl: `${v.wsBase}/stream`, restUrl: v.restUrl }], { registry, sink: engine.onEvent });
     cleanup.push(() => feeds.stop());
     await feeds.start();
-    await v.connection(1);
+    await v.connection(2);
 
     const child = spawn(process.execPath, [BIN, 'record', '--venue', 'binance-usdm', '--symbols', 'BTCUSDT', '--ws-url', `${v.wsBase}/stream`, '--rest-url', v.restUrl, '--out', dir, '--prefix', 'cli', '--duration', '4'], { cwd: REPO_ROOT });
     cleanup.push(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
@@ -51,17 +52,25 @@ describe('tapeflow record', () => {
     child.stdout.on('data', (d) => { out += String(d); });
     child.stderr.on('data', (d) => { err += String(d); });
     const exited = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
-    await v.connection(2, 15_000);
+    await v.connection(4, 15_000);
+    await waitFor(() => v.openPaths().length === 4, [v], 15_000, 'both clients on both routes');
     // both clients connected: everything from now on reaches both
     const feed = feeds.feeds[0]!;
     v.send(binance.depth('BTCUSDT', 9, 11, 8, [['59991.0', '0.500']], [], T0));
     await waitFor(() => v.requests.filter((q) => q.startsWith('/fapi/v1/depth')).length === 2, [v], 5000, 'both snapshots');
     const N = 300;
+    // Book frames travel on /public and trades on /market: two sockets per client, so the interleaving of the
+    // two routes may differ between the two clients. Send the book phase first and let both clients take it in
+    // before the trades, so that both see the same order.
+    for (let i = 0; i < N; i += 25) {
+      v.send(binance.depth('BTCUSDT', 12 + i, 12 + i, i === 0 ? 11 : 12 + i - 25, [['59992.0', (1 + i / 100).toFixed(3)]], [], T0));
+      v.send(binance.bookTicker('BTCUSDT', 12 + i, '59992.0', '1.0', '60010.0', '1.0', T0));
+    }
+    await waitFor(() => feed.counters.frames >= 1 + 24, [feed], 5000, 'book phase');
+    await new Promise((res) => setTimeout(res, 500));
     for (let i = 0; i < N; i++) {
       const a = 1000 + i;
       v.send(binance.aggTrade('BTCUSDT', a, (60000 + ((i * 37) % 50) / 10).toFixed(1), ((i % 7) + 1 / 1000).toFixed(3), T0 + i * 900, (i * 13) % 5 < 2));
-      if (i % 25 === 0) v.send(binance.depth('BTCUSDT', 12 + i, 12 + i, i === 0 ? 11 : 12 + i - 25, [['59992.0', (1 + i / 100).toFixed(3)]], [], T0 + i * 900));
-      if (i % 25 === 0) v.send(binance.bookTicker('BTCUSDT', 12 + i, '59992.0', '1.0', '60010.0', '1.0', T0 + i * 900));
     }
     v.send('{"stream":"btcusdt@aggTrade","data":{'); // malformed: counted and skipped by both
     await waitFor(() => liveTrades === N, [feed], 5000, 'live engine got every trade');
@@ -72,7 +81,7 @@ describe('tapeflow record', () => {
     const m = /recorded (\d+) frames \((\d+) malformed, (\d+) reconnects, (\d+) gaps\) into:\n((?:\s+\S+\n?)+)/.exec(out);
     expect(m, out).not.toBeNull();
     // 300 trades + 13 diffs + 12 bookTickers + the REST snapshot + the malformed text = 327 lines
-    expect([Number(m![1]), Number(m![2]), Number(m![3]), Number(m![4])]).toEqual([N + 13 + 12 + 1 + 1, 1, 0, 0]);
+    expect([Number(m![1]), Number(m![2]), Number(m![3]), Number(m![4])], out + err).toEqual([N + 13 + 12 + 1 + 1, 1, 0, 0]);
     const files = m![5]!.trim().split(/\s+/);
     expect(files.every((f) => f.startsWith(join(dir, 'cli-')) && f.endsWith('.ndjson.gz'))).toBe(true);
     expect(readdirSync(dir).length).toBe(files.length);

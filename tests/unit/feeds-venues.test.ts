@@ -170,6 +170,7 @@ describe('recorder', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tapeflow-rec-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
     const v = await fake();
+    v.binanceRouting = true; // depth/bookTicker on /public, trades on /market, as Binance serves USD-M since 2026-04-23
     const all = Array.from({ length: 400 }, (_, i) => ({ a: 1000 + i, p: (60000 + ((i * 37) % 50) / 10).toFixed(1), q: ((i % 7) + 1 / 1000).toFixed(3), T: T0 + i * 700, m: (i * 13) % 5 < 2 }));
     v.routes.set('/fapi/v1/aggTrades', (url) => ({ body: all.filter((t) => t.a >= Number(url.searchParams.get('fromId'))).slice(0, Number(url.searchParams.get('limit'))).map((t) => binance.restAggTrade(t.a, t.p, t.q, t.T, t.m)) }));
     v.routes.set('/fapi/v1/depth', () => ({ body: binance.snapshot(10, [['59990.0', '1.000']], [['60010.0', '1.000']], T0) }));
@@ -177,12 +178,13 @@ describe('recorder', () => {
     const r = rig([{ venue: 'binance-usdm', symbols: ['BTCUSDT'], wsUrl: `${v.wsBase}/stream`, restUrl: v.restUrl, exchangeInfo: false }], rec);
     const feed = r.feeds.feeds[0]!;
     await r.feeds.start();
-    await v.connection(1);
+    await v.connection(2);
     v.send(binance.depth('BTCUSDT', 9, 11, 8, [['59991.0', '0.500']], [], T0));
     for (const t of all.slice(0, 200)) { v.send(binance.aggTrade('BTCUSDT', t.a, t.p, t.q, t.T, t.m)); if (t.a % 50 === 0) v.send(binance.bookTicker('BTCUSDT', t.a, '59991.0', '0.5', '60010.0', '1.0', t.T)); }
     await waitFor(() => r.trades.length === 200, [feed], 5000, '200 trades');
     v.dropAll();
-    await v.connection(2);
+    await v.connection(4);
+    await waitFor(() => v.openPaths().length === 2, [v], 5000, 'both routes back');
     for (const t of all.slice(190)) if (t.a < 1210 || t.a >= 1230) v.send(binance.aggTrade('BTCUSDT', t.a, t.p, t.q, t.T, t.m));
     await waitFor(() => r.trades.length === 400, [feed], 5000, '400 trades');
     await r.feeds.stop();

@@ -53,6 +53,8 @@ export interface FeedConfig {
   symbols: string[];
   wsUrl?: string;
   restUrl?: string;
+  /** Binance: 'split' (/public + /market, default on USD-M) or 'root' (default on spot and COIN-M) */
+  routing?: 'split' | 'root';
   /** default true */
   enabled: boolean;
 }

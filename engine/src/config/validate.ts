@@ -254,6 +254,7 @@ const FEED: Schema = {
     },
     wsUrl: { schema: urlSchema(['ws:', 'wss:'], 'wsUrl') },
     restUrl: { schema: urlSchema(['http:', 'https:'], 'restUrl') },
+    routing: { schema: { type: 'string', enum: ['split', 'root'] } },
     enabled: { default: true, schema: { type: 'boolean' } },
   },
 };

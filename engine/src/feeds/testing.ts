@@ -22,6 +22,13 @@ export class FakeVenue extends EventEmitter {
   refuse = false;
   /** answer `{"op":"ping"}` like Bybit */
   bybitPong = true;
+  /**
+   * Binance USD-M routing since the 2026-03-06 notice: `send()` delivers depth/bookTicker frames only to
+   * connections on `/public…`, trade/markPrice/kline frames only to `/market…`, and nothing to any other
+   * path (the retired combined root). Raw text (malformed-frame tests) goes to `/market…` only.
+   */
+  binanceRouting = false;
+  private readonly paths = new Map<WebSocket, string>();
   private constructor(readonly http: Server, readonly wss: WebSocketServer, readonly port: number) { super(); }
 
   static async start(port = 0): Promise<FakeVenue> {
@@ -34,8 +41,9 @@ export class FakeVenue extends EventEmitter {
       if (v.refuse) { socket.write('HTTP/1.1 503 Service Unavailable\r\n\r\n'); socket.destroy(); return; }
       wss.handleUpgrade(req, socket, head, (ws) => {
         v.sockets.add(ws);
+        v.paths.set(ws, req.url ?? '/');
         v.connectionUrls.push(req.url ?? '/');
-        ws.on('close', () => v.sockets.delete(ws));
+        ws.on('close', () => { v.sockets.delete(ws); v.paths.delete(ws); });
         ws.on('message', (data) => {
           let o: unknown;
           try { o = JSON.parse(data.toString()); } catch { return; }
@@ -73,8 +81,15 @@ export class FakeVenue extends EventEmitter {
   /** Send a frame (object → JSON, string as is) to every open client, or to one. */
   send(frame: unknown, to?: WebSocket): void {
     const text = typeof frame === 'string' ? frame : JSON.stringify(frame);
-    for (const ws of to ? [to] : this.sockets) if (ws.readyState === WebSocket.OPEN) ws.send(text);
+    for (const ws of to ? [to] : this.sockets) {
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      if (!to && this.binanceRouting && !binanceRouted(this.paths.get(ws) ?? '/', frame)) continue;
+      ws.send(text);
+    }
   }
+
+  /** Paths of the currently open connections. */
+  openPaths(): string[] { return [...this.sockets].map((ws) => this.paths.get(ws) ?? '/'); }
 
   /** Terminate every client connection (clients see an abnormal close). */
   dropAll(): void {
@@ -113,6 +128,17 @@ export class FakeVenue extends EventEmitter {
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
   }
+}
+
+/** Whether the split Binance venue pushes `frame` on a connection to `path` (see FakeVenue.binanceRouting). */
+export function binanceRouted(path: string, frame: unknown): boolean {
+  const route = /^\/public[/?]/.test(path) ? 'public' : /^\/market[/?]/.test(path) ? 'market' : 'root';
+  if (route === 'root') return false;
+  if (typeof frame !== 'object' || frame === null) return route === 'market'; // raw text (malformed-frame tests): one route
+  const o = frame as { stream?: unknown; data?: { e?: unknown }; e?: unknown };
+  const e = (o.data && typeof o.data === 'object' ? o.data.e : o.e) ?? (typeof o.stream === 'string' && o.stream.endsWith('@bookTicker') ? 'bookTicker' : undefined);
+  const isPublic = e === 'depthUpdate' || e === 'bookTicker';
+  return route === 'public' ? isPublic : !isPublic;
 }
 
 const WAKE = ['frame', 'snapshot', 'backfill', 'open', 'down', 'gap', 'state', 'malformed', 'request', 'connection', 'message', 'tick'];

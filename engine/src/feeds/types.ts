@@ -145,6 +145,11 @@ export interface FeedOptions {
   /** REST request budget (venue weight units per minute); defaults per venue */
   restWeightPerMinute?: number;
   now?: () => number;
+  /**
+   * Binance: 'split' connects `<root>/public` (depth, bookTicker) and `<root>/market` (trades), per Binance's
+   * 2026-03-06 notice (default on USD-M); 'root' serves every stream on `<root>/stream` (default on spot, COIN-M).
+   */
+  routing?: 'split' | 'root';
   /** Binance: 'aggTrade' (default) or 'trade' */
   tradeStream?: 'aggTrade' | 'trade';
   /** Binance diff depth speed, default '100ms' */

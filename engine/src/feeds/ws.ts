@@ -2,6 +2,8 @@
  * One reconnecting WebSocket connection: jittered backoff between attempts, protocol pings with a
  * staleness timeout, an optional application ping (Bybit `{"op":"ping"}`), and an optional planned
  * reconnect after a maximum connection age (Binance closes every connection at 24 h).
+ * State `open` means the venue is talking: it is set by the first message after the socket opened, not by
+ * the handshake — a root that accepts the connection and then sends nothing stays `connecting`.
  */
 import WebSocket from 'ws';
 import type { Logger } from '../log.js';
@@ -39,6 +41,8 @@ export class WsConn {
   private stopped = false;
   private planned = false;
   private gotMessage = false;
+  /** the current socket completed its handshake (subscriptions sent) */
+  private socketUp = false;
   url = '';
 
   constructor(readonly o: WsConnOptions) {
@@ -62,6 +66,7 @@ export class WsConn {
     this.url = this.o.url();
     this.setState('connecting');
     this.gotMessage = false;
+    this.socketUp = false;
     let ws: WebSocket;
     try {
       ws = new WebSocket(this.url, { handshakeTimeout: 10_000, perMessageDeflate: false });
@@ -78,7 +83,7 @@ export class WsConn {
       const reconnect = this.opens > 0;
       this.opens++;
       this.lastMessageAt = this.o.now();
-      this.setState('open');
+      this.socketUp = true;
       if (reconnect) this.o.log.info(`${this.o.name}: reconnected to ${this.url}`);
       else this.o.log.info(`${this.o.name}: connected to ${this.url}`);
       this.timers.push(setInterval(() => this.checkLiveness(), this.o.pingIntervalMs));
@@ -95,7 +100,7 @@ export class WsConn {
       if (this.ws !== ws) return;
       const recv = this.o.now();
       this.lastMessageAt = recv;
-      if (!this.gotMessage) { this.gotMessage = true; this.o.backoff.reset(); }
+      if (!this.gotMessage) { this.gotMessage = true; this.o.backoff.reset(); this.setState('open'); }
       const text = isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString();
       this.o.onMessage(text, recv, this);
     });
@@ -107,8 +112,9 @@ export class WsConn {
       this.clearTimers();
       if (this.stopped) { this.setState('stopped'); return; }
       const why = this.lastError ?? `closed (${code}${reason.length ? ' ' + reason.toString() : ''})`;
-      const wasOpen = this.state === 'open';
-      if (wasOpen) this.o.onDown(why, this);
+      const wasUp = this.socketUp;
+      this.socketUp = false;
+      if (wasUp) this.o.onDown(why, this);
       if (this.planned) {
         this.planned = false;
         this.connect();

@@ -1,8 +1,16 @@
 /**
  * Binance live feed: USD-M futures, COIN-M futures and spot.
  *
- * - Combined streams (`/stream?streams=a/b/c`), many symbols per connection (≤ 200 streams per futures
- *   connection, 1024 on spot); per symbol `<s>@aggTrade` (or `@trade`), `<s>@depth@100ms` and `<s>@bookTicker`.
+ * - `feeds[].wsUrl` names the venue ROOT (`wss://fstream.binance.com`); the feed derives its routes from it.
+ *   USD-M follows Binance's "Important WebSocket Change Notice — Base URL Split & Migration" (announced
+ *   2026-03-06, legacy URLs retired 2026-04-23): high-frequency public data (`@depth`, `@bookTicker`) on
+ *   `<root>/public`, regular market data (`@aggTrade`, `@trade`) on `<root>/market`, each as a combined
+ *   stream (`/stream?streams=a/b/c`). The unrouted root only carries /public data, so trades on it stay
+ *   silent: the feed never dials it. COIN-M and spot docs (checked 2026-12-04) still serve every stream on
+ *   their root (`<root>/stream?streams=`), which stays the default there; `routing: split | root` overrides.
+ *   A legacy wsUrl ending in `/stream` or `/ws` (or `/public`, `/market`) is cut back to its root.
+ * - Many symbols per connection (≤ 200 streams per futures connection, 1024 on spot); per symbol
+ *   `<s>@aggTrade` (or `@trade`), `<s>@depth@100ms` and `<s>@bookTicker`.
  * - The server pings every few minutes; `ws` answers pongs automatically. We also ping and reconnect when
  *   nothing arrives for `staleMs`. Connections are renewed before Binance's 24-hour cut (maxConnectionMs).
  * - Depth: the engine's BinanceSync buffers diffs, drops stale ones and checks `pu`/`u` (futures) or
@@ -28,13 +36,28 @@ import { parseBinanceFrame } from './parse.js';
 
 type Obj = Record<string, unknown>;
 
-interface Flavor { ws: string; rest: string; prefix: string; weight: number; streamsPerConn: number; depthWeight: number; tradesWeight: number; infoWeight: number }
+interface Flavor { ws: string; routing: 'split' | 'root'; rest: string; prefix: string; weight: number; streamsPerConn: number; depthWeight: number; tradesWeight: number; infoWeight: number }
 
 const FLAVORS: Record<'binance-usdm' | 'binance-spot' | 'binance-coinm', Flavor> = {
-  'binance-usdm': { ws: 'wss://fstream.binance.com/stream', rest: 'https://fapi.binance.com', prefix: '/fapi/v1', weight: 2400, streamsPerConn: 200, depthWeight: 20, tradesWeight: 20, infoWeight: 1 },
-  'binance-coinm': { ws: 'wss://dstream.binance.com/stream', rest: 'https://dapi.binance.com', prefix: '/dapi/v1', weight: 2400, streamsPerConn: 200, depthWeight: 20, tradesWeight: 20, infoWeight: 1 },
-  'binance-spot': { ws: 'wss://stream.binance.com:9443/stream', rest: 'https://api.binance.com', prefix: '/api/v3', weight: 6000, streamsPerConn: 1024, depthWeight: 50, tradesWeight: 4, infoWeight: 20 },
+  'binance-usdm': { ws: 'wss://fstream.binance.com', routing: 'split', rest: 'https://fapi.binance.com', prefix: '/fapi/v1', weight: 2400, streamsPerConn: 200, depthWeight: 20, tradesWeight: 20, infoWeight: 1 },
+  'binance-coinm': { ws: 'wss://dstream.binance.com', routing: 'root', rest: 'https://dapi.binance.com', prefix: '/dapi/v1', weight: 2400, streamsPerConn: 200, depthWeight: 20, tradesWeight: 20, infoWeight: 1 },
+  'binance-spot': { ws: 'wss://stream.binance.com:9443', routing: 'root', rest: 'https://api.binance.com', prefix: '/api/v3', weight: 6000, streamsPerConn: 1024, depthWeight: 50, tradesWeight: 4, infoWeight: 20 },
 };
+
+/** The venue root of a wsUrl: a trailing `/stream`, `/ws`, `/public` or `/market` (legacy configs) is cut off. */
+export function binanceRoot(url: string): string {
+  let u = url.replace(/[?#].*$/, '').replace(/\/+$/, '');
+  for (;;) {
+    const cut = u.replace(/\/(stream|ws|public|market)$/, '');
+    if (cut === u) return u;
+    u = cut;
+  }
+}
+
+/** Which route of the split venue serves a stream: depth and bookTicker are /public, the rest /market. */
+export function binanceRouteOf(stream: string): 'public' | 'market' {
+  return /@depth|@bookTicker$/.test(stream) || stream === '!bookTicker' ? 'public' : 'market';
+}
 
 /** A symbol entry that expands to the gold/silver perpetuals found in exchangeInfo. */
 export const METALS = '@metals';
@@ -140,30 +163,41 @@ export class BinanceFeed extends BaseFeed {
     return out;
   }
 
+  /** 'split': /public + /market connections (USD-M since 2026-04-23); 'root': every stream on the root. */
+  get routing(): 'split' | 'root' { return this.o.routing ?? this.f.routing; }
+
   protected plan(): ConnPlan[] {
     const per = this.o.perConnection ?? this.f.streamsPerConn;
+    const routes: ('public' | 'market' | 'root')[] = this.routing === 'split' ? ['public', 'market'] : ['root'];
     const plans: ConnPlan[] = [];
-    let cur: string[] = [];
-    let n = 0;
-    for (const s of this.symbols) {
-      const k = this.streamsOf(s).length;
-      if (cur.length && n + k > per) { plans.push(this.planFor(cur)); cur = []; n = 0; }
-      cur.push(s); n += k;
+    for (const route of routes) {
+      const streamsOf = (s: string): string[] => this.streamsOf(s).filter((x) => route === 'root' || binanceRouteOf(x) === route);
+      let cur: string[] = [];
+      let n = 0;
+      for (const s of this.symbols) {
+        const k = streamsOf(s).length;
+        if (k === 0) continue;
+        if (cur.length && n + k > per) { plans.push(this.planFor(cur, route, streamsOf)); cur = []; n = 0; }
+        cur.push(s); n += k;
+      }
+      if (cur.length) plans.push(this.planFor(cur, route, streamsOf));
     }
-    if (cur.length) plans.push(this.planFor(cur));
     return plans;
   }
 
-  private planFor(symbols: string[]): ConnPlan {
-    const streams = symbols.flatMap((s) => this.streamsOf(s)).join('/');
-    const base = this.wsUrl;
-    return { symbols, url: () => `${base}${base.includes('?') ? '&' : '?'}streams=${streams}` };
+  private planFor(symbols: string[], route: 'public' | 'market' | 'root', streamsOf: (s: string) => string[]): ConnPlan {
+    const streams = symbols.flatMap(streamsOf).join('/');
+    const root = binanceRoot(this.wsUrl);
+    const base = route === 'root' ? root : `${root}/${route}`;
+    return { symbols, url: () => `${base}/stream?streams=${streams}` };
   }
 
-  protected onOpen(_conn: WsConn, symbols: string[], reconnect: boolean): void {
+  protected onOpen(conn: WsConn, symbols: string[], reconnect: boolean): void {
     // First connection: the first diff of each symbol triggers the REST snapshot. After a reconnect the
     // synchronizer sees the broken pu/u chain itself and asks for a resync (onResync).
-    if (!reconnect) for (const s of symbols) this.needSnapshot.add(s);
+    // Only the connection that carries the depth streams (the /public one when split) asks for snapshots:
+    // a /market connection opening late must not ask for a second one.
+    if (!reconnect && conn.url.includes('@depth')) for (const s of symbols) this.needSnapshot.add(s);
   }
 
   protected onText(text: string, recv: number): void {
