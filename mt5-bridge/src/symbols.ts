@@ -1,8 +1,14 @@
 /**
  * Broker symbol → canonical instrument mapping. Order: config override (exact, case-insensitive), then
- * the alias table, then prefix/suffix stripping (`EURUSDm`, `mEURUSD`, `US100.cash`, `#AAPL`, `GER40.raw`,
- * `XAUUSD+`, …) until a known name appears, then a generic FX rule (two ISO currencies). Anything else
- * stays under its broker name. Every decision carries how it was made so the server can log it.
+ * the alias table, then suffix/prefix stripping until a known name appears, then a generic FX rule (two
+ * ISO currencies or metals). Anything else stays under its broker name. Every decision carries how it
+ * was made so the server can log it.
+ *
+ * Stripping never guesses by letters on a letters-only name: separators and their tails (`.cash`,
+ * `.raw`, `_i`, `-T1`, `#`, `+`) always strip, but a bare letter (`m`, `c`, `pro`, `x`) is stripped only
+ * when what remains is a currency pair (`EURUSDm`, `mEURUSD`, `XAUUSDm`) or an index-style name with
+ * digits (`US500m`), or when the broker's suffix is configured (`suffixes`). So MAX, MAC, MAE stay
+ * themselves (not MA), PEPE is not PEP, METAX is not META, COINM is not COIN, CLM/CLX/CLE are not USOIL.
  */
 
 /** canonical id (registry id) → broker spellings */
@@ -26,7 +32,7 @@ export const DEFAULT_ALIASES: Record<string, string[]> = {
 /** US stocks we know by ticker (registry built-ins plus common CFD names). */
 export const US_STOCKS = ['AAPL', 'TSLA', 'AMZN', 'MSFT', 'NVDA', 'META', 'GOOGL', 'GOOG', 'NFLX', 'AMD', 'INTC', 'JPM', 'BAC', 'KO', 'PEP', 'DIS', 'BA', 'XOM', 'WMT', 'V', 'MA', 'ORCL', 'CSCO', 'ADBE', 'CRM', 'PYPL', 'UBER', 'COIN', 'PLTR', 'AVGO'];
 
-const CURRENCIES = new Set(['USD', 'EUR', 'GBP', 'JPY', 'CHF', 'AUD', 'NZD', 'CAD', 'NOK', 'SEK', 'DKK', 'PLN', 'HUF', 'CZK', 'TRY', 'ZAR', 'MXN', 'SGD', 'HKD', 'CNH', 'RUB', 'ILS', 'THB']);
+const CURRENCIES = new Set(['XAU', 'XAG', 'XPT', 'XPD', 'USD', 'EUR', 'GBP', 'JPY', 'CHF', 'AUD', 'NZD', 'CAD', 'NOK', 'SEK', 'DKK', 'PLN', 'HUF', 'CZK', 'TRY', 'ZAR', 'MXN', 'SGD', 'HKD', 'CNH', 'RUB', 'ILS', 'THB']);
 
 /** Suffixes seen at brokers, longest first (matched case-insensitively). */
 export const DEFAULT_SUFFIXES = ['.CASH', 'CASH', '.RAW', '_RAW', '.PRO', 'PRO', '.ECN', '_ECN', '.STD', '.NAS', '.NYSE', '.US', '_US', '.OQ', '.PI', '.FX', '-T1', '.R', '.F', '.M', '.A', '.I', '.C', '.N', '.E', '.X', '.B', '_I', '_M', '#', '+', '!', '$', 'M', 'C', 'I', 'P', 'E', 'X', 'Z', 'B'];
@@ -42,6 +48,9 @@ export interface SymbolMapOptions {
   aliases?: Record<string, string[]>;
   /** extra canonical names that need no alias (e.g. more stocks) */
   known?: string[];
+  /** this broker's own suffixes/prefixes (e.g. ["m"], ["c"], [".pro"]): stripped from any name */
+  suffixes?: string[];
+  prefixes?: string[];
 }
 
 export class SymbolMapper {
@@ -50,8 +59,12 @@ export class SymbolMapper {
   private readonly table = new Map<string, string>();
   private readonly suffixes = DEFAULT_SUFFIXES;
   private readonly prefixes = DEFAULT_PREFIXES;
+  private readonly ownSuffixes: string[];
+  private readonly ownPrefixes: string[];
 
   constructor(opts: SymbolMapOptions = {}) {
+    this.ownSuffixes = (opts.suffixes ?? []).map((x) => x.toUpperCase()).filter(Boolean).sort((a, b) => b.length - a.length);
+    this.ownPrefixes = (opts.prefixes ?? []).map((x) => x.toUpperCase()).filter(Boolean);
     for (const [k, v] of Object.entries(opts.overrides ?? {})) this.overrides.set(k.toUpperCase(), v);
     const aliases: Record<string, string[]> = { ...DEFAULT_ALIASES };
     for (const [c, list] of Object.entries(opts.aliases ?? {})) aliases[c] = [...(aliases[c] ?? []), ...list];
@@ -95,8 +108,22 @@ export class SymbolMapper {
 
   private strips(s: string): string[] {
     const out: string[] = [];
-    for (const suf of this.suffixes) if (s.length > suf.length + 1 && s.endsWith(suf)) out.push(s.slice(0, -suf.length));
-    for (const pre of this.prefixes) if (s.length > pre.length + 1 && s.startsWith(pre)) out.push(s.slice(pre.length));
+    for (const suf of this.ownSuffixes) if (s.length > suf.length + 1 && s.endsWith(suf)) out.push(s.slice(0, -suf.length));
+    for (const pre of this.ownPrefixes) if (s.length > pre.length + 1 && s.startsWith(pre)) out.push(s.slice(pre.length));
+    // a bare letter is a broker suffix only where the rest cannot be a word-like ticker (see top)
+    const letterOk = (rest: string): boolean => fxCore(rest) !== undefined || /\d/.test(rest);
+    for (const suf of this.suffixes) {
+      if (!(s.length > suf.length + 1 && s.endsWith(suf))) continue;
+      const rest = s.slice(0, -suf.length);
+      if (/^[A-Z]/.test(suf) && !letterOk(rest)) continue;
+      out.push(rest);
+    }
+    for (const pre of this.prefixes) {
+      if (!(s.length > pre.length + 1 && s.startsWith(pre))) continue;
+      const rest = s.slice(pre.length);
+      if (/^[A-Z]/.test(pre) && fxCore(rest) === undefined) continue;
+      out.push(rest);
+    }
     // separators inside a name: "EUR/USD", "EUR-USD", "EUR_USD"
     if (/[/_-]/.test(s)) out.push(s.replace(/[/_-]/g, ''));
     return out;

@@ -96,4 +96,18 @@ describe('mt5 symbol mapping', () => {
     expect(o.map('US100.cash').canonical).toBe('US100.cash');
     expect(o.map('TECH100X').canonical).toBe('NAS100');
   });
+
+  it('never guesses a stock or commodity by stripping letters off a word-like name', () => {
+    for (const name of ['MAX', 'MAC', 'MAE', 'PEPE', 'METAX', 'COINM', 'CLM', 'CLX', 'CLE', 'AMDX', 'VZ', 'BAC1']) {
+      expect(m.map(name), name).toEqual({ broker: name, canonical: name, how: 'none' });
+    }
+    expect(m.map('MA').canonical).toBe('MA');
+    expect(m.map('CL').canonical).toBe('USOIL');
+    expect(m.map('META.US').canonical).toBe('META'); // a separator tail is not a guess
+    // the broker's own suffix, when configured, strips from any name
+    const b = new SymbolMapper({ suffixes: ['m'] });
+    expect(b.map('AAPLm').canonical).toBe('AAPL');
+    expect(b.map('COINM').canonical).toBe('COIN');
+    expect(new SymbolMapper().map('AAPLm').canonical).toBe('AAPLm');
+  });
 });
