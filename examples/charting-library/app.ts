@@ -30,6 +30,9 @@ async function start(): Promise<void> {
     container: 'tv', library_path: lib, datafeed, symbol, interval: '1', locale: 'en', autosize: true, theme: 'dark',
     custom_indicators_getter: (PineJS: PineJS) => tapeflowIndicators(PineJS),
     disabled_features: ['use_localstorage_for_settings'],
+    // tick (1T, 100T…) and seconds resolutions are featuresets the library leaves off by default; two-character
+    // mark labels show the marks' count badge up to "9+"
+    enabled_features: ['tick_resolution', 'seconds_resolution', 'two_character_bar_marks_labels'],
   });
   // the page's widget and datafeed, for the browser console and scripts/cl-check.mjs
   Object.assign(window, { tvWidget: widget, tapeflowDatafeed: datafeed });

@@ -196,26 +196,52 @@ export async function getDerivedBars(get: Getter, base: string, kind: DerivedKin
   const last = bars[bars.length - 1];
   // the end of what exists: the last bar's end (open bars: its start + 1 ms)
   const end = Math.min(toMs, typeof last.end === 'number' && last.end > last.time ? last.end : last.time + 1);
+  // tick resolutions: the main series has one bar per second (UDF /history merges same-second tick bars), so must we
+  const perSecond = /T$/.test(res) ? (b: Bar[]) => mergeSameSecond(kind, b) : (b: Bar[]) => b;
   if (kind === 'VWAP') {
     let series: J[] = [];
-    if (end - first <= 31 * DAY_MS) {
-      const v = await get('/api/v1/vwap', { symbol: base, resolution: res, anchor: first, to: end });
-      series = v.anchored?.series ?? [];
+    if (end - first <= 31 * DAY_MS && !/T$/.test(res)) {
+      try { series = (await get('/api/v1/vwap', { symbol: base, resolution: res, anchor: first, to: end })).anchored?.series ?? []; } catch { series = []; }
     }
     if (series.length) return derivedBars('VWAP', bars, { vwap: series }).filter((b) => b.time < toMs);
-    // longer than the anchored series allows, or no trade history behind /api/v1/vwap: session VWAP from the footprint rows
+    // longer than the anchored series allows, tick bars, or no trade history behind /api/v1/vwap: session VWAP from the footprint rows
     const withRows = await get('/api/v1/footprint', { ...q, rows: 'true' });
     const pts = vwapFromBars((withRows.bars ?? []).map(fromApiBar));
-    return derivedBars('VWAP', bars, { vwap: pts.map((x) => ({ time: x.time, vwap: x.vwap, stdev: x.sd })) }).filter((b) => b.time < toMs);
+    return perSecond(derivedBars('VWAP', bars, { vwap: pts.map((x) => ({ time: x.time, vwap: x.vwap, stdev: x.sd })) }).filter((b) => b.time < toMs));
   }
   if (kind === 'SIG') {
     const s = await get('/api/v1/signals', { symbol: base, from: Math.max(first, end - 399 * DAY_MS), to: end, limit: 10000 });
-    return derivedBars('SIG', bars, { signals: s.signals ?? [] });
+    return perSecond(derivedBars('SIG', bars, { signals: s.signals ?? [] }));
   }
-  return derivedBars(kind, bars);
+  return perSecond(derivedBars(kind, bars));
+}
+
+/** Merge derived bars that start in the same second into one bar stamped at that second. */
+export function mergeSameSecond(kind: DerivedKind, bars: Bar[]): Bar[] {
+  const out: Bar[] = [];
+  let run = 0; // DELTA: running delta inside the merged bar (its extremes are high/low)
+  for (const b of bars) {
+    const t = Math.floor(b.time / 1000) * 1000;
+    const m = out[out.length - 1];
+    if (!m || m.time !== t) {
+      out.push({ ...b, time: t });
+      run = b.close;
+      continue;
+    }
+    switch (kind) {
+      case 'CVD': m.high = Math.max(m.high, b.high); m.low = Math.min(m.low, b.low); m.close = b.close; m.volume = (m.volume ?? 0) + (b.volume ?? 0); break;
+      case 'DELTA': m.high = Math.max(m.high, run + b.high); m.low = Math.min(m.low, run + b.low); run += b.close; m.close = run; m.volume = (m.volume ?? 0) + (b.volume ?? 0); break;
+      case 'VWAP': Object.assign(m, { open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume }); break;
+      case 'SIG': m.open += b.open; m.close += b.close; m.high = m.high | b.high; m.low = m.low | b.low; m.volume = (m.volume ?? 0) + (b.volume ?? 0); break;
+      default: m.open += b.open; m.close += b.close; m.high = Math.max(m.open, m.close); m.low = Math.min(m.open, m.close); m.volume = (m.volume ?? 0) + (b.volume ?? 0);
+    }
+  }
+  return out;
 }
 
 function bucketMsOf(res: string): number | null {
+  // tick resolutions: the main series shows one bar per second (same-second tick bars merged)
+  if (/T$/.test(res)) return 1000;
   const m = /^(\d*)([SDW]?)$/.exec(res);
   if (!m) return null;
   const n = m[1] === '' ? 1 : Number(m[1]);

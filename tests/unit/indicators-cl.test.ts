@@ -173,7 +173,7 @@ describe('derived tickers through TapeFlowDatafeed (real server)', () => {
       { ts: times[4] + 5, kind: 'iceberg', side: 'sell', text: 'refilled' },
     ];
     const m = signalMarks(sigs, times);
-    expect(m.map((x) => [x.time, x.color, x.label])).toEqual([[times[3] / 1000, 'green', '14'], [times[3] / 1000, 'red', 'S'], [times[4] / 1000, 'red', 'I']]);
+    expect(m.map((x) => [x.time, x.color, x.label])).toEqual([[times[3] / 1000, 'green', '9+'], [times[3] / 1000, 'red', 'S'], [times[4] / 1000, 'red', 'I']]);
     expect(m[0].text.split('\n')[0]).toBe('14 signals');
     expect(m[0].text).toContain('… and 8 more');
     expect(m[1].text).toBe('sweep (sell): swept');

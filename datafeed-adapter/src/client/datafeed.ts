@@ -323,6 +323,8 @@ export class TapeFlowDatafeed implements IBasicDataFeed, IDatafeedQuotesApi {
 
   getQuotes(symbols: string[], onDataCallback: QuotesCallback, onErrorCallback: QuotesErrorCallback): void {
     const ok = once(onDataCallback), bad = once(onErrorCallback);
+    // the library asks for [] (e.g. an empty watchlist): answer [] without a request (was /quotes?symbols= → 400)
+    if (symbols.length === 0) { later(() => ok([])); return; }
     this.get<Record<string, any>>('/quotes', { symbols: symbols.join(',') })
       .then((r) => {
         if (r.s !== 'ok' || !Array.isArray(r.d)) return bad(typeof r.errmsg === 'string' ? r.errmsg : 'quotes request failed');

@@ -2,7 +2,8 @@
  * Signal marks for the Charting Library, shared by the UDF `/marks` route and the browser's
  * `withDerivedTickers` so both paths draw the same: at most one mark per bar and side (bullish,
  * bearish, neutral — so at most three per bar, which stay inside the pane), its label the signal's
- * initial when alone or the count when several (the count badge), its tooltip the signals' texts.
+ * initial when alone or the count when several (the count badge: 2…9, then "9+"), its tooltip the
+ * signals' texts.
  * Pure, no Node imports.
  */
 import type { Mark } from './types.js';
@@ -37,7 +38,8 @@ export function groupSignalMarks(signals: Iterable<MarkSignal>, barStart: (ts: n
       time: Math.floor(g.t / 1000),
       color: g.side === 'buy' ? 'green' : g.side === 'sell' ? 'red' : 'blue',
       text: (n > 1 ? `${n} signals\n` : '') + lines.join('\n'),
-      label: n > 1 ? String(n > 99 ? '99+' : n) : (g.items[0].kind[0] ?? 'S').toUpperCase(),
+      // the library shows one label character, two with the featureset two_character_bar_marks_labels
+      label: n > 1 ? (n > 9 ? '9+' : String(n)) : (g.items[0].kind[0] ?? 'S').toUpperCase(),
       labelFontColor: '#ffffff',
       minSize: n > 1 ? 18 : 14,
     };

@@ -103,6 +103,8 @@ function* hourBars(s: HistoryService, i: Instrument, rule: TradeBarRule, hStart:
   const close = (): void => {
     if (!cur) return;
     if (rule.kind !== 'second') cur.end = cur.lastTs + 1;
+    // a later trade started the next bar: this one is final (seconds bars stayed closed:false forever)
+    if (rule.kind !== 'volume') cur.closed = true;
     out.push(cur);
     cur = null;
     if (out.length >= 2 * keep + 64) out = out.slice(out.length - keep);
@@ -126,6 +128,11 @@ function* hourBars(s: HistoryService, i: Instrument, rule: TradeBarRule, hStart:
   if (cur) {
     const c = cur as FootprintBar;
     if (rule.kind !== 'second') c.end = c.lastTs + 1;
+    // the last bar of the scan: closed once the instrument's data has moved past its end (a full N-tick bar is final)
+    // (tick bars restart each hour, so a short last bar is final once trades exist past the hour)
+    const latest = rule.kind === 'volume' ? undefined : prevTradeTs(s, i.id, Number.MAX_SAFE_INTEGER);
+    if (rule.kind === 'second') c.closed = latest !== undefined && latest >= c.end;
+    else if (rule.kind === 'tick') c.closed = c.trades >= rule.n || (latest !== undefined && latest >= hEnd);
     out.push(c);
   }
   return out.length > keep ? out.slice(out.length - keep) : out;

@@ -272,7 +272,11 @@ export class HistoryService {
     return this.engine.registry.all().map((i) => this.instrumentStats(i.id));
   }
 
-  /** UDF/CL quote values for one symbol (lp, ch, chp, prev_close_price, volume, …). */
+  /**
+   * UDF/CL quote values for one symbol. `ch`/`chp` are lp against `prev_close_price` — the previous
+   * session's last price, else this session's open — so the three always agree. A price that does not
+   * exist yet (no trade, no quote) is omitted, never null.
+   */
   quote(symbol: string): { s: 'ok' | 'error'; n: string; v: Record<string, unknown> } {
     const i = this.engine.registry.find(symbol);
     if (!i) return { s: 'error', n: symbol, v: { error: 'unknown_symbol' } };
@@ -281,13 +285,17 @@ export class HistoryService {
     const s = p ? this.sessionStats(i, p) : null;
     const bid = q && Number.isFinite(q.bid) ? i.price.toNumber(q.bid) : undefined;
     const ask = q && Number.isFinite(q.ask) ? i.price.toNumber(q.ask) : undefined;
-    const v: Record<string, unknown> = {
-      short_name: i.id, exchange: i.venue, description: i.description, original_name: i.id,
-      lp: s?.last ?? null, ch: s?.change ?? 0, chp: s?.changePct ?? 0, prev_close_price: s?.prevClose ?? s?.open ?? null,
-      open_price: s?.open ?? null, high_price: s?.high ?? null, low_price: s?.low ?? null, volume: s?.sessionVolume ?? 0,
-    };
-    if (bid !== undefined) v.bid = bid;
-    if (ask !== undefined) v.ask = ask;
+    const v: Record<string, unknown> = { short_name: i.id, exchange: i.venue, description: i.description, original_name: i.id, volume: s?.sessionVolume ?? 0 };
+    const put = (k: string, x: number | null | undefined): void => { if (x !== null && x !== undefined && Number.isFinite(x)) v[k] = x; };
+    const ref = s?.prevClose ?? s?.open ?? null;
+    put('lp', s?.last);
+    put('prev_close_price', ref);
+    if (s && s.last !== null && ref !== null) {
+      put('ch', Number((s.last - ref).toFixed(i.price.decimals)));
+      put('chp', ref !== 0 ? Number((((s.last - ref) / ref) * 100).toFixed(4)) : 0);
+    }
+    put('open_price', s?.open); put('high_price', s?.high); put('low_price', s?.low);
+    put('bid', bid); put('ask', ask);
     if (bid !== undefined && ask !== undefined) v.spread = Number((ask - bid).toFixed(i.price.decimals));
     return { s: 'ok', n: symbol, v };
   }

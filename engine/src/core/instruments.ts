@@ -130,7 +130,15 @@ export class InstrumentRegistry {
     const exact = this.byId.get(name);
     if (exact) return exact;
     const up = name.toUpperCase();
-    const matches = [...this.byId.values()].filter((i) => i.id.toUpperCase() === up || i.symbol.toUpperCase() === up);
+    let matches = [...this.byId.values()].filter((i) => i.id.toUpperCase() === up || i.symbol.toUpperCase() === up);
+    if (matches.length === 0) {
+      // `venue:SYMBOL` (the Charting Library's EXCHANGE:SYMBOL form, e.g. binance-usdm:BTCUSDT)
+      const k = up.indexOf(':');
+      if (k > 0) {
+        const venue = up.slice(0, k), sym = up.slice(k + 1);
+        matches = [...this.byId.values()].filter((i) => i.venue.toUpperCase() === venue && (i.id.toUpperCase() === sym || i.symbol.toUpperCase() === sym));
+      }
+    }
     if (matches.length <= 1) return matches[0];
     return matches.find((i) => i.primary) ?? matches[0];
   }
