@@ -471,7 +471,9 @@ describe('analytics section to pipeline options', () => {
     expect(r.errors).toEqual([]);
     expect(pipelineOptions(r.config!.analytics)).toEqual({
       timeframe: '5m', cvdReset: 'never', valueArea: { pct: 0.68 }, stackedMinRows: 4,
-      imbalance: { ratio: 2.5, compare: 'horizontal', minDominant: 0, minOther: 2, zeroPolicy: 'requireMinOther', metric: 'trades' },
+      // the minimums are instrument units (trade counts here): each pipeline converts them for its instrument
+      imbalance: { ratio: 2.5, compare: 'horizontal', zeroPolicy: 'requireMinOther', metric: 'trades' },
+      imbalanceSizes: { minDominant: 0, minOther: 2 },
     });
   });
 });

@@ -33,6 +33,12 @@ export interface PipelineOptions {
   imbalance: Partial<ImbalanceOptions>;
   stackedMinRows: number;
   classifier: Partial<ClassifierOptions>;
+  /**
+   * imbalance minimums in INSTRUMENT units (the config's analytics.imbalance.minDominant / minOther): converted to
+   * this instrument's lots (rounded up, so `dominant ≥ minimum` holds exactly); with metric 'trades' they are counts.
+   * Overrides the same keys of `imbalance` (which are in lots).
+   */
+  imbalanceSizes?: { minDominant?: number; minOther?: number };
   /** closed bars kept in memory (oldest dropped first); Infinity for replay */
   keepBars: number;
   /** quote updates become mid-tick units of tick volume (default: instrument.flow === 'quote-activity');
@@ -95,6 +101,12 @@ export class InstrumentPipeline {
   constructor(instrument: Instrument, opts: Partial<PipelineOptions> = {}) {
     this.instrument = instrument;
     this.opts = { ...DEFAULT_PIPELINE, ...opts };
+    const sizes = this.opts.imbalanceSizes;
+    if (sizes) {
+      const lots = (x: number | undefined): number | undefined => (x === undefined ? undefined : this.opts.imbalance.metric === 'trades' ? x : Math.ceil(x / instrument.qty.toNumber(1) - 1e-9));
+      const md = lots(sizes.minDominant), mo = lots(sizes.minOther);
+      this.opts = { ...this.opts, imbalance: { ...this.opts.imbalance, ...(md !== undefined ? { minDominant: md } : {}), ...(mo !== undefined ? { minOther: mo } : {}) } };
+    }
     this.spec = typeof this.opts.timeframe === 'string' ? parseTimeframe(this.opts.timeframe, this.opts.align) : this.opts.timeframe;
     this.classifier = new SideClassifier(this.opts.classifier);
     this.cvd = new CvdTracker(this.opts.cvdReset);

@@ -149,9 +149,9 @@ export interface AnalyticsConfig {
     /** dominant >= ratio × weak; default 3 (= 300 %) */
     ratio: number;
     compare: ImbalanceCompare;
-    /** default 0 */
+    /** dominant-side minimum in instrument units (e.g. 0.5 = 0.5 BTC), a trade count with metric 'trades'; default 0 */
     minDominant: number;
-    /** weak-side minimum when zeroPolicy is requireMinOther; default 0 */
+    /** weak-side minimum when zeroPolicy is requireMinOther, instrument units (trade count with metric 'trades'); default 0 */
     minOther: number;
     /** default 'imbalance' */
     zeroPolicy: ImbalanceZeroPolicy;

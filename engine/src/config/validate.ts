@@ -520,6 +520,15 @@ export function validateConfig(raw: unknown): { config?: TapeFlowConfig; errors:
     }
   }
   const out = walk(rootSchema(sessionNames, validSessions), raw, '', errors);
+  if (out !== INVALID) {
+    // imbalance minimums are instrument units, or trade counts (whole numbers) with metric 'trades'
+    const im = (out as TapeFlowConfig).analytics?.imbalance;
+    if (im && im.metric === 'trades') {
+      for (const k of ['minDominant', 'minOther'] as const) {
+        if (!Number.isInteger(im[k])) errors.push({ path: `analytics.imbalance.${k}`, message: `with metric: trades this is a trade count, got ${im[k]}` });
+      }
+    }
+  }
   if (errors.length || out === INVALID) return { errors };
   const config = { ...(out as Omit<TapeFlowConfig, 'source'>), source: null } as TapeFlowConfig;
   return { config, errors };
