@@ -56,7 +56,7 @@ describe('Binance raw capture (hftbacktest)', () => {
     expect(d.instrument).toBe('BINANCE_SPOT:BTCUSDT');
     expect(d.prevSeq).toBeNaN();
     expect([d.firstSeq, d.seq, d.ts]).toEqual([50, 52, 1723161255208]);
-    expect(events[1]).toEqual({ type: 'quote', instrument: 'BINANCE_SPOT:BTCUSDT', ts: 1723161254087, bid: 6183763, ask: 6183764, bidSize: 378826000, askSize: 154698000 }); // lots of 1e-8
+    expect(events[1]).toEqual({ type: 'quote', instrument: 'BINANCE_SPOT:BTCUSDT', ts: 1723161254087, bid: 6183763, ask: 6183764, bidSize: 378826000, askSize: 154698000, localTime: true }); // lots of 1e-8; receive time, flagged
   });
 });
 
@@ -244,7 +244,8 @@ describe('Bybit v5 and Coinbase JSON lines', () => {
     const { events, stats, errors } = await run(file('coinbase_samples.jsonl', lines.join('\n')));
     expect(stats).toMatchObject({ format: 'coinbase-jsonl', badLines: 2, trades: 1, quotes: 1, bookEvents: 1 });
     expect(errors.map((e) => [e.line, e.reason])).toEqual([[2, 'time out of range (0001-01-01T00:00:00.000Z)'], [3, 'invalid bids size "0.-10000"']]);
-    expect(events[0]).toMatchObject({ instrument: 'COINBASE:ETC-GBP', side: 'sell', price: 497800000, size: 97133855 });
+    // "4.97800000" is padded: the tick comes from significant digits bounded at 1e-6 of the price (0.000001), not 1e-8
+    expect(events[0]).toMatchObject({ instrument: 'COINBASE:ETC-GBP', side: 'sell', price: 4978000, size: 97133855 });
     // a snapshot without a time takes the previous message's time
     expect(events[1]).toMatchObject({ type: 'book_snapshot', instrument: 'COINBASE:BAT-USDC', ts: Date.UTC(2019, 7, 1, 0, 0, 3, 816) });
     expect(events[2]).toEqual({ type: 'quote', instrument: 'COINBASE:BTC-USD', ts: Date.UTC(2022, 11, 1, 0, 0, 0, 122), bid: 1716515, ask: 1716776, bidSize: 61540890, askSize: 18528568 });

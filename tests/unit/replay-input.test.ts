@@ -139,8 +139,10 @@ describe('bad rows', () => {
   });
   it('a file without a resolvable instrument fails every row with a clear reason', async () => {
     const p = file('trades.csv', AGG);
-    const { stats, errors } = await run(p);
-    expect(stats.badLines).toBe(2);
+    // every row bad = 0 events: an error naming the file and why, with the row errors reported first
+    const errors: ReplayLineError[] = [];
+    await expect(replayFile(p, () => {}, { registry: new InstrumentRegistry(), onError: (e) => errors.push(e) })).rejects.toThrow(/trades\.csv: read as binance-archive-aggtrades, 0 events: all 2 data lines were malformed/);
+    expect(errors.length).toBe(2);
     expect(errors[0]!.reason).toContain('no symbol in the data');
     const forced = await run(p, { instrument: 'ETHUSDT' });
     expect(forced.stats.badLines).toBe(0);

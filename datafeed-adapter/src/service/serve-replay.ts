@@ -35,14 +35,17 @@ export interface ServeReplayHandle extends DatafeedServer {
   stop(): void;
 }
 
-/** Read files fully (events copied out of the reader's flyweights) and order them by time (stable). */
+/**
+ * Read files fully (events copied out of the reader's flyweights), in the order given and each in file
+ * order: exactly the order `tapeflow replay` feeds them, so both give the same bars and checksum
+ * (sorting by timestamp would move receive-time stamped REST snapshots and quotes between trades).
+ */
 export async function loadReplayEvents(files: string[], registry: InstrumentRegistry, replay: Partial<Omit<ReplayOptions, 'registry'>> = {}): Promise<{ events: MarketEvent[]; stats: ReplayStats[] }> {
   const events: MarketEvent[] = [];
   const stats: ReplayStats[] = [];
   for (const f of files) {
     stats.push(await replayFile(f, (ev) => { events.push(ev.type === 'trade' || ev.type === 'quote' ? { ...ev } : ev); }, { registry, ...replay }));
   }
-  events.sort((a, b) => a.ts - b.ts); // stable: keeps file order within equal timestamps
   return { events, stats };
 }
 

@@ -159,10 +159,11 @@ export class InstrumentPipeline {
     this.counters.quotes++;
     if (this.quoteActivity) {
       if (this.classifier.quoteActivity(q, this.unitLots, this.unit)) { this.counters.quoteActivityUnits++; this.apply(this.unit); }
-      else this.advance(q.ts);
+      else if (!q.localTime) this.advance(q.ts);
     } else {
       this.classifier.onQuote(q);
-      this.advance(q.ts);
+      // receive-time quotes run ahead of exchange time: they must not close a bar before later-stamped trades
+      if (!q.localTime) this.advance(q.ts);
     }
   }
 

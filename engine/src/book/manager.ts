@@ -5,7 +5,7 @@
  */
 import type { MarketEvent, MboEvent, Trade } from '../core/events.js';
 import type { InstrumentRegistry } from '../core/instruments.js';
-import { createBookSync, type BookSync, type ResyncRequest, type SyncStats } from './sync.js';
+import { bookSyncVenues, createBookSync, type BookSync, type ResyncRequest, type SyncStats } from './sync.js';
 import { MboBook, type MboStats } from './mbo.js';
 import type { OrderBook, BookSide } from './order-book.js';
 
@@ -61,9 +61,12 @@ export class BookManager {
   sync(instrument: string): BookSync {
     let s = this.l2.get(instrument);
     if (!s) {
-      // the simulator's books are a snapshot then in-order deltas: the generic snapshot-reset rules
+      // the simulator's books, and those of venues without a sequencing rule of their own (a Tardis
+      // deribit file), are a snapshot then in-order deltas: the generic snapshot-reset rules. Venue rules
+      // register when engine/src/venues/registry.ts loads; before that an unknown venue is still an error.
       const rv = this.o.registry.find(instrument)?.venue;
-      const venue = rv === undefined || rv === 'simulator' ? 'generic' : rv;
+      const known = bookSyncVenues();
+      const venue = rv === undefined || rv === 'simulator' || (known.length > 2 && !known.includes(rv)) ? 'generic' : rv;
       const hooks = this.levelHooks;
       s = createBookSync(venue, {
         onGap: (g) => this.o.emit(g),

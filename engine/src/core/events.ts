@@ -43,6 +43,11 @@ export interface Quote {
   /** sizes in lots; 0 when unknown */
   bidSize: number;
   askSize: number;
+  /**
+   * true when `ts` is the local receive time (the venue sends no exchange time, e.g. Binance spot
+   * bookTicker): a different clock from exchange time, so such a quote never closes a bar
+   */
+  localTime?: boolean;
 }
 
 /** A price level: [priceTicks, sizeLots]; size 0 removes the level in a delta. */
@@ -89,7 +94,7 @@ export function newTrade(instrument = ''): Trade {
 }
 
 export function newQuote(instrument = ''): Quote {
-  return { type: 'quote', instrument, ts: 0, bid: NaN, ask: NaN, bidSize: 0, askSize: 0 };
+  return { type: 'quote', instrument, ts: 0, bid: NaN, ask: NaN, bidSize: 0, askSize: 0, localTime: undefined };
 }
 
 /** Market-by-order action (CME MBO style): Add, Cancel, Modify, clear (R), Fill, Trade. */

@@ -16,6 +16,8 @@ export interface DetectorThresholds {
   absorptionMinVolume: number;
   /** initiative: minimum |bar delta| */
   initiativeMinDelta: number;
+  /** no known values (an instrument registered from the data): detectors derive them from the data ('auto' mode) */
+  auto?: boolean;
 }
 
 export interface InstrumentSpec {

@@ -5,12 +5,20 @@
  *
  * Instrument resolution: an instrument is looked up by (venue, venue symbol) among the registry's
  * instruments; failing that by the id `<PREFIX>:<SYMBOL>` (Binance USD-M uses the bare symbol, as the
- * built-ins do). Unknown symbols are registered on the fly with `registry.add`: the tick size and lot
- * step are inferred from the number of decimals in the prices/sizes of the first message that names the
- * symbol (a REST/WS book snapshot when there is one — it has many levels), with a floor of
- * `minPriceDecimals`/`minQtyDecimals` per venue for venues that do not pad their decimal strings
- * (Coinbase, Tardis): e.g. Coinbase sizes always get at least 8 decimals. A later value finer than the
- * inferred step is rounded and counted in `instrument.price.offGrid`/`qty.offGrid` (ReplayStats.offGrid).
+ * built-ins do). Unknown symbols are registered on the fly with `registry.add` (a venue's exchange
+ * metadata, e.g. Binance exchangeInfo in the live feeds, registers them first when available):
+ *  - tick size: from the SIGNIFICANT decimals of the prices of the first message that names the symbol
+ *    (Binance spot pads "2683.80000000": the padding says nothing about the tick); for a padding venue
+ *    never coarser than 1e-6 of the price (one sample may end in zeros by chance; a finer tick stays
+ *    exact) nor finer than the decimals it writes; at least `minPriceDecimals`;
+ *  - lot step: the decimals the sizes are written with (padding included: a finer lot is exact and
+ *    costs nothing), at least `minQtyDecimals` (Coinbase sizes get 8);
+ *  - profile/footprint row: a power of ten near 1/1000 of the price, so a session's rows stay bounded
+ *    whatever the tick (a 1e-8 tick with a 1e-7 row once made a replay grow to 10 GB);
+ *  - detector thresholds: `auto` (derived from the data once enough bars are known; nothing fires
+ *    before), reported by the replay as a warning.
+ * A later value finer than the inferred step is rounded and counted in `instrument.price.offGrid` /
+ * `qty.offGrid` (ReplayStats.offGrid).
  */
 import { SESSION_TEMPLATES } from '../core/sessions.js';
 import { newQuote, newTrade, type Level, type Quote, type Trade } from '../core/events.js';
@@ -76,7 +84,44 @@ function maxDecimals(values: SampleValues | undefined): number {
 }
 
 function stepOf(decimals: number): string {
+  if (decimals < 0) return '1' + '0'.repeat(-decimals);
   return decimals === 0 ? '1' : '0.' + '0'.repeat(decimals - 1) + '1';
+}
+
+/** Decimals of a plain decimal string without its trailing zeros ("2683.80000000" → 1). */
+function significantDecimals(s: string): number {
+  const dot = s.indexOf('.');
+  if (dot < 0) return 0;
+  let end = s.length;
+  while (end > dot + 1 && s.charCodeAt(end - 1) === 48) end--;
+  return end - dot - 1;
+}
+
+export interface InferredSteps { priceDecimals: number; qtyDecimals: number; rowExp: number }
+
+/** Tick/lot decimals and the row's power of ten inferred from sample values (see the module comment). */
+export function inferSteps(prices: SampleValues, sizes: SampleValues, info: Pick<VenueInfo, 'minPriceDecimals' | 'minQtyDecimals'>): InferredSteps {
+  let sig = 0, pad = 0, padded = false, maxPrice = 0;
+  for (const v of prices) {
+    const s = typeof v === 'number' ? String(v) : v;
+    if (/e/i.test(s)) continue;
+    const d = significantDecimals(s);
+    const dot = s.indexOf('.');
+    const written = dot < 0 ? 0 : s.length - dot - 1;
+    if (written > d) padded = true;
+    sig = Math.max(sig, d);
+    pad = Math.max(pad, written);
+    const x = Math.abs(Number(s));
+    if (x > maxPrice) maxPrice = x;
+  }
+  // a tick no coarser than 1e-6 of the price (bounded by what a padding venue writes)
+  const byMagnitude = maxPrice > 0 ? Math.max(0, Math.ceil(6 - Math.log10(maxPrice))) : 0;
+  // a venue that does not pad keeps the decimals it writes (with the venue floor)
+  const priceDecimals = Math.min(12, Math.max(sig, info.minPriceDecimals, padded ? Math.min(byMagnitude, pad) : 0));
+  const qtyDecimals = Math.max(maxDecimals(sizes), info.minQtyDecimals);
+  // row: a power of ten near price / 1000, never finer than the tick
+  const rowExp = maxPrice > 0 ? Math.max(-priceDecimals, Math.floor(Math.log10(maxPrice / 1000))) : -priceDecimals;
+  return { priceDecimals, qtyDecimals, rowExp };
 }
 
 export interface FeedContextOptions {
@@ -84,6 +129,8 @@ export interface FeedContextOptions {
   instrument?: string;
   /** instrument for messages that carry no symbol (e.g. from the file name) */
   fallbackInstrument?: string;
+  /** Binance @trade prints that are not market trades (X = INSURANCE_FUND, ADL, NA): include them (default: counted and skipped) */
+  includeNonMarket?: boolean;
 }
 
 export class FeedContext {
@@ -105,6 +152,9 @@ export class FeedContext {
   lastTs = 0;
   /** instruments registered on the fly by this context */
   readonly registered: string[] = [];
+  /** non-market prints seen, by kind (INSURANCE_FUND, ADL, NA) */
+  readonly nonMarket = new Map<string, number>();
+  readonly includeNonMarket: boolean;
   private readonly cache = new Map<string, Map<string, Instrument>>();
   private lastVenue = '';
   private lastSymbol = '';
@@ -114,6 +164,13 @@ export class FeedContext {
     this.registry = registry;
     this.override = opts.instrument ? registry.get(opts.instrument) : undefined;
     this.fallbackInstrument = opts.fallbackInstrument;
+    this.includeNonMarket = opts.includeNonMarket === true;
+  }
+
+  /** Count a non-market print (`kind` = its X field); true when it is to be delivered anyway. */
+  nonMarketPrint(_symbol: string, kind: string): boolean {
+    this.nonMarket.set(kind, (this.nonMarket.get(kind) ?? 0) + 1);
+    return this.includeNonMarket;
   }
 
   /**
@@ -159,15 +216,15 @@ export class FeedContext {
     let id = info.prefix ? `${info.prefix}:${up}` : up;
     if (!info.prefix && this.registry.has(id)) id = `${venue.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}:${up}`;
     const [p, q] = samples ? samples() : [[], []];
-    const pd = Math.max(maxDecimals(p), info.minPriceDecimals);
-    const qd = Math.max(maxDecimals(q), info.minQtyDecimals);
+    const { priceDecimals: pd, qtyDecimals: qd, rowExp } = inferSteps(p, q, info);
     const tick = stepOf(pd);
+    const row = stepOf(-rowExp);
     const spec: InstrumentSpec = {
       id, symbol, venue, assetClass: info.assetClass,
-      description: `${symbol} on ${venue} (registered by replay; tick ${tick} and lot ${stepOf(qd)} inferred from the data)`,
-      tickSize: tick, lotStep: stepOf(qd), profileRow: pd === 0 ? '10' : stepOf(pd - 1),
+      description: `${symbol} on ${venue} (registered from the data: tick ${tick}, lot ${stepOf(qd)}, row ${row} inferred; detector thresholds auto)`,
+      tickSize: tick, lotStep: stepOf(qd), profileRow: row,
       contractSize: 1, session: SESSION_TEMPLATES.crypto_24x7,
-      thresholds: { absorptionMinVolume: 0, initiativeMinDelta: 0 }, flow: 'orderflow',
+      thresholds: { absorptionMinVolume: 0, initiativeMinDelta: 0, auto: true }, flow: 'orderflow',
     };
     this.registered.push(id);
     return this.registry.add(spec);

@@ -337,6 +337,7 @@ export function tardisIncrementalHandler(env: HandlerEnv): LineHandler {
 
 function quoteOut(env: HandlerEnv, inst: Instrument, ts: number, bid: string, ask: string): void {
   const q = env.ctx.quote;
+  q.localTime = undefined;
   q.instrument = inst.id;
   q.ts = ts;
   q.bid = num(inst.price, bid, 'bid');
@@ -476,6 +477,7 @@ export function mt5Handler(env: HandlerEnv): LineHandler {
       if (hasAsk) { ask = num(i.price, f.get(cAsk), 'ask'); if (!(ask > 0)) throw new BadRow('non-positive ask'); }
       if (hasBid || hasAsk) {
         const q = env.ctx.quote;
+        q.localTime = undefined;
         q.instrument = i.id; q.ts = ts; q.bid = bid; q.ask = ask; q.bidSize = 0; q.askSize = 0;
         env.sink(q);
       }

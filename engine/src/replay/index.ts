@@ -60,6 +60,26 @@ class SinkFailure {
 }
 
 const DETECT_LINES = 8;
+/** most footprint/profile rows a replay lets one instrument's price span reach */
+export const MAX_ROWS = 1_000_000;
+
+/** A price span that would need more than MAX_ROWS rows: names the instrument and the config keys to set. */
+export class RowSpanError extends Error {
+  constructor(readonly instrument: string, registry: InstrumentRegistry) {
+    const i = registry.find(instrument);
+    super(`${instrument}: its prices span more than ${MAX_ROWS.toLocaleString('en-US')} rows of ${i?.footprintRow ?? i?.profileRow ?? '?'} (tick ${i?.tickSize ?? '?'}); ` +
+      `set instruments[].tickSize, profileRow and footprintRow for id "${instrument}" in the config (tapeflow.config.yaml)`);
+    this.name = 'RowSpanError';
+  }
+}
+
+/** A file (or a forced --format) that produced no events: an error, never a silent empty result. */
+export class NoEventsError extends Error {
+  constructor(readonly file: string, readonly format: string, reason: string) {
+    super(`${file}: read as ${format}, 0 events: ${reason}`);
+    this.name = 'NoEventsError';
+  }
+}
 
 /** Replay one file into `sink`. Resolves with the file's statistics. */
 export async function replayFile(path: string, sink: (ev: MarketEvent) => void, opts: ReplayOptions): Promise<ReplayStats> {
@@ -67,18 +87,28 @@ export async function replayFile(path: string, sink: (ev: MarketEvent) => void, 
   const names = input.entryName ? [input.entryName, path] : [path];
   let fallback: string | undefined;
   for (const n of names) if ((fallback = instrumentFromFileName(n, opts.registry))) break;
-  const ctx = new FeedContext(opts.registry, { instrument: opts.instrument, fallbackInstrument: fallback });
+  const ctx = new FeedContext(opts.registry, { instrument: opts.instrument, fallbackInstrument: fallback, includeNonMarket: opts.includeNonMarket });
 
   const offGridBefore = new Map<string, number>();
   for (const i of opts.registry.all()) offGridBefore.set(i.id, i.price.offGrid + i.qty.offGrid);
 
-  const stats: ReplayStats = { file: path, format: opts.format ?? ('generic-csv' as FormatName), lines: 0, events: 0, trades: 0, quotes: 0, bookEvents: 0, badLines: 0, instruments: [], offGrid: 0 };
+  const stats: ReplayStats = { file: path, format: opts.format ?? ('generic-csv' as FormatName), lines: 0, events: 0, trades: 0, quotes: 0, bookEvents: 0, badLines: 0, instruments: [], offGrid: 0, nonMarket: {}, nonMarketIncluded: opts.includeNonMarket === true, registered: [] };
   const seen = new Set<string>();
   let lastInst = '';
+  const span = new Map<string, { lo: number; hi: number; row: number }>();
   const wrapped: EventSink = (ev) => {
     stats.events++;
     const t = ev.type;
-    if (t === 'trade') stats.trades++;
+    if (t === 'trade') {
+      stats.trades++;
+      // bounded rows: a price span too wide for the instrument's row size is a config error, said clearly
+      let s = span.get(ev.instrument);
+      if (!s) span.set(ev.instrument, (s = { lo: ev.price, hi: ev.price, row: opts.registry.find(ev.instrument)?.footprintRowTicks ?? 1 }));
+      else if (ev.price < s.lo || ev.price > s.hi) {
+        if (ev.price < s.lo) s.lo = ev.price; else s.hi = ev.price;
+        if ((s.hi - s.lo) / s.row > MAX_ROWS) throw new SinkFailure(new RowSpanError(ev.instrument, opts.registry));
+      }
+    }
     else if (t === 'quote') stats.quotes++;
     else if (t !== 'gap') stats.bookEvents++;
     if (ev.instrument !== lastInst) {
@@ -127,8 +157,10 @@ export async function replayFile(path: string, sink: (ev: MarketEvent) => void, 
     for (const [l, n] of pending) process(l, n);
     pending.length = 0;
   };
+  let sampleKeys = '';
   const onLine = (line: string, lineNo: number): void => {
     stats.lines = lineNo;
+    if (!sampleKeys && stats.events === 0 && lineNo <= 50) sampleKeys = jsonKeys(line);
     if (handler) { process(line, lineNo); return; }
     pending.push([line, lineNo]);
     if (line.trim() !== '' && ++nonEmpty >= DETECT_LINES) flushPending();
@@ -148,6 +180,15 @@ export async function replayFile(path: string, sink: (ev: MarketEvent) => void, 
     input.stream.destroy();
   }
 
+  for (const [k, n] of ctx.nonMarket) stats.nonMarket[k] = n;
+  stats.registered = [...ctx.registered];
+  if (stats.events === 0) {
+    const nm = Object.values(stats.nonMarket).reduce((a, b) => a + b, 0);
+    const reason = stats.badLines > 0 ? `all ${stats.badLines} data lines were malformed (first errors were printed as warnings)`
+      : nm > 0 ? `only non-market prints (${nm}); --include-non-market includes them`
+        : `none of its ${stats.lines} lines is a ${stats.format} market event${sampleKeys ? ` (first frame keys: ${sampleKeys})` : ''}; is it another venue or format? (--format forces one)`;
+    throw new NoEventsError(path, stats.format, reason);
+  }
   let off = 0;
   for (const id of stats.instruments) {
     const i = opts.registry.find(id);
@@ -155,6 +196,17 @@ export async function replayFile(path: string, sink: (ev: MarketEvent) => void, 
   }
   stats.offGrid = off;
   return stats;
+}
+
+/** Top-level keys of the first JSON object in a line (a capture line may start with a receive time). */
+function jsonKeys(line: string): string {
+  const at = line.indexOf('{');
+  if (at < 0) return '';
+  try {
+    const o = JSON.parse(line.slice(at)) as unknown;
+    if (!o || typeof o !== 'object' || Array.isArray(o)) return '';
+    return Object.keys(o).slice(0, 6).join(', ');
+  } catch { return ''; }
 }
 
 /** Replay files one after another, in the given order. */

@@ -82,6 +82,8 @@ export interface ReplayOptions {
    * server time − offset. Default 0 (server time treated as UTC).
    */
   brokerUtcOffsetMinutes?: number;
+  /** Binance @trade prints that are not market trades (X = INSURANCE_FUND, ADL, NA): include them (default: counted in stats.nonMarket and skipped, as the live aggTrade stream does) */
+  includeNonMarket?: boolean;
   onError?(e: ReplayLineError): void;
   /** raw (compressed) bytes read so far and the file size */
   onProgress?(bytesRead: number, totalBytes: number): void;
@@ -105,6 +107,11 @@ export interface ReplayStats {
    * (rounded to the nearest step; 0 means every price and size converted exactly)
    */
   offGrid: number;
+  /** non-market prints by kind (Binance @trade `X`: INSURANCE_FUND, ADL, NA); skipped unless nonMarketIncluded */
+  nonMarket: Record<string, number>;
+  nonMarketIncluded: boolean;
+  /** instruments this file registered from its data (inferred tick/lot/row, auto thresholds) */
+  registered: string[];
 }
 
 /** Thrown by parsers for a malformed row/frame; the reader turns it into a ReplayLineError. */

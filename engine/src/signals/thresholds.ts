@@ -3,7 +3,9 @@
  * (instrument size units) to lots; 'auto' mode derives them from rolling distributions of closed
  * bars (Bookmap's SD approach): absorption min = SD(bar volume) × absorptionSd, initiative min =
  * SD(bar delta) × initiativeSd over the last `window` bars, once `minSamples` bars are known
- * (the registry values are used before that). Both are floored at 1 lot.
+ * (the registry values are used before that). Both are floored at 1 lot. An instrument registered from
+ * the data (`thresholds.auto`, no known values) is always in auto mode and its thresholds are infinite
+ * (nothing fires) until enough bars are known: no silent 1-lot floor.
  */
 import type { Instrument } from '../core/instruments.js';
 
@@ -55,8 +57,12 @@ export class Thresholds {
   private readonly vol: RollingWindow;
   private readonly delta: RollingWindow;
 
+  /** the instrument has no known thresholds (registered from data): auto mode, and nothing fires until warm */
+  readonly derived: boolean;
+
   constructor(inst: Pick<Instrument, 'qty' | 'thresholds'>, opts: Partial<ThresholdOptions> = {}) {
-    this.opts = { ...DEFAULT_THRESHOLDS, ...opts };
+    this.derived = inst.thresholds.auto === true && opts.absorptionMinVolume === undefined && opts.initiativeMinDelta === undefined;
+    this.opts = { ...DEFAULT_THRESHOLDS, ...opts, ...(this.derived ? { mode: 'auto' as const } : {}) };
     this.absReg = Math.max(1, unitsToLots(inst, this.opts.absorptionMinVolume ?? inst.thresholds.absorptionMinVolume));
     this.initReg = Math.max(1, unitsToLots(inst, this.opts.initiativeMinDelta ?? inst.thresholds.initiativeMinDelta));
     this.vol = new RollingWindow(this.opts.window);
@@ -73,12 +79,12 @@ export class Thresholds {
 
   /** absorption minimum volume, lots */
   absorptionMin(): number {
-    return this.warm ? Math.max(1, Math.round(this.vol.sd() * this.opts.absorptionSd)) : this.absReg;
+    return this.warm ? Math.max(1, Math.round(this.vol.sd() * this.opts.absorptionSd)) : this.derived ? Infinity : this.absReg;
   }
 
   /** initiative minimum |delta|, lots */
   initiativeMin(): number {
-    return this.warm ? Math.max(1, Math.round(this.delta.sd() * this.opts.initiativeSd)) : this.initReg;
+    return this.warm ? Math.max(1, Math.round(this.delta.sd() * this.opts.initiativeSd)) : this.derived ? Infinity : this.initReg;
   }
 
   /** 'registry' or 'auto' (auto only once warm) */

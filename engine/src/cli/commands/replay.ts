@@ -15,12 +15,27 @@ import type { PipelineOptions } from '../../analytics/pipeline.js';
 import type { ReplayOptions } from '../../replay/types.js';
 import { feedEvents, loadReplayEvents } from '../../../../datafeed-adapter/src/service/serve-replay.js';
 import { startApp } from './start.js';
+import { orderByContentTime } from '../../replay/order.js';
+
+/** Warnings for instruments registered from the data: what was inferred and the config entry that fixes it. */
+export function registeredWarnings(files: ReplayStats[], registry: { find(id: string): { tickSize: string; lotStep: string; profileRow: string } | undefined }): string[] {
+  const out: string[] = [];
+  for (const id of new Set(files.flatMap((f) => f.registered))) {
+    const i = registry.find(id);
+    out.push(`warning: ${id} is not in the instrument registry: tick ${i?.tickSize}, lot ${i?.lotStep} and row ${i?.profileRow} were inferred from the data and its detector thresholds are auto (derived from the data once 10 bars are known; nothing fires before). Add an instruments[] entry with id "${id}" to the config to set them.`);
+  }
+  return out;
+}
 
 const USAGE = `Usage: tapeflow replay <files...> [options]
 
 Replays recorded market data through the engine (the same code as live) and prints, per instrument:
 bar count, totals, the session profile's POC/VAH/VAL, final CVD, session VWAP with bands and a
-determinism checksum of all bars. Files are read in the order given (gzip detected automatically).
+determinism checksum of all bars. Several files are replayed in content-time order (by their first
+event), whatever order they are given in (gzip detected automatically). A file that yields no events
+is an error (exit 1, with the reason); so is a price span wider than the instrument's rows allow.
+Instruments unknown to the registry are registered from the data (inferred tick, lot and row; auto
+detector thresholds), with a warning naming the config entry to add.
 
 Options:
   --config PATH       configuration file (default ./tapeflow.config.yaml when present): instruments and
@@ -33,6 +48,8 @@ Options:
   --broker-offset MIN MT5 tick exports: broker server time offset from UTC in minutes
   --cvd-reset R       session (default) or never
   --strict            stop at the first malformed line instead of counting and skipping it
+  --include-non-market  include Binance @trade prints that are not market trades (X = INSURANCE_FUND,
+                      ADL, NA); default: counted, reported and skipped, like the live aggTrade stream
   --json              print one JSON object instead of the table
   --serve             serve the replay like a live feed (UDF, /api/v1, WebSocket, examples) and keep
                       serving after the files end, until Ctrl-C
@@ -49,10 +66,14 @@ export interface ReplayResult {
   books: BookReport[];
   badLines: number;
   checksum: string;
+  /** the registry the replay used (with instruments registered from the data) */
+  registry: InstrumentRegistry;
 }
 
-export async function runReplay(files: string[], o: { config?: TapeFlowConfig; instrument?: string; timeframe?: string; align?: 'utc' | 'session'; format?: FormatName; strict?: boolean; brokerUtcOffsetMinutes?: number; cvdReset?: 'session' | 'never'; progress?: boolean; onError?: (e: ReplayLineError) => void }): Promise<ReplayResult> {
-  const registry = o.config ? buildRegistry(o.config) : new InstrumentRegistry();
+export async function runReplay(files: string[], o: { config?: TapeFlowConfig; instrument?: string; timeframe?: string; align?: 'utc' | 'session'; format?: FormatName; strict?: boolean; brokerUtcOffsetMinutes?: number; cvdReset?: 'session' | 'never'; includeNonMarket?: boolean; progress?: boolean; onError?: (e: ReplayLineError) => void }): Promise<ReplayResult> {
+  const makeRegistry = (): InstrumentRegistry => (o.config ? buildRegistry(o.config) : new InstrumentRegistry());
+  const registry = makeRegistry();
+  files = await orderByContentTime(files, makeRegistry, { instrument: o.instrument, format: o.format, brokerUtcOffsetMinutes: o.brokerUtcOffsetMinutes, includeNonMarket: o.includeNonMarket });
   if (o.instrument) registry.get(o.instrument); // fail early on an unknown instrument
   const base: Partial<ReturnType<typeof pipelineOptions>> = o.config ? pipelineOptions(o.config.analytics) : {};
   const engine = new Engine(registry, { ...base, timeframe: o.timeframe ?? base.timeframe ?? '1m', align: o.align ?? 'utc', cvdReset: o.cvdReset ?? base.cvdReset ?? 'session' });
@@ -62,19 +83,23 @@ export async function runReplay(files: string[], o: { config?: TapeFlowConfig; i
   for (const f of files) {
     const bar = o.progress ? new ProgressBar(basename(f)) : null;
     stats.push(await replayFile(f, engine.onEvent, {
-      registry, instrument: o.instrument, format: o.format, strict: o.strict, brokerUtcOffsetMinutes: o.brokerUtcOffsetMinutes,
+      registry, instrument: o.instrument, format: o.format, strict: o.strict, brokerUtcOffsetMinutes: o.brokerUtcOffsetMinutes, includeNonMarket: o.includeNonMarket,
       onError: o.onError, onProgress: bar ? (d, t) => bar.update(d, t) : undefined,
     }));
     bar?.done();
   }
   engine.finish();
   const instruments = [...engine.pipelines.values()].map(pipelineReport).sort((a, b) => a.instrument.localeCompare(b.instrument));
-  return { files: stats, instruments, books: books.reports(), badLines: stats.reduce((s, x) => s + x.badLines, 0), checksum: engine.checksum() };
+  return { files: stats, instruments, books: books.reports(), badLines: stats.reduce((s, x) => s + x.badLines, 0), checksum: engine.checksum(), registry };
 }
 
 function table(r: ReplayResult): string {
   const out: string[] = [];
-  for (const f of r.files) out.push(`${f.file}: ${f.format}, ${f.lines} lines, ${f.events} events (${f.trades} trades, ${f.quotes} quotes, ${f.bookEvents} book), ${f.badLines} bad lines`);
+  for (const f of r.files) {
+    out.push(`${f.file}: ${f.format}, ${f.lines} lines, ${f.events} events (${f.trades} trades, ${f.quotes} quotes, ${f.bookEvents} book), ${f.badLines} bad lines, ${f.offGrid} off-grid prices/sizes`);
+    const nm = Object.entries(f.nonMarket);
+    if (nm.length) out.push(`  non-market prints ${f.nonMarketIncluded ? 'INCLUDED' : 'excluded'}: ${nm.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  }
   for (const i of r.instruments) {
     out.push('', `${i.instrument}  [${i.flow}]  ${i.timeframe} bars: ${i.bars}   ${i.firstTs ?? '-'} → ${i.lastTs ?? '-'}`);
     out.push(`  trades ${i.trades}  volume ${i.volume}  buy ${i.buyVolume}  sell ${i.sellVolume}  unknown ${i.unknownVolume}  delta ${i.delta}`);
@@ -105,7 +130,10 @@ async function serve(files: string[], o: { config?: string; speed?: string; host
   if (o.timeframe) pipeline.timeframe = o.timeframe;
   if (o.cvdReset) pipeline.cvdReset = o.cvdReset;
   const app = await startApp({ config: o.config, host: o.host, port, storePath: null, pipeline, log: (s) => process.stderr.write(s) });
+  const base = app.config;
+  files = await orderByContentTime(files, () => buildRegistry(base), o.replay);
   const { events, stats } = await loadReplayEvents(files, app.engine.registry, o.replay);
+  for (const w of registeredWarnings(stats, app.engine.registry)) process.stderr.write(w + '\n');
   for (const f of stats) process.stdout.write(`${f.file}: ${f.format}, ${f.events} events, ${f.badLines} bad lines\n`);
   process.stdout.write(`TapeFlow replay serving on ${app.server.url} at ${speed === 'max' ? 'max speed' : `${speed}x`}\n`);
   const feed = feedEvents(events, app.engine.onEvent, speed);
@@ -129,7 +157,8 @@ export const replayCommand: Command = {
   summary: 'replay recorded files through the engine and print bars, profile, CVD, VWAP, checksum',
   usage: USAGE,
   async run(args) {
-    const a = parseArgs(args, { values: ['config', 'instrument', 'timeframe', 'align', 'format', 'broker-offset', 'cvd-reset', 'speed', 'host', 'port'], booleans: ['json', 'strict', 'serve'] });
+    const a = parseArgs(args, { values: ['config', 'instrument', 'timeframe', 'align', 'format', 'broker-offset', 'cvd-reset', 'speed', 'host', 'port'], booleans: ['json', 'strict', 'serve', 'include-non-market'] });
+    const includeNonMarket = a.flags.has('include-non-market');
     if (a.positional.length === 0) throw new UsageError('no files given');
     const fmt = a.flags.get('format') as string | undefined;
     if (fmt && !REPLAY_FORMATS.includes(fmt)) throw new UsageError(`unknown format "${fmt}"`);
@@ -144,7 +173,7 @@ export const replayCommand: Command = {
         config: a.flags.get('config') as string | undefined, speed: a.flags.get('speed') as string | undefined,
         host: a.flags.get('host') as string | undefined, port: a.flags.get('port') as string | undefined,
         timeframe: a.flags.get('timeframe') as string | undefined, align, cvdReset: reset as 'session' | 'never' | undefined,
-        replay: { instrument: a.flags.get('instrument') as string | undefined, format: fmt as FormatName | undefined, strict: a.flags.has('strict'), brokerUtcOffsetMinutes: off === undefined ? undefined : Number(off) },
+        replay: { instrument: a.flags.get('instrument') as string | undefined, format: fmt as FormatName | undefined, strict: a.flags.has('strict'), brokerUtcOffsetMinutes: off === undefined ? undefined : Number(off), includeNonMarket },
       });
     }
     for (const k of ['speed', 'host', 'port']) if (a.flags.has(k)) throw new UsageError(`--${k} needs --serve`);
@@ -154,11 +183,12 @@ export const replayCommand: Command = {
       instrument: a.flags.get('instrument') as string | undefined,
       timeframe: a.flags.get('timeframe') as string | undefined,
       align, format: fmt as FormatName | undefined, strict: a.flags.has('strict'), cvdReset: reset as 'session' | 'never' | undefined,
-      brokerUtcOffsetMinutes: off === undefined ? undefined : Number(off),
+      brokerUtcOffsetMinutes: off === undefined ? undefined : Number(off), includeNonMarket,
       progress: true,
       onError: (e) => process.stderr.write(`warning: ${e.message}\n`),
     });
-    process.stdout.write(json ? JSON.stringify(r, null, 2) + '\n' : table(r));
+    for (const w of registeredWarnings(r.files, r.registry)) process.stderr.write(w + '\n');
+    process.stdout.write(json ? JSON.stringify({ ...r, registry: undefined }, null, 2) + '\n' : table(r));
     return 0;
   },
 };

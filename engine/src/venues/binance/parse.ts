@@ -56,6 +56,10 @@ export function parseBinanceFrame(frame: unknown, recvTs: number, ctx: FeedConte
   if (e === 'trade' || e === 'aggTrade') {
     const s = str(d, 's');
     ctx.lastBinanceSymbol = s;
+    // @trade frames carry X: MARKET, or INSURANCE_FUND / ADL / NA for prints that are not market trades
+    // (the aggTrade stream leaves them out): counted and skipped unless the context includes them
+    const x = d.X;
+    if (e === 'trade' && typeof x === 'string' && x !== 'MARKET' && !ctx.nonMarketPrint(s, x)) return;
     const inst = ctx.resolve(guessVenue(ctx, d, s), s, () => [[str(d, 'p')], [str(d, 'q')]]);
     const t = ctx.trade;
     t.instrument = inst.id;
@@ -90,6 +94,7 @@ export function parseBinanceFrame(frame: unknown, recvTs: number, ctx: FeedConte
     const q = ctx.quote;
     q.instrument = inst.id;
     q.ts = tsOf(d, recvTs);
+    q.localTime = typeof d.T !== 'number' && typeof d.E !== 'number' ? true : undefined;
     q.bid = num(inst.price, d.b, 'bid');
     q.ask = num(inst.price, d.a, 'ask');
     q.bidSize = num(inst.qty, d.B, 'bid size');

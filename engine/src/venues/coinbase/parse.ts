@@ -98,6 +98,7 @@ export function parseCoinbaseFrame(frame: unknown, recvTs: number, ctx: FeedCont
       const inst = resolve(ctx, sym, () => [[String(o.best_bid ?? o.price), String(o.best_ask ?? o.price)], [String(o.last_size ?? '0')]]);
       const ts = timeOf(o.time);
       const q = ctx.quote;
+      q.localTime = undefined;
       q.instrument = inst.id; q.ts = ts;
       q.bid = o.best_bid === undefined ? NaN : num(inst.price, o.best_bid, 'best_bid');
       q.ask = o.best_ask === undefined ? NaN : num(inst.price, o.best_ask, 'best_ask');
@@ -170,6 +171,7 @@ function parseAdvanced(o: Obj, ctx: FeedContext, sink: EventSink): void {
         const sym = product(tk);
         const inst = resolve(ctx, sym, () => [[String(tk.best_bid), String(tk.best_ask)], [String(tk.best_bid_quantity ?? '0')]]);
         const q = ctx.quote;
+        q.localTime = undefined;
         q.instrument = inst.id; q.ts = ts;
         q.bid = tk.best_bid === undefined ? NaN : num(inst.price, tk.best_bid, 'best_bid');
         q.ask = tk.best_ask === undefined ? NaN : num(inst.price, tk.best_ask, 'best_ask');
