@@ -30,6 +30,23 @@ function writeUint(out: Uint8Array, view: DataView, o: number, n: number): numbe
   out[o] = 0xcb; view.setFloat64(o + 1, n); return o + 9;
 }
 
+/**
+ * The bytes of `{v:1, op:'update', sub, seq, d}` before d's encoding. A server can send this as the
+ * first fragment of a WebSocket message and the topic's payload, encoded once, as the final one:
+ * every subscriber then gets the very same payload buffer, copied for nobody.
+ */
+export function updateHead(sub: number, seq: number): Uint8Array {
+  const len = HEAD.length + uintLen(sub) + SEQ_KEY.length + uintLen(seq) + D_KEY.length;
+  const out = new Uint8Array(len);
+  const view = new DataView(out.buffer);
+  out.set(HEAD, 0);
+  let o = writeUint(out, view, HEAD.length, sub);
+  out.set(SEQ_KEY, o); o += SEQ_KEY.length;
+  o = writeUint(out, view, o, seq);
+  out.set(D_KEY, o);
+  return out;
+}
+
 /** `{v:1, op:'update', sub, seq, d}` where `payload` is the msgpack encoding of d. */
 export function updateFrame(sub: number, seq: number, payload: Uint8Array): Uint8Array {
   const len = HEAD.length + uintLen(sub) + SEQ_KEY.length + uintLen(seq) + D_KEY.length + payload.length;

@@ -14,7 +14,7 @@ import { parseTimeframe, type BarSpec } from '../../../engine/src/analytics/time
 import type { OrderBook } from '../../../engine/src/book/order-book.js';
 import type { Logger } from '../../../engine/src/log.js';
 import { safeEqual } from '../http/security.js';
-import { decode, encode, updateFrame } from './frames.js';
+import { decode, encode, updateHead } from './frames.js';
 import {
   CHANNELS, CLOSE, ERR, PLACEHOLDER_CHANNELS, PROTOCOL_VERSION, TIMEFRAME_CHANNELS, isChannel, normalizeTimeframe,
   type Channel, type ErrorCode, type ServerLimits, type WireTrade,
@@ -91,6 +91,8 @@ class Sub implements TopicSink {
 }
 
 let connIds = 0;
+/** longest run of socket writes before the event loop gets a turn */
+const PUMP_SLICE_MS = 5;
 
 class Conn {
   readonly id = ++connIds;
@@ -176,21 +178,29 @@ class Conn {
     const ws = this.ws;
     const o = this.srv.o;
     if (ws.readyState !== WebSocket.OPEN) return;
-    while (this.head < this.queue.length && ws.bufferedAmount < o.highWaterBytes) {
-      const it = this.queue[this.head++];
-      this.queueBytes -= it.bytes;
-      if (it.dead) continue;
-      let frame: Uint8Array;
-      const sub = it.sub;
-      if (sub) {
-        if (sub.pendingSlot === it) sub.pendingSlot = null;
-        if (sub.pendingTick === it) sub.pendingTick = null;
-        if (sub.closed) continue;
-        const payload = it.buf ?? encode(it.dropped > 0 ? { trades: it.trades, dropped: it.dropped } : { trades: it.trades });
-        frame = updateFrame(sub.id, ++sub.seq, payload);
-      } else frame = it.buf!;
-      ws.send(frame, { binary: true, compress: false });
-      this.sent++;
+    // one write syscall for everything this pump sends (ws writes each frame separately otherwise)
+    const sock = (ws as unknown as { _socket?: { cork?(): void; uncork?(): void } })._socket;
+    sock?.cork?.();
+    try {
+      while (this.head < this.queue.length && ws.bufferedAmount < o.highWaterBytes) {
+        const it = this.queue[this.head++];
+        this.queueBytes -= it.bytes;
+        if (it.dead) continue;
+        const sub = it.sub;
+        if (sub) {
+          if (sub.pendingSlot === it) sub.pendingSlot = null;
+          if (sub.pendingTick === it) sub.pendingTick = null;
+          if (sub.closed) continue;
+          const payload = it.buf ?? encode(it.dropped > 0 ? { trades: it.trades, dropped: it.dropped } : { trades: it.trades });
+          // two fragments of one message: this subscription's header, then the payload every
+          // subscriber of the topic shares (encoded once per update, never copied per socket)
+          ws.send(updateHead(sub.id, ++sub.seq), { binary: true, compress: false, fin: false });
+          ws.send(payload, { binary: true, compress: false, fin: true });
+        } else ws.send(it.buf!, { binary: true, compress: false });
+        this.sent++;
+      }
+    } finally {
+      sock?.uncork?.();
     }
     if (this.head >= this.queue.length) { this.queue = []; this.head = 0; this.queueBytes = 0; }
     else if (this.head > 4096) { this.queue = this.queue.slice(this.head); this.head = 0; }
@@ -410,12 +420,27 @@ export class StreamServer {
     setImmediate(() => this.pumpAll());
   }
 
+  /**
+   * Pump the connections with something queued, for at most PUMP_SLICE_MS per event-loop turn: with
+   * thousands of clients the rest continue on the next turn (first in line), so timers, the feed and
+   * new requests are served in between.
+   */
   private pumpAll(): void {
     this.pumpScheduled = false;
     const now = Date.now();
+    const t0 = performance.now();
     const set = this.pumpSet;
     this.pumpSet = new Set();
-    for (const c of set) c.pump(now);
+    let n = 0, over = false;
+    for (const c of set) {
+      if (over) { this.pumpSet.add(c); continue; }
+      c.pump(now);
+      if ((++n & 31) === 0 && performance.now() - t0 > PUMP_SLICE_MS) over = true;
+    }
+    if (this.pumpSet.size > 0 && !this.pumpScheduled) {
+      this.pumpScheduled = true;
+      setImmediate(() => this.pumpAll());
+    }
   }
 
   private tick(): void {
