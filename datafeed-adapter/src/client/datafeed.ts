@@ -60,6 +60,11 @@ interface Listener {
   closed: boolean;
 }
 
+/** most bars one /history answer holds (the server's documented bound) */
+const MAX_COUNTBACK = 20_000;
+/** the UDF `to` bound (2100-01-01): the library sends 2037 for marks and the browser's clock for bars */
+const MAX_TO_S = 4_102_444_800;
+
 const once = <A extends unknown[]>(fn: (...a: A) => void): ((...a: A) => void) => {
   let done = false;
   return (...a: A) => { if (!done) { done = true; fn(...a); } };
@@ -158,7 +163,10 @@ export class TapeFlowDatafeed implements IBasicDataFeed, IDatafeedQuotesApi {
 
   /** /history → ascending unique ms bars strictly before `to` (seconds). */
   private async history(ticker: string, resolution: string, from: number, to: number, countBack: number): Promise<{ bars: Bar[]; meta: HistoryMetadata }> {
-    const r = await this.get<Record<string, any>>('/history', { symbol: ticker, resolution, from: Math.floor(from), to: Math.ceil(to), countback: Math.max(0, Math.floor(countBack)) });
+    // the library asks for up to 1.2 M bars on a replay's first load: ask for what one answer can hold
+    // (fewer bars than countBack makes the library ask again for the older part)
+    const countback = Math.min(MAX_COUNTBACK, Math.max(0, Math.floor(countBack)));
+    const r = await this.get<Record<string, any>>('/history', { symbol: ticker, resolution, from: Math.floor(from), to: Math.min(Math.ceil(to), MAX_TO_S), countback });
     if (r.s === 'no_data') return { bars: [], meta: { noData: true, ...(typeof r.nextTime === 'number' ? { nextTime: r.nextTime } : {}) } };
     if (r.s !== 'ok') throw new Error(typeof r.errmsg === 'string' ? r.errmsg : 'history request failed');
     const t: number[] = r.t ?? [];
