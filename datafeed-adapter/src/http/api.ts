@@ -115,7 +115,7 @@ export const API_ROUTES: ApiRoute[] = [
     },
   },
   {
-    method: 'get', path: '/api/v1/orderbook', summary: 'order book snapshot (empty until the book is wired)', params: [SYMBOL, { name: 'depth', type: 'integer', min: 1, max: 1000, default: 20, description: 'levels per side' }], response: '{available, ts, bids, asks}',
+    method: 'get', path: '/api/v1/orderbook', summary: 'order book snapshot (empty until the book is wired)', params: [SYMBOL, { name: 'depth', type: 'integer', min: 1, max: 1000, default: 20, description: 'levels per side' }], response: '{available, synced, ts, bids, asks}',
     handler: (s, p) => s.orderbook(p.symbol as string, p.depth as number),
   },
   {

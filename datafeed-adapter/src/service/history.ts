@@ -69,7 +69,7 @@ export interface Providers {
   merged?(symbol: string, from: number, to: number, venue?: string): unknown[] | null;
   /** live feed status and data-completeness records */
   feeds?(): { feeds: unknown[]; completeness: unknown[]; mode?: string; simulated?: unknown };
-  orderbook?(symbol: string, depth: number): { ts: number; bids: [number, number][]; asks: [number, number][] } | null;
+  orderbook?(symbol: string, depth: number): { ts: number; synced?: boolean; bids: [number, number][]; asks: [number, number][] } | null;
   depthHistory?(symbol: string, from: number, to: number, limit: number): unknown[];
   /** what is wrong beside the store (feeds, books, Telegram poller): engine/src/status/registry.ts */
   status?(): Problem[];
@@ -367,12 +367,14 @@ export class HistoryService {
   orderbook(symbol: string, depth: number): Record<string, unknown> {
     const i = this.instrument(symbol);
     const b = this.providers.orderbook?.(i.id, depth) ?? null;
-    if (!b) return { symbol: i.id, available: false, snapshot: true, ts: null, bids: [], asks: [], note: 'order book not wired for this instrument' };
+    if (!b) return { symbol: i.id, available: false, synced: false, snapshot: true, ts: null, bids: [], asks: [], note: 'order book not wired for this instrument' };
     // best `depth` levels per side, then both sides ascending by price (Charting Library DOM order, §1.11)
     const lv = (l: [number, number]) => ({ price: i.price.toNumber(l[0]), size: i.qty.toNumber(l[1]) });
     const bids = [...b.bids].sort((x, y) => y[0] - x[0]).slice(0, depth).reverse();
     const asks = [...b.asks].sort((x, y) => x[0] - y[0]).slice(0, depth);
-    return { symbol: i.id, available: true, snapshot: true, ts: b.ts, bids: bids.map(lv), asks: asks.map(lv) };
+    // synced: false while the venue book is out of sync (before its snapshot, after a break): not the venue's levels
+    const synced = b.synced !== false;
+    return { symbol: i.id, available: true, synced, ...(synced ? {} : { note: 'order book not in sync with the venue (waiting for a snapshot or resync)' }), snapshot: true, ts: b.ts, bids: bids.map(lv), asks: asks.map(lv) };
   }
 
   depthHistory(symbol: string, from: number, to: number, limit: number): Record<string, unknown> {

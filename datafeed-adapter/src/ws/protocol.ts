@@ -133,7 +133,8 @@ export interface WireProfile {
   /** [row lower edge price, volume, buy, sell], ascending price */
   rows: [number, number, number, number][];
 }
-export interface WireBook { ts: number; available: boolean; bids: [number, number][]; asks: [number, number][] }
+/** `synced`: false while the venue book is out of sync (before its snapshot, after a sequence break): the levels are not the venue's */
+export interface WireBook { ts: number; available: boolean; synced: boolean; bids: [number, number][]; asks: [number, number][] }
 export interface WireStats {
   ts: number; symbol: string;
   last: number | null; bid: number | null; ask: number | null;

@@ -504,9 +504,9 @@ export class BookTopic extends Topic {
   snapshot(): WireBook {
     const h = this.hub;
     const b = h.book;
-    if (!b) return { ts: h.bookTs, available: false, bids: [], asks: [] };
+    if (!b) return { ts: h.bookTs, available: false, synced: false, bids: [], asks: [] };
     const conv = (side: 'bid' | 'ask'): [number, number][] => b.depth(side, this.depth).map(([p, s]) => [h.px(p), h.qty(s)]);
-    return { ts: h.bookTs, available: true, bids: conv('bid'), asks: conv('ask') };
+    return { ts: h.bookTs, available: true, synced: b.synced, bids: conv('bid'), asks: conv('ask') };
   }
 }
 

@@ -185,6 +185,12 @@ export class BookLevels {
 export class OrderBook {
   readonly bids: BookLevels;
   readonly asks: BookLevels;
+  /**
+   * false while the venue synchronizer that owns this book is out of sync (before its first snapshot,
+   * after a sequence break until the resync): the levels are then not the venue's book. A book nobody
+   * synchronizes (tests, MBO replays) is synced.
+   */
+  synced = true;
 
   constructor(opts: OrderBookOptions = {}) {
     const max = opts.maxLevels ?? 100_000;

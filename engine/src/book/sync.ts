@@ -86,12 +86,16 @@ export abstract class BookSync {
   instrument = '';
   /** last applied venue sequence (NaN before the first) */
   lastSeq = NaN;
-  protected live = false;
+  private isLive = false;
+  /** in sync; mirrored on `book.synced` so every holder of the book can tell (API answers, detectors) */
+  protected get live(): boolean { return this.isLive; }
+  protected set live(v: boolean) { this.isLive = v; this.book.synced = v; }
   /** true between a break and the next successful sync */
   protected broken = false;
 
   constructor(protected readonly opts: BookSyncOptions = {}) {
     this.book = new OrderBook(opts);
+    this.book.synced = false;
   }
 
   /** True when the book is in sync with the venue (a snapshot applied and no break since). */

@@ -28,7 +28,7 @@ export function wireBooks(service: HistoryService, books: BookManager): void {
   service.providers.orderbook = (symbol, depth) => {
     const b = books.book(symbol);
     if (!b) return null;
-    return { ts: Date.now(), bids: b.depth('bid', depth).map(([p, s]) => [p, s] as [number, number]), asks: b.depth('ask', depth).map(([p, s]) => [p, s] as [number, number]) };
+    return { ts: Date.now(), synced: b.synced, bids: b.depth('bid', depth).map(([p, s]) => [p, s] as [number, number]), asks: b.depth('ask', depth).map(([p, s]) => [p, s] as [number, number]) };
   };
 }
 

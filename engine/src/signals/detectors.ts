@@ -436,7 +436,9 @@ export interface SweepOptions {
 
 interface Burst { sign: number; first: Trade; firstTs: number; lastTs: number; firstPrice: number; lastPrice: number; volume: number; levels: number; lastLevel: number; median: number; shown: number;
   /** per level hit, in order: 0 = not thin, 1 = small, 2 = pulled, 3 = both; empty without a book */
-  flags: number[] }
+  flags: number[];
+  /** a book was attached but not in sync at some level of the burst */
+  unsynced?: boolean }
 interface Pull { ts: number; ref: number; pulled: number; traded: number }
 
 /**
@@ -447,7 +449,9 @@ interface Pull { ts: number; ref: number; pulled: number; traded: number }
  * at the burst's first trade, before the sweep's own update), or when >= minPullFraction of its size
  * was pulled (reduced without trades) within thinnedWithinMs before the hit; >= minThinFraction of the
  * swept levels must be thin. Evaluated when the burst ends (next trade that breaks it, or flush). Same-side
- * bursts within cooldownMs of an emitted sweep are merged into it (not emitted again).
+ * bursts within cooldownMs of an emitted sweep are merged into it (not emitted again). A burst during which
+ * the attached book was not in sync (before its snapshot, after a break) is not evaluated (counted in
+ * `unsyncedSkipped`): without the thin-level check it would over-report.
  * strength = min(levels, 5) × 12 + efficiency × 20 + min(displacement ticks / levelTicks, 10) + confirmation × 10,
  * efficiency = clamp(1 − volPerLevel / maxVolPerLevel), confirmation = thin fraction (0 without a book).
  */
@@ -457,6 +461,8 @@ export class SweepDetector {
   private b: Burst | null = null;
   private readonly lastSweep = { buy: -Infinity, sell: -Infinity };
   book: OrderBook | null = null;
+  /** bursts not evaluated because the attached book was not in sync */
+  unsyncedSkipped = 0;
   constructor(instrument: string, private readonly th: ThresholdSource, opts: Partial<SweepOptions> = {}, private readonly u: UnitText = RAW_UNITS) {
     this.opts = { burstGapMs: 50, levelTicks: 1, minLevels: 4, maxVolPerLevelFactor: 0.5, thinFactor: 0.25, medianLevels: 20, minThinFraction: 0.8, thinnedWithinMs: 500, minPullFraction: 0.3, minVolumeFactor: 0, minMedianMultiple: 3, cooldownMs: 2_000, ...opts };
     this.ids = new Ids(instrument, 'sweep');
@@ -492,7 +498,8 @@ export class SweepDetector {
   }
 
   private touch(bst: Burst, price: number, ts: number): void {
-    if (!this.book || !(bst.median > 0)) return;
+    if (this.book && !this.book.synced) bst.unsynced = true;
+    if (!this.book || !this.book.synced || !(bst.median > 0)) return;
     const side = bst.sign > 0 ? 'ask' : 'bid';
     const size = this.book.sizeAt(side, price);
     bst.shown += size;
@@ -541,6 +548,9 @@ export class SweepDetector {
     if (!b) return null;
     this.b = null;
     if (b.levels < this.opts.minLevels) return null;
+    // a book is attached but was not in sync during the burst: the thin-level check cannot be made, and a
+    // sweep without it is what an unsynced continuation file over-reports; wait for the synced book
+    if (b.unsynced) { this.unsyncedSkipped++; return null; }
     const maxVpl = this.opts.maxVolPerLevelFactor * this.th.absorptionMin();
     const vpl = b.volume / b.levels;
     if (vpl > maxVpl || b.volume < this.opts.minVolumeFactor * this.th.absorptionMin()) return null;

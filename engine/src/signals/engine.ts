@@ -106,7 +106,8 @@ export class InstrumentSignals {
     const price = this.machine.lastPrice;
     if (this.on('sweep')) this.fire(this.sweep.onTrade(t), price);
     this.institutional?.onTrade(t);
-    this.iceberg?.onTrade(t);
+    // an unsynced book's levels are not the venue's: icebergs wait for the resync
+    if (!this.book || this.book.synced) this.iceberg?.onTrade(t);
     this.machine.onPrice(t.ts, t.price);
     if (this.on('absorption')) this.fire(this.levelAbsorption.onTrade(t), t.price);
   }
@@ -144,7 +145,7 @@ export class InstrumentSignals {
       const inst = this.pipeline.instrument;
       const r = ruleSignal({
         ts: cb.bar.end, symbol: inst.id, price: inst.price.toNumber(cb.bar.close), cvd: this.cvdCloses, lotSize: inst.qty.toNumber(1),
-        imbalance: this.book ? bookImbalance(this.book, 10) : NaN,
+        imbalance: this.book && this.book.synced ? bookImbalance(this.book, 10) : NaN,
         vwap: this.pipeline.sessionVwap.weight > 0 ? inst.price.toNumber(this.pipeline.sessionVwap.value) : NaN,
         absorption: this.lastAbsorption,
       }, this.o.rule);
@@ -157,6 +158,7 @@ export class InstrumentSignals {
   /** A confirmed iceberg from the book layer. */
   onIceberg(ice: Iceberg): void {
     if (!this.on('iceberg')) return;
+    if (this.book && !this.book.synced) return;
     if (ice.executed < this.o.icebergMinExecutedFactor * this.thresholds.absorptionMin()) return;
     const ratio = this.institutional?.stats(ice.side, ice.price, ice.confirmedAt)?.ratio;
     this.fire(icebergSignal(this.pipeline.instrument.id, ice, ++this.iceN, ratio, this.units), this.machine.lastPrice);
@@ -199,6 +201,7 @@ export class SignalEngine {
       books.onLevel((id, side, price, size, prev, ts) => {
         const b = this.bound.get(id);
         if (!b) return;
+        if (!b.s.book?.synced) return;
         b.ice.onLevel(side, price, size, prev, ts);
         b.inst.onLevel(side, price, size, prev, ts);
         b.s.sweep.onLevel(side, price, size, prev, ts);
