@@ -36,9 +36,13 @@ export interface BridgeServerOptions {
   secret: string;
   sink: TickSink;
   registry: InstrumentRegistry;
-  /** live events for the engine (Engine.onEvent) */
+  /**
+   * Events for the engine (Engine.onEvent), in time order per symbol: while a backfill that precedes
+   * a symbol's live ticks is outstanding (first contact, resume hole, sequence gap) its live events are
+   * held; once the backfill is persisted, the backfilled events it lacks go first, then the held ones.
+   */
   onEvent?: (ev: MarketEvent) => void;
-  /** backfilled ticks as events, after they were persisted (never on the live stream) */
+  /** every backfilled tick's events, after they were persisted (notification; the engine gets them through onEvent) */
   onHistory?: (ev: MarketEvent) => void;
   symbols?: SymbolMapper | SymbolMapOptions;
   /** server-side subscriptions announced in every welcome */
@@ -88,6 +92,10 @@ export interface BridgeServerOptions {
   preAuthMaxLine?: number;
   /** log lines of one kind per 10 s before they are summarised (default 5) */
   logBurst?: number;
+  /** live events held per symbol while its backfill runs (beyond: released, late history goes to the sink only) */
+  maxHeldEvents?: number;
+  /** longest a symbol's live events are held for its backfill (default 120 s) */
+  maxHoldMs?: number;
 }
 
 export interface BridgeStats {
@@ -129,6 +137,10 @@ export interface BridgeStats {
   backfillContinued: number;
   /** symbols that a second feed also mapped to an instrument: keyed by account instead */
   keyedByAccount: number;
+  /** backfilled ticks handed to the engine in time order before the held live ones */
+  historyToEngine: number;
+  /** backfilled ticks that arrived with no hold open (stored, not handed to the engine) */
+  historyLate: number;
 }
 
 interface BookState { gen: number; bs: number; bids: Map<number, number>; asks: Map<number, number> }
@@ -159,10 +171,12 @@ class SymState {
   lastUtc = 0;
   /** the EA reported its cursor after this welcome (exact resume check; the first-tick heuristic is off) */
   cursorSeen = false;
+  /** live events held until the backfill before them is in: history in (prev, first) goes first */
+  hold: { prevMs: number; prevOrd: number; firstMs: number; firstOrd: number; since: number; events: MarketEvent[]; hist: Converted[] } | null = null;
   constructor(readonly sym: string, mapper: SymbolMapper) { this.mapping = mapper.map(sym); }
 }
 
-interface PersistBatch { ticks: BridgeTick[]; conn: Conn | null; seqHi: number; history: boolean; events?: MarketEvent[] }
+interface PersistBatch { ticks: BridgeTick[]; conn: Conn | null; seqHi: number; history: boolean; items?: Converted[]; sym?: string }
 
 class FeedState {
   conn: Conn | null = null;
@@ -181,7 +195,7 @@ class FeedState {
   constructor(readonly key: string) {}
 }
 
-interface BackfillAcc { id: number; sym: string; ticks: BridgeTick[]; events: MarketEvent[]; bad?: boolean }
+interface BackfillAcc { id: number; sym: string; ticks: BridgeTick[]; items: Converted[]; bad?: boolean }
 
 interface Converted { bt: BridgeTick; events: MarketEvent[]; cls: 'flag' | 'ambiguous' | 'unflagged' | 'none' }
 
@@ -227,7 +241,7 @@ export class BridgeServer extends EventEmitter {
     connections: 0, rejects: {}, errors: {}, linesIn: 0, oversized: 0, seqGaps: 0, ticksLive: 0, ticksHistory: 0, duplicates: 0,
     ambiguousFlags: 0, unflaggedTrades: 0, books: 0, bookGaps: 0, crossedBooks: 0, backfillRequests: 0, backfillsDiscarded: 0,
     backfillsIncomplete: 0, resumeHoles: 0, sinkErrors: 0, acks: 0, pauses: 0, replyStalls: 0, repliesDropped: 0, slowReaders: 0, replyBufferedPeak: 0,
-    preAuthRefused: 0, batchesRejected: 0, backfillContinued: 0, keyedByAccount: 0,
+    preAuthRefused: 0, batchesRejected: 0, backfillContinued: 0, keyedByAccount: 0, historyToEngine: 0, historyLate: 0,
   };
   /** instrument id → feed that streams it (a second feed is keyed by account) */
   private readonly owners = new Map<string, string>();
@@ -255,6 +269,7 @@ export class BridgeServer extends EventEmitter {
       pathologyMinSample: opts.pathologyMinSample ?? 1000, pathologyShare: opts.pathologyShare ?? 0.98,
       maxPendingTicks: opts.maxPendingTicks ?? 200_000, resumeHoleMs: opts.resumeHoleMs ?? 60_000, subs: opts.subs ?? [],
       maxReplyBytes: opts.maxReplyBytes ?? 1 << 20, replyStallMs: opts.replyStallMs ?? opts.deadMs ?? 5000,
+      maxHeldEvents: opts.maxHeldEvents ?? 500_000, maxHoldMs: opts.maxHoldMs ?? 120_000,
       dst: opts.dst ?? 'auto', maxPreAuth: opts.maxPreAuth ?? 32, preAuthMaxLine: opts.preAuthMaxLine ?? 8192, logBurst: opts.logBurst ?? 5,
     };
     if (!this.o.secret) throw new Error('mt5 bridge: a shared secret is required');
@@ -317,6 +332,12 @@ export class BridgeServer extends EventEmitter {
     // let queued persistence finish so acks/cursors are final
     const until = Date.now() + drainMs;
     for (const f of this.feeds.values()) while ((f.inflight || f.queue.length) && Date.now() < until) await new Promise((r) => setTimeout(r, 1));
+  }
+
+  /** True while an instrument's live events wait for the backfill before them. */
+  holding(instrument: string): boolean {
+    for (const f of this.feeds.values()) for (const s of f.syms.values()) if (s.hold && s.inst?.id === instrument) return true;
+    return false;
   }
 
   /** Instrument id a broker symbol of a feed resolved to (after its first message). */
@@ -457,6 +478,9 @@ export class BridgeServer extends EventEmitter {
 
   private onTimer(): void {
     const now = Date.now();
+    for (const f of this.feeds.values()) for (const s of f.syms.values()) {
+      if (s.hold && now - s.hold.since > this.o.maxHoldMs) this.releaseHold(f, s, `held ${now - s.hold.since} ms`);
+    }
     for (const c of [...this.conns]) {
       if (c.writeBlocked) {
         // input is paused on purpose (lastRecv cannot advance): the stall bound applies instead of dead_ms
@@ -807,6 +831,7 @@ export class BridgeServer extends EventEmitter {
       s.gapFrom = null;
       const g: Gap = { type: 'gap', instrument: inst.id, ts: first.utcMs, from, to: first.ms, reason: 'mt5-seq-gap' };
       this.emitLive(g);
+      this.startHold(s, first.ms, first.ord);
       this.requestBackfill(f, s, { from, to: first.ms, reason: 'seq-gap' });
     }
     if (s.resumeFrom && !s.cursorSeen) {
@@ -815,10 +840,11 @@ export class BridgeServer extends EventEmitter {
       // why an EA that reports `cursors` in its first hb is judged by that instead (onEaCursors)
       const from = s.resumeFrom;
       s.resumeFrom = null;
-      if (first.ms - from.ms > this.o.resumeHoleMs) this.resumeHole(f, s, inst, from, first.ms, first.utcMs);
+      if (first.ms - from.ms > this.o.resumeHoleMs) { this.startHold(s, first.ms, first.ord); this.resumeHole(f, s, inst, from, first.ms, first.utcMs); }
     }
     if (s.wantInitialBackfill) {
       s.wantInitialBackfill = false;
+      this.startHold(s, first.ms, first.ord);
       this.requestBackfill(f, s, { from: first.ms - f.bfDays * 86_400_000, to: first.ms, reason: 'initial' });
     }
     const out: BridgeTick[] = [];
@@ -828,10 +854,54 @@ export class BridgeServer extends EventEmitter {
       const newEngine = cmpCursor(ms, ord, s.engMs, s.engOrd) > 0;
       if (!newStore && !newEngine) { this.stats.duplicates++; continue; }
       this.countTick(f, s, t, true);
-      if (newEngine) { for (const e of t.events) this.emitLive(e); s.engMs = ms; s.engOrd = ord; this.stats.ticksLive++; }
+      if (newEngine) {
+        if (s.hold) { for (const e of t.events) s.hold.events.push(e); } else for (const e of t.events) this.emitLive(e);
+        s.engMs = ms; s.engOrd = ord; this.stats.ticksLive++;
+      }
       if (newStore) { s.stoMs = ms; s.stoOrd = ord; out.push(t.bt); }
     }
     if (out.length) c.pending = c.pending.length ? c.pending.concat(out) : out;
+    if (s.hold && s.hold.events.length > this.o.maxHeldEvents) this.releaseHold(f, s, `more than ${this.o.maxHeldEvents} live events held`);
+  }
+
+  /** Hold a symbol's live events from `first` on until the backfill before them is in. */
+  private startHold(s: SymState, firstMs: number, firstOrd: number): void {
+    if (s.hold) return;
+    s.hold = { prevMs: s.engMs, prevOrd: s.engOrd, firstMs, firstOrd, since: Date.now(), events: [], hist: [] };
+  }
+
+  /** Persisted backfill: keep what the engine lacks for the symbol's hold; release once nothing is outstanding. */
+  private historyToEngine(f: FeedState, items: Converted[], sym?: string): void {
+    const touched = new Set<SymState>();
+    const bs = sym !== undefined ? f.syms.get(sym) : undefined;
+    if (bs) touched.add(bs); // an empty backfill still ends the hold
+    for (const t of items) {
+      const s = f.syms.get(t.bt.sym);
+      if (!s) continue;
+      touched.add(s);
+      const h = s.hold;
+      if (!h) { this.stats.historyLate++; continue; }
+      if (cmpCursor(t.bt.ms, t.bt.ord, h.prevMs, h.prevOrd) > 0 && cmpCursor(t.bt.ms, t.bt.ord, h.firstMs, h.firstOrd) < 0) h.hist.push(t);
+    }
+    for (const s of touched) if (s.hold && !s.outstanding && s.queue.length === 0) this.releaseHold(f, s, null);
+  }
+
+  /** History first (time order, each tick once), then the held live events. */
+  private releaseHold(f: FeedState, s: SymState, early: string | null): void {
+    const h = s.hold;
+    if (!h) return;
+    s.hold = null;
+    if (early) this.log.warn(`mt5 bridge: ${s.sym}: live data released before its backfill finished (${early}); later history goes to the tick store only`, { feed: f.key, sym: s.sym });
+    h.hist.sort((a, b) => cmpCursor(a.bt.ms, a.bt.ord, b.bt.ms, b.bt.ord));
+    let pm = -Infinity, po = -1;
+    for (const t of h.hist) {
+      if (cmpCursor(t.bt.ms, t.bt.ord, pm, po) <= 0) continue; // overlapping backfills: once
+      pm = t.bt.ms; po = t.bt.ord;
+      for (const e of t.events) this.emitLive(e);
+      this.stats.historyToEngine++;
+    }
+    for (const e of h.events) this.emitLive(e);
+    this.emit('released', { feed: f.key, sym: s.sym, history: h.hist.length, live: h.events.length, early });
   }
 
   private resumeHole(f: FeedState, s: SymState, inst: Instrument, from: TickCursor, toMs: number, utc: number): void {
@@ -856,6 +926,8 @@ export class BridgeServer extends EventEmitter {
       s.resumeFrom = null;
       if (from && cmpCursor(cur[0], cur[1], from.ms, from.ord) > 0) {
         const inst = this.resolve(f, s, null);
+        // live ticks come after the EA's cursor; the hole (from, cursor] is backfilled first
+        this.startHold(s, cur[0], cur[1] + 1);
         this.resumeHole(f, s, inst, from, cur[0], cur[0] - c.utcOff * 1000);
       }
     }
@@ -888,7 +960,7 @@ export class BridgeServer extends EventEmitter {
       const b = f.queue.shift()!;
       let ticks = b.ticks;
       let seqHi = b.seqHi;
-      const events = b.events ? [...b.events] : [];
+      const items = b.items ?? [];
       while (f.queue.length && f.queue[0].conn === b.conn && f.queue[0].history === b.history && !b.history) {
         const n = f.queue.shift()!;
         ticks = ticks.length ? ticks.concat(n.ticks) : n.ticks;
@@ -917,7 +989,8 @@ export class BridgeServer extends EventEmitter {
       }
       if (b.history) {
         this.stats.ticksHistory += ticks.length;
-        for (const e of events) this.emitHistory(e);
+        for (const t of items) for (const e of t.events) this.emitHistory(e);
+        this.historyToEngine(f, items, b.sym);
         this.emit('backfilled', { feed: f.key, sym: ticks[0]?.sym, ticks: ticks.length });
       }
       const c = b.conn;
@@ -981,7 +1054,7 @@ export class BridgeServer extends EventEmitter {
     const id = m.id as number, sym = m.sym as string;
     const s = typeof sym === 'string' ? f.syms.get(sym) : undefined;
     if (!s || !s.outstanding || s.outstanding.id !== id) return this.err(c, 'UNKNOWN_BACKFILL', `no outstanding bf_req ${id} for ${sym}`, m.s as number);
-    c.backfills.set(id, { id, sym, ticks: [], events: [] });
+    c.backfills.set(id, { id, sym, ticks: [], items: [] });
   }
 
   private onBfChunk(c: Conn, f: FeedState, m: BfChunkMsg): void {
@@ -999,7 +1072,7 @@ export class BridgeServer extends EventEmitter {
     for (const t of batch) {
       this.countTick(f, s, t, false);
       acc.ticks.push(t.bt);
-      for (const e of t.events) acc.events.push(e);
+      acc.items.push(t);
     }
   }
 
@@ -1023,13 +1096,14 @@ export class BridgeServer extends EventEmitter {
       this.rl.warn(`badbf:${f.key}`, 'mt5 bridge: backfill with a malformed tick discarded whole', { feed: f.key, sym: acc.sym, id });
       this.emit('bf_end', { feed: f.key, id, sym: acc.sym, ticks: 0, complete: false });
       this.pumpBackfill(f, s);
+      if (s.hold && !s.outstanding && s.queue.length === 0) this.releaseHold(f, s, 'the backfill was discarded');
       return;
     }
     if (m.complete === false) {
       this.stats.backfillsIncomplete++;
       this.log.warn('mt5 bridge: backfill incomplete', { feed: f.key, sym: acc.sym, id, err: m.err, scanned_to: m.scanned_to });
     }
-    this.enqueue(f, { ticks: acc.ticks, conn: c, seqHi: c.receivedSeq, history: true, events: acc.events });
+    this.enqueue(f, { ticks: acc.ticks, conn: c, seqHi: c.receivedSeq, history: true, items: acc.items, sym: acc.sym });
     this.emit('bf_end', { feed: f.key, id, sym: acc.sym, ticks: acc.ticks.length, complete: m.complete !== false });
     this.pumpBackfill(f, s);
   }

@@ -445,7 +445,7 @@ describe('§9.7 heartbeat liveness', () => {
 });
 
 describe('§9.8 backfill isolation', () => {
-  it('initial backfill of bf_days: history persisted, never live; live ticks interleaved with chunks still go live', async () => {
+  it('initial backfill of bf_days: history persisted as history, and handed to the engine in time order before the live ticks held meanwhile', async () => {
     const r = await rig();
     const tape = flaggedTape({ n: 4000, seed: 12 });
     tape.released = 2000; // already happened before the EA connected: history
@@ -467,12 +467,16 @@ describe('§9.8 backfill isolation', () => {
     expect(all).toHaveLength(4000);
     expect(all.slice(0, 2000).every((t) => !t.live)).toBe(true);
     expect(all.slice(2000).every((t) => t.live)).toBe(true);
-    // the engine's live stream never saw a history tick; history came through onHistory
-    const liveTradeTs = new Set(trades(r.live).map((t) => t.ts));
+    // issue 18: the engine gets the history too, in time order: its live ticks were held until the
+    // backfill was persisted, then history first, then the held live ticks, each once
     const histTrades = trades(r.history);
     expect(histTrades.length).toBeGreaterThan(0);
     expect(r.server.stats.ticksLive).toBe(2000);
-    expect(Math.min(...liveTradeTs)).toBeGreaterThanOrEqual(Math.max(...histTrades.map((t) => t.ts)));
+    const engineTs = trades(r.live).map((t) => t.ts);
+    expect(engineTs).toEqual([...engineTs].sort((a, b) => a - b));
+    const tapeTradeTs = tape.ticks.filter((t) => t.flags & 8).map((t) => t.ms - 7_200_000); // the EA announces 7200
+    expect(engineTs).toEqual(tapeTradeTs);
+    expect(r.server.stats.historyToEngine).toBe(2000);
   });
 
   it('a backfill cut off before bf_end is discarded whole and re-requested on the next connection; one bf_req per symbol', async () => {

@@ -123,10 +123,10 @@ export function wireSignals(o: { engine: Engine; signals: SignalEngine; service:
  * Close time bars in quiet markets: every second, advance each pipeline to the market clock.
  * Only for live data (replays keep their own recorded time).
  */
-export function startClock(engine: Engine, clock: () => number, everyMs = 1000): () => void {
+export function startClock(engine: Engine, clock: () => number, everyMs = 1000, skip?: (instrument: string) => boolean): () => void {
   const t = setInterval(() => {
     const now = clock();
-    for (const p of engine.pipelines.values()) p.advance(now);
+    for (const [id, p] of engine.pipelines) if (!skip?.(id)) p.advance(now);
   }, everyMs);
   t.unref();
   return () => clearInterval(t);

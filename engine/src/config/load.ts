@@ -68,6 +68,9 @@ export function applyEnv(config: TapeFlowConfig, env: Env): ConfigIssue[] {
     const bad = env[tg.chatIdsEnv]!.split(',').map((s) => s.trim()).filter((s) => s && !/^-?\d+$/.test(s));
     if (bad.length) issues.push({ path: 'alerts.telegram.chatIdsEnv', message: `environment variable ${tg.chatIdsEnv} must be comma-separated numeric chat ids; bad: ${bad.join(', ')}` });
   }
+  if (config.mt5.enabled && !env[config.mt5.secretEnv]) {
+    issues.push({ path: 'mt5.secretEnv', message: `mt5.enabled is true but environment variable ${config.mt5.secretEnv} (the EA's shared secret, InpSecret) is not set` });
+  }
   const auth = config.server.authTokenEnv;
   if (auth && !env[auth]) {
     issues.push({ path: 'server.authTokenEnv', message: `environment variable ${auth} is not set (unset authTokenEnv to run without API auth)` });

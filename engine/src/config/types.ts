@@ -205,8 +205,13 @@ export interface Mt5Config {
   port: number;
   /** environment variable holding the shared secret; default TAPEFLOW_MT5_SECRET */
   secretEnv: string;
-  /** broker symbol → canonical instrument id overrides (e.g. "US100.cash": NAS100) */
+  /** broker symbol → canonical instrument id overrides (e.g. "US100.cash": NAS100; "" keeps the broker name) */
   symbols: Record<string, string>;
+  /** this broker's own symbol suffixes / prefixes (e.g. ["m"] for EURUSDm, US500m, AAPLm), stripped from any name */
+  suffixes?: string[];
+  prefixes?: string[];
+  /** broker DST rule for backfilled history before the first observed offset: auto (default), us, eu, none */
+  dst?: 'auto' | 'us' | 'eu' | 'none';
   /** SQLite file of persisted ticks (acks follow persistence); default mt5-ticks.sqlite next to the store */
   dbPath?: string;
 }

@@ -471,7 +471,11 @@ function rootSchema(sessionNames: Set<string>, validSessions: Record<string, Ses
             host: { default: d.mt5.host, schema: nonEmpty },
             port: { default: d.mt5.port, schema: { type: 'number', integer: true, min: 0, max: 65535 } },
             secretEnv: { default: d.mt5.secretEnv, schema: ENV_NAME },
-            symbols: { default: () => ({}), schema: { type: 'map', values: nonEmpty } },
+            // "" keeps the broker name (turns the heuristics off for that symbol)
+            symbols: { default: () => ({}), schema: { type: 'map', values: { type: 'string' } } },
+            suffixes: { schema: { type: 'array', items: nonEmpty } },
+            prefixes: { schema: { type: 'array', items: nonEmpty } },
+            dst: { schema: { type: 'string', enum: ['auto', 'us', 'eu', 'none'] } },
             dbPath: { schema: nonEmpty },
           },
         },

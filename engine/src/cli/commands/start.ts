@@ -141,8 +141,23 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
     if (!secret) throw new Error(`mt5.enabled is true but environment variable ${config.mt5.secretEnv} (the EA's shared secret) is empty`);
     const dbPath = config.mt5.dbPath ?? join(dirname(config.store.path), 'mt5-ticks.sqlite');
     mkdirSync(dirname(dbPath), { recursive: true });
-    const bridge = new BridgeServer({ host: config.mt5.host, port: config.mt5.port, secret, sink: new SqliteTickSink(dbPath), registry, onEvent: engine.onEvent, symbols: { overrides: config.mt5.symbols }, logger: logger.child({ component: 'mt5' }) });
-    mt5 = { server: bridge, port: await bridge.listen() };
+    // backfilled history reaches the engine (hence the store and /history) through onEvent, in time
+    // order with live: the bridge holds a symbol's live events until the history before them is in
+    const bridge = new BridgeServer({
+      host: config.mt5.host, port: config.mt5.port, secret, sink: new SqliteTickSink(dbPath), registry, onEvent: engine.onEvent,
+      symbols: { overrides: config.mt5.symbols, suffixes: config.mt5.suffixes, prefixes: config.mt5.prefixes }, dst: config.mt5.dst,
+      logger: logger.child({ component: 'mt5' }),
+    });
+    try {
+      mt5 = { server: bridge, port: await bridge.listen() };
+    } catch (err) {
+      // a configured bridge that cannot listen is fatal: never keep serving without it
+      await alerts?.close();
+      await stream.close();
+      await server.close();
+      store?.close();
+      throw new Error(`mt5 bridge cannot listen on ${config.mt5.host}:${config.mt5.port}: ${(err as Error).message}`);
+    }
     o.log?.(`MT5 bridge listening on ${config.mt5.host}:${mt5.port}\n`);
   }
   const bridgeStats = mt5 ? () => ({ venue: 'mt5', port: mt5!.port, stats: mt5!.server.stats }) : null;
@@ -152,7 +167,8 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
   service.providers.feeds = () => { const sim = fb?.status() ?? null; return { mode: sim?.mode ?? 'live', simulated: sim, feeds: [...liveFeeds.status(), ...(bridgeStats ? [bridgeStats()] : [])], completeness: liveFeeds.completeness() }; };
   if (fb) status.registry.probe('simulator', () => fb.problem());
   await alerts?.start();
-  const stopClock = o.clock ? startClock(engine, o.clock) : () => {};
+  // an MT5 symbol waiting for its backfill is not advanced by the clock (its history is still to come)
+  const stopClock = o.clock ? startClock(engine, o.clock, 1000, mt5 ? (id) => mt5!.server.holding(id) : undefined) : () => {};
   // not awaited: offline, exchangeInfo/snapshot retries must not delay serving what we have
   void liveFeeds.start();
   fb?.start();
