@@ -120,8 +120,8 @@ describe('tapeflow record', () => {
       msgs.push(r.err.split('\n')[0]!);
     }
     expect(msgs).toEqual([
-      'tapeflow record: --venue must be one of binance-usdm, binance-spot, binance-coinm, bybit, bybit-spot, coinbase',
-      'tapeflow record: --venue must be one of binance-usdm, binance-spot, binance-coinm, bybit, bybit-spot, coinbase',
+      'tapeflow record: --venue must be one of binance-usdm, binance-spot, binance-coinm, bybit, bybit-spot, coinbase, okx, hyperliquid',
+      'tapeflow record: --venue must be one of binance-usdm, binance-spot, binance-coinm, bybit, bybit-spot, coinbase, okx, hyperliquid',
       'tapeflow record: --symbols needs at least one symbol',
       'tapeflow record: --symbols needs at least one symbol',
       'tapeflow record: --rotate-mb must be a positive number',

@@ -74,6 +74,8 @@ export interface BookDelta {
   prevSeq: number;
   bids: Level[];
   asks: Level[];
+  /** set by a venue parser that found the book inconsistent after this message (OKX checksum mismatch): the synchronizer breaks the sync with this reason */
+  invalid?: string;
 }
 
 export interface Gap {

@@ -28,6 +28,8 @@ export class FakeVenue extends EventEmitter {
    * path (the retired combined root). Raw text (malformed-frame tests) goes to `/market…` only.
    */
   binanceRouting = false;
+  /** text `ping` frames received (OKX), each answered with `pong` */
+  textPings = 0;
   private readonly paths = new Map<WebSocket, string>();
   private constructor(readonly http: Server, readonly wss: WebSocketServer, readonly port: number) { super(); }
 
@@ -45,11 +47,14 @@ export class FakeVenue extends EventEmitter {
         v.connectionUrls.push(req.url ?? '/');
         ws.on('close', () => { v.sockets.delete(ws); v.paths.delete(ws); });
         ws.on('message', (data) => {
+          const text = data.toString();
+          if (text === 'ping') { v.textPings++; ws.send('pong'); return; } // OKX text ping
           let o: unknown;
-          try { o = JSON.parse(data.toString()); } catch { return; }
+          try { o = JSON.parse(text); } catch { return; }
           v.received.push(o);
           const m = o as { op?: string; req_id?: string };
           if (v.bybitPong && m.op === 'ping') ws.send(JSON.stringify({ success: true, ret_msg: 'pong', op: 'ping', req_id: m.req_id }));
+          if ((o as { method?: string }).method === 'ping') ws.send(JSON.stringify({ channel: 'pong' })); // Hyperliquid
           v.emit('message', o, ws);
         });
         v.emit('connection', ws, req.url ?? '/');
@@ -220,5 +225,50 @@ export const coinbase = {
   },
   heartbeat(seq: number, counter: number, time: string): unknown {
     return { channel: 'heartbeats', client_id: '', timestamp: time, sequence_num: seq, events: [{ current_time: time, heartbeat_counter: counter }] };
+  },
+};
+
+/** CRC-32 (IEEE), bit by bit, as a signed 32-bit integer: the loopback OKX venue's own implementation. */
+function crc32Bitwise(s: string): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < s.length; i++) {
+    c ^= s.charCodeAt(i);
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c | 0;
+}
+
+type OkxLevel = [string, string];
+
+export const okx = {
+  /** OKX checksum of a book given best-first bids and asks: top 25, bid then ask per rank, `px:sz` joined by `:` */
+  checksum(bids: OkxLevel[], asks: OkxLevel[]): number {
+    const parts: string[] = [];
+    for (let i = 0; i < 25; i++) {
+      if (bids[i]) parts.push(`${bids[i]![0]}:${bids[i]![1]}`);
+      if (asks[i]) parts.push(`${asks[i]![0]}:${asks[i]![1]}`);
+    }
+    return crc32Bitwise(parts.join(':'));
+  },
+  trades(instId: string, rows: { tradeId: string; px: string; sz: string; side: 'buy' | 'sell'; ts: number }[]): unknown {
+    return { arg: { channel: 'trades', instId }, data: rows.map((r) => ({ instId, tradeId: r.tradeId, px: r.px, sz: r.sz, side: r.side, ts: String(r.ts), count: '1' })) };
+  },
+  /** a books push; `checksum` is the venue's value for the book after this message */
+  book(instId: string, action: 'snapshot' | 'update', seqId: number, prevSeqId: number, bids: OkxLevel[], asks: OkxLevel[], ts: number, checksum: number): unknown {
+    const lv = (ls: OkxLevel[]): string[][] => ls.map(([p, q]) => [p, q, '0', '1']);
+    return { arg: { channel: 'books', instId }, action, data: [{ asks: lv(asks), bids: lv(bids), ts: String(ts), checksum, prevSeqId, seqId }] };
+  },
+  bbo(instId: string, bid: OkxLevel, ask: OkxLevel, ts: number, seqId: number): unknown {
+    return { arg: { channel: 'bbo-tbt', instId }, data: [{ asks: [[ask[0], ask[1], '0', '1']], bids: [[bid[0], bid[1], '0', '1']], ts: String(ts), seqId }] };
+  },
+};
+
+export const hyperliquid = {
+  trades(coin: string, rows: { tid: number; px: string; sz: string; side: 'B' | 'A'; time: number }[]): unknown {
+    return { channel: 'trades', data: rows.map((r) => ({ coin, side: r.side, px: r.px, sz: r.sz, time: r.time, hash: '0x' + r.tid.toString(16).padStart(64, '0'), tid: r.tid })) };
+  },
+  l2Book(coin: string, time: number, bids: [string, string][], asks: [string, string][]): unknown {
+    const lv = (ls: [string, string][]): { px: string; sz: string; n: number }[] => ls.map(([px, sz]) => ({ px, sz, n: 1 }));
+    return { channel: 'l2Book', data: { coin, time, levels: [lv(bids), lv(asks)] } };
   },
 };

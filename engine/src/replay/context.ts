@@ -148,6 +148,8 @@ export class FeedContext {
   lastBinanceSymbol: string | undefined;
   /** Bybit v2 orderBookL2: instrument id -> (level id -> price ticks) */
   readonly bybitLevelIds = new Map<string, Map<number | string, number>>();
+  /** per-venue parser state keyed by instrument id (e.g. the OKX checksum mirror of each book) */
+  readonly venueState = new Map<string, unknown>();
   /** time of the last timed message (for messages without a time, e.g. Coinbase legacy snapshots); 0 at start */
   lastTs = 0;
   /** instruments registered on the fly by this context */

@@ -14,11 +14,15 @@ import type { VenueDef } from './types.js';
 import { binanceCoinm, binanceSpot, binanceUsdm } from './binance/index.js';
 import { bybit, bybitSpot } from './bybit/index.js';
 import { coinbase } from './coinbase/index.js';
+import { okx } from './okx/index.js';
+import { hyperliquid } from './hyperliquid/index.js';
 
 export const VENUES: readonly VenueDef[] = [
   binanceUsdm, binanceSpot, binanceCoinm,
   bybit, bybitSpot,
   coinbase,
+  okx,
+  hyperliquid,
 ];
 
 export type { VenueDef } from './types.js';
