@@ -35,7 +35,7 @@ describe('valid configs and defaults', () => {
     });
     expect(c.alerts.telegram.dbPath).toBeUndefined(); // alerts.sqlite next to store.path
     expect(c.analytics).toEqual({
-      timeframe: '1m', valueAreaPct: 0.7, stackedMinRows: 3, cvdReset: 'session',
+      timeframe: '1m', valueAreaPct: 0.7, stackedMinRows: 3, cvdReset: 'session', barMemoryMB: 96,
       imbalance: { ratio: 3, compare: 'diagonal', minDominant: 0, minOther: 0, zeroPolicy: 'imbalance', metric: 'volume' },
     });
     expect(c.log).toEqual({ level: 'info', format: 'human' });
@@ -131,6 +131,8 @@ describe('each error class names its key path', () => {
   it('out of range', () => {
     expect(msgs(v('server:\n  port: 70000\n'))).toEqual(['server.port: out of range: 70000 is above the maximum 65535']);
     expect(msgs(v('analytics:\n  valueAreaPct: 1.5\n'))).toEqual(['analytics.valueAreaPct: out of range: 1.5 is above the maximum 1']);
+    expect(msgs(v('analytics:\n  barMemoryMB: 2\n'))).toEqual(['analytics.barMemoryMB: out of range: 2 is below the minimum 8']);
+    expect(msgs(v('analytics:\n  barMemoryMB: lots\n'))).toHaveLength(1);
     expect(msgs(v('analytics:\n  valueAreaPct: 0\n'))).toEqual(['analytics.valueAreaPct: out of range: must be greater than 0, got 0']);
     expect(msgs(v('analytics:\n  stackedMinRows: 2.5\n'))).toEqual(['analytics.stackedMinRows: expected a whole number, got 2.5']);
     expect(msgs(v('instruments:\n  - id: BTCUSDT\n    tickSize: "0"\n'))).toEqual(['instruments[0].tickSize: out of range: must be greater than 0, got "0"']);

@@ -6,7 +6,7 @@ import { InstrumentRegistry } from '../../engine/src/core/instruments.js';
 import { Engine } from '../../engine/src/analytics/engine.js';
 import { Checksum } from '../../engine/src/analytics/checksum.js';
 import { Store } from '../../engine/src/store/store.js';
-import { decodeBar, encodeBar } from '../../engine/src/store/codec.js';
+import { decodeBar, encodeBar, Writer, writeGrid } from '../../engine/src/store/codec.js';
 import { recordEngine, restoreEngine } from '../../engine/src/store/recorder.js';
 import { randomTape } from '../helpers/tape.js';
 
@@ -33,6 +33,50 @@ describe('store codec', () => {
     }
     // compact: well under 8 bytes per row cell (6 cells per row) plus the header
     expect(bytes).toBeLessThan(bars.length * 80 + rows * 6 * 3);
+  });
+});
+
+describe('store codec at 1-tick rows', () => {
+  it('a spot-like bar (0.01 tick, most rows of the range empty) is stored sparse: bytes follow traded rows, not the range', () => {
+    const engine = new Engine(new InstrumentRegistry(), { timeframe: '1m', footprintRowTicks: 1, profileRowTicks: 1 });
+    // prices jump around a wide range (falling and rising): a bar spans thousands of 1-tick rows
+    const tape = randomTape(21, 6000).map((t, k) => ({ ...t, price: 6_000_000 + Math.round(Math.sin(k / 40) * 3000) + (k % 7) * 13 }));
+    for (const t of tape) engine.onEvent(t);
+    engine.finish();
+    const bars = engine.pipelines.get('BTCUSDT')!.bars;
+    let sparse = 0, dense = 0, span = 0, traded = 0;
+    for (const { bar } of bars) {
+      const blob = encodeBar(bar);
+      sparse += blob.length;
+      const back = decodeBar('BTCUSDT', blob);
+      expect(digest(back)).toBe(digest(bar));
+      expect(back.rows.capacity).toBe(back.rows.length); // decoded bars hold no free rows
+      const w = new Writer();
+      writeGrid(w, bar.rows);
+      dense += w.bytes().length;
+      span += bar.rows.length;
+      for (let i = 0; i < bar.rows.length; i++) if (bar.rows.volumeAt(i) > 0) traded++;
+    }
+    expect(span).toBeGreaterThan(traded * 3);
+    expect(sparse).toBeLessThan(dense / 2);
+    expect(sparse).toBeLessThan(bars.length * 120 + traded * 6 * 4);
+  });
+
+  it('version-1 blobs (dense rows) still decode to the same bar', () => {
+    const engine = new Engine(new InstrumentRegistry(), { timeframe: '1m' });
+    for (const t of randomTape(5, 3000)) engine.onEvent(t);
+    engine.finish();
+    const { bar } = engine.pipelines.get('BTCUSDT')!.bars[2];
+    const v2 = encodeBar(bar);
+    // rebuild the same header with the dense grid and version byte 1
+    const w = new Writer();
+    writeGrid(w, bar.rows);
+    const denseGrid = w.bytes();
+    // the header ends with the session key's bytes (after its length)
+    const headerLen = v2.indexOf(Buffer.from(bar.sessionKey)) + bar.sessionKey.length;
+    expect(headerLen).toBeGreaterThan(bar.sessionKey.length);
+    const v1 = Buffer.concat([Buffer.from([1]), v2.subarray(1, headerLen), denseGrid]);
+    expect(digest(decodeBar('BTCUSDT', v1))).toBe(digest(bar));
   });
 });
 

@@ -41,6 +41,8 @@ export interface PipelineOptions {
   imbalanceSizes?: { minDominant?: number; minOther?: number };
   /** closed bars kept in memory (oldest dropped first); Infinity for replay */
   keepBars: number;
+  /** a memory budget for closed bars shared by every pipeline holding it (oldest dropped first) */
+  barMemory?: BarMemory;
   /** quote updates become mid-tick units of tick volume (default: instrument.flow === 'quote-activity');
    * switched off automatically at the first real trade so volume is never counted twice */
   quoteActivity?: boolean;
@@ -52,6 +54,28 @@ export const DEFAULT_PIPELINE: PipelineOptions = {
 };
 
 export interface ClosedBar { bar: FootprintBar; stats: BarStats }
+
+/**
+ * Estimated heap cost of a closed bar: about 1.1 KB for the bar, its stats and grid objects, plus
+ * 6 × 8 bytes per row. An estimate for budgeting, not a measurement; the bench's memory case
+ * measures the process.
+ */
+export function closedBarBytes(b: FootprintBar): number { return 1100 + b.rows.length * 48; }
+
+/**
+ * A memory budget for the closed bars of many pipelines (`tapeflow start`: analytics.barMemoryMB).
+ * While the total is over budget, a pipeline closing a bar drops its own oldest bars if it holds
+ * more than an equal share, so one busy 1-tick instrument cannot starve the others. Dropped bars
+ * stay in the store; history queries read them from there.
+ */
+export class BarMemory {
+  used = 0;
+  pipelines = 0;
+  constructor(readonly budgetBytes: number) {
+    if (!(budgetBytes > 0)) throw new RangeError(`bar memory budget must be > 0 bytes, got ${budgetBytes}`);
+  }
+  get share(): number { return this.budgetBytes / Math.max(1, this.pipelines); }
+}
 
 export interface PipelineCounters {
   trades: number;
@@ -73,6 +97,7 @@ export class InstrumentPipeline {
   readonly instrument: Instrument;
   readonly opts: PipelineOptions;
   readonly spec: BarSpec;
+  /** closed bars in memory, oldest first (use prependBars to add restored ones: it keeps the accounting) */
   readonly bars: ClosedBar[] = [];
   readonly classifier: SideClassifier;
   readonly cvd: CvdTracker;
@@ -97,6 +122,8 @@ export class InstrumentPipeline {
   private tradeListeners: ((t: Trade, bar: FootprintBar) => void)[] = [];
   /** last event time seen */
   lastTs = 0;
+  /** closedBarBytes of the bars held */
+  barBytes = 0;
 
   constructor(instrument: Instrument, opts: Partial<PipelineOptions> = {}) {
     this.instrument = instrument;
@@ -113,6 +140,7 @@ export class InstrumentPipeline {
     this.quoteActivity = this.opts.quoteActivity ?? instrument.flow === 'quote-activity';
     this.unitLots = instrument.qty.parse('1');
     this.unit.instrument = instrument.id;
+    if (this.opts.barMemory) this.opts.barMemory.pipelines++;
     this.statsOpts = { valueArea: this.opts.valueArea, imbalance: this.opts.imbalance, stackedMinRows: this.opts.stackedMinRows, unfinishedMinBid: 0, unfinishedMinAsk: 0 };
     this.profiles = new SessionProfiles(instrument.calendar, this.opts.profileRowTicks ?? instrument.profileRowTicks, { valueArea: this.opts.valueArea });
     this.builder = new BarBuilder({
@@ -242,8 +270,31 @@ export class InstrumentPipeline {
     this.profiles.closeBar(bar.end);
     const cb: ClosedBar = { bar, stats };
     this.bars.push(cb);
-    if (this.bars.length > this.opts.keepBars) this.bars.shift();
+    const bytes = closedBarBytes(bar);
+    this.barBytes += bytes;
+    const mem = this.opts.barMemory;
+    if (mem) mem.used += bytes;
+    while (this.bars.length > this.opts.keepBars || (mem && mem.used > mem.budgetBytes && this.barBytes > mem.share && this.bars.length > 1)) this.dropOldest();
     for (const fn of this.barListeners) fn(cb);
+  }
+
+  /** Put bars restored from the store in front of the held ones (within keepBars and the budget). */
+  prependBars(closed: readonly ClosedBar[]): void {
+    this.bars.splice(0, 0, ...closed);
+    let bytes = 0;
+    for (const c of closed) bytes += closedBarBytes(c.bar);
+    this.barBytes += bytes;
+    const mem = this.opts.barMemory;
+    if (mem) mem.used += bytes;
+    while (this.bars.length > this.opts.keepBars || (mem && mem.used > mem.budgetBytes && this.barBytes > mem.share && this.bars.length > 1)) this.dropOldest();
+  }
+
+  private dropOldest(): void {
+    const old = this.bars.shift();
+    if (!old) return;
+    const b = closedBarBytes(old.bar);
+    this.barBytes -= b;
+    if (this.opts.barMemory) this.opts.barMemory.used -= b;
   }
 
   /** Close the open bar (end of a replay / backtest). */

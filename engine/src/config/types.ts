@@ -162,6 +162,8 @@ export interface AnalyticsConfig {
   stackedMinRows: number;
   /** default 'session' */
   cvdReset: 'session' | 'never';
+  /** memory for closed bars held in memory by `tapeflow start`, all instruments together, MB; older bars are read from the store; default 96 */
+  barMemoryMB: number;
 }
 
 /** Paper trading that follows the strategy's entries and exits (GET /api/v1/paper). */
@@ -246,6 +248,7 @@ export function defaultConfig(): TapeFlowConfig {
       imbalance: { ratio: 3, compare: 'diagonal', minDominant: 0, minOther: 0, zeroPolicy: 'imbalance', metric: 'volume' },
       stackedMinRows: 3,
       cvdReset: 'session',
+      barMemoryMB: 96,
     },
     paper: { enabled: true, initialBalance: 10_000, notionalPerTrade: 1_000, maxPositionNotional: 5_000, maxTotalExposure: 10_000, dailyLossLimit: 500, feeBps: 4, slippageBps: 1 },
     merged: [],

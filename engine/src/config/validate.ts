@@ -428,6 +428,7 @@ function rootSchema(sessionNames: Set<string>, validSessions: Record<string, Ses
             },
             stackedMinRows: { default: d.analytics.stackedMinRows, schema: { type: 'number', integer: true, min: 1, max: 100 } },
             cvdReset: { default: d.analytics.cvdReset, schema: { type: 'string', enum: ['session', 'never'] } },
+            barMemoryMB: { default: d.analytics.barMemoryMB, schema: { type: 'number', min: 8, max: 65_536 } },
           },
         },
       },

@@ -8,8 +8,8 @@
  *     little-endian IEEE-754 double.
  * Arithmetic (not bitwise) varint maths keeps values above 2^32 exact.
  *
- * Bar layout (version 1):
- *   u8 version = 1
+ * Bar layout (versions 1 and 2 differ only in the grid):
+ *   u8 version
  *   tv × 30: start, end−start, rowTicks, firstTs−start, lastTs−start, open, high−open, low−open,
  *            close−open, volume, trades, buyVolume, sellVolume, unknownVolume, buyTrades, sellTrades,
  *            delta, deltaMin, deltaMax, cvdOpen, cvdHigh−cvdOpen, cvdLow−cvdOpen, cvdClose−cvdOpen,
@@ -17,8 +17,13 @@
  *   (differences keep most header numbers to 1–3 bytes; a non-finite base falls back to the raw value
  *   via the tagged-double path, since x − NaN is NaN and decodes back to NaN)
  *   tv sessionKey byte length, then the UTF-8 bytes
- *   grid: tv base, tv length, then GRID_COLUMNS columns (bid vol, ask vol, bid cnt, ask cnt,
- *         unknown vol, unknown cnt) of `length` tvs each (column-major: zeros compress to 1 byte).
+ *   grid (version 1, dense; still the layout of session-profile grids): tv base, tv length, then
+ *         GRID_COLUMNS columns (bid vol, ask vol, bid cnt, ask cnt, unknown vol, unknown cnt) of
+ *         `length` tvs each (column-major: zeros compress to 1 byte).
+ *   grid (version 2, sparse): tv base, uvar length, uvar k = rows with any non-zero column, k row
+ *         offsets as uvar gaps (the first from 0, then each minus the previous minus 1), then the
+ *         GRID_COLUMNS columns of k tvs each. At 1-tick rows most rows of a bar's range are empty
+ *         (a spot BTC bar spans thousands of 0.01 rows): they cost nothing instead of 6 bytes.
  * A decoder checks the version and that the buffer ends exactly where the layout says (a partial or
  * trailing-garbage blob is rejected with an error, never half-read).
  */
@@ -26,7 +31,8 @@ import { FootprintBar } from '../analytics/footprint.js';
 import { GRID_COLUMNS, RowGrid } from '../analytics/row-grid.js';
 
 const TWO50 = 2 ** 50;
-const BAR_VERSION = 1;
+/** bars are written as version 2 (sparse rows); version 1 blobs (dense rows) are still read */
+const BAR_VERSION = 2;
 
 export class Writer {
   private buf: Buffer;
@@ -143,6 +149,39 @@ export function readGrid(r: Reader, into: RowGrid = new RowGrid(8)): RowGrid {
   return into;
 }
 
+/** Sparse grid (bar layout version 2): only rows with a non-zero column. */
+export function writeSparseGrid(w: Writer, g: RowGrid): void {
+  const n = g.length, cols = g.cols;
+  const rows: number[] = [];
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < GRID_COLUMNS; c++) if (cols[c][i] !== 0) { rows.push(i); break; }
+  }
+  w.num(g.base).uvar(n).uvar(rows.length);
+  let prev = -1;
+  for (const i of rows) { w.uvar(i - prev - 1); prev = i; }
+  for (let c = 0; c < GRID_COLUMNS; c++) { const col = cols[c]; for (const i of rows) w.num(col[i]); }
+}
+
+export function readSparseGrid(r: Reader, into: RowGrid = new RowGrid(8)): RowGrid {
+  const base = r.num();
+  const length = r.uvar();
+  const k = r.uvar();
+  if (length > 10_000_000 || k > length) throw new Error('grid too long');
+  into.clear();
+  if (length > 0) {
+    const rows = new Int32Array(k);
+    let prev = -1;
+    for (let j = 0; j < k; j++) { prev += r.uvar() + 1; if (prev >= length) throw new Error('sparse row outside the grid'); rows[j] = prev; }
+    into.ensure(base);
+    into.ensure(base + length - 1);
+    for (let c = 0; c < GRID_COLUMNS; c++) {
+      const col = into.cols[c];
+      for (let j = 0; j < k; j++) col[rows[j]] = r.num();
+    }
+  }
+  return into;
+}
+
 export function encodeBar(b: FootprintBar): Buffer {
   const w = new Writer(128 + b.rows.length * 8);
   w.u8(BAR_VERSION);
@@ -153,7 +192,7 @@ export function encodeBar(b: FootprintBar): Buffer {
     .num(b.cvdOpen).num(b.cvdHigh - b.cvdOpen).num(b.cvdLow - b.cvdOpen).num(b.cvdClose - b.cvdOpen).num(b.firstId).num(b.lastId - b.firstId);
   for (let i = 0; i < 5; i++) w.num(b.sourceVolume[i]);
   w.str(b.sessionKey);
-  writeGrid(w, b.rows);
+  writeSparseGrid(w, b.rows);
   return w.bytes();
 }
 
@@ -161,7 +200,7 @@ export function encodeBar(b: FootprintBar): Buffer {
 export function decodeBar(instrument: string, blob: Uint8Array): FootprintBar {
   const r = new Reader(blob);
   const v = r.u8();
-  if (v !== BAR_VERSION) throw new Error(`unknown bar blob version ${v}`);
+  if (v !== 1 && v !== 2) throw new Error(`unknown bar blob version ${v}`);
   const start = r.num(), end = start + r.num(), rowTicks = r.num();
   const f = [] as number[];
   for (let i = 0; i < 22; i++) f.push(r.num());
@@ -175,7 +214,8 @@ export function decodeBar(instrument: string, blob: Uint8Array): FootprintBar {
   [b.firstTs, b.lastTs, b.open, b.high, b.low, b.close, b.volume, b.trades, b.buyVolume, b.sellVolume, b.unknownVolume,
     b.buyTrades, b.sellTrades, b.delta, b.deltaMin, b.deltaMax, b.cvdOpen, b.cvdHigh, b.cvdLow, b.cvdClose, b.firstId, b.lastId] = f;
   for (let i = 0; i < 5; i++) b.sourceVolume[i] = src[i];
-  readGrid(r, b.rows);
+  if (v === 1) readGrid(r, b.rows); else readSparseGrid(r, b.rows);
+  b.rows.compact(); // a closed bar never grows: no free rows
   if (!r.done) throw new Error('trailing bytes in bar blob');
   b.closed = true;
   return b;

@@ -111,8 +111,7 @@ export function restoreEngine(engine: Engine, store: Store, opts: RestoreOptions
       const so = statsOptions(p);
       const dyn = new DeltaDynamicsTracker();
       const closed: ClosedBar[] = pre.map((bar) => ({ bar, stats: computeBarStats(bar, so, dyn.next(bar.delta, bar.buyVolume, bar.sellVolume)) }));
-      (p.bars as ClosedBar[]).splice(0, 0, ...closed);
-      while (p.bars.length > p.opts.keepBars) p.bars.shift();
+      p.prependBars(closed);
 
       // session profiles before the resume session
       let nProfiles = 0;

@@ -6,7 +6,7 @@ import type { Command } from '../command.js';
 import { parseArgs, UsageError } from '../command.js';
 import { loadConfig, buildRegistry, pipelineOptions, type TapeFlowConfig } from '../../config/index.js';
 import { Engine } from '../../analytics/engine.js';
-import type { PipelineOptions } from '../../analytics/pipeline.js';
+import { BarMemory, type PipelineOptions } from '../../analytics/pipeline.js';
 import { Store } from '../../store/store.js';
 import { recordEngine, restoreEngine } from '../../store/recorder.js';
 import { HistoryService } from '../../../../datafeed-adapter/src/service/history.js';
@@ -41,9 +41,13 @@ Options:
   --help          this text
 `;
 
-/** Pipeline options from the config's analytics section, with a bounded bar history for long runs. */
+/**
+ * Pipeline options from the config's analytics section. Closed bars held in memory are bounded by
+ * analytics.barMemoryMB for all instruments together (older bars are served from the store), so
+ * memory does not grow with uptime however fine the rows are.
+ */
 export function pipelineOptionsFrom(c: TapeFlowConfig): Partial<PipelineOptions> {
-  return { ...pipelineOptions(c.analytics), align: 'utc', keepBars: 50_000 };
+  return { ...pipelineOptions(c.analytics), align: 'utc', keepBars: Infinity, barMemory: new BarMemory(c.analytics.barMemoryMB * 1_048_576) };
 }
 
 export interface StartedApp {
