@@ -13,10 +13,11 @@ import { InstrumentRegistry } from '../../src/core/instruments.js';
 import { Engine } from '../../src/analytics/engine.js';
 import { BookManager } from '../../src/book/manager.js';
 import { FeedManager, type FeedEntry } from '../../src/feeds/manager.js';
-import { FakeVenue, bybit, coinbase, waitFor } from '../../src/feeds/testing.js';
+import { FakeVenue, binanceRouted, bybit, coinbase, waitFor } from '../../src/feeds/testing.js';
 import { dataDir, emit, peakRssMB } from '../harness.js';
 
-async function run(name: string, entry: (v: FakeVenue) => FeedEntry, frames: string[], setup: (v: FakeVenue) => void, note: string): Promise<void> {
+/** `route` (Binance USD-M since 2026-04-23): which frames a connection to `path` carries; default all. */
+async function run(name: string, entry: (v: FakeVenue) => FeedEntry, frames: string[], setup: (v: FakeVenue) => void, note: string, route?: (path: string, frame: unknown) => boolean): Promise<void> {
   const v = await FakeVenue.start();
   setup(v);
   const registry = new InstrumentRegistry();
@@ -26,10 +27,12 @@ async function run(name: string, entry: (v: FakeVenue) => FeedEntry, frames: str
   engine.observe(books.onEvent);
   feeds = FeedManager.fromConfig([entry(v)], { registry, sink: engine.onEvent });
   let t0 = 0;
-  v.on('connection', (ws: WebSocket) => {
+  const parsed = route ? frames.map((f) => JSON.parse(f) as unknown) : [];
+  v.on('connection', (ws: WebSocket, path: string) => {
     void (async () => {
-      t0 = performance.now();
+      if (!t0) t0 = performance.now();
       for (let i = 0; i < frames.length; i++) {
+        if (route && !route(path, parsed[i])) continue;
         ws.send(frames[i]!);
         if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
       }
@@ -65,7 +68,7 @@ export async function benchFeeds(repeat = 3): Promise<void> {
     }
   }
   await run('binance-usdm (real BTCUSDT capture)', (v) => ({ venue: 'binance-usdm', symbols: ['BTCUSDT'], wsUrl: `${v.wsBase}/stream`, restUrl: v.restUrl, exchangeInfo: false, tradeStream: 'trade', depthSpeed: '0ms' }),
-    binFrames, (v) => v.routes.set('/fapi/v1/depth', () => ({ body: snap })), `real capture, ${repeat} passes (depth in the first)`);
+    binFrames, (v) => v.routes.set('/fapi/v1/depth', () => ({ body: snap })), `real capture, ${repeat} passes (depth in the first); depth/bookTicker on /public, trades on /market`, binanceRouted);
 
   const N = 60_000 * repeat;
   const T0 = Date.UTC(2024, 7, 8);
