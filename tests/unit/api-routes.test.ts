@@ -152,10 +152,23 @@ describe('/api/v1 routes', () => {
     for (const r of API_ROUTES) {
       const op = doc.paths[r.path]?.get;
       expect(op, r.path).toBeDefined();
-      expect(op.parameters.map((x: any) => x.name)).toEqual(r.params.map((x) => x.name));
+      expect((op.parameters ?? []).map((x: any) => x.name)).toEqual(r.params.map((x) => x.name));
       expect(op.security).toBeDefined();
     }
     for (const r of Object.values(UDF_ROUTES)) expect(doc.paths[r.path]?.get, r.path).toBeDefined();
+    // every success response is typed (a schema with a type or a $ref), no stale "until wired" summaries
+    const ops = Object.entries(doc.paths as Record<string, any>).map(([p, v]) => [p, v.get] as const);
+    for (const [p, op] of ops) {
+      const content = op.responses['200'].content;
+      const schema = (Object.values(content)[0] as any).schema;
+      expect(schema.type ?? schema.$ref ?? schema.anyOf, p).toBeDefined();
+      expect(op.summary, p).not.toMatch(/until wired/);
+    }
+    // the parameters carry the validator's bounds and enums
+    const fp = doc.paths['/api/v1/footprint'].get.parameters;
+    expect(fp.find((x: any) => x.name === 'agg').schema).toMatchObject({ enum: ['time', 'tick', 'volume'], default: 'time' });
+    expect(fp.find((x: any) => x.name === 'countback').schema).toMatchObject({ type: 'integer', minimum: 0 });
+    expect(doc.components.schemas.FootprintBar.properties.rows).toBeDefined();
   });
 });
 

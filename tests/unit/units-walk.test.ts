@@ -10,6 +10,7 @@
  *    in instrument units, and are not all integers (lots would be);
  *  - texts (reasoning, marks, tooltips, strategy steps) carry no number above the price range and no
  *    "N lots" / "N ticks".
+ * Every answer also parses with its response schema from /openapi.json (http/responses.ts).
  * A grep-level check below scans the sources that build user-facing texts for tick/lot wording.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +23,7 @@ import { startApp, type StartedApp } from '../../engine/src/cli/commands/start.j
 import { createDemoSimulators, DEMO_INSTRUMENTS } from '../../engine/src/sim/index.js';
 import { API_ROUTES } from '../../datafeed-adapter/src/http/api.js';
 import { UDF_ROUTES } from '../../datafeed-adapter/src/http/udf.js';
+import { RESPONSES } from '../../datafeed-adapter/src/http/responses.js';
 import { CHANNELS } from '../../datafeed-adapter/src/ws/protocol.js';
 import { EVIDENCE_UNITS } from '../../engine/src/signals/types.js';
 import { REPO_ROOT } from '../helpers/data.js';
@@ -201,6 +203,9 @@ describe('every endpoint and WS channel speaks price units and instrument units'
         const { status, body } = await getJson(`${app.server.url}${q}`);
         expect(status, `${q}: ${JSON.stringify(body).slice(0, 300)}`).toBe(200);
         visited.add(r.path);
+        // the typed response schema of /openapi.json holds for the real answer
+        const parsed = RESPONSES[r.path].safeParse(body);
+        expect(parsed.success, `${q}: ${parsed.success ? '' : JSON.stringify(parsed.error.issues.slice(0, 3))}`).toBe(true);
         walk(body, q, '', null, findings, tally);
       }
     }

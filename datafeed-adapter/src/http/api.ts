@@ -115,11 +115,11 @@ export const API_ROUTES: ApiRoute[] = [
     },
   },
   {
-    method: 'get', path: '/api/v1/orderbook', summary: 'order book snapshot (empty until the book is wired)', params: [SYMBOL, { name: 'depth', type: 'integer', min: 1, max: 1000, default: 20, description: 'levels per side' }], response: '{available, synced, ts, bids, asks}',
+    method: 'get', path: '/api/v1/orderbook', summary: 'order book snapshot (`available: false` when no book is synced for the instrument)', params: [SYMBOL, { name: 'depth', type: 'integer', min: 1, max: 1000, default: 20, description: 'levels per side' }], response: '{available, synced, ts, bids, asks}',
     handler: (s, p) => s.orderbook(p.symbol as string, p.depth as number),
   },
   {
-    method: 'get', path: '/api/v1/orderbook/history', summary: 'depth history (empty until the book is wired)', params: [SYMBOL, FROM, TO, LIMIT(500, 10000)], response: '{available, snapshots}',
+    method: 'get', path: '/api/v1/orderbook/history', summary: 'depth history: book levels sampled on a regular grid (heatmap)', params: [SYMBOL, FROM, TO, LIMIT(500, 10000)], response: '{available, snapshots}',
     handler: (s, p) => { const { from, to } = range(p, 3_600_000, 31 * DAY); return s.depthHistory(p.symbol as string, from, to, p.limit as number); },
   },
   {
@@ -131,18 +131,18 @@ export const API_ROUTES: ApiRoute[] = [
     },
   },
   {
-    method: 'get', path: '/api/v1/signals', summary: 'signals (stored or from the signal engine; empty until wired)', params: [{ ...SYMBOL, required: false }, FROM, TO, LIMIT(500, 10000)], response: '{signals: []}',
+    method: 'get', path: '/api/v1/signals', summary: 'signals from the signal engine (or the store), with texts and evidence in price and instrument units', params: [{ ...SYMBOL, required: false }, FROM, TO, LIMIT(500, 10000)], response: '{signals: []}',
     handler: (s, p) => {
       if (p.symbol !== undefined) s.instrument(p.symbol as string);
       const { from, to } = range(p, 7 * DAY, 400 * DAY);
       return { signals: s.signals({ symbol: p.symbol === undefined ? undefined : s.instrument(p.symbol as string).id, from, to, limit: p.limit as number }) };
     },
   },
-  { method: 'get', path: '/api/v1/bias', summary: 'directional bias (empty until the signal engine is wired)', params: [SYMBOL], response: '{available, bias}', handler: (s, p) => s.bias(p.symbol as string) },
+  { method: 'get', path: '/api/v1/bias', summary: 'daily bias from the prior session profile', params: [SYMBOL], response: '{available, bias}', handler: (s, p) => s.bias(p.symbol as string) },
   { method: 'get', path: '/api/v1/levels', summary: 'key levels: session POC/VAH/VAL, VWAP, provider levels', params: [SYMBOL], response: '{session, vwap, levels}', handler: (s, p) => s.levels(p.symbol as string) },
-  { method: 'get', path: '/api/v1/trade-state', summary: 'trade state and journal (empty until the strategy is wired)', params: [SYMBOL], response: '{available, state, journal}', handler: (s, p) => s.tradeState(p.symbol as string) },
-  { method: 'get', path: '/api/v1/strategy', summary: 'strategy status (empty until wired)', params: [], response: '{available, strategies}', handler: (s) => s.strategy() },
-  { method: 'get', path: '/api/v1/scanner', summary: 'scanner rows (empty until wired)', params: [], response: '{available, rows}', handler: (s) => s.scanner() },
+  { method: 'get', path: '/api/v1/trade-state', summary: 'strategy status (state, steps, open position with entry/SL/TP) and the transition journal', params: [SYMBOL], response: '{available, state, journal}', handler: (s, p) => s.tradeState(p.symbol as string) },
+  { method: 'get', path: '/api/v1/strategy', summary: 'strategy status of every instrument', params: [], response: '{available, strategies}', handler: (s) => s.strategy() },
+  { method: 'get', path: '/api/v1/scanner', summary: 'scanner: strategy statuses by priority', params: [], response: '{available, rows}', handler: (s) => s.scanner() },
   { method: 'get', path: '/api/v1/paper', summary: 'paper trading on the strategy\'s entries/exits: account, limits, open positions, fills, refusals, analytics (win rate, profit factor, average R, max drawdown, Sharpe); optional symbol filters positions and fills', params: [{ ...SYMBOL, required: false }], response: '{available, symbol, account, limits, open, fills, refusals, analytics}', handler: (s, p) => s.paper(p.symbol === undefined ? undefined : (p.symbol as string)) },
   {
     method: 'get', path: '/api/v1/merged', summary: 'multi-venue instrument: footprint cells with each venue\'s contribution (optionally one venue)', params: [SYMBOL, FROM, TO, { name: 'venue', type: 'string', maxLength: 40, description: 'only this venue\'s contributions (e.g. binance-usdm, bybit, coinbase)' }], response: '{symbol, merged, venue, cells: [{time, price, buy, sell, unknown, trades, venues}]}',

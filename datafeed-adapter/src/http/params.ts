@@ -1,7 +1,11 @@
 /**
- * Declarative query-parameter specs: one table drives validation (every known parameter checked,
- * repeated ones rejected; unknown ones such as a cache-buster `_=1` ignored) and the OpenAPI document.
+ * Declarative query-parameter specs, compiled once into zod schemas (`paramSchema`): the same schemas
+ * check every value here (bounds, enums, lengths, patterns) and describe the parameters in
+ * /openapi.json (openapi.ts, zod-to-openapi). Validation: every known parameter checked, repeated ones
+ * rejected; unknown ones such as a cache-buster `_=1` ignored.
  */
+import { z } from 'zod';
+
 export interface ParamSpec {
   name: string;
   in?: 'query' | 'path';
@@ -44,50 +48,79 @@ export function validate(specs: readonly ParamSpec[], query: Record<string, unkn
   return out;
 }
 
+/** The zod schema of one parameter's typed value (required form; openapi.ts adds optional/default). */
+export function paramSchema(s: ParamSpec): z.ZodType {
+  let sch = schemas.get(s);
+  if (sch) return sch;
+  switch (s.type) {
+    case 'integer':
+    case 'number': {
+      let n = s.type === 'integer' ? z.number().int() : z.number();
+      if (s.min !== undefined) n = n.min(s.min);
+      if (s.max !== undefined) n = n.max(s.max);
+      sch = n;
+      break;
+    }
+    case 'boolean': sch = z.boolean(); break;
+    default: {
+      let str = z.string().max(s.maxLength ?? 200);
+      if (s.pattern) str = str.regex(s.pattern);
+      sch = s.enum ? z.enum(s.enum as [string, ...string[]]) : str;
+    }
+  }
+  sch = sch.describe(s.description);
+  schemas.set(s, sch);
+  return sch;
+}
+const schemas = new WeakMap<ParamSpec, z.ZodType>();
+
+/** The query (or path) parameters of a route as one zod object, for the OpenAPI document. */
+export function paramsObject(specs: readonly ParamSpec[], where: 'query' | 'path'): z.ZodObject | undefined {
+  const list = specs.filter((s) => (s.in ?? 'query') === where);
+  if (!list.length) return undefined;
+  return z.object(Object.fromEntries(list.map((s) => {
+    let sch = paramSchema(s);
+    if (s.default !== undefined) sch = (sch as z.ZodType<unknown>).default(s.default as never);
+    else if (!s.required && where === 'query') sch = sch.optional();
+    return [s.name, sch];
+  })));
+}
+
+/** Query text → typed value (syntax only); the value is then checked by the parameter's zod schema. */
 function convert(s: ParamSpec, raw: string): unknown {
+  let v: unknown;
   switch (s.type) {
     case 'integer': {
       if (!INT_RE.test(raw)) throw new ParamError(400, s.name, `must be an integer, got "${raw.slice(0, 30)}"`);
-      const v = Number(raw);
+      v = Number(raw);
       if (!Number.isSafeInteger(v)) throw new ParamError(400, s.name, 'integer out of range');
-      range(s, v);
-      return v;
+      break;
     }
     case 'number': {
       if (!NUM_RE.test(raw)) throw new ParamError(400, s.name, `must be a number, got "${raw.slice(0, 30)}"`);
-      const v = Number(raw);
+      v = Number(raw);
       if (!Number.isFinite(v)) throw new ParamError(400, s.name, 'must be finite');
-      range(s, v);
-      return v;
+      break;
     }
     case 'boolean':
-      if (raw === 'true' || raw === '1') return true;
-      if (raw === 'false' || raw === '0') return false;
-      throw new ParamError(400, s.name, `must be true or false, got "${raw.slice(0, 30)}"`);
-    default: {
-      const max = s.maxLength ?? 200;
-      if (raw.length > max) throw new ParamError(400, s.name, `longer than ${max} characters`);
-      if (s.enum && !s.enum.includes(raw)) throw new ParamError(400, s.name, `must be one of ${s.enum.join(', ')}, got "${raw.slice(0, 30)}"`);
-      if (s.pattern && !s.pattern.test(raw)) throw new ParamError(400, s.name, `malformed value "${raw.slice(0, 30)}"`);
-      return raw;
-    }
+      if (raw === 'true' || raw === '1') v = true;
+      else if (raw === 'false' || raw === '0') v = false;
+      else throw new ParamError(400, s.name, `must be true or false, got "${raw.slice(0, 30)}"`);
+      break;
+    default: v = raw;
   }
+  const r = paramSchema(s).safeParse(v);
+  if (r.success) return r.data;
+  throw new ParamError(400, s.name, reason(s, r.error.issues[0], v, raw));
 }
 
-function range(s: ParamSpec, v: number): void {
-  if (s.min !== undefined && v < s.min) throw new ParamError(400, s.name, `must be >= ${s.min}, got ${v}`);
-  if (s.max !== undefined && v > s.max) throw new ParamError(400, s.name, `must be <= ${s.max}, got ${v}`);
-}
-
-/** OpenAPI 3.1 parameter objects for a spec list. */
-export function openapiParams(specs: readonly ParamSpec[]): unknown[] {
-  return specs.map((s) => {
-    const schema: Record<string, unknown> = { type: s.type };
-    if (s.min !== undefined) schema.minimum = s.min;
-    if (s.max !== undefined) schema.maximum = s.max;
-    if (s.enum) schema.enum = [...s.enum];
-    if (s.default !== undefined) schema.default = s.default;
-    if (s.type === 'string') schema.maxLength = s.maxLength ?? 200;
-    return { name: s.name, in: s.in ?? 'query', required: s.in === 'path' ? true : !!s.required, description: s.description, schema };
-  });
+/** The zod issue as the API's `reason` text. */
+function reason(s: ParamSpec, iss: z.core.$ZodIssue, v: unknown, raw: string): string {
+  switch (iss.code) {
+    case 'too_small': return `must be >= ${s.min}, got ${v}`;
+    case 'too_big': return s.type === 'string' ? `longer than ${s.maxLength ?? 200} characters` : `must be <= ${s.max}, got ${v}`;
+    case 'invalid_value': return `must be one of ${(s.enum ?? []).join(', ')}, got "${raw.slice(0, 30)}"`;
+    case 'invalid_format': return `malformed value "${raw.slice(0, 30)}"`;
+    default: return iss.message;
+  }
 }
