@@ -3,7 +3,8 @@
  * polling survives 409 Conflict, bodies that are not JSON and 5xx (backing off and polling again; a
  * conflict is logged once and shown by health()); a refused photo goes out as its text alert; an
  * outage of an hour loses nothing and its errors are readable; a row that outlives the outbox time is
- * dropped with its last error; command replies share the 30 msg/s limiter; a stranger cannot /subscribe.
+ * dropped with its last error; an outbox that cannot be written keeps its alerts in memory until it can;
+ * command replies share the 30 msg/s limiter; a stranger cannot /subscribe.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -161,6 +162,29 @@ describe('alerts through refusals and outages', () => {
     svc.publish(exit('NEW', clock.now()));
     await svc.idle();
     expect(server.delivered().map((c) => c.fields.text.split('\n')[0])).toEqual(['❌ <b>EXIT · LONG</b> <code>NEW</code> · stop hit']);
+  });
+});
+
+describe('the outbox on a failing disk', () => {
+  it('alerts wait in memory while the outbox cannot be written, health says so, and they go out after recovery', async () => {
+    const { server, svc, logs } = await rig();
+    // a real SQLite error on every outbox insert (what a full disk does to the alerts database)
+    svc.db.exec(`CREATE TEMP TRIGGER full BEFORE INSERT ON main.alert_outbox BEGIN SELECT RAISE(ABORT, 'database or disk is full (injected)'); END;`);
+    svc.publish(exit('A', T0));
+    svc.publish(exit('B', T0 + 1));
+    await svc.drain();
+    expect(svc.queue.pendingCount()).toBe(0);
+    expect(svc.health().problem).toMatchObject({ component: 'telegram', reason: 'outbox writes failing (SQLITE_CONSTRAINT_TRIGGER); 2 alerts wait in memory' });
+    expect(lines(logs, /telegram outbox writes failing/)).toHaveLength(1);
+    expect(server.delivered()).toHaveLength(0);
+    svc.db.exec('DROP TRIGGER temp.full');
+    // retried every second (real time): both alerts are queued and sent, in order
+    await server.waitFor(() => server.delivered().length === 2, 5000, 'the two alerts after recovery');
+    expect(server.delivered().map((c) => c.fields.text.split('\n')[0])).toEqual(['❌ <b>EXIT · LONG</b> <code>A</code> · stop hit', '❌ <b>EXIT · LONG</b> <code>B</code> · stop hit']);
+    expect(svc.health().problem).toBeNull();
+    expect(lines(logs, /telegram outbox writes recovered/)).toHaveLength(1);
+    await svc.idle();
+    expect(svc.queue.stats()).toMatchObject({ pending: 0, sent: 2, dropped: 0 });
   });
 });
 

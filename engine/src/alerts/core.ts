@@ -91,6 +91,8 @@ export interface AlertCoreStats {
   poller?: PollerState;
   /** the sender stopped because Telegram refused the bot token (401) */
   senderFatal?: string | null;
+  /** the outbox cannot be written (full disk): why, since when, routed rows waiting in memory */
+  outboxError?: { reason: string; since: number; waiting: number } | null;
   /** the alerts worker thread (absent in-thread): how it yields to the engine, its CPU time and run-queue wait (ms, Linux) */
   worker?: { policy: string; cpuMs: number | null; waitMs: number | null };
 }
@@ -160,11 +162,15 @@ export class AlertCore {
   readonly sender: TelegramSender;
   readonly api: Api;
   commands: BotCommands | null = null;
-  private readonly st = { captured: 0, routed: 0, queuedMessages: 0, stale: 0, inboxDrops: 0, deduplicated: 0, suppressed: {} as Record<string, number>, queuePendingMax: 0 };
+  private readonly st = { captured: 0, routed: 0, queuedMessages: 0, stale: 0, inboxDrops: 0, deduplicated: 0, suppressed: {} as Record<string, number>, queuePendingMax: 0, outboxLost: 0 };
   private readonly o: AlertCoreOptions;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly inbox: AlertPayload[] = [];
+  /** routed rows the outbox could not take yet (a failing disk), and since when it fails */
+  private readonly unqueued: NewItem[] = [];
+  private outboxError: { reason: string; since: number; loggedAt: number } | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
   /** the Bot API fetch: the injected one (tests) or the global one, with every error answer made readable */
   private readonly fetch: typeof fetch;
   private scheduled = false;
@@ -204,7 +210,8 @@ export class AlertCore {
       captured: this.st.captured, routed: this.st.routed, queuedMessages: this.st.queuedMessages, stale: this.st.stale, inboxDrops: this.st.inboxDrops,
       deduplicated: this.st.deduplicated, suppressed: { ...this.st.suppressed }, chartErrors: this.sender.stats.chartErrors, inbox: this.inbox.length,
       queuePending: pending, queuePendingMax: Math.max(this.st.queuePendingMax, pending), queueBound: this.queue.maxPending, overflowDrops: this.queue.overflowDrops, sent: this.sender.stats.sent,
-      dropped: this.sender.stats.dropped + this.queue.overflowDrops, poller: this.commands?.pollerState() ?? { state: 'off', since: null, reason: null }, senderFatal: this.sender.fatalError,
+      dropped: this.sender.stats.dropped + this.queue.overflowDrops + this.st.outboxLost,
+      outboxError: this.outboxError ? { reason: this.outboxError.reason, since: this.outboxError.since, waiting: this.unqueued.length } : null, poller: this.commands?.pollerState() ?? { state: 'off', since: null, reason: null }, senderFatal: this.sender.fatalError,
     };
   }
 
@@ -251,7 +258,7 @@ export class AlertCore {
   }
 
   private async drainLoop(): Promise<void> {
-    while (this.inbox.length && !this.closed) {
+    while ((this.inbox.length || this.unqueued.length) && !this.closed) {
       // route a batch, then queue it in one transaction; yield between batches (in-thread, the engine shares this loop)
       const batch = this.inbox.splice(0, 256);
       const items: NewItem[] = [];
@@ -261,14 +268,48 @@ export class AlertCore {
       }
       if (this.closed) return;
       const now = this.clock.now();
-      this.db.transaction(() => {
-        this.st.queuedMessages += this.queue.enqueue(items, now).length;
-        this.policy.flush();
-      })();
+      const all = this.unqueued.length ? this.unqueued.splice(0).concat(items) : items;
+      try {
+        let added = 0;
+        this.db.transaction(() => {
+          added = this.queue.enqueue(all, now).length;
+          this.policy.flush();
+        })();
+        this.st.queuedMessages += added;
+        if (this.outboxError) { this.log.info('telegram outbox writes recovered', { failedForS: Math.round((this.clock.now() - this.outboxError.since) / 1000) }); this.outboxError = null; }
+      } catch (err) {
+        this.outboxFailed(all, err);
+        return;
+      }
       this.st.queuePendingMax = Math.max(this.st.queuePendingMax, this.queue.pendingCount());
-      if (items.length) this.sender.kick();
+      if (all.length) this.sender.kick();
       this.onBatch?.();
       if (this.inbox.length) await new Promise<void>((r) => setImmediate(r));
+    }
+  }
+
+  /**
+   * The outbox could not be written (a full disk, I/O errors): the routed rows wait in memory (bounded:
+   * the oldest beyond `maxInbox` × 4 go first, counted as overflow) and are written on the next drain,
+   * retried every second; logged first, then once a minute; shown in /health meanwhile.
+   */
+  private outboxFailed(rows: NewItem[], err: unknown): void {
+    const now = this.clock.now();
+    const reason = err instanceof Error ? ((err as { code?: string }).code ?? err.message) : String(err);
+    const max = (this.o.maxInbox ?? 1000) * 4;
+    this.queue.resync(); // the rolled-back rows were counted as open
+    this.unqueued.push(...rows);
+    if (this.unqueued.length > max) this.st.outboxLost += this.unqueued.splice(0, this.unqueued.length - max).length;
+    if (!this.outboxError) {
+      this.outboxError = { reason, since: now, loggedAt: now };
+      this.log.error('telegram outbox writes failing; alerts wait in memory and are retried', { error: err instanceof Error ? err.message : String(err), waiting: this.unqueued.length });
+    } else if (now - this.outboxError.loggedAt >= 60_000) {
+      this.outboxError.loggedAt = now;
+      this.log.warn('telegram outbox writes still failing', { error: reason, waiting: this.unqueued.length, lost: this.st.outboxLost });
+    }
+    if (!this.retryTimer && !this.closed) {
+      this.retryTimer = setTimeout(() => { this.retryTimer = null; void this.drain(); }, 1000);
+      this.retryTimer.unref?.();
     }
   }
 
@@ -318,6 +359,8 @@ export class AlertCore {
     if (this.closed) return;
     await this.drain();
     this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.unqueued.length) this.log.error('telegram alerts closed with outbox writes failing: routed alerts not queued', { count: this.unqueued.length });
     await this.commands?.stop();
     await this.sender.stop();
     this.db.close();

@@ -116,6 +116,9 @@ export class OutboundQueue {
     this.recount();
   }
 
+  /** Re-read the open rows from the table (after a transaction that added rows rolled back). */
+  resync(): void { this.open.clear(); this.recount(); }
+
   private recount(): void {
     this.openCount = (this.st.pendingCount.get() as { n: number }).n;
     for (const r of this.db.prepare(`SELECT DISTINCT chat_id FROM alert_outbox WHERE status IN ('pending','sending')`).all() as { chat_id: number }[]) this.open.add(r.chat_id);

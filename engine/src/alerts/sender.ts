@@ -241,7 +241,11 @@ export class TelegramSender {
   private launch(item: OutboundItem, now: number): void {
     const abort = new AbortController();
     this.chatNext.set(item.chatId, now + this.interval(item.chatId));
-    const promise = this.send(item, abort.signal, now).finally(() => {
+    // the outbox itself failing (a full disk under ack/retry) must not end the process: log it; the row is
+    // sent again after a restart (it stays 'sending', which a restart turns back to pending)
+    const promise = this.send(item, abort.signal, now).catch((err: unknown) => {
+      this.log.error('telegram outbox update failed', { chatId: item.chatId, key: item.key, error: err instanceof Error ? err.message : String(err) });
+    }).finally(() => {
       this.inflight.delete(item.chatId);
       this.wake();
       for (const w of this.idleWaiters.splice(0)) w();

@@ -244,7 +244,8 @@ export class AlertService {
     const c = this.core ? this.core.stats : this.remote;
     const p = c.poller;
     let problem: Problem | null = null;
-    if (c.senderFatal) problem = { component: 'telegram', reason: `sending stopped: ${c.senderFatal}`, since: null };
+    if (c.outboxError) problem = { component: 'telegram', reason: `outbox writes failing (${c.outboxError.reason}); ${c.outboxError.waiting} alerts wait in memory`, since: c.outboxError.since };
+    else if (c.senderFatal) problem = { component: 'telegram', reason: `sending stopped: ${c.senderFatal}`, since: null };
     else if (p && p.state === 'retrying') problem = { component: 'telegram', reason: `bot-command polling retrying: ${p.reason ?? 'error'}`, since: p.since };
     return { problem, pending: c.queuePending, bound: c.queueBound, sent: c.sent, dropped: c.dropped ?? 0, pollerUp: !p || p.state === 'off' ? null : p.state === 'polling' };
   }
