@@ -10,9 +10,11 @@ import { benchFeeds } from './cases/feeds.js';
 import { benchRender } from './cases/render.js';
 import { benchAlerts } from './cases/alerts.js';
 import { benchMt5 } from './cases/mt5.js';
+import { benchMemory, benchMemoryChild } from './cases/memory.js';
 
 const cases: Record<string, () => Promise<void>> = {
   pipeline: () => benchPipeline(),
+  memory: () => benchMemory(),
   book: () => benchBook(),
   history: () => benchHistory(),
   fanout: () => benchFanout(),
@@ -23,7 +25,10 @@ const cases: Record<string, () => Promise<void>> = {
 };
 
 const only = process.env.BENCH?.split(',').filter(Boolean);
-for (const [name, fn] of Object.entries(cases)) {
-  if (only && !only.includes(name)) continue;
-  await fn();
+if (process.env.BENCH === 'memory-child') await benchMemoryChild(); // one variant of the memory case, in its own process
+else {
+  for (const [name, fn] of Object.entries(cases)) {
+    if (only && !only.includes(name)) continue;
+    await fn();
+  }
 }

@@ -35,7 +35,7 @@ describe('valid configs and defaults', () => {
     });
     expect(c.alerts.telegram.dbPath).toBeUndefined(); // alerts.sqlite next to store.path
     expect(c.analytics).toEqual({
-      timeframe: '1m', valueAreaPct: 0.7, stackedMinRows: 3, cvdReset: 'session', barMemoryMB: 96,
+      timeframe: '1m', valueAreaPct: 0.7, stackedMinRows: 3, cvdReset: 'session', barMemoryMB: 64,
       imbalance: { ratio: 3, compare: 'diagonal', minDominant: 0, minOther: 0, zeroPolicy: 'imbalance', metric: 'volume' },
     });
     expect(c.log).toEqual({ level: 'info', format: 'human' });

@@ -56,11 +56,11 @@ export const DEFAULT_PIPELINE: PipelineOptions = {
 export interface ClosedBar { bar: FootprintBar; stats: BarStats }
 
 /**
- * Estimated heap cost of a closed bar: about 1.1 KB for the bar, its stats and grid objects, plus
- * 6 × 8 bytes per row. An estimate for budgeting, not a measurement; the bench's memory case
- * measures the process.
+ * Estimated heap cost of a closed bar: about 2 KB for the bar, its stats, grid and developing-level
+ * objects, plus 6 × 8 bytes per row. An estimate for budgeting (the bench's memory case measured
+ * about 2.6 KB of RSS per bar at ~17 rows); the memory case measures the process.
  */
-export function closedBarBytes(b: FootprintBar): number { return 1100 + b.rows.length * 48; }
+export function closedBarBytes(b: FootprintBar): number { return 2000 + b.rows.length * 48; }
 
 /**
  * A memory budget for the closed bars of many pipelines (`tapeflow start`: analytics.barMemoryMB).
@@ -276,6 +276,7 @@ export class InstrumentPipeline {
     if (mem) mem.used += bytes;
     while (this.bars.length > this.opts.keepBars || (mem && mem.used > mem.budgetBytes && this.barBytes > mem.share && this.bars.length > 1)) this.dropOldest();
     for (const fn of this.barListeners) fn(cb);
+    bar.rows.dropViews(); // six typed-array views per held bar add up; readers rebuild them on demand
   }
 
   /** Put bars restored from the store in front of the held ones (within keepBars and the budget). */

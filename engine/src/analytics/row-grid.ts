@@ -54,6 +54,9 @@ export class RowGrid {
     return v;
   }
 
+  /** Forget the cached column views (rebuilt by the next `cols`): a held closed bar need not carry them. */
+  dropViews(): void { this.views = null; }
+
   get empty(): boolean { return this.length === 0; }
   /** lowest and highest row indices in use */
   get lowRow(): number { return this.base; }

@@ -162,7 +162,7 @@ export interface AnalyticsConfig {
   stackedMinRows: number;
   /** default 'session' */
   cvdReset: 'session' | 'never';
-  /** memory for closed bars held in memory by `tapeflow start`, all instruments together, MB; older bars are read from the store; default 96 */
+  /** memory for closed bars held in memory by `tapeflow start`, all instruments together, MB; older bars are read from the store; default 64 */
   barMemoryMB: number;
 }
 
@@ -248,7 +248,7 @@ export function defaultConfig(): TapeFlowConfig {
       imbalance: { ratio: 3, compare: 'diagonal', minDominant: 0, minOther: 0, zeroPolicy: 'imbalance', metric: 'volume' },
       stackedMinRows: 3,
       cvdReset: 'session',
-      barMemoryMB: 96,
+      barMemoryMB: 64,
     },
     paper: { enabled: true, initialBalance: 10_000, notionalPerTrade: 1_000, maxPositionNotional: 5_000, maxTotalExposure: 10_000, dailyLossLimit: 500, feeBps: 4, slippageBps: 1 },
     merged: [],
