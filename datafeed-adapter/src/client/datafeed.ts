@@ -83,6 +83,7 @@ export class TapeFlowDatafeed implements IBasicDataFeed, IDatafeedQuotesApi {
   private readonly snapshotBars: number;
   private readonly diag: (m: string) => void;
   private config: Promise<DatafeedConfiguration> | null = null;
+  private configCache: DatafeedConfiguration | null = null;
   private readonly symbols = new Map<string, LibrarySymbolInfo>();
   private readonly lastBars = new Map<string, Bar>();
   private readonly listeners = new Map<string, Listener>();
@@ -117,7 +118,8 @@ export class TapeFlowDatafeed implements IBasicDataFeed, IDatafeedQuotesApi {
   // ---- IExternalDatafeed / IDatafeedChartApi --------------------------------------------------
 
   onReady(callback: OnReadyCallback): void {
-    this.config ??= this.get<DatafeedConfiguration & { s?: string }>('/config').then((c) => (c && typeof c === 'object' && !('s' in c) ? c : DEFAULT_CONFIG)).catch(() => DEFAULT_CONFIG);
+    this.config ??= this.get<DatafeedConfiguration & { s?: string }>('/config').then((c) => (c && typeof c === 'object' && !('s' in c) ? c : DEFAULT_CONFIG)).catch(() => DEFAULT_CONFIG)
+      .then((c) => { this.configCache = c; return c; });
     void this.config.then((c) => later(() => callback(c)));
   }
 
@@ -321,6 +323,22 @@ export class TapeFlowDatafeed implements IBasicDataFeed, IDatafeedQuotesApi {
     this.get<unknown>('/timescale_marks', { symbol: symbolInfo.ticker || symbolInfo.name, from, to, resolution })
       .then((r) => done(rowsOf<TimescaleMark>(r)))
       .catch(() => done([]));
+  }
+
+  /**
+   * The built-in Volume Profile (Visible/Fixed Range) builds its rows from the bars it requests at this
+   * resolution, spreading each bar's volume over its high–low range. The finer the bars, the closer its
+   * rows are to the exact traded volume per price: one-second bars up to 6 hours, 1-minute bars up to 10
+   * days, else the chart's resolution (the library's cost grows with the bar count). Only resolutions
+   * the server offers are returned. (A footprint cannot be drawn by a custom indicator: see
+   * examples/charting-library/README.md.)
+   */
+  getVolumeProfileResolutionForPeriod(currentResolution: ResolutionString, from: number, to: number, _symbolInfo: LibrarySymbolInfo): ResolutionString {
+    const span = to - from;
+    const pick = span <= 6 * 3600 ? '1S' : span <= 10 * 86_400 ? '1' : null;
+    const offered = this.configCache?.supported_resolutions;
+    if (pick && (!offered || offered.includes(pick as ResolutionString))) return pick as ResolutionString;
+    return currentResolution;
   }
 
   getServerTime(callback: ServerTimeCallback): void {
