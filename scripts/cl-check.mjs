@@ -21,6 +21,8 @@ const waitMs = Number(arg('wait', '15000'));
 const resolutions = (arg('resolutions', '1,5,15,60,1D')).split(',');
 mkdirSync(out, { recursive: true });
 
+// the page and the library are served as if from the server's own origin (the server checks Origin)
+const sameOrigin = (h) => ({ ...h, host: target.host, ...(h.origin ? { origin: target.origin } : {}), ...(h.referer ? { referer: target.origin + '/' } : {}) });
 const TYPES = { '.js': 'text/javascript', '.html': 'text/html', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.woff2': 'font/woff2', '.woff': 'font/woff' };
 const proxy = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://x');
@@ -31,13 +33,13 @@ const proxy = http.createServer((req, res) => {
     createReadStream(f).pipe(res);
     return;
   }
-  const up = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host } }, (r) => { res.writeHead(r.statusCode, r.headers); r.pipe(res); });
+  const up = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: sameOrigin(req.headers) }, (r) => { res.writeHead(r.statusCode, r.headers); r.pipe(res); });
   up.on('error', (e) => { res.statusCode = 502; res.end(String(e)); });
   req.pipe(up);
 });
 proxy.on('upgrade', (req, sock, head) => {
   const up = net.connect(Number(target.port), target.hostname, () => {
-    up.write(`${req.method} ${req.url} HTTP/1.1\r\n` + Object.entries({ ...req.headers, host: target.host }).map(([k, v]) => `${k}: ${v}`).join('\r\n') + '\r\n\r\n');
+    up.write(`${req.method} ${req.url} HTTP/1.1\r\n` + Object.entries(sameOrigin(req.headers)).map(([k, v]) => `${k}: ${v}`).join('\r\n') + '\r\n\r\n');
     if (head.length) up.write(head);
     up.pipe(sock); sock.pipe(up);
   });
