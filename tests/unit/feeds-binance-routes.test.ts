@@ -123,3 +123,45 @@ describe('Binance routes', () => {
     await waitFor(() => r.trades.length === 1 && r.books.l2.get('BINANCE_SPOT:ETHUSDT')?.synced === true, [r.feed, v], 5000, 'spot');
   });
 });
+
+describe('Binance restart backfill hook', () => {
+  it('backfillFrom({id}) pages aggTrades from the last stored id while live trades wait, then releases them in order', async () => {
+    const v = await venue(true);
+    const all = Array.from({ length: 1500 }, (_, i) => ({ a: 5001 + i, p: (60000 + (i % 9) / 10).toFixed(1), q: '0.010', T: T0 + i, m: i % 2 === 0 }));
+    v.routes.set('/fapi/v1/aggTrades', (url) => {
+      const from = Number(url.searchParams.get('fromId'));
+      const limit = Number(url.searchParams.get('limit'));
+      return { body: all.filter((t) => t.a >= from).slice(0, limit).map((t) => binance.restAggTrade(t.a, t.p, t.q, t.T, t.m)), delayMs: 100 };
+    });
+    const r = rig({ venue: 'binance-usdm', symbols: ['BTCUSDT'], wsUrl: v.wsBase, restUrl: v.restUrl, depth: false, bookTicker: false });
+    await r.feeds.start();
+    await v.connection(1);
+    const done = r.feed.backfillFrom('BTCUSDT', { id: 5200 }); // the store had everything up to 5200
+    // live trades arrive while the backfill pages: 6499, 6500 (already fetched) and 6501, 6502 (new)
+    for (const a of [6499, 6500, 6501, 6502]) v.send(binance.aggTrade('BTCUSDT', a, '60001.0', '0.020', T0 + a, false));
+    const res = await done;
+    await waitFor(() => r.trades.length === 1302, [r.feed], 5000, 'all trades');
+    expect(res).toEqual({ recovered: 1300, complete: true });
+    expect(r.trades.map((t) => t.id)).toEqual(Array.from({ length: 1302 }, (_, i) => 5201 + i));
+    expect(v.requests.filter((q) => q.startsWith('/fapi/v1/aggTrades')).map((q) => new URL(q, 'http://x').searchParams.get('fromId'))).toEqual(['5201', '6201']);
+    const g = r.feed.status().completeness[0]!.gaps.find((x) => x.kind === 'trades')!;
+    expect([g.recovered, g.complete]).toEqual([1300, true]);
+    expect(r.feed.status().counters.duplicates).toBe(2);
+  });
+
+  it('ids the venue no longer serves are counted missing, not silently skipped', async () => {
+    const v = await venue(true);
+    v.routes.set('/fapi/v1/aggTrades', (url) => {
+      const from = Number(url.searchParams.get('fromId'));
+      // the venue only serves ids from 110 on
+      return { body: Array.from({ length: 11 }, (_, i) => 110 + i).filter((a) => a >= from).map((a) => binance.restAggTrade(a, '100.0', '0.001', T0 + a, false)) };
+    });
+    const r = rig({ venue: 'binance-usdm', symbols: ['BTCUSDT'], wsUrl: v.wsBase, restUrl: v.restUrl, depth: false, bookTicker: false });
+    await r.feeds.start();
+    const res = await r.feed.backfillFrom('BTCUSDT', { id: 100 });
+    expect(res).toEqual({ recovered: 11, complete: false });
+    const c = r.feed.status().completeness[0]!;
+    const g = c.gaps.find((x) => x.kind === 'trades')!;
+    expect([g.missing, g.recovered, g.complete, c.tradesMissing]).toEqual([9, 11, false, 9]);
+  });
+});
