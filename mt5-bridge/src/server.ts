@@ -920,7 +920,17 @@ export class BridgeServer extends EventEmitter {
   private onEaCursors(c: Conn, f: FeedState, cursors: Record<string, WireCursor>): void {
     for (const [sym, cur] of Object.entries(cursors)) {
       const s = f.syms.get(sym);
-      if (!s || s.cursorSeen || !Array.isArray(cur) || !Number.isInteger(cur[0]) || !Number.isInteger(cur[1])) continue;
+      if (!s || !Array.isArray(cur) || !Number.isInteger(cur[0]) || !Number.isInteger(cur[1])) continue;
+      if (s.gapFrom && cmpCursor(cur[0], cur[1], s.gapFrom.ms, s.gapFrom.ord) > 0) {
+        // lost line(s) and no ticks line since: the EA's cursor bounds the hole (the last line of a burst may be the lost one)
+        const from = s.gapFrom.ms;
+        s.gapFrom = null;
+        const inst = this.resolve(f, s, null);
+        this.emitLive({ type: 'gap', instrument: inst.id, ts: cur[0] - c.utcOff * 1000, from, to: cur[0], reason: 'mt5-seq-gap' } as Gap);
+        this.startHold(s, cur[0], cur[1] + 1);
+        this.requestBackfill(f, s, { from, to: cur[0], reason: 'seq-gap' });
+      }
+      if (s.cursorSeen) continue;
       s.cursorSeen = true;
       const from = s.resumeFrom;
       s.resumeFrom = null;

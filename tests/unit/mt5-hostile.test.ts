@@ -174,3 +174,22 @@ describe('MT5 symbols: tick sizes and brokers', () => {
     expect(r.server.stats.keyedByAccount).toBe(1);
   });
 });
+
+describe('tapeflow mt5-sim', () => {
+  it('--gap-every works without --rate (the README example): lines are lost and the server backfills them', async () => {
+    const { mt5SimCommand } = await import('../../engine/src/cli/commands/mt5-sim.js');
+    let out = '';
+    const write = process.stdout.write.bind(process.stdout);
+    (process.stdout as { write: unknown }).write = (chunk: string): boolean => { out += chunk; return true; };
+    let code: number;
+    try {
+      code = await mt5SimCommand.run(['--serve', '--source', 'tape:3000', '--gap-every', '2', '--json']);
+    } finally {
+      (process.stdout as { write: unknown }).write = write;
+    }
+    expect(code).toBe(0);
+    const j = JSON.parse(out) as { backfillRequests: number; server: { seqGaps: number; ticksLive: number; ticksHistory: number } };
+    expect(j.server.seqGaps).toBeGreaterThan(0);
+    expect(j.backfillRequests).toBeGreaterThan(0);
+  }, 60_000);
+});

@@ -86,7 +86,8 @@ export const mt5SimCommand: Command = {
     const gapEvery = num('gap-every');
     const dropAfter = num('drop-after');
     let passes = 0, dropped = false;
-    const step = rate ? Math.max(1, Math.round(rate / 10)) : Infinity;
+    // without --rate, faults that act per pass still need passes: release 100 ticks per pass then
+    const step = rate ? Math.max(1, Math.round(rate / 10)) : gapEvery || dropAfter !== undefined ? 100 : Infinity;
     while (ea.released(source.sym) < source.ticks.length) {
       ea.release(step);
       if (dropAfter !== undefined && !dropped && ea.released(source.sym) >= dropAfter) {
@@ -98,8 +99,12 @@ export const mt5SimCommand: Command = {
       await ea.drain();
       if (rate) await new Promise((r) => setTimeout(r, 100));
     }
-    await ea.drain();
-    await ea.waitAcked(120_000);
+    // the server's bf_req for a lost line can arrive after the last pass: keep serving until all is acked
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      await ea.drain();
+      try { await ea.waitAcked(250); break; } catch (e) { if (Date.now() > deadline) throw e; }
+    }
     const seconds = (Date.now() - t0) / 1000;
     const summary: Record<string, unknown> = {
       symbol: source.sym, ticks: source.ticks.length, ticksSent: ea.ticksSent, lines: ea.linesSent, reconnects: ea.reconnects,
