@@ -13,17 +13,14 @@ import { createMetrics, type Metrics } from '../status/metrics.js';
 import { StatusRegistry, type Problem } from '../status/registry.js';
 import type { HistoryService } from '../../../datafeed-adapter/src/service/history.js';
 
-/** Feed state a venue may add (stall detection): read when present. */
-interface StallInfo { stalled?: boolean | { since?: number; reason?: string } | null; stalledSince?: number | null }
 
 /** Problems of live feeds: a connection that is not open, or a stall the feed reports. */
 export function feedProblems(feeds: readonly FeedStatus[]): Problem[] {
   const out: Problem[] = [];
   for (const f of feeds) {
-    const s = (f as FeedStatus & StallInfo).stalled;
+    const s = f.stalled;
     if (s) {
-      const info = typeof s === 'object' ? s : {};
-      out.push({ component: `feed:${f.name}`, reason: `${f.venue} stalled${info.reason ? `: ${info.reason}` : ''}`, since: info.since ?? (f as StallInfo).stalledSince ?? null });
+      out.push({ component: `feed:${f.name}`, reason: `${f.venue} stalled: ${s.reason}`, since: s.since });
       continue;
     }
     if (f.state === 'open' || f.state === 'idle' || f.state === 'stopped') continue;

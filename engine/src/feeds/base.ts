@@ -30,6 +30,8 @@ export interface VenueDefaults {
   parse: FrameParser;
   maxConnectionMs?: number;
   appPing?: { intervalMs: number; message: () => string };
+  /** frames that are only liveness (application pongs, heartbeats): not data for stall detection */
+  isHeartbeat?: (text: string) => boolean;
 }
 
 const STATE_RANK: Record<ConnState, number> = { open: 0, idle: 1, connecting: 2, backoff: 3, stopped: 4 };
@@ -66,7 +68,18 @@ export abstract class BaseFeed extends EventEmitter implements Feed {
     this.restUrl = o.restUrl ?? d.restUrl;
     this.parserVenue = d.parserVenue;
     this.symbols = [...new Set(o.symbols.map((s) => this.normalizeSymbol(s)))];
-    this.completeness = new Completeness(o.venue, this.now);
+    // closed gaps become engine Gap events (from/to = local ms), which the store persists and
+    // /timescale_marks shows; book gaps already come from the book synchronizer, and a trade gap that
+    // backfill recovered completely lost nothing
+    this.completeness = new Completeness(o.venue, this.now, (instrument, g) => {
+      if (this.stopped || g.kind === 'book' || (g.kind === 'trades' && g.complete !== false) || g.to === null) return;
+      const what = g.kind === 'trades' ? `${(g.missing ?? 0) - (g.recovered ?? 0)} trades not recovered` : `${g.kind} ${g.durationMs} ms`;
+      try {
+        this.o.sink({ type: 'gap', instrument, ts: g.from, from: g.from, to: g.to, reason: `${this.name}: ${what}: ${g.reason}` });
+      } catch (e) {
+        this.log.error(`${this.name}: recording a gap failed: ${(e as Error).message}`);
+      }
+    });
     this.ctx = new FeedContext(o.registry);
     this.rest = new RestClient(this.restUrl, { weightPerMinute: o.restWeightPerMinute ?? d.weightPerMinute, timeoutMs: o.restTimeoutMs ?? 10_000, counters: this.counters, now: this.now });
   }
@@ -93,6 +106,15 @@ export abstract class BaseFeed extends EventEmitter implements Feed {
         name: this.name, url: p.url, backoff: new Backoff(this.o.backoff), log: this.log, now: this.now,
         pingIntervalMs: this.o.pingIntervalMs ?? 15_000, staleMs: this.o.staleMs ?? 45_000,
         maxConnectionMs: this.o.maxConnectionMs ?? this.d.maxConnectionMs, appPing: this.d.appPing,
+        stallMs: this.o.stallMs ?? (this.o.depth === false ? 60_000 : 10_000), isHeartbeat: this.d.isHeartbeat,
+        onStall: (since) => {
+          for (const s of entry.symbols) this.gap(this.instrumentId(s), 'stall', `stalled: the connection was open but carried no data since ${new Date(since).toISOString()}`, { from: since });
+          this.emit('stall', since);
+        },
+        onStallEnd: () => {
+          for (const s of entry.symbols) this.completeness.close(this.instrumentId(s), 'stall', { complete: false });
+          this.emit('stall-end');
+        },
         onOpen: (c, reconnect) => {
           if (reconnect) this.counters.reconnects++;
           for (const s of entry.symbols) this.completeness.close(this.instrumentId(s), 'disconnect', { complete: true });
@@ -270,7 +292,9 @@ export abstract class BaseFeed extends EventEmitter implements Feed {
     const connections = this.conns.map((c) => c.conn.status());
     let state: ConnState = this.stopped ? 'stopped' : 'idle';
     if (connections.length) state = connections.reduce<ConnState>((w, c) => (STATE_RANK[c.state] > STATE_RANK[w] ? c.state : w), 'open');
-    return { name: this.name, venue: this.venue, state, connections, counters: { ...this.counters }, instruments: this.instruments(), completeness: this.completeness.report() };
+    const st = connections.find((c) => c.stalledSince !== null);
+    const stalled = st ? { since: st.stalledSince!, reason: `no data since ${new Date(st.stalledSince!).toISOString()} (${this.now() - st.stalledSince!} ms) although the connection was open` } : null;
+    return { name: this.name, venue: this.venue, state, connections, stalled, counters: { ...this.counters }, instruments: this.instruments(), completeness: this.completeness.report() };
   }
 
   /**

@@ -43,7 +43,7 @@ export function newCounters(): FeedCounters {
   return { frames: 0, malformed: 0, reconnects: 0, gaps: 0, resyncs: 0, backfilled: 0, duplicates: 0, events: 0, trades: 0, restRequests: 0, restFailures: 0, rateLimited: 0 };
 }
 
-export type GapKind = 'disconnect' | 'book' | 'trades' | 'sequence';
+export type GapKind = 'disconnect' | 'book' | 'trades' | 'sequence' | 'stall';
 
 /** One gap in an instrument's data. Times are local wall-clock ms. */
 export interface GapRecord {
@@ -85,6 +85,10 @@ export interface ConnectionStatus {
   lastError: string | null;
   /** ms until the next attempt when in backoff */
   retryInMs: number | null;
+  /** last data frame (pongs excluded), local ms */
+  lastDataAt: number | null;
+  /** set while the connection is stalled: no data since then although the socket was open */
+  stalledSince: number | null;
 }
 
 export interface FeedStatus {
@@ -93,6 +97,8 @@ export interface FeedStatus {
   /** worst connection state: open only when every connection is open */
   state: ConnState;
   connections: ConnectionStatus[];
+  /** a connection is stalled (open, maybe answering pings, but no data): since when, and why; null otherwise */
+  stalled: { since: number; reason: string } | null;
   counters: FeedCounters;
   instruments: string[];
   completeness: InstrumentCompleteness[];
@@ -138,6 +144,11 @@ export interface FeedOptions {
   pingIntervalMs?: number;
   /** reconnect when nothing (not even a pong) arrived for this long; default 45 s */
   staleMs?: number;
+  /**
+   * a stall: no data frame (pongs do not count) for this long on an open connection becomes a gap, then a
+   * reconnect; default 10 s with the book subscribed (diffs flow continuously), 60 s for trades only; 0 = off
+   */
+  stallMs?: number;
   /** planned reconnect after this long (Binance closes connections at 24 h); default 23 h 50 min for Binance, off elsewhere */
   maxConnectionMs?: number;
   /** REST timeout per request; default 10 s */

@@ -171,7 +171,7 @@ export class BoundedSet<T> {
 export class Completeness {
   private readonly per = new Map<string, InstrumentCompleteness>();
 
-  constructor(private readonly venue: string, private readonly now: () => number) {}
+  constructor(private readonly venue: string, private readonly now: () => number, private readonly onClose?: (instrument: string, g: GapRecord) => void) {}
 
   entry(instrument: string): InstrumentCompleteness {
     let e = this.per.get(instrument);
@@ -218,6 +218,7 @@ export class Completeness {
     if (extra.recovered) e.tradesRecovered += extra.recovered;
     e.gapMs += g.durationMs;
     e.openGaps--;
+    this.onClose?.(instrument, g);
     return g;
   }
 

@@ -16,6 +16,14 @@ export interface WsConnOptions {
   backoff: Backoff;
   pingIntervalMs: number;
   staleMs: number;
+  /**
+   * stall: the socket is open (and may answer pings) but carries no data frame for this long — a pong is
+   * not data. The connection reports the stall (onStall, from the last data frame) and reconnects; it
+   * stays stalled until data flows again. 0 = off.
+   */
+  stallMs?: number;
+  /** frames that only say the connection is alive (application pongs, heartbeats): not data for the stall check */
+  isHeartbeat?(text: string): boolean;
   maxConnectionMs?: number;
   appPing?: { intervalMs: number; message: () => string };
   log: Logger;
@@ -25,6 +33,10 @@ export interface WsConnOptions {
   /** the connection went down (not called on stop) */
   onDown(reason: string, conn: WsConn): void;
   onState?(conn: WsConn): void;
+  /** no data frame since `since` (local ms) although the socket is open */
+  onStall?(since: number, conn: WsConn): void;
+  /** data flows again after a stall that began at `since` */
+  onStallEnd?(since: number, conn: WsConn): void;
 }
 
 export class WsConn {
@@ -33,6 +45,10 @@ export class WsConn {
   attempts = 0;
   opens = 0;
   lastMessageAt: number | null = null;
+  /** last data frame (pongs excluded) */
+  lastDataAt: number | null = null;
+  /** local ms since which no data has come (null when not stalled) */
+  stalledSince: number | null = null;
   lastError: string | null = null;
   private ws: WebSocket | null = null;
   private timers: NodeJS.Timeout[] = [];
@@ -83,10 +99,14 @@ export class WsConn {
       const reconnect = this.opens > 0;
       this.opens++;
       this.lastMessageAt = this.o.now();
+      // a stall goes on through reconnects until data flows; otherwise the quiet time counts from the open
+      if (this.stalledSince === null) this.lastDataAt = this.lastMessageAt;
       this.socketUp = true;
       if (reconnect) this.o.log.info(`${this.o.name}: reconnected to ${this.url}`);
       else this.o.log.info(`${this.o.name}: connected to ${this.url}`);
       this.timers.push(setInterval(() => this.checkLiveness(), this.o.pingIntervalMs));
+      const stallMs = this.o.stallMs ?? 0;
+      if (stallMs > 0) this.timers.push(setInterval(() => this.checkStall(ws), Math.max(20, Math.min(1000, stallMs / 4))));
       if (this.o.appPing) {
         const ap = this.o.appPing;
         this.timers.push(setInterval(() => this.send(ap.message()), ap.intervalMs));
@@ -100,8 +120,12 @@ export class WsConn {
       if (this.ws !== ws) return;
       const recv = this.o.now();
       this.lastMessageAt = recv;
-      if (!this.gotMessage) { this.gotMessage = true; this.o.backoff.reset(); this.setState('open'); }
       const text = isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString();
+      if (!this.o.isHeartbeat?.(text)) {
+        this.lastDataAt = recv;
+        if (this.stalledSince !== null) { const since = this.stalledSince; this.stalledSince = null; this.o.onStallEnd?.(since, this); }
+      }
+      if (!this.gotMessage) { this.gotMessage = true; this.o.backoff.reset(); this.setState('open'); }
       this.o.onMessage(text, recv, this);
     });
     ws.on('pong', () => { if (this.ws === ws) this.lastMessageAt = this.o.now(); });
@@ -146,6 +170,19 @@ export class WsConn {
     try { ws.ping(); } catch { /* closing */ }
   }
 
+  /** Open and maybe answering pings, but no data frame for stallMs: report it (from the last data frame) and reconnect. */
+  private checkStall(ws: WebSocket): void {
+    if (this.ws !== ws || ws.readyState !== WebSocket.OPEN || this.lastDataAt === null) return;
+    const quiet = this.o.now() - this.lastDataAt;
+    if (quiet <= (this.o.stallMs ?? 0)) return;
+    if (this.stalledSince === null) {
+      this.stalledSince = this.lastDataAt;
+      this.o.log.warn(`${this.o.name}: stalled: no data for ${quiet} ms on ${this.url} although the socket is open; reconnecting`);
+      this.o.onStall?.(this.stalledSince, this);
+    }
+    this.drop(`stalled: no data for ${quiet} ms`);
+  }
+
   send(text: string): boolean {
     const ws = this.ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return false;
@@ -185,6 +222,7 @@ export class WsConn {
     return {
       url: this.url, state: this.state, since: this.since, lastMessageAt: this.lastMessageAt, attempts: this.attempts,
       lastError: this.lastError, retryInMs: this.state === 'backoff' ? Math.max(0, this.retryAt - this.o.now()) : null,
+      lastDataAt: this.lastDataAt, stalledSince: this.stalledSince,
     };
   }
 }

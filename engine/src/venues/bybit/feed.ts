@@ -38,6 +38,8 @@ export class BybitFeed extends BaseFeed {
     super(o, {
       wsUrl: `wss://stream.bybit.com/v5/public/${category}`, restUrl: 'https://api.bybit.com', weightPerMinute: 600 * 12, parserVenue: 'bybit', parse: parseBybitFrame,
       appPing: { intervalMs: o.appPingMs ?? 20_000, message: () => JSON.stringify({ op: 'ping', req_id: `p${++this.req}` }) },
+      // the answer to the application ping is liveness, not data
+      isHeartbeat: (t) => t.includes('"op":"ping"') || t.includes('"op":"pong"'),
     });
     this.category = category;
   }

@@ -32,7 +32,7 @@ export class CoinbaseFeed extends BaseFeed {
   private readonly connSeq = new Map<WsConn, number>();
 
   constructor(o: FeedOptions) {
-    super(o, { wsUrl: 'wss://advanced-trade-ws.coinbase.com', restUrl: 'https://api.coinbase.com', weightPerMinute: 300, parserVenue: 'coinbase', parse: parseCoinbaseFrame });
+    super(o, { wsUrl: 'wss://advanced-trade-ws.coinbase.com', restUrl: 'https://api.coinbase.com', weightPerMinute: 300, parserVenue: 'coinbase', parse: parseCoinbaseFrame, isHeartbeat: (t) => t.includes('"channel":"heartbeats"') });
   }
 
   protected plan(): ConnPlan[] {
