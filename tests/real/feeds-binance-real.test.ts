@@ -118,7 +118,9 @@ async function live(lines: Line[], o: { dropAt?: number; skip?: number } = {}) {
   const books = new BookManager({ registry, emit: engine.onEvent, onResync: (r) => feeds.onResync(r) });
   engine.observe(books.onEvent);
   engine.observe((ev) => { if (ev.type === 'trade') ids.push(ev.id); });
-  feeds = FeedManager.fromConfig([{ venue: 'binance-usdm', symbols: ['BTCUSDT'], wsUrl: `${cv.v.wsBase}/stream`, restUrl: cv.v.restUrl, exchangeInfo: false, tradeStream: 'trade', depthSpeed: '0ms' }], {
+  // stallMs 0: this venue double sends the whole capture on one socket, so the other route of the
+  // /public + /market split would look stalled in capture time
+  feeds = FeedManager.fromConfig([{ venue: 'binance-usdm', symbols: ['BTCUSDT'], wsUrl: `${cv.v.wsBase}/stream`, restUrl: cv.v.restUrl, exchangeInfo: false, tradeStream: 'trade', depthSpeed: '0ms', stallMs: 0 }], {
     registry, sink: engine.onEvent, defaults: { backoff: { baseMs: 20, maxMs: 100 }, now: cv.now },
   });
   cleanup.push(() => feeds.stop());

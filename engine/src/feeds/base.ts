@@ -68,11 +68,12 @@ export abstract class BaseFeed extends EventEmitter implements Feed {
     this.restUrl = o.restUrl ?? d.restUrl;
     this.parserVenue = d.parserVenue;
     this.symbols = [...new Set(o.symbols.map((s) => this.normalizeSymbol(s)))];
-    // closed gaps become engine Gap events (from/to = local ms), which the store persists and
-    // /timescale_marks shows; book gaps already come from the book synchronizer, and a trade gap that
-    // backfill recovered completely lost nothing
+    // closed gaps that lost data become engine Gap events (from/to = local ms), which the store persists
+    // and /timescale_marks shows: stalls, and whatever closed without being recovered (complete: false).
+    // Book breaks already come from the book synchronizer; a disconnect whose trades were backfilled and
+    // whose book resynced lost nothing that the engine keeps.
     this.completeness = new Completeness(o.venue, this.now, (instrument, g) => {
-      if (this.stopped || g.kind === 'book' || (g.kind === 'trades' && g.complete !== false) || g.to === null) return;
+      if (this.stopped || g.kind === 'book' || g.to === null || (g.kind !== 'stall' && g.complete !== false)) return;
       const what = g.kind === 'trades' ? `${(g.missing ?? 0) - (g.recovered ?? 0)} trades not recovered` : `${g.kind} ${g.durationMs} ms`;
       try {
         this.o.sink({ type: 'gap', instrument, ts: g.from, from: g.from, to: g.to, reason: `${this.name}: ${what}: ${g.reason}` });
