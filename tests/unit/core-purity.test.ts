@@ -30,4 +30,10 @@ describe('core code is browser-safe', () => {
     }
     expect(bad).toEqual([]);
   });
+  it('imports no adapter: venues, feeds, replay readers, store, config, CLI, alerts depend on the core, never the reverse', () => {
+    const bad: string[] = [];
+    const ADAPTER = /from\s+['"](\.\.\/)+(venues|feeds|replay|store|config|cli|alerts)\//;
+    for (const f of all) if (ADAPTER.test(readFileSync(f, 'utf8'))) bad.push(f);
+    expect(bad).toEqual([]);
+  });
 });

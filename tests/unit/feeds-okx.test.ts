@@ -15,6 +15,8 @@ import { InstrumentRegistry } from '../../engine/src/core/instruments.js';
 import { replayFile } from '../../engine/src/replay/index.js';
 import type { MarketEvent } from '../../engine/src/core/events.js';
 import { BookManager } from '../../engine/src/book/manager.js';
+import { FrameRecorder } from '../../engine/src/feeds/recorder.js';
+import { runReplay } from '../../engine/src/cli/commands/replay.js';
 
 const T0 = Date.UTC(2026, 11, 4, 12, 0, 0);
 const ID = 'BTC-USDT-SWAP';
@@ -145,5 +147,35 @@ describe('OKX replay', () => {
     expect(t.type === 'trade' && [t.side, t.id]).toEqual(['buy', 21300150]);
     const s = books.l2.get('OKX:CRV-USDT')!;
     expect([s.stats.snapshots, s.stats.updatesApplied, s.stats.gaps, s.synced]).toEqual([1, 1, 1, false]);
+  });
+});
+
+describe('OKX record → replay', () => {
+  it('a recording of the live OKX feed replays to the same bars (same checksum)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tapeflow-okx-rec-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const v = await FakeVenue.start();
+    cleanup.push(() => v.close());
+    const rec = new FrameRecorder({ dir, prefix: 'okx' });
+    const r = feedRig([{ venue: 'okx', symbols: ['ETH-USDT'], wsUrl: v.wsBase, restUrl: v.restUrl }], (fn) => cleanup.push(fn), { tap: rec.tap });
+    const feed = r.feeds.feeds[0]!;
+    const subscribed = v.message((m) => m.op === 'subscribe');
+    await r.feeds.start();
+    await subscribed;
+    const vb = new VenueBook().apply([['3500.10', '2.5']], [['3500.20', '1.25']]);
+    v.send(okx.book('ETH-USDT', 'snapshot', 1, -1, vb.side(vb.bids, true), vb.side(vb.asks, false), T0, vb.checksum));
+    for (let i = 0; i < 120; i++) {
+      v.send(okx.trades('ETH-USDT', [{ tradeId: String(9000 + i), px: (3500 + (i % 13) / 10).toFixed(2), sz: ((i % 5) + 1).toFixed(4), side: i % 3 ? 'buy' : 'sell', ts: T0 + i * 1500 }]));
+      if (i % 10 === 0) v.send(okx.book('ETH-USDT', 'update', 2 + i, i === 0 ? 1 : 2 + i - 10, [['3500.10', (2 + i / 100).toFixed(2)]], [], T0 + i * 1500, vb.apply([['3500.10', (2 + i / 100).toFixed(2)]], []).checksum));
+    }
+    await waitFor(() => r.trades.length === 120, [feed], 5000, '120 trades');
+    await r.feeds.stop();
+    await rec.close();
+    r.engine.finish();
+    expect(r.books.l2.get('OKX:ETH-USDT')!.stats.gaps).toBe(0);
+    const replayed = await runReplay(rec.files, {});
+    expect(replayed.badLines).toBe(0);
+    expect(replayed.instruments.find((i) => i.instrument === 'OKX:ETH-USDT')!.trades).toBe(120);
+    expect(replayed.checksum).toBe(r.engine.checksum());
   });
 });
