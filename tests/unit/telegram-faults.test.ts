@@ -83,6 +83,18 @@ describe('bot-command polling never stops by itself', () => {
     expect(lines(logs, /another instance polls this bot/)).toHaveLength(1);
   });
 
+  it('409 because a webhook was set meanwhile: the webhook is deleted and polling goes on', async () => {
+    const { server, logs } = await rig({ commands: 'polling' }, EMPTY);
+    await server.waitFor(() => server.of('getUpdates').length >= 1, 5000, 'polling');
+    const before = server.of('deleteWebhook').length;
+    server.once('getUpdates', { status: 409, body: { ok: false, error_code: 409, description: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first" } });
+    await server.waitFor(() => server.of('deleteWebhook').length > before, 5000, 'deleteWebhook after the conflict');
+    server.sendText(1, '/help');
+    await server.waitFor(() => !!replyTo(server, 1, '<b>TapeFlow alerts</b>'), 10_000, 'the /help answer');
+    expect(lines(logs, /a webhook is set for this bot; deleting it/)).toHaveLength(1);
+    expect(lines(logs, /another instance/)).toHaveLength(0);
+  });
+
   it('a 200 whose body is not JSON, an envelope without ok, and a 502 HTML page: each backs off and polling goes on', async () => {
     const { server, svc, logs } = await rig({ commands: 'polling' }, EMPTY);
     server.once('getUpdates', { status: 200, raw: '<html><body>captive portal</body></html>' }, 2);
