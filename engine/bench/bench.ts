@@ -11,10 +11,12 @@ import { benchRender } from './cases/render.js';
 import { benchAlerts } from './cases/alerts.js';
 import { benchMt5 } from './cases/mt5.js';
 import { benchMemory, benchMemoryChild } from './cases/memory.js';
+import { benchReplay } from './cases/replay.js';
 
 const cases: Record<string, () => Promise<void>> = {
   pipeline: () => benchPipeline(),
   memory: () => benchMemory(),
+  replay: () => benchReplay(),
   book: () => benchBook(),
   history: () => benchHistory(),
   fanout: () => benchFanout(),
