@@ -51,3 +51,23 @@ export function offsetForBrokerMs(rows: readonly OffsetRow[], rule: DstRule, ms:
   if (rule !== 'none' && dstActive(rule, ms - (std + 3600) * 1000)) return std + 3600;
   return std;
 }
+
+/**
+ * The broker ms at which an observed change from `fromOff` to `toOff` (announced at broker ms `seenAt`)
+ * took effect, snapped to the rule's switch instant when the rule explains it (the EA announces a
+ * change on its next pass, a little after the switch); else `seenAt`.
+ */
+export function switchAt(rule: DstRule, fromOff: number, toOff: number, seenAt: number): number {
+  if (rule === 'none' || Math.abs(toOff - fromOff) !== 3600) return seenAt;
+  const seenUtc = seenAt - toOff * 1000;
+  const want = toOff > fromOff; // summer starts
+  // search back up to 6 h, minute by minute, for the instant the rule flips
+  for (let t = seenUtc; t > seenUtc - 6 * 3_600_000; t -= 60_000) {
+    if (dstActive(rule, t) === want && dstActive(rule, t - 60_000) !== want) {
+      let lo = t - 60_000, hi = t;
+      while (hi - lo > 1) { const m = Math.floor((lo + hi) / 2); if (dstActive(rule, m) === want) hi = m; else lo = m; }
+      return hi + toOff * 1000;
+    }
+  }
+  return seenAt;
+}

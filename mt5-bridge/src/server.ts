@@ -25,7 +25,7 @@ import {
 } from './protocol.js';
 import type { BridgeTick, TickCursor, TickSink } from './sink.js';
 import { SymbolMapper, type SymbolMapOptions, type SymbolMapping } from './symbols.js';
-import { offsetForBrokerMs, resolveDst, type DstOption, type DstRule } from './dst.js';
+import { offsetForBrokerMs, resolveDst, switchAt, type DstOption, type DstRule } from './dst.js';
 import { RateLimitedLog } from './log-limit.js';
 
 export interface BridgeServerOptions {
@@ -189,6 +189,8 @@ class FeedState {
   /** broker-time offset history: from broker ms `at` on, offset `off` seconds (persisted by the sink) */
   offsets: { at: number; off: number }[] = [];
   offsetsLoaded = false;
+  /** highest broker ms of a live tick (checks that an hb's srv_ms is on the tick clock) */
+  lastLiveMs = -Infinity;
   dst: DstRule = 'none';
   /** trade server name (labels instruments keyed by account) */
   server = '';
@@ -643,9 +645,11 @@ export class BridgeServer extends EventEmitter {
     return r;
   }
 
-  private noteOffset(f: FeedState, off: number, atBrokerMs: number): void {
+  private noteOffset(f: FeedState, off: number, atBrokerMs: number, prev?: number): void {
     const last = f.offsets[f.offsets.length - 1];
     if (last && (last.off === off || atBrokerMs < last.at)) return;
+    // a change is announced on the EA's next pass: place it at the rule's switch instant when that explains it
+    if (last) atBrokerMs = Math.max(last.at + 1, switchAt(f.dst, prev ?? last.off, off, atBrokerMs));
     f.offsets.push({ at: atBrokerMs, off });
     this.o.sink.saveOffset?.(f.key, atBrokerMs, off).catch((e) => this.log.warn('mt5 bridge: could not persist a broker offset', { feed: f.key, err: (e as Error).message }));
   }
@@ -663,11 +667,14 @@ export class BridgeServer extends EventEmitter {
     if (typeof m.utc_off !== 'number') return;
     const off = this.normOffset(m.utc_off);
     if (off === null) return this.err(c, 'BAD_OFFSET', `utc_off ${m.utc_off} is not a multiple of ${this.o.offsetStepS} s; keeping ${c.utcOff}`, m.s);
-    if (typeof m.srv_ms === 'number' && (f.offsets.length === 0 || off !== c.utcOff)) this.noteOffset(f, off, m.srv_ms);
     if (off !== c.utcOff) {
       const prev = c.utcOff;
       c.utcOff = off;
-      if (typeof m.srv_ms !== 'number') this.noteOffset(f, off, Date.now() + off * 1000);
+      // where the change took effect on the tick clock: the EA's srv_ms when it agrees with the ticks
+      // (within an hour of the last live tick), else just after the last live tick
+      const srv = typeof m.srv_ms === 'number' ? m.srv_ms : NaN;
+      const trusted = Number.isFinite(srv) && (f.lastLiveMs === -Infinity || Math.abs(srv - f.lastLiveMs) < 3_600_000);
+      if (f.offsets.length) this.noteOffset(f, off, trusted ? srv : Number.isFinite(f.lastLiveMs) ? f.lastLiveMs + 1 : Date.now() + off * 1000, prev);
       this.log.info('mt5 bridge: broker UTC offset changed', { feed: f.key, from: prev, to: off });
       this.emit('offset', { feed: f.key, from: prev, to: off });
     }
@@ -758,7 +765,10 @@ export class BridgeServer extends EventEmitter {
     const vRaw = w[5];
     const vol = vRaw === 0 || vRaw === '0' ? 0 : inst.qty.parse(typeof vRaw === 'string' ? vRaw : String(vRaw));
     if (!(vol >= 0)) return `bad volume ${JSON.stringify(vRaw)}`;
-    const off = live ? c.utcOff : this.offsetAt(f, c, ms);
+    // live: the offset in force now, except for a tick stamped before the last observed change (it was
+    // still queued in the EA when a DST switch was announced); history: its own time's offset
+    const lastRow = f.offsets[f.offsets.length - 1];
+    const off = live && (!lastRow || ms >= lastRow.at) ? c.utcOff : this.offsetAt(f, c, ms);
     const utcMs = ms - off * 1000;
     const isTrade = last === last && vol > 0 && ((flags & TICK_FLAG_LAST) !== 0 || (flags & (TICK_FLAG_BID | TICK_FLAG_ASK)) === 0);
     const isQuote = (flags & (TICK_FLAG_BID | TICK_FLAG_ASK)) !== 0 || (!isTrade && (bid === bid || ask === ask));
@@ -817,6 +827,10 @@ export class BridgeServer extends EventEmitter {
     const s = this.symState(f, m.sym);
     if (m.ts.length === 0) return;
     const inst = this.resolve(f, s, m.ts[0]);
+    // the offset table is anchored on the tick clock by the first live tick
+    const w0 = m.ts[0];
+    const lastOff = f.offsets[f.offsets.length - 1];
+    if ((!lastOff || lastOff.off !== c.utcOff) && Array.isArray(w0) && Number.isInteger(w0[0])) this.noteOffset(f, c.utcOff, w0[0] as number); // (or a change made while disconnected)
     // the whole line is checked first: one malformed tick rejects it before anything reaches the
     // engine, the sink or the cursors, so the EA's resend of the same ticks is accepted (exactly once)
     const batch = this.convertBatch(c, f, s, inst, m.ts, true);
@@ -859,6 +873,7 @@ export class BridgeServer extends EventEmitter {
         s.engMs = ms; s.engOrd = ord; this.stats.ticksLive++;
       }
       if (newStore) { s.stoMs = ms; s.stoOrd = ord; out.push(t.bt); }
+      if (ms > f.lastLiveMs) f.lastLiveMs = ms;
     }
     if (out.length) c.pending = c.pending.length ? c.pending.concat(out) : out;
     if (s.hold && s.hold.events.length > this.o.maxHeldEvents) this.releaseHold(f, s, `more than ${this.o.maxHeldEvents} live events held`);
