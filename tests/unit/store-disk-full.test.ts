@@ -94,6 +94,10 @@ describe('store on a full disk', () => {
       expect(gap.to).toBe(tape[N - 1].ts); // the newest trades are the ones the full queue could not take
       expect(gap.from).toBeGreaterThan(tape[FIRST].ts);
 
+      // retries of the failing store start with a small probe, not the whole backlog (which would hold the event loop)
+      expect(store.queued).toBeGreaterThan(1000);
+      expect(store.stats().lastFailedOps).toBeLessThanOrEqual(256);
+
       // the log: the first error, then one line per minute of failure, however many retries failed
       const errorsBefore = store.stats().errors;
       expect(errorsBefore).toBeGreaterThan(1);

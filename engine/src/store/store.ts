@@ -16,7 +16,8 @@
  * still never corrupt and survives process crashes (SIGKILL), but may lose the last batches on power loss.
  *
  * A failing disk (SQLITE_FULL, I/O errors) never stops the engine and is never silent: the failed batch
- * stays queued and is retried with backoff (200 ms doubling to `retryMaxMs`); the first error is logged,
+ * stays queued and is retried with backoff (200 ms doubling to `retryMaxMs`, a small probe transaction first,
+ * then the backlog `maxBatch` ops at a time); the first error is logged,
  * then one summary line a minute, then the recovery. The queue is bounded (`maxQueue` ops): beyond it
  * new trades, bars, profiles, signals and journal rows are not queued, and each instrument's span of
  * what was not stored becomes a STORAGE GAP, written to the gaps table as soon as a commit succeeds
@@ -123,6 +124,8 @@ export interface StoreStats {
   /** the bound of the queue and the ops not stored because it was full */
   maxQueue: number;
   droppedOps: number;
+  /** ops in the last transaction that failed (a failing store is retried with a small probe first) */
+  lastFailedOps: number;
 }
 
 type Op =
@@ -136,6 +139,8 @@ type Op =
 /** gap and instrument rows may still be queued this far past maxQueue (they are few and carry the outage itself) */
 const ESSENTIAL_RESERVE = 10_000;
 const LOG_EVERY_MS = 60_000;
+/** ops in the small transaction that tests a failing store before the backlog is retried */
+const PROBE_OPS = 256;
 
 const SIDE_CODE: Record<Side, number> = { sell: 0, unknown: 1, buy: 2 };
 const SIDE_OF: Side[] = ['sell', 'unknown', 'buy'];
@@ -225,7 +230,7 @@ export class Store {
     }
     const mx = this.db.prepare('SELECT MAX(ts) AS m FROM trades').get() as { m: number | null };
     this.maxTradeTs = mx.m ?? 0;
-    this.st = { path: opts.path, queued: 0, commits: 0, committedOps: 0, lastCommitMs: 0, lastCommitAt: 0, errors: 0, lastError: null, synchronous: this.opts.synchronous, maxQueue: this.opts.maxQueue, droppedOps: 0 };
+    this.st = { path: opts.path, queued: 0, commits: 0, committedOps: 0, lastCommitMs: 0, lastCommitAt: 0, errors: 0, lastError: null, synchronous: this.opts.synchronous, maxQueue: this.opts.maxQueue, droppedOps: 0, lastFailedOps: 0 };
     const d = this.db;
     this.stmt = {
       inst: d.prepare('INSERT INTO instruments (key, id, spec) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET spec = excluded.spec'),
@@ -342,22 +347,37 @@ export class Store {
     if (op.k === 'trade') g.trades++; else g.other++;
   }
 
-  /** Commit everything queued now (synchronous). Returns the number of ops committed. */
+  /**
+   * The timer's commit: at most `maxBatch` ops in one transaction (the rest follows on the next turn of
+   * the event loop), so no commit holds the loop for long. A failing store is retried with backoff,
+   * and first with a small probe transaction: a commit of 200 000 ops that fails on a full disk holds the
+   * event loop for about a second, the probe for a moment. Returns the number of ops committed.
+   */
   commit(): number {
-    // a failing store is retried with backoff, not on every timer tick
-    if (this.failingSince !== null && this.now() < this.retryAt) return 0;
-    return this.commitNow();
+    let n = 0;
+    if (this.failingSince !== null) {
+      if (this.now() < this.retryAt) return 0;
+      n = this.commitNow(PROBE_OPS);
+      if (this.failingSince !== null && n === 0) return 0; // still failing (the probe counted as a retry)
+    }
+    n += this.commitNow(this.opts.maxBatch);
+    if (this.queue.length && this.immediate === null && !this.closed && (this.failingSince === null || this.now() >= this.retryAt)) {
+      this.immediate = setImmediate(() => { this.immediate = null; this.commit(); });
+    }
+    return n;
   }
 
-  private commitNow(): number {
-    const ops = this.queue;
-    if (ops.length === 0) { this.maybePrune(); return 0; }
-    this.queue = [];
+  /** Commit the first `limit` queued ops (all by default) in one transaction. */
+  private commitNow(limit = Infinity): number {
+    if (this.queue.length === 0) { this.maybePrune(); return 0; }
+    let ops: Op[];
+    if (this.queue.length <= limit) { ops = this.queue; this.queue = []; } else { ops = this.queue.slice(0, limit); this.queue = this.queue.slice(limit); }
     const t0 = performance.now();
     try {
       this.commitTx(ops);
     } catch (e) {
       this.queue = ops.concat(this.queue);
+      this.st.lastFailedOps = ops.length;
       this.failed(e as Error);
       return 0;
     }
@@ -365,7 +385,8 @@ export class Store {
     this.st.committedOps += ops.length;
     this.st.lastCommitMs = performance.now() - t0;
     this.st.lastCommitAt = Date.now();
-    if (this.failingSince !== null) this.recovered();
+    // recovered once the backlog is caught up (a probe that fits in the last free pages is not a recovery)
+    if (this.failingSince !== null && this.queue.length < this.opts.maxBatch) this.recovered();
     this.maybePrune();
     return ops.length;
   }
