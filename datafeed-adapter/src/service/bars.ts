@@ -19,7 +19,7 @@ import { bucketEnd, bucketOf, mergeBars } from './aggregate.js';
 import { nominalMs, type Resolution } from './resolution.js';
 import type { TradeRec } from './trades.js';
 import type { HistoryService } from './history.js';
-import { budget, prevTradeTs, scanForward, type ScanBudget } from './trade-scan.js';
+import { budget, countTrades, prevTradeTs, scanForward, type ScanBudget } from './trade-scan.js';
 import type { Work } from './work.js';
 import { udfColumns } from './udf-columns.js';
 
@@ -84,9 +84,13 @@ export function* tradeBarsBack(s: HistoryService, i: Instrument, rule: TradeBarR
     const hStart = Math.floor(last / HOUR) * HOUR;
     const hEnd = Math.min(hStart + HOUR, hi);
     const hour = yield* hourBars(s, i, rule, hStart, hEnd, withRows, maxBars - acc.length, b);
-    for (let k = hour.length - 1; k >= 0; k--) acc.push(hour[k]);
+    for (let k = hour.bars.length - 1; k >= 0; k--) acc.push(hour.bars[k]);
     if (b.truncated) { limits.push(`read at most ${s.opts.maxTrades} trades: older bars omitted`); break; }
-    if (acc.length >= maxBars) { if (hStart > from) limits.push(`at most ${maxBars} bars: older bars omitted`); break; }
+    if (acc.length >= maxBars) {
+      const older = hour.cut || (hStart > from && prevTradeTs(s, i.id, hStart) !== undefined);
+      if (older) limits.push(`at most ${maxBars} bars: older bars omitted`);
+      break;
+    }
     if (hStart <= from && acc.length >= cb) break;
     hi = hStart;
     yield;
@@ -94,12 +98,36 @@ export function* tradeBarsBack(s: HistoryService, i: Instrument, rule: TradeBarR
   return acc;
 }
 
-/** Bars of one UTC hour [hStart, hEnd), ascending; only the last `keep` are kept (older ones are dropped as built). */
-function* hourBars(s: HistoryService, i: Instrument, rule: TradeBarRule, hStart: number, hEnd: number, withRows: boolean, keep: number, b: ScanBudget): Work<FootprintBar[]> {
-  let out: FootprintBar[] = [];
+/**
+ * Bars of one UTC hour [hStart, hEnd), ascending, only the last `keep` of them. Bars that would be
+ * dropped are never built: tick bars skip whole bars of trades (the hour's count comes from the
+ * index), second bars start `keep` buckets before the end, and volume bars are counted in a first
+ * pass without building anything when the hour holds more trades than `keep`.
+ */
+function* hourBars(s: HistoryService, i: Instrument, rule: TradeBarRule, hStart: number, hEnd: number, withRows: boolean, keep: number, b: ScanBudget): Work<{ bars: FootprintBar[]; cut: boolean }> {
+  const out: FootprintBar[] = [];
   const rowTicks = s.rowTicks(i);
   const t = newTrade(i.id);
+  let from = hStart;
+  let skipBars = 0; // bars to pass over without building (tick, volume)
+  let cut = false; // older bars of this hour were left out
+  if (rule.kind === 'second') {
+    const first = Math.floor((hEnd - 1) / rule.ms) * rule.ms - (keep - 1) * rule.ms;
+    if (first > from) { from = first; cut = countTrades(s, i.id, hStart, first) > 0; }
+  } else {
+    const cnt = countTrades(s, i.id, hStart, hEnd);
+    if (cnt > keep) {
+      if (rule.kind === 'tick') skipBars = Math.max(0, Math.ceil(cnt / rule.n) - keep);
+      else {
+        let n = 0, vol = 0;
+        yield* scanForward(s, i.id, hStart, hEnd, b, (x: TradeRec) => { vol += x.size; if (vol >= rule.lots) { n++; vol = 0; } });
+        if (vol > 0) n++;
+        skipBars = Math.max(0, n - keep);
+      }
+    }
+  }
   let cur: FootprintBar | null = null;
+  let skipped = 0, inBar = 0, vol = 0;
   const close = (): void => {
     if (!cur) return;
     if (rule.kind !== 'second') cur.end = cur.lastTs + 1;
@@ -107,9 +135,14 @@ function* hourBars(s: HistoryService, i: Instrument, rule: TradeBarRule, hStart:
     if (rule.kind !== 'volume') cur.closed = true;
     out.push(cur);
     cur = null;
-    if (out.length >= 2 * keep + 64) out = out.slice(out.length - keep);
   };
-  yield* scanForward(s, i.id, hStart, hEnd, b, (x: TradeRec) => {
+  yield* scanForward(s, i.id, from, hEnd, b, (x: TradeRec) => {
+    if (skipped < skipBars) {
+      // a bar before the kept ones: only count where it closes
+      if (rule.kind === 'tick') { if (++inBar >= rule.n) { inBar = 0; skipped++; } }
+      else if (rule.kind === 'volume') { vol += x.size; if (vol >= rule.lots) { vol = 0; skipped++; } }
+      return;
+    }
     let start = x.ts;
     if (rule.kind === 'second') {
       start = Math.floor(x.ts / rule.ms) * rule.ms;
@@ -135,7 +168,8 @@ function* hourBars(s: HistoryService, i: Instrument, rule: TradeBarRule, hStart:
     else if (rule.kind === 'tick') c.closed = c.trades >= rule.n || (latest !== undefined && latest >= hEnd);
     out.push(c);
   }
-  return out.length > keep ? out.slice(out.length - keep) : out;
+  if (skipBars > 0 || out.length > keep) cut = true;
+  return { bars: out.length > keep ? out.slice(out.length - keep) : out, cut };
 }
 
 /** Base-timeframe bars merged per bucket, newest first, read backward from `to`. */

@@ -2,7 +2,7 @@
  * Footprint bars (/api/v1/footprint: time, tick or volume aggregation) and the delta/CVD series
  * (/api/v1/delta).
  *
- * Bound: the bars come from bars.ts (at most `maxBars`, at most `maxTrades` trades or `maxBaseBars`
+ * Bound: the bars come from bars.ts (at most `maxBars`, or `maxFootprintBars` with rows, at most `maxTrades` trades or `maxBaseBars`
  * base bars read); statistics and JSON are produced a few hundred bars per slice, so even the
  * largest answer never holds the event loop. The answer lists what capped it in `limits`.
  */
@@ -12,7 +12,7 @@ import { DeltaDynamicsTracker } from '../../../engine/src/analytics/delta.js';
 import { COL_ASK_VOL, COL_BID_VOL, COL_UNK_VOL, COL_ASK_CNT, COL_BID_CNT } from '../../../engine/src/analytics/row-grid.js';
 import { imbalances, type ImbalanceOptions } from '../../../engine/src/analytics/imbalance.js';
 import type { Instrument } from '../../../engine/src/core/instruments.js';
-import { seriesWork } from './bars.js';
+import { ruleOf, seriesWork } from './bars.js';
 import type { HistoryService } from './history.js';
 import { ServiceError } from './errors.js';
 import type { Work } from './work.js';
@@ -55,14 +55,16 @@ export function barJson(i: Instrument, b: FootprintBar, stats: BarStats | null, 
 
 /** The footprint bars of a query (shared by the JSON answer and in-process callers). */
 function* footprintBars(s: HistoryService, i: Instrument, q: FootprintQuery): Work<{ bars: FootprintBar[]; limits: string[] }> {
+  // bars with their rows weigh ~40× an OHLC bar: a lower cap (no footprint view shows thousands)
+  const cap = q.rows ? Math.min(s.opts.maxFootprintBars, s.opts.maxBars) : s.opts.maxBars;
   if (q.agg === 'volume') {
     const lots = i.qty.parse(String(q.size ?? 0));
     if (!(lots > 0)) throw new ServiceError(400, 'size', `volume bar size must be a positive multiple of the lot step ${i.lotStep}`);
     // 1T only names a trade-built series here: the rule decides where bars close
-    return yield* seriesWork(s, i.id, { kind: 'tick', n: 1, label: 'volume' }, q.from, q.to, q.countback, true, { kind: 'volume', lots });
+    return yield* seriesWork(s, i.id, { kind: 'tick', n: 1, label: 'volume' }, q.from, q.to, q.countback, true, { kind: 'volume', lots }, cap);
   }
   const res = q.agg === 'tick' ? s.resolution(`${q.size ?? 100}T`, i.id, 'size') : s.resolution(q.resolution ?? '1', i.id);
-  return yield* seriesWork(s, i.id, res, q.from, q.to, q.countback, true);
+  return yield* seriesWork(s, i.id, res, q.from, q.to, q.countback, true, ruleOf(res), cap);
 }
 
 /** Footprint bars: agg 'time' (resolution), 'tick' (N trades) or 'volume' (N instrument units). */

@@ -53,6 +53,8 @@ export interface ServiceOptions {
   maxTrades?: number;
   /** most stored base bars read for one answer: D/W/M bars, range profiles (default 600 000) */
   maxBaseBars?: number;
+  /** most footprint bars with rows in one answer (default 5 000) */
+  maxFootprintBars?: number;
 }
 
 /** Hooks the signals / order-book / strategy engineers fill in. Absent = the documented empty state. */
@@ -95,7 +97,7 @@ export class HistoryService {
   constructor(engine: Engine, store?: Store, opts: ServiceOptions = {}) {
     this.engine = engine;
     this.store = store;
-    this.opts = { tradeRingSize: 200_000, maxBars: 20_000, maxTrades: 2_000_000, maxBaseBars: 600_000, ...opts };
+    this.opts = { tradeRingSize: 200_000, maxBars: 20_000, maxTrades: 2_000_000, maxBaseBars: 600_000, maxFootprintBars: 5000, ...opts };
     engine.onPipeline((p) => {
       const tr = this.track(p.instrument.id);
       p.onTrade((t, bar) => {

@@ -15,13 +15,14 @@ export function* timeAndSalesWork(s: HistoryService, symbol: string, q: { from?:
   const minLots = q.minSize !== undefined ? i.qty.parse(String(q.minSize)) : 0;
   const b = budget(s.opts.maxTrades);
   const list: TradeRec[] = [];
+  // the size filter runs inside the scans (in SQLite for stored trades): skipped trades cost no objects
   const visit = (t: TradeRec): boolean => {
-    if (t.size >= minLots) list.push(t);
+    list.push(t);
     return list.length < q.limit;
   };
-  if (q.from !== undefined) yield* scanForward(s, i.id, q.from, q.to, b, visit);
+  if (q.from !== undefined) yield* scanForward(s, i.id, q.from, q.to, b, visit, minLots);
   else {
-    yield* scanBackward(s, i.id, -8.64e15, q.to, b, visit);
+    yield* scanBackward(s, i.id, -8.64e15, q.to, b, visit, minLots);
     list.reverse();
   }
   const limits = b.truncated ? [`read at most ${s.opts.maxTrades} trades: fewer than ${q.limit} matched`] : [];

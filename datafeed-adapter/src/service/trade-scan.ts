@@ -9,7 +9,7 @@ import type { HistoryService } from './history.js';
 import type { TradeRec } from './trades.js';
 import type { Work } from './work.js';
 
-export const PAGE = 2000;
+export const PAGE = 1000;
 
 /** How many trades one answer may read; `truncated` is set when the cap ended the scan. */
 export interface ScanBudget { scanned: number; readonly max: number; truncated: boolean }
@@ -18,8 +18,15 @@ export function budget(max: number): ScanBudget { return { scanned: 0, max, trun
 
 type Visit = (t: TradeRec) => boolean | void;
 
-/** Trades with from <= ts < to, oldest first. */
-export function* scanForward(s: HistoryService, id: string, from: number, to: number, b: ScanBudget, visit: Visit): Work<void> {
+/** One page from the store: every trade, or (minSize > 0) only those of at least minSize lots, filtered in SQLite. */
+function page(s: HistoryService, id: string, from: number, to: number, cursor: [number, number] | null, n: number, desc: boolean, minSize: number): { trades: TradeRec[]; cursor: [number, number] | null; full: boolean } {
+  if (minSize > 0) { const p = s.store!.tradePageMin(id, from, to, cursor, n, desc, minSize); return { ...p, full: p.cursor !== null }; }
+  const p = s.store!.tradePage(id, from, to, cursor, n, desc);
+  return { ...p, full: p.trades.length === n && p.cursor !== null };
+}
+
+/** Trades with from <= ts < to, oldest first (minSize > 0: only trades of at least that many lots). */
+export function* scanForward(s: HistoryService, id: string, from: number, to: number, b: ScanBudget, visit: Visit, minSize = 0): Work<void> {
   const ring = s.ring(id);
   let lo = from;
   // the ring's complete range only grows (eviction), so re-read the store up to the current split
@@ -31,11 +38,11 @@ export function* scanForward(s: HistoryService, id: string, from: number, to: nu
       for (;;) {
         const n = Math.min(PAGE, b.max - b.scanned);
         if (n <= 0) { b.truncated = true; return; }
-        const page = s.store.tradePage(id, lo, hi, cursor, n);
-        b.scanned += page.trades.length;
-        for (const t of page.trades) if (visit(t) === false) return;
-        if (page.trades.length < n || !page.cursor) break;
-        cursor = page.cursor;
+        const pg = page(s, id, lo, hi, cursor, n, false, minSize);
+        b.scanned += pg.full ? n : pg.trades.length;
+        for (const t of pg.trades) if (visit(t) === false) return;
+        if (!pg.full) break;
+        cursor = pg.cursor;
         yield;
       }
       lo = hi;
@@ -51,19 +58,19 @@ export function* scanForward(s: HistoryService, id: string, from: number, to: nu
     if (pos < ring.firstPos) pos = ring.firstPos; // evicted under a slow scan: resume at the oldest held
     let k = 0;
     while (pos < ring.total && k < PAGE) {
-      const t = ring.atPos(pos);
-      if (t.ts >= to) return;
+      if (ring.tsAt(pos - ring.firstPos) >= to) return;
       if (b.scanned >= b.max) { b.truncated = true; return; }
       b.scanned++; k++; pos++;
-      if (visit(t) === false) return;
+      if (minSize > 0 && ring.sizeAt(pos - 1 - ring.firstPos) < minSize) continue;
+      if (visit(ring.atPos(pos - 1)) === false) return;
     }
     if (pos >= ring.total) return;
     yield;
   }
 }
 
-/** Trades with from <= ts < to, newest first. */
-export function* scanBackward(s: HistoryService, id: string, from: number, to: number, b: ScanBudget, visit: Visit): Work<void> {
+/** Trades with from <= ts < to, newest first (minSize > 0: only trades of at least that many lots). */
+export function* scanBackward(s: HistoryService, id: string, from: number, to: number, b: ScanBudget, visit: Visit, minSize = 0): Work<void> {
   const ring = s.ring(id);
   const split = ring && !Number.isNaN(ring.completeFrom) ? ring.completeFrom : Infinity;
   let storeHi = Math.min(to, split);
@@ -79,12 +86,13 @@ export function* scanBackward(s: HistoryService, id: string, from: number, to: n
         break;
       }
       while (pos >= ring.firstPos && k < PAGE) {
-        const t = ring.atPos(pos);
-        if (t.ts < lo) { pos = -1; break; }
+        const ts = ring.tsAt(pos - ring.firstPos);
+        if (ts < lo) { pos = -1; break; }
         if (b.scanned >= b.max) { b.truncated = true; return; }
         b.scanned++; k++; pos--;
-        lastTs = t.ts;
-        if (visit(t) === false) return;
+        lastTs = ts;
+        if (minSize > 0 && ring.sizeAt(pos + 1 - ring.firstPos) < minSize) continue;
+        if (visit(ring.atPos(pos + 1)) === false) return;
       }
       if (pos < 0 || pos < ring.firstPos) break;
       yield;
@@ -95,11 +103,11 @@ export function* scanBackward(s: HistoryService, id: string, from: number, to: n
   for (;;) {
     const n = Math.min(PAGE, b.max - b.scanned);
     if (n <= 0) { b.truncated = true; return; }
-    const page = s.store.tradePage(id, from, storeHi, cursor, n, true);
-    b.scanned += page.trades.length;
-    for (const t of page.trades) if (visit(t) === false) return;
-    if (page.trades.length < n || !page.cursor) return;
-    cursor = page.cursor;
+    const pg = page(s, id, from, storeHi, cursor, n, true, minSize);
+    b.scanned += pg.full ? n : pg.trades.length;
+    for (const t of pg.trades) if (visit(t) === false) return;
+    if (!pg.full) return;
+    cursor = pg.cursor;
     yield;
   }
 }
@@ -113,4 +121,14 @@ export function prevTradeTs(s: HistoryService, id: string, before: number): numb
   }
   const hi = ring && !Number.isNaN(ring.completeFrom) ? Math.min(before, ring.completeFrom) : before;
   return s.store?.lastTrades(id, hi, 1)[0]?.ts;
+}
+
+/** How many trades scanForward would visit in [from, to) (index counts, no rows read). */
+export function countTrades(s: HistoryService, id: string, from: number, to: number): number {
+  const ring = s.ring(id);
+  const split = ring && !Number.isNaN(ring.completeFrom) ? ring.completeFrom : Infinity;
+  let n = 0;
+  if (s.store && from < Math.min(to, split)) n += s.store.tradeCountBetween(id, from, Math.min(to, split));
+  if (ring && to > split) n += ring.lowerBound(to) - ring.lowerBound(Math.max(from, split));
+  return n;
 }

@@ -54,6 +54,8 @@ export class TradeRing {
 
   tsAt(i: number): number { return this.ts[this.slot(i)]; }
 
+  sizeAt(i: number): number { return this.size[this.slot(i)]; }
+
   /** first index with ts >= t (ts are non-decreasing in arrival order only per instrument clock; we search linearly from a binary guess) */
   lowerBound(t: number): number {
     let lo = 0, hi = this.length;

@@ -2,7 +2,7 @@
  * Cooperative query work. A query is a generator that yields between chunks of bounded size (a page
  * of trades, a page of bars, a few hundred serialized bars). In-process callers drive it to the end
  * synchronously (`runSync`); the HTTP layer drives it through one shared scheduler (`runAsync`) that
- * runs ONE slice of at most `sliceMs` per event-loop turn, round-robin over the running queries, so
+ * runs ONE slice of about `sliceMs` (5 ms) per event-loop turn, round-robin over the running queries, so
  * /health, feeds and WebSocket clients are served between slices however many heavy queries run.
  * A query whose client went away is cancelled at its next yield (AbortSignal).
  */
@@ -32,7 +32,7 @@ export function runSync<T>(w: Work<T>): T {
 interface Job { w: Work<unknown>; signal?: AbortSignal; resolve(v: unknown): void; reject(e: unknown): void }
 
 export interface SchedulerOptions {
-  /** longest run of one query before the event loop gets a turn (default 8 ms) */
+  /** longest run of one query before the event loop gets a turn (default 5 ms) */
   sliceMs?: number;
   /** queries admitted at once; more are refused with Busy (default 64) */
   maxJobs?: number;
@@ -47,7 +47,7 @@ export class Scheduler {
   readonly stats = { slices: 0, done: 0, cancelled: 0, refused: 0, longestSliceMs: 0 };
 
   constructor(o: SchedulerOptions = {}) {
-    this.sliceMs = o.sliceMs ?? 8;
+    this.sliceMs = o.sliceMs ?? 5;
     this.maxJobs = o.maxJobs ?? 64;
   }
 

@@ -549,6 +549,44 @@ export class Store {
     return k === undefined ? 0 : (this.db.prepare('SELECT COUNT(*) AS n FROM trades WHERE inst = ?').get(k) as { n: number }).n;
   }
 
+  /** Trades of an instrument with from <= ts < to (an index-only count: no rows reach JavaScript). */
+  tradeCountBetween(instrument: string, from: number, to: number): number {
+    const k = this.key(instrument);
+    if (k === undefined || from >= to) return 0;
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM trades WHERE inst = ? AND ts >= ? AND ts < ?').get(k, from, to) as { n: number }).n;
+  }
+
+  /**
+   * Like tradePage, but only trades of at least `minSize` lots come back: the page (`limit` rows of
+   * the range) is delimited in SQLite and filtered there, so skipped trades never reach JavaScript.
+   * `cursor` is the page's last row (kept or not); null when the range is exhausted.
+   */
+  tradePageMin(instrument: string, from: number, to: number, after: readonly [number, number] | null, limit: number, desc: boolean, minSize: number): { trades: StoredTrade[]; cursor: [number, number] | null } {
+    const k = this.key(instrument);
+    if (k === undefined) return { trades: [], cursor: null };
+    const lo = desc ? from : after ? after[0] : from;
+    const hi = Math.min(desc && after ? after[0] + 1 : to, to);
+    const cur = after ? (desc ? 'AND (ts < @ct OR rowid < @cr)' : 'AND (ts > @ct OR rowid > @cr)') : '';
+    const order = `ORDER BY ts ${desc ? 'DESC' : ''}, rowid ${desc ? 'DESC' : ''}`;
+    const key = `m${desc ? 'd' : 'a'}${after ? 'c' : ''}`;
+    let end = this.pageStmts.get(`${key}e`);
+    let page = this.pageStmts.get(`${key}p`);
+    let rest = this.pageStmts.get(`${key}r`);
+    if (!end || !page || !rest) {
+      const base = `FROM trades WHERE inst = @k AND ts >= @lo AND ts < @hi ${cur}`;
+      const upTo = desc ? '(ts > @et OR (ts = @et AND rowid >= @er))' : '(ts < @et OR (ts = @et AND rowid <= @er))';
+      end = this.db.prepare(`SELECT ts, rowid ${base} ${order} LIMIT 1 OFFSET @n`).raw();
+      page = this.db.prepare(`SELECT ts, id, price, size, side, cvd ${base} AND ${upTo} AND size >= @min ${order}`).raw();
+      rest = this.db.prepare(`SELECT ts, id, price, size, side, cvd ${base} AND size >= @min ${order}`).raw();
+      this.pageStmts.set(`${key}e`, end); this.pageStmts.set(`${key}p`, page); this.pageStmts.set(`${key}r`, rest);
+    }
+    const params: Record<string, number> = { k, lo, hi };
+    if (after) { params.ct = after[0]; params.cr = after[1]; }
+    const e = end.get({ ...params, n: limit - 1 }) as [number, number] | undefined;
+    if (!e) return { trades: this.tradeRows(rest.all({ ...params, min: minSize }) as unknown[][], instrument), cursor: null };
+    return { trades: this.tradeRows(page.all({ ...params, min: minSize, et: e[0], er: e[1] }) as unknown[][], instrument), cursor: [e[0], e[1]] };
+  }
+
   /** Earliest and latest stored trade time of an instrument (null when none). */
   tradeSpan(instrument: string): { first: number; last: number } | null {
     const k = this.key(instrument);
