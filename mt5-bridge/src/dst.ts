@@ -61,8 +61,8 @@ export function switchAt(rule: DstRule, fromOff: number, toOff: number, seenAt: 
   if (rule === 'none' || Math.abs(toOff - fromOff) !== 3600) return seenAt;
   const seenUtc = seenAt - toOff * 1000;
   const want = toOff > fromOff; // summer starts
-  // search back up to 6 h, minute by minute, for the instant the rule flips
-  for (let t = seenUtc; t > seenUtc - 6 * 3_600_000; t -= 60_000) {
+  // search from 1 h ahead (seenAt may be on the old clock) back 6 h, minute by minute, for the rule's flip
+  for (let t = seenUtc + 3_600_000; t > seenUtc - 6 * 3_600_000; t -= 60_000) {
     if (dstActive(rule, t) === want && dstActive(rule, t - 60_000) !== want) {
       let lo = t - 60_000, hi = t;
       while (hi - lo > 1) { const m = Math.floor((lo + hi) / 2); if (dstActive(rule, m) === want) hi = m; else lo = m; }

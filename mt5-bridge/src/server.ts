@@ -671,9 +671,9 @@ export class BridgeServer extends EventEmitter {
       const prev = c.utcOff;
       c.utcOff = off;
       // where the change took effect on the tick clock: the EA's srv_ms when it agrees with the ticks
-      // (within an hour of the last live tick), else just after the last live tick
+      // (within two hours of the last live tick), else just after the last live tick
       const srv = typeof m.srv_ms === 'number' ? m.srv_ms : NaN;
-      const trusted = Number.isFinite(srv) && (f.lastLiveMs === -Infinity || Math.abs(srv - f.lastLiveMs) < 3_600_000);
+      const trusted = Number.isFinite(srv) && (f.lastLiveMs === -Infinity || Math.abs(srv - f.lastLiveMs) < 7_200_000); // a switch itself moves srv_ms by 1 h
       if (f.offsets.length) this.noteOffset(f, off, trusted ? srv : Number.isFinite(f.lastLiveMs) ? f.lastLiveMs + 1 : Date.now() + off * 1000, prev);
       this.log.info('mt5 bridge: broker UTC offset changed', { feed: f.key, from: prev, to: off });
       this.emit('offset', { feed: f.key, from: prev, to: off });
