@@ -87,6 +87,11 @@ export abstract class BaseFeed extends EventEmitter implements Feed {
 
   protected normalizeSymbol(s: string): string { return s.trim().toUpperCase(); }
 
+  /** venue symbols whose first connection must backfill from the stored last trade (a restart) */
+  protected readonly resuming = new Set<string>();
+  /** Seed the venue's trade continuity with the last trade stored before a restart (id and exchange time). */
+  protected resumeFrom(_symbol: string, _last: { id: number; ts: number }): void {}
+
   /** Venue preparation before connecting (exchangeInfo, instrument registration). */
   protected async prepare(): Promise<void> {}
   protected abstract plan(): ConnPlan[];
@@ -100,7 +105,11 @@ export abstract class BaseFeed extends EventEmitter implements Feed {
     this.stopped = false;
     await this.prepare();
     if (this.stopped) return;
-    for (const s of this.symbols) this.instrumentId(s);
+    for (const s of this.symbols) {
+      const id = this.instrumentId(s);
+      const r = this.o.resume?.(id);
+      if (r && Number.isFinite(r.ts)) { this.resuming.add(s); this.resumeFrom(s, r); this.log.info(`${this.name}: ${id} resumes after trade id ${r.id} at ${new Date(r.ts).toISOString()}: backfilling the downtime`); }
+    }
     for (const p of this.plan()) {
       const entry = { conn: undefined as unknown as WsConn, symbols: p.symbols };
       entry.conn = new WsConn({

@@ -175,6 +175,12 @@ export interface FeedOptions {
   perConnection?: number;
   /** fetch exchangeInfo (Binance) for tick sizes and discovery; default true */
   exchangeInfo?: boolean;
+  /**
+   * where each instrument stopped before a restart (the store's last trade): the feed backfills from there
+   * over REST where the venue allows (Binance aggTrades by id; Bybit and Coinbase recent trades by time)
+   * and records what it cannot recover as a gap
+   */
+  resume?: (instrument: string) => { id: number; ts: number } | undefined;
   /** Bybit application ping interval, default 20 s */
   appPingMs?: number;
 }

@@ -21,6 +21,7 @@ import { parseTimeframe } from '../../analytics/timeframe.js';
 import { dirname, join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { FeedManager } from '../../feeds/manager.js';
+import type { FeedOptions } from '../../feeds/types.js';
 import { AlertService, footprintChartProvider } from '../../alerts/index.js';
 import { createLogger, type Logger } from '../../log.js';
 import { wireStatus, type StatusWiring } from '../wire-status.js';
@@ -74,7 +75,7 @@ export interface StartedApp {
  * The composition root: build and start everything (used by start, demo --serve, replay --serve and
  * tests). `clock` (live data only) advances every pipeline each second so bars close in quiet markets.
  */
-export async function startApp(o: { config?: string; host?: string; port?: number; storePath?: string | null; pipeline?: Partial<PipelineOptions>; clock?: () => number; log?: (s: string) => void; /** connect the config's live feeds (default false: tests and replays never dial out) */ feeds?: boolean; /** serve the simulator when no feed delivers data for afterMs (default with feeds: 10 s; false = never) */ fallback?: { afterMs?: number; backfillMs?: number } | false; /** default: from the config's log section */ logger?: Logger }): Promise<StartedApp> {
+export async function startApp(o: { config?: string; host?: string; port?: number; storePath?: string | null; pipeline?: Partial<PipelineOptions>; clock?: () => number; log?: (s: string) => void; /** connect the config's live feeds (default false: tests and replays never dial out) */ feeds?: boolean; /** serve the simulator when no feed delivers data for afterMs (default with feeds: 10 s; false = never) */ fallback?: { afterMs?: number; backfillMs?: number } | false; /** default: from the config's log section */ logger?: Logger; /** feed tuning applied to every live feed (tests: fast backoff) */ feedDefaults?: Partial<FeedOptions> }): Promise<StartedApp> {
   const config = await loadConfig(o.config);
   const registry = buildRegistry(config);
   const engine = new Engine(registry, { ...pipelineOptionsFrom(config), ...o.pipeline });
@@ -85,7 +86,9 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
   let feeds: FeedManager | undefined;
   const books = new BookManager({ registry, emit: engine.onEvent, onResync: (r) => feeds?.onResync(r) });
   engine.observe(books.onEvent);
-  feeds = FeedManager.fromConfig(o.feeds ? config.feeds : [], { registry, sink: engine.onEvent, log: logger });
+  // after a restart each feed continues from the store's last trade per instrument (REST backfill of the downtime)
+  const resume = (id: string): { id: number; ts: number } | undefined => { const t = store?.lastTrades(id, Number.MAX_SAFE_INTEGER, 1)[0]; return t ? { id: t.id, ts: t.ts } : undefined; };
+  feeds = FeedManager.fromConfig(o.feeds ? config.feeds : [], { registry, sink: engine.onEvent, log: logger, defaults: { ...o.feedDefaults, resume } });
   const liveFeeds = feeds;
   const service = new HistoryService(engine, store);
   // merged multi-venue instruments join the registry before the store restores their bars

@@ -34,6 +34,9 @@ import type { FeedOptions } from '../../feeds/types.js';
 import { canonicalStep } from '../../feeds/util.js';
 import { parseBinanceFrame } from './parse.js';
 
+/** most trade ids fetched over REST for one gap (1000 per request) */
+const MAX_BACKFILL_IDS = 200_000;
+
 type Obj = Record<string, unknown>;
 
 interface Flavor { ws: string; routing: 'split' | 'root'; rest: string; prefix: string; weight: number; streamsPerConn: number; depthWeight: number; tradesWeight: number; infoWeight: number }
@@ -224,6 +227,15 @@ export class BinanceFeed extends BaseFeed {
     if (this.isHeld(sym)) { this.queueHeld(sym, recv, frame); return; }
     const last = this.lastId.get(sym);
     if (last !== undefined && id <= last) { this.counters.duplicates++; return; }
+    if (last !== undefined && id - 1 - last > MAX_BACKFILL_IDS) {
+      // too long a downtime to fetch over REST (it would hold live trades for minutes): recorded, not fetched
+      const inst = this.instrumentId(sym);
+      this.gap(inst, 'trades', `trade ids ${last + 1}..${id - 1} missing (more than ${MAX_BACKFILL_IDS} to backfill)`, { missing: id - 1 - last });
+      this.completeness.close(inst, 'trades', { recovered: 0, complete: false });
+      this.lastId.set(sym, id);
+      this.ingest(frame, recv);
+      return;
+    }
     if (last !== undefined && id > last + 1) {
       const inst = this.instrumentId(sym);
       this.gap(inst, 'trades', `trade ids ${last + 1}..${id - 1} missing`, { missing: id - 1 - last });
@@ -338,6 +350,11 @@ export class BinanceFeed extends BaseFeed {
     // `symbol` lets the parser (and a replay of the recording) attribute the bare REST body.
     this.ingest({ ...(body as Obj), symbol: sym }, this.now());
     this.emit('snapshot', sym);
+  }
+
+  /** A restart: the first live trade after the stored one triggers the id-gap backfill (aggTrades fromId). */
+  protected override resumeFrom(symbol: string, last: { id: number; ts: number }): void {
+    if (Number.isFinite(last.id) && last.id > 0) this.lastId.set(symbol, last.id);
   }
 
   protected resyncBook(symbol: string): void {

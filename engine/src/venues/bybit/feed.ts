@@ -134,8 +134,11 @@ export class BybitFeed extends BaseFeed {
       args.push(`publicTrade.${s}`);
     }
     this.subscribe(conn, args);
-    if (reconnect) for (const s of symbols) if (this.lastTs.has(s)) { this.hold(s); void this.backfill(s); }
+    // after a reconnect, or on the first connection after a restart: recent trades since the last one
+    for (const s of symbols) if ((reconnect || this.resuming.delete(s)) && this.lastTs.has(s)) { this.hold(s); void this.backfill(s); }
   }
+
+  protected override resumeFrom(symbol: string, last: { id: number; ts: number }): void { this.lastTs.set(symbol, last.ts); }
 
   private connOf(symbol: string): WsConn | undefined {
     return this.conns.find((c) => c.symbols.includes(symbol))?.conn;

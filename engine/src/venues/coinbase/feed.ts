@@ -49,14 +49,18 @@ export class CoinbaseFeed extends BaseFeed {
   protected onOpen(conn: WsConn, symbols: string[], reconnect: boolean): void {
     this.connSeq.delete(conn);
     this.sub(conn, 'heartbeats', symbols);
-    if (reconnect) for (const s of symbols) if (this.lastTs.has(s)) this.hold(s);
+    // after a reconnect, or on the first connection after a restart: backfill since the last trade
+    const again = symbols.filter((s) => (reconnect || this.resuming.delete(s)) && this.lastTs.has(s));
+    for (const s of again) this.hold(s);
     this.sub(conn, 'market_trades', symbols);
     if (this.o.depth !== false) {
       for (const s of symbols) this.pendingBook.add(s);
       this.sub(conn, 'level2', symbols);
     }
-    if (reconnect) for (const s of symbols) if (this.lastTs.has(s)) void this.backfill(s, 'reconnect');
+    for (const s of again) void this.backfill(s, reconnect ? 'reconnect' : 'restart');
   }
+
+  protected override resumeFrom(symbol: string, last: { id: number; ts: number }): void { this.lastTs.set(symbol, last.ts); }
 
   private connOf(symbol: string): WsConn | undefined {
     return this.conns.find((c) => c.symbols.includes(symbol))?.conn;
