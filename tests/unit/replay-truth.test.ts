@@ -131,13 +131,15 @@ describe('unknown instruments: auto thresholds, no 1-lot floor', () => {
 });
 
 describe('files that yield nothing are errors', () => {
-  // a Hyperliquid capture: `<recv ns> <frame>` lines, detected as binance-capture by their shape
-  const hl = [1, 2, 3].map((i) => `${ns(T0 + i)} {"channel":"trades","data":[{"coin":"BTC","side":"B","px":"60000.0","sz":"0.01","time":${T0 + i},"tid":${i}}]}`);
-  const path = file('hyperliquid_btc.gz', gzipSync(hl.join('\n') + '\n'));
+  // a `<recv ns> <frame>` capture whose frames no venue recognizes (Binance subscription results only): read as
+  // binance-capture by its shape, 0 events. (A Hyperliquid capture is now detected as hyperliquid-capture and
+  // replays: tests/unit/feeds-hyperliquid.test.ts.)
+  const acks = [1, 2, 3].map((i) => `${ns(T0 + i)} {"result":null,"id":${i}}`);
+  const path = file('acks_btc.gz', gzipSync(acks.join('\n') + '\n'));
 
   it('replayFile rejects with the reason', async () => {
     await expect(replayFile(path, () => {}, { registry: new InstrumentRegistry() })).rejects.toBeInstanceOf(NoEventsError);
-    await expect(replayFile(path, () => {}, { registry: new InstrumentRegistry() })).rejects.toThrow(/read as binance-capture, 0 events: none of its 3 lines is a binance-capture market event \(first frame keys: channel, data\)/);
+    await expect(replayFile(path, () => {}, { registry: new InstrumentRegistry() })).rejects.toThrow(/read as binance-capture, 0 events: none of its 3 lines is a binance-capture market event \(first frame keys: result, id\)/);
   });
 
   it('the CLI exits non-zero with one line; a --format that yields nothing too', () => {
