@@ -8,6 +8,7 @@ import { Engine } from '../../src/analytics/engine.js';
 import { newTrade } from '../../src/core/events.js';
 import { createServer } from '../../../datafeed-adapter/src/server.js';
 import { emit, peakRssMB } from '../harness.js';
+import { profileTop } from '../cpu-profile.js';
 import { Worker } from 'node:worker_threads';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -96,10 +97,12 @@ export async function benchHistory(): Promise<void> {
       hit16 = best(hit16, await load(srv.url, 16, 1500, [same]));
     }
     bare.close();
+    // server-side profile of an uncached load (the load client is in its own thread, not sampled)
+    const topSelf = await profileTop(async () => { await load(srv.url, 16, 1500, Array.from({ length: 20_000 }, (_, k) => q(res, endS - 60 * 100 - 40_000 - k))); });
     emit({
       name: `${name} at concurrency 16 (best of 2 interleaved rounds)`, uncached: unc16, cached: hit16, floor,
       uncachedVsFloor: +(floor!.reqPerSec / unc16!.reqPerSec).toFixed(2), cachedVsFloor: +(floor!.reqPerSec / hit16!.reqPerSec).toFixed(2),
-      note: 'floor: bare node:http writing the same bytes; load client in a worker thread', peakRssMB: peakRssMB(),
+      note: 'floor: bare node:http writing the same bytes; load client in a worker thread', peakRssMB: peakRssMB(), uncachedTopSelf: topSelf,
     });
     emit({ name, requests: 200, uncachedP50ms: pct(unc, 0.5), uncachedP99ms: pct(unc, 0.99), cachedP50ms: pct(cached, 0.5), cachedP99ms: pct(cached, 0.99), cacheHits: srv.cache.hits, peakRssMB: peakRssMB() });
   }
