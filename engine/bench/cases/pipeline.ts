@@ -17,8 +17,10 @@ import { emit, peakRssMB } from '../harness.js';
 import { driveTape, FUTURES_FILES, loadTradeTape, SPOT_FILES, type Drive, type TradeTape } from '../trade-tape.js';
 import { digestPipeline, makeFloor, runDigest } from '../floor.js';
 import { profileTop } from '../cpu-profile.js';
+import { pipelineOptionsFrom } from '../../src/cli/commands/start.js';
+import { defaultConfig } from '../../src/config/types.js';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 function seconds(fn: () => void): number {
   (globalThis as { gc?: () => void }).gc?.();
@@ -31,7 +33,7 @@ interface Case { name: string; files: readonly string[]; oneTick: boolean; targe
 
 const CASES: Case[] = [
   { name: 'pipeline 1-tick rows, futures (USD-M + COIN-M BTC), rise + fall', files: FUTURES_FILES, oneTick: true, target: 6_000_000 },
-  { name: 'pipeline 1-tick rows, spot BTCUSDT (0.01 tick), rise + fall', files: SPOT_FILES, oneTick: true, target: 3_000_000 },
+  { name: 'pipeline 1-tick rows, spot BTCUSDT (0.01 tick), rise + fall', files: SPOT_FILES, oneTick: true, target: 1_500_000 },
   { name: 'pipeline coarse registry rows, USD-M + spot + COIN-M, rise + fall', files: [...FUTURES_FILES.slice(0, 1), ...SPOT_FILES, ...FUTURES_FILES.slice(1)], oneTick: false, target: 6_000_000 },
 ];
 
@@ -39,7 +41,8 @@ async function runCase(c: Case): Promise<void> {
   const registry = new InstrumentRegistry();
   const tape: TradeTape = await loadTradeTape(c.files, registry);
   const drive: Drive = driveTape(tape, c.target);
-  const opts: Partial<PipelineOptions> = { timeframe: '1m', keepBars: 1440, ...(c.oneTick ? { footprintRowTicks: 1, profileRowTicks: 1 } : {}) };
+  // tapeflow start's options (default config: closed bars held within analytics.barMemoryMB)
+  const base = (): Partial<PipelineOptions> => ({ ...pipelineOptionsFrom(defaultConfig()), timeframe: '1m', ...(c.oneTick ? { footprintRowTicks: 1, profileRowTicks: 1 } : {}) });
   const rows = (nm: string): { footprint: number; profile: number } => {
     const i = registry.get(nm);
     return c.oneTick ? { footprint: 1, profile: 1 } : { footprint: i.footprintRowTicks, profile: i.profileRowTicks };
@@ -48,7 +51,7 @@ async function runCase(c: Case): Promise<void> {
   let pipeBest = Infinity, floorBest = Infinity, bareBest = Infinity;
   let pipeOut = '', floorOut = '', rowsPerBar = 0, bars = 0;
   const runPipeline = (): { engine: Engine; finish(): string } => {
-    const engine = new Engine(registry, opts);
+    const engine = new Engine(registry, base());
     const digests = tape.names.map((nm) => digestPipeline(engine.pipeline(nm)));
     return { engine, finish: () => { digests.forEach((d) => d.finish()); return runDigest(digests.map((d) => d.digest)); } };
   };
