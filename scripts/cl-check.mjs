@@ -19,6 +19,8 @@ const out = arg('out', '/tmp/tapeflow-cl-check');
 const symbol = arg('symbol', 'BTCUSDT');
 const waitMs = Number(arg('wait', '15000'));
 const resolutions = (arg('resolutions', '1,5,15,60,1D')).split(',');
+/** resolution of the scroll-back step (pick one with more bars than the first screen holds) */
+const scrollRes = arg('scroll-resolution', '1');
 mkdirSync(out, { recursive: true });
 
 // the page and the library are served as if from the server's own origin (the server checks Origin)
@@ -102,6 +104,8 @@ for (const r of resolutions) await step(`res-${r}`, () => page.evaluate((res) =>
 await step('res-1-again', () => page.evaluate(() => window.tvWidget.activeChart().setResolution('1')));
 // scroll back: drag the price pane to the right a few times (the library asks getBars for older data)
 await step('scroll-back', async () => {
+  await page.evaluate((res) => window.tvWidget.activeChart().setResolution(res), scrollRes);
+  await sleep(3000);
   const hist0 = report.requests['/history'] ?? 0;
   for (let i = 0; i < 4; i++) { await page.mouse.move(500, 400); await page.mouse.down(); await page.mouse.move(1400, 400, { steps: 10 }); await page.mouse.up(); await sleep(800); }
   report.scrollHistoryRequests = (report.requests['/history'] ?? 0) - hist0;
