@@ -31,6 +31,8 @@ const LIB_COUNTBACK = 1_220_930;
 const MARKS_TO_S = 2_114_380_800;
 
 let app: StartedApp;
+/** [ts ms, qty] of every trade in the dense last hour */
+const lastHour: [number, number][] = [];
 let requests: string[] = [];
 let df: TapeFlowDatafeed;
 const dir = mkdtempSync(join(tmpdir(), 'tapeflow-cl-contract-'));
@@ -42,8 +44,10 @@ beforeAll(async () => {
   let p = 60000;
   for (let ts = T0; ts < END;) {
     p = Math.round((p + (r() - 0.5) * 8) * 10) / 10;
-    lines.push(`${ts},${p.toFixed(1)},${(0.001 * (1 + Math.floor(r() * 900))).toFixed(3)},${r() < 0.5 ? 'buy' : 'sell'}`);
-    ts += END - ts < 3_600_000 ? 50 + Math.floor(r() * 400) : 10_000 + Math.floor(r() * 20_000);
+    const q = 0.001 * (1 + Math.floor(r() * 900));
+    lines.push(`${ts},${p.toFixed(1)},${q.toFixed(3)},${r() < 0.5 ? 'buy' : 'sell'}`);
+    if (ts >= END - 3_600_000) lastHour.push([ts, q]);
+    ts += END - ts < 3_600_000 ? 40 + Math.floor(r() * 120) : 10_000 + Math.floor(r() * 20_000);
   }
   writeFileSync(join(dir, 'tape.csv'), lines.join('\n') + '\n');
   writeFileSync(join(dir, 'cfg.yaml'), 'feeds: []\n');
@@ -120,8 +124,29 @@ describe('CL contract: what the library asks on first load and on resolution swi
       const d = await getBars(await resolve('BTCUSDT#CVD'), res, (END - 600_000) / 1000, BROWSER_NOW_S, 300, true);
       const times = new Set(r.bars.map((b) => b.time));
       expect(d.bars.length, res).toBeGreaterThan(0);
-      expect(d.bars.filter((b) => !times.has(b.time)).length, res).toBe(0);
+      // (a derived bar before the main series' first bar is never read: adopt maps onto the main bars)
+      expect(d.bars.filter((b) => b.time >= r.bars[0].time && !times.has(b.time)).map((b) => b.time), res).toEqual([]);
     }
+  });
+
+  it('/history at 1T is complete: a page cut at the bar cap says so and the next pages (to = first second shown) hold the rest', async () => {
+    expect(lastHour.length).toBeGreaterThan(20_000); // more trades than one answer holds
+    const from = (END - 3_600_000) / 1000;
+    let to = END / 1000 + 1, pages = 0, cut = 0;
+    const seconds = new Map<number, number>();
+    while (pages++ < 10) {
+      const res = await fetch(`${app.server.url}/history?symbol=BTCUSDT&resolution=1T&from=${from}&to=${to}`);
+      const h = await res.json() as { s: string; t: number[]; v: number[] };
+      if (h.s !== 'ok') break;
+      if (res.headers.get('x-tapeflow-limits')) cut++;
+      h.t.forEach((t, k) => { expect(seconds.has(t)).toBe(false); seconds.set(t, h.v[k]); });
+      to = h.t[0];
+    }
+    expect(cut).toBeGreaterThan(0);
+    const want = new Map<number, number>();
+    for (const [ts, q] of lastHour) want.set(Math.floor(ts / 1000), (want.get(Math.floor(ts / 1000)) ?? 0) + q);
+    expect([...seconds.keys()].sort()).toEqual([...want.keys()].sort());
+    for (const [t, v] of want) expect(seconds.get(t)).toBeCloseTo(v, 6);
   });
 
   it('seconds footprint bars are closed once later trades exist', async () => {

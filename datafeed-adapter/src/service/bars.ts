@@ -257,7 +257,12 @@ export function* udfHistoryWork(s: HistoryService, symbol: string, resolution: s
   const res = yield* seriesWork(s, i.id, r, fromS * 1000, toS * 1000, countback, false);
   if (res.bars.length === 0) return { body: res.nextTime !== undefined ? { s: 'no_data', nextTime: res.nextTime } : { s: 'no_data' }, limits: res.limits };
   let bars = res.bars;
-  if (r.kind === 'tick') bars = collapseSameSecond(bars);
+  if (r.kind === 'tick') {
+    bars = collapseSameSecond(bars);
+    // a page cut at the bar cap may start inside a second: drop that partial second, so the library's
+    // next request (to = the first second shown) returns it whole
+    if (res.limits.some((x) => x.startsWith('at most')) && bars.length > 1) bars = bars.slice(1);
+  }
   const px = (x: number): number => i.price.toNumber(x);
   const n = bars.length;
   const t = new Array<number>(n), o = new Array<number>(n), h = new Array<number>(n), l = new Array<number>(n), c = new Array<number>(n), v = new Array<number>(n);
