@@ -156,6 +156,30 @@ describe('CL contract: what the library asks on first load and on resolution swi
   });
 });
 
+describe('CL contract: UDF requests as the library and its UDF client send them', () => {
+  it('/history with countback 1,220,930, to in 2037 and a cache-buster answers bars, not 400', async () => {
+    const res = await fetch(`${app.server.url}/history?symbol=BTCUSDT&resolution=1&from=0&to=${MARKS_TO_S}&countback=${LIB_COUNTBACK}&_=1`);
+    expect(res.status).toBe(200);
+    const h = await res.json() as { s: string; t: number[] };
+    expect(h.s).toBe('ok');
+    expect(h.t[h.t.length - 1]).toBe(Math.floor(app.engine.pipelines.get('BTCUSDT')!.lastTs / 60_000) * 60);
+    for (const path of ['/api/v1/footprint', '/api/v1/delta']) {
+      const r = await fetch(`${app.server.url}${path}?symbol=BTCUSDT&resolution=1&from=${T0}&to=${MARKS_TO_S * 1000}&countback=${LIB_COUNTBACK}&rows=false`.replace('&rows=false', path.endsWith('footprint') ? '&rows=false' : ''));
+      expect(r.status, path).toBe(200);
+    }
+  });
+
+  it('the CVD study declares every candle field the renderer reads and an up/down colourer', async () => {
+    const { METAINFO, validateMetainfo } = await import('../../indicators/charting-library/studies.js');
+    const cvd = METAINFO.cvd;
+    expect(validateMetainfo(cvd)).toEqual([]);
+    expect(cvd.defaults.ohlcPlots!.cvd).toMatchObject({ plottype: 'ohlc_candles', borderColor: expect.any(String), wickColor: expect.any(String), color: expect.any(String) });
+    const col = cvd.plots.find((p) => p.type === 'ohlc_colorer');
+    expect(col).toMatchObject({ target: 'cvd', palette: 'dir' });
+    expect(Object.keys(cvd.defaults.palettes!.dir.colors)).toEqual(['0', '1']);
+  });
+});
+
 describe('CL contract: marks, quotes, symbols', () => {
   it('marks through the wrapped datafeed with to = 2037: at most one per bar and side, with a count badge', async () => {
     // after the tape (the signal engine found its own signals inside it): only ours are in this window
