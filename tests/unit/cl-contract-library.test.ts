@@ -113,7 +113,9 @@ describe('CL contract: what the library asks on first load and on resolution swi
 
   it('tick and seconds intervals: offered in config and symbol info, served by getBars (1T one bar per second)', async () => {
     const cfg = await new Promise<Record<string, unknown>>((ok) => df.onReady((c) => ok(c as Record<string, unknown>)));
-    expect(cfg.supported_resolutions).toEqual(expect.arrayContaining(['1T', '100T', '1S', '15S']));
+    expect(cfg.supported_resolutions).toEqual(expect.arrayContaining(['1T', '1S', '15S']));
+    // the library rejects N-tick resolutions of a datafeed symbol as a misconfiguration: not announced
+    expect(cfg.supported_resolutions).not.toContain('100T');
     const info = await resolve('BTCUSDT');
     expect(info).toMatchObject({ has_ticks: true, has_seconds: true });
     expect(info.seconds_multipliers).toEqual(expect.arrayContaining(['1']));

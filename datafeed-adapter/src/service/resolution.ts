@@ -12,7 +12,12 @@ export type Resolution =
   | { kind: 'minute'; n: number; ms: number; label: string }
   | { kind: 'day' | 'week' | 'month'; n: 1; label: string };
 
-export const SUPPORTED_RESOLUTIONS = ['1T', '10T', '100T', '1000T', '1S', '5S', '15S', '30S', '1', '3', '5', '15', '30', '60', '120', '240', '1D', '1W', '1M'];
+/**
+ * What /config and /symbols announce to the Charting Library. Tick charts: only 1T — v29.2 treats any
+ * N-tick resolution (10T, 100T) of a datafeed symbol as a misconfiguration and never calls getBars for
+ * it (observed in the real library; it builds nothing from 1T either). /history still serves NT bars.
+ */
+export const SUPPORTED_RESOLUTIONS = ['1T', '1S', '5S', '15S', '30S', '1', '3', '5', '15', '30', '60', '120', '240', '1D', '1W', '1M'];
 export const SECONDS_MULTIPLIERS = ['1', '5', '15', '30'];
 export const INTRADAY_MULTIPLIERS = ['1', '3', '5', '15', '30', '60', '120', '240'];
 
