@@ -12,6 +12,7 @@ import { benchAlerts } from './cases/alerts.js';
 import { benchMt5 } from './cases/mt5.js';
 import { benchMemory, benchMemoryChild } from './cases/memory.js';
 import { benchReplay } from './cases/replay.js';
+import { benchRestart } from './cases/restart.js';
 
 const cases: Record<string, () => Promise<void>> = {
   pipeline: () => benchPipeline(),
@@ -24,6 +25,7 @@ const cases: Record<string, () => Promise<void>> = {
   render: () => benchRender(),
   alerts: () => benchAlerts(),
   mt5: () => benchMt5(),
+  restart: () => benchRestart(),
 };
 
 const only = process.env.BENCH?.split(',').filter(Boolean);

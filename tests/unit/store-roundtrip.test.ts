@@ -156,7 +156,11 @@ describe('store', () => {
     const rep = restoreEngine(e2, s2, { recorder: rec });
     expect(rep[0].instrument).toBe('BTCUSDT');
     expect(rep[0].trades).toBeGreaterThan(0);
-    expect(rep[0].resumeFrom).toBe(Date.UTC(2024, 7, 9));
+    // the state snapshot of the last closed bar: only the open bar's trades are replayed, not the session
+    expect(rep[0].snapshot).toBe(true);
+    const lastClosedEnd = Math.floor(tape[cut - 1]!.ts / 60_000) * 60_000;
+    expect(rep[0].resumeFrom).toBe(lastClosedEnd);
+    expect(rep[0].trades).toBe(tape.slice(0, cut).filter((t) => t.ts >= lastClosedEnd).length);
     for (const t of tape.slice(cut)) e2.onEvent({ ...t });
     const a = ref.pipelines.get('BTCUSDT')!, b = e2.pipelines.get('BTCUSDT')!;
     expect(b.bars.length).toBe(a.bars.length);
@@ -171,6 +175,20 @@ describe('store', () => {
       expect(y.profile.summary()).toEqual(x.profile.summary());
       expect(y.closed).toBe(x.closed);
     }
+    // a snapshot that does not match the stored profile (a crash between the two writes) is not used:
+    // the session is replayed from its start and the result is the same
+    const e3 = new Engine(new InstrumentRegistry(), { timeframe: '1m' });
+    const s3 = Store.open({ path, flushIntervalMs: 0 }); // a second connection to the same file
+    const st = s3.state('BTCUSDT', '1m') as { profileVolume: number };
+    expect(st.profileVolume).toBeGreaterThan(0);
+    s3.putState('BTCUSDT', '1m', { ...st, profileVolume: st.profileVolume + 1 });
+    await s3.flush();
+    const rep3 = restoreEngine(e3, s3, { recorder: recordEngine(e3, s3) });
+    expect(rep3[0].snapshot).toBe(false);
+    expect(rep3[0].resumeFrom).toBe(Date.UTC(2024, 7, 9));
+    const c3 = e3.pipelines.get('BTCUSDT')!;
+    expect(c3.cvd.value).toBe(b.cvd.value - tape.slice(cut).reduce((x, t) => x + (t.side === 'buy' ? t.size : -t.size), 0));
+    s3.close();
     // the restored store keeps recording: after the rest of the tape every trade is stored once
     await s2.flush();
     expect(s2.tradeCount('BTCUSDT')).toBe(tape.length);

@@ -12,7 +12,7 @@ import { BarBuilder } from './bars.js';
 import { parseTimeframe, type BarSpec } from './timeframe.js';
 import type { FootprintBar } from './footprint.js';
 import { CvdTracker, DeltaDynamicsTracker, type CvdReset } from './delta.js';
-import { Vwap } from './vwap.js';
+import { Vwap, type VwapState } from './vwap.js';
 import { Checksum } from './checksum.js';
 import { computeBarStats, type BarStats, type BarStatsOptions } from './bar-stats.js';
 import { SessionProfiles } from './profile/index.js';
@@ -176,6 +176,10 @@ export class InstrumentPipeline {
       default: this.counters.bookEvents++; this.advance(ev.ts); break;
     }
   }
+
+  /** Session VWAP accumulator and the session it belongs to (state snapshots for fast restarts). */
+  sessionVwapState(): { session: string; vwap: VwapState } { return { session: this.vwapSession, vwap: this.sessionVwap.state() }; }
+  restoreSessionVwap(session: string, vwap: VwapState): void { this.vwapSession = session; this.sessionVwap.restore(vwap); }
 
   /** Advance the clock without a trade (closes a finished time bar). */
   advance(ts: number): void {

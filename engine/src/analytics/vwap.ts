@@ -29,10 +29,16 @@ export class Vwap {
 
   reset(anchor: number): void { this.anchor = anchor; this.weight = 0; this.mean = NaN; this.m2 = 0; }
 
+  /** The exact accumulator state (a restart restores it instead of re-adding every trade). */
+  state(): VwapState { return { anchor: this.anchor, weight: this.weight, mean: this.mean, m2: this.m2 }; }
+  restore(s: VwapState): void { this.anchor = s.anchor; this.weight = s.weight; this.mean = s.mean; this.m2 = s.m2; }
+
   snapshot(): VwapSnapshot {
     const s = this.stdev;
     return { anchor: this.anchor, vwap: this.mean, stdev: s, upper: [1, 2, 3].map((k) => this.mean + k * s), lower: [1, 2, 3].map((k) => this.mean - k * s), volume: this.weight };
   }
 }
+
+export interface VwapState { anchor: number; weight: number; mean: number; m2: number }
 
 export interface VwapSnapshot { anchor: number; vwap: number; stdev: number; upper: number[]; lower: number[]; volume: number }

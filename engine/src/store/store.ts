@@ -134,7 +134,8 @@ type Op =
   | { k: 'bar'; inst: number; tf: string; start: number; end: number; data: Buffer }
   | { k: 'profile'; inst: number; key: string; start: number; end: number; closed: number; data: Buffer }
   | { k: 'signal' | 'journal'; inst: number; ts: number; kind: string; data: string }
-  | { k: 'gap'; inst: number; ts: number; from: number; to: number; reason: string };
+  | { k: 'gap'; inst: number; ts: number; from: number; to: number; reason: string }
+  | { k: 'state'; key: string; v: string };
 
 /** gap and instrument rows may still be queued this far past maxQueue (they are few and carry the outage itself) */
 const ESSENTIAL_RESERVE = 10_000;
@@ -240,6 +241,7 @@ export class Store {
       signal: d.prepare('INSERT INTO signals (inst, ts, kind, data) VALUES (?, ?, ?, ?)'),
       journal: d.prepare('INSERT INTO journal (inst, ts, kind, data) VALUES (?, ?, ?, ?)'),
       gap: d.prepare('INSERT INTO gaps (inst, ts, from_ts, to_ts, reason) VALUES (?, ?, ?, ?, ?)'),
+      state: d.prepare('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)'),
     };
     this.commitTx = d.transaction((ops: Op[]) => {
       const s = this.stmt;
@@ -253,6 +255,7 @@ export class Store {
           case 'signal': s.signal.run(o.inst, o.ts, o.kind, o.data); break;
           case 'journal': s.journal.run(o.inst, o.ts, o.kind, o.data); break;
           case 'gap': s.gap.run(o.inst, o.ts, o.from, o.to, o.reason); break;
+          case 'state': s.state.run(o.key, o.v); break;
         }
       }
     });
@@ -310,6 +313,20 @@ export class Store {
     this.push({ k: 'gap', inst: this.instrumentKey(instrument), ts, from: Number.isFinite(from) ? from : -1, to: Number.isFinite(to) ? to : -1, reason });
   }
 
+  /**
+   * A pipeline state snapshot (JSON) for fast restarts, replaced on every put. Queued in order with the
+   * trades: when it is committed, every trade it covers is committed too.
+   */
+  putState(instrument: string, timeframe: string, data: unknown): void {
+    this.push({ k: 'state', key: `state:${instrument}:${timeframe}`, v: JSON.stringify(data) });
+  }
+
+  /** The last committed state snapshot of an instrument's pipeline, undefined when none. */
+  state(instrument: string, timeframe: string): unknown {
+    const r = this.db.prepare('SELECT v FROM meta WHERE k = ?').get(`state:${instrument}:${timeframe}`) as { v: string } | undefined;
+    return r ? JSON.parse(r.v) as unknown : undefined;
+  }
+
   private push(op: Op): void {
     if (this.closed) throw new Error('store is closed');
     let n = this.queue.length;
@@ -326,7 +343,8 @@ export class Store {
   /** An op the full queue cannot take: extend its instrument's storage gap. */
   private notStored(op: Op): void {
     this.droppedOps++;
-    if (op.k === 'inst') return;
+    // a dropped state snapshot leaves the previous one, which is older and still consistent
+    if (op.k === 'inst' || op.k === 'state') return;
     let from: number, to: number;
     switch (op.k) {
       case 'trade': from = to = op.ts; break;
