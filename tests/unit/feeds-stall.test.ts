@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { feedRig } from '../helpers/feed-rig.js';
-import { FakeVenue, binance, waitFor } from '../../engine/src/feeds/testing.js';
+import { FakeVenue, binance, bybit, coinbase, waitFor } from '../../engine/src/feeds/testing.js';
 import { feedProblems } from '../../engine/src/cli/wire-status.js';
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -48,5 +48,32 @@ describe('stall detection', () => {
     expect(ev).toBeDefined();
     expect(ev.to - ev.from).toBe(g.durationMs);
     expect(ev.reason).toMatch(/binance-usdm: stall \d+ ms: stalled: the connection was open but carried no data/);
+  }, 20_000);
+
+  it('Bybit: the answers to its application ping are not data; Coinbase: heartbeats are not data', async () => {
+    const bv = await FakeVenue.start();
+    cleanup.push(() => bv.close());
+    const cv = await FakeVenue.start();
+    cleanup.push(() => cv.close());
+    const r = feedRig([
+      { venue: 'bybit', symbols: ['BTCUSDT'], wsUrl: `${bv.wsBase}/v5/public/linear`, restUrl: bv.restUrl, depth: false, appPingMs: 50, stallMs: 500 },
+      { venue: 'coinbase', symbols: ['BTC-USD'], wsUrl: cv.wsBase, restUrl: cv.restUrl, depth: false, stallMs: 500 },
+    ], (fn) => cleanup.push(fn));
+    const [bf, cf] = r.feeds.feeds as [typeof r.feeds.feeds[0], typeof r.feeds.feeds[0]];
+    await r.feeds.start();
+    await bv.connection(1);
+    await cv.connection(1);
+    const T = Date.now();
+    bv.send(bybit.trades('BTCUSDT', T, [{ i: 'u-1', T, p: '60000.0', v: '0.010', S: 'Buy' }]));
+    cv.send(coinbase.trades(1, 'update', [{ trade_id: '1', product_id: 'BTC-USD', price: '60000.00', size: '0.01', side: 'BUY', time: new Date(T).toISOString() }]));
+    await waitFor(() => r.trades.length === 2, [bf!, cf!], 5000, 'one trade each');
+    // from now on: Bybit answers every {"op":"ping"} (FakeVenue does), Coinbase sends heartbeats, nothing else
+    let seq = 2, n = 0;
+    const hb = setInterval(() => cv.send(coinbase.heartbeat(seq++, n++, new Date().toISOString())), 50);
+    cleanup.push(async () => clearInterval(hb));
+    await waitFor(() => bf!.status().stalled !== null && cf!.status().stalled !== null, [bf!, cf!, bv, cv], 5000, 'both stalled');
+    expect(bv.received.filter((m) => (m as { op?: string }).op === 'ping').length).toBeGreaterThan(3);
+    expect(bf!.status().completeness[0]!.gaps.some((g) => g.kind === 'stall' && g.to === null)).toBe(true);
+    expect(cf!.status().completeness[0]!.gaps.some((g) => g.kind === 'stall' && g.to === null)).toBe(true);
   }, 20_000);
 });
