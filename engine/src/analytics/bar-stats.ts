@@ -29,6 +29,8 @@ export interface BarStatsOptions {
 }
 
 const scratch = { buf: new Float64Array(64) };
+/** imbalance flags are only read by stackedRuns below: one reused buffer instead of two per bar */
+const flags = { buy: new Uint8Array(64), sell: new Uint8Array(64) };
 
 export function computeBarStats(bar: FootprintBar, o: BarStatsOptions, dynamics: DeltaDynamics): BarStats {
   const g = bar.rows;
@@ -36,7 +38,7 @@ export function computeBarStats(bar: FootprintBar, o: BarStatsOptions, dynamics:
   const vol = g.totals(scratch.buf);
   const va = valueArea(vol, g.length, o.valueArea);
   const rp = (i: number): number => (i < 0 ? NaN : (g.base + i) * bar.rowTicks);
-  const f = imbalances(g, o.imbalance);
+  const f = imbalances(g, o.imbalance, flags);
   return {
     poc: rp(va.poc), vah: rp(va.high), val: rp(va.low),
     buyImbalances: f.buyCount, sellImbalances: f.sellCount,

@@ -25,10 +25,10 @@ export class Checksum {
       let hi = w[i + 1];
       if (hi === 0x80000000 && lo === 0) hi = 0; // fold -0 into 0, as num() does
       h1 = Math.imul(h1 ^ lo, 0x01000193) >>> 0;
-      h2 = Math.imul(h2 ^ (lo * 31 + 7), 0x5bd1e995) >>> 0;
+      h2 = Math.imul(h2 ^ (Math.imul(lo, 31) + 7), 0x5bd1e995) >>> 0;
       h2 = (h2 ^ (h2 >>> 15)) >>> 0;
       h1 = Math.imul(h1 ^ hi, 0x01000193) >>> 0;
-      h2 = Math.imul(h2 ^ (hi * 31 + 7), 0x5bd1e995) >>> 0;
+      h2 = Math.imul(h2 ^ (Math.imul(hi, 31) + 7), 0x5bd1e995) >>> 0;
       h2 = (h2 ^ (h2 >>> 15)) >>> 0;
     }
     this.h1 = h1; this.h2 = h2;
@@ -43,7 +43,8 @@ export class Checksum {
 
   private mix(v: number): void {
     this.h1 = Math.imul(this.h1 ^ v, 0x01000193) >>> 0;
-    this.h2 = Math.imul(this.h2 ^ (v * 31 + 7), 0x5bd1e995) >>> 0;
+    // imul(v, 31) + 7 has the same low 32 bits as v * 31 + 7 (the xor reads only those), in int32 maths
+    this.h2 = Math.imul(this.h2 ^ (Math.imul(v, 31) + 7), 0x5bd1e995) >>> 0;
     this.h2 = (this.h2 ^ (this.h2 >>> 15)) >>> 0;
   }
 

@@ -46,13 +46,25 @@ function isImbalance(dom: number, weak: number, o: ImbalanceOptions): boolean {
   return dom >= o.ratio * weak;
 }
 
-export function imbalances(g: RowGrid, opts: Partial<ImbalanceOptions> = {}): ImbalanceFlags {
+/**
+ * `scratch`: reusable flag storage (grown as needed; the flags returned are views of it and are
+ * overwritten by the next call with the same scratch) for callers that use them immediately.
+ */
+export function imbalances(g: RowGrid, opts: Partial<ImbalanceOptions> = {}, scratch?: { buy: Uint8Array; sell: Uint8Array }): ImbalanceFlags {
   const o = { ...DEFAULT_IMBALANCE, ...opts };
   if (!(o.ratio > 0)) throw new Error('imbalance ratio must be > 0');
   const n = g.length;
   const bid = g.cols[o.metric === 'volume' ? COL_BID_VOL : COL_BID_CNT];
   const ask = g.cols[o.metric === 'volume' ? COL_ASK_VOL : COL_ASK_CNT];
-  const buy = new Uint8Array(n), sell = new Uint8Array(n);
+  let buy: Uint8Array, sell: Uint8Array;
+  if (scratch) {
+    if (scratch.buy.length < n) { scratch.buy = new Uint8Array(n * 2); scratch.sell = new Uint8Array(n * 2); }
+    buy = scratch.buy.subarray(0, n).fill(0);
+    sell = scratch.sell.subarray(0, n).fill(0);
+  } else {
+    buy = new Uint8Array(n);
+    sell = new Uint8Array(n);
+  }
   let buyCount = 0, sellCount = 0;
   const diag = o.compare === 'diagonal';
   for (let i = 0; i < n; i++) {
