@@ -25,7 +25,7 @@ import { API_ROUTES } from '../../datafeed-adapter/src/http/api.js';
 import { UDF_ROUTES } from '../../datafeed-adapter/src/http/udf.js';
 import { RESPONSES } from '../../datafeed-adapter/src/http/responses.js';
 import { CHANNELS } from '../../datafeed-adapter/src/ws/protocol.js';
-import { EVIDENCE_UNITS } from '../../engine/src/signals/types.js';
+import { bounds, getJson, queriesFor, walk, wsSnapshots, type Finding, type Tally } from '../helpers/units-walk.js';
 import { REPO_ROOT } from '../helpers/data.js';
 
 const SYM = 'BTCUSDT';
@@ -33,7 +33,6 @@ const START = Date.UTC(2024, 7, 7, 18, 0, 0);
 const HOURS = 10; // crosses 00:00 UTC: a closed session gives levels, bias, session marks
 let app: StartedApp;
 let dir = '';
-let lo = 0, hi = 0, totalVolume = 0;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tapeflow-units-'));
@@ -47,8 +46,8 @@ beforeAll(async () => {
   let l = Infinity, h = -Infinity;
   for (const { bar } of p.bars) { if (bar.low < l) l = bar.low; if (bar.high > h) h = bar.high; }
   if (p.openBar && p.openBar.trades) { l = Math.min(l, p.openBar.low); h = Math.max(h, p.openBar.high); }
-  lo = inst.price.toNumber(l); hi = inst.price.toNumber(h);
-  totalVolume = inst.qty.toNumber(p.counters.volume);
+  bounds.lo = inst.price.toNumber(l); bounds.hi = inst.price.toNumber(h);
+  bounds.totalVolume = inst.qty.toNumber(p.counters.volume);
 }, 180_000);
 
 afterAll(async () => {
@@ -56,138 +55,11 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-// ───────────────────────────── field classification ─────────────────────────────
-
-const PRICE_KEYS = new Set(['price', 'open', 'high', 'low', 'close', 'poc', 'vah', 'val', 'last', 'prevClose', 'entry', 'sl', 'tp', 'initialSl', 'exit',
-  'priceLow', 'priceHigh', 'level', 'windowLow', 'windowHigh', 'priorExtreme', 'newExtreme', 'vwap', 'peak', 'lp', 'open_price', 'high_price', 'low_price',
-  'prev_close_price', 'o', 'h', 'l', 'c', 'upper', 'lower', 'sd1Upper', 'sd1Lower', 'pocPrice', 'vahPrice', 'valPrice', 'lowPrice', 'highPrice']);
-const SIZE_KEYS = new Set(['volume', 'buyVolume', 'sellVolume', 'unknownVolume', 'size', 'delta', 'deltaMin', 'deltaMax', 'cvd', 'buy', 'sell', 'unknown',
-  'totalVolume', 'sessionVolume', 'v', 'minSize', 'cvdO', 'cvdH', 'cvdL', 'cvdC',
-  ...Object.entries(EVIDENCE_UNITS).filter(([, u]) => u === 'size').map(([k]) => k)]);
-const TEXT_KEYS = new Set(['text', 'reasoning', 'tooltip', 'detail', 'summary', 'note', 'description']);
-
-interface Finding { where: string; value: unknown; why: string }
-interface Tally { prices: number; sizes: number; fractionalSizes: number; texts: number }
-
-function walk(x: unknown, where: string, key: string, parent: Record<string, unknown> | null, out: Finding[], t: Tally): void {
-  if (Array.isArray(x)) {
-    // tuples: book levels [price, size], wire footprint rows [price, bid, ask, flags], profile rows [price, volume, buy, sell]
-    if ((key === 'rows' || key === 'bids' || key === 'asks') && x.length && Array.isArray(x[0])) {
-      for (const [k, r] of (x as number[][]).entries()) {
-        checkPrice(r[0], `${where}[${k}][0]`, out, t);
-        for (let j = 1; j < r.length; j++) if (!(key === 'rows' && r.length === 4 && j === 3 && where.includes('footprint'))) checkSize(r[j], `${where}[${k}][${j}]`, out, t);
-      }
-      return;
-    }
-    x.forEach((v, k) => walk(v, `${where}[${k}]`, key, parent, out, t));
-    return;
-  }
-  if (x && typeof x === 'object') {
-    for (const [k, v] of Object.entries(x as Record<string, unknown>)) walk(v, `${where}.${k}`, k, x as Record<string, unknown>, out, t);
-    return;
-  }
-  if (typeof x === 'string') {
-    if (TEXT_KEYS.has(key)) { t.texts++; checkText(x, where, out); }
-    return;
-  }
-  if (typeof x !== 'number') return;
-  const rowLike = parent !== null && 'price' in parent;
-  // footprint / profile rows: bid and ask are volumes; a quote's bid/ask are prices
-  if ((key === 'bid' || key === 'ask') && rowLike) { checkSize(x, where, out, t); return; }
-  if (key === 'bid' || key === 'ask' || key === 'spread') { if (key !== 'spread') checkPrice(x, where, out, t); return; }
-  if (where.includes('.cvd.') || where.includes('.cvd[')) { checkSize(x, where, out, t); return; }
-  if (PRICE_KEYS.has(key)) { checkPrice(x, where, out, t); return; }
-  if (SIZE_KEYS.has(key)) checkSize(x, where, out, t);
-}
-
-function checkPrice(v: unknown, where: string, out: Finding[], t: Tally): void {
-  if (typeof v !== 'number') return;
-  t.prices++;
-  if (!(v >= lo * 0.97 && v <= hi * 1.03)) out.push({ where, value: v, why: `price outside the traded range ${lo}…${hi}` });
-}
-
-function checkSize(v: unknown, where: string, out: Finding[], t: Tally): void {
-  if (typeof v !== 'number') return;
-  t.sizes++;
-  if (!Number.isInteger(v)) t.fractionalSizes++;
-  if (Math.abs(v) > totalVolume * 1.0001) out.push({ where, value: v, why: `size above the total traded volume ${totalVolume} (lots?)` });
-}
-
-function checkText(s: string, where: string, out: Finding[]): void {
-  if (/\d\s*(lots?|ticks?)\b/.test(s)) out.push({ where, value: s, why: 'text names lots/ticks' });
-  // (venue sequence numbers in gap reasons, `U=…` / `lastUpdateId=…`, are ids, not quantities)
-  for (const m of s.matchAll(/(?<![\w:/-]|(?:Id|U|u|pu|seq)=)-?\d+(?:\.\d+)?(?![\w:-])/g)) {
-    const n = Math.abs(Number(m[0]));
-    if (n > hi * 1.05) out.push({ where, value: s, why: `text number ${m[0]} above the price range (ticks or lots?)` });
-  }
-}
-
-// ───────────────────────────── walking the server ─────────────────────────────
-
-function queriesFor(path: string, params: readonly { name: string; in?: string }[], udf: boolean): string[] {
-  const from = udf ? Math.floor(START / 1000) : START;
-  const to = udf ? Math.floor((START + HOURS * 3_600_000) / 1000) + 60 : START + HOURS * 3_600_000 + 60_000;
-  const v: Record<string, string> = {
-    symbol: SYM, symbols: SYM, from: String(from), to: String(to), resolution: '1', countback: '300', limit: '500', depth: '20',
-    query: 'BTC', type: '', exchange: '', anchor: String(START + (HOURS - 2) * 3_600_000), sessions: '2', group: '',
-  };
-  const base = new URLSearchParams();
-  for (const p of params) if (p.in !== 'path' && v[p.name] !== undefined && v[p.name] !== '' && !(path === '/api/v1/vwap' && p.name === 'resolution')) base.set(p.name, v[p.name]);
-  if (path === '/api/v1/vwap') base.delete('to');
-  const q = (extra: Record<string, string> = {}, drop: string[] = []): string => {
-    const u = new URLSearchParams(base);
-    for (const d of drop) u.delete(d);
-    for (const [k, x] of Object.entries(extra)) u.set(k, x);
-    return `${path.replace('{symbol}', SYM)}?${u}`;
-  };
-  switch (path) {
-    case '/api/v1/footprint': return [q(), q({ agg: 'tick', size: '200' }), q({ agg: 'volume', size: '20' }), q({ resolution: '5S' }, [])];
-    case '/api/v1/profile': return [q({}, ['from', 'to']), q({ type: 'fixed' }), q({ type: 'composite' }, ['from', 'to']), q({ type: 'visible' })];
-    case '/api/v1/trades': return [q({}, ['from']), q()];
-    case '/api/v1/vwap': return [q({}, ['anchor']), q({ resolution: '1', to: String(START + HOURS * 3_600_000) })];
-    case '/history': return [q(), q({ resolution: '1T', countback: '50' }), q({ resolution: '1D' })];
-    case '/marks': case '/timescale_marks': return [q(), q({ resolution: '5' })];
-    default: return [q()];
-  }
-}
-
-async function getJson(url: string): Promise<{ status: number; body: unknown }> {
-  const r = await fetch(url);
-  const txt = await r.text();
-  let body: unknown = txt;
-  try { body = JSON.parse(txt); } catch { /* /time is text */ }
-  return { status: r.status, body };
-}
-
-async function wsSnapshots(): Promise<Record<string, unknown>> {
-  const ws = new WebSocket(`${app.server.url.replace('http', 'ws')}/ws`);
-  const out: Record<string, unknown> = {};
-  const want = CHANNELS.length;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`WS snapshots: got ${Object.keys(out).join(', ')}`)), 20_000);
-    ws.on('error', reject);
-    ws.on('message', (d) => {
-      const m = unpack(d as Buffer) as Record<string, any>;
-      if (m.op === 'snapshot' || (m.op === 'error' && typeof m.ref === 'number' && m.ref >= 10)) {
-        const ch = m.op === 'snapshot' ? (m.ch as string) : CHANNELS[(m.ref as number) - 10];
-        out[ch] = m.op === 'snapshot' ? m.d : m;
-        if (Object.keys(out).length === want) { clearTimeout(timer); resolve(); }
-      }
-    });
-    ws.on('open', () => {
-      ws.send(pack({ v: 1, op: 'hello', id: 1 }));
-      CHANNELS.forEach((ch, k) => ws.send(pack({ v: 1, op: 'subscribe', id: 10 + k, ch, sym: SYM, ...(ch === 'bar' || ch === 'footprint' || ch === 'delta' ? { tf: '1' } : {}) })));
-    });
-  });
-  ws.close();
-  return out;
-}
-
 describe('every endpoint and WS channel speaks price units and instrument units', () => {
   it('the tape produced the things to check (signals, levels, a position or a watch, a session change)', async () => {
     expect(app.signals.signals.length).toBeGreaterThan(5);
-    expect(hi).toBeGreaterThan(lo);
-    expect(lo).toBeGreaterThan(1000); // BTC in price units (ticks would be 10×)
+    expect(bounds.hi).toBeGreaterThan(bounds.lo);
+    expect(bounds.lo).toBeGreaterThan(1000); // BTC in price units (ticks would be 10×)
     const st = app.signals.status(SYM)!;
     expect(st.bias).not.toBeNull();
     expect(app.signals.instruments.get(SYM)!.levels.length).toBeGreaterThan(0);
@@ -199,7 +71,7 @@ describe('every endpoint and WS channel speaks price units and instrument units'
     const visited = new Set<string>();
     const routes = [...Object.values(UDF_ROUTES).map((r) => ({ r, udf: true })), ...API_ROUTES.map((r) => ({ r, udf: false }))];
     for (const { r, udf } of routes) {
-      for (const q of queriesFor(r.path, r.params, udf)) {
+      for (const q of queriesFor(r.path, r.params, udf, SYM, START, HOURS)) {
         const { status, body } = await getJson(`${app.server.url}${q}`);
         expect(status, `${q}: ${JSON.stringify(body).slice(0, 300)}`).toBe(200);
         visited.add(r.path);
@@ -222,19 +94,19 @@ describe('every endpoint and WS channel speaks price units and instrument units'
     const sig = (await getJson(`${app.server.url}/api/v1/signals?symbol=${SYM}&from=${START}&to=${START + HOURS * 3_600_000}`)).body as { signals: { text: string; data: { priceLow: number; priceHigh: number } }[] };
     expect(sig.signals.length).toBeGreaterThan(5);
     for (const s of sig.signals) {
-      expect(s.data.priceLow).toBeGreaterThanOrEqual(lo * 0.97);
-      expect(s.data.priceHigh).toBeLessThanOrEqual(hi * 1.03);
+      expect(s.data.priceLow).toBeGreaterThanOrEqual(bounds.lo * 0.97);
+      expect(s.data.priceHigh).toBeLessThanOrEqual(bounds.hi * 1.03);
       expect(s.text).not.toMatch(/\blots?\b|\bticks?\b/);
     }
     const lv = (await getJson(`${app.server.url}/api/v1/levels?symbol=${SYM}`)).body as { levels: { price: number }[]; session: { poc: number } };
     expect(lv.levels.length).toBeGreaterThan(0);
-    for (const l of lv.levels) expect(l.price).toBeGreaterThanOrEqual(lo * 0.97);
+    for (const l of lv.levels) expect(l.price).toBeGreaterThanOrEqual(bounds.lo * 0.97);
     // the session POC and the qualified levels are on the same scale
     expect(Math.abs(Math.log10(lv.levels[0].price / lv.session.poc))).toBeLessThan(0.05);
   });
 
   it('WebSocket: a snapshot of every channel', async () => {
-    const snaps = await wsSnapshots();
+    const snaps = await wsSnapshots(app.server.url, SYM);
     expect(Object.keys(snaps).sort()).toEqual([...CHANNELS].sort());
     const findings: Finding[] = [];
     const tally: Tally = { prices: 0, sizes: 0, fractionalSizes: 0, texts: 0 };
@@ -271,12 +143,8 @@ describe('every endpoint and WS channel speaks price units and instrument units'
     ws.close();
     expect(items.signal.length).toBeGreaterThan(0);
     const p = app.engine.pipeline(SYM);
-    let h = hi;
-    for (const { bar } of p.bars) h = Math.max(h, p.instrument.price.toNumber(bar.high));
-    let l = lo;
-    for (const { bar } of p.bars) l = Math.min(l, p.instrument.price.toNumber(bar.low));
-    [lo, hi] = [l, h];
-    totalVolume = p.instrument.qty.toNumber(p.counters.volume);
+    for (const { bar } of p.bars) { bounds.hi = Math.max(bounds.hi, p.instrument.price.toNumber(bar.high)); bounds.lo = Math.min(bounds.lo, p.instrument.price.toNumber(bar.low)); }
+    bounds.totalVolume = p.instrument.qty.toNumber(p.counters.volume);
     const findings: Finding[] = [];
     const tally: Tally = { prices: 0, sizes: 0, fractionalSizes: 0, texts: 0 };
     for (const [ch, list] of Object.entries(items)) walk(list, `ws-live:${ch}`, '', null, findings, tally);
