@@ -26,7 +26,7 @@ function setup(opts: ConstructorParameters<typeof HistoryService>[2]) {
   recordEngine(engine, store);
   const service = new HistoryService(engine, store, { tradeRingSize: 7_000, ...opts });
   for (const t of tape) engine.onEvent({ ...t });
-  store.commit();
+  while (store.queued > 0 && store.commit() > 0); // commit() takes maxBatch ops at a time
   return service;
 }
 

@@ -179,7 +179,7 @@ export async function sendJson(res: Response, body: unknown, sched: Scheduler, s
     for (const [k, v] of Object.entries(body)) if (Array.isArray(v) && v.length > 500 && (big === null || v.length > ((body as Record<string, unknown[]>)[big]).length)) big = k;
     if (big !== null) {
       const { [big]: items, ...head } = body as Record<string, unknown>;
-      const text = await sched.run(jsonWithArray(head, big, items as unknown[]), signal);
+      const text = await sched.run(jsonWithArray(head, big, items as unknown[]), signal, 'json');
       res.type('application/json').send(text);
       return;
     }
@@ -196,7 +196,7 @@ export function apiRouter(service: HistoryService, sched: Scheduler, extraSystem
       try {
         const p = validate(def.params, req.query as Record<string, unknown>, req.params as Record<string, string>);
         const out = def.handler(service, p);
-        let body = isWork(out) ? await sched.run(out, signal) : out;
+        let body = isWork(out) ? await sched.run(out, signal, req.path) : out;
         if (def.path === '/api/v1/system') body = { ...(body as object), ...extraSystem() };
         // status routes: no file paths or error text without a token
         if (!res.locals.authed && (def.path === '/api/v1/system' || def.path === '/api/v1/health')) body = publicView(body);

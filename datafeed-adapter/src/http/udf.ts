@@ -153,7 +153,7 @@ export function udfRouter(service: HistoryService, sched: Scheduler, opts: { cac
       cache.delete(key);
     }
     stats.misses++;
-    const out = await sched.run(udfHistoryWork(service, inst.id, resol.label, from, to, cb), clientGone(res));
+    const out = await sched.run(udfHistoryWork(service, inst.id, resol.label, from, to, cb), clientGone(res), `/history ${resol.label}`);
     // cached as bytes, so a hit is written without encoding again
     const body = Buffer.isBuffer(out.body) ? out.body : Buffer.from(JSON.stringify(out.body));
     if (out.limits.length) res.set('X-TapeFlow-Limits', out.limits.join('; '));

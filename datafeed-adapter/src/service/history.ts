@@ -202,8 +202,9 @@ export class HistoryService {
   earliestTrade(id: string): number {
     const ring = this.tracks.get(id)?.ring;
     let e = ring && ring.length ? ring.tsAt(0) : Infinity;
-    const s = this.store?.tradeSpan(id);
-    if (s && s.first < e) e = s.first;
+    // the first row of the (inst, ts) index, not tradeSpan: MIN and MAX together scan the whole index
+    const first = this.store?.tradePage(id, -8.64e15, 8.64e15, null, 1).trades[0]?.ts;
+    if (first !== undefined && first < e) e = first;
     return e;
   }
 

@@ -2,7 +2,8 @@
  * Cooperative query work. A query is a generator that yields between chunks of bounded size (a page
  * of trades, a page of bars, a few hundred serialized bars). In-process callers drive it to the end
  * synchronously (`runSync`); the HTTP layer drives it through one shared scheduler (`runAsync`) that
- * runs ONE slice of about `sliceMs` (5 ms) per event-loop turn, round-robin over the running queries, so
+ * runs ONE slice of about `sliceMs` (5 ms) per event-loop turn, round-robin over the running queries
+ * (at most `maxActive` heavy ones at once; a new query always gets its first slices at once), so
  * /health, feeds and WebSocket clients are served between slices however many heavy queries run.
  * A query whose client went away is cancelled at its next yield (AbortSignal).
  */
@@ -29,67 +30,88 @@ export function runSync<T>(w: Work<T>): T {
   }
 }
 
-interface Job { w: Work<unknown>; signal?: AbortSignal; resolve(v: unknown): void; reject(e: unknown): void }
+interface Job { w: Work<unknown>; signal?: AbortSignal; label: string; slices: number; resolve(v: unknown): void; reject(e: unknown): void }
 
 export interface SchedulerOptions {
   /** longest run of one query before the event loop gets a turn (default 5 ms) */
   sliceMs?: number;
   /** queries admitted at once; more are refused with Busy (default 64) */
   maxJobs?: number;
+  /** heavy queries (past their first few slices) worked on at once; later ones wait in arrival order
+   * (default 3). Fewer partial answers alive at once keep the heap, and the collector's pauses, small. */
+  maxActive?: number;
 }
 
 export class Scheduler {
   readonly sliceMs: number;
   readonly maxJobs: number;
+  readonly maxActive: number;
   private readonly jobs: Job[] = [];
   private pumping = false;
   /** slices run, queries finished / cancelled / refused (for /api/v1/system) */
-  readonly stats = { slices: 0, done: 0, cancelled: 0, refused: 0, longestSliceMs: 0 };
+  readonly stats = { slices: 0, done: 0, cancelled: 0, refused: 0, longestSliceMs: 0, longestSliceQuery: '' };
 
   constructor(o: SchedulerOptions = {}) {
     this.sliceMs = o.sliceMs ?? 5;
     this.maxJobs = o.maxJobs ?? 64;
+    this.maxActive = o.maxActive ?? 3;
   }
 
   get running(): number { return this.jobs.length; }
 
-  run<T>(w: Work<T>, signal?: AbortSignal): Promise<T> {
+  run<T>(w: Work<T>, signal?: AbortSignal, label = ''): Promise<T> {
     if (this.jobs.length >= this.maxJobs) { this.stats.refused++; w.return(undefined as T); return Promise.reject(new Busy(this.jobs.length)); }
     return new Promise<T>((resolve, reject) => {
-      this.jobs.push({ w, signal, resolve: resolve as (v: unknown) => void, reject });
+      this.jobs.push({ w, signal, label, slices: 0, resolve: resolve as (v: unknown) => void, reject });
       if (!this.pumping) { this.pumping = true; setImmediate(this.pump); }
     });
   }
 
+  private turn = 0;
+
+  /**
+   * One slice. Eligible: every job that has had fewer than SHORT slices (a quick query never waits
+   * behind heavy ones), and the oldest `maxActive` of the others; round-robin over the eligible.
+   */
   private readonly pump = (): void => {
-    const job = this.jobs.shift();
-    if (!job) { this.pumping = false; return; }
-    if (job.signal?.aborted) {
-      this.stats.cancelled++;
-      try { job.w.return(undefined); } catch { /* the generator's cleanup failed; it is dropped anyway */ }
-      job.reject(new Cancelled());
-    } else {
-      const t0 = performance.now();
-      let finished = false;
-      try {
-        for (;;) {
-          const r = job.w.next();
-          if (r.done) { finished = true; this.stats.done++; job.resolve(r.value); break; }
-          if (performance.now() - t0 >= this.sliceMs) break;
-        }
-      } catch (e) {
-        finished = true;
-        job.reject(e);
-      }
-      const ms = performance.now() - t0;
-      this.stats.slices++;
-      if (ms > this.stats.longestSliceMs) this.stats.longestSliceMs = ms;
-      if (!finished) this.jobs.push(job);
+    // cancelled jobs leave at once, wherever they are
+    for (let k = this.jobs.length - 1; k >= 0; k--) {
+      const j = this.jobs[k];
+      if (j.signal?.aborted) { this.jobs.splice(k, 1); this.stats.cancelled++; try { j.w.return(undefined); } catch { /* dropped anyway */ } j.reject(new Cancelled()); }
     }
+    if (this.jobs.length === 0) { this.pumping = false; return; }
+    const eligible: number[] = [];
+    let heavy = 0;
+    for (let k = 0; k < this.jobs.length; k++) {
+      if (this.jobs[k].slices < SHORT) eligible.push(k);
+      else if (heavy++ < this.maxActive) eligible.push(k);
+    }
+    const k = eligible[this.turn++ % eligible.length];
+    const job = this.jobs[k];
+    const t0 = performance.now();
+    let finished = false;
+    try {
+      for (;;) {
+        const r = job.w.next();
+        if (r.done) { finished = true; this.stats.done++; job.resolve(r.value); break; }
+        if (performance.now() - t0 >= this.sliceMs) break;
+      }
+    } catch (e) {
+      finished = true;
+      job.reject(e);
+    }
+    const ms = performance.now() - t0;
+    job.slices++;
+    this.stats.slices++;
+    if (ms > this.stats.longestSliceMs) { this.stats.longestSliceMs = Math.round(ms * 10) / 10; this.stats.longestSliceQuery = job.label.slice(0, 200); }
+    if (finished) this.jobs.splice(k, 1);
     if (this.jobs.length) setImmediate(this.pump);
     else this.pumping = false;
   };
 }
+
+/** A query that has run this many slices counts as heavy (see Scheduler.pump). */
+const SHORT = 4;
 
 /** Serialize `{...head, [key]: items}` with a yield every `every` items (large answers). */
 export function* jsonWithArray(head: Record<string, unknown>, key: string, items: readonly unknown[], every = 200): Work<string> {
