@@ -138,7 +138,8 @@ export class BybitFeed extends BaseFeed {
     for (const s of symbols) if ((reconnect || this.resuming.delete(s)) && this.lastTs.has(s)) { this.hold(s); void this.backfill(s); }
   }
 
-  protected override resumeFrom(symbol: string, last: { id: number; ts: number }): void { this.lastTs.set(symbol, last.ts); }
+  /** A restart: trades after the stored last one (its own ms excluded: it is stored, and ids here are not contiguous). */
+  protected override resumeFrom(symbol: string, last: { id: number; ts: number }): void { this.lastTs.set(symbol, last.ts + 1); }
 
   private connOf(symbol: string): WsConn | undefined {
     return this.conns.find((c) => c.symbols.includes(symbol))?.conn;

@@ -60,7 +60,8 @@ export class CoinbaseFeed extends BaseFeed {
     for (const s of again) void this.backfill(s, reconnect ? 'reconnect' : 'restart');
   }
 
-  protected override resumeFrom(symbol: string, last: { id: number; ts: number }): void { this.lastTs.set(symbol, last.ts); }
+  /** A restart: trades after the stored last one (its own ms excluded: it is stored). */
+  protected override resumeFrom(symbol: string, last: { id: number; ts: number }): void { this.lastTs.set(symbol, last.ts + 1); }
 
   private connOf(symbol: string): WsConn | undefined {
     return this.conns.find((c) => c.symbols.includes(symbol))?.conn;
