@@ -26,7 +26,8 @@ input int    InpTimerMs       = 20;          // Pump timer (ms); the Windows tim
 #define TF_BATCH        500      // ticks per `ticks` line
 #define TF_PUMP_N       5000     // CopyTicks count per round
 #define TF_PUMP_ROUNDS  8        // rounds per pass before counting a pump limit
-#define TF_CHUNK        5000     // ticks per bf_chunk
+#define TF_CHUNK        2000     // ticks per bf_chunk
+#define TF_BF_PASS      500      // backfill ticks per timer pass (the EA thread also serves live ticks and DOM)
 #define TF_BF_WINDOW_MS 3600000  // CopyTicksRange window per timer pass
 #define TF_MAX_RX       1048576  // server line cap on our side
 #define TF_BOOK_MIN_MS  25       // at most one DOM image per symbol per 25 ms
@@ -355,11 +356,15 @@ void PumpBackfill()
    int count = 0;
    long ms = -1;
    int ord = 0;
-   bool cut = false;
+   bool cut = false, more = false;
+   int pass = 0;
    for(int i = 0; i < got; i++)
      {
       // the tick cap ends a backfill only at a millisecond boundary, so scanned_to is exact
       if(g_bf.sent >= g_bf.maxTicks && ticks[i].time_msc != ms) { cut = true; break; }
+      // a bounded amount per pass: the rest of the window continues on the next pass, at a whole ms
+      if(pass >= TF_BF_PASS && ticks[i].time_msc != ms) { more = true; break; }
+      pass++;
       if(ticks[i].time_msc != ms) { ms = ticks[i].time_msc; ord = 0; } else ord++;
       StringAdd(batch, (count > 0 ? "," : "") + TickTuple(g_syms[k], ticks[i], ord));
       count++;
@@ -372,6 +377,12 @@ void PumpBackfill()
         }
      }
    if(count > 0) SendMsg("bf_chunk", StringFormat("\"id\":%I64d,\"sym\":%s,\"i\":%d,\"ts\":[%s]", g_bf.id, TfQuote(g_bf.sym), g_bf.chunk++, batch));
+   if(more)
+     {
+      g_bf.nextMs = ms + 1;
+      g_bf.scannedTo = ms;
+      return;
+     }
    if(cut)
      {
       // capped: covered up to the last whole millisecond sent; the server asks for the rest
@@ -470,7 +481,8 @@ void OnServerLine(const string line)
            { g_syms[i].curMs = g_syms[i].startMs; g_syms[i].curN = g_syms[i].startN; } // nothing persisted: replay this session
          else CursorAtNow(g_syms[i]);
          g_syms[i].live = true;
-         g_syms[i].lastImage = ""; // DOM has no history: send a fresh image
+         g_syms[i].lastImage = ""; // DOM has no history: send a fresh image (the timer's FlushBooks)
+         g_syms[i].bookDirty = g_syms[i].book;
         }
       g_state = TF_READY;
       g_backoffStep = 0;
@@ -612,8 +624,8 @@ void OnTimer()
    if(silent > (ulong)g_deadMs) { Disconnect("server silent"); return; } // half-open: SocketIsConnected cannot tell
    if(g_state == TF_CHALLENGE && silent > 5000) { Disconnect("no challenge"); return; }
    if(g_state != TF_READY) return;
+   FlushBooks(); // a DOM image is one line and latest-wins: before a tick backlog, so it stays current
    PumpAll();
-   FlushBooks();
    PumpBackfill();
    now = GetTickCount64();
    if(g_state == TF_READY && now >= g_lastHb && now - g_lastHb >= (ulong)g_hbMs) Heartbeat();
@@ -630,7 +642,7 @@ void OnBookEvent(const string &symbol)
    if(g_state != TF_READY) return;
    int k = FindSym(symbol); // events are broadcast per chart: check the symbol
    if(k < 0) return;
-   PumpAll();
    if(g_syms[k].book) SendBook(k);
+   PumpAll();
   }
 //+------------------------------------------------------------------+

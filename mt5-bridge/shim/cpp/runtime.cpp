@@ -34,6 +34,9 @@ extern const bool mql_ea_has_OnTick, mql_ea_has_OnBookEvent, mql_ea_has_OnTimer;
 std::u16string mql_from_utf8(const std::string &s) {
   std::u16string o;
   o.reserve(s.size());
+  bool ascii = true;
+  for (unsigned char c : s) if (c >= 0x80) { ascii = false; break; }
+  if (ascii) { o.assign(s.begin(), s.end()); return o; }  // the common case, fast
   for (size_t i = 0; i < s.size();) {
     unsigned c = (unsigned char)s[i];
     unsigned cp;
@@ -52,6 +55,9 @@ std::u16string mql_from_utf8(const std::string &s) {
 std::string mql_to_utf8(const std::u16string &s) {
   std::string o;
   o.reserve(s.size());
+  bool ascii = true;
+  for (char16_t c : s) if (c >= 0x80) { ascii = false; break; }
+  if (ascii) { o.assign(s.begin(), s.end()); return o; }
   for (size_t i = 0; i < s.size(); i++) {
     unsigned cp = s[i];
     if (cp >= 0xd800 && cp < 0xdc00 && i + 1 < s.size()) { cp = 0x10000 + ((cp - 0xd800) << 10) + (s[i + 1] - 0xdc00); i++; }
@@ -690,6 +696,11 @@ static void load_tape(const char *path) {
 
 // ------------------------------------------------------------------------------------------ main
 static void on_signal(int) { g_stop = 1; }
+// the EA thread held by one handler (blocking history sync, big sends): said, so a test can see it
+static void slow(const char *what, long startUs) {
+  long us = real_us() - startUs;
+  if (us >= 50000) { printf("%ld [shim] slow %s: %ld ms\n", real_us() / 1000, what, us / 1000); fflush(stdout); }
+}
 static long env_long(const char *k, long def) { const char *v = getenv(k); return v && *v ? atol(v) : def; }
 
 int main() {
@@ -731,7 +742,9 @@ int main() {
       std::string sym = g_bookEvents.front();
       g_bookEvents.erase(g_bookEvents.begin());
       bookCalls++;
+      long h0 = real_us();
       mql_ea_OnBookEvent(MqlString(sym.c_str()));
+      slow("OnBookEvent", h0);
       continue;
     }
     if (!mql_ea_has_OnBookEvent) g_bookEvents.clear();
@@ -740,7 +753,9 @@ int main() {
       // timer events coalesce: one call however late, next one on the following interrupt after a period
       g_nextTimerUs = ((now + g_timerPeriodUs) / g_timerResUs) * g_timerResUs;
       timerCalls++;
+      long h0 = real_us();
       mql_ea_OnTimer();
+      slow("OnTimer", h0);
       continue;
     }
     if (mql_ea_has_OnTick && g_symIdx.count(g_chart)) {
@@ -748,7 +763,9 @@ int main() {
       if (c.visible > c.notifiedTick) {
         c.notifiedTick = c.visible;  // NewTick events coalesce
         tickCalls++;
+        long h0 = real_us();
         mql_ea_OnTick();
+        slow("OnTick", h0);
         continue;
       }
     }
