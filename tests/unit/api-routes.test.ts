@@ -94,8 +94,10 @@ describe('/api/v1 routes', () => {
     expect(c.totalVolume).toBeCloseTo(s.totalVolume + old.totalVolume, 6);
     const f = (await get(`/api/v1/profile?symbol=BTCUSDT&type=fixed&from=${T0}&to=${END}`)).body;
     expect(f.totalVolume).toBeCloseTo(c.totalVolume, 6);
-    const v = (await get(`/api/v1/profile?symbol=BTCUSDT&type=visible&from=${T0}&to=${T0 + 600_000}&rowTicks=50`)).body;
+    const v = (await get(`/api/v1/profile?symbol=BTCUSDT&type=visible&from=${T0}&to=${T0 + 600_000}&rowSize=5`)).body;
     expect(v.rowSize).toBe(5);
+    // a row height off the tick grid is a clear error (0.05 on a 0.1 tick)
+    expect((await get(`/api/v1/profile?symbol=BTCUSDT&type=visible&from=${T0}&to=${T0 + 600_000}&rowSize=0.05`)).body).toMatchObject({ param: 'rowSize', reason: expect.stringMatching(/multiple of the tick size 0.1/) });
     expect((await get('/api/v1/profile?symbol=BTCUSDT&session=2020-01-01')).status).toBe(404);
   });
 

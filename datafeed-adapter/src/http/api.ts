@@ -86,7 +86,7 @@ export const API_ROUTES: ApiRoute[] = [
       { name: 'session', type: 'string', maxLength: 10, pattern: /^\d{4}-\d{2}-\d{2}$/, description: 'session key YYYY-MM-DD (type=session; default current)' },
       { name: 'sessions', type: 'integer', min: 1, max: 365, default: 5, description: 'number of sessions (type=composite)' },
       FROM, TO,
-      { name: 'rowTicks', type: 'integer', min: 1, max: 1_000_000, description: 'row height in ticks (fixed/visible)' },
+      { name: 'rowSize', type: 'number', min: 0, max: 1e12, description: 'row height in price units, a multiple of the tick size (fixed/visible; default the instrument profile row)' },
       { name: 'valueArea', type: 'number', min: 0.01, max: 1, description: 'value area fraction (default from config, 0.70)' },
       { name: 'rows', type: 'boolean', default: true, description: 'include rows' },
     ],
@@ -97,7 +97,15 @@ export const API_ROUTES: ApiRoute[] = [
         if (p.from === undefined) throw new ParamError(400, 'from', `required for type=${type}`);
         ({ from, to } = range(p, DAY, 400 * DAY));
       }
-      return profileWork(s, p.symbol as string, { type, session: p.session as string | undefined, sessions: p.sessions as number, from, to, rowTicks: p.rowTicks as number | undefined, rows: p.rows as boolean, valueAreaPct: p.valueArea as number | undefined });
+      // the row height is given in price units; the engine's profile works in ticks
+      let rowTicks: number | undefined;
+      if (p.rowSize !== undefined) {
+        const i = s.instrument(p.symbol as string);
+        const rs = p.rowSize as number;
+        rowTicks = i.price.fromNumber(rs);
+        if (!(rowTicks >= 1 && rowTicks <= 1_000_000) || Math.abs(i.price.toNumber(rowTicks) - rs) > 1e-9 * Math.max(1, rs)) throw new ParamError(400, 'rowSize', `must be a positive multiple of the tick size ${i.tickSize}, at most ${i.price.toNumber(1_000_000)}, got ${rs}`);
+      }
+      return profileWork(s, p.symbol as string, { type, session: p.session as string | undefined, sessions: p.sessions as number, from, to, rowTicks, rows: p.rows as boolean, valueAreaPct: p.valueArea as number | undefined });
     },
   },
   {
