@@ -126,7 +126,7 @@ describe('startApp: paper, merged instruments and the MT5 bridge from the config
     writeFileSync(cfg, [
       `store:\n  path: ${join(dir, 'more', 'store.sqlite')}`,
       'paper:\n  initialBalance: 2500',
-      'merged:\n  - id: BTC-AGG\n    sources: [BTCUSDT, BYBIT:BTCUSDT]\n    rowTicks: 50',
+      'merged:\n  - id: BTC-AGG\n    sources: [BTCUSDT, BYBIT:BTCUSDT]\n    row: 5',
       'mt5:\n  enabled: true\n  port: 0\n  secretEnv: TAPEFLOW_TEST_MT5_SECRET',
     ].join('\n') + '\n');
     process.env.TAPEFLOW_TEST_MT5_SECRET = 's3';
@@ -140,6 +140,7 @@ describe('startApp: paper, merged instruments and the MT5 bridge from the config
       const byb = randomTape(22, 300, { instrument: 'BYBIT:BTCUSDT', start: m0, price: 600000 });
       for (const t of [...bin, ...byb].sort((x, y) => x.ts - y.ts)) a.engine.onEvent({ ...t });
       const agg = a.engine.pipeline('BTC-AGG');
+      expect(Number(agg.instrument.footprintRow)).toBe(5); // `row: 5` in price units = 50 merged ticks of 0.1
       const total = [...bin, ...byb].reduce((s, t) => s + t.size, 0);
       expect(agg.counters.volume).toBe(total); // same lot step on both venues: sizes carry over exactly
       const r = await (await fetch(`${a.server.url}/api/v1/merged?symbol=BTC-AGG&from=${m0}&to=${m0 + 3_600_000}`)).json() as { merged: boolean; cells: { buy: number; sell: number; venues: Record<string, { buy: number; sell: number }> }[] };

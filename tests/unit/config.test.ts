@@ -97,7 +97,7 @@ describe('valid configs and defaults', () => {
     expect(r.config!.alerts.telegram.allowChatIds).toEqual([]); // shipped explicitly empty: only the chatIdsEnv chats may subscribe
     expect(r.config!.alerts.telegram.outboxTtlHours).toBe(24);
     expect(buildRegistry(r.config!).get('NAS100').session.name).toBe('ny_overnight');
-    expect(r.config!.merged).toEqual([{ id: 'BTC-AGG', sources: ['BTCUSDT', 'BYBIT:BTCUSDT', 'COINBASE:BTC-USD'], rowTicks: 50 }]);
+    expect(r.config!.merged).toEqual([{ id: 'BTC-AGG', sources: ['BTCUSDT', 'BYBIT:BTCUSDT', 'COINBASE:BTC-USD'], row: '5' }]);
   });
 
   it('paper, merged and mt5 sections: defaults and key-path errors', () => {

@@ -7,6 +7,7 @@ import type { BookManager } from '../book/manager.js';
 import { DepthHistory } from '../book/depth-history.js';
 import type { InstrumentRegistry } from '../core/instruments.js';
 import { MergedInstrument, mergeSourceOf } from '../feeds/merge.js';
+import { DecimalScale } from '../core/decimal.js';
 import type { MergedConfig } from '../config/types.js';
 import type { SignalEngine } from '../signals/engine.js';
 import { PaperTrader, type PaperTraderOptions } from '../signals/paper.js';
@@ -148,8 +149,12 @@ export function wireMerged(o: { engine: Engine; registry: InstrumentRegistry; se
       return inst;
     });
     if (o.registry.find(mc.id)) throw new Error(`merged[${k}].id: "${mc.id}" is already an instrument`);
-    const m = new MergedInstrument({ id: mc.id, tickSize: mc.tickSize, rowTicks: mc.rowTicks, timeframeMs: o.timeframeMs },
-      srcs.map((i) => ({ ...mergeSourceOf(i), inverse: i.venue === 'binance-coinm' })));
+    const sources = srcs.map((i) => ({ ...mergeSourceOf(i), inverse: i.venue === 'binance-coinm' }));
+    // the row height is configured in price units: converted to merged ticks once the merged grid is known
+    const grid = new DecimalScale(new MergedInstrument({ id: mc.id, tickSize: mc.tickSize, timeframeMs: o.timeframeMs }, sources).tickSize);
+    const rowTicks = mc.row === undefined ? 1 : grid.parse(mc.row);
+    if (mc.row !== undefined && (!(rowTicks >= 1) || grid.offGrid)) throw new Error(`merged[${k}].row: ${mc.row} is not a positive multiple of the merged tick size ${grid.step}`);
+    const m = new MergedInstrument({ id: mc.id, tickSize: mc.tickSize, rowTicks, timeframeMs: o.timeframeMs }, sources);
     const first = srcs[0];
     o.registry.add(m.instrumentSpec({ session: first.session, thresholds: first.thresholds, assetClass: first.assetClass }));
     for (const i of srcs) { let l = bySource.get(i.id); if (!l) bySource.set(i.id, (l = [])); l.push(m); }

@@ -193,8 +193,8 @@ export interface MergedConfig {
   sources: string[];
   /** common tick (decimal string); default the coarsest source tick */
   tickSize?: string;
-  /** footprint row height in merged ticks; default 1 */
-  rowTicks: number;
+  /** footprint row height in price units (a multiple of the merged tick size, e.g. "5" = 5 USD); default one tick */
+  row?: string;
 }
 
 /** The MT5 bridge server the Expert Advisor connects to. */

@@ -458,7 +458,7 @@ function rootSchema(sessionNames: Set<string>, validSessions: Record<string, Ses
               id: { required: true, schema: nonEmpty },
               sources: { required: true, schema: { type: 'array', items: nonEmpty } },
               tickSize: { schema: nonEmpty },
-              rowTicks: { default: 1, schema: { type: 'number', integer: true, min: 1 } },
+              row: { schema: { type: 'decimal' } },
             },
           },
         },
