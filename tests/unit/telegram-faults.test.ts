@@ -200,6 +200,44 @@ describe('the outbox on a failing disk', () => {
   });
 });
 
+describe('the sender on a failing outbox', () => {
+  const FULL = `CREATE TEMP TRIGGER full BEFORE UPDATE ON main.alert_outbox BEGIN SELECT RAISE(ABORT, 'database or disk is full (injected)'); END;`;
+
+  it('a delivered message whose outbox update fails is recorded later with its message id, not sent again', async () => {
+    const { server, svc, logs } = await rig();
+    // the disk fills up while A is on its way: Telegram takes it, the outbox cannot record it
+    server.once((c) => c.method === 'sendMessage' && c.fields.text.includes('<code>A</code>'), (c) => { svc.db.exec(FULL); return { body: { ok: true, result: { message_id: 501, date: 0, chat: { id: Number(c.fields.chat_id), type: 'private' } } } }; });
+    svc.publish(exit('A', T0));
+    await server.waitFor(() => lines(logs, /outbox update failed/).length === 1, 5000, 'the failed ack');
+    svc.publish(exit('B', T0 + 1));
+    await svc.drain();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(svc.sender.stuckRows).toBe(1);
+    expect(svc.sender.isRunning).toBe(true);
+    expect(server.of('sendMessage')).toHaveLength(1); // B waits behind A (per-chat order)
+    svc.db.exec('DROP TRIGGER temp.full');
+    await svc.idle();
+    expect(server.delivered().map((c) => c.fields.text.split('\n')[0])).toEqual(['❌ <b>EXIT · LONG</b> <code>A</code> · stop hit', '❌ <b>EXIT · LONG</b> <code>B</code> · stop hit']);
+    expect(svc.queue.stats()).toMatchObject({ pending: 0, sending: 0, sent: 2, dropped: 0 });
+    expect(svc.db.prepare("SELECT message_id FROM alert_outbox WHERE dedup_key LIKE 'exit:A:%'").get()).toEqual({ message_id: 501 });
+    expect(svc.sender.stuckRows).toBe(0);
+  });
+
+  it('rows that cannot be claimed wait (logged once); the sender keeps running and sends them when the outbox takes writes', async () => {
+    const { server, svc, logs } = await rig();
+    svc.db.exec(FULL);
+    svc.publish(exit('A', T0));
+    await svc.drain();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(lines(logs, /telegram outbox writes failing; sending waits/)).toHaveLength(1);
+    expect(svc.sender.isRunning).toBe(true);
+    expect(server.of('sendMessage')).toHaveLength(0);
+    svc.db.exec('DROP TRIGGER temp.full');
+    await svc.idle();
+    expect(server.delivered().map((c) => c.fields.text.split('\n')[0])).toEqual(['❌ <b>EXIT · LONG</b> <code>A</code> · stop hit']);
+  });
+});
+
 describe('commands', () => {
   it('replies go through the alerts\' rate limiter: at most 30 per second overall, 1 per second per chat', async () => {
     const { server, svc, clock } = await rig({ commands: 'polling', allowChatIds: [], chatIds: Array.from({ length: 40 }, (_, i) => i + 1) }, EMPTY);

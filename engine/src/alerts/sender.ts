@@ -91,6 +91,9 @@ export class TelegramSender {
   private running = false;
   private loopDone: Promise<void> | null = null;
   private readonly inflight = new Map<number, { promise: Promise<void>; abort: AbortController }>();
+  private claimFailing = false;
+  /** rows whose outbox update failed (left 'sending'): the message id when it was delivered, undefined when not */
+  private readonly stuck = new Map<number, number | null | undefined>();
   private readonly chatNext = new Map<number, number>();
   /** send times within the last second (global limit) */
   private readonly window: number[] = [];
@@ -210,20 +213,47 @@ export class TelegramSender {
     this.wake();
   }
 
+  /** Rows left 'sending' because the outbox could not be updated: recorded as sent (delivered) or back to pending, when it can. */
+  private unstick(now: number): boolean {
+    for (const [id, messageId] of this.stuck) {
+      try {
+        if (messageId === undefined) this.queue.retry(id, now, 'outbox update failed', true); else this.queue.ack(id, now, messageId);
+        this.stuck.delete(id);
+      } catch { return false; }
+    }
+    return true;
+  }
+
+  /** rows waiting for the outbox to take writes again */
+  get stuckRows(): number { return this.stuck.size; }
+
   private async loop(): Promise<void> {
     while (this.running) {
       const now = this.clock.now();
       let nextWake = Infinity;
+      if (this.stuck.size && !this.unstick(now)) nextWake = now + 1000;
       if (this.inflight.size < this.opts.concurrency) {
         for (const item of this.queue.heads((c) => this.inflight.has(c))) {
           if (this.inflight.size >= this.opts.concurrency) break;
           if (this.inflight.has(item.chatId)) continue;
           const t = Math.max(item.dueAt, this.chatNext.get(item.chatId) ?? -Infinity);
           if (t > now) { nextWake = Math.min(nextWake, t); continue; }
-          if (now - item.createdAt > this.opts.ttlMs) { this.expire(item, now); continue; }
+          if (now - item.createdAt > this.opts.ttlMs) {
+            try { this.expire(item, now); } catch { nextWake = Math.min(nextWake, now + 1000); break; } // the outbox takes no writes: later
+            continue;
+          }
           const g = this.takeGlobal(now);
           if (g > 0) { nextWake = Math.min(nextWake, now + g); break; }
-          if (!this.queue.claim(item.id)) continue;
+          let claimed: boolean;
+          try { claimed = this.queue.claim(item.id); } catch (err) {
+            // the outbox takes no writes (a full disk): nothing can be claimed; try again in a second
+            if (!this.claimFailing) this.log.error('telegram outbox writes failing; sending waits', { error: err instanceof Error ? err.message : String(err) });
+            this.claimFailing = true;
+            nextWake = Math.min(nextWake, now + 1000);
+            break;
+          }
+          this.claimFailing = false;
+          if (!claimed) continue;
           this.launch(item, now);
         }
       }
@@ -241,10 +271,11 @@ export class TelegramSender {
   private launch(item: OutboundItem, now: number): void {
     const abort = new AbortController();
     this.chatNext.set(item.chatId, now + this.interval(item.chatId));
-    // the outbox itself failing (a full disk under ack/retry) must not end the process: log it; the row is
-    // sent again after a restart (it stays 'sending', which a restart turns back to pending)
+    // the outbox itself failing (a full disk under ack/retry) must not end the process: log it and put the
+    // row back to pending once the outbox takes writes again (at-least-once, as after a crash)
     const promise = this.send(item, abort.signal, now).catch((err: unknown) => {
-      this.log.error('telegram outbox update failed', { chatId: item.chatId, key: item.key, error: err instanceof Error ? err.message : String(err) });
+      if (!this.stuck.has(item.id)) this.stuck.set(item.id, undefined);
+      this.log.error('telegram outbox update failed; the row is sent again once the outbox takes writes', { chatId: item.chatId, key: item.key, error: err instanceof Error ? err.message : String(err) });
     }).finally(() => {
       this.inflight.delete(item.chatId);
       this.wake();
@@ -265,18 +296,22 @@ export class TelegramSender {
       ...(item.parseMode ? { parse_mode: item.parseMode } : {}),
       ...(item.silent ? { disable_notification: true } : {}),
     };
+    let messageId: number | null;
     try {
       const photo = item.method === 'photo' ? await this.photoOf(item) : null;
       if (item.method === 'photo' && !photo) this.stats.chartErrors++;
       const res = photo
         ? await this.api.sendPhoto({ ...base, caption: item.text, photo: new InputFile(new Uint8Array(photo), { filename: 'chart.png', contentType: 'image/png' }) }, signal)
         : await this.api.sendMessage({ ...base, text: item.text, link_preview_options: { is_disabled: true } }, signal);
-      this.queue.ack(item.id, this.clock.now(), res.message_id ?? null);
-      this.stats.sent++;
-      this.record(item, 'sent', startedAt);
+      messageId = res.message_id ?? null;
     } catch (err) {
       this.onError(item, err, signal.aborted, startedAt);
+      return;
     }
+    this.stats.sent++;
+    this.record(item, 'sent', startedAt);
+    // delivered: a failing outbox here must not send it again, only record it later
+    try { this.queue.ack(item.id, this.clock.now(), messageId); } catch (err) { this.stuck.set(item.id, messageId); throw err; }
   }
 
   /** A row older than ttlMs: dropped with the last error it met. */
