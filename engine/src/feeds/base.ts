@@ -307,15 +307,6 @@ export abstract class BaseFeed extends EventEmitter implements Feed {
     return { name: this.name, venue: this.venue, state, connections, stalled, counters: { ...this.counters }, instruments: this.instruments(), completeness: this.completeness.report() };
   }
 
-  /**
-   * Restart backfill hook: fetch the trades of a venue symbol after `from` over REST (a trade id for venues
-   * whose registry BackfillSpec is `by: 'id'`, a time in ms for `by: 'time'`) and ingest them like live
-   * frames. Venue feeds override it; the default says the venue cannot recover anything.
-   */
-  async backfillFrom(_symbol: string, _from: { id?: number; time?: number }): Promise<{ recovered: number; complete: boolean }> {
-    return { recovered: 0, complete: false };
-  }
-
   /** Test/ops hook: drop every connection (they reconnect with backoff). */
   dropConnections(reason = 'dropped'): void {
     for (const c of this.conns) c.conn.drop(reason);

@@ -286,58 +286,6 @@ export class BinanceFeed extends BaseFeed {
     this.emit('backfill', { symbol: sym, from, to, recovered, complete });
   }
 
-  /**
-   * Restart backfill: `from.id` is the last trade id delivered before the restart. Live trades of the symbol
-   * are held while `aggTrades?fromId=` (or `historicalTrades`) pages forward from id + 1 until the venue has
-   * nothing newer; then the held live trades are released (ids already fetched are duplicates, a jump between
-   * the last fetched id and the first live one backfills as usual). Ids the venue no longer serves stay a
-   * `trades` gap with `complete: false` and the exact count missing.
-   */
-  override async backfillFrom(symbol: string, from: { id?: number; time?: number }): Promise<{ recovered: number; complete: boolean }> {
-    const sym = this.normalizeSymbol(symbol);
-    if (from.id === undefined || !Number.isFinite(from.id)) return { recovered: 0, complete: false };
-    const inst = this.instrumentId(sym);
-    this.hold(sym);
-    const known = this.lastId.get(sym);
-    if (known === undefined || known < from.id) this.lastId.set(sym, from.id);
-    this.gap(inst, 'trades', `restart: backfilling trade ids after ${from.id}`);
-    const agg = this.tradeStream === 'aggTrade';
-    const path = agg ? 'aggTrades' : 'historicalTrades';
-    let recovered = 0;
-    let ok = true;
-    let firstSeen: number | undefined;
-    while (!this.stopped) {
-      const next = this.lastId.get(sym)! + 1;
-      const rows = await this.retry(`restart backfill ${sym} from id ${next}`, () => this.rest.getJson(`${this.f.prefix}/${path}?symbol=${sym}&fromId=${next}&limit=1000`, this.f.tradesWeight, this.abort.signal), 5);
-      if (!Array.isArray(rows)) { ok = false; break; }
-      let progressed = false;
-      for (const r of rows as Obj[]) {
-        const id = Number(agg ? r.a : r.id);
-        if (!(id >= next)) continue;
-        firstSeen ??= id;
-        const frame = agg
-          ? { e: 'aggTrade', E: r.T, s: sym, a: id, p: r.p, q: r.q, f: r.f, l: r.l, T: r.T, m: r.m, _backfill: true }
-          : { e: 'trade', E: r.time, s: sym, t: id, p: r.price, q: r.qty, T: r.time, m: r.isBuyerMaker, _backfill: true };
-        this.lastId.set(sym, id);
-        this.ingest(frame, this.now());
-        recovered++;
-        progressed = true;
-      }
-      if (!progressed || rows.length < 1000) break;
-    }
-    if (this.stopped) return { recovered, complete: false };
-    // the venue's oldest served id above from.id tells what is gone for good
-    const lost = firstSeen !== undefined ? firstSeen - from.id - 1 : 0;
-    const complete = ok && lost === 0;
-    if (lost > 0) this.log.error(`${this.name}: ${sym} trade ids ${from.id + 1}..${firstSeen! - 1} are no longer served by the venue`);
-    this.counters.backfilled += recovered;
-    if (lost > 0) this.completeness.open(inst, 'trades', '', { missing: lost }); // adds to the open gap's count
-    this.completeness.close(inst, 'trades', { recovered, complete });
-    this.release(sym, this.tradeFrame);
-    this.emit('backfill', { symbol: sym, from: from.id + 1, recovered, complete });
-    return { recovered, complete };
-  }
-
   private async fetchSnapshot(sym: string, resync: boolean): Promise<void> {
     if (this.snapshotInflight.has(sym)) return;
     this.snapshotInflight.add(sym);
