@@ -95,3 +95,17 @@ describe('Hyperliquid replay', () => {
     expect([js.format, js.trades, js.bookEvents]).toEqual(['hyperliquid-jsonl', 2, 1]);
   });
 });
+
+describe('Hyperliquid restart', () => {
+  it('resume: the downtime since the stored trade is recorded as an unrecoverable trades gap', async () => {
+    const v = await FakeVenue.start();
+    cleanup.push(() => v.close());
+    const r = feedRig([{ venue: 'hyperliquid', symbols: ['ETH'], wsUrl: v.wsBase, restUrl: v.restUrl, depth: false, resume: (id) => (id === 'HYPERLIQUID:ETH' ? { id: 77, ts: T0 } : undefined) }], (fn) => cleanup.push(fn));
+    const feed = r.feeds.feeds[0]!;
+    await r.feeds.start();
+    await waitFor(() => v.received.some((m) => (m as { method?: string }).method === 'subscribe'), [v], 5000, 'subscribed');
+    const g = feed.status().completeness.find((c) => c.instrument === 'HYPERLIQUID:ETH')!.gaps.find((x) => x.kind === 'trades')!;
+    expect([g.from, g.complete, g.recovered]).toEqual([T0, false, 0]);
+    expect(g.reason).toMatch(/after a restart/);
+  });
+});

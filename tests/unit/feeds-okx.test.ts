@@ -179,3 +179,18 @@ describe('OKX record → replay', () => {
     expect(replayed.checksum).toBe(r.engine.checksum());
   });
 });
+
+describe('OKX restart', () => {
+  it('resume: the first connection backfills the trades after the stored one from /api/v5/market/trades', async () => {
+    const v = await FakeVenue.start();
+    cleanup.push(() => v.close());
+    v.routes.set('/api/v5/market/trades', () => ({ body: { code: '0', data: [9, 8, 7, 6, 5, 4].map((i) => ({ instId: 'BTC-USDT', tradeId: String(700 + i), px: (60000 + i / 10).toFixed(1), sz: '0.01', side: i % 2 ? 'buy' : 'sell', ts: String(T0 + i * 100) })) } }));
+    const r = feedRig([{ venue: 'okx', symbols: ['BTC-USDT'], wsUrl: v.wsBase, restUrl: v.restUrl, depth: false, bookTicker: false, resume: (id) => (id === 'OKX:BTC-USDT' ? { id: 706, ts: T0 + 600 } : undefined) }], (fn) => cleanup.push(fn));
+    const feed = r.feeds.feeds[0]!;
+    await r.feeds.start();
+    await waitFor(() => r.trades.length === 3, [feed, v], 5000, 'backfilled');
+    expect(r.trades.map((t) => t.id)).toEqual([707, 708, 709]);
+    const g = feed.status().completeness[0]!.gaps.find((x) => x.kind === 'trades')!;
+    expect([g.recovered, g.complete]).toEqual([3, true]);
+  });
+});

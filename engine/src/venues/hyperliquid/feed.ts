@@ -7,7 +7,8 @@
  * - Books: every l2Book is a full snapshot (no sequence); a reconnect simply delivers the next snapshot.
  * - Trades: `tid` per trade; a bounded seen-set drops the ones the venue repeats. Hyperliquid documents no
  *   public trade-history endpoint, so trades missed while disconnected cannot be fetched again: each
- *   reconnect records a `trades` gap with `complete: false` for the outage.
+ *   reconnect, and the first connection after a restart (`resume`), records a `trades` gap with
+ *   `complete: false` over the outage.
  */
 import { BaseFeed, type ConnPlan } from '../../feeds/base.js';
 import type { WsConn } from '../../feeds/ws.js';
@@ -18,6 +19,8 @@ type Obj = Record<string, unknown>;
 
 export class HyperliquidFeed extends BaseFeed {
   private readonly traded = new Set<string>();
+  /** restart: time of the last stored trade per coin (the unrecoverable gap starts there) */
+  private readonly resumedAt = new Map<string, number>();
 
   constructor(o: FeedOptions) {
     super(o, {
@@ -44,13 +47,20 @@ export class HyperliquidFeed extends BaseFeed {
       this.sub(conn, 'trades', s);
       if (this.o.depth !== false) this.sub(conn, 'l2Book', s);
       if (this.o.bookTicker === true) this.sub(conn, 'bbo', s);
-      if (reconnect && this.traded.has(s)) {
-        const inst = this.instrumentId(s);
+      const inst = this.instrumentId(s);
+      const resumed = this.resumedAt.get(s);
+      if (resumed !== undefined && this.resuming.delete(s)) {
+        this.resumedAt.delete(s);
+        this.gap(inst, 'trades', 'trades since the last stored one cannot be recovered after a restart (Hyperliquid has no public trade history endpoint)', { from: resumed });
+        this.completeness.close(inst, 'trades', { recovered: 0, complete: false });
+      } else if (reconnect && this.traded.has(s)) {
         this.gap(inst, 'trades', 'trades while disconnected cannot be recovered (Hyperliquid has no public trade history endpoint)', { from: this.downSince(inst) });
         this.completeness.close(inst, 'trades', { recovered: 0, complete: false });
       }
     }
   }
+
+  protected override resumeFrom(symbol: string, last: { id: number; ts: number }): void { this.resumedAt.set(symbol, last.ts); }
 
   protected onText(text: string, recv: number): void {
     const o = this.parseText(text, recv);

@@ -6,7 +6,7 @@
  * - Books: OKX pushes a snapshot on subscribe, then updates chained by `prevSeqId` = previous `seqId`, each with
  *   a CRC-32 `checksum` of the top 25 levels (checked by the parser while OKX still fills it). A break or a
  *   checksum mismatch makes OkxSync ask for a resync: unsubscribe + subscribe `books`, OKX answers with a snapshot.
- * - Trades: `tradeId` per instrument; a bounded seen-set drops duplicates. After a reconnect,
+ * - Trades: `tradeId` per instrument; a bounded seen-set drops duplicates. After a reconnect or a restart (`resume`),
  *   `GET /api/v5/market/trades?instId=&limit=500` (newest first) backfills unseen trades at or after the last
  *   trade time while live trades are held; complete when its oldest row reaches back to that time.
  * - Instruments: `OKX:<instId>`; unknown ones are registered from `/api/v5/public/instruments` (tickSz, lotSz,
@@ -73,8 +73,12 @@ export class OkxFeed extends BaseFeed {
     if (args.length) conn.send(JSON.stringify({ op, args }));
   }
 
+  /** A restart: trades after the stored last one (its own ms excluded: it is stored). */
+  protected override resumeFrom(symbol: string, last: { id: number; ts: number }): void { this.lastTs.set(symbol, last.ts + 1); }
+
   protected onOpen(conn: WsConn, symbols: string[], reconnect: boolean): void {
-    if (reconnect) for (const s of symbols) if (this.lastTs.has(s)) this.hold(s);
+    const again = symbols.filter((s) => (reconnect || this.resuming.delete(s)) && this.lastTs.has(s));
+    for (const s of again) this.hold(s);
     const args: { channel: string; instId: string }[] = [];
     for (const s of symbols) {
       args.push({ channel: this.o.tradeStream === 'trade' ? 'trades-all' : 'trades', instId: s });
@@ -82,7 +86,7 @@ export class OkxFeed extends BaseFeed {
       if (this.o.bookTicker !== false) args.push({ channel: 'bbo-tbt', instId: s });
     }
     this.sub(conn, args);
-    if (reconnect) for (const s of symbols) if (this.lastTs.has(s)) void this.backfill(s);
+    for (const s of again) void this.backfill(s);
   }
 
   protected onText(text: string, recv: number): void {
