@@ -13,6 +13,7 @@ import { benchMt5 } from './cases/mt5.js';
 import { benchMemory, benchMemoryChild } from './cases/memory.js';
 import { benchReplay } from './cases/replay.js';
 import { benchRestart } from './cases/restart.js';
+import { benchHostile } from './cases/hostile.js';
 
 const cases: Record<string, () => Promise<void>> = {
   pipeline: () => benchPipeline(),
@@ -26,6 +27,7 @@ const cases: Record<string, () => Promise<void>> = {
   alerts: () => benchAlerts(),
   mt5: () => benchMt5(),
   restart: () => benchRestart(),
+  hostile: () => benchHostile(),
 };
 
 const only = process.env.BENCH?.split(',').filter(Boolean);

@@ -24,7 +24,7 @@ import type { Work } from './work.js';
 import { udfColumns } from './udf-columns.js';
 
 const HOUR = 3_600_000;
-const PAGE_BARS = 500;
+const PAGE_BARS = 100;
 
 export interface SeriesResult {
   bars: FootprintBar[];
