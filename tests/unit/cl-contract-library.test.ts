@@ -171,6 +171,13 @@ describe('CL contract: UDF requests as the library and its UDF client send them'
     }
   });
 
+  it('the built-in volume profile is asked for bars no coarser than 1S up to 6 h and 1m up to 10 days', async () => {
+    const info = await resolve('BTCUSDT');
+    await new Promise((ok) => df.onReady(ok));
+    const at = (span: number) => df.getVolumeProfileResolutionForPeriod!(R('60'), END / 1000 - span, END / 1000, info);
+    expect([at(3600), at(2 * 86_400), at(30 * 86_400)]).toEqual(['1S', '1', '60']);
+  });
+
   it('the CVD study declares every candle field the renderer reads and an up/down colourer', async () => {
     const { METAINFO, validateMetainfo } = await import('../../indicators/charting-library/studies.js');
     const cvd = METAINFO.cvd;
