@@ -110,12 +110,16 @@ function bindSelect(id: string, key: 'symbol' | 'tf' | 'mode' | 'rows', reload: 
  */
 let followedSim = false;
 async function checkFeeds(): Promise<void> {
-  const f = await api<{ mode?: string; simulated?: { banner: string | null; reason: string | null; instruments: string[] } | null }>('/api/v1/feeds');
+  const f = await api<{ mode?: string; simulated?: { banner: string | null; reason: string | null; instruments: string[] } | null; feeds?: { name: string; stalled?: { reason: string } | null }[]; completeness?: { instrument: string; gaps: { kind: string; reason: string; to: number | null }[] }[] }>('/api/v1/feeds');
   const b = $('banner');
   const sim = f.mode === 'simulated' && f.simulated ? f.simulated : null;
-  b.hidden = !sim;
-  b.textContent = sim?.banner ?? '';
-  b.title = sim?.reason ?? '';
+  // otherwise: a stalled feed, or an open gap on the instrument shown
+  const stalled = f.feeds?.find((x) => x.stalled);
+  const open = f.completeness?.find((c) => c.instrument === state.symbol)?.gaps.find((g) => g.to === null);
+  const text = sim?.banner ?? (stalled ? `STALLED — ${stalled.name}: no data` : open ? `DATA GAP — ${open.kind}: ${open.reason}` : '');
+  b.hidden = text === '';
+  b.textContent = text;
+  b.title = sim?.reason ?? stalled?.stalled?.reason ?? '';
   const first = sim?.instruments[0];
   if (first && !followedSim && !q.get('symbol') && !state.symbol.startsWith('SIM:')) {
     followedSim = true;

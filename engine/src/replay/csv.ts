@@ -558,7 +558,7 @@ function cmeInstrument(env: HandlerEnv, symbol: string): Instrument {
     reg.add({
       id, symbol, venue: 'cme', assetClass: 'index', description: `CME ${symbol} futures (registered by replay)`,
       tickSize: tick, lotStep: '1', profileRow: tick, contractSize: 1, session: SESSION_TEMPLATES.full_day,
-      thresholds: { absorptionMinVolume: 0, initiativeMinDelta: 0 }, flow: 'orderflow',
+      thresholds: { absorptionMinVolume: 0, initiativeMinDelta: 0, auto: true }, flow: 'orderflow',
     });
     env.ctx.registered.push(id);
   }

@@ -149,10 +149,11 @@ export class BinanceFeed extends BaseFeed {
       description: `${symbol} on ${this.venue} (tick ${tick}, lot ${si.stepSize} from exchangeInfo)`,
       tickSize: tick, lotStep: si.stepSize, profileRow: normalizeDecimal(Number(row).toFixed(12)),
       contractSize: si.contractSize ?? 1, session: SESSION_TEMPLATES.crypto_24x7,
-      thresholds: { absorptionMinVolume: 0, initiativeMinDelta: 0 }, flow: 'orderflow',
+      thresholds: { absorptionMinVolume: 0, initiativeMinDelta: 0, auto: true }, flow: 'orderflow',
     };
     try {
       this.o.registry.add(spec);
+      this.log.warn(`${this.name}: ${id} is not in the instrument registry: tick and lot from exchangeInfo, detector thresholds auto (derived from the data; nothing fires before 10 bars); add an instruments[] entry with id "${id}" to set them`);
     } catch (e) {
       this.log.warn(`${this.name}: cannot register ${symbol}: ${(e as Error).message}`);
     }

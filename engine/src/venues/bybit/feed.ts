@@ -67,9 +67,12 @@ export class BybitFeed extends BaseFeed {
           id: this.category === 'spot' ? `BYBIT_SPOT:${s}` : `BYBIT:${s}`, symbol: s, venue: 'bybit', assetClass: 'crypto',
           description: `${s} on Bybit ${this.category} (tick ${tick}, lot ${lot} from instruments-info)`,
           tickSize: tick, lotStep: lot, profileRow: normalizeDecimal((Number(tick) * 10).toFixed(12)), contractSize: 1,
-          session: SESSION_TEMPLATES.crypto_24x7, thresholds: { absorptionMinVolume: 0, initiativeMinDelta: 0 }, flow: 'orderflow',
+          session: SESSION_TEMPLATES.crypto_24x7, thresholds: { absorptionMinVolume: 0, initiativeMinDelta: 0, auto: true }, flow: 'orderflow',
         };
-        try { this.o.registry.add(spec); } catch (e) { this.log.warn(`${this.name}: cannot register ${s}: ${(e as Error).message}`); }
+        try {
+          this.o.registry.add(spec);
+          this.log.warn(`${this.name}: ${spec.id} is not in the instrument registry: tick and lot from instruments-info, detector thresholds auto (derived from the data; nothing fires before 10 bars); add an instruments[] entry with id "${spec.id}" to set them`);
+        } catch (e) { this.log.warn(`${this.name}: cannot register ${s}: ${(e as Error).message}`); }
       }
     }
   }
@@ -109,7 +112,7 @@ export class BybitFeed extends BaseFeed {
       id: `BYBIT_SPOT:${sym}`, symbol: sym, venue: 'bybit', assetClass: 'crypto',
       description: `${sym} on Bybit spot (tick ${tick} and lot ${lot} inferred from the data: instruments-info unavailable)`,
       tickSize: tick, lotStep: lot, profileRow: pd === 0 ? '10' : step(pd - 1), contractSize: 1,
-      session: SESSION_TEMPLATES.crypto_24x7, thresholds: { absorptionMinVolume: 0, initiativeMinDelta: 0 }, flow: 'orderflow',
+      session: SESSION_TEMPLATES.crypto_24x7, thresholds: { absorptionMinVolume: 0, initiativeMinDelta: 0, auto: true }, flow: 'orderflow',
     };
     try { this.o.registry.add(spec); } catch (e) { this.log.warn(`${this.name}: cannot register ${spec.id}: ${(e as Error).message}`); return false; }
     this.log.warn(`${this.name}: registered ${spec.id} with tick ${tick}, lot ${lot} inferred from the data`);

@@ -55,7 +55,7 @@ export class OkxFeed extends BaseFeed {
           description: `${s} on OKX ${type} (tick ${tick}, lot ${lot} from /api/v5/public/instruments)`,
           tickSize: tick, lotStep: lot, profileRow: normalizeDecimal((Number(tick) * 10).toFixed(12)),
           contractSize: it.ctVal ? Number(it.ctVal) || 1 : 1, session: SESSION_TEMPLATES.crypto_24x7,
-          thresholds: { absorptionMinVolume: 0, initiativeMinDelta: 0 }, flow: 'orderflow',
+          thresholds: { absorptionMinVolume: 0, initiativeMinDelta: 0, auto: true }, flow: 'orderflow',
         };
         try { this.o.registry.add(spec); } catch (e) { this.log.warn(`${this.name}: cannot register ${s}: ${(e as Error).message}`); }
       }
