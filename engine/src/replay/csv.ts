@@ -9,7 +9,7 @@ import { BadRow, type EventSink, type FormatName, type ReplayOptions } from './t
 import { checkTs, parseEpochMs, parseIsoMs, parseTimeMs } from './time.js';
 import { num, type FeedContext } from './context.js';
 import { parseBinanceFrame } from '../venues/binance/parse.js';
-import { parserFor, parseVenueFrame, tardisVenue, venueFromFileName, venueFromUrl, venueOfFormat, venueOfFrame } from '../venues/registry.js';
+import { parserFor, parseVenueFrame, tardisVenue, venueFromFileName, venueFromUrl, venueOfFileName, venueOfFormat, venueOfFrame } from '../venues/registry.js';
 import { ID_COLS, PRICE_COLS, QTY_COLS, SIDE_COLS, SYMBOL_COLS, TIME_COLS } from './detect.js';
 
 export interface LineHandler {
@@ -80,12 +80,10 @@ function requirePositive(price: number, size: number): void {
 
 // ---------------------------------------------------------------------------------------------- JSON
 
-/** Binance venue hint from a file name prefix (usdm_, spot_, cm_). */
+/** Binance variant from the file name's convention (usdm_, spot_, cm_: registry `fileHint`). */
 function binanceVenueHint(env: HandlerEnv): void {
-  const base = env.file.replace(/^.*[\\/]/, '').toLowerCase();
-  if (/^(usdm|um|futures)[_-]/.test(base)) env.ctx.binanceVenue = 'binance-usdm';
-  else if (/^spot[_-]/.test(base)) env.ctx.binanceVenue = 'binance-spot';
-  else if (/^(cm|coinm)[_-]/.test(base)) env.ctx.binanceVenue = 'binance-coinm';
+  const v = venueOfFileName(env.file.replace(/^.*[\\/]/, ''), 'binance');
+  if (v) env.ctx.binanceVenue = v.id;
 }
 
 export function binanceCaptureHandler(env: HandlerEnv): LineHandler {

@@ -30,7 +30,7 @@ export { parseBinanceFrame } from '../venues/binance/parse.js';
 export { parseBybitFrame } from '../venues/bybit/parse.js';
 export { parseCoinbaseFrame } from '../venues/coinbase/parse.js';
 export { parseVenueFrame, venueFromUrl } from '../venues/registry.js';
-import { VENUE_FORMATS } from '../venues/registry.js';
+import { VENUE_FORMATS, instrumentOfFileName } from '../venues/registry.js';
 import { FORMAT_NAMES } from './types.js';
 
 /** Every format name `--format` accepts: the built-in ones and the venue registry's. */
@@ -38,15 +38,11 @@ export const REPLAY_FORMATS: readonly string[] = [...new Set([...FORMAT_NAMES, .
 export { parseEpochMs, parseIsoMs, parseTimeMs } from './time.js';
 export { openInput, forEachLine } from './input.js';
 
-/** Instrument id implied by a file name, or undefined. Not checked against the registry for the Binance prefixes. */
+/** Instrument id implied by a file name, or undefined. Venue conventions (registry `fileHint`) are not checked against the registry. */
 export function instrumentFromFileName(fileName: string, registry: InstrumentRegistry): string | undefined {
   const base = basename(fileName).toLowerCase().replace(/(\.(gz|zip|csv|txt|tsv|jsonl|ndjson|json|data))+$/g, '');
-  let m = /^(?:usdm|um)_([a-z0-9]+)/.exec(base);
-  if (m) return m[1]!.toUpperCase();
-  m = /^spot_([a-z0-9]+)/.exec(base);
-  if (m) return `BINANCE_SPOT:${m[1]!.toUpperCase()}`;
-  m = /^(?:cm|coinm)_([a-z0-9]+_(?:perp|\d{6}))/.exec(base);
-  if (m) return `BINANCE_COINM:${m[1]!.toUpperCase()}`;
+  const byVenue = instrumentOfFileName(base); // the venues' own naming conventions (usdm_…, spot_…, cm_…)
+  if (byVenue) return byVenue;
   for (const tok of base.split(/[_\-. ]+/)) {
     if (tok.length < 3 || /^\d+$/.test(tok)) continue;
     const i = registry.find(tok);

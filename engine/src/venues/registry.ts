@@ -7,7 +7,7 @@
  * (book/sync.ts createBookSync) and its instrument metadata with the replay context.
  */
 import type { EventSink } from '../replay/types.js';
-import type { FeedContext } from '../replay/context.js';
+import { venueInfo, type FeedContext } from '../replay/context.js';
 import type { FeedOptions } from '../feeds/types.js';
 import type { BaseFeed } from '../feeds/base.js';
 import type { VenueDef } from './types.js';
@@ -94,6 +94,24 @@ export function venueFromFileName(base: string): string | undefined {
   let best: { id: string; n: number } | undefined;
   for (const v of VENUES) for (const p of v.fileNames ?? []) if (b.startsWith(p) && (!best || p.length > best.n)) best = { id: v.id, n: p.length };
   return best?.id;
+}
+
+/** The venue a data file's (lower-cased) base name names by its convention (`usdm_…`, `spot_…`), if any. */
+export function venueOfFileName(base: string, family?: string): VenueDef | undefined {
+  const b = base.toLowerCase();
+  return VENUES.find((v) => (family === undefined || v.family === family) && v.fileHint?.variant.test(b));
+}
+
+/** Instrument id a data file's base name implies by its venue's convention (`usdm_btcusdt…` → BTCUSDT), if any. */
+export function instrumentOfFileName(base: string): string | undefined {
+  const b = base.toLowerCase();
+  for (const v of VENUES) {
+    const m = v.fileHint?.symbol?.exec(b);
+    if (!m) continue;
+    const prefix = venueInfo(v.instrumentVenue).prefix;
+    return prefix ? `${prefix}:${m[1]!.toUpperCase()}` : m[1]!.toUpperCase();
+  }
+  return undefined;
 }
 
 /** Map a Tardis exchange id to a venue's instrument venue (unknown ids pass through). */

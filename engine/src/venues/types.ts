@@ -60,6 +60,11 @@ export interface VenueDef {
   replay?: VenueReplay;
   /** cryptofeed captures: connection URL of this venue */
   matchUrl?(url: string): boolean;
+  /**
+   * Data-file naming convention of this venue (lower-cased base name): `variant` says a file holds this venue's
+   * frames (e.g. `usdm_…`), `symbol` captures the venue symbol for files whose frames name none.
+   */
+  fileHint?: { variant: RegExp; symbol?: RegExp };
   /** cryptofeed capture file-name prefixes (upper case, e.g. BINANCE_FUTURES) */
   fileNames?: string[];
   /** Tardis exchange ids that map to this venue */
