@@ -20,10 +20,29 @@ describe.runIf(files.every(existsSync))('tapeflow backtest over the Binance capt
     expect(a.report.instruments.map((i) => i.instrument)).toEqual(['BINANCE_COINM:BTCUSD_PERP', 'BINANCE_SPOT:BTCUSDT', 'BTCUSDT']);
     expect(a.report.instruments.find((i) => i.instrument === 'BTCUSDT')!.trades).toBe(21_313);
     expect(table).toContain('Per detector');
-    // every signal entered at or after its confirmedAt (no look-ahead)
-    for (const o of a.outcomes) expect(o.entryTs).toBeGreaterThanOrEqual(0);
     const byId = new Map(a.signals.map((s) => [s.id, s]));
     expect(byId.size).toBe(a.signals.length);
     for (const s of a.signals) expect(s.confirmedAt).toBeGreaterThanOrEqual(s.firstSeenAt);
+    // every signal entered strictly after its decision (no look-ahead): the detector's own confirmedAt
+    const detOutcomes = a.outcomes.filter((o) => o.id !== undefined);
+    expect(detOutcomes.length).toBeGreaterThan(0);
+    for (const o of a.outcomes) expect(o.entryTs).toBeGreaterThan(o.decidedAt);
+    for (const o of detOutcomes) expect(o.decidedAt).toBe(byId.get(o.id!)!.confirmedAt);
+    // timeouts say their cause, and the short captures end before some 30-minute barriers
+    const groups = [...a.report.detectors, ...a.report.signalTypes];
+    for (const g of groups) expect(g.tp + g.sl + g.timeoutBarrier + g.timeoutEndOfData).toBe(g.count);
+    const timeouts = a.outcomes.filter((o) => o.result === 'timeout');
+    for (const o of timeouts) {
+      if (o.timeout === 'end-of-data') expect(o.exitTs - o.entryTs).toBeLessThanOrEqual(a.report.evaluation.horizonMs);
+      else expect(o.timeout).toBe('barrier');
+    }
+    expect(timeouts.filter((o) => o.timeout === 'end-of-data').length).toBeGreaterThan(0);
+    // every outcome says how its thresholds were derived and the state of the book, and carries its draws
+    for (const o of a.outcomes) {
+      expect(['registry', 'auto']).toContain(o.thresholdSource);
+      expect(['synced', 'unsynced', 'none']).toContain(o.book);
+      expect(o.baseline!.length).toBeGreaterThan(0);
+    }
+    expect(table).toContain('Multiple testing');
   }, 300_000);
 });
