@@ -9,7 +9,7 @@ import { benchFanout } from './cases/fanout.js';
 import { benchFeeds } from './cases/feeds.js';
 import { benchRender } from './cases/render.js';
 import { benchAlerts } from './cases/alerts.js';
-import { benchMt5 } from './cases/mt5.js';
+import { benchMt5, benchMt5Shim } from './cases/mt5.js';
 import { benchMemory, benchMemoryChild } from './cases/memory.js';
 import { benchReplay } from './cases/replay.js';
 import { benchRestart } from './cases/restart.js';
@@ -26,6 +26,7 @@ const cases: Record<string, () => Promise<void>> = {
   render: () => benchRender(),
   alerts: () => benchAlerts(),
   mt5: () => benchMt5(),
+  'mt5-shim': () => benchMt5Shim(),
   restart: () => benchRestart(),
   hostile: () => benchHostile(),
 };

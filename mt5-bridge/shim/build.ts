@@ -11,7 +11,17 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { translateEa } from './translate.js';
 
-export const SHIM_DIR = resolve(new URL('.', import.meta.url).pathname);
+/** mt5-bridge/shim, also from a bundle (dist/bench.js): walk up to the checkout that holds it */
+function findShimDir(): string {
+  let d = resolve(new URL('.', import.meta.url).pathname);
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(d, 'cpp', 'runtime.cpp'))) return d;
+    if (existsSync(join(d, 'mt5-bridge', 'shim', 'cpp', 'runtime.cpp'))) return join(d, 'mt5-bridge', 'shim');
+    d = resolve(d, '..');
+  }
+  throw new Error('mt5-bridge/shim not found next to this module');
+}
+export const SHIM_DIR = findShimDir();
 export const EA_SOURCE = resolve(SHIM_DIR, '../mql5/TapeFlowBridge.mq5');
 
 export interface BuiltEa { binary: string; cpp: string; sources: string[] }

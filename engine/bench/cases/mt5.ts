@@ -18,6 +18,8 @@ import { SqliteTickSink } from '../../../mt5-bridge/src/sqlite-sink.js';
 import { SimulatedEA, type SimSymbol } from '../../../mt5-bridge/src/sim-ea.js';
 import { flaggedTape } from '../../../mt5-bridge/src/sources.js';
 import { emit, peakRssMB } from '../harness.js';
+import { ShimEA } from '../../../mt5-bridge/shim/run.js';
+import { buildShimEa } from '../../../mt5-bridge/shim/build.js';
 
 async function run(tape: SimSymbol, sink: TickSink, stored: () => number, withEngine: boolean): Promise<{ ticksPerSec: number; seconds: number; persisted: number; published: number; events: number; loss: number }> {
   const registry = new InstrumentRegistry();
@@ -63,4 +65,48 @@ export async function benchMt5(n = Number(process.env.MT5_BENCH_TICKS ?? 1_000_0
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The same bridge with the EA's own source as the client (MQL5 → C++ through mt5-bridge/shim, a child
+ * process over loopback TCP), beside the simulated EA on the same tape: every tick of the tape arrives
+ * at the shim's broker within ~1 s (from 3 s after start) and the EA pumps it with its CopyTicks cursor (500 ticks per line,
+ * string building in the shim's MQL5 string functions). ticks/s = ticks / (first tick due → every tick
+ * persisted). Zero loss is enforced. The simulated EA runs the same tape in this process.
+ */
+export async function benchMt5Shim(n = Number(process.env.MT5_SHIM_BENCH_TICKS ?? 300_000)): Promise<void> {
+  const tape = flaggedTape({ n, seed: 2, ambiguous: 0.01, unflagged: 0.01 });
+  const sim = new MemoryTickSink();
+  const simRun = await run(tape, sim, () => sim.ticks.length, true);
+  emit({ name: 'mt5-client', client: 'simulated-ea', ticks: n, ticksPerSec: simRun.ticksPerSec, seconds: simRun.seconds, loss: simRun.loss });
+  const { binary } = buildShimEa();
+  const registry = new InstrumentRegistry();
+  const engine = new Engine(registry, { timeframe: '1m', keepBars: 10_000 });
+  const sink = new MemoryTickSink();
+  const server = new BridgeServer({ secret: 'bench', sink, registry, ackMs: 50, maxPendingTicks: 500_000, onEvent: engine.onEvent });
+  const port = await server.listen();
+  let connectedAt = 0;
+  server.on('connected', () => { connectedAt ||= Date.now(); });
+  const span = tape.ticks[tape.ticks.length - 1].utc - tape.ticks[0].utc;
+  const speed = Math.max(1, span / 1000);
+  const ea = new ShimEA({
+    binary, timerResUs: 1000,
+    // the first tick comes 3 s (real) after the EA starts (tape load + connect): every tick is live
+    broker: { startUtc: tape.ticks[0].utc - speed * 3000, speed, offsets: [{ fromUtc: 0, off: -10800 }], symbols: [tape] },
+    inputs: { InpPort: port, InpSecret: 'bench', InpSymbols: tape.sym, InpTimerMs: 10, InpBackfillDays: 0 },
+  });
+  ea.start();
+  let last = -1, lastChange = Date.now();
+  while (sink.ticks.length < n) {
+    await new Promise((r) => setTimeout(r, 20));
+    if (sink.ticks.length !== last) { last = sink.ticks.length; lastChange = Date.now(); }
+    else if (Date.now() - lastChange > 15_000) break; // no progress: report instead of hanging
+  }
+  const firstTickAt = ea.realTimeOf(tape.ticks[0].utc);
+  const seconds = (Date.now() - Math.max(connectedAt, firstTickAt)) / 1000;
+  await ea.stop();
+  await server.close();
+  const loss = n - sink.ticks.length;
+  if (loss !== 0) throw new Error(`mt5 shim bench: ${n} ticks in the tape, ${sink.ticks.length} persisted`);
+  emit({ name: 'mt5-client', client: 'shimmed-ea (EA source via MQL5 shim)', ticks: n, ticksPerSec: Math.round(n / seconds), seconds: Number(seconds.toFixed(3)), loss, ratioToSimulated: Number((n / seconds / simRun.ticksPerSec).toFixed(3)), peakRssMB: peakRssMB() });
 }
