@@ -116,7 +116,9 @@ describe('OKX live feed', () => {
     expect(r.trades.map((t) => t.id)).toEqual([100, 101, 102, 103, 104]);
     const st = feed.status();
     expect([st.counters.reconnects, st.counters.backfilled, st.counters.duplicates, st.counters.malformed]).toEqual([1, 2, 1, 0]);
-    expect(v.textPings).toBeGreaterThan(0); // text ping every appPingMs, the text pong is not a malformed frame
+    await waitFor(() => v.textPings > 0 && feed.counters.frames > 0, [v, feed], 3000, 'a text ping'); // every appPingMs
+    await new Promise((res) => setTimeout(res, 100)); // its text pong arrives: not a malformed frame
+    expect(feed.counters.malformed).toBe(0);
     const tg = st.completeness[0]!.gaps.find((g) => g.kind === 'trades')!;
     expect([tg.recovered, tg.complete]).toEqual([2, true]);
   });

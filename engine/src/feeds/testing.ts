@@ -48,7 +48,7 @@ export class FakeVenue extends EventEmitter {
         ws.on('close', () => { v.sockets.delete(ws); v.paths.delete(ws); });
         ws.on('message', (data) => {
           const text = data.toString();
-          if (text === 'ping') { v.textPings++; ws.send('pong'); return; } // OKX text ping
+          if (text === 'ping') { v.textPings++; ws.send('pong'); v.emit('tick'); return; } // OKX text ping
           let o: unknown;
           try { o = JSON.parse(text); } catch { return; }
           v.received.push(o);
