@@ -31,6 +31,11 @@ describe('tapeflow replay of every shared data file, no config', () => {
       const head = r.stdout.split('\n')[0]!;
       const ev = /, (\d+) events \(/.exec(head);
       expect(Number(ev?.[1] ?? 0), head).toBeGreaterThan(0);
+      // the Bybit daily archive is newest first: it replays forward as one day of 1m bars (issue 19)
+      if (f.endsWith('BTCUSD2019-10-01.csv.gz')) {
+        expect(head).toContain('bybit-archive, 93599 lines, 93598 events');
+        expect(r.stdout).toContain('BYBIT:BTCUSD  [orderflow]  1m bars: 1440   2019-10-01T00:00:00.719Z → 2019-10-01T23:59:56.557Z');
+      }
       expect(rssMB, `${f}: ${rssMB.toFixed(0)} MB`).toBeLessThan(300);
       expect(seconds, `${f}: ${seconds} s`).toBeLessThan(5);
     }, 30_000);

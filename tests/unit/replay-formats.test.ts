@@ -211,9 +211,10 @@ describe('cryptofeed captures', () => {
       '1618677787.2: {"topic":"orderBookL2_25.BTCUSD","type":"delta","data":{"delete":[{"symbol":"BTCUSD","id":1,"side":"Buy"}],"update":[],"insert":[]},"cross_seq":13,"timestamp_e6":1618677786700000}',
     ];
     const { events, stats, errors } = await run(file('BYBIT.ws.26.0.gz', gzipSync(ws.join('\n'))));
-    expect(events[0]).toEqual({ type: 'book_snapshot', instrument: 'BYBIT:BTCUSD', ts: 1618677786558, seq: 10, bids: [[6059100, 14431]], asks: [[6061750, 9]] });
-    expect(events[1]).toEqual({ type: 'book_delta', instrument: 'BYBIT:BTCUSD', ts: 1618677786618, firstSeq: 11, seq: 11, prevSeq: NaN, bids: [[6059100, 0], [6059050, 7500]], asks: [[6061750, 156]] });
-    expect(events[2]).toMatchObject({ type: 'trade', price: 6062150, size: 4, side: 'sell', sideSource: 'flag', ts: 1618677786614 });
+    // BYBIT:BTCUSD is a registry instrument (tick 0.5): prices in half-dollar ticks
+    expect(events[0]).toEqual({ type: 'book_snapshot', instrument: 'BYBIT:BTCUSD', ts: 1618677786558, seq: 10, bids: [[121182, 14431]], asks: [[121235, 9]] });
+    expect(events[1]).toEqual({ type: 'book_delta', instrument: 'BYBIT:BTCUSD', ts: 1618677786618, firstSeq: 11, seq: 11, prevSeq: NaN, bids: [[121182, 0], [121181, 7500]], asks: [[121235, 156]] });
+    expect(events[2]).toMatchObject({ type: 'trade', price: 121243, size: 4, side: 'sell', sideSource: 'flag', ts: 1618677786614 });
     expect(stats.badLines).toBe(1);
     expect(errors[0]!.reason).toContain('unknown level id 1');
   });

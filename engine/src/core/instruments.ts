@@ -91,6 +91,8 @@ const BUILTIN: InstrumentSpec[] = [
   venue('XAGUSDT', 'XAGUSDT', 'binance-usdm', '0.001', '0.01', '0.05', 'Binance USD-M silver perpetual', 200, 100, { primary: true }),
   venue('BINANCE_SPOT:BTCUSDT', 'BTCUSDT', 'binance-spot', '0.01', '0.00000001', '10.0', 'Binance spot BTCUSDT', 10, 5, { footprintRow: '5.0' }),
   venue('BINANCE_COINM:BTCUSD_PERP', 'BTCUSD_PERP', 'binance-coinm', '0.1', '1', '10.0', 'Binance COIN-M BTCUSD perpetual (contracts of 100 USD)', 2000, 1000, { contractSize: 100, primary: true, footprintRow: '5.0' }),
+  // Bybit inverse: size in contracts of 1 USD; thresholds = the COIN-M ones in USD (2000 / 1000 × 100 USD)
+  venue('BYBIT:BTCUSD', 'BTCUSD', 'bybit', '0.5', '1', '10.0', 'Bybit inverse BTCUSD perpetual (contracts of 1 USD)', 200_000, 100_000, { footprintRow: '5.0' }),
   venue('BYBIT:BTCUSDT', 'BTCUSDT', 'bybit', '0.10', '0.001', '10.0', 'Bybit linear BTCUSDT perpetual', 20, 10, { footprintRow: '5.0' }),
   venue('COINBASE:BTC-USD', 'BTC-USD', 'coinbase', '0.01', '0.00000001', '10.0', 'Coinbase BTC-USD spot', 5, 3, { primary: true, footprintRow: '5.0' }),
   venue('COINBASE:ETH-USD', 'ETH-USD', 'coinbase', '0.01', '0.00000001', '1.0', 'Coinbase ETH-USD spot', 50, 30, { primary: true, footprintRow: '0.5' }),

@@ -252,6 +252,47 @@ export function tardisTradesHandler(env: HandlerEnv): LineHandler {
   };
 }
 
+/**
+ * Bybit public trading archive (one CSV per symbol and day): `timestamp,symbol,side,size,price,
+ * tickDirection,trdMatchID,grossValue,homeNotional,foreignNotional`; timestamp in Unix seconds with
+ * microseconds, side = the taker's, size in contracts (inverse BTCUSD: contracts of 1 USD; the
+ * instrument unit), rows NEWEST FIRST as Bybit ships them. The rows are parsed as they come and emitted
+ * in time order at the end of the file (equal times keep their trade order), so the whole day replays
+ * forward; memory is a few numbers per trade.
+ */
+export function bybitArchiveHandler(env: HandlerEnv): LineHandler {
+  const f = new Fields();
+  const rows: { inst: string; ts: number; price: number; size: number; side: Side }[] = [];
+  return {
+    line(s) {
+      if (s.startsWith('timestamp,')) return;
+      const n = f.split(s, COMMA);
+      if (n < 5) throw new BadRow(`expected at least 5 columns, got ${n}`);
+      const price = f.get(4), size = f.get(3);
+      const inst = env.ctx.resolve('bybit', f.get(1), () => [[price], [size]]);
+      const m = /^(\d{9,11})(?:\.(\d{1,9}))?$/.exec(f.get(0));
+      if (!m) throw new BadRow(`invalid timestamp ${JSON.stringify(f.get(0))} (Unix seconds expected)`);
+      const ts = checkTs(Number(m[1]) * 1000 + Number(((m[2] ?? '') + '000').slice(0, 3)), 'timestamp');
+      const sd = f.get(2);
+      const side: Side = sd === 'Buy' ? 'buy' : sd === 'Sell' ? 'sell' : ((): Side => { throw new BadRow(`invalid side ${JSON.stringify(sd)}`); })();
+      const p = num(inst.price, price, 'price'), q = num(inst.qty, size, 'size');
+      requirePositive(p, q);
+      rows.push({ inst: inst.id, ts, price: p, size: q, side });
+    },
+    end() {
+      // newest first → oldest first, then a stable sort by time for any row out of order
+      rows.reverse();
+      rows.sort((a, b) => a.ts - b.ts);
+      const t = env.ctx.trade;
+      for (const r of rows) {
+        t.instrument = r.inst; t.ts = r.ts; t.id = 0; t.price = r.price; t.size = r.size; t.side = r.side; t.sideSource = 'flag';
+        env.sink(t);
+      }
+      rows.length = 0;
+    },
+  };
+}
+
 export function tardisBookSnapshotHandler(env: HandlerEnv): LineHandler {
   const f = new Fields();
   let askP: number[] = [], askQ: number[] = [], bidP: number[] = [], bidQ: number[] = [];
@@ -639,6 +680,7 @@ export function handlerFor(format: FormatName, env: HandlerEnv): LineHandler {
     case 'mt5-ticks': return mt5Handler(env);
     case 'generic-csv': return genericCsvHandler(env);
     case 'cme-mbo': return cmeMboHandler(env);
+    case 'bybit-archive': return bybitArchiveHandler(env);
   }
   // formats of the registry's venues: JSON lines of frames, `<ns> <json>` captures
   const v = venueOfFormat(format);

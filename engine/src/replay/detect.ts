@@ -62,6 +62,7 @@ export function detectFormat(firstLines: string[], fileName: string): FormatName
     if (lower.includes('asks[0].price') || lower.includes('bids[0].price')) return 'tardis-book-snapshot';
     if (lower.includes(',side,price,amount')) return 'tardis-trades';
   }
+  if (lower.startsWith('timestamp,symbol,side,size,price,tickdirection')) return 'bybit-archive';
   if (lower.startsWith('agg_trade_id')) return 'binance-archive-aggtrades';
   if (/^id,price,qty,quote_qty,/.test(lower)) return 'binance-archive-trades';
   if (/^ts_utc,ts_ns,bid,ask/.test(lower) || /^[a-z]{3}\/[a-z]{3},\d{8} \d{2}:\d{2}:\d{2}/.test(lower)) return 'truefx';

@@ -38,6 +38,8 @@ export type FormatName =
   | 'cme-mbo'
   /** TapeFlow raw recorder NDJSON: `{"recv": ms, "venue": ..., "frame": ...}` */
   | 'recorder-ndjson'
+  /** Bybit public trading archive (public.bybit.com/trading): timestamp (s.µs),symbol,side,size,price,… newest first */
+  | 'bybit-archive'
   /** frames of a registry venue (engine/src/venues/registry.ts VENUE_FORMATS), e.g. `okx-jsonl`, `hyperliquid-capture` */
   | `${string}-jsonl`
   | `${string}-capture`;
@@ -46,7 +48,7 @@ export type FormatName =
 export const FORMAT_NAMES: readonly FormatName[] = [
   'binance-capture', 'binance-jsonl', 'binance-archive-aggtrades', 'binance-archive-trades', 'tardis-trades',
   'tardis-book-snapshot', 'tardis-incremental-l2', 'truefx', 'histdata', 'truefx-usdjpy', 'mt5-ticks', 'generic-csv',
-  'cryptofeed', 'bybit-jsonl', 'coinbase-jsonl', 'cme-mbo', 'recorder-ndjson',
+  'cryptofeed', 'bybit-jsonl', 'coinbase-jsonl', 'cme-mbo', 'recorder-ndjson', 'bybit-archive',
 ];
 
 /** Venue names used for instrument resolution (and by the recorder's `venue` field): registry venue ids, `cme`, … */
