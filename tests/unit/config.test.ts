@@ -140,7 +140,7 @@ describe('each error class names its key path', () => {
 
   it('enum values', () => {
     expect(msgs(v('feeds:\n  - venue: binance-usd\n    symbols: [BTCUSDT]\n'))).toEqual([
-      'feeds[0].venue: must be one of binance-usdm, binance-spot, binance-coinm, bybit, bybit-spot, coinbase, okx, hyperliquid, mt5, replay, simulator; got "binance-usd" (did you mean "binance-usdm"?)',
+      'feeds[0].venue: must be one of binance-usdm, binance-spot, binance-coinm, bybit, bybit-spot, coinbase, okx, hyperliquid, kite, mt5, replay, simulator; got "binance-usd" (did you mean "binance-usdm"?)',
     ]);
     expect(msgs(v('analytics:\n  imbalance:\n    compare: diagonl\n'))).toEqual(['analytics.imbalance.compare: must be one of diagonal, horizontal; got "diagonl" (did you mean "diagonal"?)']);
   });

@@ -32,6 +32,8 @@ export interface VenueDefaults {
   appPing?: { intervalMs: number; message: () => string };
   /** frames that are only liveness (application pongs, heartbeats): not data for stall detection */
   isHeartbeat?: (text: string) => boolean;
+  /** binary venues (Kite): binary frames go to onBinary; this marks the liveness-only ones */
+  isHeartbeatBinary?: (data: Uint8Array) => boolean;
 }
 
 const STATE_RANK: Record<ConnState, number> = { open: 0, idle: 1, connecting: 2, backoff: 3, stopped: 4 };
@@ -97,6 +99,8 @@ export abstract class BaseFeed extends EventEmitter implements Feed {
   protected abstract plan(): ConnPlan[];
   protected abstract onOpen(conn: WsConn, symbols: string[], reconnect: boolean): void;
   protected abstract onText(text: string, recv: number, conn: WsConn, symbols: string[]): void;
+  /** binary frames of binary venues (VenueDefaults.isHeartbeatBinary set); default: ingest as they are */
+  protected onBinary(data: Uint8Array, recv: number, _conn: WsConn, _symbols: string[]): void { this.ingest(data, recv); }
   /** start a book resync for a venue symbol (REST snapshot or resubscribe) */
   protected abstract resyncBook(symbol: string, reason: string): void;
 
@@ -136,6 +140,12 @@ export abstract class BaseFeed extends EventEmitter implements Feed {
           this.onText(text, recv, c, entry.symbols);
           this.emit('frame');
         },
+        onBinary: this.d.isHeartbeatBinary ? (data, recv, c) => {
+          this.counters.frames++;
+          this.onBinary(data, recv, c, entry.symbols);
+          this.emit('frame');
+        } : undefined,
+        isHeartbeatBinary: this.d.isHeartbeatBinary,
         onDown: (reason) => {
           for (const s of entry.symbols) this.gap(this.instrumentId(s), 'disconnect', `connection lost: ${reason}`);
           this.emit('down', reason);

@@ -30,6 +30,9 @@ export interface WsConnOptions {
   now: () => number;
   onOpen(conn: WsConn, reconnect: boolean): void;
   onMessage(text: string, recv: number, conn: WsConn): void;
+  /** binary frames go here instead of onMessage when set (Kite Ticker packets); isHeartbeatBinary marks liveness-only ones */
+  onBinary?(data: Uint8Array, recv: number, conn: WsConn): void;
+  isHeartbeatBinary?(data: Uint8Array): boolean;
   /** the connection went down (not called on stop) */
   onDown(reason: string, conn: WsConn): void;
   onState?(conn: WsConn): void;
@@ -120,13 +123,15 @@ export class WsConn {
       if (this.ws !== ws) return;
       const recv = this.o.now();
       this.lastMessageAt = recv;
-      const text = isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString();
-      if (!this.o.isHeartbeat?.(text)) {
+      const bin = isBinary && this.o.onBinary ? (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer)) : undefined;
+      const text = bin ? '' : isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString();
+      if (bin ? !this.o.isHeartbeatBinary?.(bin) : !this.o.isHeartbeat?.(text)) {
         this.lastDataAt = recv;
         if (this.stalledSince !== null) { const since = this.stalledSince; this.stalledSince = null; this.o.onStallEnd?.(since, this); }
       }
       if (!this.gotMessage) { this.gotMessage = true; this.o.backoff.reset(); this.setState('open'); }
-      this.o.onMessage(text, recv, this);
+      if (bin) this.o.onBinary!(bin, recv, this);
+      else this.o.onMessage(text, recv, this);
     });
     ws.on('pong', () => { if (this.ws === ws) this.lastMessageAt = this.o.now(); });
     ws.on('error', (e: Error) => { if (this.ws === ws) this.lastError = causeOf(e) || e.message; });

@@ -16,6 +16,7 @@ import { bybit, bybitSpot } from './bybit/index.js';
 import { coinbase } from './coinbase/index.js';
 import { okx } from './okx/index.js';
 import { hyperliquid } from './hyperliquid/index.js';
+import { kite } from './kite/index.js';
 
 export const VENUES: readonly VenueDef[] = [
   binanceUsdm, binanceSpot, binanceCoinm,
@@ -23,6 +24,7 @@ export const VENUES: readonly VenueDef[] = [
   coinbase,
   okx,
   hyperliquid,
+  kite,
 ];
 
 export type { VenueDef } from './types.js';
