@@ -336,6 +336,36 @@ export class BridgeServer extends EventEmitter {
     for (const f of this.feeds.values()) while ((f.inflight || f.queue.length) && Date.now() < until) await new Promise((r) => setTimeout(r, 1));
   }
 
+  /**
+   * Ask a connected terminal to stream one more symbol (`sub`); its history is backfilled like a first
+   * contact (or from its persisted cursor). False when the feed is not connected.
+   */
+  async subscribe(feed: string, sym: string, book = false): Promise<boolean> {
+    const f = this.feeds.get(feed);
+    const c = f?.conn;
+    if (!f || !c || c.state !== 'ready') return false;
+    const s = this.symState(f, sym);
+    if (!s.durableLoaded) {
+      s.durable = await this.o.sink.cursor(f.key, sym);
+      s.durableLoaded = true;
+      if (s.durable) { s.stoMs = s.engMs = s.durable.ms; s.stoOrd = s.engOrd = s.durable.ord; }
+    }
+    s.wantInitialBackfill = !s.durable && f.bfDays > 0;
+    s.resumeFrom = s.durable ? { ...s.durable } : null;
+    s.cursorSeen = false;
+    if (c.state !== 'ready') return false;
+    this.send(c, { t: 'sub', sym, book });
+    return true;
+  }
+
+  /** Ask a connected terminal to stop streaming a symbol (`unsub`). */
+  unsubscribe(feed: string, sym: string): boolean {
+    const c = this.feeds.get(feed)?.conn;
+    if (!c || c.state !== 'ready') return false;
+    this.send(c, { t: 'unsub', sym });
+    return true;
+  }
+
   /** True while an instrument's live events wait for the backfill before them. */
   holding(instrument: string): boolean {
     for (const f of this.feeds.values()) for (const s of f.syms.values()) if (s.hold && s.inst?.id === instrument) return true;

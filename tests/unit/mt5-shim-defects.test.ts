@@ -112,6 +112,28 @@ describe('MT5 EA defects, reproduced by the shimmed EA', () => {
     expect(wrong.length).toBe(0);
     expect(tape.ticks.filter((t) => t.utc < sw).length).toBeGreaterThan(100);
   }, 60_000);
+
+  it('10: sub/unsub: the server adds a symbol to a running EA (history backfilled, then live) and removes it', async () => {
+    const a = flaggedTape({ n: 3000, seed: 31, start: T0, utcOffset: 10800 });
+    const b = { ...flaggedTape({ n: 3000, seed: 32, start: T0, utcOffset: 10800 }), sym: 'WDOQ26' };
+    const k = 1500;
+    const r = await shimRig({}, { broker: { startUtc: a.ticks[k].utc, speed: 4, offsets: [{ fromUtc: 0, off: 10800 }], symbols: [a, b] }, inputs: { InpSymbols: a.sym, InpTimerMs: 20, InpBackfillDays: 1 } });
+    rigs.push(r);
+    await until(() => r.server.connected === 1 && r.sink.ticks.length > 0, 10_000, 'connected and streaming');
+    expect(r.sink.ticks.some((t) => t.sym === b.sym)).toBe(false);
+    const feed = [...r.server.feeds.keys()][0];
+    expect(await r.server.subscribe(feed, b.sym)).toBe(true);
+    await until(() => r.sink.ticks.filter((t) => t.sym === b.sym).length > k, 20_000, 'the subscribed symbol backfilled and live');
+    const before = r.sink.ticks.filter((t) => t.sym === b.sym).length;
+    expect(r.server.unsubscribe(feed, b.sym)).toBe(true);
+    await sleep(1500);
+    const after = r.sink.ticks.filter((t) => t.sym === b.sym).length;
+    expect(after - before).toBeLessThan(200); // what was in flight; then nothing
+    await sleep(1000);
+    expect(r.sink.ticks.filter((t) => t.sym === b.sym).length).toBe(after);
+    const ids = new Set(r.sink.ticks.filter((t) => t.sym === b.sym).map((t) => `${t.ms}:${t.ord}`));
+    expect(ids.size).toBe(after);
+  }, 60_000);
 });
 
 function quotesOnly(t: ShimSymbol): ShimSymbol {
