@@ -22,8 +22,8 @@ import type { RouteDef } from './udf.js';
 
 const MAX_MS = 4_102_444_800_000;
 const SYMBOL: ParamSpec = { name: 'symbol', type: 'string', required: true, maxLength: 80, description: 'instrument id or venue symbol' };
-const FROM: ParamSpec = { name: 'from', type: 'integer', min: 0, max: MAX_MS, description: 'range start, Unix ms, inclusive' };
-const TO: ParamSpec = { name: 'to', type: 'integer', min: 1, max: MAX_MS, description: 'range end, Unix ms, exclusive (default now)' };
+const FROM: ParamSpec = { name: 'from', type: 'integer', time: 'ms', aliases: ['start_time'], min: 0, max: MAX_MS, description: 'range start, Unix ms or RFC3339, inclusive (alias start_time)' };
+const TO: ParamSpec = { name: 'to', type: 'integer', time: 'ms', aliases: ['end_time'], min: 1, max: MAX_MS, description: 'range end, Unix ms or RFC3339, exclusive (default now; alias end_time)' };
 const COUNTBACK: ParamSpec = { name: 'countback', type: 'integer', min: 0, default: 0, description: 'at least this many bars ending before `to` (above the bar cap it is clamped, and `limits` says so)' };
 const RESOLUTION: ParamSpec = { name: 'resolution', type: 'string', maxLength: 10, default: '1', description: 'bar resolution (1T, 100T, 1S, 1, 5, 60, 1D, 1W, 1M)' };
 const LIMIT = (def: number, max: number): ParamSpec => ({ name: 'limit', type: 'integer', min: 1, max, default: def, description: `max items (default ${def})` });
@@ -114,7 +114,7 @@ export const API_ROUTES: ApiRoute[] = [
   },
   {
     method: 'get', path: '/api/v1/vwap', summary: 'session VWAP with ±1/2/3σ bands; anchored series from trades', response: '{session, anchored?}',
-    params: [SYMBOL, { name: 'anchor', type: 'integer', min: 0, max: MAX_MS, description: 'anchor time, Unix ms (series from trades)' }, { name: 'resolution', type: 'string', maxLength: 10, description: 'series resolution (enables the series; default 1 when anchor is given)' }, TO],
+    params: [SYMBOL, { name: 'anchor', type: 'integer', time: 'ms', min: 0, max: MAX_MS, description: 'anchor time, Unix ms or RFC3339 (series from trades)' }, { name: 'resolution', type: 'string', maxLength: 10, description: 'series resolution (enables the series; default 1 when anchor is given)' }, TO],
     handler: (s, p) => {
       const to = clampTo(p.to as number | undefined);
       if (p.anchor !== undefined && (p.anchor as number) >= to) throw new ParamError(400, 'anchor', 'must be before `to`');
@@ -131,7 +131,7 @@ export const API_ROUTES: ApiRoute[] = [
     handler: (s, p) => { const { from, to } = range(p, 3_600_000, 31 * DAY); return s.depthHistory(p.symbol as string, from, to, p.limit as number); },
   },
   {
-    method: 'get', path: '/api/v1/trades', summary: 'time & sales', params: [SYMBOL, FROM, { ...TO, description: 'range end, Unix ms, exclusive (default now, or from + 31 days)' }, LIMIT(500, 10000), { name: 'minSize', type: 'number', min: 0, max: 1e12, description: 'only trades of at least this size (instrument units)' }], response: '{trades: [{ts, id, price, size, side, sideSource, cvd}]}',
+    method: 'get', path: '/api/v1/trades', summary: 'time & sales', params: [SYMBOL, FROM, { ...TO, description: 'range end, Unix ms or RFC3339, exclusive (default now, or from + 31 days; alias end_time)' }, LIMIT(500, 10000), { name: 'minSize', type: 'number', min: 0, max: 1e12, description: 'only trades of at least this size (instrument units)' }], response: '{trades: [{ts, id, price, size, side, sideSource, cvd}]}',
     description: 'Without `from`: the latest `limit` trades before `to`. With `from`: the first `limit` trades in [from, to).',
     handler: (s, p) => {
       const to = p.from !== undefined ? range(p, DAY, 31 * DAY).to : clampTo(p.to as number | undefined);

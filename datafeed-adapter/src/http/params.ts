@@ -19,6 +19,10 @@ export interface ParamSpec {
   maxLength?: number;
   pattern?: RegExp;
   default?: unknown;
+  /** integer times: 'ms' (Unix ms) or 's' (Unix s); an RFC3339 time is accepted too and converted */
+  time?: 'ms' | 's';
+  /** other names of the parameter (e.g. `start_time` for `from`); giving two of them is an error */
+  aliases?: readonly string[];
   description: string;
 }
 
@@ -29,13 +33,38 @@ export class ParamError extends Error {
 }
 
 const INT_RE = /^-?\d{1,16}$/;
+/** RFC3339 date-time (offset required; `T`, `t` or a space; fraction of any length) */
+export const RFC3339_RE = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** RFC3339 text → Unix ms (fraction truncated to ms), or undefined when a field is out of range. */
+export function parseRfc3339(raw: string): number | undefined {
+  const m = RFC3339_RE.exec(raw);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, se] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i]));
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return undefined;
+  let ms = Date.UTC(y, mo - 1, d, h, mi, Math.min(se, 59)) + Number(((m[7] ?? '') + '000').slice(0, 3));
+  if (new Date(Date.UTC(y, mo - 1, d)).getUTCDate() !== d) return undefined;
+  const z = m[8]!;
+  if (z !== 'Z' && z !== 'z') {
+    const sign = z[0] === '-' ? -1 : 1;
+    const oh = Number(z.slice(1, 3)), om = Number(z.slice(4, 6));
+    if (oh > 23 || om > 59) return undefined;
+    ms -= sign * (oh * 60 + om) * 60_000;
+  }
+  return ms;
+}
 const NUM_RE = /^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
 
 /** Validate `query` against `specs`; parameters not in `specs` are ignored (clients add cache busters). */
 export function validate(specs: readonly ParamSpec[], query: Record<string, unknown>, path: Record<string, string> = {}): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const s of specs) {
-    const raw = s.in === 'path' ? path[s.name] : query[s.name];
+    let raw = s.in === 'path' ? path[s.name] : query[s.name];
+    for (const a of s.aliases ?? []) {
+      if (query[a] === undefined) continue;
+      if (raw !== undefined) throw new ParamError(400, a, `given together with "${s.name}" (they are the same parameter)`);
+      raw = query[a];
+    }
     if (Array.isArray(raw)) throw new ParamError(400, s.name, 'given more than once');
     if (raw !== undefined && typeof raw !== 'string') throw new ParamError(400, s.name, 'must be a plain value');
     if (raw === undefined || raw === '') {
@@ -80,6 +109,8 @@ export function paramsObject(specs: readonly ParamSpec[], where: 'query' | 'path
   if (!list.length) return undefined;
   return z.object(Object.fromEntries(list.map((s) => {
     let sch = paramSchema(s);
+    // a time parameter also takes an RFC3339 text (converted by `validate`)
+    if (s.time) sch = z.union([sch, z.string().regex(RFC3339_RE).describe('RFC3339 time, e.g. 2024-08-08T12:00:00Z')]).describe(s.description);
     if (s.default !== undefined) sch = (sch as z.ZodType<unknown>).default(s.default as never);
     else if (!s.required && where === 'query') sch = sch.optional();
     return [s.name, sch];
@@ -91,7 +122,13 @@ function convert(s: ParamSpec, raw: string): unknown {
   let v: unknown;
   switch (s.type) {
     case 'integer': {
-      if (!INT_RE.test(raw)) throw new ParamError(400, s.name, `must be an integer, got "${raw.slice(0, 30)}"`);
+      if (s.time && !INT_RE.test(raw) && RFC3339_RE.test(raw)) {
+        const ms = parseRfc3339(raw);
+        if (ms === undefined) throw new ParamError(400, s.name, `not a valid RFC3339 time: "${raw.slice(0, 40)}"`);
+        v = s.time === 's' ? Math.floor(ms / 1000) : ms;
+        break;
+      }
+      if (!INT_RE.test(raw)) throw new ParamError(400, s.name, `must be an integer${s.time ? ` (Unix ${s.time === 's' ? 'seconds' : 'ms'}) or an RFC3339 time` : ''}, got "${raw.slice(0, 30)}"`);
       v = Number(raw);
       if (!Number.isSafeInteger(v)) throw new ParamError(400, s.name, 'integer out of range');
       break;

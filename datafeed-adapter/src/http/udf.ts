@@ -54,18 +54,18 @@ export const UDF_ROUTES: Record<string, RouteDef> = {
     params: [
       { ...SYMBOL },
       { name: 'resolution', type: 'string', required: true, maxLength: 10, description: `resolution (${SUPPORTED_RESOLUTIONS.join(', ')}, any N minutes multiple of the base timeframe, NT up to 10000T)` },
-      { name: 'from', type: 'integer', required: true, min: 0, max: MAX_S, description: 'leftmost bar time, Unix seconds, inclusive' },
-      { name: 'to', type: 'integer', required: true, min: 1, max: MAX_S, description: 'rightmost bound, Unix seconds, exclusive (a future `to` is clamped to now)' },
+      { name: 'from', type: 'integer', time: 's', required: true, min: 0, max: MAX_S, description: 'leftmost bar time, Unix seconds (or RFC3339), inclusive' },
+      { name: 'to', type: 'integer', time: 's', required: true, min: 1, max: MAX_S, description: 'rightmost bound, Unix seconds (or RFC3339), exclusive (a future `to` is clamped to now)' },
       { name: 'countback', type: 'integer', min: 0, default: 0, description: 'minimum number of bars before `to` (honoured even when the range holds fewer; above the bar cap it is clamped and the X-TapeFlow-Limits header says so)' },
     ],
   },
   marks: {
     method: 'get', path: '/marks', summary: 'UDF bar marks (signals)', response: 'array of Mark (time in seconds = bar start)',
-    params: [{ ...SYMBOL }, { name: 'from', type: 'integer', required: true, min: 0, max: MAX_S, description: 'Unix seconds' }, { name: 'to', type: 'integer', required: true, min: 0, max: MAX_S, description: 'Unix seconds' }, { name: 'resolution', type: 'string', required: true, maxLength: 10, description: 'chart resolution' }],
+    params: [{ ...SYMBOL }, { name: 'from', type: 'integer', time: 's', required: true, min: 0, max: MAX_S, description: 'Unix seconds (or RFC3339)' }, { name: 'to', type: 'integer', time: 's', required: true, min: 0, max: MAX_S, description: 'Unix seconds (or RFC3339)' }, { name: 'resolution', type: 'string', required: true, maxLength: 10, description: 'chart resolution' }],
   },
   timescale_marks: {
     method: 'get', path: '/timescale_marks', summary: 'UDF timescale marks (data gaps)', response: 'array of TimescaleMark (time in seconds = bar start)',
-    params: [{ ...SYMBOL }, { name: 'from', type: 'integer', required: true, min: 0, max: MAX_S, description: 'Unix seconds' }, { name: 'to', type: 'integer', required: true, min: 0, max: MAX_S, description: 'Unix seconds' }, { name: 'resolution', type: 'string', required: true, maxLength: 10, description: 'chart resolution' }],
+    params: [{ ...SYMBOL }, { name: 'from', type: 'integer', time: 's', required: true, min: 0, max: MAX_S, description: 'Unix seconds (or RFC3339)' }, { name: 'to', type: 'integer', time: 's', required: true, min: 0, max: MAX_S, description: 'Unix seconds (or RFC3339)' }, { name: 'resolution', type: 'string', required: true, maxLength: 10, description: 'chart resolution' }],
   },
   time: { method: 'get', path: '/time', summary: 'server time, bare integer Unix seconds (text/plain)', params: [], response: 'integer' },
   quotes: { method: 'get', path: '/quotes', summary: 'UDF quotes', params: [{ name: 'symbols', type: 'string', required: true, maxLength: 4000, description: 'comma-separated symbols (max 100)' }], response: "{s:'ok', d:[{s, n, v:{lp, ch, chp, prev_close_price, volume, …}}]}" },
