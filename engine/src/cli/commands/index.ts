@@ -8,6 +8,7 @@ import { startCommand } from './start.js';
 import { recordCommand } from './record.js';
 import { mt5SimCommand } from './mt5-sim.js';
 import { tokenCommand } from './token.js';
+import { kiteCommand } from './kite.js';
 
 export const commands: Command[] = [
   startCommand,
@@ -18,4 +19,5 @@ export const commands: Command[] = [
   mt5SimCommand,
   recordCommand,
   tokenCommand,
+  kiteCommand,
 ];
