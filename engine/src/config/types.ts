@@ -218,6 +218,30 @@ export interface Mt5Config {
   dbPath?: string;
 }
 
+/** The distributed form (`tapeflow start --role ingest|engine|gateway`, docs/cluster.md). */
+export interface ClusterConfig {
+  /** NATS server URLs (every node of the JetStream cluster) */
+  servers: string[];
+  /** this process's node id (default: role-hostname-pid); names its leases */
+  nodeId?: string;
+  /** instruments the engine nodes share out as leases (ids of the registry) */
+  instruments: string[];
+  /** ingest: the replay files this node publishes (feeds from `feeds:` otherwise) */
+  files: string[];
+  /** JetStream replicas of the streams and buckets (capped by the number of servers) */
+  replicas: number;
+  /** event/output stream retention: oldest messages are discarded past either limit (-1 = none) */
+  retention: { maxAgeS: number; maxBytes: number };
+  /** Nats-Msg-Id duplicate window in seconds */
+  dedupWindowS: number;
+  /** a lease not renewed within this many ms expires and another engine node takes the instrument */
+  leaseTtlMs: number;
+  /** engine: checkpoint each instrument to KV every this many ms */
+  snapshotEveryMs: number;
+  /** /metrics and /health port of ingest and engine nodes (0 = any free port) */
+  opsPort: number;
+}
+
 export interface TapeFlowConfig {
   instruments: InstrumentConfig[];
   sessions: Record<string, SessionDefinition>;
@@ -229,6 +253,7 @@ export interface TapeFlowConfig {
   paper: PaperConfig;
   merged: MergedConfig[];
   mt5: Mt5Config;
+  cluster: ClusterConfig;
   log: { level: LogLevel; format: LogFormat };
   /** file the config was read from; null when built from defaults only */
   source: string | null;
@@ -253,6 +278,7 @@ export function defaultConfig(): TapeFlowConfig {
     paper: { enabled: true, initialBalance: 10_000, notionalPerTrade: 1_000, maxPositionNotional: 5_000, maxTotalExposure: 10_000, dailyLossLimit: 500, feeBps: 4, slippageBps: 1 },
     merged: [],
     mt5: { enabled: false, host: '127.0.0.1', port: 9100, secretEnv: 'TAPEFLOW_MT5_SECRET', symbols: {} },
+    cluster: { servers: ['nats://127.0.0.1:4222'], instruments: [], files: [], replicas: 3, retention: { maxAgeS: 7 * 86_400, maxBytes: -1 }, dedupWindowS: 120, leaseTtlMs: 3000, snapshotEveryMs: 5000, opsPort: 0 },
     log: { level: 'info', format: 'human' },
     source: null,
   };

@@ -481,6 +481,33 @@ function rootSchema(sessionNames: Set<string>, validSessions: Record<string, Ses
           },
         },
       },
+      cluster: {
+        default: d.cluster,
+        schema: {
+          type: 'object',
+          fields: {
+            servers: { default: () => [...d.cluster.servers], schema: { type: 'array', items: nonEmpty } },
+            nodeId: { schema: nonEmpty },
+            instruments: { default: () => [], schema: { type: 'array', items: nonEmpty } },
+            files: { default: () => [], schema: { type: 'array', items: nonEmpty } },
+            replicas: { default: d.cluster.replicas, schema: { type: 'number', integer: true, min: 1, max: 5 } },
+            retention: {
+              default: d.cluster.retention,
+              schema: {
+                type: 'object',
+                fields: {
+                  maxAgeS: { default: d.cluster.retention.maxAgeS, schema: { type: 'number', integer: true, min: 0 } },
+                  maxBytes: { default: d.cluster.retention.maxBytes, schema: { type: 'number', integer: true, min: -1 } },
+                },
+              },
+            },
+            dedupWindowS: { default: d.cluster.dedupWindowS, schema: { type: 'number', integer: true, min: 1 } },
+            leaseTtlMs: { default: d.cluster.leaseTtlMs, schema: { type: 'number', integer: true, min: 500 } },
+            snapshotEveryMs: { default: d.cluster.snapshotEveryMs, schema: { type: 'number', integer: true, min: 100 } },
+            opsPort: { default: d.cluster.opsPort, schema: { type: 'number', integer: true, min: 0, max: 65535 } },
+          },
+        },
+      },
       log: {
         default: d.log,
         schema: {

@@ -39,7 +39,17 @@ Options:
   --port N        listen port (default: server.port from the config, 8080; 0 = any free port)
   --store PATH    SQLite file (default: store.path from the config, ./data/tapeflow.sqlite)
   --no-store      run in memory only
+  --role ROLE     run one role of the distributed form (ingest | engine | gateway) against the NATS
+                  JetStream cluster of the config's cluster: section (docs/cluster.md); without it,
+                  everything runs in this one process with SQLite
+  --node ID       cluster node id (default cluster.nodeId, else role-host-pid)
+  --files A,B     ingest: replay these files (default cluster.files; none = the config's live feeds)
+  --pace N        ingest: publish at N events/s (default: as fast as the stream acknowledges)
   --help          this text
+
+With --role, ingest and engine nodes serve only /health and /metrics on --port (default
+cluster.opsPort); a gateway serves everything a one-process start serves, its store (--store, or
+memory) rebuilt from the event stream.
 `;
 
 /**
@@ -185,12 +195,39 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
   };
 }
 
+async function untilSignal(): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve(); };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+/** `start --role …`: one role of the distributed form (engine/src/cluster). */
+async function runRole(role: string, flags: Map<string, string | true>, port: number | undefined): Promise<number> {
+  const { ROLES, startRole } = await import('../../cluster/roles.js');
+  if (!(ROLES as readonly string[]).includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}, got "${role}"`);
+  let pace: number | undefined;
+  if (flags.has('pace')) { pace = Number(flags.get('pace')); if (!(pace >= 0)) throw new UsageError(`--pace must be a number of events/s >= 0, got "${String(flags.get('pace'))}"`); }
+  const files = flags.has('files') ? String(flags.get('files')).split(',').filter(Boolean) : undefined;
+  const r = await startRole(role as 'ingest' | 'engine' | 'gateway', {
+    config: flags.get('config') as string | undefined, host: flags.get('host') as string | undefined, port,
+    node: flags.get('node') as string | undefined, files, pace,
+    storePath: flags.has('store') ? (flags.get('store') as string) : null,
+    log: (s) => process.stderr.write(s),
+  });
+  process.stdout.write(`TapeFlow ${role} node ${r.node} on ${r.url}  (/health, /metrics${role === 'gateway' ? ', UDF, /api/v1, /ws' : ''})\n`);
+  await untilSignal();
+  await r.close();
+  return 0;
+}
+
 export const startCommand: Command = {
   name: 'start',
   summary: 'start the engine and the datafeed server (UDF + /api/v1) on 127.0.0.1:8080',
   usage: USAGE,
   async run(args) {
-    const a = parseArgs(args, { values: ['config', 'host', 'port', 'store'], booleans: ['no-store'] });
+    const a = parseArgs(args, { values: ['config', 'host', 'port', 'store', 'role', 'node', 'files', 'pace'], booleans: ['no-store'] });
     if (a.positional.length) throw new UsageError(`unexpected argument "${a.positional[0]}"`);
     let port: number | undefined;
     const p = a.flags.get('port');
@@ -199,6 +236,9 @@ export const startCommand: Command = {
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer 0..65535, got "${String(p)}"`);
     }
     if (a.flags.has('no-store') && a.flags.has('store')) throw new UsageError('--store and --no-store exclude each other');
+    const role = a.flags.get('role') as string | undefined;
+    if (role !== undefined) return runRole(role, a.flags, port);
+    for (const k of ['node', 'files', 'pace']) if (a.flags.has(k)) throw new UsageError(`--${k} is a cluster option: use it with --role`);
     const app = await startApp({
       config: a.flags.get('config') as string | undefined, host: a.flags.get('host') as string | undefined, port,
       storePath: a.flags.has('no-store') ? null : (a.flags.get('store') as string | undefined),

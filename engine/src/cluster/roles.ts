@@ -1,0 +1,143 @@
+/**
+ * The three cluster roles behind `tapeflow start --role ingest|engine|gateway` (docs/cluster.md).
+ * Each resolves to a running role with close(); /health and /metrics on every role.
+ */
+import { hostname } from 'node:os';
+import { rmSync } from 'node:fs';
+import { loadConfig, buildRegistry, type TapeFlowConfig } from '../config/index.js';
+import { FeedManager } from '../feeds/manager.js';
+import type { MarketEvent } from '../core/events.js';
+import { DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
+import { openNats } from './nats.js';
+import { startOps } from './ops.js';
+import { Ingest } from './ingest.js';
+import { Leases } from './leases.js';
+import { InstrumentRun, type Checkpoint } from './engine-node.js';
+import { decode, EVENT_STREAM, token } from './subjects.js';
+import { startApp, type StartedApp } from '../cli/commands/start.js';
+
+export type Role = 'ingest' | 'engine' | 'gateway';
+export const ROLES: readonly Role[] = ['ingest', 'engine', 'gateway'];
+
+export interface RoleOptions {
+  config?: string;
+  host?: string;
+  /** gateway: HTTP port; ingest/engine: ops port (/health, /metrics) */
+  port?: number;
+  node?: string;
+  /** ingest: files (default cluster.files) and publish rate in events/s (0 = as fast as acks allow) */
+  files?: string[];
+  pace?: number;
+  /** gateway: its own SQLite file, rebuilt from the stream at start (null = memory) */
+  storePath?: string | null;
+  log?: (s: string) => void;
+}
+
+export interface RunningRole { role: Role; node: string; url: string; close(): Promise<void>; info(): Record<string, unknown> }
+
+const nodeName = (c: TapeFlowConfig, role: Role, o: RoleOptions): string => o.node ?? c.cluster.nodeId ?? `${role}-${hostname()}-${process.pid}`;
+
+export async function startRole(role: Role, o: RoleOptions): Promise<RunningRole> {
+  const config = await loadConfig(o.config);
+  if (role === 'ingest') return startIngest(config, o);
+  if (role === 'engine') return startEngineNode(config, o);
+  return startGateway(config, o);
+}
+
+async function startIngest(config: TapeFlowConfig, o: RoleOptions): Promise<RunningRole> {
+  const node = nodeName(config, 'ingest', o);
+  const registry = buildRegistry(config);
+  const nats = await openNats(config.cluster, node);
+  const ingest = new Ingest(nats, registry, { paceEventsPerS: o.pace, log: o.log });
+  const files = o.files ?? config.cluster.files;
+  let failure: string | null = null;
+  const ops = await startOps({ host: o.host ?? config.server.host, port: o.port ?? config.cluster.opsPort, role: 'ingest', node, health: () => ({ ok: !failure && !nats.nc.isClosed(), failure, ...ingest.stats }) });
+  const pub = ops.counter('tapeflow_cluster_ingest_published_total', 'events stored in the event stream');
+  const dup = ops.counter('tapeflow_cluster_ingest_duplicates_total', 'events the stream dropped as duplicates (Nats-Msg-Id)');
+  let last = { p: 0, d: 0 };
+  const tm = setInterval(() => { pub.inc(ingest.stats.published - last.p); dup.inc(ingest.stats.duplicates - last.d); last = { p: ingest.stats.published, d: ingest.stats.duplicates }; }, 500);
+  tm.unref();
+  let feeds: FeedManager | null = null;
+  if (files.length) void ingest.replay(files).then(() => o.log?.(`ingest ${node}: done, ${ingest.stats.published} published, ${ingest.stats.duplicates} duplicates\n`), (e) => { failure = (e as Error).message; o.log?.(`ingest ${node}: ${failure}\n`); });
+  else {
+    feeds = FeedManager.fromConfig(config.feeds, { registry, sink: (ev: MarketEvent) => { void ingest.publish({ ...ev } as MarketEvent); }, });
+    void feeds.start();
+  }
+  return {
+    role: 'ingest', node, url: `http://${o.host ?? config.server.host}:${ops.port}`, info: () => ({ ...ingest.stats }),
+    close: async () => { clearInterval(tm); await feeds?.stop(); await ingest.flush().catch(() => {}); await ops.close(); await nats.close(); },
+  };
+}
+
+async function startEngineNode(config: TapeFlowConfig, o: RoleOptions): Promise<RunningRole> {
+  const node = nodeName(config, 'engine', o);
+  const c = config.cluster;
+  if (!c.instruments.length) throw new Error('cluster.instruments is empty: an engine node needs the instruments to share out');
+  const registry = buildRegistry(config);
+  for (const id of c.instruments) registry.get(id); // unknown ids fail here, not mid-stream
+  const nats = await openNats(c, node);
+  const leases = new Leases(nats.leases, node, c.instruments);
+  const runs = new Map<string, InstrumentRun>();
+  const ops = await startOps({
+    host: o.host ?? config.server.host, port: o.port ?? c.opsPort, role: 'engine', node,
+    health: () => {
+      const diverged = [...runs.values()].filter((r) => r.diverged).map((r) => `${r.id}: ${r.diverged}`);
+      return { ok: !diverged.length && !nats.nc.isClosed(), instruments: [...runs.keys()], diverged, runs: [...runs.values()].map((r) => ({ instrument: r.id, seq: r.seq, events: r.events, bars: r.bars, checksum: r.checksum(), publishErrors: r.publishErrors })) };
+    },
+  });
+  const held = ops.gauge('tapeflow_cluster_engine_instruments', 'instruments leased by this node');
+  const events = ops.counter('tapeflow_cluster_engine_events_total', 'events run through the pipeline on this node');
+  const takeovers = ops.counter('tapeflow_cluster_engine_acquired_total', 'instrument leases acquired');
+  let stopping = false;
+  const tick = async (): Promise<void> => {
+    const ch = await leases.tick();
+    for (const id of ch.lost) { runs.get(id)?.stop(); runs.delete(id); o.log?.(`engine ${node}: lost ${id}\n`); }
+    for (const id of ch.acquired) {
+      const r = new InstrumentRun(id, nats, registry, config, node);
+      const snap = await nats.snaps.get(`snap.${token(id)}`);
+      if (snap && snap.operation === 'PUT') r.verify = decode<Checkpoint>(snap.value);
+      runs.set(id, r);
+      takeovers.inc();
+      o.log?.(`engine ${node}: acquired ${id}${r.verify ? ` (checkpoint of ${r.verify.node} at seq ${r.verify.seq})` : ''}\n`);
+      void r.run(() => events.inc()).catch((e) => o.log?.(`engine ${node}: ${id}: ${(e as Error).message}\n`));
+    }
+    held.set(runs.size);
+  };
+  let busy = false;
+  const loop = setInterval(() => { if (busy || stopping) return; busy = true; tick().catch((e) => o.log?.(`engine ${node}: lease round failed: ${(e as Error).message}\n`)).finally(() => { busy = false; }); }, Math.max(100, Math.floor(c.leaseTtlMs / 3)));
+  const snapLoop = setInterval(() => { for (const r of runs.values()) if (r.events) void r.checkpoint().catch(() => {}); }, c.snapshotEveryMs);
+  return {
+    role: 'engine', node, url: `http://${o.host ?? config.server.host}:${ops.port}`,
+    info: () => ({ instruments: [...runs.keys()] }),
+    close: async () => {
+      stopping = true; clearInterval(loop); clearInterval(snapLoop);
+      for (const r of runs.values()) { r.stop(); await r.checkpoint().catch(() => {}); }
+      await leases.release().catch(() => {});
+      await ops.close(); await nats.close();
+    },
+  };
+}
+
+/**
+ * Gateway: the one-process composition root (UDF/HTTP, /api/v1, /ws, /health, /metrics) with its own
+ * SQLite store, fed by an ordered consumer over the whole event stream. History is the store that
+ * stream builds, so every gateway answers the same queries the same way (see docs/cluster.md).
+ */
+async function startGateway(config: TapeFlowConfig, o: RoleOptions): Promise<RunningRole> {
+  const node = nodeName(config, 'gateway', o);
+  const storePath = o.storePath === undefined ? null : o.storePath;
+  // rebuilt from the stream on every start: never double-count what an earlier run stored
+  if (storePath) for (const s of ['', '-wal', '-shm']) rmSync(storePath + s, { force: true });
+  const app: StartedApp = await startApp({ config: o.config, host: o.host, port: o.port, storePath, feeds: false, log: o.log });
+  const nats = await openNats(config.cluster, node);
+  let seq = 0, events = 0;
+  let messages: ConsumerMessages | null = null;
+  const consumer = await nats.js.consumers.get(EVENT_STREAM, { filter_subjects: 'tf.ev.>', deliver_policy: DeliverPolicy.All });
+  messages = await consumer.consume({ max_messages: 5000 });
+  void (async () => { for await (const m of messages!) { app.engine.onEvent(decode<MarketEvent>(m.data)); seq = m.seq; events++; } })();
+  app.status.registry.probe('cluster', () => (nats.nc.isClosed() ? { component: 'cluster', reason: 'NATS connection closed: no live data from the event stream', since: null } : null));
+  return {
+    role: 'gateway', node, url: app.server.url, info: () => ({ seq, events }),
+    close: async () => { messages?.stop(); await nats.close(); await app.close(); },
+  };
+}

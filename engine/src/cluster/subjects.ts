@@ -1,0 +1,36 @@
+/**
+ * Subject, stream and KV names of the cluster, and the msgpack codec of what travels on them.
+ * Events: tf.ev.<venue>.<instrument> on stream TF_EVENTS (the tape as the log).
+ * Outputs: tf.out.<instrument>.<kind> on stream TF_OUT (bar, signal, state, checksum).
+ * Leases and checkpoints: KV bucket tf_leases (lease.<instrument>, node.<nodeId>), tf_snap (snap.<instrument>).
+ */
+import { Packr } from 'msgpackr';
+
+export const EVENT_STREAM = 'TF_EVENTS';
+export const OUT_STREAM = 'TF_OUT';
+export const LEASE_BUCKET = 'tf_leases';
+export const SNAP_BUCKET = 'tf_snap';
+
+/** NATS subject tokens cannot hold '.', '*', '>' or spaces: those become '_' (ids are otherwise kept). */
+export function token(s: string): string { return s.replace(/[.*> \t]/g, '_'); }
+
+export const eventSubject = (venue: string, instrument: string): string => `tf.ev.${token(venue)}.${token(instrument)}`;
+/** every venue's events of one instrument (an engine node's consumer filter) */
+export const instrumentEvents = (instrument: string): string => `tf.ev.*.${token(instrument)}`;
+export type OutKind = 'bar' | 'signal' | 'state' | 'checksum';
+export const outSubject = (instrument: string, kind: OutKind): string => `tf.out.${token(instrument)}.${kind}`;
+
+// records, not structures: plain maps so any msgpack reader decodes them
+const packr = new Packr({ useRecords: false });
+export const encode = (v: unknown): Uint8Array => packr.pack(v);
+export const decode = <T = unknown>(b: Uint8Array): T => packr.unpack(b) as T;
+
+/**
+ * Dedup id of a published event (Nats-Msg-Id): venue, instrument, type and the venue's own sequence
+ * and trade id, so two ingest nodes replaying the same tape (or one re-sending after a reconnect)
+ * store each event once within the stream's duplicate window.
+ */
+export function eventMsgId(ev: { type: string; instrument: string; ts: number; id?: number; seq?: number }, venue: string, ordinal: number): string {
+  const vid = ev.id !== undefined && ev.id !== null ? `i${ev.id}` : ev.seq !== undefined ? `s${ev.seq}` : `o${ordinal}`;
+  return `${venue}:${ev.instrument}:${ev.type}:${ev.ts}:${vid}`;
+}
