@@ -316,7 +316,7 @@ describe('secrets only from environment variables', () => {
     ]);
     // hidden in an unknown section: both the unknown key and the secret are reported
     expect(msgs(v('exchange:\n  credentials:\n    password: pw\n'))).toEqual([
-      'exchange: unknown key (allowed: instruments, sessions, feeds, server, store, alerts, analytics, paper, merged, mt5, log)',
+      'exchange: unknown key (allowed: instruments, sessions, feeds, server, store, alerts, analytics, paper, merged, mt5, cluster, log)',
       'exchange.credentials.password: secrets come from environment variables: remove it from the file (this section takes no secret)',
     ]);
   });
