@@ -5,7 +5,8 @@
  */
 import type { Command } from '../command.js';
 import { parseArgs, UsageError } from '../command.js';
-import { createDemoSimulators, DEMO_INSTRUMENTS, runRealtime, type RealtimeHandle } from '../../sim/index.js';
+import { createDemoSimulators, DEMO_INSTRUMENTS, runRealtime, type RealtimeHandle, type MarketSimulator } from '../../sim/index.js';
+import type { EventSink } from '../../sim/types.js';
 import type { InstrumentRegistry } from '../../core/instruments.js';
 import { BookManager } from '../../book/index.js';
 import { Engine } from '../../analytics/engine.js';
@@ -86,8 +87,9 @@ export const demoCommand: Command = {
 
     markSimulated(engine.registry);
     const sims = createDemoSimulators(engine.registry, startTs - backfillMs, seed, { durationMs: backfillMs + 7 * 24 * 3_600_000, liveFrom: startTs });
-    // the backfilled session, at once: the chart opens on history, not on one bar
-    for (const s of sims) s.step(startTs, engine.onEvent);
+    // the backfilled session, so the chart opens on history, not on one bar; built in 10-s slices of
+    // simulated time that yield to the event loop, so the server answers (with what is built) meanwhile
+    await backfill(sims, startTs - backfillMs, startTs, engine.onEvent);
     const rss0 = mb();
     process.stdout.write(`demo: ${sims.map((s) => s.instrument).join(', ')} at ${speed}x, seed ${seed}, ${backfillMs / 60_000} min backfilled; RSS at start ${rss0} MB\n`);
     const handles: RealtimeHandle[] = sims.map((s) => runRealtime(s, engine.onEvent, { speed }));
@@ -116,3 +118,13 @@ export const demoCommand: Command = {
     return 0;
   },
 };
+
+const BACKFILL_SLICE_MS = 10_000;
+
+async function backfill(sims: MarketSimulator[], from: number, to: number, sink: EventSink): Promise<void> {
+  for (let t = from; t < to; ) {
+    t = Math.min(to, t + BACKFILL_SLICE_MS);
+    for (const s of sims) s.step(t, sink);
+    if (t < to) await new Promise<void>((r) => setImmediate(r));
+  }
+}
