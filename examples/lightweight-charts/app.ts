@@ -1,23 +1,31 @@
 /**
- * Example page: Lightweight Charts v5 + every TapeFlow plugin, fed by the datafeed server it is
- * served from (`tapeflow start` / `tapeflow demo --serve` serve examples/ at /): history from
- * /api/v1/footprint, /api/v1/profile, /api/v1/signals, /api/v1/orderbook/history, realtime from the
- * WebSocket `footprint` and `delta` channels through StreamClient. Bundled to app.iife.js by
- * `npm run build`. Query parameters: symbol, tf, mode, rows (row multiplier), theme, bars.
- * `window.tapeflow` exposes the chart and plugins (used by the browser tests).
+ * The order-flow workstation page (served at / by `tapeflow start`, `demo --serve`, `replay --serve`):
+ * Lightweight Charts v5 with every TapeFlow plugin, and panels (signal cards, DOM ladder, time & sales,
+ * scanner, paper trading, feed status) in panels/*.ts — one small module each, plain DOM (each panel
+ * redraws only its own element; a UI library would add weight to the < 1 MB first load for no gain).
+ * History is read once per instrument/timeframe (/api/v1/footprint, /profile, /signals, /scanner,
+ * /paper); everything after that arrives over one multiplexed /ws socket (StreamClient.shared):
+ * footprint, signal, trade_state, orderbook (DOM ladder + heatmap columns), tick (tape), stats.
+ * Settings live in the URL and localStorage. `window.tapeflow` exposes chart, plugins and panels for tests.
  */
 import * as LWC from 'lightweight-charts';
-import { StreamClient, defaultStreamUrl } from '../../datafeed-adapter/src/client/index.js';
+import { StreamClient, defaultStreamUrl, type StreamSubscription } from '../../datafeed-adapter/src/client/index.js';
 import { attachOrderFlow, fromApiBar, fromWireFootprint, fromApiProfile, mergeRows, type FootprintBarData, type FootprintMode, type SignalMark, type OrderFlow } from '../../indicators/lightweight-charts/index.js';
+import type { WireBook, WireTrade } from '../../datafeed-adapter/src/ws/protocol.js';
+import { loadSettings, saveSettings, type Settings } from './settings.js';
+import { LadderPanel } from './panels/ladder.js';
+import { TapePanel } from './panels/tape.js';
+import { SignalCardsPanel, type SignalItem, type TransitionItem, type PositionItem } from './panels/signal-cards.js';
+import { ScannerPanel, type StatusRow } from './panels/scanner.js';
+import { PaperPanel, type PaperSnap } from './panels/paper.js';
+import { StatusPanel, type FeedsSnap } from './panels/status.js';
 
 const q = new URLSearchParams(location.search);
-const state = {
-  symbol: q.get('symbol') ?? 'BTCUSDT', tf: q.get('tf') ?? '1', mode: (q.get('mode') ?? 'bidask') as FootprintMode,
-  rows: Number(q.get('rows') ?? 1), theme: (q.get('theme') === 'light' ? 'light' : 'dark') as 'dark' | 'light', bars: Number(q.get('bars') ?? 600),
-  stream: q.get('stream') !== '0',
-};
+const state: Settings & { stream: boolean } = { ...loadSettings(q), stream: q.get('stream') !== '0' };
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const status = (s: string): void => { $('status').textContent = s; };
+let live = '';
+const showStatus = (): void => status(`${state.symbol} ${state.tf} · ${raw.length} bars · ${state.mode}${live ? ` · ${live}` : ''}`);
 
 async function api<T>(path: string): Promise<T> {
   const r = await fetch(path);
@@ -25,53 +33,131 @@ async function api<T>(path: string): Promise<T> {
   return (await r.json()) as T;
 }
 
+document.documentElement.dataset.theme = state.theme;
 const bg = state.theme === 'light' ? '#ffffff' : '#131722', fg = state.theme === 'light' ? '#131722' : '#d1d4dc';
-document.body.style.background = bg; document.body.style.color = fg;
+const secondsTf = (tf: string): boolean => /S$|s$/.test(tf) || /T$|V$/.test(tf);
 const chart = LWC.createChart($('chart'), {
   autoSize: true,
   layout: { background: { color: bg }, textColor: fg, attributionLogo: true, panes: { separatorColor: state.theme === 'light' ? '#e0e3eb' : '#2a2e39' } },
   grid: { vertLines: { visible: false }, horzLines: { color: state.theme === 'light' ? '#f0f3fa' : '#1e222d' } },
-  timeScale: { timeVisible: true, secondsVisible: false, barSpacing: 80, rightOffset: 2 },
+  // seconds on the axis for second, tick and volume bars (5S read "23:58 23:58 23:58" without them)
+  timeScale: { timeVisible: true, secondsVisible: secondsTf(state.tf), barSpacing: 80, rightOffset: 2 },
   crosshair: { mode: 0 },
 });
-let of: OrderFlow = attachOrderFlow(chart, LWC as never, { theme: state.theme, footprint: { mode: state.mode } });
+let of: OrderFlow = attachOrderFlow(chart, LWC as never, { theme: state.theme, footprint: { mode: state.mode as FootprintMode } });
 chart.panes()[1]?.setHeight(90); chart.panes()[2]?.setHeight(70);
 let raw: FootprintBarData[] = [];
 const shape = (b: FootprintBarData): FootprintBarData => mergeRows(b, state.rows);
-let sub: { unsubscribe(): void }[] = [];
-const stream = new StreamClient({ url: defaultStreamUrl(location.origin) });
+let subs: StreamSubscription[] = [];
+const stream = StreamClient.shared({ url: defaultStreamUrl(location.origin), client: 'tapeflow-workstation', onState: (s) => statusPanel.streamState(s) });
+const signals: SignalMark[] = [];
+const active = new Set<string>();
+
+// ---- panels ------------------------------------------------------------------------------------
+const side = $('side');
+const statusPanel = new StatusPanel(side);
+const cards = new SignalCardsPanel(side, (ms) => { chart.timeScale().scrollToPosition(0, false); const i = of.footprint.indexAt(ms); if (i >= 0) chart.timeScale().setVisibleLogicalRange({ from: i - 10, to: i + 10 }); });
+const ladder = new LadderPanel(side);
+const tape = new TapePanel(side, state.big);
+const scanner = new ScannerPanel(side, (id) => { void openSymbol(id); });
+const paper = new PaperPanel(side);
+
+function toMark(s: SignalItem): SignalMark {
+  return { id: s.id, time: s.confirmedAt, kind: s.kind, side: s.side === 'buy' || s.side === 'sell' ? s.side : undefined, price: (s.priceLow + s.priceHigh) / 2, text: (s.reasoning ?? []).join('; '), data: s as never };
+}
+function addSignal(s: SignalItem, card = true): void {
+  if (signals.some((x) => x.id === s.id)) return;
+  const m = toMark(s);
+  signals.push(m);
+  of.signals?.addSignal(m);
+  if (card) cards.signal(s);
+}
+function showPosition(p: PositionItem | null): void {
+  of.signals?.setOpenTrade(p && (p.side === 'buy' || p.side === 'sell') && p.exit === undefined ? { side: p.side, entry: p.entry, stop: p.sl, targets: [p.tp] } : null);
+}
+function noData(on: boolean, text = ''): void { const n = $('nodata'); n.hidden = !on; n.textContent = text; }
 
 async function load(): Promise<void> {
   status('loading');
-  for (const s of sub) s.unsubscribe();
-  sub = [];
-  const fp = await api<{ bars: Record<string, unknown>[] }>(`/api/v1/footprint?symbol=${encodeURIComponent(state.symbol)}&resolution=${state.tf}&countback=${state.bars}&rows=true&to=${Date.now() + 60_000}`);
+  for (const s of subs) s.unsubscribe();
+  subs = [];
+  signals.length = 0;
+  live = '';
+  cards.clear(); tape.clear();
+  of.signals?.setSignals([]); of.signals?.setOpenTrade(null);
+  chart.applyOptions({ timeScale: { secondsVisible: secondsTf(state.tf) } });
+  const sym = encodeURIComponent(state.symbol);
+  // tick (100T) and volume (10V) bars are served by agg=tick / agg=volume with their size
+  const tv = /^(\d+(?:\.\d+)?)([TV])$/.exec(state.tf);
+  const agg = tv ? `agg=${tv[2] === 'T' ? 'tick' : 'volume'}&size=${tv[1]}&resolution=1` : `resolution=${state.tf}`;
+  const fp = await api<{ bars: Record<string, unknown>[] }>(`/api/v1/footprint?symbol=${sym}&${agg}&countback=${state.bars}&rows=true&to=${Date.now() + 60_000}`).catch((e) => { status(String(e)); return { bars: [] }; });
   raw = fp.bars.map(fromApiBar);
   of.setBars(raw.map(shape));
-  const last = raw[raw.length - 1];
-  // session profile(s) anchored to their sessions; the visible-range profile is on by default
+  // an instrument without data is said so and nothing is drawn (never another instrument's axis)
+  noData(raw.length === 0 && !active.has(state.symbol), `${state.symbol}: no data on this server${active.size ? ` (data: ${[...active].join(', ')})` : ''}`);
   try {
-    const p = await api<Record<string, unknown>>(`/api/v1/profile?symbol=${encodeURIComponent(state.symbol)}&type=session`);
+    const p = await api<Record<string, unknown>>(`/api/v1/profile?symbol=${sym}&type=session`);
     if (!p.empty) of.profile?.applyOptions({ sessions: [fromApiProfile(p)] });
+    else of.profile?.applyOptions({ sessions: [] });
   } catch { /* no profile yet */ }
-  if (last) {
+  const first = raw[0];
+  if (first) {
     try {
-      const s = await api<{ signals: Record<string, any>[] }>(`/api/v1/signals?symbol=${encodeURIComponent(state.symbol)}&from=${raw[0].time}&to=${last.time + 3_600_000}`);
-      of.signals?.setSignals(s.signals.map((x): SignalMark => ({ id: x.id, time: x.ts, kind: x.kind, side: x.side, price: x.price, text: x.text })));
+      const s = await api<{ signals: { data: SignalItem }[] }>(`/api/v1/signals?symbol=${sym}&from=${first.time}&to=${Math.min(4102444800000, raw[raw.length - 1].time + 3_600_000)}&limit=2000`);
+      for (const x of s.signals) if (x.data) addSignal(x.data, false);
+      for (const x of s.signals.slice(-20)) if (x.data) cards.signal(x.data);
     } catch { /* signals not wired */ }
-    try {
-      const d = await api<{ available: boolean; snapshots: { ts: number; bids: [number, number][]; asks: [number, number][] }[] }>(`/api/v1/orderbook/history?symbol=${encodeURIComponent(state.symbol)}&from=${raw[0].time}&to=${last.time + 60_000}&limit=2000`);
-      if (d.available) of.heatmap?.setSnapshots(d.snapshots);
-    } catch { /* no book */ }
   }
-  if (state.stream) {
-    sub.push(stream.subscribe('footprint', state.symbol, {
-      onSnapshot: (d) => { for (const w of [...d.bars, ...(d.open ? [d.open] : [])]) push(fromWireFootprint(w)); },
-      onUpdate: (w) => push(fromWireFootprint(w)),
-    }, { tf: state.tf, limit: 5 }));
-  }
-  status(`${state.symbol} ${state.tf} · ${raw.length} bars · ${state.mode}`);
+  try {
+    const t = await api<{ state: (StatusRow & { position: PositionItem | null }) | null }>(`/api/v1/trade-state?symbol=${sym}`);
+    cards.status(t.state); showPosition(t.state?.position ?? null);
+  } catch { /* no strategy */ }
+  if (state.stream) subscribe();
+  showStatus();
   (window as any).tapeflow.ready = true;
+}
+
+function subscribe(): void {
+  const sym = state.symbol;
+  subs.push(stream.subscribe('footprint', sym, {
+    onSnapshot: (d) => { for (const w of [...d.bars, ...(d.open ? [d.open] : [])]) push(fromWireFootprint(w)); },
+    onUpdate: (w) => push(fromWireFootprint(w)),
+    // e.g. 15s on a 1m engine: the history is served, live bars are not — said on the page
+    onError: (e) => { live = `live bars: ${e.message}`; showStatus(); },
+  }, { tf: state.tf, limit: 5 }));
+  subs.push(stream.subscribe('signal', sym, {
+    onSnapshot: (d) => { for (const it of d.items as SignalItem[]) addSignal(it); },
+    onUpdate: (d) => addSignal(d.item as SignalItem),
+  }));
+  subs.push(stream.subscribe('trade_state', sym, {
+    onSnapshot: (d) => { for (const it of d.items as (TransitionItem & { status?: StatusRow })[]) onTransition(it); },
+    onUpdate: (d) => onTransition(d.item as TransitionItem & { status?: StatusRow }),
+  }));
+  subs.push(stream.subscribe('orderbook', sym, {
+    onSnapshot: (d) => onBook(d), onUpdate: (d) => onBook(d),
+  }, { depth: 20 }));
+  subs.push(stream.subscribe('tick', sym, {
+    onSnapshot: (d) => onTrades(d.trades), onUpdate: (d) => onTrades(d.trades),
+  }, { limit: 50 }));
+  subs.push(stream.subscribe('stats', sym, {
+    onSnapshot: (d) => statusPanel.position(d.ts, d.trades), onUpdate: (d) => statusPanel.position(d.ts, d.trades),
+  }));
+}
+
+function onTransition(t: TransitionItem & { status?: StatusRow & { position?: PositionItem | null }; paper?: unknown }): void {
+  if (!t || !t.to) return;
+  cards.transition(t);
+  showPosition(t.status?.position ?? t.position);
+  if (t.status) { scanner.update(t.status); cards.status(t.status); }
+  if (t.paper) void api<PaperSnap>('/api/v1/paper').then((p) => paper.set(p)).catch(() => undefined);
+}
+function onBook(b: WireBook): void {
+  ladder.render(b);
+  if (b.available && b.synced && (b.bids.length || b.asks.length)) of.heatmap?.addSnapshot({ ts: b.ts, bids: b.bids, asks: b.asks });
+}
+function onTrades(t: WireTrade[]): void {
+  tape.add(t);
+  for (const x of t) ladder.onTrade(x[1]);
 }
 
 function push(b: FootprintBarData): void {
@@ -80,27 +166,62 @@ function push(b: FootprintBarData): void {
   // the stream has no CVD: carry it from the previous bar so the CVD pane keeps its level
   if (!b.cvd && n) { const prev = raw[n - 1].time === b.time ? raw[n - 2] : raw[n - 1]; if (prev?.cvd) { const o = prev.cvd.close; b.cvd = { open: o, high: o + Math.max(0, b.delta), low: o + Math.min(0, b.delta), close: o + b.delta }; } }
   if (n && raw[n - 1].time === b.time) raw[n - 1] = b; else raw.push(b);
+  if (!n) noData(false);
   of.update(shape(b));
 }
 
+// ---- tooltip: signal labels (full reasoning) first, then the footprint cell ----------------------
 const tooltip = $('tooltip');
 chart.subscribeCrosshairMove((p) => {
-  const hit = p.point ? of.footprint.rowAt(p.point.x, p.point.y) : null;
-  if (!hit || !p.point) { tooltip.style.display = 'none'; return; }
+  if (!p.point) { tooltip.style.display = 'none'; return; }
+  const lab = of.signals?.labels.labelAt(p.point.x, p.point.y);
+  const hit = lab ? null : of.footprint.rowAt(p.point.x, p.point.y);
+  if (!lab && !hit) { tooltip.style.display = 'none'; return; }
   tooltip.style.display = 'block';
-  tooltip.style.left = `${p.point.x + 16}px`; tooltip.style.top = `${p.point.y + 8}px`;
-  tooltip.textContent = `${hit.price}  bid ${hit.bid}  ask ${hit.ask}  Δ ${Number(hit.delta.toFixed(6))}${hit.poc ? '  POC' : ''}${hit.imbalance ? `  imb ${hit.imbalance}` : ''}`;
+  const r = $('chart').getBoundingClientRect();
+  tooltip.style.left = `${Math.max(0, Math.min(r.left + p.point.x + 16, window.innerWidth - 330))}px`; tooltip.style.top = `${r.top + p.point.y + 8}px`;
+  if (lab) {
+    tooltip.replaceChildren(...lab.signals.map((s) => { const d = document.createElement('div'); d.textContent = `${s.kind.toUpperCase()} ${s.side ?? ''} @ ${s.price ?? ''}: ${s.text ?? ''}`; return d; }));
+    return;
+  }
+  tooltip.textContent = `${hit!.price}  bid ${hit!.bid}  ask ${hit!.ask}  Δ ${Number(hit!.delta.toFixed(6))}${hit!.poc ? '  POC' : ''}${hit!.imbalance ? `  imb ${hit!.imbalance}` : ''}`;
 });
 
-function bindSelect(id: string, key: 'symbol' | 'tf' | 'mode' | 'rows', reload: boolean): void {
-  const el = $<HTMLSelectElement>(id);
-  if (key !== 'symbol') el.value = String(state[key]);
-  el.onchange = () => {
-    (state as any)[key] = key === 'rows' ? Number(el.value) : el.value;
-    if (key === 'mode') { of.footprint.setFootprintOptions({ mode: state.mode }); status(`${state.symbol} ${state.tf} · ${raw.length} bars · ${state.mode}`); return; }
+// ---- toolbar ------------------------------------------------------------------------------------
+async function openSymbol(id: string): Promise<void> {
+  state.symbol = id;
+  $<HTMLSelectElement>('symbol').value = id;
+  saveSettings(state);
+  await load().catch((e) => status(String(e)));
+}
+
+function bindSelect(id: string, key: 'tf' | 'mode' | 'rows' | 'theme'): void {
+  const e = $<HTMLSelectElement>(id);
+  e.value = String(state[key]);
+  e.onchange = () => {
+    (state as any)[key] = key === 'rows' ? Number(e.value) : e.value;
+    saveSettings(state);
+    if (key === 'theme') { location.search = new URLSearchParams({ ...Object.fromEntries(new URLSearchParams(location.search)), theme: e.value }).toString(); return; }
+    if (key === 'mode') { of.footprint.setFootprintOptions({ mode: state.mode as FootprintMode }); showStatus(); return; }
     if (key === 'rows') { of.setBars(raw.map(shape)); return; }
-    if (reload) void load().catch((e) => status(String(e)));
+    void load().catch((err) => status(String(err)));
   };
+}
+
+function fillSymbols(list: { id: string; active?: boolean }[]): void {
+  const sel = $<HTMLSelectElement>('symbol');
+  const filter = $<HTMLInputElement>('find').value.trim().toUpperCase();
+  sel.replaceChildren();
+  // instruments with data first, each marked; the search box filters by id
+  const sorted = [...list].sort((a, b) => Number(!!b.active) - Number(!!a.active) || a.id.localeCompare(b.id));
+  for (const i of sorted) {
+    if (filter && !i.id.toUpperCase().includes(filter) && i.id !== state.symbol) continue;
+    const o = document.createElement('option');
+    o.value = i.id; o.textContent = `${i.active ? '● ' : '○ '}${i.id}${i.active ? '' : ' (no data)'}`;
+    o.dataset.data = i.active ? '1' : '0';
+    sel.appendChild(o);
+  }
+  sel.value = state.symbol;
 }
 
 /**
@@ -110,10 +231,10 @@ function bindSelect(id: string, key: 'symbol' | 'tf' | 'mode' | 'rows', reload: 
  */
 let followedSim = false;
 async function checkFeeds(): Promise<void> {
-  const f = await api<{ mode?: string; simulated?: { banner: string | null; reason: string | null; instruments: string[] } | null; feeds?: { name: string; stalled?: { reason: string } | null }[]; completeness?: { instrument: string; gaps: { kind: string; reason: string; to: number | null }[] }[] }>('/api/v1/feeds');
+  const f = await api<FeedsSnap & { feeds?: { name: string; stalled?: { reason: string } | null }[] }>('/api/v1/feeds');
+  statusPanel.set(f);
   const b = $('banner');
   const sim = f.mode === 'simulated' && f.simulated ? f.simulated : null;
-  // otherwise: a stalled feed, or an open gap on the instrument shown
   const stalled = f.feeds?.find((x) => x.stalled);
   const open = f.completeness?.find((c) => c.instrument === state.symbol)?.gaps.find((g) => g.to === null);
   const text = sim?.banner ?? (stalled ? `STALLED — ${stalled.name}: no data` : open ? `DATA GAP — ${open.kind}: ${open.reason}` : '');
@@ -123,29 +244,39 @@ async function checkFeeds(): Promise<void> {
   const first = sim?.instruments[0];
   if (first && !followedSim && !q.get('symbol') && !state.symbol.startsWith('SIM:')) {
     followedSim = true;
-    state.symbol = first;
     const sel = $<HTMLSelectElement>('symbol');
-    if (![...sel.options].some((o) => o.value === first)) { const o = document.createElement('option'); o.value = o.textContent = first; sel.appendChild(o); }
-    sel.value = first;
-    await load();
+    if (![...sel.options].some((o) => o.value === first)) { const o = document.createElement('option'); o.value = first; o.textContent = `● ${first}`; sel.appendChild(o); }
+    await openSymbol(first);
   }
 }
 
 async function main(): Promise<void> {
+  let instruments: { id: string; active?: boolean }[] = [];
   try {
-    const inst = await api<{ instruments: { id: string }[] }>('/api/v1/instruments');
-    const sel = $<HTMLSelectElement>('symbol');
-    for (const i of inst.instruments) { const o = document.createElement('option'); o.value = o.textContent = i.id; sel.appendChild(o); }
-    if (inst.instruments.length && !inst.instruments.some((i) => i.id === state.symbol)) state.symbol = inst.instruments[0].id;
-    sel.value = state.symbol;
+    instruments = (await api<{ instruments: { id: string; active?: boolean }[] }>('/api/v1/instruments')).instruments;
+    for (const i of instruments) if (i.active) active.add(i.id);
+    if (instruments.length && !instruments.some((i) => i.id === state.symbol)) state.symbol = (instruments.find((i) => i.active) ?? instruments[0]).id;
+    if (!q.get('symbol') && !active.has(state.symbol) && active.size) state.symbol = [...active][0];
   } catch { /* keep default */ }
-  bindSelect('symbol', 'symbol', true); bindSelect('tf', 'tf', true); bindSelect('mode', 'mode', false); bindSelect('rows', 'rows', false);
+  fillSymbols(instruments);
+  $<HTMLInputElement>('find').oninput = () => fillSymbols(instruments);
+  $<HTMLSelectElement>('symbol').onchange = () => { void openSymbol($<HTMLSelectElement>('symbol').value); };
+  bindSelect('tf', 'tf'); bindSelect('mode', 'mode'); bindSelect('rows', 'rows'); bindSelect('theme', 'theme');
+  const big = $<HTMLInputElement>('big');
+  big.value = String(state.big);
+  big.onchange = () => { state.big = Number(big.value) || 0; tape.threshold = state.big; saveSettings(state); };
   if (state.stream) void stream.connect().catch(() => status('stream unavailable'));
   await load();
+  try { scanner.set((await api<{ rows: StatusRow[] }>('/api/v1/scanner')).rows); } catch { /* no strategy */ }
+  try { paper.set(await api<PaperSnap>('/api/v1/paper')); } catch { /* no paper */ }
   const poll = (): void => { void checkFeeds().catch(() => { /* older server: no feed mode */ }); };
   poll();
+  // the banner's feed state (simulated / stalled / gap) has no stream channel yet: re-read it every 5 s
   setInterval(poll, 5000);
 }
 
-(window as any).tapeflow = { chart, get of() { return of; }, LWC, state, stream, ready: false, reload: load, setOrderFlow: (x: OrderFlow) => { of = x; } };
+(window as any).tapeflow = {
+  chart, get of() { return of; }, LWC, state, stream, ready: false, reload: load, setOrderFlow: (x: OrderFlow) => { of = x; },
+  panels: { ladder, tape, cards, scanner, paper, status: statusPanel }, signals,
+};
 main().catch((e) => { status(`error: ${(e as Error).message}`); (window as any).tapeflow.error = String(e); });

@@ -11,6 +11,7 @@ import type { FootprintBarData } from '../render/types.js';
 export * from './footprint-series.js';
 export * from './primitives.js';
 export * from './overlays.js';
+export * from './signal-labels.js';
 export * from '../render/index.js';
 
 export interface OrderFlowOptions extends FootprintControllerOptions {

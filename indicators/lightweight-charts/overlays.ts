@@ -8,6 +8,7 @@ import type { IChartApi, ISeriesApi, SeriesType, UTCTimestamp, SeriesMarker, Tim
 import type { FootprintBarData } from '../render/types.js';
 import type { Theme } from '../render/theme.js';
 import type { FootprintController } from './footprint-series.js';
+import { SignalLabelsPrimitive, signalLabel } from './signal-labels.js';
 
 export interface LwcSeriesRuntime {
   CandlestickSeries: SeriesDefinition<'Candlestick'>;
@@ -65,10 +66,12 @@ export interface SignalMark {
   kind: 'absorption' | 'initiative' | 'sweep' | 'exhaustion' | 'divergence' | 'iceberg' | 'entry' | 'exit' | string;
   side?: 'buy' | 'sell';
   price?: number;
+  /** the full reasoning (price units): tooltips and cards, never drawn on the chart */
   text?: string;
+  /** extra fields the page shows in cards (score, grade, entry/SL/TP…) */
+  data?: Record<string, unknown>;
 }
 
-const LABEL: Record<string, string> = { absorption: 'ABS', initiative: 'INI', sweep: 'SWP', exhaustion: 'EXH', divergence: 'DIV', iceberg: 'ICE', entry: 'ENTRY', exit: 'EXIT' };
 
 /** Converts signal records into markers at the bar containing each signal's time. */
 export function signalMarkers(fp: FootprintController, signals: readonly SignalMark[], th: Theme): SeriesMarker<Time>[] {
@@ -86,19 +89,29 @@ export function signalMarkers(fp: FootprintController, signals: readonly SignalM
       ...(edge !== undefined ? { position: buy ? 'atPriceTop' : 'atPriceBottom', price: edge } : { position: buy ? 'belowBar' : 'aboveBar' }),
       shape: isTrade ? (buy ? 'arrowUp' : 'arrowDown') : s.kind === 'iceberg' || s.kind === 'absorption' ? 'square' : 'circle',
       color: s.kind === 'exit' ? th.textDim : buy ? th.markerBuy : th.markerSell,
-      text: s.text ?? LABEL[s.kind] ?? s.kind,
+      text: signalLabel(s.kind),
     });
   }
   return out.sort((a, b) => (a.time as number) - (b.time as number));
 }
 
+/**
+ * Signals on the footprint: short labels laid out clear of the cells and of each other
+ * (`SignalLabelsPrimitive`), plus the open trade's entry/SL/TP price lines. `markers` (the LWC
+ * series-markers plugin) stays attached for callers that add their own markers; signals no longer
+ * go there because its text is not collision-aware.
+ */
 export class SignalLayer {
   readonly markers: ISeriesMarkersPluginApi<Time>;
+  readonly labels: SignalLabelsPrimitive;
   private lines: IPriceLine[] = [];
   constructor(private readonly fp: FootprintController, lwc: LwcSeriesRuntime) {
     this.markers = lwc.createSeriesMarkers(fp.series, []);
+    this.labels = new SignalLabelsPrimitive(fp);
+    fp.series.attachPrimitive(this.labels);
   }
-  setSignals(signals: readonly SignalMark[]): void { this.markers.setMarkers(signalMarkers(this.fp, signals, this.fp.theme)); }
+  setSignals(signals: readonly SignalMark[]): void { this.labels.setSignals(signals); }
+  addSignal(s: SignalMark): void { this.labels.add(s); }
   /** SL / TP (and entry) price lines of the open trade; null clears them. */
   setOpenTrade(t: { side: 'buy' | 'sell'; entry: number; stop?: number; targets?: number[] } | null): void {
     for (const l of this.lines) this.fp.series.removePriceLine(l);

@@ -201,6 +201,22 @@ export class DepthHeatmapPrimitive extends Base {
     this.requestUpdate?.();
   }
 
+  /**
+   * Append one live snapshot (e.g. a `orderbook` stream update): O(levels), keeps at most `keep`
+   * columns. A snapshot older than the newest one is ignored.
+   */
+  addSnapshot(sn: DepthSnapshot, keep = 5000): void {
+    const n = this.snaps.length;
+    if (n && sn.ts < this.snaps[n - 1].ts) return;
+    if (n && sn.ts === this.snaps[n - 1].ts) this.snaps[n - 1] = sn; else this.snaps.push(sn);
+    if (this.snaps.length > keep) this.snaps.splice(0, this.snaps.length - keep);
+    for (const [, q] of sn.bids) if (q > this.max) this.max = q;
+    for (const [, q] of sn.asks) if (q > this.max) this.max = q;
+    if (!this.rowSize) this.rowSize = this.fp.bars[0]?.rowSize ?? 0;
+    this.requestUpdate?.();
+  }
+  get columns(): number { return this.snaps.length; }
+
   protected draw(target: CanvasRenderingTarget2D): void {
     const s = this.series, ch = this.chart;
     if (!s || !ch || !this.snaps.length || !(this.max > 0)) return;

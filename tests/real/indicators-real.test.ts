@@ -1,11 +1,11 @@
 /**
  * Real data: the Binance USD-M BTCUSDT capture of 2024-08-08 (23:54–24:00 UTC, shown as 5-second bars) replayed into a live datafeed server
  * serving the examples page; in Chromium: the POC row of a known bar at its price (±1 px), bid/ask
- * text at wide zoom and none at narrow zoom, signal markers at their bars. Screenshots in artifacts/
- * and the two README screenshots (docs/screenshots/footprint.png, profile.png).
+ * text at wide zoom and none at narrow zoom, the profile view. Screenshots in artifacts/ (README
+ * pictures: `npm run screenshots`, scripts/screenshots.mjs).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { serveReplay, type ServeReplayHandle } from '../../datafeed-adapter/src/service/serve-replay.js';
@@ -94,31 +94,13 @@ describe('examples page on real Binance USD-M BTCUSDT (2024-08-08)', () => {
     saveShot('indicators-real-narrow.png', await page.screenshot());
   });
 
-  it('puts markers at the bars of known signals and keeps README screenshots', async () => {
-    await focus(page, target, 7);
-    await page.evaluate((i) => {
-      const tf = (window as any).tapeflow, fp = tf.of.footprint;
-      tf.of.signals.setSignals([
-        { id: 'x1', time: fp.times[i] + 1000, kind: 'absorption', side: 'buy' },
-        { id: 'x2', time: fp.times[i + 2] + 1000, kind: 'exhaustion', side: 'sell' },
-        { id: 'x3', time: fp.times[i + 4] + 1000, kind: 'entry', side: 'buy' },
-      ]);
-      const last = fp.prepared.bars[i + 4];
-      tf.of.signals.setOpenTrade({ side: 'buy', entry: last.data.close, stop: last.data.low - 2 * last.data.rowSize, targets: [last.data.high + 3 * last.data.rowSize] });
-    }, target);
-    await frames(page, 4);
-    const g = await geom(page, target), g2 = await geom(page, target + 2), g1 = await geom(page, target + 1);
-    const m = 60;
-    expect(await countColor(page, { x: g.x - 10, y: g.top - m, w: 20, h: g.bottom - g.top + 2 * m }, DARK.markerBuy, 10)).toBeGreaterThan(10);
-    expect(await countColor(page, { x: g2.x - 10, y: g2.top - m, w: 20, h: g2.bottom - g2.top + 2 * m }, DARK.markerSell, 10)).toBeGreaterThan(10);
-    expect(await countColor(page, { x: g1.x - 10, y: 0, w: 20, h: 700 }, DARK.markerBuy, 10)).toBe(0);
-    expect(await page.evaluate(() => (window as any).tapeflow.of.signals.priceLines)).toBe(3);
-    copyFileSync(saveShot('indicators-real-footprint.png', await page.screenshot()), 'docs/screenshots/footprint.png');
+  // (the README pictures come from `npm run screenshots` on the served replay; nothing is injected here)
+  it('draws the profile view: profile-in-bar footprint and the visible-range profile', async () => {
     // profile view: medium zoom, footprint as profile-in-bar, visible-range profile on the right
-    await page.evaluate(() => { const tf = (window as any).tapeflow; tf.of.footprint.setFootprintOptions({ mode: 'profile', showPoc: false }); tf.of.signals.setOpenTrade(null); tf.of.profile.applyOptions({ width: 300 }); });
+    await page.evaluate(() => { const tf = (window as any).tapeflow; tf.of.footprint.setFootprintOptions({ mode: 'profile', showPoc: false }); tf.of.profile.applyOptions({ width: 300 }); });
     await focus(page, target, 18);
     const vp = await page.evaluate(() => (window as any).tapeflow.of.profile.visibleProfile);
     expect(vp.rows.length).toBeGreaterThan(5);
-    copyFileSync(saveShot('indicators-real-profile.png', await page.screenshot()), 'docs/screenshots/profile.png');
+    saveShot('indicators-real-profile.png', await page.screenshot());
   });
 });
