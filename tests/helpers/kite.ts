@@ -57,3 +57,53 @@ export function kiteMessage(packets: Uint8Array[]): Uint8Array {
 
 /** The instruments dump header as Kite serves it. */
 export const KITE_CSV_HEADER = 'instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange';
+
+import { MarketSimulator } from '../../engine/src/sim/index.js';
+import type { Trade } from '../../engine/src/core/events.js';
+
+export interface KiteTape {
+  /** binary full-mode messages and the local time they are sent at (= sample time) */
+  messages: Array<{ t: number; bytes: Uint8Array }>;
+  /** the simulator's own trades (ground truth, sides flagged), in order */
+  truth: Trade[];
+  /** sample times, one per message */
+  sampleTs: number[];
+}
+
+/**
+ * Kite full-mode snapshots of a simulator run, as the Ticker sends them: every `intervalMs` a packet with the
+ * day's cumulative volume, the last price, OHLC, last trade time and the top 5 levels of the simulator's own
+ * book (when something changed). Prices: ticks × `paisePerTick` (tick 0.05 = 5 paise). exchangeTime = sample
+ * time in seconds.
+ */
+export function kiteTapeFromSim(o: { seed: number; token: number; startTs: number; durationMs: number; intervalMs: number; startTicks: number; paisePerTick: number; volumeOffset?: number }): KiteTape {
+  const sim = new MarketSimulator({ seed: o.seed, instrument: 'SIM', startTs: o.startTs, startPrice: o.startTicks, levelTicks: 1, durationMs: o.durationMs, scenario: [] });
+  const bids = new Map<number, number>(), asks = new Map<number, number>();
+  const evs: Array<{ ts: number; apply: () => void }> = [];
+  const truth: Trade[] = [];
+  let vol = o.volumeOffset ?? 0, last = NaN, lastQty = 0, lastTradeTs = 0, open = NaN, high = -Infinity, low = Infinity;
+  sim.run((ev) => {
+    if (ev.type === 'book_snapshot') { const b = ev.bids.map((l) => [...l] as [number, number]), a = ev.asks.map((l) => [...l] as [number, number]); evs.push({ ts: ev.ts, apply: () => { bids.clear(); asks.clear(); for (const [p, s] of b) bids.set(p, s); for (const [p, s] of a) asks.set(p, s); } }); }
+    else if (ev.type === 'book_delta') { const b = ev.bids.map((l) => [...l] as [number, number]), a = ev.asks.map((l) => [...l] as [number, number]); evs.push({ ts: ev.ts, apply: () => { for (const [p, s] of b) if (s > 0) bids.set(p, s); else bids.delete(p); for (const [p, s] of a) if (s > 0) asks.set(p, s); else asks.delete(p); } }); }
+    else if (ev.type === 'trade') {
+      const t = { ...ev };
+      truth.push(t);
+      evs.push({ ts: ev.ts, apply: () => { vol += t.size; last = t.price; lastQty = t.size; lastTradeTs = t.ts; if (open !== open) open = t.price; if (t.price > high) high = t.price; if (t.price < low) low = t.price; } });
+    }
+  });
+  const messages: KiteTape['messages'] = [], sampleTs: number[] = [];
+  let i = 0, prevKey = '';
+  for (let t = o.startTs + o.intervalMs; t <= o.startTs + o.durationMs; t += o.intervalMs) {
+    while (i < evs.length && evs[i]!.ts < t) evs[i++]!.apply();
+    if (last !== last) continue;
+    const top = (m: Map<number, number>, desc: boolean): Array<[number, number, number]> => [...m.entries()].sort((x, y) => (desc ? y[0] - x[0] : x[0] - y[0])).slice(0, 5).map(([p, s]) => [s, p * o.paisePerTick, 1]);
+    const b = top(bids, true), a = top(asks, false);
+    const key = `${vol}|${last}|${JSON.stringify(b)}|${JSON.stringify(a)}`;
+    if (key === prevKey) continue;
+    prevKey = key;
+    const px = (x: number): number => x * o.paisePerTick;
+    messages.push({ t, bytes: kiteMessage([tickPacket({ token: o.token, last: px(last), lastQty, avg: px(last), volume: vol, open: px(open), high: px(high), low: px(low), close: px(open), lastTradeTime: Math.floor(lastTradeTs / 1000), exchangeTime: Math.floor(t / 1000), bids: b, asks: a })]) });
+    sampleTs.push(t);
+  }
+  return { messages, truth, sampleTs };
+}

@@ -82,13 +82,15 @@ export class WsConn {
 
   private connect(): void {
     if (this.stopped) return;
-    this.url = this.o.url();
+    const full = this.o.url();
+    // credentials in the query (Kite api_key/access_token) never reach a log line or /health
+    this.url = full.replace(/([?&](?:access_token|api_key|token|key|secret)=)[^&]*/gi, '$1***');
     this.setState('connecting');
     this.gotMessage = false;
     this.socketUp = false;
     let ws: WebSocket;
     try {
-      ws = new WebSocket(this.url, { handshakeTimeout: 10_000, perMessageDeflate: false });
+      ws = new WebSocket(full, { handshakeTimeout: 10_000, perMessageDeflate: false });
     } catch (e) {
       this.lastError = (e as Error).message;
       this.scheduleRetry(this.lastError);
