@@ -16,6 +16,7 @@ import { udfRouter, type CacheStats } from './http/udf.js';
 import { apiRouter } from './http/api.js';
 import { openapiDocument } from './http/openapi.js';
 import { corsMiddleware, isAuthorized } from './http/auth.js';
+import { paperRouter } from './http/paper.js';
 import { Guard, openBindRefusal, type JwtOptions } from './http/security.js';
 import { accessLog } from './http/access-log.js';
 import { publicView } from './http/redact.js';
@@ -129,6 +130,7 @@ export async function createServer(o: ServerOptions): Promise<DatafeedServer> {
   if (guard.protect === 'all') app.use(guard.authGuard());
   else app.use('/api', guard.authGuard());
   app.use(tokenRoutes(guard));
+  app.use(paperRouter(service));
   app.use(apiRouter(service, sched, () => ({ historyCache: { ...cache }, queries: { running: sched.running, ...sched.stats }, security: { ...guard.stats } }), onError));
   app.use(udf);
   app.use((req: Request, res: Response) => {

@@ -102,7 +102,7 @@ describe('valid configs and defaults', () => {
 
   it('paper, merged and mt5 sections: defaults and key-path errors', () => {
     const d = parseConfigText('');
-    expect(d.config!.paper).toMatchObject({ enabled: true, initialBalance: 10000, dailyLossLimit: 500 });
+    expect(d.config!.paper).toMatchObject({ enabled: true, initialBalance: 10000, maxPositionPct: 2, maxExposurePct: 10, dailyLossPct: 5 });
     expect(d.config!.mt5).toMatchObject({ enabled: false, host: '127.0.0.1', port: 9100, secretEnv: 'TAPEFLOW_MT5_SECRET' });
     expect(d.config!.merged).toEqual([]);
     expect(msgs(v('paper:\n  initialBalance: -5\nmerged:\n  - sources: [A, B]\nmt5:\n  port: 70000\n  secret: x\n')).sort()).toEqual([

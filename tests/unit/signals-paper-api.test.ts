@@ -24,7 +24,7 @@ describe('paper trading over HTTP and WebSocket (startApp)', () => {
     const r = await (await fetch(`${app.server.url}/api/v1/paper`)).json() as Record<string, any>;
     expect(r.available).toBe(true);
     expect(r.account).toMatchObject({ initialBalance: 10_000, balance: 10_000, exposure: 0, stopped: false });
-    expect(r.limits).toMatchObject({ maxPositionNotional: 5_000, maxTotalExposure: 10_000, dailyLossLimit: 500, notionalPerTrade: 1_000 });
+    expect(r.limits).toMatchObject({ maxPositionPct: 2, maxExposurePct: 10, dailyLossPct: 5, maxPositionNotional: 200, maxTotalExposure: 1_000, dailyLossLimit: 500, notionalPerTrade: 1_000 });
     expect(r.open).toEqual([]);
     expect(r.analytics).toMatchObject({ trades: 0, winRate: 0 });
   });
@@ -53,7 +53,7 @@ describe('paper trading over HTTP and WebSocket (startApp)', () => {
     const entry = px / 10; // BTCUSDT tick 0.1
     expect(open.open[0]).toMatchObject({ instrument: 'BTCUSDT', side: 'buy' });
     expect(open.open[0].entry).toBeCloseTo(entry * (1 + 1 / 10_000), 6); // 1 bp slippage
-    expect(open.account.exposure).toBeCloseTo(1_000.1, 2); // qty = 1000 / entry, filled 1 bp worse
+    expect(open.account.exposure).toBeCloseTo(200, 2); // notionalPerTrade 1000 capped at 2 % of equity (slippage included)
     await new Promise((r) => setTimeout(r, 400)); // trade_state is conflated (latest every 250 ms)
     // target: +0.6 % without bias
     const tp = m.position!.tp;

@@ -67,6 +67,8 @@ export interface Providers {
   scanner?(): unknown;
   /** paper trading: account, limits, open positions, fills, analytics (optionally for one instrument) */
   paper?(symbol?: string): Record<string, unknown>;
+  /** paper trading control (routes in http/paper.ts) */
+  paperControl?: import('../http/paper.js').PaperControl;
   /** per-venue contributions of a merged instrument's footprint cells (null: not a merged instrument) */
   merged?(symbol: string, from: number, to: number, venue?: string): unknown[] | null;
   /** live feed status and data-completeness records */

@@ -11,6 +11,7 @@ import { DecimalScale } from '../core/decimal.js';
 import type { MergedConfig } from '../config/types.js';
 import type { SignalEngine } from '../signals/engine.js';
 import { PaperTrader, type PaperTraderOptions } from '../signals/paper.js';
+import { paperControl } from './paper-control.js';
 import type { SignalEvent } from '../signals/types.js';
 import type { StrategyStatus } from '../signals/state.js';
 import type { Store } from '../store/store.js';
@@ -85,7 +86,17 @@ export function wireSignals(o: { engine: Engine; signals: SignalEngine; service:
   const { signals: sig, service, stream, store } = o;
   const toPrice = (id: string, ticks: number): number => { const s = sig.instruments.get(id); return s ? s.pipeline.instrument.price.toNumber(ticks) : ticks; };
   const paper = o.paper === false ? null : new PaperTrader(o.paper ?? {}, toPrice);
-  if (paper) service.providers.paper = (symbol) => paper.snapshot(symbol);
+  if (paper) {
+    service.providers.paper = (symbol) => paper.snapshot(symbol);
+    service.providers.paperControl = paperControl(paper, service, stream);
+    // every trade is the market price: stops/targets fill at the breaching trade, the daily-loss stop closes at it
+    o.engine.onPipeline((p) => {
+      const id = p.instrument.id;
+      p.onTrade((t) => {
+        for (const e of paper.mark(id, p.instrument.price.toNumber(t.price), t.ts)) stream?.publish('trade_state', id, { paper: { event: e.kind, reason: e.fill?.reason ?? null, fill: e.fill ? { ...e.fill, r: Number.isFinite(e.fill.r) ? e.fill.r : null } : null } });
+      });
+    });
+  }
   service.providers.signals = (q) => sig.signals
     .filter((e) => (!q.symbol || e.instrument === q.symbol) && e.confirmedAt >= q.from && e.confirmedAt < q.to)
     .slice(-q.limit)

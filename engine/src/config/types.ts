@@ -172,14 +172,14 @@ export interface PaperConfig {
   enabled: boolean;
   /** default 10 000 (quote currency) */
   initialBalance: number;
-  /** notional of each entry; default 1 000 */
+  /** notional of each strategy entry, capped at the per-position limit; default 1 000 */
   notionalPerTrade: number;
-  /** per-position size limit (notional); default 5 000 */
-  maxPositionNotional: number;
-  /** maximum total open exposure (notional); default 10 000 */
-  maxTotalExposure: number;
-  /** trading stops for the UTC day after this loss; default 500 */
-  dailyLossLimit: number;
+  /** per-position notional limit, % of equity; default 2 */
+  maxPositionPct: number;
+  /** total open notional limit, % of equity; default 10 */
+  maxExposurePct: number;
+  /** realised loss in a UTC day that stops trading and closes every position at market, % of the day-start equity; default 5 */
+  dailyLossPct: number;
   /** fees and slippage in basis points; defaults 4 and 1 */
   feeBps: number;
   slippageBps: number;
@@ -275,7 +275,7 @@ export function defaultConfig(): TapeFlowConfig {
       cvdReset: 'session',
       barMemoryMB: 64,
     },
-    paper: { enabled: true, initialBalance: 10_000, notionalPerTrade: 1_000, maxPositionNotional: 5_000, maxTotalExposure: 10_000, dailyLossLimit: 500, feeBps: 4, slippageBps: 1 },
+    paper: { enabled: true, initialBalance: 10_000, notionalPerTrade: 1_000, maxPositionPct: 2, maxExposurePct: 10, dailyLossPct: 5, feeBps: 4, slippageBps: 1 },
     merged: [],
     mt5: { enabled: false, host: '127.0.0.1', port: 9100, secretEnv: 'TAPEFLOW_MT5_SECRET', symbols: {} },
     cluster: { servers: ['nats://127.0.0.1:4222'], instruments: [], files: [], replicas: 3, retention: { maxAgeS: 7 * 86_400, maxBytes: -1 }, dedupWindowS: 120, leaseTtlMs: 3000, snapshotEveryMs: 5000, opsPort: 0 },

@@ -150,7 +150,7 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
   const pc = config.paper;
   wireSignals({
     engine, signals, service, stream, store,
-    paper: pc.enabled ? { notionalPerTrade: pc.notionalPerTrade, account: { initialBalance: pc.initialBalance, maxPositionNotional: pc.maxPositionNotional, maxTotalExposure: pc.maxTotalExposure, dailyLossLimit: pc.dailyLossLimit, feeBps: pc.feeBps, slippageBps: pc.slippageBps } } : false,
+    paper: pc.enabled ? { notionalPerTrade: pc.notionalPerTrade, account: { initialBalance: pc.initialBalance, maxPositionPct: pc.maxPositionPct, maxExposurePct: pc.maxExposurePct, dailyLossPct: pc.dailyLossPct, feeBps: pc.feeBps, slippageBps: pc.slippageBps } } : false,
   });
   let mt5: { server: BridgeServer; port: number } | null = null;
   if (config.mt5.enabled) {
