@@ -25,7 +25,7 @@ export async function openNats(c: ClusterConfig, name: string): Promise<Nats> {
   // a JetStream cluster answers only once it has elected its meta leader: wait for it (bounded)
   let jsm: JetStreamManager | undefined;
   for (let until = Date.now() + 60_000; !jsm;) {
-    try { jsm = await jetstreamManager(nc, { timeout: 2000 }); await jsm.getAccountInfo(); }
+    try { jsm = await jetstreamManager(nc, { timeout: 10_000 }); await jsm.getAccountInfo(); }
     catch (err) { jsm = undefined; if (Date.now() > until) { await nc.close(); throw new Error(`JetStream not available on ${c.servers.join(', ')}: ${(err as Error).message}`); } await new Promise((r) => setTimeout(r, 250)); }
   }
   const replicas = Math.min(c.replicas, c.servers.length);
@@ -34,13 +34,24 @@ export async function openNats(c: ClusterConfig, name: string): Promise<Nats> {
     max_age: c.retention.maxAgeS * 1000 * MS, max_bytes: c.retention.maxBytes, discard: DiscardPolicy.Old,
     duplicate_window: c.dedupWindowS * 1000 * MS,
   });
+  // several nodes start at once: creating the same stream/bucket concurrently can time out while the
+  // cluster elects their leaders, so each step is retried (bounded) before giving up with its name
+  const retry = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    for (let until = Date.now() + 60_000; ;) {
+      try { return await fn(); }
+      catch (err) { if (Date.now() > until) { await nc.close(); throw new Error(`NATS: ${what}: ${(err as Error).message}`); } await new Promise((r) => setTimeout(r, 300 + Math.random() * 300)); }
+    }
+  };
   for (const [sname, subjects] of [[EVENT_STREAM, ['tf.ev.>']], [OUT_STREAM, ['tf.out.>']]] as const) {
     const cfg = stream(sname, [...subjects]);
-    try { await jsm.streams.info(sname); await jsm.streams.update(sname, { max_age: cfg.max_age, max_bytes: cfg.max_bytes, duplicate_window: cfg.duplicate_window }); }
-    catch { try { await jsm.streams.add(cfg); } catch (err) { if (!/already in use|exists/i.test(String(err))) throw err; } }
+    await retry(`stream ${sname}`, async () => {
+      const have = await jsm!.streams.info(sname).catch(() => null);
+      if (have) { if (have.config.max_age !== cfg.max_age || have.config.max_bytes !== cfg.max_bytes || have.config.duplicate_window !== cfg.duplicate_window) await jsm!.streams.update(sname, { max_age: cfg.max_age, max_bytes: cfg.max_bytes, duplicate_window: cfg.duplicate_window }); }
+      else await jsm!.streams.add(cfg);
+    });
   }
   const kvm = new Kvm(nc);
-  const leases = await kvm.create(LEASE_BUCKET, { history: 1, ttl: c.leaseTtlMs, replicas });
-  const snaps = await kvm.create(SNAP_BUCKET, { history: 1, replicas });
-  return { nc, js: jetstream(nc), jsm, leases, snaps, close: async () => { await nc.drain().catch(() => nc.close()); } };
+  const leases = await retry(`bucket ${LEASE_BUCKET}`, () => kvm.create(LEASE_BUCKET, { history: 1, ttl: c.leaseTtlMs, replicas }));
+  const snaps = await retry(`bucket ${SNAP_BUCKET}`, () => kvm.create(SNAP_BUCKET, { history: 1, replicas }));
+  return { nc, js: jetstream(nc), jsm: jsm!, leases, snaps, close: async () => { await nc.drain().catch(() => nc.close()); } };
 }
