@@ -46,6 +46,8 @@ describe('real data: every file detected and replayed', () => {
     'binance/spot_btcusdt_20240809.gz': { format: 'binance-capture', badLines: 0, offGrid: 0 },
     'binance/usdm_btcusdt_20240808.gz': { format: 'binance-capture', badLines: 0, offGrid: 0 },
     'bybit/2024-12-01_XRPUSDT_ob500.data.zip': { format: 'bybit-jsonl', badLines: 0, offGrid: 0 },
+    // the Bybit public trading archive: newest first in the file, replayed forward by its own reader
+    'bybit/BTCUSD2019-10-01.csv.gz': { format: 'bybit-archive' as FormatName, badLines: 0, offGrid: 0 },
     // the samples mix spot frames (6-decimal sizes) into BTCUSDT topics; the built-in BYBIT:BTCUSDT lot is 0.001
     'bybit/tardis_node_bybit_v5_samples.jsonl': { format: 'bybit-jsonl', badLines: 0, offGrid: 22 },
     'cme/esh4_20231225_mbo.csv.gz': { format: 'cme-mbo', badLines: 0, offGrid: 0 },

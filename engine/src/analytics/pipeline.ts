@@ -156,6 +156,9 @@ export class InstrumentPipeline {
   onBarClose(fn: (b: ClosedBar) => void): void { this.barListeners.push(fn); }
   onTrade(fn: (t: Trade, bar: FootprintBar) => void): void { this.tradeListeners.push(fn); }
 
+  /** trades older than a bar already closed (the bar builder put them into the next bar) */
+  get lateTrades(): number { return this.builder.lateTrades; }
+
   /** The bar still open (null between bars). */
   get openBar(): FootprintBar | null { return this.builder.current; }
 

@@ -20,6 +20,8 @@ export interface PipelineReport {
   /** share of volume per classification rung, in % */
   sideSources: Record<string, number>;
   tradeIdGaps: number;
+  /** trades older than a bar already closed (put into the next bar): the input was not in time order */
+  lateTrades: number;
   firstTs: string | null;
   lastTs: string | null;
   sessionProfile: { session: string; poc: number; vah: number; val: number; volume: number; shape: string; pocPct: number } | null;
@@ -55,6 +57,7 @@ export function pipelineReport(p: InstrumentPipeline): PipelineReport {
     delta: vol(c.buyVolume - c.sellVolume),
     sideSources: sources,
     tradeIdGaps: c.idGaps,
+    lateTrades: p.lateTrades,
     firstTs: first ? new Date(first).toISOString() : null,
     lastTs: p.lastTs ? new Date(p.lastTs).toISOString() : null,
     sessionProfile: prof ? { session: prof.session, poc: px(prof.poc), vah: px(prof.vah), val: px(prof.val), volume: vol(prof.volume), shape: prof.shape, pocPct: Number(prof.pocPct.toFixed(1)) } : null,

@@ -88,10 +88,10 @@ export async function replayFile(path: string, sink: (ev: MarketEvent) => void, 
   const offGridBefore = new Map<string, number>();
   for (const i of opts.registry.all()) offGridBefore.set(i.id, i.price.offGrid + i.qty.offGrid);
 
-  const stats: ReplayStats = { file: path, format: opts.format ?? ('generic-csv' as FormatName), lines: 0, events: 0, trades: 0, quotes: 0, bookEvents: 0, badLines: 0, instruments: [], offGrid: 0, nonMarket: {}, nonMarketIncluded: opts.includeNonMarket === true, registered: [] };
+  const stats: ReplayStats = { file: path, format: opts.format ?? ('generic-csv' as FormatName), lines: 0, events: 0, trades: 0, quotes: 0, bookEvents: 0, badLines: 0, instruments: [], offGrid: 0, nonMarket: {}, nonMarketIncluded: opts.includeNonMarket === true, registered: [], outOfOrder: 0 };
   const seen = new Set<string>();
   let lastInst = '';
-  const span = new Map<string, { lo: number; hi: number; row: number }>();
+  const span = new Map<string, { lo: number; hi: number; row: number; maxTs: number }>();
   const wrapped: EventSink = (ev) => {
     stats.events++;
     const t = ev.type;
@@ -99,8 +99,10 @@ export async function replayFile(path: string, sink: (ev: MarketEvent) => void, 
       stats.trades++;
       // bounded rows: a price span too wide for the instrument's row size is a config error, said clearly
       let s = span.get(ev.instrument);
-      if (!s) span.set(ev.instrument, (s = { lo: ev.price, hi: ev.price, row: opts.registry.find(ev.instrument)?.footprintRowTicks ?? 1 }));
-      else if (ev.price < s.lo || ev.price > s.hi) {
+      if (!s) span.set(ev.instrument, (s = { lo: ev.price, hi: ev.price, row: opts.registry.find(ev.instrument)?.footprintRowTicks ?? 1, maxTs: ev.ts }));
+      // a trade more than a second older than one already read: the file is not in time order
+      if (ev.ts > s.maxTs) s.maxTs = ev.ts; else if (ev.ts < s.maxTs - 1000) stats.outOfOrder++;
+      if (ev.price < s.lo || ev.price > s.hi) {
         if (ev.price < s.lo) s.lo = ev.price; else s.hi = ev.price;
         if ((s.hi - s.lo) / s.row > MAX_ROWS) throw new SinkFailure(new RowSpanError(ev.instrument, opts.registry));
       }

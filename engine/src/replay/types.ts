@@ -114,6 +114,8 @@ export interface ReplayStats {
   nonMarketIncluded: boolean;
   /** instruments this file registered from its data (inferred tick/lot/row, auto thresholds) */
   registered: string[];
+  /** trades more than 1 s older than a trade already read for their instrument (the file is not in time order) */
+  outOfOrder: number;
 }
 
 /** Thrown by parsers for a malformed row/frame; the reader turns it into a ReplayLineError. */

@@ -98,12 +98,14 @@ function table(r: ReplayResult): string {
   for (const f of r.files) {
     out.push(`${f.file}: ${f.format}, ${f.lines} lines, ${f.events} events (${f.trades} trades, ${f.quotes} quotes, ${f.bookEvents} book), ${f.badLines} bad lines, ${f.offGrid} off-grid prices/sizes`);
     const nm = Object.entries(f.nonMarket);
+    if (f.outOfOrder > 0) out.push(`  WARNING: ${f.outOfOrder} trades out of time order (more than 1 s older than a trade already read): bars built from this file are not reliable`);
     if (nm.length) out.push(`  non-market prints ${f.nonMarketIncluded ? 'INCLUDED' : 'excluded'}: ${nm.map(([k, n]) => `${k} ${n}`).join(', ')}`);
   }
   for (const i of r.instruments) {
     out.push('', `${i.instrument}  [${i.flow}]  ${i.timeframe} bars: ${i.bars}   ${i.firstTs ?? '-'} → ${i.lastTs ?? '-'}`);
     out.push(`  trades ${i.trades}  volume ${i.volume}  buy ${i.buyVolume}  sell ${i.sellVolume}  unknown ${i.unknownVolume}  delta ${i.delta}`);
     out.push(`  side classified by: ${Object.entries(i.sideSources).map(([k, v]) => `${k} ${v}%`).join(', ') || '-'}   trade-id gaps: ${i.tradeIdGaps}`);
+    if (i.lateTrades > 0) out.push(`  WARNING: ${i.lateTrades} late trades (older than a bar already closed, put into the next bar): the input is not in time order`);
     if (i.sessionProfile) out.push(`  session ${i.sessionProfile.session} profile: POC ${i.sessionProfile.poc}  VAH ${i.sessionProfile.vah}  VAL ${i.sessionProfile.val}  volume ${i.sessionProfile.volume}`);
     out.push(`  CVD ${i.cvd}`);
     if (i.vwap) out.push(`  VWAP ${i.vwap.vwap}  σ ${i.vwap.stdev}  bands +1/2/3σ ${i.vwap.upper.join(' / ')}  −1/2/3σ ${i.vwap.lower.join(' / ')}`);
