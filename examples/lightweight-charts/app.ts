@@ -19,6 +19,7 @@ import { SignalCardsPanel, type SignalItem, type TransitionItem, type PositionIt
 import { ScannerPanel, type StatusRow } from './panels/scanner.js';
 import { PaperPanel, type PaperSnap } from './panels/paper.js';
 import { StatusPanel, type FeedsSnap } from './panels/status.js';
+import { TransportBar } from './panels/transport.js';
 
 const q = new URLSearchParams(location.search);
 const state: Settings & { stream: boolean } = { ...loadSettings(q), stream: q.get('stream') !== '0' };
@@ -61,6 +62,7 @@ const ladder = new LadderPanel(side);
 const tape = new TapePanel(side, state.big);
 const scanner = new ScannerPanel(side, (id) => { void openSymbol(id); });
 const paper = new PaperPanel(side);
+const transport = new TransportBar($('bar'), () => undefined);
 
 function toMark(s: SignalItem): SignalMark {
   return { id: s.id, time: s.confirmedAt, kind: s.kind, side: s.side === 'buy' || s.side === 'sell' ? s.side : undefined, price: (s.priceLow + s.priceHigh) / 2, text: (s.reasoning ?? []).join('; '), data: s as never };
@@ -140,7 +142,8 @@ function subscribe(): void {
     onSnapshot: (d) => onTrades(d.trades), onUpdate: (d) => onTrades(d.trades),
   }, { limit: 50 }));
   subs.push(stream.subscribe('stats', sym, {
-    onSnapshot: (d) => statusPanel.position(d.ts, d.trades), onUpdate: (d) => statusPanel.position(d.ts, d.trades),
+    onSnapshot: (d) => { statusPanel.position(d.ts, d.trades); transport.position(d.ts); },
+    onUpdate: (d) => { statusPanel.position(d.ts, d.trades); transport.position(d.ts); },
   }));
 }
 
@@ -165,7 +168,7 @@ function push(b: FootprintBarData): void {
   if (n && b.time < raw[n - 1].time) return;
   // the stream has no CVD: carry it from the previous bar so the CVD pane keeps its level
   if (!b.cvd && n) { const prev = raw[n - 1].time === b.time ? raw[n - 2] : raw[n - 1]; if (prev?.cvd) { const o = prev.cvd.close; b.cvd = { open: o, high: o + Math.max(0, b.delta), low: o + Math.min(0, b.delta), close: o + b.delta }; } }
-  if (n && raw[n - 1].time === b.time) raw[n - 1] = b; else raw.push(b);
+  if (n && raw[n - 1].time === b.time) raw[n - 1] = b; else { raw.push(b); showStatus(); }
   if (!n) noData(false);
   of.update(shape(b));
 }
@@ -266,6 +269,7 @@ async function main(): Promise<void> {
   big.value = String(state.big);
   big.onchange = () => { state.big = Number(big.value) || 0; tape.threshold = state.big; saveSettings(state); };
   if (state.stream) void stream.connect().catch(() => status('stream unavailable'));
+  await transport.init().catch(() => false);
   await load();
   try { scanner.set((await api<{ rows: StatusRow[] }>('/api/v1/scanner')).rows); } catch { /* no strategy */ }
   try { paper.set(await api<PaperSnap>('/api/v1/paper')); } catch { /* no paper */ }
@@ -277,6 +281,6 @@ async function main(): Promise<void> {
 
 (window as any).tapeflow = {
   chart, get of() { return of; }, LWC, state, stream, ready: false, reload: load, setOrderFlow: (x: OrderFlow) => { of = x; },
-  panels: { ladder, tape, cards, scanner, paper, status: statusPanel }, signals,
+  panels: { ladder, tape, cards, scanner, paper, status: statusPanel, transport }, signals,
 };
 main().catch((e) => { status(`error: ${(e as Error).message}`); (window as any).tapeflow.error = String(e); });

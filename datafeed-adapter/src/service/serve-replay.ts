@@ -49,30 +49,53 @@ export async function loadReplayEvents(files: string[], registry: InstrumentRegi
   return { events, stats };
 }
 
-export interface FeedHandle { done: Promise<{ events: number }>; stop(): void }
+/** Where a paced replay is: events fed of total, the data time reached, play state and speed. */
+export interface FeedStatus { playing: boolean; speed: number | 'max'; fed: number; total: number; position: number | null; first: number | null; last: number | null; done: boolean }
+
+export interface FeedHandle {
+  done: Promise<{ events: number }>;
+  stop(): void;
+  /** transport (replay --serve): pause / play, change speed, seek forward to a data time */
+  pause(): void;
+  play(): void;
+  setSpeed(speed: number | 'max'): void;
+  /**
+   * Feed every event up to `ts` at once (then continue at the current speed). Forward only: the
+   * engine is one deterministic pass, so a time before the position is refused (returns false).
+   */
+  seek(ts: number): boolean;
+  status(): FeedStatus;
+}
 
 /**
  * Feed events to a sink paced by their timestamps (`speed` × recorded speed) or as fast as possible
- * ('max') in chunks that yield to the event loop, so HTTP/WS clients keep being served.
+ * ('max') in chunks that yield to the event loop, so HTTP/WS clients keep being served. The pacing
+ * clock is re-anchored at every pause/play/speed/seek, so a change applies from that moment on.
  */
 export function feedEvents(events: MarketEvent[], sink: (ev: MarketEvent) => void, speed: number | 'max', onProgress?: (fed: number, total: number) => void): FeedHandle {
-  if (speed !== 'max' && !(typeof speed === 'number' && speed > 0 && Number.isFinite(speed))) throw new Error(`speed must be a positive number or "max", got ${String(speed)}`);
-  let stopped = false;
+  const okSpeed = (x: unknown): x is number | 'max' => x === 'max' || (typeof x === 'number' && x > 0 && Number.isFinite(x));
+  if (!okSpeed(speed)) throw new Error(`speed must be a positive number or "max", got ${String(speed)}`);
+  let stopped = false, playing = true, finished = false;
   const total = events.length;
+  let k = 0;
+  // pacing anchor: data time `anchorTs` was due at wall time `anchorWall`
+  let anchorWall = Date.now(), anchorTs = total ? events[0].ts : 0;
+  let wake: (() => void) | null = null;
+  const reanchor = (): void => { anchorWall = Date.now(); anchorTs = k < total ? (k > 0 ? Math.max(events[k - 1].ts, 0) : events[0].ts) : anchorTs; };
+  const poke = (): void => { const w = wake; wake = null; w?.(); };
+  const sleep = (ms: number): Promise<void> => new Promise((r) => { const t = setTimeout(() => { wake = null; r(); }, ms); wake = () => { clearTimeout(t); r(); }; });
   const done = (async () => {
-    let k = 0;
-    const t0 = Date.now();
-    const first = total ? events[0].ts : 0;
     while (k < total && !stopped) {
+      if (!playing) { await sleep(1000); continue; }
       if (speed === 'max') {
         const end = Math.min(total, k + 5000);
         for (; k < end; k++) sink(events[k]);
       } else {
-        const due = first + (Date.now() - t0) * speed;
+        const due = anchorTs + (Date.now() - anchorWall) * speed;
         while (k < total && events[k].ts <= due) sink(events[k++]);
         if (k < total) {
-          const wait = Math.min(1000, Math.max(1, (events[k].ts - first) / speed - (Date.now() - t0)));
-          await new Promise((r) => setTimeout(r, wait));
+          const wait = Math.min(1000, Math.max(1, (events[k].ts - anchorTs) / speed - (Date.now() - anchorWall)));
+          await sleep(wait);
           continue;
         }
       }
@@ -80,9 +103,25 @@ export function feedEvents(events: MarketEvent[], sink: (ev: MarketEvent) => voi
       await new Promise((r) => setImmediate(r));
     }
     onProgress?.(k, total);
+    finished = true;
     return { events: k };
   })();
-  return { done, stop: () => { stopped = true; } };
+  return {
+    done,
+    stop: () => { stopped = true; poke(); },
+    pause: () => { playing = false; },
+    play: () => { if (!playing) { playing = true; reanchor(); poke(); } },
+    setSpeed: (x) => { if (!okSpeed(x)) throw new Error(`speed must be a positive number or "max", got ${String(x)}`); speed = x; reanchor(); poke(); },
+    seek: (ts) => {
+      if (!Number.isFinite(ts) || (k > 0 && ts < events[k - 1].ts)) return false;
+      while (k < total && events[k].ts <= ts) sink(events[k++]);
+      anchorWall = Date.now(); anchorTs = ts;
+      onProgress?.(k, total);
+      poke();
+      return true;
+    },
+    status: () => ({ playing: playing && !finished, speed, fed: k, total, position: k > 0 ? events[k - 1].ts : null, first: total ? events[0].ts : null, last: total ? events[total - 1].ts : null, done: finished }),
+  };
 }
 
 export async function serveReplay(files: string[], o: ServeReplayOptions = {}): Promise<ServeReplayHandle> {

@@ -13,7 +13,8 @@ import { BookManager, type BookReport } from '../../book/index.js';
 import { buildRegistry, loadConfig, pipelineOptions, type TapeFlowConfig } from '../../config/index.js';
 import type { PipelineOptions } from '../../analytics/pipeline.js';
 import type { ReplayOptions } from '../../replay/types.js';
-import { feedEvents, loadReplayEvents } from '../../../../datafeed-adapter/src/service/serve-replay.js';
+import { feedEvents, loadReplayEvents, type FeedHandle } from '../../../../datafeed-adapter/src/service/serve-replay.js';
+import { transport } from './replay-transport.js';
 import { startApp } from './start.js';
 import { orderByContentTime } from '../../replay/order.js';
 
@@ -131,14 +132,15 @@ async function serve(files: string[], o: { config?: string; speed?: string; host
   const pipeline: Partial<PipelineOptions> = { align: o.align };
   if (o.timeframe) pipeline.timeframe = o.timeframe;
   if (o.cvdReset) pipeline.cvdReset = o.cvdReset;
-  const app = await startApp({ config: o.config, host: o.host, port, storePath: null, pipeline, log: (s) => process.stderr.write(s) });
+  let feed: FeedHandle | null = null;
+  const app = await startApp({ config: o.config, host: o.host, port, storePath: null, pipeline, log: (s) => process.stderr.write(s), handlers: [{ path: '/replay', handle: (r) => transport(r, () => feed) }] });
   const base = app.config;
   files = await orderByContentTime(files, () => buildRegistry(base), o.replay);
   const { events, stats } = await loadReplayEvents(files, app.engine.registry, o.replay);
   for (const w of registeredWarnings(stats, app.engine.registry)) process.stderr.write(w + '\n');
   for (const f of stats) process.stdout.write(`${f.file}: ${f.format}, ${f.events} events, ${f.badLines} bad lines\n`);
   process.stdout.write(`TapeFlow replay serving on ${app.server.url} at ${speed === 'max' ? 'max speed' : `${speed}x`}\n`);
-  const feed = feedEvents(events, app.engine.onEvent, speed);
+  feed = feedEvents(events, app.engine.onEvent, speed);
   const stop = new Promise<void>((resolve) => {
     const fn = (): void => { process.off('SIGINT', fn); process.off('SIGTERM', fn); resolve(); };
     process.on('SIGINT', fn);

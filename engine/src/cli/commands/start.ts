@@ -85,7 +85,7 @@ export interface StartedApp {
  * The composition root: build and start everything (used by start, demo --serve, replay --serve and
  * tests). `clock` (live data only) advances every pipeline each second so bars close in quiet markets.
  */
-export async function startApp(o: { config?: string; host?: string; port?: number; storePath?: string | null; pipeline?: Partial<PipelineOptions>; clock?: () => number; log?: (s: string) => void; /** connect the config's live feeds (default false: tests and replays never dial out) */ feeds?: boolean; /** serve the simulator when no feed delivers data for afterMs (default with feeds: 10 s; false = never) */ fallback?: { afterMs?: number; backfillMs?: number } | false; /** default: from the config's log section */ logger?: Logger; /** feed tuning applied to every live feed (tests: fast backoff) */ feedDefaults?: Partial<FeedOptions> }): Promise<StartedApp> {
+export async function startApp(o: { config?: string; host?: string; port?: number; storePath?: string | null; pipeline?: Partial<PipelineOptions>; clock?: () => number; log?: (s: string) => void; /** connect the config's live feeds (default false: tests and replays never dial out) */ feeds?: boolean; /** serve the simulator when no feed delivers data for afterMs (default with feeds: 10 s; false = never) */ fallback?: { afterMs?: number; backfillMs?: number } | false; /** default: from the config's log section */ logger?: Logger; /** feed tuning applied to every live feed (tests: fast backoff) */ feedDefaults?: Partial<FeedOptions>; /** extra web handlers (replay --serve: the transport at /replay) */ handlers?: { path: string; handle: (request: globalThis.Request) => Promise<globalThis.Response> }[] }): Promise<StartedApp> {
   const config = await loadConfig(o.config);
   const registry = buildRegistry(config);
   const engine = new Engine(registry, { ...pipelineOptionsFrom(config), ...o.pipeline });
@@ -132,7 +132,7 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
     const jwtSecret = sc.jwt ? process.env[sc.jwt.secretEnv] : undefined;
     if (sc.jwt && !jwtSecret) throw new Error(`server.jwt.secretEnv names ${sc.jwt.secretEnv}, but that environment variable is empty`);
     server = await createServer({
-      engine, store, service, host: o.host ?? sc.host, port: o.port ?? sc.port, cors: sc.cors.origins, authToken, handlers: hook ? [hook] : [], metrics: status.metrics,
+      engine, store, service, host: o.host ?? sc.host, port: o.port ?? sc.port, cors: sc.cors.origins, authToken, handlers: [...(hook ? [hook] : []), ...(o.handlers ?? [])], metrics: status.metrics,
       jwt: sc.jwt && jwtSecret ? { secret: jwtSecret, ttlS: sc.jwt.ttlS, revoked: sc.jwt.revoked } : undefined,
       protect: sc.protect, allowedHosts: sc.allowedHosts, allowNoAuth: sc.allowNoAuth,
       authThrottle: { maxFailures: sc.authThrottle.maxFailures, windowMs: sc.authThrottle.windowS * 1000, lockMs: sc.authThrottle.lockS * 1000 },

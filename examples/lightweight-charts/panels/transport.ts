@@ -1,0 +1,62 @@
+/**
+ * Replay transport (shown only when the server plays a file: GET /replay answers): play/pause,
+ * speed, and a seek slider over the file's data time (forward only — the server says so with a 409).
+ * The position follows the `stats` stream; the server is asked only when the user acts.
+ */
+import { el, hms } from './dom.js';
+
+export interface ReplayStatus { playing: boolean; speed: number | 'max'; fed: number; total: number; position: number | null; first: number | null; last: number | null; done: boolean }
+
+export class TransportBar {
+  readonly root: HTMLSpanElement;
+  private readonly btn: HTMLButtonElement;
+  private readonly speed: HTMLSelectElement;
+  private readonly seek: HTMLInputElement;
+  private readonly pos: HTMLSpanElement;
+  st: ReplayStatus | null = null;
+  error = '';
+  constructor(host: HTMLElement, private readonly onSeek: () => void) {
+    this.root = el('span', 'transport');
+    this.root.hidden = true;
+    this.btn = el('button', '', '⏸');
+    this.btn.title = 'play / pause the replay';
+    this.speed = el('select');
+    for (const s of ['1', '5', '10', '30', '100', 'max']) { const o = el('option', '', s === 'max' ? 'max' : `${s}×`); o.value = s; this.speed.appendChild(o); }
+    this.seek = el('input');
+    this.seek.type = 'range'; this.seek.id = 'seek'; this.seek.title = 'seek (forward)';
+    this.pos = el('span', 'pos');
+    this.root.append(el('b', '', 'REPLAY'), this.btn, this.speed, this.seek, this.pos);
+    host.appendChild(this.root);
+    this.btn.onclick = () => void this.send({ op: this.st?.playing ? 'pause' : 'play' });
+    this.speed.onchange = () => void this.send({ op: 'speed', speed: this.speed.value === 'max' ? 'max' : Number(this.speed.value) });
+    this.seek.onchange = () => void this.send({ op: 'seek', ts: Number(this.seek.value) }).then(() => this.onSeek());
+  }
+  async init(): Promise<boolean> {
+    const r = await fetch('/replay').catch(() => null);
+    if (!r || !r.ok) return false;
+    this.show((await r.json()) as ReplayStatus);
+    this.root.hidden = false;
+    return true;
+  }
+  async send(body: Record<string, unknown>): Promise<ReplayStatus | null> {
+    const r = await fetch('/replay', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const j = (await r.json()) as ReplayStatus & { reason?: string };
+    if (!r.ok) { this.error = j.reason ?? `HTTP ${r.status}`; this.pos.textContent = this.error; return null; }
+    this.error = '';
+    this.show(j);
+    return j;
+  }
+  private show(s: ReplayStatus): void {
+    this.st = s;
+    this.btn.textContent = s.playing ? '⏸' : '▶';
+    this.speed.value = String(s.speed);
+    if (s.first !== null && s.last !== null) { this.seek.min = String(s.first); this.seek.max = String(s.last); this.seek.step = '1000'; }
+    this.position(s.position ?? 0);
+  }
+  /** data time reached (from the stats stream) */
+  position(ts: number): void {
+    if (!this.st || !ts) return;
+    if (document.activeElement !== this.seek) this.seek.value = String(ts);
+    this.pos.textContent = `${hms(ts)}${this.st.playing ? '' : ' paused'}`;
+  }
+}
