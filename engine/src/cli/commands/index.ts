@@ -9,6 +9,7 @@ import { recordCommand } from './record.js';
 import { mt5SimCommand } from './mt5-sim.js';
 import { tokenCommand } from './token.js';
 import { kiteCommand } from './kite.js';
+import { clusterCommand } from './cluster.js';
 
 export const commands: Command[] = [
   startCommand,
@@ -20,4 +21,5 @@ export const commands: Command[] = [
   recordCommand,
   tokenCommand,
   kiteCommand,
+  clusterCommand,
 ];
