@@ -19,7 +19,7 @@ export function spawnRole(role: string, node: string, cfg: string, extra: string
   proc.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
   return new Promise((resolve, reject) => {
     let out = '';
-    const t = setTimeout(() => reject(new Error(`${node}: no banner within 60 s; stderr: ${stderr.join('')}`)), 60_000);
+    const t = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`${node}: no banner within 60 s; stderr: ${stderr.join('')}`)); }, 60_000);
     proc.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /on (http:\/\/[\d.:]+)/.exec(out);
