@@ -156,6 +156,11 @@ export const API_ROUTES: ApiRoute[] = [
     method: 'get', path: '/api/v1/merged', summary: 'multi-venue instrument: footprint cells with each venue\'s contribution (optionally one venue)', params: [SYMBOL, FROM, TO, { name: 'venue', type: 'string', maxLength: 40, description: 'only this venue\'s contributions (e.g. binance-usdm, bybit, coinbase)' }], response: '{symbol, merged, venue, cells: [{time, price, buy, sell, unknown, trades, venues}]}',
     handler: (s, p) => { const { from, to } = range(p, 3_600_000, 31 * DAY); return s.merged(p.symbol as string, from, to, p.venue as string | undefined); },
   },
+  {
+    method: 'get', path: '/api/v1/pcr', summary: 'options-chain put-call ratio (Kite feeds with kite.pcr): by OI and by volume, overall and near the money, change over the IST session, bias', response: '{available, chains}',
+    params: [{ name: 'underlying', type: 'string', maxLength: 40, description: 'only this underlying (NIFTY, BANKNIFTY, …)' }],
+    handler: (s, p) => s.pcr(p.underlying as string | undefined),
+  },
   { method: 'get', path: '/api/v1/feeds', summary: 'live feeds: connection state, counters and data completeness (gaps with reasons and durations)', params: [], response: '{available, feeds, completeness}', handler: (s) => s.feeds() },
   { method: 'get', path: '/api/v1/system', summary: 'system stats: uptime, events, memory, store, caches', params: [], response: 'SystemStats', handler: (s) => s.system() },
   { method: 'get', path: '/api/v1/health', summary: 'health', params: [], response: '{status}', handler: (s) => s.health() },

@@ -71,6 +71,8 @@ export interface Providers {
   paperControl?: import('../http/paper.js').PaperControl;
   /** per-venue contributions of a merged instrument's footprint cells (null: not a merged instrument) */
   merged?(symbol: string, from: number, to: number, venue?: string): unknown[] | null;
+  /** options-chain PCR reports (Kite feeds with kite.pcr): engine/src/signals/pcr.ts PcrReport */
+  pcr?(): unknown[];
   /** live feed status and data-completeness records */
   feeds?(): { feeds: unknown[]; completeness: unknown[]; mode?: string; simulated?: unknown };
   orderbook?(symbol: string, depth: number): { ts: number; synced?: boolean; bids: [number, number][]; asks: [number, number][] } | null;
@@ -435,6 +437,12 @@ export class HistoryService {
     const i = this.instrument(symbol);
     const cells = this.providers.merged?.(i.id, from, to, venue) ?? null;
     return { symbol: i.id, merged: cells !== null, venue: venue ?? null, cells: cells ?? [] };
+  }
+
+  pcr(underlying?: string): Record<string, unknown> {
+    const all = (this.providers.pcr?.() ?? []) as Array<{ underlying: string }>;
+    const chains = underlying === undefined ? all : all.filter((r) => r.underlying.toUpperCase() === underlying.toUpperCase());
+    return { available: this.providers.pcr !== undefined, chains };
   }
 
   feeds(): Record<string, unknown> {

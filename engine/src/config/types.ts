@@ -48,6 +48,8 @@ export interface InstrumentConfig {
   primary?: boolean;
 }
 
+import type { KiteConfig } from '../venues/kite/config.js';
+
 export interface FeedConfig {
   venue: FeedVenue;
   symbols: string[];
@@ -55,6 +57,8 @@ export interface FeedConfig {
   restUrl?: string;
   /** Binance: 'split' (/public + /market, default on USD-M) or 'root' (default on spot and COIN-M) */
   routing?: 'split' | 'root';
+  /** venue kite only: mode, options-chain PCR, holidays (engine/src/venues/kite/config.ts) */
+  kite?: KiteConfig;
   /** default true */
   enabled: boolean;
 }

@@ -9,6 +9,7 @@ import { parseTimeframe } from '../analytics/timeframe.js';
 import { LOG_FORMATS, LOG_LEVELS } from '../log.js';
 import { ALERT_KINDS } from '../alerts/types.js';
 import { FEED_VENUES } from '../venues/registry.js';
+import { DEFAULT_PCR_THRESHOLDS, pcrThresholdsProblem } from '../signals/pcr.js';
 import { INVALID, describe, indexPath, keyPath, suggest, walk, type Field, type Schema } from './schema.js';
 import {
   ASSET_CLASSES, FLOW_KINDS, defaultConfig,
@@ -231,6 +232,40 @@ function instrumentsSchema(sessionNames: Set<string>, validSessions: Record<stri
   };
 }
 
+const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
+const PCR_T: Schema = { type: 'number', gt: 0, max: 100 };
+/** feeds[].kite (venue kite): engine/src/venues/kite/config.ts; thresholds must increase (signals/pcr.ts) */
+const KITE: Schema = {
+  type: 'object',
+  fields: {
+    mode: { schema: { type: 'string', enum: ['ltp', 'quote', 'full'] } },
+    holidays: { schema: { type: 'array', items: { type: 'string', pattern: DAY_RE, patternHint: 'YYYY-MM-DD' } } },
+    pcr: {
+      schema: {
+        type: 'object',
+        fields: {
+          underlying: { required: true, schema: { type: 'string', pattern: /^\S.*$/, patternHint: 'an option name of the instruments dump (NIFTY, BANKNIFTY, …)' } },
+          spot: { required: true, schema: { type: 'string', pattern: /^[A-Z]+:.+$/, patternHint: 'EXCHANGE:tradingsymbol, e.g. "NSE:NIFTY 50"' } },
+          expiry: { schema: { type: 'custom', walk: (v, path, issues) => {
+            if (v === 'nearest') return v;
+            if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string' && DAY_RE.test(x))) return v;
+            issues.push({ path, message: `expected "nearest" or a list of YYYY-MM-DD expiries, got ${JSON.stringify(v)}` });
+            return INVALID;
+          } } },
+          strikes: { schema: { type: 'number', integer: true, min: 0, max: 100 } },
+          thresholds: { schema: { type: 'custom', walk: (v, path, issues) => {
+            const r = walk({ type: 'object', fields: { strongBearish: { schema: PCR_T }, bearish: { schema: PCR_T }, bullish: { schema: PCR_T }, strongBullish: { schema: PCR_T } } }, v, path, issues);
+            if (r === INVALID) return r;
+            const p = pcrThresholdsProblem({ ...DEFAULT_PCR_THRESHOLDS, ...(r as object) });
+            if (p) { issues.push({ path, message: p }); return INVALID; }
+            return r;
+          } } },
+        },
+      },
+    },
+  },
+};
+
 const FEED: Schema = {
   type: 'object',
   fields: {
@@ -255,6 +290,7 @@ const FEED: Schema = {
     wsUrl: { schema: urlSchema(['ws:', 'wss:'], 'wsUrl') },
     restUrl: { schema: urlSchema(['http:', 'https:'], 'restUrl') },
     routing: { schema: { type: 'string', enum: ['split', 'root'] } },
+    kite: { schema: KITE },
     enabled: { default: true, schema: { type: 'boolean' } },
   },
 };

@@ -9,6 +9,7 @@ import type { MarketEvent } from '../core/events.js';
 import type { InstrumentRegistry } from '../core/instruments.js';
 import type { Logger } from '../log.js';
 import type { ResyncRequest } from '../book/sync.js';
+import type { KiteConfig } from '../venues/kite/config.js';
 
 /** A live venue id of engine/src/venues/registry.ts (`LIVE_VENUES` there lists them). */
 export type LiveVenue = string;
@@ -183,4 +184,6 @@ export interface FeedOptions {
   resume?: (instrument: string) => { id: number; ts: number } | undefined;
   /** Bybit application ping interval, default 20 s */
   appPingMs?: number;
+  /** Zerodha Kite: streaming mode, options-chain PCR, exchange holidays (engine/src/venues/kite/config.ts) */
+  kite?: KiteConfig;
 }

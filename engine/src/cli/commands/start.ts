@@ -182,6 +182,8 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
     ? new SimulatorFallback({ feeds: liveFeeds, registry, sink: engine.onEvent, log: logger, configFile: o.config ?? process.env.TAPEFLOW_CONFIG ?? 'tapeflow.config.yaml', afterMs: o.fallback?.afterMs ?? FALLBACK_AFTER_MS, backfillMs: o.fallback?.backfillMs })
     : null;
   service.providers.feeds = () => { const sim = fb?.status() ?? null; return { mode: sim?.mode ?? 'live', simulated: sim, feeds: [...liveFeeds.status(), ...(bridgeStats ? [bridgeStats()] : [])], completeness: liveFeeds.completeness() }; };
+  // options-chain PCR of the Kite feeds that have kite.pcr (signals/pcr.ts)
+  service.providers.pcr = () => liveFeeds.feeds.flatMap((f) => { const r = (f as { pcr?: () => unknown }).pcr?.(); return r ? [r] : []; });
   if (fb) status.registry.probe('simulator', () => fb.problem());
   await alerts?.start();
   // an MT5 symbol waiting for its backfill is not advanced by the clock (its history is still to come)

@@ -20,6 +20,8 @@ import type { FeedOptions } from '../../feeds/types.js';
 import { parseKiteFrame, registerKiteInstruments } from './parse.js';
 import { parseInstrumentsCsv, kiteId, type KiteInstrument } from './instruments.js';
 import type { KiteMode } from './packets.js';
+import { kiteState } from './parse.js';
+import { DEFAULT_PCR_THRESHOLDS, PcrSession, computePcr, istDay, selectChain, type PcrLeg, type PcrReport } from '../../signals/pcr.js';
 
 export interface KiteFeedOptions extends FeedOptions {
   apiKey?: string;
@@ -39,13 +41,18 @@ export class KiteFeed extends BaseFeed {
   private readonly dump: KiteInstrument[] = [];
   private readonly tokenOf = new Map<string, number>();
   readonly textMessages = { error: 0, order: 0, message: 0, other: 0 };
+  /** options chain of the PCR (kite.pcr): tokens of its legs and of the underlying's price */
+  private chain: { legs: KiteInstrument[]; expiries: string[]; spot: number | undefined } | null = null;
+  private readonly pcrSession = new PcrSession();
+  private lastPcr: PcrReport | null = null;
+  private lastPcrAt = -Infinity;
 
   constructor(o: KiteFeedOptions) {
     super(o, { wsUrl: KITE_WS, restUrl: 'https://api.kite.trade', weightPerMinute: 180, parserVenue: 'kite', parse: parseKiteFrame, isHeartbeatBinary: (b) => b.length === 1 });
     const env = o.env ?? process.env;
     this.apiKey = o.apiKey ?? env.KITE_API_KEY ?? '';
     this.accessToken = o.accessToken ?? env.KITE_ACCESS_TOKEN ?? '';
-    this.mode = o.mode ?? 'full';
+    this.mode = o.mode ?? o.kite?.mode ?? 'full';
     this.csv = o.instrumentsCsv;
     this.csvPath = env.KITE_INSTRUMENTS;
   }
@@ -68,12 +75,50 @@ export class KiteFeed extends BaseFeed {
       else if (/^\d+$/.test(s)) this.tokenOf.set(s, Number(s));
       else throw new Error(`kite: symbol "${s}" is not in the instruments dump (set KITE_INSTRUMENTS to the CSV from GET /instruments, or give the instrument token)`);
     }
+    const pc = this.o.kite?.pcr;
+    if (pc) {
+      const { expiries, legs } = selectChain(this.dump, pc.underlying, pc.expiry ?? 'nearest', istDay(this.now()));
+      if (!legs.length) throw new Error(`kite.pcr: no ${pc.underlying} options for expiry ${JSON.stringify(pc.expiry ?? 'nearest')} in the instruments dump`);
+      const spot = this.dump.find((x) => `${x.exchange}:${x.tradingsymbol}`.toUpperCase() === pc.spot.toUpperCase());
+      if (!spot) this.log.warn(`kite.pcr: spot "${pc.spot}" is not in the instruments dump: near-the-money PCR unavailable`);
+      this.chain = { legs, expiries, spot: spot?.token };
+      this.log.info(`kite: PCR chain ${pc.underlying} ${expiries.join(',')}: ${legs.length} options in full mode`);
+    }
   }
 
   /** only the instruments subscribed, so recordings stay small */
   private used(): KiteInstrument[] {
-    const want = new Set(this.tokenOf.values());
+    const want = new Set([...this.tokenOf.values(), ...this.chainTokens()]);
     return this.dump.filter((k) => want.has(k.token));
+  }
+
+  private chainTokens(): number[] {
+    if (!this.chain) return [];
+    return [...this.chain.legs.map((l) => l.token), ...(this.chain.spot !== undefined ? [this.chain.spot] : [])];
+  }
+
+  /** The latest options-chain PCR (null without kite.pcr or before the first chain snapshot). */
+  pcr(): PcrReport | null { return this.lastPcr; }
+
+  /** Recompute the PCR from the chain's latest snapshots, at most once a second (local time). */
+  private updatePcr(recv: number): void {
+    const c = this.chain, pc = this.o.kite?.pcr;
+    if (!c || !pc || recv - this.lastPcrAt < 1000) return;
+    const snaps = kiteState(this.ctx).snaps;
+    const legs: PcrLeg[] = [];
+    let ts = 0;
+    for (const l of c.legs) {
+      const s = snaps.get(l.token);
+      if (!s) continue;
+      legs.push({ strike: l.strike, type: l.type as 'CE' | 'PE', expiry: l.expiry, oi: s.oi, volume: s.volume });
+      if (s.ts > ts) ts = s.ts;
+    }
+    if (!legs.length) return;
+    this.lastPcrAt = recv;
+    const sp = c.spot !== undefined ? snaps.get(c.spot) : undefined;
+    const spot = sp ? sp.last / 10 ** ((sp.token & 0xff) === 3 ? 7 : (sp.token & 0xff) === 6 ? 4 : 2) : null;
+    this.lastPcr = this.pcrSession.report(computePcr(pc.underlying, c.expiries, legs, spot, pc.strikes ?? 5, { ...DEFAULT_PCR_THRESHOLDS, ...pc.thresholds }, ts || recv));
+    this.emit('pcr', this.lastPcr);
   }
 
   protected override async prepare(): Promise<void> {
@@ -96,14 +141,17 @@ export class KiteFeed extends BaseFeed {
 
   protected onOpen(conn: WsConn, symbols: string[]): void {
     const tokens = symbols.map((s) => this.tokenOf.get(s)!);
-    conn.send(JSON.stringify({ a: 'subscribe', v: tokens }));
+    const chain = this.chainTokens().filter((t) => !tokens.includes(t));
+    conn.send(JSON.stringify({ a: 'subscribe', v: [...tokens, ...chain] }));
     conn.send(JSON.stringify({ a: 'mode', v: [this.mode, tokens] }));
+    if (chain.length) conn.send(JSON.stringify({ a: 'mode', v: ['full', chain] }));
   }
 
   protected override onBinary(data: Uint8Array, recv: number): void {
     if (data.length === 1) return; // heartbeat
     // recordings hold JSON lines: binary frames are written base64 (parse.ts reads both forms)
     this.ingest(this.o.tap ? { kite: 'bin', b64: Buffer.from(data).toString('base64') } : data, recv);
+    this.updatePcr(recv);
   }
 
   protected onText(text: string, recv: number): void {
