@@ -145,6 +145,33 @@ describe('state machine', () => {
     m.onPrice(9, 201, 201, 150);
     expect(m.closed[1]).toMatchObject({ exitReason: 'tp', exit: 200 });
   });
+  it('hysteresis: a price hovering at the edge of a level does not flap NO_TRADE ↔ WATCHING', () => {
+    const m = new TradeStateMachine('H');
+    m.setFraming(null, [{ kind: 'POC', price: 100, strength: 50, sources: ['d'], merged: false, confluence: false }], null);
+    const moves: string[] = [];
+    m.onTransition((t) => moves.push(`${t.from}->${t.to}`));
+    for (let i = 0; i < 200; i++) m.onPrice(i, i % 2 ? 109 : 112); // in and out of nearTicks (10) every trade
+    expect(moves).toEqual(['NO_TRADE->WATCHING']);
+    m.onPrice(300, 125);
+    expect(moves).toEqual(['NO_TRADE->WATCHING', 'WATCHING->NO_TRADE']);
+    // and back only once it is near again
+    m.onPrice(301, 115);
+    expect(m.state).toBe('NO_TRADE');
+    m.onPrice(302, 110);
+    expect(m.state).toBe('WATCHING');
+  });
+  it('a stop fills at the breaching trade, not at the stop price', () => {
+    const m = new TradeStateMachine('S');
+    m.setFraming(null, [{ kind: 'POC', price: 100, strength: 90, sources: ['d'], merged: false, confluence: false }], null);
+    m.onPrice(1, 100);
+    m.onSignal(sig('absorption', 'buy', 100, 2, 100), 100);
+    expect(m.state).toBe('POSITION_OPEN');
+    const sl = m.position!.sl;
+    m.onPrice(3, sl - 7); // a gap through the stop
+    expect(m.state).toBe('CLOSED');
+    expect(m.closed[0]!.exit).toBe(sl - 7);
+    expect(m.closed[0]!.exitReason).toBe('sl');
+  });
   it('a weak absorption is scanned but does not enter; leaving the level returns to NO_TRADE', () => {
     const m = new TradeStateMachine('T');
     m.setFraming(null, [{ kind: 'POC', price: 100, strength: 50, sources: ['d'], merged: false, confluence: false }], null);
@@ -154,7 +181,9 @@ describe('state machine', () => {
     expect(strategyStatus(m)).toMatchObject({ label: 'AT_LEVEL_SCANNING', completedSteps: 3 }); // levels, price, scan
     m.onSignal(sig('absorption', 'buy', 100, 3, 300), 100); // not at the level
     expect(m.state).toBe('WATCHING');
-    m.onPrice(4, 120);
+    m.onPrice(4, 120); // 20 ticks away: within the hysteresis band (leaveTicks = 2 × nearTicks)
+    expect(m.state).toBe('WATCHING');
+    m.onPrice(5, 121);
     expect(m.state).toBe('NO_TRADE');
     const none = new TradeStateMachine('U');
     none.onPrice(1, 5);

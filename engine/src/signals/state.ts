@@ -56,6 +56,8 @@ export interface StateMachineOptions {
   entryThreshold: number;
   /** "near a level": |price − level| <= nearTicks */
   nearTicks: number;
+  /** hysteresis: WATCHING ends only when price is more than leaveTicks from the watched level (and no other level is near); default 2 × nearTicks */
+  leaveTicks?: number;
   minLevelStrength: number;
   /** SL beyond VAL/VAH by this fraction of the value-area range */
   slBufferPct: number;
@@ -144,8 +146,11 @@ export class TradeStateMachine {
       const slHit = long ? low <= p.sl : high >= p.sl;
       const tpHit = long ? high >= p.tp : low <= p.tp;
       // both in one update: the stop is assumed first (conservative)
-      if (slHit) this.close(ts, p.sl, 'sl', [`stop ${p.sl} touched (${long ? 'low' : 'high'} ${long ? low : high})`]);
-      else if (tpHit) this.close(ts, p.tp, 'tp', [`target ${p.tp} reached`]);
+      // a trade update fills at the breaching trade's price (a gap through the stop costs more);
+      // a bar update (high/low) cannot know that trade and fills at the barrier
+      const trade = high === low;
+      if (slHit) this.close(ts, trade ? price : p.sl, 'sl', [`stop ${this.units.price(p.sl)} breached (${trade ? `trade ${this.units.price(price)}` : `${long ? 'low' : 'high'} ${this.units.price(long ? low : high)}`})`]);
+      else if (tpHit) this.close(ts, trade ? price : p.tp, 'tp', [`target ${this.units.price(p.tp)} reached${trade ? ` (trade ${this.units.price(price)})` : ''}`]);
       return;
     }
     const lvl = levelNear(this.levels, price, this.opts.nearTicks, this.opts.minLevelStrength);
@@ -154,6 +159,9 @@ export class TradeStateMachine {
       this.lastDecision = null;
       this.go('WATCHING', ts, [`price ${this.units.price(price)} near ${lvl.kind} ${this.units.price(lvl.price)} (strength ${lvl.strength})`]);
     } else if (this.state === 'WATCHING') {
+      const w0 = this.watchLevel;
+      const leave = this.opts.leaveTicks ?? 2 * this.opts.nearTicks;
+      if (!lvl && w0 && Math.abs(price - w0.price) <= leave) return; // hysteresis: still around the watched level
       if (!lvl) { const w = this.watchLevel; this.watchLevel = null; this.pending = null; this.lastDecision = null; this.go('NO_TRADE', ts, [`price ${this.units.price(price)} left ${w?.kind} ${w ? this.units.price(w.price) : ''}`]); }
       else this.watchLevel = lvl;
     }
