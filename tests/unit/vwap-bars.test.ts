@@ -20,11 +20,11 @@ const T0 = Date.UTC(2024, 7, 8, 20, 0);
 const tape = randomTape(43, 30_000, { start: T0 });
 const END = tape[tape.length - 1].ts + 1;
 
-function setup(footprintRowTicks?: number) {
+function setup(footprintRowTicks?: number, maxTrades?: number) {
   const engine = new Engine(new InstrumentRegistry(), { timeframe: '1m', ...(footprintRowTicks ? { footprintRowTicks } : {}) });
   const store = Store.open({ path: ':memory:', flushIntervalMs: 0 });
   recordEngine(engine, store);
-  const service = new HistoryService(engine, store, { tradeRingSize: 5_000 });
+  const service = new HistoryService(engine, store, { tradeRingSize: 5_000, ...(maxTrades ? { maxTrades } : {}) });
   for (const t of tape) engine.onEvent({ ...t });
   while (store.queued > 0 && store.commit() > 0);
   return service;
@@ -88,6 +88,16 @@ describe('anchored VWAP from bars', () => {
     expectSame(a.series, naive(anchor, to, m5));
     const b = run(oneTick, '5');
     expect(b.series.map((p) => p.time)).toEqual(a.series.map((p) => p.time));
+  });
+
+  it('the bar path is bounded by bars, not trades: 30 000 trades under a 2 000-trade cap give the whole series', () => {
+    const capped = run(setup(1, 2_000), '5');
+    expect(capped.source).toBe('bars');
+    expect(capped.complete).toBe(true);
+    expectSame(capped.series, naive(anchor, to, m5));
+    const trades = run(setup(undefined, 2_000), '5');
+    expect(trades.complete).toBe(false);
+    expect(trades.limits).toContain('read at most 2000 trades: the series ends early');
   });
 
   it('seconds stay on the trade path', () => {
