@@ -12,7 +12,7 @@ import * as LWC from 'lightweight-charts';
 import { StreamClient, defaultStreamUrl, type StreamSubscription } from '../../datafeed-adapter/src/client/index.js';
 import { attachOrderFlow, fromApiBar, fromWireFootprint, fromApiProfile, mergeRows, type FootprintBarData, type FootprintMode, type SignalMark, type OrderFlow } from '../../indicators/lightweight-charts/index.js';
 import type { WireBook, WireTrade } from '../../datafeed-adapter/src/ws/protocol.js';
-import { loadSettings, saveSettings, type Settings } from './settings.js';
+import { loadSettings, saveSettings, footprintParams, profileParams, type Settings } from './settings.js';
 import { LadderPanel } from './panels/ladder.js';
 import { TapePanel } from './panels/tape.js';
 import { SignalCardsPanel, type SignalItem, type TransitionItem, type PositionItem } from './panels/signal-cards.js';
@@ -92,13 +92,13 @@ async function load(): Promise<void> {
   // tick (100T) and volume (10V) bars are served by agg=tick / agg=volume with their size
   const tv = /^(\d+(?:\.\d+)?)([TV])$/.exec(state.tf);
   const agg = tv ? `agg=${tv[2] === 'T' ? 'tick' : 'volume'}&size=${tv[1]}&resolution=1` : `resolution=${state.tf}`;
-  const fp = await api<{ bars: Record<string, unknown>[] }>(`/api/v1/footprint?symbol=${sym}&${agg}&countback=${state.bars}&rows=true&to=${Date.now() + 60_000}`).catch((e) => { status(String(e)); return { bars: [] }; });
+  const fp = await api<{ bars: Record<string, unknown>[] }>(`/api/v1/footprint?symbol=${sym}&${agg}&countback=${state.bars}&rows=true&to=${Date.now() + 60_000}${footprintParams(state)}`).catch((e) => { status(String(e)); return { bars: [] }; });
   raw = fp.bars.map(fromApiBar);
   of.setBars(raw.map(shape));
   // an instrument without data is said so and nothing is drawn (never another instrument's axis)
   noData(raw.length === 0 && !active.has(state.symbol), `${state.symbol}: no data on this server${active.size ? ` (data: ${[...active].join(', ')})` : ''}`);
   try {
-    const p = await api<Record<string, unknown>>(`/api/v1/profile?symbol=${sym}&type=session`);
+    const p = await api<Record<string, unknown>>(`/api/v1/profile?symbol=${sym}&type=session${profileParams(state)}`);
     if (!p.empty) of.profile?.applyOptions({ sessions: [fromApiProfile(p)] });
     else of.profile?.applyOptions({ sessions: [] });
   } catch { /* no profile yet */ }
@@ -265,6 +265,12 @@ async function main(): Promise<void> {
   $<HTMLInputElement>('find').oninput = () => fillSymbols(instruments);
   $<HTMLSelectElement>('symbol').onchange = () => { void openSymbol($<HTMLSelectElement>('symbol').value); };
   bindSelect('tf', 'tf'); bindSelect('mode', 'mode'); bindSelect('rows', 'rows'); bindSelect('theme', 'theme');
+  // server-side settings: each change re-reads footprint and profile with the new parameters
+  for (const [id, key] of [['ratio', 'ratio'], ['compare', 'compare'], ['minvol', 'minVol'], ['va', 'va']] as const) {
+    const e = $<HTMLInputElement>(id);
+    e.value = String(state[key] || '');
+    e.onchange = () => { (state as any)[key] = key === 'compare' ? e.value : Number(e.value) || 0; saveSettings(state); void load().catch((err) => status(String(err))); };
+  }
   const big = $<HTMLInputElement>('big');
   big.value = String(state.big);
   big.onchange = () => { state.big = Number(big.value) || 0; tape.threshold = state.big; saveSettings(state); };

@@ -115,6 +115,15 @@ describe('workstation page on the real USD-M capture (replay --serve, nothing in
     await req;
     await page.waitForFunction(() => { const t = (window as any).tapeflow.of.footprint.times; return t.length > 1 && t[t.length - 1] - t[t.length - 2] === 300_000; }, null, { timeout: 20_000 });
     expect(page.url()).toMatch(/tf=5/);
+    // imbalance ratio: the next footprint request carries it and the drawn cells' imbalance flags change
+    const flags = () => page.evaluate(() => (window as any).tapeflow.of.footprint.prepared.bars.reduce((n: number, b: any) => n + b.imb.reduce((m: number, f: number) => m + (f ? 1 : 0), 0), 0));
+    const f3 = await flags();
+    const req2 = page.waitForRequest((r) => /\/api\/v1\/footprint\?.*imbalanceRatio=1\.5/.test(r.url()));
+    await page.evaluate(() => { const e = document.querySelector('#ratio') as HTMLInputElement; e.value = '1.5'; e.dispatchEvent(new Event('change')); });
+    await req2;
+    await page.waitForFunction((f) => (window as any).tapeflow.of.footprint.prepared.bars.reduce((n: number, b: any) => n + b.imb.reduce((m: number, x: number) => m + (x ? 1 : 0), 0), 0) > f, f3, { timeout: 20_000 });
+    expect(await flags()).toBeGreaterThan(f3);
+    expect(page.url()).toMatch(/ratio=1\.5/);
   });
 
   it('pauses and seeks the replay', async () => {

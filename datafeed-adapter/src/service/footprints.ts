@@ -17,7 +17,8 @@ import type { HistoryService } from './history.js';
 import { ServiceError } from './errors.js';
 import type { Work } from './work.js';
 
-export interface FootprintQuery { agg: 'time' | 'tick' | 'volume'; resolution?: string; size?: number; from: number; to: number; countback: number; rows: boolean }
+/** `imbalance`: per-request imbalance settings (ratio, comparison; `minVolume` in instrument units) over the pipeline's */
+export interface FootprintQuery { agg: 'time' | 'tick' | 'volume'; resolution?: string; size?: number; from: number; to: number; countback: number; rows: boolean; imbalance?: { ratio?: number; compare?: 'diagonal' | 'horizontal'; minVolume?: number } }
 
 /** One footprint bar in price and instrument units; `imbalance` = the pipeline's options for the rows' flags. */
 export function barJson(i: Instrument, b: FootprintBar, stats: BarStats | null, rows: boolean, imbalance: Partial<ImbalanceOptions> = {}): Record<string, unknown> {
@@ -71,7 +72,10 @@ function* footprintBars(s: HistoryService, i: Instrument, q: FootprintQuery): Wo
 export function* footprintWork(s: HistoryService, symbol: string, q: FootprintQuery): Work<Record<string, unknown>> {
   const i = s.instrument(symbol);
   const { bars, limits } = yield* footprintBars(s, i, q);
-  const so = s.statsOptions(i.id);
+  const so0 = s.statsOptions(i.id);
+  const im = q.imbalance ?? {};
+  // the page's settings, applied per request; minVolume (instrument units) becomes lots inside the engine
+  const so = { ...so0, imbalance: { ...so0.imbalance, ...(im.ratio !== undefined ? { ratio: im.ratio } : {}), ...(im.compare ? { compare: im.compare } : {}), ...(im.minVolume !== undefined ? { minDominant: i.qty.fromNumber(im.minVolume) } : {}) } };
   const dyn = new DeltaDynamicsTracker();
   const out: Record<string, unknown>[] = [];
   for (let k = 0; k < bars.length; k++) {
