@@ -15,23 +15,28 @@ export class Checksum {
     return this;
   }
 
-  /** Same as num() over col[from], …, col[from + n − 1], without a call per value. */
+  /**
+   * Same as num() over col[from], …, col[from + n − 1], without a call per value. The lanes stay
+   * int32 inside the loop (same bits as the uint32 maths: imul, xor and >>> read only the low 32
+   * bits), so nothing is boxed or converted per value; hex() reads them unsigned.
+   */
   nums(col: Float64Array, from: number, n: number): this {
     if (n <= 0) return this;
-    const w = new Uint32Array(col.buffer, col.byteOffset + from * 8, n * 2);
-    let h1 = this.h1, h2 = this.h2;
-    for (let i = 0; i < w.length; i += 2) {
+    const w = new Int32Array(col.buffer, col.byteOffset + from * 8, n * 2);
+    let h1 = this.h1 | 0, h2 = this.h2 | 0;
+    const end = w.length;
+    for (let i = 0; i < end; i += 2) {
       const lo = w[i];
       let hi = w[i + 1];
-      if (hi === 0x80000000 && lo === 0) hi = 0; // fold -0 into 0, as num() does
-      h1 = Math.imul(h1 ^ lo, 0x01000193) >>> 0;
-      h2 = Math.imul(h2 ^ (Math.imul(lo, 31) + 7), 0x5bd1e995) >>> 0;
-      h2 = (h2 ^ (h2 >>> 15)) >>> 0;
-      h1 = Math.imul(h1 ^ hi, 0x01000193) >>> 0;
-      h2 = Math.imul(h2 ^ (Math.imul(hi, 31) + 7), 0x5bd1e995) >>> 0;
-      h2 = (h2 ^ (h2 >>> 15)) >>> 0;
+      if (hi === -0x80000000 && lo === 0) hi = 0; // fold -0 into 0, as num() does
+      h1 = Math.imul(h1 ^ lo, 0x01000193);
+      h2 = Math.imul(h2 ^ (Math.imul(lo, 31) + 7), 0x5bd1e995);
+      h2 ^= h2 >>> 15;
+      h1 = Math.imul(h1 ^ hi, 0x01000193);
+      h2 = Math.imul(h2 ^ (Math.imul(hi, 31) + 7), 0x5bd1e995);
+      h2 ^= h2 >>> 15;
     }
-    this.h1 = h1; this.h2 = h2;
+    this.h1 = h1 >>> 0; this.h2 = h2 >>> 0;
     return this;
   }
 

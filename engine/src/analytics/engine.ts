@@ -15,6 +15,10 @@ export class Engine {
   private readonly observers: EventObserver[] = [];
   private readonly created: ((p: InstrumentPipeline) => void)[] = [];
   events = 0;
+  /** route index → pipeline and id: an instrument's index is resolved once (route()), then events index an array */
+  private readonly routes: InstrumentPipeline[] = [];
+  private readonly routeIds: string[] = [];
+  private readonly routeOf = new Map<string, number>();
   private lastInstrument = '';
   private lastPipeline: InstrumentPipeline | null = null;
 
@@ -29,22 +33,52 @@ export class Engine {
   }
 
   pipeline(instrument: string): InstrumentPipeline {
+    return this.routes[this.route(instrument)];
+  }
+
+  /**
+   * The route index of an instrument id (its pipeline is created on first use). A feed that knows
+   * its instrument resolves this once and hands events to onEventAt: no string lookup per event.
+   */
+  route(instrument: string): number {
+    const ix = this.routeOf.get(instrument);
+    if (ix !== undefined) return ix;
     let p = this.pipelines.get(instrument);
     if (!p) {
       p = new InstrumentPipeline(this.registry.get(instrument), this.pipelineOptions);
       this.pipelines.set(instrument, p);
       for (const fn of this.created) fn(p);
     }
-    return p;
+    // several names (venue symbol, id) can resolve to one pipeline: each gets an index to it
+    const n = this.routes.length;
+    this.routes.push(p);
+    this.routeIds.push(instrument);
+    this.routeOf.set(instrument, n);
+    return n;
+  }
+
+  /** An event for the instrument at route index `ix` (from route()). */
+  onEventAt(ix: number, ev: MarketEvent): void {
+    this.events++;
+    this.routes[ix].onEvent(ev);
+    for (let i = 0; i < this.observers.length; i++) this.observers[i](ev);
   }
 
   onEvent = (ev: MarketEvent): void => {
     this.events++;
-    // events come in runs per instrument: the last route answers without a Map lookup (ids are
-    // usually the same string object, so the compare is a pointer check)
+    // events come in runs per instrument: the last route answers first; then a short scan of the
+    // route ids (feeds reuse one id string per instrument, so each compare is a pointer check)
     const id = ev.instrument;
     let p = this.lastPipeline;
-    if (p === null || id !== this.lastInstrument) { p = this.pipeline(id); this.lastInstrument = id; this.lastPipeline = p; }
+    if (p === null || id !== this.lastInstrument) {
+      const ids = this.routeIds;
+      let ix = -1;
+      const n = ids.length < 8 ? ids.length : 0;
+      for (let i = 0; i < n; i++) if (ids[i] === id) { ix = i; break; }
+      if (ix < 0) ix = this.route(id);
+      p = this.routes[ix];
+      this.lastInstrument = id; this.lastPipeline = p;
+    }
     p.onEvent(ev);
     for (let i = 0; i < this.observers.length; i++) this.observers[i](ev);
   };
