@@ -14,6 +14,7 @@ import { benchMemory, benchMemoryChild } from './cases/memory.js';
 import { benchReplay } from './cases/replay.js';
 import { benchRestart } from './cases/restart.js';
 import { benchHostile } from './cases/hostile.js';
+import { benchCluster } from './cases/cluster.js';
 
 const cases: Record<string, () => Promise<void>> = {
   pipeline: () => benchPipeline(),
@@ -29,6 +30,7 @@ const cases: Record<string, () => Promise<void>> = {
   'mt5-shim': () => benchMt5Shim(),
   restart: () => benchRestart(),
   hostile: () => benchHostile(),
+  cluster: () => benchCluster(),
 };
 
 const only = process.env.BENCH?.split(',').filter(Boolean);

@@ -1,6 +1,7 @@
 /** Real `tapeflow start --role …` processes for the cluster test and bench. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import { loadConfig, buildRegistry } from '../../engine/src/config/index.js';
 import { Engine } from '../../engine/src/analytics/engine.js';
 import { BookManager } from '../../engine/src/book/manager.js';
@@ -10,11 +11,14 @@ import { clusterPipelineOptions } from '../../engine/src/cluster/engine-node.js'
 import { signalView, transitionView } from '../../datafeed-adapter/src/views/signals.js';
 import { REPO_ROOT } from './data.js';
 
+// bundled into dist/bench.js the helper's own URL is dist/: fall back to the working directory's bin/
+const BIN = existsSync(join(REPO_ROOT, 'bin', 'tapeflow.js')) ? join(REPO_ROOT, 'bin', 'tapeflow.js') : resolve('bin/tapeflow.js');
+
 export interface RoleProc { proc: ChildProcess; url: string; role: string; node: string; stderr: string[] }
 
 /** Spawn one role; resolves with its URL once it printed its banner. */
 export function spawnRole(role: string, node: string, cfg: string, extra: string[] = []): Promise<RoleProc> {
-  const proc = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'tapeflow.js'), 'start', '--role', role, '--node', node, '--config', cfg, '--port', '0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [BIN, 'start', '--role', role, '--node', node, '--config', cfg, '--port', '0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   proc.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
   return new Promise((resolve, reject) => {

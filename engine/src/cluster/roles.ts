@@ -15,6 +15,7 @@ import { Leases } from './leases.js';
 import { InstrumentRun, type Checkpoint } from './engine-node.js';
 import { decode, EVENT_STREAM, token } from './subjects.js';
 import { startApp, type StartedApp } from '../cli/commands/start.js';
+import { Gauge } from 'prom-client';
 
 export type Role = 'ingest' | 'engine' | 'gateway';
 export const ROLES: readonly Role[] = ['ingest', 'engine', 'gateway'];
@@ -135,6 +136,8 @@ async function startGateway(config: TapeFlowConfig, o: RoleOptions): Promise<Run
   const consumer = await nats.js.consumers.get(EVENT_STREAM, { filter_subjects: 'tf.ev.>', deliver_policy: DeliverPolicy.All });
   messages = await consumer.consume({ max_messages: 5000 });
   void (async () => { for await (const m of messages!) { app.engine.onEvent(decode<MarketEvent>(m.data)); seq = m.seq; events++; } })();
+  new Gauge({ name: 'tapeflow_cluster_gateway_events', help: 'events consumed from the event stream by this gateway', registers: [app.status.metrics.registry], collect() { this.set(events); } });
+  new Gauge({ name: 'tapeflow_cluster_gateway_stream_seq', help: 'last event stream sequence this gateway consumed', registers: [app.status.metrics.registry], collect() { this.set(seq); } });
   app.status.registry.probe('cluster', () => (nats.nc.isClosed() ? { component: 'cluster', reason: 'NATS connection closed: no live data from the event stream', since: null } : null));
   return {
     role: 'gateway', node, url: app.server.url, info: () => ({ seq, events }),
