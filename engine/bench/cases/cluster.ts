@@ -70,6 +70,7 @@ export async function benchCluster(): Promise<void> {
       if (eng >= evs.length && gw.every((n) => n >= evs.length)) { doneS = (performance.now() - t0) / 1000; break; }
       await sleep(100);
     }
+    for (let i = 0; i < 300 && Number.isNaN(ingestS); i++) { if ((await json(`${ingest.url}/health`)).done) ingestS = (performance.now() - t0) / 1000; else await sleep(100); }
     const eventsPerS = evs.length / doneS;
 
     // latency: CLIENTS WS clients over 2 gateways, tick channel of one instrument
