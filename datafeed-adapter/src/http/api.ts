@@ -149,6 +149,7 @@ export const API_ROUTES: ApiRoute[] = [
       return { signals: s.signals({ symbol: p.symbol === undefined ? undefined : s.instrument(p.symbol as string).id, from, to, limit: p.limit as number }) };
     },
   },
+  { method: 'get', path: '/api/v1/rule', summary: 'rule mode (FlowSight): the LONG / SHORT / WAIT decision with 0–100 confidence, its level, metrics and reasoning, at each bar close; the last one and the recent ones', params: [SYMBOL, LIMIT(50, 500)], response: '{symbol, available, rule, recent}', handler: (s, p) => s.rule(p.symbol as string, p.limit as number) },
   { method: 'get', path: '/api/v1/bias', summary: 'daily bias from the prior session profile', params: [SYMBOL], response: '{available, bias}', handler: (s, p) => s.bias(p.symbol as string) },
   { method: 'get', path: '/api/v1/levels', summary: 'key levels: session POC/VAH/VAL, VWAP, provider levels', params: [SYMBOL], response: '{session, vwap, levels}', handler: (s, p) => s.levels(p.symbol as string) },
   { method: 'get', path: '/api/v1/trade-state', summary: 'strategy status (state, steps, open position with entry/SL/TP) and the transition journal', params: [SYMBOL], response: '{available, state, journal}', handler: (s, p) => s.tradeState(p.symbol as string) },

@@ -98,6 +98,9 @@ const PcrReport = z.looseObject({
   thresholds: z.looseObject({ strongBearish: z.number(), bearish: z.number(), bullish: z.number(), strongBullish: z.number() }), legs: z.number().int(), derivation: z.string(),
 }).meta({ id: 'PcrReport' });
 
+/** FlowSight rule-mode decision (docs/definitions/signals.md §6) */
+const RuleDecision = z.looseObject({ timestamp: z.string(), symbol: z.string(), signal: z.enum(['LONG', 'SHORT', 'WAIT']), confidence: z.number().min(0).max(100), confidence_level: z.string(), price: z.number(), metrics: z.looseObject({}), session_active: z.boolean(), reasoning: z.array(z.string()) }).meta({ id: 'RuleDecision' });
+
 /** Success response schema per route path. */
 export const RESPONSES: Record<string, z.ZodType> = {
   '/config': z.looseObject({ supported_resolutions: z.array(z.string()), supports_search: z.boolean(), supports_group_request: z.boolean(), supports_marks: z.boolean(), supports_timescale_marks: z.boolean(), supports_time: z.boolean() }).meta({ id: 'UdfConfig' }),
@@ -119,6 +122,7 @@ export const RESPONSES: Record<string, z.ZodType> = {
   '/api/v1/orderbook/history': z.looseObject({ symbol: z.string(), available: z.boolean(), snapshots: z.array(z.looseObject({ ts: ms, bids: z.array(Tuple), asks: z.array(Tuple) })) }),
   '/api/v1/trades': z.looseObject({ symbol: z.string(), trades: z.array(z.looseObject({ ts: ms, id: z.number(), price, size, side: z.enum(['buy', 'sell', 'unknown']), sideSource: z.string(), cvd: size })) }),
   '/api/v1/signals': z.looseObject({ signals: z.array(Signal) }),
+  '/api/v1/rule': z.looseObject({ symbol: z.string(), available: z.boolean(), rule: RuleDecision.nullable(), recent: z.array(RuleDecision) }),
   '/api/v1/bias': z.looseObject({ symbol: z.string(), available: z.boolean(), bias: Bias.nullable() }),
   '/api/v1/levels': z.looseObject({ symbol: z.string(), available: z.boolean(), levels: z.array(Level), session: z.looseObject({ key: z.string(), poc: nPrice, vah: nPrice, val: nPrice }).nullable(), vwap: nPrice }),
   '/api/v1/trade-state': z.looseObject({ symbol: z.string(), available: z.boolean(), state: StrategyStatus.nullable(), journal: z.array(z.looseObject({ ts: ms, kind: z.string(), data: z.unknown() })) }),

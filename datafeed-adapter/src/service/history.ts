@@ -61,6 +61,8 @@ export interface ServiceOptions {
 export interface Providers {
   signals?(q: { symbol?: string; from: number; to: number; limit: number }): SignalRecord[];
   bias?(symbol: string): unknown;
+  /** rule-mode decisions of an instrument, oldest first (at most `limit`); undefined when rule mode is off */
+  rule?(symbol: string, limit: number): unknown[] | undefined;
   levels?(symbol: string): unknown;
   tradeState?(symbol: string): unknown;
   strategy?(): unknown;
@@ -388,6 +390,13 @@ export class HistoryService {
     const i = this.instrument(symbol);
     const rows = this.providers.depthHistory?.(i.id, from, to, limit) ?? null;
     return { symbol: i.id, available: rows !== null, snapshots: rows ?? [] };
+  }
+
+  /** rule mode: the last decision and the recent ones (FlowSight JSON) */
+  rule(symbol: string, limit = 50): Record<string, unknown> {
+    const i = this.instrument(symbol);
+    const r = this.providers.rule?.(i.id, limit);
+    return { symbol: i.id, available: r !== undefined, rule: r?.at(-1) ?? null, recent: r ?? [] };
   }
 
   bias(symbol: string): Record<string, unknown> {

@@ -6,14 +6,14 @@
 
 export const PROTOCOL_VERSION = 1;
 
-export const CHANNELS = ['tick', 'bar', 'footprint', 'profile', 'delta', 'vwap', 'orderbook', 'signal', 'trade_state', 'bias', 'stats'] as const;
+export const CHANNELS = ['tick', 'bar', 'footprint', 'profile', 'delta', 'vwap', 'orderbook', 'signal', 'trade_state', 'bias', 'stats', 'rule'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /** Channels keyed by a timeframe; the others ignore `tf` (normalized to ''). */
 export const TIMEFRAME_CHANNELS: readonly Channel[] = ['bar', 'footprint', 'delta'];
 
 /** Channels whose producers are not part of the engine yet: subscriptions succeed with an empty snapshot. */
-export const PLACEHOLDER_CHANNELS: readonly Channel[] = ['signal', 'trade_state', 'bias'];
+export const PLACEHOLDER_CHANNELS: readonly Channel[] = ['signal', 'trade_state', 'bias', 'rule'];
 
 export function isChannel(x: unknown): x is Channel {
   return typeof x === 'string' && (CHANNELS as readonly string[]).includes(x);
@@ -148,11 +148,13 @@ export interface ChannelSnapshot {
   tick: TickSnapshot; bar: BarsSnapshot<WireBar>; footprint: BarsSnapshot<WireFootprint>; delta: BarsSnapshot<WireDelta>;
   vwap: WireVwap; profile: WireProfile; orderbook: WireBook; stats: WireStats;
   signal: PlaceholderSnapshot; trade_state: PlaceholderSnapshot; bias: PlaceholderSnapshot;
+  /** rule mode: the LONG/SHORT/WAIT decisions (FlowSight shape), the last 50 */
+  rule: PlaceholderSnapshot;
 }
 export interface ChannelUpdate {
   tick: TickUpdate; bar: WireBar; footprint: WireFootprint; delta: WireDelta;
   vwap: WireVwap; profile: WireProfile; orderbook: WireBook; stats: WireStats;
-  signal: { item: unknown }; trade_state: { item: unknown }; bias: { item: unknown };
+  signal: { item: unknown }; trade_state: { item: unknown }; bias: { item: unknown }; rule: { item: unknown };
 }
 
 // ---- timeframes ------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ export interface TopicRequest { limit?: number; depth?: number }
 
 export const DEFAULT_INTERVALS: Record<Channel, number> = {
   tick: 100, bar: 250, footprint: 250, delta: 250, vwap: 250, profile: 1000, orderbook: 250, stats: 1000,
-  signal: 0, trade_state: 250, bias: 250,
+  signal: 0, trade_state: 250, bias: 250, rule: 0,
 };
 
 export const SNAPSHOT_LIMITS = {
@@ -510,19 +510,20 @@ export class BookTopic extends Topic {
   }
 }
 
-/** signal / trade_state / bias: no engine producer yet; items arrive through StreamServer.publish(). */
+/** signal / trade_state / bias / rule: items arrive through StreamServer.publish(); signal and rule items are never conflated. */
 export class PublishedTopic extends Topic {
   readonly items: unknown[] = [];
   available = false;
   override flush(): void {
-    if (this.ch !== 'signal' && this.items.length) this.emit({ item: this.items[this.items.length - 1] }, 'slot');
+    if (this.ch !== 'signal' && this.ch !== 'rule' && this.items.length) this.emit({ item: this.items[this.items.length - 1] }, 'slot');
   }
   publish(item: unknown): void {
     this.available = true;
     this.items.push(item);
-    const keep = this.ch === 'signal' ? 50 : 1;
+    const every = this.ch === 'signal' || this.ch === 'rule';
+    const keep = every ? 50 : 1;
     if (this.items.length > keep) this.items.splice(0, this.items.length - keep);
-    if (this.ch === 'signal') this.emit({ item }, 'plain');
+    if (every) this.emit({ item }, 'plain');
     else this.dirty = true;
   }
   snapshot(): { available: boolean; items: unknown[] } { return { available: this.available, items: [...this.items] }; }

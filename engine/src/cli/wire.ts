@@ -82,7 +82,7 @@ export function wireDepthHistory(service: HistoryService, books: BookManager, re
  * = off), served on GET /api/v1/paper and published with each transition on `trade_state` as `paper`
  * (the account action: open / close / refused, plus the account summary). Returns the trader.
  */
-export function wireSignals(o: { engine: Engine; signals: SignalEngine; service: HistoryService; stream?: StreamServer; store?: Store; paper?: Partial<PaperTraderOptions> | false }): { paper: PaperTrader | null } {
+export function wireSignals(o: { engine: Engine; signals: SignalEngine; service: HistoryService; stream?: StreamServer; store?: Store; paper?: Partial<PaperTraderOptions> | false; /** each rule-mode decision (e.g. `--json-signals`: one JSON line on stdout) */ onRule?: (r: unknown) => void }): { paper: PaperTrader | null } {
   const { signals: sig, service, stream, store } = o;
   const toPrice = (id: string, ticks: number): number => { const s = sig.instruments.get(id); return s ? s.pipeline.instrument.price.toNumber(ticks) : ticks; };
   const paper = o.paper === false ? null : new PaperTrader(o.paper ?? {}, toPrice);
@@ -102,6 +102,15 @@ export function wireSignals(o: { engine: Engine; signals: SignalEngine; service:
     .slice(-q.limit)
     .map((e) => record(e, o.engine.registry));
   service.providers.bias = (symbol) => sig.instruments.get(symbol)?.bias ?? undefined;
+  // rule mode: the recent decisions per instrument, served on /api/v1/rule and the `rule` WS channel
+  const rules = new Map<string, unknown[]>();
+  sig.onRule((r) => {
+    let a = rules.get(r.symbol); if (!a) rules.set(r.symbol, (a = []));
+    a.push(r); if (a.length > 500) a.splice(0, a.length - 500);
+    stream?.publish('rule', r.symbol, r);
+    o.onRule?.(r);
+  });
+  service.providers.rule = (symbol, limit) => (sig.instruments.has(symbol) ? (rules.get(symbol) ?? []).slice(-limit) : undefined);
   // ticks and lots stay in the engine: every provider answers in price and instrument units
   const inst = (id: string) => o.engine.registry.get(id);
   const status = (s: StrategyStatus) => statusView(s, inst(s.instrument));

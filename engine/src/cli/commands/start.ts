@@ -34,6 +34,7 @@ Starts the engine and the datafeed server: UDF endpoints for TradingView (/confi
 Bars, session profiles and CVD are restored from the store, so a restart continues where it stopped.
 
 Options:
+  --json-signals  also print every rule-mode decision (LONG/SHORT/WAIT, confidence, reasoning) as one JSON line on stdout
   --config FILE   config file (default: $TAPEFLOW_CONFIG, else ./tapeflow.config.yaml, else defaults)
   --host HOST     listen address (default: server.host from the config, 127.0.0.1)
   --port N        listen port (default: server.port from the config, 8080; 0 = any free port)
@@ -85,7 +86,7 @@ export interface StartedApp {
  * The composition root: build and start everything (used by start, demo --serve, replay --serve and
  * tests). `clock` (live data only) advances every pipeline each second so bars close in quiet markets.
  */
-export async function startApp(o: { config?: string; host?: string; port?: number; storePath?: string | null; pipeline?: Partial<PipelineOptions>; clock?: () => number; log?: (s: string) => void; /** connect the config's live feeds (default false: tests and replays never dial out) */ feeds?: boolean; /** serve the simulator when no feed delivers data for afterMs (default with feeds: 10 s; false = never) */ fallback?: { afterMs?: number; backfillMs?: number } | false; /** default: from the config's log section */ logger?: Logger; /** feed tuning applied to every live feed (tests: fast backoff) */ feedDefaults?: Partial<FeedOptions>; /** extra web handlers (replay --serve: the transport at /replay) */ handlers?: { path: string; handle: (request: globalThis.Request) => Promise<globalThis.Response> }[] }): Promise<StartedApp> {
+export async function startApp(o: { config?: string; host?: string; port?: number; storePath?: string | null; pipeline?: Partial<PipelineOptions>; clock?: () => number; log?: (s: string) => void; /** connect the config's live feeds (default false: tests and replays never dial out) */ feeds?: boolean; /** serve the simulator when no feed delivers data for afterMs (default with feeds: 10 s; false = never) */ fallback?: { afterMs?: number; backfillMs?: number } | false; /** default: from the config's log section */ logger?: Logger; /** feed tuning applied to every live feed (tests: fast backoff) */ feedDefaults?: Partial<FeedOptions>; /** extra web handlers (replay --serve: the transport at /replay) */ handlers?: { path: string; handle: (request: globalThis.Request) => Promise<globalThis.Response> }[]; /** each rule-mode decision (FlowSight JSON), e.g. one line on stdout with --json-signals */ onRule?: (r: unknown) => void }): Promise<StartedApp> {
   const config = await loadConfig(o.config);
   const registry = buildRegistry(config);
   const engine = new Engine(registry, { ...pipelineOptionsFrom(config), ...o.pipeline });
@@ -149,7 +150,7 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
   wireDepthHistory(service, books, registry);
   const pc = config.paper;
   wireSignals({
-    engine, signals, service, stream, store,
+    engine, signals, service, stream, store, onRule: o.onRule,
     paper: pc.enabled ? { notionalPerTrade: pc.notionalPerTrade, account: { initialBalance: pc.initialBalance, maxPositionPct: pc.maxPositionPct, maxExposurePct: pc.maxExposurePct, dailyLossPct: pc.dailyLossPct, feeBps: pc.feeBps, slippageBps: pc.slippageBps } } : false,
   });
   let mt5: { server: BridgeServer; port: number } | null = null;
@@ -229,7 +230,7 @@ export const startCommand: Command = {
   summary: 'start the engine and the datafeed server (UDF + /api/v1) on 127.0.0.1:8080',
   usage: USAGE,
   async run(args) {
-    const a = parseArgs(args, { values: ['config', 'host', 'port', 'store', 'role', 'node', 'files', 'pace'], booleans: ['no-store'] });
+    const a = parseArgs(args, { values: ['config', 'host', 'port', 'store', 'role', 'node', 'files', 'pace'], booleans: ['no-store', 'json-signals'] });
     if (a.positional.length) throw new UsageError(`unexpected argument "${a.positional[0]}"`);
     let port: number | undefined;
     const p = a.flags.get('port');
@@ -247,6 +248,7 @@ export const startCommand: Command = {
       clock: Date.now,
       feeds: true,
       log: (s) => process.stderr.write(s),
+      onRule: a.flags.has('json-signals') ? (r) => process.stdout.write(JSON.stringify(r) + '\n') : undefined,
     });
     process.stdout.write(`TapeFlow serving on ${app.server.url}  (UDF at /, API at /api/v1, OpenAPI at /openapi.json, WebSocket at /ws)\n`);
     await new Promise<void>((resolve) => {
