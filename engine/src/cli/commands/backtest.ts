@@ -9,6 +9,7 @@ import type { FormatName, ReplayStats } from '../../replay/types.js';
 import { REPLAY_FORMATS } from '../../replay/index.js';
 import { BookManager } from '../../book/manager.js';
 import { SignalEngine, type SignalEngineOptions } from '../../signals/engine.js';
+import { SeedPresetRunner } from '../../signals/seed-runner.js';
 import { DEFAULT_EVAL, evaluate, groupStats, multipleTestingNote, newPricePath, type EntryLike, type EvalOptions, type GroupStats, type Interval, type Outcome, type PricePath } from '../../signals/evaluate.js';
 import { basename } from 'node:path';
 import { ProgressBar } from '../progress.js';
@@ -67,7 +68,7 @@ export interface BacktestReport {
   notes: string[];
 }
 
-export interface BacktestResult { report: BacktestReport; positions: Position[]; outcomes: Outcome[]; signals: SignalEvent[] }
+export interface BacktestResult { report: BacktestReport; positions: Position[]; outcomes: Outcome[]; signals: SignalEvent[]; seedPreset?: SeedPresetRunner['evaluated'] }
 
 export async function runBacktest(files: string[], o: BacktestOptions = {}): Promise<BacktestResult> {
   const registry = o.config ? buildRegistry(o.config) : new InstrumentRegistry();
@@ -96,6 +97,10 @@ export async function runBacktest(files: string[], o: BacktestOptions = {}): Pro
   const signals: SignalEvent[] = [];
   sig.onSignal((e) => { signals.push(e); push(e.instrument, { group: `${e.kind}:${e.variant}`, side: e.side, at: e.confirmedAt, id: e.id, ...ctx(e.instrument) }); });
   sig.onTransition((t) => { if (t.to === 'POSITION_OPEN' && t.position) push(t.instrument, { group: `setup:${t.position.side === 'buy' ? 'long' : 'short'}`, side: t.position.side, at: t.ts, ...ctx(t.instrument) }); });
+  // the seed's ACCUMULATION/DISTRIBUTION/BUY/SELL preset (signals/seed-runner.ts), evaluated like every detector
+  const seed = new SeedPresetRunner(sig);
+  seed.attach(engine);
+  seed.onSignal((x) => push(x.symbol, { group: `seed:${x.call}`, side: x.side!, at: x.ts, ...ctx(x.symbol) }));
   const lastRule = new Map<string, string>();
   sig.onRule((r) => {
     const prev = lastRule.get(r.symbol);
@@ -121,7 +126,7 @@ export async function runBacktest(files: string[], o: BacktestOptions = {}): Pro
   }
   const keys = [...new Set([...outcomes.map((x) => x.group), ...skipped.keys()])].sort();
   const groups = keys.map((k) => groupStats(k, outcomes.filter((x) => x.group === k), skipped.get(k) ?? 0, ev));
-  const isType = (g: GroupStats): boolean => g.group.startsWith('setup') || g.group.startsWith('rule');
+  const isType = (g: GroupStats): boolean => g.group.startsWith('setup') || g.group.startsWith('rule') || g.group.startsWith('seed');
   const positions: Position[] = [];
   const instruments: BacktestReport['instruments'] = [];
   for (const [id, s] of [...sig.instruments].sort((a, b) => a[0].localeCompare(b[0]))) {
@@ -145,7 +150,7 @@ export async function runBacktest(files: string[], o: BacktestOptions = {}): Pro
     evaluation: { ...ev, rule: 'entry = first trade strictly after the decision; R = mean bar range; +2R target, −1R stop at the breaching trade, time barrier; costs 2 × (fee + slippage) bps of entry' },
     notes,
   };
-  return { report, positions, outcomes, signals };
+  return { report, positions, outcomes, signals, seedPreset: seed.evaluated };
 }
 
 const pad = (s: string | number, n: number): string => String(s).padStart(n);
