@@ -14,6 +14,8 @@ export interface Nats {
   jsm: JetStreamManager;
   leases: KV;
   snaps: KV;
+  /** null while connected; else since when (ms) the connection has been down */
+  down(): number | null;
   close(): Promise<void>;
 }
 
@@ -53,5 +55,13 @@ export async function openNats(c: ClusterConfig, name: string): Promise<Nats> {
   const kvm = new Kvm(nc);
   const leases = await retry(`bucket ${LEASE_BUCKET}`, () => kvm.create(LEASE_BUCKET, { history: 1, ttl: c.leaseTtlMs, replicas }));
   const snaps = await retry(`bucket ${SNAP_BUCKET}`, () => kvm.create(SNAP_BUCKET, { history: 1, replicas }));
-  return { nc, js: jetstream(nc), jsm: jsm!, leases, snaps, close: async () => { await nc.drain().catch(() => nc.close()); } };
+  // said on /health of every role: a lost server connection is never silent
+  let downSince: number | null = null;
+  void (async () => {
+    for await (const st of nc.status()) {
+      if (st.type === 'disconnect' || st.type === 'close') downSince ??= Date.now();
+      else if (st.type === 'reconnect') downSince = null;
+    }
+  })();
+  return { nc, js: jetstream(nc), jsm: jsm!, leases, snaps, down: () => (nc.isClosed() ? downSince ?? Date.now() : downSince), close: async () => { await nc.drain().catch(() => nc.close()); } };
 }

@@ -52,7 +52,7 @@ async function startIngest(config: TapeFlowConfig, o: RoleOptions): Promise<Runn
   const ingest = new Ingest(nats, registry, { paceEventsPerS: o.pace, log: o.log });
   const files = o.files ?? config.cluster.files;
   let failure: string | null = null;
-  const ops = await startOps({ host: o.host ?? config.server.host, port: o.port ?? config.cluster.opsPort, role: 'ingest', node, health: () => ({ ok: !failure && !nats.nc.isClosed(), failure, ...ingest.stats }) });
+  const ops = await startOps({ host: o.host ?? config.server.host, port: o.port ?? config.cluster.opsPort, role: 'ingest', node, health: () => ({ ok: !failure && nats.down() === null, failure, natsDownSince: nats.down(), ...ingest.stats }) });
   const pub = ops.counter('tapeflow_cluster_ingest_published_total', 'events stored in the event stream');
   const dup = ops.counter('tapeflow_cluster_ingest_duplicates_total', 'events the stream dropped as duplicates (Nats-Msg-Id)');
   let last = { p: 0, d: 0 };
@@ -83,7 +83,7 @@ async function startEngineNode(config: TapeFlowConfig, o: RoleOptions): Promise<
     host: o.host ?? config.server.host, port: o.port ?? c.opsPort, role: 'engine', node,
     health: () => {
       const diverged = [...runs.values()].filter((r) => r.diverged).map((r) => `${r.id}: ${r.diverged}`);
-      return { ok: !diverged.length && !nats.nc.isClosed(), instruments: [...runs.keys()], diverged, runs: [...runs.values()].map((r) => ({ instrument: r.id, seq: r.seq, events: r.events, bars: r.bars, checksum: r.checksum(), publishErrors: r.publishErrors })) };
+      return { ok: !diverged.length && nats.down() === null, natsDownSince: nats.down(), instruments: [...runs.keys()], diverged, runs: [...runs.values()].map((r) => ({ instrument: r.id, seq: r.seq, events: r.events, bars: r.bars, checksum: r.checksum(), publishErrors: r.publishErrors })) };
     },
   });
   const held = ops.gauge('tapeflow_cluster_engine_instruments', 'instruments leased by this node');
@@ -138,7 +138,7 @@ async function startGateway(config: TapeFlowConfig, o: RoleOptions): Promise<Run
   void (async () => { for await (const m of messages!) { app.engine.onEvent(decode<MarketEvent>(m.data)); seq = m.seq; events++; } })();
   new Gauge({ name: 'tapeflow_cluster_gateway_events', help: 'events consumed from the event stream by this gateway', registers: [app.status.metrics.registry], collect() { this.set(events); } });
   new Gauge({ name: 'tapeflow_cluster_gateway_stream_seq', help: 'last event stream sequence this gateway consumed', registers: [app.status.metrics.registry], collect() { this.set(seq); } });
-  app.status.registry.probe('cluster', () => (nats.nc.isClosed() ? { component: 'cluster', reason: 'NATS connection closed: no live data from the event stream', since: null } : null));
+  app.status.registry.probe('cluster', () => { const d = nats.down(); return d === null ? null : { component: 'cluster', reason: 'NATS connection down: no live data from the event stream', since: d }; });
   return {
     role: 'gateway', node, url: app.server.url, info: () => ({ seq, events }),
     close: async () => { messages?.stop(); await nats.close(); await app.close(); },
