@@ -2,7 +2,8 @@
  * The seed preset inside `tapeflow backtest`: a recording of Kite frames (simulator NSE instrument, one
  * full packet a second) replays through the same pipeline as live; the preset runs at every bar close next
  * to the other detectors and its calls become `seed:<CALL>` groups of the report (BUY/SELL need a PCR, which a
- * replay has not, so only ACCUMULATION/DISTRIBUTION can appear).
+ * replay has not, so only ACCUMULATION/DISTRIBUTION can appear; without the PCR component their confidence rarely
+ * reaches the minimum of 7, so on this tape every call is gated — counted in BacktestResult.seedPreset).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,6 +33,8 @@ describe('seed preset in the backtest', () => {
     console.log(`seed preset on 3 h of simulated Kite snapshots: ${JSON.stringify(byGroup)} ${JSON.stringify(r.seedPreset)}`);
     expect(r.seedPreset!.bars).toBeGreaterThan(150); // ~180 one-minute bars, each evaluated
     expect(r.seedPreset!.withBook).toBe(r.seedPreset!.bars); // the 5-level Kite book is synced from the first packet
+    expect(r.seedPreset!.maxInstitutionalRatio).toBeGreaterThan(3); // the Kite book's level changes reach the institutional tracker
+    expect(r.seedPreset!.calls).toBeGreaterThan(0); // ACCUMULATION/DISTRIBUTION patterns are found …
     expect(r.seedPreset!.emitted).toBe(seed.reduce((s, g) => s + g.count + g.skipped, 0));
     expect(r.report.instruments.find((i) => i.instrument === 'KITE:NSE:RELIANCE')?.trades).toBeGreaterThan(1000);
     expect(seed.every((g) => g.group === 'seed:ACCUMULATION' || g.group === 'seed:DISTRIBUTION')).toBe(true);

@@ -2,7 +2,8 @@
  * Kite frame parser (live and replay). Frames:
  * - binary Ticker messages (a Uint8Array live; `{"kite":"bin","b64":…}` in recordings) → per packet:
  *   a derived trade from the cumulative-volume increase (derive.ts, "quote rule on snapshots"), then the
- *   5-level depth as a BookSnapshot (seq NaN: every full packet replaces the book) and its best bid/ask as a
+ *   5-level depth (the first full packet of an instrument as a BookSnapshot, later ones as the BookDelta against the
+ *   previous 5 levels, seq NaN: the book is always exactly the last packet's 5 levels) and its best bid/ask as a
  *   Quote. ltp and index packets update the per-instrument snapshot state only (no volume, no depth).
  * - `{"kite":"instruments","rows":[KiteInstrument…]}`: the instruments dump the feed loaded, written first to
  *   a recording so a replay maps tokens to the same instruments.
@@ -11,7 +12,7 @@
  * Malformed packets are counted in the parser state and the frame is reported as BadRow after its good
  * packets were delivered.
  */
-import type { BookSnapshot, Level } from '../../core/events.js';
+import type { BookDelta, BookSnapshot, Level } from '../../core/events.js';
 import type { Instrument } from '../../core/instruments.js';
 import { BadRow, type EventSink } from '../../replay/types.js';
 import { checkTs } from '../../replay/time.js';
@@ -27,6 +28,8 @@ export interface KiteQuoteState extends SnapState {
   token: number;
   oi: number;
   ts: number;
+  /** the 5-level book of the last full packet (ticks, lots) */
+  book: { bids: Level[]; asks: Level[] } | null;
 }
 
 export interface KiteParserState {
@@ -83,6 +86,15 @@ function levels(inst: Instrument, rows: KiteDepthRow[], decimals: number): Level
   return out;
 }
 
+function diff(prev: Level[], next: Level[]): Level[] {
+  const out: Level[] = [];
+  const now = new Map(next.map(([p, q]) => [p, q]));
+  for (const [p] of prev) if (!now.has(p)) out.push([p, 0]);
+  const before = new Map(prev.map(([p, q]) => [p, q]));
+  for (const [p, q] of next) if (before.get(p) !== q) out.push([p, q]);
+  return out;
+}
+
 export function parseKiteFrame(frame: unknown, recvTs: number, ctx: FeedContext, sink: EventSink): void {
   const bytes = bytesOf(frame);
   if (!bytes) {
@@ -113,7 +125,7 @@ export function parseKiteFrame(frame: unknown, recvTs: number, ctx: FeedContext,
         sink(t);
       }
     }
-    if (!s) { s = { instrument: inst.id, token: p.token, volume: 0, bid: NaN, ask: NaN, last: p.last, sign: 0, oi: 0, ts }; st.snaps.set(p.token, s); }
+    if (!s) { s = { instrument: inst.id, token: p.token, volume: 0, bid: NaN, ask: NaN, last: p.last, sign: 0, oi: 0, ts, book: null }; st.snaps.set(p.token, s); }
     if (p.volume !== undefined) s.volume = p.volume;
     s.last = p.last;
     s.ts = ts;
@@ -127,8 +139,16 @@ export function parseKiteFrame(frame: unknown, recvTs: number, ctx: FeedContext,
       q.bid = bids.length ? bids[0]![0] : NaN; q.ask = asks.length ? asks[0]![0] : NaN;
       q.bidSize = bids.length ? bids[0]![1] : 0; q.askSize = asks.length ? asks[0]![1] : 0;
       sink(q);
-      const ev: BookSnapshot = { type: 'book_snapshot', instrument: inst.id, ts, seq: NaN, bids, asks };
-      sink(ev);
+      if (!s.book) {
+        const ev: BookSnapshot = { type: 'book_snapshot', instrument: inst.id, ts, seq: NaN, bids, asks };
+        sink(ev);
+      } else {
+        // later packets: the change against the previous 5 levels as a delta, so level hooks (institutional
+        // ratio, icebergs, sweeps) see each level's size change; a level leaving the 5 is removed (size 0)
+        const ev: BookDelta = { type: 'book_delta', instrument: inst.id, ts, firstSeq: NaN, seq: NaN, prevSeq: NaN, bids: diff(s.book.bids, bids), asks: diff(s.book.asks, asks) };
+        if (ev.bids.length || ev.asks.length) sink(ev);
+      }
+      s.book = { bids, asks };
     }
   }
   if (msg.malformed.length) {
