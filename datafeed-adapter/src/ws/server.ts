@@ -14,7 +14,7 @@ import { parseTimeframe, type BarSpec } from '../../../engine/src/analytics/time
 import type { OrderBook } from '../../../engine/src/book/order-book.js';
 import type { Logger } from '../../../engine/src/log.js';
 import { safeEqual } from '../http/security.js';
-import { decode, encode, updateHead } from './frames.js';
+import { decode, encode, frameInto, frameLength, updateFrame } from './frames.js';
 import {
   CHANNELS, CLOSE, ERR, PLACEHOLDER_CHANNELS, PROTOCOL_VERSION, TIMEFRAME_CHANNELS, isChannel, normalizeTimeframe,
   type Channel, type ErrorCode, type ServerLimits, type WireTrade,
@@ -88,6 +88,26 @@ class Sub implements TopicSink {
   constructor(readonly id: number, readonly conn: Conn, readonly topic: Topic, readonly key: string) {}
   push(data: Uint8Array, kind: PushKind): void { this.conn.enqueue(this, data, kind); }
   pushTicks(trades: WireTrade[], buf: Uint8Array | null): void { this.conn.enqueueTicks(this, trades, buf); }
+}
+
+const BINARY = { binary: true, compress: false } as const;
+const updateFrameOf = (sub: Sub, payload: Uint8Array): Uint8Array => updateFrame(sub.id, ++sub.seq, payload);
+
+interface RawSocket { write(b: Uint8Array): boolean }
+interface WsInternals { _socket?: RawSocket & { writable?: boolean }; _sender?: { _queue?: unknown[]; _state?: number } }
+
+/**
+ * The connection's TCP socket when whole frames may be written to it directly: ws's sender keeps no
+ * queue of its own (it only queues while compressing or reading a Blob; this server negotiates no
+ * compression and sends no Blobs), so our bytes cannot overtake frames ws still holds. ws counts
+ * the socket's buffer in `bufferedAmount`, so back-pressure stays exact. Null: send through ws.
+ */
+function rawSocket(ws: WebSocket): RawSocket | null {
+  const w = ws as unknown as WsInternals;
+  const sock = w._socket, snd = w._sender;
+  if (!sock || typeof sock.write !== 'function' || sock.writable === false) return null;
+  if (!snd || snd._state !== 0 || !Array.isArray(snd._queue) || snd._queue.length !== 0) return null;
+  return sock;
 }
 
 let connIds = 0;
@@ -178,30 +198,9 @@ class Conn {
     const ws = this.ws;
     const o = this.srv.o;
     if (ws.readyState !== WebSocket.OPEN) return;
-    // one write syscall for everything this pump sends (ws writes each frame separately otherwise)
-    const sock = (ws as unknown as { _socket?: { cork?(): void; uncork?(): void } })._socket;
-    sock?.cork?.();
-    try {
-      while (this.head < this.queue.length && ws.bufferedAmount < o.highWaterBytes) {
-        const it = this.queue[this.head++];
-        this.queueBytes -= it.bytes;
-        if (it.dead) continue;
-        const sub = it.sub;
-        if (sub) {
-          if (sub.pendingSlot === it) sub.pendingSlot = null;
-          if (sub.pendingTick === it) sub.pendingTick = null;
-          if (sub.closed) continue;
-          const payload = it.buf ?? encode(it.dropped > 0 ? { trades: it.trades, dropped: it.dropped } : { trades: it.trades });
-          // two fragments of one message: this subscription's header, then the payload every
-          // subscriber of the topic shares (encoded once per update, never copied per socket)
-          ws.send(updateHead(sub.id, ++sub.seq), { binary: true, compress: false, fin: false });
-          ws.send(payload, { binary: true, compress: false, fin: true });
-        } else ws.send(it.buf!, { binary: true, compress: false });
-        this.sent++;
-      }
-    } finally {
-      sock?.uncork?.();
-    }
+    const raw = rawSocket(ws);
+    if (raw) this.pumpRaw(raw);
+    else this.pumpSend(ws);
     if (this.head >= this.queue.length) { this.queue = []; this.head = 0; this.queueBytes = 0; }
     else if (this.head > 4096) { this.queue = this.queue.slice(this.head); this.head = 0; }
     if (ws.bufferedAmount > o.maxBufferedBytes) return this.drop(`send buffer ${ws.bufferedAmount} B above ${o.maxBufferedBytes} B`);
@@ -210,6 +209,59 @@ class Conn {
       if (!this.congestedSince) this.congestedSince = now;
       else if (now - this.congestedSince > o.stallTimeoutMs) return this.drop(`congested for ${now - this.congestedSince} ms`);
     } else this.congestedSince = 0;
+  }
+
+  /** The next item to send (its sub's pending marks cleared), or null when it was voided. */
+  private takeNext(): { sub: Sub | null; payload: Uint8Array } | null {
+    const it = this.queue[this.head++];
+    this.queueBytes -= it.bytes;
+    if (it.dead) return null;
+    const sub = it.sub;
+    if (sub) {
+      if (sub.pendingSlot === it) sub.pendingSlot = null;
+      if (sub.pendingTick === it) sub.pendingTick = null;
+      if (sub.closed) return null;
+    }
+    const payload = it.buf ?? encode(it.dropped > 0 ? { trades: it.trades, dropped: it.dropped } : { trades: it.trades });
+    return { sub, payload };
+  }
+
+  /**
+   * Everything this pump sends as whole WebSocket frames in ONE buffer and one socket write: the
+   * topic payload (encoded once per update for all subscribers) is copied in behind this
+   * subscription's small header. A few hundred bytes of copy per message cost far less than the
+   * per-message fragments, frame-header allocations and writev entries of sending through ws.
+   */
+  private pumpRaw(sock: RawSocket): void {
+    const ws = this.ws, hw = this.srv.o.highWaterBytes;
+    const subs: (Sub | null)[] = [], payloads: Uint8Array[] = [], seqs: number[] = [];
+    let total = 0;
+    const base = ws.bufferedAmount;
+    while (this.head < this.queue.length && base + total < hw) {
+      const x = this.takeNext();
+      if (!x) continue;
+      const seq = x.sub ? ++x.sub.seq : 0;
+      subs.push(x.sub); payloads.push(x.payload); seqs.push(seq);
+      total += frameLength(x.sub ? x.sub.id : null, seq, x.payload.length);
+    }
+    if (total === 0) return;
+    const out = Buffer.allocUnsafe(total);
+    let at = 0;
+    for (let k = 0; k < payloads.length; k++) { const s = subs[k]; at = frameInto(out, at, s ? s.id : null, seqs[k], payloads[k]); }
+    sock.write(out);
+    this.sent += payloads.length;
+  }
+
+  /** Fallback through ws's own sender (a socket we cannot write frames to directly). */
+  private pumpSend(ws: WebSocket): void {
+    const hw = this.srv.o.highWaterBytes;
+    while (this.head < this.queue.length && ws.bufferedAmount < hw) {
+      const x = this.takeNext();
+      if (!x) continue;
+      if (x.sub) ws.send(updateFrameOf(x.sub, x.payload), BINARY);
+      else ws.send(x.payload, BINARY);
+      this.sent++;
+    }
   }
 
   drop(why: string): void {
