@@ -8,6 +8,7 @@ import { benchHistory } from './cases/history.js';
 import { benchFanout } from './cases/fanout.js';
 import { benchFeeds } from './cases/feeds.js';
 import { benchRender } from './cases/render.js';
+import { benchWorkstation } from './cases/workstation.js';
 import { benchAlerts } from './cases/alerts.js';
 import { benchMt5, benchMt5Shim } from './cases/mt5.js';
 import { benchMemory, benchMemoryChild } from './cases/memory.js';
@@ -25,6 +26,7 @@ const cases: Record<string, () => Promise<void>> = {
   fanout: () => benchFanout(),
   feeds: () => benchFeeds(),
   render: () => benchRender(),
+  workstation: () => benchWorkstation(),
   alerts: () => benchAlerts(),
   mt5: () => benchMt5(),
   'mt5-shim': () => benchMt5Shim(),

@@ -46,6 +46,18 @@ export function attachOrderFlow(chart: IChartApi, lwc: LwcRuntime & LwcSeriesRun
   return {
     footprint, profile, heatmap, delta, vwap, signals,
     setBars(bars) { footprint.setBars(bars); delta?.setBars(footprint.bars); vwap?.setPoints(vwapFromBars(footprint.bars)); },
-    update(bar) { if (!footprint.update(bar)) return; delta?.update(bar); vwap?.setPoints(vwapFromBars(footprint.bars)); },
+    update(bar) {
+      if (!footprint.update(bar)) return;
+      delta?.update(bar);
+      // the newest bar's VWAP point from its own UTC-day session only: O(session), never O(all bars)
+      if (vwap) {
+        const bs = footprint.bars, n = bs.length, day = Math.floor(bs[n - 1].time / 86_400_000);
+        let i = n - 1;
+        while (i > 0 && Math.floor(bs[i - 1].time / 86_400_000) === day) i--;
+        const pts = vwapFromBars(bs.slice(i));
+        const last = pts[pts.length - 1];
+        if (last && last.time === bs[n - 1].time) vwap.updatePoint(last);
+      }
+    },
   };
 }

@@ -50,6 +50,14 @@ export class VwapBands {
     const mk = (color: string, width: 1 | 2, style: 0 | 2, title: string) => chart.addSeries(lwc.LineSeries, { color, lineWidth: width, lineStyle: style, priceLineVisible: false, lastValueVisible: false, crosshairMarkerVisible: false, title, autoscaleInfoProvider: () => null }, paneIndex);
     this.lines = [mk(th.vwap, 2, 0, 'VWAP'), ...multipliers.flatMap((k) => [mk(th.band, 1, 2, `+${k}σ`), mk(th.band, 1, 2, `−${k}σ`)])];
   }
+  /** Add or replace the newest point (live updates). */
+  updatePoint(p: VwapPoint): void {
+    this.lines[0].update({ time: sec(p.time), value: p.vwap });
+    this.multipliers.forEach((k, j) => {
+      this.lines[1 + 2 * j].update({ time: sec(p.time), value: p.vwap + k * p.sd });
+      this.lines[2 + 2 * j].update({ time: sec(p.time), value: p.vwap - k * p.sd });
+    });
+  }
   setPoints(pts: VwapPoint[]): void {
     this.lines[0].setData(pts.map((p) => ({ time: sec(p.time), value: p.vwap })));
     this.multipliers.forEach((k, j) => {

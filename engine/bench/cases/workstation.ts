@@ -1,0 +1,123 @@
+/**
+ * Workstation bench (browser, issue 17): the real page at / of `tapeflow replay <USD-M capture> --serve`
+ * (or `tapeflow demo --serve --backfill 10` without the data) in Debian Chromium, with every panel
+ * live over /ws. The footprint is then given 50,000 bars (synthetic, 8–24 rows each, ending before
+ * the replay's first bar so live bars keep appending) and panned one bar per frame.
+ * Frame cost = main-thread task time per frame (CDP Performance.getMetrics TaskDuration delta
+ * across one requestAnimationFrame step), so it includes the stream's messages and every panel's
+ * DOM work, not only our renderers. Reported: median / p95 ms per frame while panning (target
+ * < 8 ms), the same with a 1,000 trades/s tape fed into the time & sales panel (target: adds < 2 ms),
+ * the footprint renderer's own draw time in the same frames (the floor: the same pan with nothing
+ * else), and the bytes transferred before first paint on a fresh load (target < 1 MB) and until the
+ * chart is drawn. Profile the pan with WS_PROFILE=1; WS_STREAM=0 runs it with the stream off.
+ * Measured cost driver (2026-12-05): Lightweight Charts maps every bar of a custom series to a new
+ * object on each frame (its custom-series pane view), O(bars) per frame at 50,000 bars.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { emit } from '../harness.js';
+
+const pct = (xs: number[], p: number): number => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN; };
+
+function serve(args: string[]): Promise<{ url: string; stop(): void }> {
+  return new Promise((ok, fail) => {
+    const p = spawn(process.execPath, ['bin/tapeflow.js', ...args, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const on = (b: Buffer): void => { out += String(b); const m = /serving on (http:\/\/[\d.:]+)/.exec(out); if (m) ok({ url: m[1], stop: () => p.kill('SIGINT') }); };
+    p.stdout.on('data', on); p.stderr.on('data', on);
+    p.on('exit', (c) => fail(new Error(`tapeflow ${args.join(' ')} exited ${c}: ${out.slice(-400)}`)));
+  });
+}
+
+const SETUP = `(n) => {
+  const tf = window.tapeflow, fp = tf.of.footprint;
+  const end = fp.times.length ? fp.times[0] : Date.UTC(2024, 7, 8);
+  let s = 42; const r = () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 4294967296; };
+  const bars = []; let p = 61000;
+  for (let i = 0; i < n; i++) {
+    const k = 8 + Math.floor(r() * 16), lo = p - Math.floor(r() * k);
+    const rows = [];
+    for (let j = 0; j < k; j++) rows.push({ price: (lo + j) / 10, bid: Math.round(r() * 50000) / 1000, ask: Math.round(r() * 50000) / 1000 });
+    const open = lo + Math.floor(r() * k), close = lo + Math.floor(r() * k);
+    const vol = rows.reduce((a, x) => a + x.bid + x.ask, 0), delta = rows.reduce((a, x) => a + x.ask - x.bid, 0);
+    bars.push({ time: end - (n - i) * 60000, open: open / 10, high: (lo + k - 1) / 10, low: lo / 10, close: close / 10, volume: vol, delta, rowSize: 0.1, rows, cvd: { open: 0, high: 0, low: 0, close: 0 } });
+    p = close;
+  }
+  tf.of.setBars([...bars, ...fp.bars]);
+  tf.chart.timeScale().applyOptions({ barSpacing: 40 });
+  return fp.bars.length;
+}`;
+
+export async function benchWorkstation(frames = Number(process.env.WS_FRAMES ?? 150)): Promise<void> {
+  const exe = process.env.TAPEFLOW_CHROMIUM ?? '/usr/bin/chromium';
+  if (!existsSync(exe)) { emit({ name: 'workstation', skipped: `${exe} missing` }); return; }
+  if (!existsSync('bin/tapeflow.js') || !existsSync('examples/lightweight-charts/app.iife.js')) { emit({ name: 'workstation', skipped: 'run npm run build first' }); return; }
+  const file = resolve(process.env.TAPEFLOW_DATA ?? '../shared/data', 'binance/usdm_btcusdt_20240808.gz');
+  const source = existsSync(file) ? `replay ${file} --speed 10` : 'demo --backfill 10';
+  const srv = await serve(existsSync(file) ? ['replay', file, '--serve', '--speed', '10'] : ['demo', '--serve', '--backfill', '10']);
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: exe, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
+  try {
+    // page load: bytes before first paint (fresh context, no cache)
+    const ctx0 = await browser.newContext({ viewport: { width: 1600, height: 900 } });
+    const p0 = await ctx0.newPage();
+    await p0.goto(`${srv.url}/?symbol=BTCUSDT&tf=1`);
+    await p0.waitForFunction(() => (window as any).tapeflow?.ready === true, null, { timeout: 60_000 });
+    const load = await p0.evaluate(() => {
+      const fpaint = performance.getEntriesByType('paint').find((e) => e.name === 'first-paint')?.startTime ?? Infinity;
+      const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+      const res = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
+      const before = res.filter((r) => r.responseEnd <= fpaint);
+      // also everything up to the first drawn chart (tapeflow.ready): the bundle and the first history reads
+      return { firstPaintMs: fpaint, bytes: (nav?.transferSize ?? 0) + before.reduce((a, r) => a + r.transferSize, 0), bytesUntilReady: (nav?.transferSize ?? 0) + res.reduce((a, r) => a + r.transferSize, 0), resources: before.map((r) => r.name.replace(location.origin, '')) };
+    });
+    await ctx0.close();
+    emit({ name: 'workstation-load', source, bytesBeforeFirstPaint: load.bytes, bytesUntilChartReady: load.bytesUntilReady, targetBytes: 1_000_000, firstPaintMs: Math.round(load.firstPaintMs), resources: load.resources.join(' ') });
+
+    const page = await browser.newPage({ viewport: { width: 1600, height: 900 }, deviceScaleFactor: 1 });
+    await page.goto(`${srv.url}/?symbol=BTCUSDT&tf=1${process.env.WS_STREAM === '0' ? '&stream=0' : ''}`);
+    await page.waitForFunction(() => (window as any).tapeflow?.ready === true, null, { timeout: 60_000 });
+    const n = await page.evaluate(`(${SETUP})(50000)`) as number;
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Performance.enable');
+    const task = async (): Promise<number> => ((await cdp.send('Performance.getMetrics')).metrics.find((m: { name: string }) => m.name === 'TaskDuration')?.value ?? 0) * 1000;
+    const pan = async (tapePerFrame: number): Promise<{ frame: number[]; draw: number[]; tape: number }> => {
+      await page.evaluate(() => { (window as any).tapeflow.of.footprint.view.frameMs.length = 0; });
+      const frame: number[] = [];
+      let t = await task();
+      for (let i = 0; i < frames; i++) {
+        await page.evaluate(([i, k]) => new Promise<void>((r) => {
+          const tf = (window as any).tapeflow;
+          if (k) { const now = Date.now(), tr = []; for (let j = 0; j < k; j++) tr.push([now, 61000 + (j % 20) / 10, 0.001 * (1 + (j % 50)), j % 2 ? 1 : -1, i * 1000 + j]); tf.panels.tape.add(tr); }
+          tf.chart.timeScale().scrollToPosition(-i * 2, false);
+          requestAnimationFrame(() => setTimeout(r, 0));
+        }), [i, tapePerFrame]);
+        const t2 = await task();
+        frame.push(t2 - t); t = t2;
+      }
+      const r = await page.evaluate(() => ({ draw: (window as any).tapeflow.of.footprint.view.frameMs.slice() as number[], tape: (window as any).tapeflow.panels.tape.received as number }));
+      return { frame, draw: r.draw, tape: r.tape };
+    };
+    if (process.env.WS_PROFILE) {
+      await cdp.send('Profiler.enable'); await cdp.send('Profiler.start');
+      await pan(0);
+      const { profile } = await cdp.send('Profiler.stop') as { profile: { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }[] } };
+      const top = profile.nodes.filter((x) => x.hitCount).sort((a, b) => (b.hitCount ?? 0) - (a.hitCount ?? 0)).slice(0, 15).map((x) => `${x.hitCount} ${x.callFrame.functionName}@${x.callFrame.url.split('/').pop()}:${x.callFrame.lineNumber}`);
+      console.log(top.join('\n'));
+    }
+    const base = await pan(0);
+    // 1,000 trades/s at 60 frames/s ≈ 17 trades per frame
+    const taped = await pan(17);
+    const med = (x: number[]): number => Number(pct(x, 50).toFixed(3));
+    emit({
+      name: 'workstation-pan', source, bars: n, frames, barSpacing: 40, panelsLive: true,
+      medianFrameMs: med(base.frame), p95FrameMs: Number(pct(base.frame, 95).toFixed(3)), targetMs: 8,
+      floorFootprintDrawMs: med(base.draw), ratio: Number((med(base.frame) / Math.max(1e-3, med(base.draw))).toFixed(2)),
+    });
+    emit({
+      name: 'workstation-tape', source, tradesPerSecond: 1000, medianFrameMs: med(taped.frame), p95FrameMs: Number(pct(taped.frame, 95).toFixed(3)),
+      addedMs: Number((med(taped.frame) - med(base.frame)).toFixed(3)), targetAddedMs: 2, floorMedianFrameMs: med(base.frame),
+    });
+  } finally { await browser.close(); srv.stop(); }
+}
