@@ -30,7 +30,7 @@ describe('valid configs and defaults', () => {
     expect(c.store).toEqual({ path: './data/tapeflow.sqlite' });
     expect(c.alerts.telegram).toEqual({
       enabled: false, tokenEnv: 'TELEGRAM_BOT_TOKEN', charts: true, commands: 'polling',
-      kinds: ['entry', 'break_even', 'trail', 'exit', 'exit_warning', 'daily_bias', 'rule', 'sweep'],
+      kinds: ['entry', 'break_even', 'trail', 'exit', 'exit_warning', 'daily_bias', 'rule', 'sweep', 'pcr'],
       webhook: { path: '/telegram/webhook', secretEnv: 'TELEGRAM_WEBHOOK_SECRET' },
     });
     expect(c.alerts.telegram.dbPath).toBeUndefined(); // alerts.sqlite next to store.path
@@ -221,7 +221,7 @@ describe('each error class names its key path', () => {
       '    quietHours: {start: "25:00", timezone: Mars/Olympus, mode: loud}', '    cooldownMs: {rule: -5, sweeps: 10, entry: 1.5}', '',
     ].join('\n')))).toEqual([
       'alerts.telegram.dbPath: must not be empty',
-      'alerts.telegram.kinds[1]: must be one of entry, break_even, trail, exit, exit_warning, daily_bias, rule, sweep; got "exits" (did you mean "exit"?)',
+      'alerts.telegram.kinds[1]: must be one of entry, break_even, trail, exit, exit_warning, daily_bias, rule, sweep, pcr; got "exits" (did you mean "exit"?)',
       'alerts.telegram.charts: expected true or false, got string "sometimes"',
       'alerts.telegram.commands: must be one of polling, webhook, off; got "push"',
       'alerts.telegram.quietHours.start: expected a time "HH:MM", got "25:00"',

@@ -12,6 +12,8 @@ import { feedRig } from '../helpers/feed-rig.js';
 import { FakeVenue, waitFor } from '../../engine/src/feeds/testing.js';
 import type { KiteFeed } from '../../engine/src/venues/kite/feed.js';
 import { validateConfig } from '../../engine/src/config/index.js';
+import { pcrAlert } from '../../engine/src/signals/pcr-alert.js';
+import { formatAlert } from '../../engine/src/alerts/format.js';
 import { KITE_CSV_HEADER, indexPacket, kiteMessage, tickPacket } from '../helpers/kite.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -105,5 +107,17 @@ describe('PCR through the loopback Kite Ticker', () => {
     expect(b.changePcrOi).toBeCloseTo(0.4, 12);
     expect([b.nearAtm!.pcrOi, b.bias]).toEqual([15000 / 9000, 'strong bullish']);
     expect(r.registry.get('KITE:NFO:NIFTY26DEC26000PE').lotStep).toBe('75');
+    // the Telegram alert of the bias change
+    const alert = pcrAlert(b, a.bias)!;
+    expect(pcrAlert(b, b.bias)).toBeNull();
+    expect(formatAlert(alert).split('\n')).toEqual([
+      '🟢 <b>PCR BIAS · STRONG BULLISH</b> <code>NIFTY</code> (was neutral)',
+      'Expiry 2026-12-10 · spot <code>26040</code> · ATM <code>26000</code>',
+      'PCR OI <b>1.4</b> · near ATM <b>1.67</b> · volume <b>2</b> · session change <b>+0.4</b>',
+      '• bias from the near-the-money PCR by OI (ATM ± 1 strikes, 25900–26100)',
+      '• thresholds: ≤ 0.5 strong bearish, ≤ 0.8 bearish, ≥ 1.2 bullish, ≥ 1.5 strong bullish',
+      '• 10 options of 2026-12-10; put OI 21000, call OI 15000',
+      '🕒 2026-12-04 04:00:00 UTC',
+    ]);
   });
 });

@@ -5,7 +5,7 @@
  * 1024 per caption, counted after entity parsing (tags removed, entities as one character).
  * No Node imports.
  */
-import type { AlertPayload, DailyBiasAlert, EntryAlert, ExitAlert, ExitWarningAlert, RuleAlert, Side, SweepAlert, BreakEvenAlert, TrailAlert } from './types.js';
+import type { AlertPayload, DailyBiasAlert, EntryAlert, ExitAlert, ExitWarningAlert, RuleAlert, Side, SweepAlert, BreakEvenAlert, TrailAlert, PcrAlert } from './types.js';
 
 export const TEXT_LIMIT = 4096;
 export const CAPTION_LIMIT = 1024;
@@ -158,6 +158,18 @@ function sweep(a: SweepAlert): string[] {
   ];
 }
 
+function pcr(a: PcrAlert): string[] {
+  const n = (x: number | null): string => (x === null ? 'n/a' : num(x));
+  const icon = a.bias.includes('bullish') ? '🟢' : a.bias.includes('bearish') ? '🔴' : '⚪';
+  return [
+    `${icon} <b>PCR BIAS · ${escapeHtml(a.bias.toUpperCase())}</b> ${code(a.symbol)}${a.previousBias ? ` (was ${escapeHtml(a.previousBias)})` : ''}`,
+    `Expiry ${escapeHtml(a.expiries.join(', '))} · spot ${code(n(a.spot))} · ATM ${code(n(a.atmStrike))}`,
+    `PCR OI ${bold(n(a.pcrOi))} · near ATM ${bold(n(a.nearAtmPcrOi))} · volume ${bold(n(a.pcrVolume))} · session change ${a.changePcrOi === null ? 'n/a' : bold(signed(a.changePcrOi))}`,
+    ...bullets(a.reasoning),
+    when(a.ts),
+  ];
+}
+
 /** The message of one alert, in HTML parse mode (may exceed the limits: see splitHtml / fitCaption). */
 export function formatAlert(a: AlertPayload): string {
   switch (a.kind) {
@@ -169,6 +181,7 @@ export function formatAlert(a: AlertPayload): string {
     case 'daily_bias': return dailyBias(a).join('\n');
     case 'rule': return rule(a).join('\n');
     case 'sweep': return sweep(a).join('\n');
+    case 'pcr': return pcr(a).join('\n');
   }
 }
 

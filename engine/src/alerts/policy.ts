@@ -14,7 +14,7 @@ import { ALL_SYMBOLS, type ChatDirectory, type ChatSettings, type QuietHours } f
 import { ALERT_KINDS, gradeRank, isCritical, type AlertKind, type AlertPayload } from './types.js';
 
 export const DEFAULT_COOLDOWN_MS: Record<AlertKind, number> = {
-  entry: 0, break_even: 0, trail: 0, exit: 0, exit_warning: 300_000, daily_bias: 0, rule: 300_000, sweep: 120_000,
+  entry: 0, break_even: 0, trail: 0, exit: 0, exit_warning: 300_000, daily_bias: 0, rule: 300_000, sweep: 120_000, pcr: 300_000,
 };
 
 export interface PolicyOptions {
@@ -62,6 +62,7 @@ function passesThreshold(a: AlertPayload, c: ChatSettings): boolean {
       return c.minGrade === null || gradeRank(a.grade) <= gradeRank(c.minGrade);
     case 'rule': case 'daily_bias': return a.confidence >= c.minConfidence;
     case 'sweep': return a.strength >= c.minConfidence;
+    case 'pcr': return true;
   }
 }
 

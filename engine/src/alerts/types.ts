@@ -4,9 +4,9 @@
  * `policy.ts` decides who gets them. No Node imports.
  */
 
-export type AlertKind = 'entry' | 'break_even' | 'trail' | 'exit' | 'exit_warning' | 'daily_bias' | 'rule' | 'sweep';
-export const ALERT_KINDS: readonly AlertKind[] = ['entry', 'break_even', 'trail', 'exit', 'exit_warning', 'daily_bias', 'rule', 'sweep'];
-/** kinds a new subscription gets when none are named (sweeps are opt-in: they are frequent) */
+export type AlertKind = 'entry' | 'break_even' | 'trail' | 'exit' | 'exit_warning' | 'daily_bias' | 'rule' | 'sweep' | 'pcr';
+export const ALERT_KINDS: readonly AlertKind[] = ['entry', 'break_even', 'trail', 'exit', 'exit_warning', 'daily_bias', 'rule', 'sweep', 'pcr'];
+/** kinds a new subscription gets when none are named (sweeps are opt-in: they are frequent; PCR bias changes are opt-in: Indian options chains only) */
 export const DEFAULT_KINDS: readonly AlertKind[] = ['entry', 'break_even', 'trail', 'exit', 'exit_warning', 'daily_bias', 'rule'];
 
 export type Side = 'buy' | 'sell';
@@ -131,7 +131,22 @@ export interface SweepAlert extends Common {
   reasoning: string[];
 }
 
-export type AlertPayload = EntryAlert | BreakEvenAlert | TrailAlert | ExitAlert | ExitWarningAlert | DailyBiasAlert | RuleAlert | SweepAlert;
+/** The options-chain PCR bias changed (Kite feeds with kite.pcr; engine/src/signals/pcr.ts). `symbol` = the underlying. */
+export interface PcrAlert extends Common {
+  kind: 'pcr';
+  bias: string;
+  previousBias: string | null;
+  expiries: string[];
+  spot: number | null;
+  atmStrike: number | null;
+  pcrOi: number | null;
+  pcrVolume: number | null;
+  nearAtmPcrOi: number | null;
+  changePcrOi: number | null;
+  reasoning: string[];
+}
+
+export type AlertPayload = EntryAlert | BreakEvenAlert | TrailAlert | ExitAlert | ExitWarningAlert | DailyBiasAlert | RuleAlert | SweepAlert | PcrAlert;
 
 /** Exits (stop hits included) bypass quiet hours, mutes and cooldowns. */
 export function isCritical(a: AlertPayload): boolean {

@@ -2,6 +2,8 @@
  * `tapeflow start`: load the config, open the store, build the engine (restoring bars, profiles and
  * CVD from the store), and serve the UDF + order-flow API (and examples/) until SIGINT/SIGTERM.
  */
+import { pcrAlert } from '../../signals/pcr-alert.js';
+import type { PcrReport } from '../../signals/pcr.js';
 import type { Command } from '../command.js';
 import { parseArgs, UsageError } from '../command.js';
 import { loadConfig, buildRegistry, pipelineOptions, type TapeFlowConfig } from '../../config/index.js';
@@ -184,6 +186,11 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
     : null;
   service.providers.feeds = () => { const sim = fb?.status() ?? null; return { mode: sim?.mode ?? 'live', simulated: sim, feeds: [...liveFeeds.status(), ...(bridgeStats ? [bridgeStats()] : [])], completeness: liveFeeds.completeness() }; };
   // options-chain PCR of the Kite feeds that have kite.pcr (signals/pcr.ts)
+  // a PCR bias change becomes a Telegram alert (kind 'pcr', opt-in per chat)
+  for (const f of liveFeeds.feeds) {
+    let prevBias: string | null = null;
+    f.on('pcr', (r: PcrReport) => { const a = pcrAlert(r, prevBias); if (r.bias !== null) prevBias = r.bias; if (a) alerts?.publish(a); });
+  }
   service.providers.pcr = () => liveFeeds.feeds.flatMap((f) => { const r = (f as { pcr?: () => unknown }).pcr?.(); return r ? [r] : []; });
   if (fb) status.registry.probe('simulator', () => fb.problem());
   await alerts?.start();
