@@ -49,6 +49,7 @@ struct TfSym
    string            lastImage;
    ulong             lastBookAt;
    bool              bookDirty;  // an event was throttled: the timer sends the trailing image
+   long              seenMsc;    // SYMBOL_TIME_MSC when the pump last caught up
   };
 
 struct TfBackfill
@@ -178,6 +179,7 @@ void AddSymbol(const string name, const bool dom)
    g_syms[n].lastImage = "";
    g_syms[n].lastBookAt = 0;
    g_syms[n].bookDirty = false;
+   g_syms[n].seenMsc = 0;
    if(dom)
      {
       if(SymbolInfoInteger(name, SYMBOL_TICKS_BOOKDEPTH) <= 0)
@@ -272,13 +274,17 @@ void PumpSymbol(TfSym &s)
    string batch = "";
    int count = 0;
    if(s.curMs <= 0) return; // never CopyTicks(from=0): see CursorAtNow
-   // nothing new since the cursor: skip the CopyTicks call (cheap with a whole Market Watch)
-   if((long)SymbolInfoInteger(s.name, SYMBOL_TIME_MSC) < s.curMs) return;
+   // nothing new since the pump last caught up: skip the CopyTicks call (a whole Market Watch stays cheap)
+   long tm = (long)SymbolInfoInteger(s.name, SYMBOL_TIME_MSC);
+   // (a last tick older than 2 s cannot be joined by more ticks at its millisecond: a burst inside one
+   // ms is still pumped until it is done)
+   if(tm < s.curMs || (tm == s.seenMsc && tm > 0 && tm < (long)TimeTradeServer() * 1000 - 2000)) return;
+   bool caughtUp = false;
    for(int round = 0; round < TF_PUMP_ROUNDS; round++)
      {
       ResetLastError();
       int got = CopyTicks(s.name, ticks, COPY_TICKS_ALL, (ulong)s.curMs, TF_PUMP_N + s.curN);
-      if(got <= 0) break; // nothing new, or not synchronised yet (GetLastError): try next pass
+      if(got <= 0) { caughtUp = GetLastError() == 0; break; } // nothing new, or not synchronised yet (GetLastError): try next pass
       long ms = -1;
       int ord = 0, emitted = 0;
       for(int i = 0; i < got; i++)
@@ -292,9 +298,10 @@ void PumpSymbol(TfSym &s)
          s.curN = ord + 1;
          if(count >= TF_BATCH && !FlushTicks(s.name, batch, count)) return;
         }
-      if(got < TF_PUMP_N + s.curN || emitted == 0) break; // the answer was not full: caught up
+      if(got < TF_PUMP_N + s.curN || emitted == 0) { caughtUp = true; break; } // the answer was not full: caught up
       if(round == TF_PUMP_ROUNDS - 1) g_pumpLimits++;
      }
+   if(caughtUp) s.seenMsc = tm;
    FlushTicks(s.name, batch, count);
   }
 

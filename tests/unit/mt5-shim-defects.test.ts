@@ -134,6 +134,25 @@ describe('MT5 EA defects, reproduced by the shimmed EA', () => {
     const ids = new Set(r.sink.ticks.filter((t) => t.sym === b.sym).map((t) => `${t.ms}:${t.ord}`));
     expect(ids.size).toBe(after);
   }, 60_000);
+
+  it('10: with InpSymbols empty, a Market Watch of 40 quiet symbols is not asked for ticks every timer pass', async () => {
+    const active = flaggedTape({ n: 2000, seed: 41, start: T0, utcOffset: 10800 });
+    const quiet: ShimSymbol[] = Array.from({ length: 40 }, (_, i) => ({ ...flaggedTape({ n: 3, seed: 50 + i, start: T0 - 7_200_000, utcOffset: 10800 }), sym: `Q${i}` }));
+    const r = await shimRig({}, { broker: { startUtc: active.ticks[100].utc, speed: 4, offsets: [{ fromUtc: 0, off: 10800 }], symbols: [active, ...quiet] }, inputs: { InpSymbols: '', InpTimerMs: 20, InpBackfillDays: 0 } });
+    rigs.push(r);
+    await sleep(4000);
+    await r.ea.stop();
+    const line = r.ea.grep(/\[shim\] stopped/)[0]?.text ?? '';
+    const copyTicks = Number(/CopyTicks (\d+)/.exec(line)?.[1]);
+    const timers = Number(/OnTimer (\d+)/.exec(line)?.[1]);
+    const onTicks = Number(/OnTick (\d+)/.exec(line)?.[1]);
+    expect(timers).toBeGreaterThan(50);
+    // before: all 41 symbols on every pass (OnTimer and OnTick), 32,759 calls in one run; now the quiet
+    // ones are skipped once caught up: about one call per pass for the active symbol
+    expect(copyTicks).toBeLessThan((timers + onTicks) * 2);
+    expect(copyTicks).toBeLessThan(41 * (timers + onTicks) / 10);
+    expect(r.sink.ticks.filter((t) => t.sym === active.sym).length).toBeGreaterThan(1000);
+  }, 30_000);
 });
 
 function quotesOnly(t: ShimSymbol): ShimSymbol {

@@ -357,7 +357,9 @@ static void fill(MqlArray<MqlTick> &out, const std::vector<const MqlTick *> &src
   for (size_t i = 0; i < src.size() && i < out.v.size(); i++) { out.v[i] = *src[i]; out.v[i].time = src[i]->time_msc / 1000; }
 }
 
+static long g_copyTicksCalls = 0;  // reported at stop: how often the EA asked for ticks
 int CopyTicks(const MqlString &symbol, MqlArray<MqlTick> &ticks, uint flags, ulong from, uint count) {
+  g_copyTicksCalls++;
   Sym *s = find_sym(symbol);
   if (!s) { _LastError = ERR_MARKET_UNKNOWN_SYMBOL; return -1; }
   advance();
@@ -773,7 +775,7 @@ int main() {
     sleep_us(std::min(wake - now, 1000L));
   }
   mql_ea_OnDeinit(REASON_REMOVE);
-  printf("%ld [shim] stopped: OnTimer %ld, OnTick %ld, OnBookEvent %ld\n", real_us() / 1000, timerCalls, tickCalls, bookCalls);
+  printf("%ld [shim] stopped: OnTimer %ld, OnTick %ld, OnBookEvent %ld, CopyTicks %ld\n", real_us() / 1000, timerCalls, tickCalls, bookCalls, g_copyTicksCalls);
   fflush(stdout);
   return 0;
 }
