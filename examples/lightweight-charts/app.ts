@@ -20,6 +20,7 @@ import { ScannerPanel, type StatusRow } from './panels/scanner.js';
 import { PaperPanel, type PaperSnap } from './panels/paper.js';
 import { StatusPanel, type FeedsSnap } from './panels/status.js';
 import { TransportBar } from './panels/transport.js';
+import { PcrPanel } from './panels/pcr.js';
 
 const q = new URLSearchParams(location.search);
 const state: Settings & { stream: boolean } = { ...loadSettings(q), stream: q.get('stream') !== '0' };
@@ -63,6 +64,11 @@ const tape = new TapePanel(side, state.big);
 const scanner = new ScannerPanel(side, (id) => { void openSymbol(id); });
 const paper = new PaperPanel(side);
 const transport = new TransportBar($('bar'), () => undefined);
+// options-chain PCR (Kite feeds with kite.pcr); hidden when the server has none
+const pcrPanel = new PcrPanel(side);
+const pollPcr = (): void => { void api<Parameters<PcrPanel['set']>[0]>('/api/v1/pcr').then((r) => pcrPanel.set(r)).catch(() => { /* older server */ }); };
+pollPcr();
+setInterval(pollPcr, 5000);
 
 function toMark(s: SignalItem): SignalMark {
   return { id: s.id, time: s.confirmedAt, kind: s.kind, side: s.side === 'buy' || s.side === 'sell' ? s.side : undefined, price: (s.priceLow + s.priceHigh) / 2, text: (s.reasoning ?? []).join('; '), data: s as never };
