@@ -141,6 +141,13 @@ function subscribe(): void {
     onSnapshot: (d) => { for (const it of d.items as (TransitionItem & { status?: StatusRow })[]) onTransition(it); },
     onUpdate: (d) => onTransition(d.item as TransitionItem & { status?: StatusRow }),
   }));
+  // rule mode (LONG/SHORT/WAIT with confidence), when the server runs it
+  const rule = (r: { signal?: string; confidence?: number; reasoning?: string[] } | undefined): void => { if (r?.signal) cards.rule(r); };
+  subs.push(stream.subscribe('rule' as 'signal', sym, {
+    onSnapshot: (d) => rule((d as { items?: unknown[] }).items?.at(-1) as never),
+    onUpdate: (d) => rule((d as { item?: unknown }).item as never),
+    onError: () => undefined,
+  }));
   subs.push(stream.subscribe('orderbook', sym, {
     onSnapshot: (d) => onBook(d), onUpdate: (d) => onBook(d),
   }, { depth: 20 }));

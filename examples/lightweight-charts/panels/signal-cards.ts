@@ -58,10 +58,18 @@ export class SignalCardsPanel {
     c.appendChild(ul);
     this.push(c, t.ts);
   }
+  private ruleLine = '';
+  /** rule-mode decision: LONG / SHORT / WAIT with its confidence (0–100) and reasons */
+  rule(r: { signal?: string; confidence?: number; reasoning?: string[] }): void {
+    this.ruleLine = `${r.signal} ${r.confidence !== undefined ? `(${Math.round(r.confidence)} %)` : ''}`;
+    this.verdict.title = (r.reasoning ?? []).join('\n');
+    this.verdict.dataset.rule = r.signal ?? '';
+    this.verdict.textContent = `${this.ruleLine} · ${this.verdict.textContent?.replace(/^.*?· (?=strategy)/, '') ?? ''}`;
+  }
   /** strategy state line (and rule-mode verdict when present) */
   status(s: { state?: string; label?: string; completedSteps?: number; verdict?: string; confidence?: number } | null): void {
     if (!s) return;
-    const v = s.verdict ? `${s.verdict}${s.confidence !== undefined ? ` (${Math.round(s.confidence * (s.confidence <= 1 ? 100 : 1))} %)` : ''} · ` : '';
+    const v = this.ruleLine ? `${this.ruleLine} · ` : '';
     this.verdict.textContent = `${v}strategy: ${s.state ?? '–'} · ${s.label ?? ''} · ${s.completedSteps ?? 0}/6 steps`;
   }
 }

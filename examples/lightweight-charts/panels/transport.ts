@@ -34,7 +34,9 @@ export class TransportBar {
   async init(): Promise<boolean> {
     const r = await fetch('/replay').catch(() => null);
     if (!r || !r.ok) return false;
-    this.show((await r.json()) as ReplayStatus);
+    const j = (await r.json()) as ReplayStatus & { available?: boolean };
+    if (!j.available) return false;
+    this.show(j);
     this.root.hidden = false;
     return true;
   }

@@ -1,6 +1,6 @@
 /**
  * The replay transport of `tapeflow replay --serve`, at /replay (behind the server's host/origin
- * checks): GET → the feed status {playing, speed, fed, total, position, first, last, done};
+ * checks; other servers answer {available: false} there): GET → the feed status {available: true, playing, speed, fed, total, position, first, last, done};
  * POST {"op":"pause"} | {"op":"play"} | {"op":"speed","speed":N|"max"} | {"op":"seek","ts":ms} → the
  * new status. Seek goes forward only (one deterministic engine pass); an earlier time is a 409.
  */
@@ -11,7 +11,7 @@ const json = (body: unknown, status = 200): Response => new Response(JSON.string
 export async function transport(req: Request, feed: () => FeedHandle | null): Promise<Response> {
   const f = feed();
   if (!f) return json({ error: 'not ready', reason: 'the replay files are still loading' }, 503);
-  if (req.method === 'GET') return json(f.status());
+  if (req.method === 'GET') return json({ available: true, ...f.status() });
   if (req.method !== 'POST') return json({ error: 'method not allowed', reason: 'GET or POST' }, 405);
   let b: { op?: unknown; speed?: unknown; ts?: unknown };
   try { b = JSON.parse(await req.text()) as typeof b; } catch { return json({ error: 'bad request', reason: 'body must be JSON {op, …}' }, 400); }
@@ -27,5 +27,5 @@ export async function transport(req: Request, feed: () => FeedHandle | null): Pr
       break;
     default: return json({ error: 'bad request', param: 'op', reason: 'op: pause | play | speed | seek' }, 400);
   }
-  return json(f.status());
+  return json({ available: true, ...f.status() });
 }

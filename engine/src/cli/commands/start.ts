@@ -88,6 +88,9 @@ export interface StartedApp {
  * The composition root: build and start everything (used by start, demo --serve, replay --serve and
  * tests). `clock` (live data only) advances every pipeline each second so bars close in quiet markets.
  */
+/** Servers that play no file say so at /replay (the page then shows no transport; a 404 would be a console error). */
+const NO_REPLAY = { path: '/replay', handle: async (): Promise<globalThis.Response> => new Response(JSON.stringify({ available: false }), { headers: { 'content-type': 'application/json' } }) };
+
 export async function startApp(o: { config?: string; host?: string; port?: number; storePath?: string | null; pipeline?: Partial<PipelineOptions>; clock?: () => number; log?: (s: string) => void; /** connect the config's live feeds (default false: tests and replays never dial out) */ feeds?: boolean; /** serve the simulator when no feed delivers data for afterMs (default with feeds: 10 s; false = never) */ fallback?: { afterMs?: number; backfillMs?: number } | false; /** default: from the config's log section */ logger?: Logger; /** feed tuning applied to every live feed (tests: fast backoff) */ feedDefaults?: Partial<FeedOptions>; /** extra web handlers (replay --serve: the transport at /replay) */ handlers?: { path: string; handle: (request: globalThis.Request) => Promise<globalThis.Response> }[]; /** each rule-mode decision (FlowSight JSON), e.g. one line on stdout with --json-signals */ onRule?: (r: unknown) => void }): Promise<StartedApp> {
   const config = await loadConfig(o.config);
   const registry = buildRegistry(config);
@@ -135,7 +138,7 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
     const jwtSecret = sc.jwt ? process.env[sc.jwt.secretEnv] : undefined;
     if (sc.jwt && !jwtSecret) throw new Error(`server.jwt.secretEnv names ${sc.jwt.secretEnv}, but that environment variable is empty`);
     server = await createServer({
-      engine, store, service, host: o.host ?? sc.host, port: o.port ?? sc.port, cors: sc.cors.origins, authToken, handlers: [...(hook ? [hook] : []), ...(o.handlers ?? [])], metrics: status.metrics,
+      engine, store, service, host: o.host ?? sc.host, port: o.port ?? sc.port, cors: sc.cors.origins, authToken, handlers: [...(hook ? [hook] : []), ...(o.handlers ?? []), ...(o.handlers?.some((h) => h.path === '/replay') ? [] : [NO_REPLAY])], metrics: status.metrics,
       jwt: sc.jwt && jwtSecret ? { secret: jwtSecret, ttlS: sc.jwt.ttlS, revoked: sc.jwt.revoked } : undefined,
       protect: sc.protect, allowedHosts: sc.allowedHosts, allowNoAuth: sc.allowNoAuth,
       authThrottle: { maxFailures: sc.authThrottle.maxFailures, windowMs: sc.authThrottle.windowS * 1000, lockMs: sc.authThrottle.lockS * 1000 },
