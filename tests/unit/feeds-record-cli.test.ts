@@ -14,6 +14,7 @@ import { Engine } from '../../engine/src/analytics/engine.js';
 import { BookManager } from '../../engine/src/book/manager.js';
 import { FeedManager } from '../../engine/src/feeds/manager.js';
 import { FakeVenue, binance, waitFor } from '../../engine/src/feeds/testing.js';
+import { LIVE_VENUES } from '../../engine/src/venues/registry.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'tapeflow.js');
 const T0 = Date.UTC(2024, 7, 8, 12, 0, 0);
@@ -120,8 +121,9 @@ describe('tapeflow record', () => {
       msgs.push(r.err.split('\n')[0]!);
     }
     expect(msgs).toEqual([
-      'tapeflow record: --venue must be one of binance-usdm, binance-spot, binance-coinm, bybit, bybit-spot, coinbase, okx, hyperliquid',
-      'tapeflow record: --venue must be one of binance-usdm, binance-spot, binance-coinm, bybit, bybit-spot, coinbase, okx, hyperliquid',
+      // the registry's live venues, in registry order (a new venue folder adds itself here)
+      `tapeflow record: --venue must be one of ${LIVE_VENUES.join(', ')}`,
+      `tapeflow record: --venue must be one of ${LIVE_VENUES.join(', ')}`,
       'tapeflow record: --symbols needs at least one symbol',
       'tapeflow record: --symbols needs at least one symbol',
       'tapeflow record: --rotate-mb must be a positive number',
