@@ -18,7 +18,7 @@ export class TransportBar {
   constructor(host: HTMLElement, private readonly onSeek: () => void) {
     this.root = el('span', 'transport');
     this.root.hidden = true;
-    this.btn = el('button', '', '⏸');
+    this.btn = el('button', '', 'pause');
     this.btn.title = 'play / pause the replay';
     this.speed = el('select');
     for (const s of ['1', '5', '10', '30', '100', 'max']) { const o = el('option', '', s === 'max' ? 'max' : `${s}×`); o.value = s; this.speed.appendChild(o); }
@@ -50,7 +50,7 @@ export class TransportBar {
   }
   private show(s: ReplayStatus): void {
     this.st = s;
-    this.btn.textContent = s.playing ? '⏸' : '▶';
+    this.btn.textContent = s.playing ? 'pause' : 'play';
     this.speed.value = String(s.speed);
     if (s.first !== null && s.last !== null) { this.seek.min = String(s.first); this.seek.max = String(s.last); this.seek.step = '1000'; }
     this.position(s.position ?? 0);
