@@ -17,6 +17,7 @@
  * calendar trades.
  */
 import { FootprintBar } from '../../../engine/src/analytics/footprint.js';
+import { RowGrid } from '../../../engine/src/analytics/row-grid.js';
 import type { SessionCalendar } from '../../../engine/src/core/sessions.js';
 import type { Resolution } from './resolution.js';
 
@@ -64,10 +65,14 @@ export function monthStamp(day: number, cal: SessionCalendar): number {
   return first;
 }
 
+/** The rows of every merged bar built without rows (never written: mergeBars skips rows then). */
+const NO_ROWS = new RowGrid(1);
+
 /** Merge consecutive bars (same instrument and rowTicks) into one bar [start, end). */
 export function mergeBars(bars: readonly FootprintBar[], start: number, end: number, withRows = true): FootprintBar {
   const b0 = bars[0];
-  const m = new FootprintBar(b0.instrument, start, end, b0.rowTicks, b0.sessionKey, b0.cvdOpen);
+  // without rows (UDF bars) the merged bar shares one empty grid: no row storage per bucket
+  const m = new FootprintBar(b0.instrument, start, end, b0.rowTicks, b0.sessionKey, b0.cvdOpen, withRows ? undefined : NO_ROWS);
   m.open = b0.open; m.firstTs = b0.firstTs; m.firstId = b0.firstId;
   let d = 0, dmin = 0, dmax = 0;
   for (const b of bars) {

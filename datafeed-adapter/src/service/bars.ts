@@ -12,6 +12,7 @@
  * Every page is followed by a yield (work.ts).
  */
 import { FootprintBar } from '../../../engine/src/analytics/footprint.js';
+import type { ClosedBar } from '../../../engine/src/analytics/pipeline.js';
 import type { Instrument } from '../../../engine/src/core/instruments.js';
 import type { Trade } from '../../../engine/src/core/events.js';
 import { newTrade } from '../../../engine/src/core/events.js';
@@ -172,6 +173,16 @@ function* hourBars(s: HistoryService, i: Instrument, rule: TradeBarRule, hStart:
   return { bars: out.length > keep ? out.slice(out.length - keep) : out, cut };
 }
 
+/** Index of the newest held bar starting before t (−1 when none). */
+function heldBefore(held: readonly ClosedBar[], t: number): number {
+  let lo = 0, hi = held.length;
+  while (lo < hi) {
+    const m = (lo + hi) >> 1;
+    if (held[m].bar.start < t) lo = m + 1; else hi = m;
+  }
+  return lo - 1;
+}
+
 /** Base-timeframe bars merged per bucket, newest first, read backward from `to`. */
 function* baseBarsBack(s: HistoryService, i: Instrument, res: Resolution, from: number, to: number, cb: number, withRows: boolean, maxBars: number, limits: string[]): Work<FootprintBar[]> {
   const id = i.id;
@@ -207,16 +218,19 @@ function* baseBarsBack(s: HistoryService, i: Instrument, res: Resolution, from: 
     return true;
   };
   const p = s.pipeline(id);
-  const mem = p ? p.bars.map((x) => x.bar) : [];
+  // the held bars are read in place (no copy of the whole list per request): a binary search finds
+  // the newest bar before readTo, and after each yield (bars may have been added or dropped) the
+  // walk finds its place again by the start of the last bar it visited
+  const held = p ? p.bars : [];
   const open = p?.openBar ?? null;
-  const memFirst = mem.length ? mem[0].start : open ? open.start : Infinity;
+  let memFirst = held.length ? held[0].bar.start : open ? open.start : Infinity;
   if (open && open.trades > 0 && open.start < readTo && !visit(open)) return acc;
-  let k = mem.length - 1;
-  while (k >= 0 && mem[k].start >= readTo) k--;
+  let k = heldBefore(held, readTo);
   while (k >= 0) {
     const stop = Math.max(-1, k - PAGE_BARS);
-    for (; k > stop; k--) if (!visit(mem[k])) return acc;
+    for (; k > stop; k--) { const b = held[k].bar; memFirst = b.start; if (!visit(b)) return acc; }
     yield;
+    k = heldBefore(held, memFirst);
   }
   if (s.store) {
     let before = Math.min(readTo, memFirst);
