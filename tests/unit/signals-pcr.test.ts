@@ -12,7 +12,7 @@ import { feedRig } from '../helpers/feed-rig.js';
 import { FakeVenue, waitFor } from '../../engine/src/feeds/testing.js';
 import type { KiteFeed } from '../../engine/src/venues/kite/feed.js';
 import { validateConfig } from '../../engine/src/config/index.js';
-import { pcrAlert } from '../../engine/src/signals/pcr-alert.js';
+import { pcrAlert } from '../../engine/src/alerts/pcr-alert.js';
 import { formatAlert } from '../../engine/src/alerts/format.js';
 import { KITE_CSV_HEADER, indexPacket, kiteMessage, tickPacket } from '../helpers/kite.js';
 

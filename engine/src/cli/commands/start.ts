@@ -2,7 +2,7 @@
  * `tapeflow start`: load the config, open the store, build the engine (restoring bars, profiles and
  * CVD from the store), and serve the UDF + order-flow API (and examples/) until SIGINT/SIGTERM.
  */
-import { pcrAlert } from '../../signals/pcr-alert.js';
+import { pcrAlert } from '../../alerts/pcr-alert.js';
 import type { PcrReport } from '../../signals/pcr.js';
 import type { Command } from '../command.js';
 import { parseArgs, UsageError } from '../command.js';

@@ -1,6 +1,6 @@
 /** A PCR report → the Telegram alert sent when the bias changes (engine/src/alerts format 'pcr'). */
-import type { PcrReport } from './pcr.js';
-import type { PcrAlert } from '../alerts/types.js';
+import type { PcrReport } from '../signals/pcr.js';
+import type { PcrAlert } from './types.js';
 
 const r3 = (x: number | null): number | null => (x === null ? null : Math.round(x * 1000) / 1000);
 
