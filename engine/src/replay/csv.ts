@@ -90,15 +90,24 @@ export function binanceCaptureHandler(env: HandlerEnv): LineHandler {
   binanceVenueHint(env);
   return {
     line(s) {
-      const sp = s.indexOf(' ');
-      if (sp < 0) throw new BadRow('expected "<receive ns> <json>"');
-      const recv = parseEpochMs(s, 0, sp);
-      if (recv !== recv) throw new BadRow('invalid receive timestamp');
-      let frame: unknown;
-      try { frame = JSON.parse(s.slice(sp + 1)); } catch (e) { throw new BadRow(`invalid JSON: ${(e as Error).message}`); }
-      parseBinanceFrame(frame, recv, env.ctx, env.sink);
+      const sp = receiveSplit(s);
+      const recv = parseReceive(s, sp);
+      parseBinanceFrame(jsonLine(s.slice(sp + 1)), recv, env.ctx, env.sink);
     },
   };
+}
+
+/** Index of the space in a `<receive ns> <json>` capture line. */
+function receiveSplit(s: string): number {
+  const sp = s.indexOf(' ');
+  if (sp < 0) throw new BadRow('expected "<receive ns> <json>"');
+  return sp;
+}
+
+function parseReceive(s: string, sp: number): number {
+  const recv = parseEpochMs(s, 0, sp);
+  if (recv !== recv) throw new BadRow('invalid receive timestamp');
+  return recv;
 }
 
 function jsonLine(s: string): unknown {
@@ -133,10 +142,8 @@ function guessVenueFromFrame(frame: unknown): string {
 export function captureHandler(env: HandlerEnv, venue: string): LineHandler {
   return {
     line(s) {
-      const sp = s.indexOf(' ');
-      if (sp < 0) throw new BadRow('expected "<receive ns> <json>"');
-      const recv = parseEpochMs(s, 0, sp);
-      if (recv !== recv) throw new BadRow('invalid receive timestamp');
+      const sp = receiveSplit(s);
+      const recv = parseReceive(s, sp);
       parseVenueFrame(venue, jsonLine(s.slice(sp + 1)), recv, env.ctx, env.sink);
     },
   };
