@@ -67,7 +67,7 @@ const Level = z.looseObject({ kind: z.string(), price, strength: z.number(), sou
 
 const InstrumentStats = z.looseObject({
   id: z.string(), symbol: z.string(), venue: z.string(), assetClass: z.string(), description: z.string(), tickSize: z.string(), lotStep: z.string(), flow: z.string(),
-  session: z.string(), timezone: z.string(), active: z.boolean(),
+  session: z.string(), timezone: z.string(), holidays: z.array(z.string()).optional().describe('local dates (YYYY-MM-DD) the session does not open, e.g. NSE holidays of a Kite feed'), active: z.boolean(),
   last: nPrice.optional(), open: nPrice.optional(), high: nPrice.optional(), low: nPrice.optional(), prevClose: nPrice.optional(), change: nPrice.optional(), changePct: z.number().nullable().optional(),
   sessionVolume: size.optional(), trades: z.number().int().optional(), totalVolume: size.optional(), cvd: size.optional(), vwap: nPrice.optional(), bars: z.number().int().optional(), lastTs: ms.nullable().optional(),
 }).meta({ id: 'InstrumentStats' });
@@ -75,6 +75,7 @@ const InstrumentStats = z.looseObject({
 const LibrarySymbolInfo = z.looseObject({
   name: z.string(), ticker: z.string(), description: z.string(), type: z.string(), session: z.string(), timezone: z.string(), exchange: z.string(), listed_exchange: z.string(),
   format: z.string(), pricescale: z.number().int(), minmov: z.number(), has_intraday: z.boolean(), supported_resolutions: z.array(z.string()), volume_precision: z.number().int(),
+  session_holidays: z.string().optional().describe('YYYYMMDD,YYYYMMDD: dates the session does not open'),
 }).meta({ id: 'LibrarySymbolInfo' });
 
 const BookLevel = z.looseObject({ price, size });

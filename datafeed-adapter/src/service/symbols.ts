@@ -7,6 +7,7 @@
  *    crosses midnight is listed on the day it ENDS (TradingView's convention), whereas our calendar
  *    keys it by the day it opens, hence the +1 day shift.
  *  - timezone: the session's IANA zone ("UTC" → "Etc/UTC").
+ *  - session_holidays: the session's holidays as "YYYYMMDD,YYYYMMDD" (only when it has any, e.g. NSE via Kite).
  */
 import type { Instrument } from '../../../engine/src/core/instruments.js';
 import { INTRADAY_MULTIPLIERS, SECONDS_MULTIPLIERS, SUPPORTED_RESOLUTIONS } from './resolution.js';
@@ -72,6 +73,7 @@ export interface LibrarySymbolInfo {
   supported_resolutions: string[];
   data_status: 'streaming';
   delay: number;
+  session_holidays?: string;
   library_custom_fields: Record<string, unknown>;
 }
 
@@ -105,6 +107,7 @@ export function symbolInfo(inst: Instrument): LibrarySymbolInfo {
     supported_resolutions: [...SUPPORTED_RESOLUTIONS],
     data_status: 'streaming',
     delay: 0,
+    ...(inst.session.holidays?.length ? { session_holidays: inst.session.holidays.map((d) => d.replaceAll('-', '')).join(',') } : {}),
     library_custom_fields: { tickSize: inst.tickSize, lotStep: inst.lotStep, flow: inst.flow, assetClass: inst.assetClass, footprintRow: inst.footprintRow ?? inst.profileRow, profileRow: inst.profileRow },
   };
 }

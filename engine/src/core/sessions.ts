@@ -15,6 +15,8 @@ export interface SessionSpec {
   end: string;
   /** ISO weekdays the session opens on (1 = Monday … 7 = Sunday) */
   days: number[];
+  /** local dates (YYYY-MM-DD) on which no session opens, e.g. exchange holidays */
+  holidays?: readonly string[];
 }
 
 const WEEKDAYS = Object.freeze([1, 2, 3, 4, 5]) as number[];
@@ -137,7 +139,19 @@ export function sessionSpecProblems(spec: Partial<SessionSpec>): Array<[keyof Se
   if (!Array.isArray(days) || days.length === 0 || days.some((d) => !Number.isInteger(d) || d < 1 || d > 7)) {
     out.push(['days', 'days must be a non-empty list of ISO weekdays 1..7 (1 = Monday)']);
   }
+  const hol = spec.holidays;
+  if (hol !== undefined && (!Array.isArray(hol) || hol.some((h) => typeof h !== 'string' || !isCivilDate(h)))) {
+    out.push(['holidays', 'holidays must be a list of dates YYYY-MM-DD']);
+  }
   return out;
+}
+
+/** A real calendar date written YYYY-MM-DD. */
+function isCivilDate(s: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  if (!m) return false;
+  const d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
+  return d.getUTCFullYear() === +m[1] && d.getUTCMonth() === +m[2] - 1 && d.getUTCDate() === +m[3];
 }
 
 /** ISO weekday (1..7) of a civil date */
@@ -160,6 +174,7 @@ export class SessionCalendar {
   private readonly startMin: number;
   private readonly lenMin: number;
   private readonly dayMask: boolean[];
+  private readonly holidays: ReadonlySet<string>;
   private cur: SessionWindow | null = null;
   /** [gapLo, next.start) is known to be outside every session */
   private gapLo = 0;
@@ -175,6 +190,7 @@ export class SessionCalendar {
     this.lenMin = endMin - this.startMin;
     this.dayMask = [false, false, false, false, false, false, false, false];
     for (const d of spec.days) this.dayMask[d] = true;
+    this.holidays = new Set(spec.holidays ?? []);
   }
 
   /** Session window opening on the local civil date y-mo-d (whether or not that day trades). */
@@ -190,23 +206,25 @@ export class SessionCalendar {
     return { key, start, end };
   }
 
-  /** Whether a session opens on the local civil date y-mo-d. */
+  /** Whether a session opens on the local civil date y-mo-d (a listed weekday that is not a holiday). */
   tradesOn(y: number, mo: number, d: number): boolean {
-    return this.dayMask[isoWeekday(y, mo, d)];
+    if (!this.dayMask[isoWeekday(y, mo, d)]) return false;
+    return this.holidays.size === 0 || !this.holidays.has(`${String(y).padStart(4, '0')}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}`);
   }
 
   /** The first session whose end is after ts, computed without the caches. */
   private locate(ts: number): SessionWindow {
     const off = tzOffset(ts, this.spec.timezone);
     const [y, mo, d] = civil(ts + off);
-    // sessions last at most a day (+1 h of DST), so the one containing ts opened today or yesterday
-    for (let k = -1; k <= 8; k++) {
+    // sessions last at most a day (+1 h of DST), so the one containing ts opened today or yesterday;
+    // the next one is found within a weekend plus a run of holidays (Diwali week, year end)
+    for (let k = -1; k <= 16; k++) {
       const [yy, mm, dd] = civil(Date.UTC(y, mo - 1, d + k));
       if (!this.tradesOn(yy, mm, dd)) continue;
       const w = this.windowOn(yy, mm, dd);
       if (w.end > ts) return w;
     }
-    throw new Error(`session "${this.spec.name}": no session within 8 days of ${new Date(ts).toISOString()}`);
+    throw new Error(`session "${this.spec.name}": no session within 16 days of ${new Date(ts).toISOString()}`);
   }
 
   /** The session containing ts, or null when ts is outside every session. */

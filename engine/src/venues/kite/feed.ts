@@ -124,8 +124,9 @@ export class KiteFeed extends BaseFeed {
   protected override async prepare(): Promise<void> {
     this.load();
     const rows = this.used();
-    if (rows.length) this.ingest({ kite: 'instruments', rows }, this.now());
-    else registerKiteInstruments(this.ctx, rows);
+    const holidays = this.o.kite?.holidays ?? [];
+    if (rows.length) this.ingest({ kite: 'instruments', rows, ...(holidays.length ? { holidays } : {}) }, this.now());
+    else registerKiteInstruments(this.ctx, rows, holidays);
   }
 
   override instrumentId(symbol: string): string {

@@ -76,7 +76,7 @@ export function kiteId(k: Pick<KiteInstrument, 'exchange' | 'tradingsymbol'>): s
   return `KITE:${k.exchange}:${k.tradingsymbol}`.toUpperCase();
 }
 
-/** NSE/BSE cash and F&O session: 09:15–15:30 Asia/Kolkata, Monday–Friday (holidays: see session.ts). */
+/** NSE/BSE cash and F&O session: 09:15–15:30 Asia/Kolkata, Monday–Friday; exchange holidays come from the config (`kite.holidays`). */
 export const NSE_SESSION = Object.freeze({ name: 'nse', timezone: 'Asia/Kolkata', start: '09:15', end: '15:30', days: [1, 2, 3, 4, 5] });
 
 /** Footprint/profile row: a power of ten of the tick near 1/1000 of a reference price, never finer than the tick. */
@@ -88,12 +88,13 @@ function rowFor(tick: string, refPrice: number): string {
   return normalizeDecimal(row.toFixed(Math.max(0, (tick.split('.')[1] ?? '').length)));
 }
 
-export function kiteSpec(k: KiteInstrument, refPrice = 0): InstrumentSpec {
+/** `holidays`: IST dates (YYYY-MM-DD) on which the exchange is closed (feeds[].kite.holidays): no session opens. */
+export function kiteSpec(k: KiteInstrument, refPrice = 0, holidays: readonly string[] = []): InstrumentSpec {
   const what = k.type === 'CE' || k.type === 'PE' ? `${k.name} ${k.expiry} ${k.strike} ${k.type}` : k.type === 'FUT' ? `${k.name} ${k.expiry} future` : k.name || k.tradingsymbol;
   return {
     id: kiteId(k), symbol: k.tradingsymbol, venue: 'kite', assetClass: k.segment === 'INDICES' ? 'index' : 'stock',
     description: `${what} on ${k.exchange} (Kite token ${k.token}; tick ${k.tickSize}, lot ${k.lotSize} from the instruments dump)`,
     tickSize: k.tickSize, lotStep: String(k.lotSize), profileRow: rowFor(k.tickSize, refPrice), contractSize: 1,
-    session: { ...NSE_SESSION, days: [...NSE_SESSION.days] }, thresholds: { absorptionMinVolume: 0, initiativeMinDelta: 0, auto: true }, flow: 'orderflow',
+    session: { ...NSE_SESSION, days: [...NSE_SESSION.days], ...(holidays.length ? { holidays: [...holidays].sort() } : {}) }, thresholds: { absorptionMinVolume: 0, initiativeMinDelta: 0, auto: true }, flow: 'orderflow',
   };
 }

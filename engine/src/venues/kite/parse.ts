@@ -5,8 +5,9 @@
  *   5-level depth (the first full packet of an instrument as a BookSnapshot, later ones as the BookDelta against the
  *   previous 5 levels, seq NaN: the book is always exactly the last packet's 5 levels) and its best bid/ask as a
  *   Quote. ltp and index packets update the per-instrument snapshot state only (no volume, no depth).
- * - `{"kite":"instruments","rows":[KiteInstrument…]}`: the instruments dump the feed loaded, written first to
- *   a recording so a replay maps tokens to the same instruments.
+ * - `{"kite":"instruments","rows":[KiteInstrument…],"holidays":[YYYY-MM-DD…]}`: the instruments dump the feed
+ *   loaded and the configured exchange holidays, written first to a recording so a replay maps tokens to the
+ *   same instruments with the same session calendar.
  * - Kite text messages (`{"type":"order"|"error"|"message",…}`) carry no market event and are ignored here
  *   (the feed logs them).
  * Malformed packets are counted in the parser state and the frame is reported as BadRow after its good
@@ -49,12 +50,12 @@ export function kiteState(ctx: FeedContext): KiteParserState {
   return s;
 }
 
-/** Register the instruments dump with a context (exact tick/lot per token). */
-export function registerKiteInstruments(ctx: FeedContext, rows: readonly KiteInstrument[]): void {
+/** Register the instruments dump with a context (exact tick/lot per token; the exchange holidays close their sessions). */
+export function registerKiteInstruments(ctx: FeedContext, rows: readonly KiteInstrument[], holidays: readonly string[] = []): void {
   const st = kiteState(ctx);
   for (const k of rows) {
     st.dump.set(k.token, k);
-    const spec = kiteSpec(k);
+    const spec = kiteSpec(k, 0, holidays);
     st.tokens.set(k.token, ctx.registry.has(spec.id) ? ctx.registry.get(spec.id) : ctx.registry.add(spec));
   }
 }
@@ -102,7 +103,9 @@ export function parseKiteFrame(frame: unknown, recvTs: number, ctx: FeedContext,
     if (o && typeof o === 'object' && (o as Record<string, unknown>).kite === 'instruments') {
       const rows = (o as Record<string, unknown>).rows;
       if (!Array.isArray(rows)) throw new BadRow('kite instruments frame without rows');
-      registerKiteInstruments(ctx, rows as KiteInstrument[]);
+      const hol = (o as Record<string, unknown>).holidays ?? [];
+      if (!Array.isArray(hol) || hol.some((h) => typeof h !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(h))) throw new BadRow('kite instruments frame: holidays must be a list of YYYY-MM-DD');
+      registerKiteInstruments(ctx, rows as KiteInstrument[], hol as string[]);
     }
     return;
   }
