@@ -72,13 +72,14 @@ export const API_ROUTES: ApiRoute[] = [
       { name: 'imbalanceRatio', type: 'number', min: 1, max: 100, description: 'imbalance ratio for the rows\' flags (default from config)' },
       { name: 'imbalanceCompare', type: 'string', enum: ['diagonal', 'horizontal'], description: 'imbalance comparison (default from config)' },
       { name: 'minVolume', type: 'number', min: 0, max: 1e12, description: 'an imbalance needs at least this volume on its dominant side, instrument units (default from config)' },
+      { name: 'rowSize', type: 'number', min: 0, max: 1e12, description: 'row size in price units, a whole multiple of the instrument\'s footprint row (rowSize in /api/v1/instruments): rows merged on the server (default: the footprint row)' },
     ],
     handler: (s, p) => {
       const agg = p.agg as 'time' | 'tick' | 'volume';
       if (agg === 'volume' && p.size === undefined) throw new ParamError(400, 'size', 'required for agg=volume');
       if (agg === 'tick' && p.size !== undefined && (!Number.isInteger(p.size) || (p.size as number) < 1 || (p.size as number) > 10000)) throw new ParamError(400, 'size', 'tick bars need an integer size 1..10000');
       const { from, to } = range(p, 6 * 3_600_000, agg === 'time' ? 400 * DAY : 2 * DAY);
-      return footprintWork(s, p.symbol as string, { agg, resolution: p.resolution as string, size: p.size as number | undefined, from, to, countback: p.countback as number, rows: p.rows as boolean, imbalance: { ratio: p.imbalanceRatio as number | undefined, compare: p.imbalanceCompare as 'diagonal' | 'horizontal' | undefined, minVolume: p.minVolume as number | undefined } });
+      return footprintWork(s, p.symbol as string, { agg, resolution: p.resolution as string, size: p.size as number | undefined, from, to, countback: p.countback as number, rows: p.rows as boolean, imbalance: { ratio: p.imbalanceRatio as number | undefined, compare: p.imbalanceCompare as 'diagonal' | 'horizontal' | undefined, minVolume: p.minVolume as number | undefined }, rowSize: p.rowSize as number | undefined });
     },
   },
   {

@@ -12,13 +12,14 @@ import { DeltaDynamicsTracker } from '../../../engine/src/analytics/delta.js';
 import { COL_ASK_VOL, COL_BID_VOL, COL_UNK_VOL, COL_ASK_CNT, COL_BID_CNT } from '../../../engine/src/analytics/row-grid.js';
 import { imbalances, type ImbalanceOptions } from '../../../engine/src/analytics/imbalance.js';
 import type { Instrument } from '../../../engine/src/core/instruments.js';
+import { coarsenBar } from '../../../engine/src/analytics/coarse-rows.js';
 import { ruleOf, seriesWork } from './bars.js';
 import type { HistoryService } from './history.js';
 import { ServiceError } from './errors.js';
 import type { Work } from './work.js';
 
 /** `imbalance`: per-request imbalance settings (ratio, comparison; `minVolume` in instrument units) over the pipeline's */
-export interface FootprintQuery { agg: 'time' | 'tick' | 'volume'; resolution?: string; size?: number; from: number; to: number; countback: number; rows: boolean; imbalance?: { ratio?: number; compare?: 'diagonal' | 'horizontal'; minVolume?: number } }
+export interface FootprintQuery { agg: 'time' | 'tick' | 'volume'; resolution?: string; size?: number; from: number; to: number; countback: number; rows: boolean; imbalance?: { ratio?: number; compare?: 'diagonal' | 'horizontal'; minVolume?: number }; rowSize?: number }
 
 /** One footprint bar in price and instrument units; `imbalance` = the pipeline's options for the rows' flags. */
 export function barJson(i: Instrument, b: FootprintBar, stats: BarStats | null, rows: boolean, imbalance: Partial<ImbalanceOptions> = {}): Record<string, unknown> {
@@ -68,9 +69,24 @@ function* footprintBars(s: HistoryService, i: Instrument, q: FootprintQuery): Wo
   return yield* seriesWork(s, i.id, res, q.from, q.to, q.countback, true, ruleOf(res), cap);
 }
 
+/**
+ * A client's row size (price units) as a multiple of the engine's footprint row: rows are merged on
+ * the server (engine/src/analytics/coarse-rows.ts). undefined = the engine's row (1).
+ */
+export function rowMultiple(s: HistoryService, i: Instrument, rowSize: number | undefined): number {
+  if (rowSize === undefined) return 1;
+  const base = s.rowTicks(i), ticks = i.price.fromNumber(rowSize);
+  const k = Math.round(ticks / base);
+  if (!(k >= 1 && k <= 10_000) || Math.abs(i.price.toNumber(k * base) - rowSize) > 1e-9 * Math.max(1, rowSize)) {
+    throw new ServiceError(400, 'rowSize', `must be a whole multiple of the footprint row ${i.price.toNumber(base)} (at most 10000 ×), got ${rowSize}`);
+  }
+  return k;
+}
+
 /** Footprint bars: agg 'time' (resolution), 'tick' (N trades) or 'volume' (N instrument units). */
 export function* footprintWork(s: HistoryService, symbol: string, q: FootprintQuery): Work<Record<string, unknown>> {
   const i = s.instrument(symbol);
+  const k = rowMultiple(s, i, q.rowSize);
   const { bars, limits } = yield* footprintBars(s, i, q);
   const so0 = s.statsOptions(i.id);
   const im = q.imbalance ?? {};
@@ -78,10 +94,10 @@ export function* footprintWork(s: HistoryService, symbol: string, q: FootprintQu
   const so = { ...so0, imbalance: { ...so0.imbalance, ...(im.ratio !== undefined ? { ratio: im.ratio } : {}), ...(im.compare ? { compare: im.compare } : {}), ...(im.minVolume !== undefined ? { minDominant: i.qty.fromNumber(im.minVolume) } : {}) } };
   const dyn = new DeltaDynamicsTracker();
   const out: Record<string, unknown>[] = [];
-  for (let k = 0; k < bars.length; k++) {
-    const b = bars[k];
+  for (let n = 0; n < bars.length; n++) {
+    const b = coarsenBar(bars[n], k);
     out.push(barJson(i, b, computeBarStats(b, so, dyn.next(b.delta, b.buyVolume, b.sellVolume)), q.rows, so.imbalance));
-    if (k % 200 === 199) yield;
+    if (n % 200 === 199) yield;
   }
   return { symbol: i.id, agg: q.agg, resolution: q.agg === 'time' ? q.resolution ?? '1' : undefined, size: q.agg === 'time' ? undefined : q.size, limits, bars: out };
 }

@@ -60,6 +60,13 @@ export interface SubscribeMsg {
   limit?: number;
   /** orderbook: levels per side (default 20, max 200) */
   depth?: number;
+  /**
+   * footprint: this subscription's view, applied by the server to every snapshot and update (bars
+   * with the same view share one topic). rowSize: price units, a whole multiple of the instrument's
+   * footprint row (rows merged on the server); imbalance ratio (1–100), comparison and minimum
+   * dominant volume (instrument units) for the rows' flags and counts. Omitted = the server's config.
+   */
+  rowSize?: number; imbalanceRatio?: number; imbalanceCompare?: 'diagonal' | 'horizontal'; minVolume?: number;
 }
 export interface UnsubscribeMsg { v: 1; op: 'unsubscribe'; id?: number | string; sub?: number; ch?: Channel; sym?: string; tf?: string }
 export interface PingMsg { v: 1; op: 'ping'; id?: number | string; t?: number }

@@ -20,7 +20,7 @@ import {
   type Channel, type ErrorCode, type ServerLimits, type WireTrade,
 } from './protocol.js';
 import {
-  BarTopic, BookTopic, DEFAULT_INTERVALS, ProfileTopic, PublishedTopic, SNAPSHOT_LIMITS, StatsTopic, SymbolHub, TickTopic,
+  BarTopic, BookTopic, DEFAULT_INTERVALS, type FootprintView, ProfileTopic, PublishedTopic, SNAPSHOT_LIMITS, StatsTopic, SymbolHub, TickTopic,
   Topic, VwapTopic, observeEngine, type PushKind, type TopicSink,
 } from './topics.js';
 
@@ -599,7 +599,7 @@ export class StreamServer {
     }
   }
 
-  private resolveKey(conn: Conn, m: Record<string, unknown>, ref: unknown): { ch: Channel; hub: SymbolHub; tf: string; mode: string; depth: number } | null {
+  private resolveKey(conn: Conn, m: Record<string, unknown>, ref: unknown): { ch: Channel; hub: SymbolHub; tf: string; mode: string; depth: number; view: FootprintView | null } | null {
     if (typeof m.ch !== 'string') { conn.error(ERR.BAD_REQUEST, 'ch must be a string', ref); return null; }
     if (!isChannel(m.ch)) { conn.error(ERR.UNKNOWN_CHANNEL, `unknown channel "${m.ch.slice(0, 40)}" (known: ${CHANNELS.join(', ')})`, ref); return null; }
     const ch = m.ch;
@@ -626,20 +626,46 @@ export class StreamServer {
       }
     }
     const depth = ch === 'orderbook' ? Math.max(1, Math.min(SNAPSHOT_LIMITS.orderbook.max, Math.floor((m.depth as number | undefined) ?? SNAPSHOT_LIMITS.orderbook.def))) : 0;
-    return { ch, hub, tf, mode, depth };
+    let view: FootprintView | null = null;
+    if (ch === 'footprint') {
+      const v = this.footprintView(hub, m);
+      if (typeof v === 'string') { conn.error(ERR.BAD_REQUEST, v, ref); return null; }
+      view = v;
+    }
+    return { ch, hub, tf, mode, depth, view };
   }
 
-  private keyOf(k: { ch: Channel; hub: SymbolHub; tf: string; depth: number }): string {
-    return `${k.ch}|${k.hub.inst.id}|${k.ch === 'orderbook' ? k.depth : k.tf}`;
+  /** A footprint subscription's row size and imbalance options (null: the server's config), or an error text. */
+  private footprintView(hub: SymbolHub, m: Record<string, unknown>): FootprintView | null | string {
+    const { rowSize, imbalanceRatio: ratio, imbalanceCompare: compare, minVolume } = m;
+    const num = (x: unknown): boolean => x === undefined || x === null || (typeof x === 'number' && Number.isFinite(x));
+    if (!num(rowSize) || !num(ratio) || !num(minVolume)) return 'rowSize, imbalanceRatio and minVolume must be numbers';
+    if (compare !== undefined && compare !== null && compare !== 'diagonal' && compare !== 'horizontal') return 'imbalanceCompare must be "diagonal" or "horizontal"';
+    const imbalance: FootprintView['imbalance'] = {};
+    if (typeof ratio === 'number') { if (ratio < 1 || ratio > 100) return 'imbalanceRatio must be in 1..100'; imbalance.ratio = ratio; }
+    if (compare === 'diagonal' || compare === 'horizontal') imbalance.compare = compare;
+    if (typeof minVolume === 'number') { if (minVolume < 0 || minVolume > 1e12) return 'minVolume must be in 0..1e12'; imbalance.minDominant = hub.inst.qty.fromNumber(minVolume); }
+    let k = 1;
+    if (typeof rowSize === 'number') {
+      const base = hub.pipeline?.opts.footprintRowTicks ?? hub.inst.footprintRowTicks;
+      k = Math.round(hub.inst.price.fromNumber(rowSize) / base);
+      if (!(k >= 1 && k <= 10_000) || Math.abs(hub.inst.price.toNumber(k * base) - rowSize) > 1e-9 * Math.max(1, rowSize)) return `rowSize must be a whole multiple of the footprint row ${hub.inst.price.toNumber(base)} (at most 10000 ×), got ${rowSize}`;
+    }
+    return k === 1 && Object.keys(imbalance).length === 0 ? null : { k, imbalance };
   }
 
-  private topicFor(ch: Channel, hub: SymbolHub, tf: string, mode: string, depth: number): Topic {
-    const key = this.keyOf({ ch, hub, tf, depth });
+  private keyOf(k: { ch: Channel; hub: SymbolHub; tf: string; depth: number; view?: FootprintView | null }): string {
+    const v = k.view ? `|k${k.view.k}|${k.view.imbalance.ratio ?? ''}|${k.view.imbalance.compare ?? ''}|${k.view.imbalance.minDominant ?? ''}` : '';
+    return `${k.ch}|${k.hub.inst.id}|${k.ch === 'orderbook' ? k.depth : k.tf}${v}`;
+  }
+
+  private topicFor(ch: Channel, hub: SymbolHub, tf: string, mode: string, depth: number, view: FootprintView | null = null): Topic {
+    const key = this.keyOf({ ch, hub, tf, depth, view });
     let t = this.topics.get(key);
     if (t) return t;
     const iv = this.o.intervals[ch];
     switch (ch) {
-      case 'bar': case 'footprint': case 'delta': t = new BarTopic(key, ch, hub, tf, iv, encode, mode === 'derived'); break;
+      case 'bar': case 'footprint': case 'delta': t = new BarTopic(key, ch, hub, tf, iv, encode, mode === 'derived', view); break;
       case 'tick': t = new TickTopic(key, hub, iv, encode); break;
       case 'vwap': t = new VwapTopic(key, ch, hub, '', iv, encode); break;
       case 'profile': t = new ProfileTopic(key, ch, hub, '', iv, encode); break;
@@ -658,7 +684,7 @@ export class StreamServer {
     // no replacement: a second subscription to the same key (a study on the main series' key, a second
     // chart) is a new, independent subscription with its own id, snapshot and updates
     if (conn.subs.size >= this.o.maxSubscriptions) return conn.error(ERR.TOO_MANY_SUBSCRIPTIONS, `at most ${this.o.maxSubscriptions} subscriptions per connection`, ref);
-    const topic = this.topicFor(k.ch, k.hub, k.tf, k.mode, k.depth);
+    const topic = this.topicFor(k.ch, k.hub, k.tf, k.mode, k.depth, k.view);
     const sub = new Sub(++this.subIds, conn, topic, topic.key);
     const limit = typeof m.limit === 'number' ? m.limit : undefined;
     let d: unknown;

@@ -12,7 +12,8 @@ import type { Engine } from '../../../engine/src/analytics/engine.js';
 import type { ClosedBar, InstrumentPipeline } from '../../../engine/src/analytics/pipeline.js';
 import { FootprintBar } from '../../../engine/src/analytics/footprint.js';
 import { computeBarStats, type BarStats, type BarStatsOptions } from '../../../engine/src/analytics/bar-stats.js';
-import { imbalances } from '../../../engine/src/analytics/imbalance.js';
+import { imbalances, type ImbalanceOptions } from '../../../engine/src/analytics/imbalance.js';
+import { coarsenBar } from '../../../engine/src/analytics/coarse-rows.js';
 import { COL_ASK_VOL, COL_BID_VOL, COL_UNK_VOL } from '../../../engine/src/analytics/row-grid.js';
 import type { DeltaDynamics } from '../../../engine/src/analytics/delta.js';
 import type { Instrument } from '../../../engine/src/core/instruments.js';
@@ -186,6 +187,9 @@ type BarProjection = 'bar' | 'footprint' | 'delta';
 
 interface Window { key: number; end: number; t: number }
 
+/** A footprint subscription's own view: k × the engine's row size, imbalance options over the config's. */
+export interface FootprintView { k: number; imbalance: Partial<ImbalanceOptions> }
+
 /**
  * bar / footprint / delta for one timeframe: either the pipeline's own timeframe ("base") or a time
  * timeframe that is a multiple of it ("derived", aggregated from base bars; daily = one bar per session).
@@ -200,7 +204,7 @@ export class BarTopic extends Topic {
   private lastBarWin: Window | null = null;
   private statsOpts: BarStatsOptions | null = null;
 
-  constructor(key: string, ch: BarProjection, hub: SymbolHub, tf: string, intervalMs: number, enc: Encoder, derived: boolean) {
+  constructor(key: string, ch: BarProjection, hub: SymbolHub, tf: string, intervalMs: number, enc: Encoder, derived: boolean, private readonly view: FootprintView | null = null) {
     super(key, ch, hub, tf, intervalMs, enc);
     this.derived = derived;
     const ms = timeframeMs(tf);
@@ -212,7 +216,7 @@ export class BarTopic extends Topic {
   /** The instrument's pipeline appeared (or existed at creation). */
   override onAttach(p: InstrumentPipeline): void {
     const o = p.opts;
-    this.statsOpts = { valueArea: o.valueArea, imbalance: o.imbalance, stackedMinRows: o.stackedMinRows, unfinishedMinBid: 0, unfinishedMinAsk: 0 };
+    this.statsOpts = { valueArea: o.valueArea, imbalance: { ...o.imbalance, ...this.view?.imbalance }, stackedMinRows: o.stackedMinRows, unfinishedMinBid: 0, unfinishedMinAsk: 0 };
     if (this.derived) this.seed(p);
     this.dirty = true;
   }
@@ -381,6 +385,8 @@ export class BarTopic extends Topic {
       v: h.qty(b.volume), buy: h.qty(b.buyVolume), sell: h.qty(b.sellVolume), delta: h.qty(b.delta), trades: b.trades, closed,
     };
     if (this.ch === 'bar') return bar;
+    // a subscription's own view: its row size and imbalance options (the engine's stats are for the config's)
+    if (this.view) { b = coarsenBar(b, this.view.k); stats = null; }
     const st = stats ?? computeBarStats(b, this.statsOpts ?? DEFAULT_STATS_OPTS, NO_DYNAMICS);
     const g = b.rows;
     const bid = g.cols[COL_BID_VOL], ask = g.cols[COL_ASK_VOL], unk = g.cols[COL_UNK_VOL];
