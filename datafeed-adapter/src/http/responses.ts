@@ -92,7 +92,7 @@ const Mark = z.looseObject({ id: z.union([z.string(), z.number()]), time: z.numb
 
 const PcrSide = z.looseObject({ pcrOi: z.number().nullable(), pcrVolume: z.number().nullable(), putOi: z.number(), callOi: z.number(), putVolume: z.number(), callVolume: z.number() });
 const PcrReport = z.looseObject({
-  underlying: z.string(), expiries: z.array(z.string()), ts: ms, spot: z.number().nullable().describe('underlying price (price units)'), atmStrike: z.number().nullable(), strikes: z.number().int(),
+  underlying: z.string(), symbol: z.string().nullable().describe('instrument the report is published under on the `pcr` WS channel (the chain\'s spot)'), expiries: z.array(z.string()), ts: ms, spot: z.number().nullable().describe('underlying price (price units)'), atmStrike: z.number().nullable(), strikes: z.number().int(),
   overall: PcrSide, nearAtm: PcrSide.extend({ strikeLow: z.number(), strikeHigh: z.number() }).nullable(),
   sessionOpenPcrOi: z.number().nullable(), changePcrOi: z.number().nullable(),
   bias: z.enum(['strong bearish', 'bearish', 'neutral', 'bullish', 'strong bullish']).nullable(),
@@ -131,7 +131,7 @@ export const RESPONSES: Record<string, z.ZodType> = {
   '/api/v1/scanner': z.looseObject({ available: z.boolean(), rows: z.array(StrategyStatus) }),
   '/api/v1/paper': z.looseObject({ available: z.boolean(), symbol: z.string().nullable(), account: z.looseObject({ balance: z.number() }).nullable(), open: z.array(z.looseObject({ entry: price, qty: size })), fills: z.array(z.looseObject({ entry: price, exit: price, qty: size, pnl: z.number() })), analytics: z.looseObject({}).nullable() }),
   '/api/v1/merged': z.looseObject({ symbol: z.string(), merged: z.boolean(), venue: z.string().nullable(), cells: z.array(z.looseObject({ time: ms, price, buy: size, sell: size, unknown: size, trades: z.number().int() })) }),
-  '/api/v1/pcr': z.looseObject({ available: z.boolean(), chains: z.array(PcrReport) }),
+  '/api/v1/pcr': z.looseObject({ available: z.boolean(), symbols: z.array(z.string()).describe('instruments the configured chains publish under on the `pcr` WS channel'), chains: z.array(PcrReport) }),
   '/api/v1/feeds': z.looseObject({ available: z.boolean(), feeds: z.array(z.looseObject({})), completeness: z.array(z.looseObject({})) }),
   '/api/v1/system': z.looseObject({ uptimeS: z.number(), events: z.number(), instruments: z.array(z.looseObject({ id: z.string(), timeframe: z.string(), bars: z.number().int(), trades: z.number().int() })) }),
   '/api/v1/health': z.looseObject({ status: z.string(), uptimeS: z.number(), events: z.number() }),

@@ -75,6 +75,8 @@ export interface Providers {
   merged?(symbol: string, from: number, to: number, venue?: string): unknown[] | null;
   /** options-chain PCR reports (Kite feeds with kite.pcr): engine/src/signals/pcr.ts PcrReport */
   pcr?(): unknown[];
+  /** the instruments the configured chains publish their PCR under (WS channel `pcr`), known before the first report */
+  pcrSymbols?(): string[];
   /** live feed status and data-completeness records */
   feeds?(): { feeds: unknown[]; completeness: unknown[]; mode?: string; simulated?: unknown };
   orderbook?(symbol: string, depth: number): { ts: number; synced?: boolean; bids: [number, number][]; asks: [number, number][] } | null;
@@ -451,7 +453,7 @@ export class HistoryService {
   pcr(underlying?: string): Record<string, unknown> {
     const all = (this.providers.pcr?.() ?? []) as Array<{ underlying: string }>;
     const chains = underlying === undefined ? all : all.filter((r) => r.underlying.toUpperCase() === underlying.toUpperCase());
-    return { available: this.providers.pcr !== undefined, chains };
+    return { available: this.providers.pcr !== undefined, symbols: this.providers.pcrSymbols?.() ?? [], chains };
   }
 
   feeds(): Record<string, unknown> {

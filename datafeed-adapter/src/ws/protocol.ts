@@ -6,14 +6,14 @@
 
 export const PROTOCOL_VERSION = 1;
 
-export const CHANNELS = ['tick', 'bar', 'footprint', 'profile', 'delta', 'vwap', 'orderbook', 'signal', 'trade_state', 'bias', 'stats', 'rule'] as const;
+export const CHANNELS = ['tick', 'bar', 'footprint', 'profile', 'delta', 'vwap', 'orderbook', 'signal', 'trade_state', 'bias', 'stats', 'rule', 'pcr'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /** Channels keyed by a timeframe; the others ignore `tf` (normalized to ''). */
 export const TIMEFRAME_CHANNELS: readonly Channel[] = ['bar', 'footprint', 'delta'];
 
 /** Channels whose producers are not part of the engine yet: subscriptions succeed with an empty snapshot. */
-export const PLACEHOLDER_CHANNELS: readonly Channel[] = ['signal', 'trade_state', 'bias', 'rule'];
+export const PLACEHOLDER_CHANNELS: readonly Channel[] = ['signal', 'trade_state', 'bias', 'rule', 'pcr'];
 
 export function isChannel(x: unknown): x is Channel {
   return typeof x === 'string' && (CHANNELS as readonly string[]).includes(x);
@@ -157,11 +157,13 @@ export interface ChannelSnapshot {
   signal: PlaceholderSnapshot; trade_state: PlaceholderSnapshot; bias: PlaceholderSnapshot;
   /** rule mode: the LONG/SHORT/WAIT decisions (FlowSight shape), the last 50 */
   rule: PlaceholderSnapshot;
+  /** options-chain PCR (Kite feeds with kite.pcr), keyed by the chain's spot instrument: the latest report */
+  pcr: PlaceholderSnapshot;
 }
 export interface ChannelUpdate {
   tick: TickUpdate; bar: WireBar; footprint: WireFootprint; delta: WireDelta;
   vwap: WireVwap; profile: WireProfile; orderbook: WireBook; stats: WireStats;
-  signal: { item: unknown }; trade_state: { item: unknown }; bias: { item: unknown }; rule: { item: unknown };
+  signal: { item: unknown }; trade_state: { item: unknown }; bias: { item: unknown }; rule: { item: unknown }; pcr: { item: unknown };
 }
 
 // ---- timeframes ------------------------------------------------------------------------------

@@ -412,8 +412,8 @@ export class StreamServer {
     return { port: a.port, url: `ws://${host}:${a.port}${this.o.path}` };
   }
 
-  /** Push an item on a producer-less channel (signal, trade_state, bias, rule). */
-  publish(ch: 'signal' | 'trade_state' | 'bias' | 'rule', symbol: string, item: unknown): void {
+  /** Push an item on a producer-less channel (signal, trade_state, bias, rule, pcr). */
+  publish(ch: 'signal' | 'trade_state' | 'bias' | 'rule' | 'pcr', symbol: string, item: unknown): void {
     const inst = this.registry.find(symbol);
     if (!inst) throw new Error(`unknown symbol ${symbol}`);
     const hub = this.hub(inst.id)!;

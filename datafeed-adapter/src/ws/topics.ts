@@ -41,7 +41,7 @@ export interface TopicRequest { limit?: number; depth?: number }
 
 export const DEFAULT_INTERVALS: Record<Channel, number> = {
   tick: 100, bar: 250, footprint: 250, delta: 250, vwap: 250, profile: 1000, orderbook: 250, stats: 1000,
-  signal: 0, trade_state: 250, bias: 250, rule: 0,
+  signal: 0, trade_state: 250, bias: 250, rule: 0, pcr: 250,
 };
 
 export const SNAPSHOT_LIMITS = {
@@ -516,7 +516,7 @@ export class BookTopic extends Topic {
   }
 }
 
-/** signal / trade_state / bias / rule: items arrive through StreamServer.publish(); signal and rule items are never conflated. */
+/** signal / trade_state / bias / rule / pcr: items arrive through StreamServer.publish(); signal and rule items are never conflated. */
 export class PublishedTopic extends Topic {
   readonly items: unknown[] = [];
   available = false;

@@ -25,6 +25,8 @@ export interface PcrSide { pcrOi: number | null; pcrVolume: number | null; putOi
 
 export interface PcrReport {
   underlying: string;
+  /** the instrument the report is published under (WS channel `pcr`): the chain's spot instrument id (its first option's when the spot is unknown); null outside a feed */
+  symbol: string | null;
   expiries: string[];
   ts: number;
   /** underlying price (price units); null when unknown (near-the-money figures are then null too) */
@@ -80,12 +82,18 @@ export function computePcr(underlying: string, expiries: string[], legs: readonl
     const lo = listed[Math.max(0, k - strikes)]!, hi = listed[Math.min(listed.length - 1, k + strikes)]!;
     nearAtm = { ...side(legs.filter((l) => l.strike >= lo && l.strike <= hi)), strikeLow: lo, strikeHigh: hi };
   }
-  return { underlying, expiries, ts, spot, atmStrike, strikes, overall, nearAtm, bias: classifyPcr(nearAtm ? nearAtm.pcrOi : overall.pcrOi, thresholds), thresholds, legs: legs.length, derivation: PCR_DERIVATION };
+  return { underlying, symbol: null, expiries, ts, spot, atmStrike, strikes, overall, nearAtm, bias: classifyPcr(nearAtm ? nearAtm.pcrOi : overall.pcrOi, thresholds), thresholds, legs: legs.length, derivation: PCR_DERIVATION };
 }
 
 /** IST calendar day of a UTC ms time (India has no DST: +05:30). */
 export function istDay(ts: number): string {
   return new Date(ts + 19_800_000).toISOString().slice(0, 10);
+}
+
+/** True when two reports say the same (everything but the time): the feed publishes a report only when it changed. */
+export function samePcr(a: PcrReport | null, b: PcrReport): boolean {
+  if (!a) return false;
+  return JSON.stringify({ ...a, ts: 0 }) === JSON.stringify({ ...b, ts: 0 });
 }
 
 /** Keeps the first PCR by OI of each IST day to report the change over the session. */

@@ -188,13 +188,18 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
     ? new SimulatorFallback({ feeds: liveFeeds, registry, sink: engine.onEvent, log: logger, configFile: o.config ?? process.env.TAPEFLOW_CONFIG ?? 'tapeflow.config.yaml', afterMs: o.fallback?.afterMs ?? FALLBACK_AFTER_MS, backfillMs: o.fallback?.backfillMs })
     : null;
   service.providers.feeds = () => { const sim = fb?.status() ?? null; return { mode: sim?.mode ?? 'live', simulated: sim, feeds: [...liveFeeds.status(), ...(bridgeStats ? [bridgeStats()] : [])], completeness: liveFeeds.completeness() }; };
-  // options-chain PCR of the Kite feeds that have kite.pcr (signals/pcr.ts)
-  // a PCR bias change becomes a Telegram alert (kind 'pcr', opt-in per chat)
+  // options-chain PCR of the Kite feeds that have kite.pcr (signals/pcr.ts): each changed report goes out on the
+  // `pcr` WS channel under the chain's spot instrument; a PCR bias change becomes a Telegram alert (kind 'pcr', opt-in per chat)
   for (const f of liveFeeds.feeds) {
     let prevBias: string | null = null;
-    f.on('pcr', (r: PcrReport) => { const a = pcrAlert(r, prevBias); if (r.bias !== null) prevBias = r.bias; if (a) alerts?.publish(a); });
+    f.on('pcr', (r: PcrReport) => {
+      const a = pcrAlert(r, prevBias); if (r.bias !== null) prevBias = r.bias; if (a) alerts?.publish(a);
+      if (r.symbol && registry.find(r.symbol)) stream.publish('pcr', r.symbol, r);
+    });
   }
-  service.providers.pcr = () => liveFeeds.feeds.flatMap((f) => { const r = (f as { pcr?: () => unknown }).pcr?.(); return r ? [r] : []; });
+  type PcrFeed = { pcr?: () => unknown; pcrSymbol?: () => string | null };
+  service.providers.pcr = () => liveFeeds.feeds.flatMap((f) => { const r = (f as PcrFeed).pcr?.(); return r ? [r] : []; });
+  service.providers.pcrSymbols = () => liveFeeds.feeds.flatMap((f) => { const s = (f as PcrFeed).pcrSymbol?.(); return s ? [s] : []; });
   if (fb) status.registry.probe('simulator', () => fb.problem());
   await alerts?.start();
   // an MT5 symbol waiting for its backfill is not advanced by the clock (its history is still to come)

@@ -21,7 +21,7 @@ import { parseKiteFrame, registerKiteInstruments } from './parse.js';
 import { parseInstrumentsCsv, kiteId, type KiteInstrument } from './instruments.js';
 import type { KiteMode } from './packets.js';
 import { kiteState } from './parse.js';
-import { DEFAULT_PCR_THRESHOLDS, PcrSession, computePcr, istDay, selectChain, type PcrLeg, type PcrReport } from '../../signals/pcr.js';
+import { DEFAULT_PCR_THRESHOLDS, PcrSession, computePcr, istDay, samePcr, selectChain, type PcrLeg, type PcrReport } from '../../signals/pcr.js';
 
 export interface KiteFeedOptions extends FeedOptions {
   apiKey?: string;
@@ -42,7 +42,7 @@ export class KiteFeed extends BaseFeed {
   private readonly tokenOf = new Map<string, number>();
   readonly textMessages = { error: 0, order: 0, message: 0, other: 0 };
   /** options chain of the PCR (kite.pcr): tokens of its legs and of the underlying's price */
-  private chain: { legs: KiteInstrument[]; expiries: string[]; spot: number | undefined } | null = null;
+  private chain: { legs: KiteInstrument[]; expiries: string[]; spot: number | undefined; symbol: string } | null = null;
   private readonly pcrSession = new PcrSession();
   private lastPcr: PcrReport | null = null;
   private lastPcrAt = -Infinity;
@@ -81,7 +81,7 @@ export class KiteFeed extends BaseFeed {
       if (!legs.length) throw new Error(`kite.pcr: no ${pc.underlying} options for expiry ${JSON.stringify(pc.expiry ?? 'nearest')} in the instruments dump`);
       const spot = this.dump.find((x) => `${x.exchange}:${x.tradingsymbol}`.toUpperCase() === pc.spot.toUpperCase());
       if (!spot) this.log.warn(`kite.pcr: spot "${pc.spot}" is not in the instruments dump: near-the-money PCR unavailable`);
-      this.chain = { legs, expiries, spot: spot?.token };
+      this.chain = { legs, expiries, spot: spot?.token, symbol: kiteId(spot ?? legs[0]!) };
       this.log.info(`kite: PCR chain ${pc.underlying} ${expiries.join(',')}: ${legs.length} options in full mode`);
     }
   }
@@ -100,7 +100,10 @@ export class KiteFeed extends BaseFeed {
   /** The latest options-chain PCR (null without kite.pcr or before the first chain snapshot). */
   pcr(): PcrReport | null { return this.lastPcr; }
 
-  /** Recompute the PCR from the chain's latest snapshots, at most once a second (local time). */
+  /** The instrument the PCR is published under (the chain's spot), known before the first report; null without kite.pcr. */
+  pcrSymbol(): string | null { return this.chain?.symbol ?? null; }
+
+  /** Recompute the PCR from the chain's latest snapshots, at most once a second (local time); emit 'pcr' when it changed. */
   private updatePcr(recv: number): void {
     const c = this.chain, pc = this.o.kite?.pcr;
     if (!c || !pc || recv - this.lastPcrAt < 1000) return;
@@ -117,8 +120,10 @@ export class KiteFeed extends BaseFeed {
     this.lastPcrAt = recv;
     const sp = c.spot !== undefined ? snaps.get(c.spot) : undefined;
     const spot = sp ? sp.last / 10 ** ((sp.token & 0xff) === 3 ? 7 : (sp.token & 0xff) === 6 ? 4 : 2) : null;
-    this.lastPcr = this.pcrSession.report(computePcr(pc.underlying, c.expiries, legs, spot, pc.strikes ?? 5, { ...DEFAULT_PCR_THRESHOLDS, ...pc.thresholds }, ts || recv));
-    this.emit('pcr', this.lastPcr);
+    const r = this.pcrSession.report({ ...computePcr(pc.underlying, c.expiries, legs, spot, pc.strikes ?? 5, { ...DEFAULT_PCR_THRESHOLDS, ...pc.thresholds }, ts || recv), symbol: c.symbol });
+    const changed = !samePcr(this.lastPcr, r);
+    this.lastPcr = r;
+    if (changed) this.emit('pcr', r);
   }
 
   protected override async prepare(): Promise<void> {
