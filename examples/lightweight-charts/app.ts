@@ -64,11 +64,9 @@ const tape = new TapePanel(side, state.big);
 const scanner = new ScannerPanel(side, (id) => { void openSymbol(id); });
 const paper = new PaperPanel(side);
 const transport = new TransportBar($('bar'), () => undefined);
-// options-chain PCR (Kite feeds with kite.pcr); hidden when the server has none
+// options-chain PCR (Kite feeds with kite.pcr): read once, then pushed on the `pcr` channel; hidden when the server has none
 const pcrPanel = new PcrPanel(side);
-const pollPcr = (): void => { void api<Parameters<PcrPanel['set']>[0]>('/api/v1/pcr').then((r) => pcrPanel.set(r)).catch(() => { /* older server */ }); };
-pollPcr();
-setInterval(pollPcr, 5000);
+void pcrPanel.follow(() => api('/api/v1/pcr'), state.stream ? stream : null).catch(() => { /* older server: no PCR */ });
 
 function toMark(s: SignalItem): SignalMark {
   return { id: s.id, time: s.confirmedAt, kind: s.kind, side: s.side === 'buy' || s.side === 'sell' ? s.side : undefined, price: (s.priceLow + s.priceHigh) / 2, text: (s.reasoning ?? []).join('; '), data: s as never };
@@ -300,6 +298,6 @@ async function main(): Promise<void> {
 
 (window as any).tapeflow = {
   chart, get of() { return of; }, LWC, state, stream, ready: false, reload: load, setOrderFlow: (x: OrderFlow) => { of = x; },
-  panels: { ladder, tape, cards, scanner, paper, status: statusPanel, transport }, signals,
+  panels: { ladder, tape, cards, scanner, paper, status: statusPanel, transport, pcr: pcrPanel }, signals,
 };
 main().catch((e) => { status(`error: ${(e as Error).message}`); (window as any).tapeflow.error = String(e); });
