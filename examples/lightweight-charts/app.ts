@@ -10,9 +10,9 @@
  */
 import * as LWC from 'lightweight-charts';
 import { StreamClient, defaultStreamUrl, type StreamSubscription } from '../../datafeed-adapter/src/client/index.js';
-import { attachOrderFlow, fromApiBar, fromWireFootprint, fromApiProfile, mergeRows, type FootprintBarData, type FootprintMode, type SignalMark, type OrderFlow } from '../../indicators/lightweight-charts/index.js';
+import { attachOrderFlow, fromApiBar, fromWireFootprint, fromApiProfile, type FootprintBarData, type FootprintMode, type SignalMark, type OrderFlow } from '../../indicators/lightweight-charts/index.js';
 import type { WireBook, WireTrade } from '../../datafeed-adapter/src/ws/protocol.js';
-import { loadSettings, saveSettings, footprintParams, profileParams, type Settings } from './settings.js';
+import { loadSettings, saveSettings, footprintParams, footprintView, profileParams, type Settings } from './settings.js';
 import { LadderPanel } from './panels/ladder.js';
 import { TapePanel } from './panels/tape.js';
 import { SignalCardsPanel, type SignalItem, type TransitionItem, type PositionItem } from './panels/signal-cards.js';
@@ -49,7 +49,9 @@ const chart = LWC.createChart($('chart'), {
 let of: OrderFlow = attachOrderFlow(chart, LWC as never, { theme: state.theme, footprint: { mode: state.mode as FootprintMode } });
 chart.panes()[1]?.setHeight(90); chart.panes()[2]?.setHeight(70);
 let raw: FootprintBarData[] = [];
-const shape = (b: FootprintBarData): FootprintBarData => mergeRows(b, state.rows);
+/** each instrument's footprint row (price units, /api/v1/instruments): the Rows setting asks the server for a multiple of it */
+const baseRows = new Map<string, number>();
+const baseRow = (): number => baseRows.get(state.symbol) ?? 0;
 let subs: StreamSubscription[] = [];
 const stream = StreamClient.shared({ url: defaultStreamUrl(location.origin), client: 'tapeflow-workstation', onState: (s) => statusPanel.streamState(s) });
 const signals: SignalMark[] = [];
@@ -63,7 +65,8 @@ const ladder = new LadderPanel(side);
 const tape = new TapePanel(side, state.big);
 const scanner = new ScannerPanel(side, (id) => { void openSymbol(id); });
 const paper = new PaperPanel(side);
-const transport = new TransportBar($('bar'), () => undefined);
+// a backward seek restarts the server's replay from the file start: every panel reloads
+const transport = new TransportBar($('bar'), () => { void load().catch((e) => status(String(e))); });
 // options-chain PCR (Kite feeds with kite.pcr): read once, then pushed on the `pcr` channel; hidden when the server has none
 const pcrPanel = new PcrPanel(side);
 void pcrPanel.follow(() => api('/api/v1/pcr'), state.stream ? stream : null).catch(() => { /* older server: no PCR */ });
@@ -89,6 +92,7 @@ async function load(): Promise<void> {
   subs = [];
   signals.length = 0;
   live = '';
+  dataTs = 0;
   cards.clear(); tape.clear();
   of.signals?.setSignals([]); of.signals?.setOpenTrade(null);
   chart.applyOptions({ timeScale: { secondsVisible: secondsTf(state.tf) } });
@@ -96,9 +100,9 @@ async function load(): Promise<void> {
   // tick (100T) and volume (10V) bars are served by agg=tick / agg=volume with their size
   const tv = /^(\d+(?:\.\d+)?)([TV])$/.exec(state.tf);
   const agg = tv ? `agg=${tv[2] === 'T' ? 'tick' : 'volume'}&size=${tv[1]}&resolution=1` : `resolution=${state.tf}`;
-  const fp = await api<{ bars: Record<string, unknown>[] }>(`/api/v1/footprint?symbol=${sym}&${agg}&countback=${state.bars}&rows=true&to=${Date.now() + 60_000}${footprintParams(state)}`).catch((e) => { status(String(e)); return { bars: [] }; });
+  const fp = await api<{ bars: Record<string, unknown>[] }>(`/api/v1/footprint?symbol=${sym}&${agg}&countback=${state.bars}&rows=true&to=${Date.now() + 60_000}${footprintParams(state, baseRow())}`).catch((e) => { status(String(e)); return { bars: [] }; });
   raw = fp.bars.map(fromApiBar);
-  of.setBars(raw.map(shape));
+  of.setBars(raw);
   // an instrument without data is said so and nothing is drawn (never another instrument's axis)
   noData(raw.length === 0 && !active.has(state.symbol), `${state.symbol}: no data on this server${active.size ? ` (data: ${[...active].join(', ')})` : ''}`);
   try {
@@ -130,7 +134,7 @@ function subscribe(): void {
     onUpdate: (w) => push(fromWireFootprint(w)),
     // e.g. 15s on a 1m engine: the history is served, live bars are not — said on the page
     onError: (e) => { live = `live bars: ${e.message}`; showStatus(); },
-  }, { tf: state.tf, limit: 5 }));
+  }, { tf: state.tf, limit: 5, ...footprintView(state, baseRow()) }));
   subs.push(stream.subscribe('signal', sym, {
     onSnapshot: (d) => { for (const it of d.items as SignalItem[]) addSignal(it); },
     onUpdate: (d) => addSignal(d.item as SignalItem),
@@ -152,10 +156,17 @@ function subscribe(): void {
   subs.push(stream.subscribe('tick', sym, {
     onSnapshot: (d) => onTrades(d.trades), onUpdate: (d) => onTrades(d.trades),
   }, { limit: 50 }));
-  subs.push(stream.subscribe('stats', sym, {
-    onSnapshot: (d) => { statusPanel.position(d.ts, d.trades); transport.position(d.ts); },
-    onUpdate: (d) => { statusPanel.position(d.ts, d.trades); transport.position(d.ts); },
-  }));
+  subs.push(stream.subscribe('stats', sym, { onSnapshot: onStats, onUpdate: onStats }));
+  // feed and data status (mode, venues, gaps, replay position): pushed by the server when it changes
+  subs.push(stream.subscribe('feeds', sym, { onSnapshot: onFeeds, onUpdate: onFeeds, onError: () => undefined }));
+}
+
+let dataTs = 0;
+function onStats(d: { ts: number; trades: number }): void {
+  // data time going back: the replay was rewound (by another page, or before our reload): start over
+  if (dataTs && d.ts && d.ts < dataTs - 1000) { dataTs = 0; void load().catch((e) => status(String(e))); return; }
+  if (d.ts > dataTs) dataTs = d.ts;
+  statusPanel.position(d.ts, d.trades); transport.position(d.ts);
 }
 
 function onTransition(t: TransitionItem & { status?: StatusRow & { position?: PositionItem | null }; paper?: unknown }): void {
@@ -181,7 +192,7 @@ function push(b: FootprintBarData): void {
   if (!b.cvd && n) { const prev = raw[n - 1].time === b.time ? raw[n - 2] : raw[n - 1]; if (prev?.cvd) { const o = prev.cvd.close; b.cvd = { open: o, high: o + Math.max(0, b.delta), low: o + Math.min(0, b.delta), close: o + b.delta }; } }
   if (n && raw[n - 1].time === b.time) raw[n - 1] = b; else { raw.push(b); showStatus(); }
   if (!n) noData(false);
-  of.update(shape(b));
+  of.update(b);
 }
 
 // ---- tooltip: signal labels (full reasoning) first, then the footprint cell ----------------------
@@ -217,7 +228,7 @@ function bindSelect(id: string, key: 'tf' | 'mode' | 'rows' | 'theme'): void {
     saveSettings(state);
     if (key === 'theme') { location.search = new URLSearchParams({ ...Object.fromEntries(new URLSearchParams(location.search)), theme: e.value }).toString(); return; }
     if (key === 'mode') { of.footprint.setFootprintOptions({ mode: state.mode as FootprintMode }); showStatus(); return; }
-    if (key === 'rows') { of.setBars(raw.map(shape)); return; }
+    if (key === 'rows') { of.setBars(raw); return; }
     void load().catch((err) => status(String(err)));
   };
 }
@@ -244,9 +255,9 @@ function fillSymbols(list: { id: string; active?: boolean }[]): void {
  * opens the simulated instrument so the chart is never blank.
  */
 let followedSim = false;
-async function checkFeeds(): Promise<void> {
-  const f = await api<FeedsSnap & { feeds?: { name: string; stalled?: { reason: string } | null }[] }>('/api/v1/feeds');
+function onFeeds(f: FeedsSnap): void {
   statusPanel.set(f);
+  if (f.replay) transport.remote(f.replay);
   const b = $('banner');
   const sim = f.mode === 'simulated' && f.simulated ? f.simulated : null;
   const stalled = f.feeds?.find((x) => x.stalled);
@@ -260,15 +271,15 @@ async function checkFeeds(): Promise<void> {
     followedSim = true;
     const sel = $<HTMLSelectElement>('symbol');
     if (![...sel.options].some((o) => o.value === first)) { const o = document.createElement('option'); o.value = first; o.textContent = `● ${first}`; sel.appendChild(o); }
-    await openSymbol(first);
+    void openSymbol(first);
   }
 }
 
 async function main(): Promise<void> {
-  let instruments: { id: string; active?: boolean }[] = [];
+  let instruments: { id: string; active?: boolean; rowSize?: number }[] = [];
   try {
-    instruments = (await api<{ instruments: { id: string; active?: boolean }[] }>('/api/v1/instruments')).instruments;
-    for (const i of instruments) if (i.active) active.add(i.id);
+    instruments = (await api<{ instruments: { id: string; active?: boolean; rowSize?: number }[] }>('/api/v1/instruments')).instruments;
+    for (const i of instruments) { if (i.active) active.add(i.id); if (i.rowSize) baseRows.set(i.id, i.rowSize); }
     if (instruments.length && !instruments.some((i) => i.id === state.symbol)) state.symbol = (instruments.find((i) => i.active) ?? instruments[0]).id;
     if (!q.get('symbol') && !active.has(state.symbol) && active.size) state.symbol = [...active][0];
   } catch { /* keep default */ }
@@ -290,10 +301,6 @@ async function main(): Promise<void> {
   await load();
   try { scanner.set((await api<{ rows: StatusRow[] }>('/api/v1/scanner')).rows); } catch { /* no strategy */ }
   try { paper.set(await api<PaperSnap>('/api/v1/paper')); } catch { /* no paper */ }
-  const poll = (): void => { void checkFeeds().catch(() => { /* older server: no feed mode */ }); };
-  poll();
-  // the banner's feed state (simulated / stalled / gap) has no stream channel yet: re-read it every 5 s
-  setInterval(poll, 5000);
 }
 
 (window as any).tapeflow = {

@@ -33,8 +33,18 @@ export function saveSettings(s: Settings): void {
   history.replaceState(null, '', `${location.pathname}?${q.toString()}`);
 }
 
-/** The server-side part of the settings as query parameters of /api/v1/footprint and /api/v1/profile. */
-export function footprintParams(s: Settings): string {
-  return `${s.ratio > 0 ? `&imbalanceRatio=${s.ratio}` : ''}${s.compare ? `&imbalanceCompare=${s.compare}` : ''}${s.minVol > 0 ? `&minVolume=${s.minVol}` : ''}`;
+/**
+ * The server-side part of the settings (imbalance ratio, comparison, min volume, row size = rows ×
+ * the instrument's footprint row `baseRow`): the footprint stream subscription's view, and the same
+ * as query parameters of /api/v1/footprint. The server merges rows and flags imbalances with them.
+ */
+export function footprintView(s: Settings, baseRow: number): { imbalanceRatio?: number; imbalanceCompare?: 'diagonal' | 'horizontal'; minVolume?: number; rowSize?: number } {
+  return {
+    ...(s.ratio > 0 ? { imbalanceRatio: s.ratio } : {}), ...(s.compare ? { imbalanceCompare: s.compare } : {}),
+    ...(s.minVol > 0 ? { minVolume: s.minVol } : {}), ...(s.rows > 1 && baseRow > 0 ? { rowSize: Number((s.rows * baseRow).toPrecision(12)) } : {}),
+  };
+}
+export function footprintParams(s: Settings, baseRow: number): string {
+  return Object.entries(footprintView(s, baseRow)).map(([k, v]) => `&${k}=${encodeURIComponent(String(v))}`).join('');
 }
 export function profileParams(s: Settings): string { return s.va > 0 ? `&valueArea=${s.va / 100}` : ''; }

@@ -41,7 +41,7 @@ describe('examples page: first run without a venue', () => {
     await page.waitForFunction(() => (window as any).tapeflow?.state?.symbol === 'SIM:BTCUSDT' && /\d+ bars/.test(document.getElementById('status')?.textContent ?? ''), undefined, { timeout: 20_000 });
     const status = await page.textContent('#status');
     expect(Number(/(\d+) bars/.exec(status ?? '')?.[1])).toBeGreaterThanOrEqual(20);
-    // the venue comes back: data flows, the banner goes (the page polls /api/v1/feeds)
+    // the venue comes back: data flows, the banner goes (pushed on the feeds stream, no polling)
     venue.refuse = false;
     let a = 1;
     const pump = setInterval(() => venue.send(binance.aggTrade('BTCUSDT', a++, '60000.0', '0.001', Date.now(), false)), 50);

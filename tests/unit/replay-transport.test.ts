@@ -36,4 +36,24 @@ describe('replay transport', () => {
     expect(g).toMatchObject({ available: true, done: true, fed: 3600, total: 3600 });
     expect((await transport(new Request('http://x/replay'), () => null)).status).toBe(503);
   });
+
+  it('hands a backward seek to the rewind (replay --serve re-runs from the start) and answers its status', async () => {
+    const seen: number[] = [];
+    let f = feedEvents(events, (e) => seen.push(e.ts), 'max', undefined, { paused: true });
+    expect(seen.length).toBe(0); // created paused: nothing fed
+    await transport(post({ op: 'seek', ts: T0 + 600_000 }), () => f);
+    expect(seen.length).toBe(601);
+    const rewind = async (ts: number) => {
+      f.stop();
+      seen.length = 0;
+      f = feedEvents(events, (e) => seen.push(e.ts), 'max', undefined, { paused: true });
+      f.seek(ts);
+      return f;
+    };
+    const r = await transport(post({ op: 'seek', ts: T0 + 10_000 }), () => f, rewind);
+    expect(r.status).toBe(200);
+    const s = await r.json();
+    expect(s).toMatchObject({ available: true, rewound: true, fed: 11, position: T0 + 10_000, playing: false });
+    expect(seen).toEqual(events.slice(0, 11).map((e) => e.ts));
+  });
 });

@@ -22,7 +22,7 @@ describe('ws protocol: hello, snapshots, ordered updates', () => {
     expect(w.protocol).toBe(1);
     expect(w.authenticated).toBe(true);
     expect(w.authRequired).toBe(false);
-    expect(w.channels).toEqual(['tick', 'bar', 'footprint', 'profile', 'delta', 'vwap', 'orderbook', 'signal', 'trade_state', 'bias', 'stats', 'rule', 'pcr']);
+    expect(w.channels).toEqual(['tick', 'bar', 'footprint', 'profile', 'delta', 'vwap', 'orderbook', 'signal', 'trade_state', 'bias', 'stats', 'rule', 'pcr', 'feeds']);
     expect(w.limits.maxPayload).toBe(1 << 20);
     c.send({ v: 1, op: 'ping', id: 'p', t: 42 });
     const p = await c.next((m) => m.op === 'pong');

@@ -79,6 +79,8 @@ export interface Providers {
   pcrSymbols?(): string[];
   /** live feed status and data-completeness records */
   feeds?(): { feeds: unknown[]; completeness: unknown[]; mode?: string; simulated?: unknown };
+  /** replay --serve: the files and the transport's status (position, playing, speed) */
+  replay?(): unknown;
   orderbook?(symbol: string, depth: number): { ts: number; synced?: boolean; bids: [number, number][]; asks: [number, number][] } | null;
   depthHistory?(symbol: string, from: number, to: number, limit: number): unknown[];
   /** what is wrong beside the store (feeds, books, Telegram poller): engine/src/status/registry.ts */
@@ -458,7 +460,9 @@ export class HistoryService {
 
   feeds(): Record<string, unknown> {
     const f = this.providers.feeds?.();
-    return { available: f !== undefined, mode: f?.mode ?? (f ? 'live' : 'none'), simulated: f?.simulated ?? null, feeds: f?.feeds ?? [], completeness: f?.completeness ?? [] };
+    const replay = this.providers.replay?.() ?? null;
+    // a served replay is neither live nor simulated: said so, with its position
+    return { available: f !== undefined, mode: replay ? 'replay' : f?.mode ?? (f ? 'live' : 'none'), simulated: f?.simulated ?? null, feeds: f?.feeds ?? [], completeness: f?.completeness ?? [], replay };
   }
 
   // ------------------------------------------------------------------ system

@@ -72,10 +72,11 @@ export interface FeedHandle {
  * ('max') in chunks that yield to the event loop, so HTTP/WS clients keep being served. The pacing
  * clock is re-anchored at every pause/play/speed/seek, so a change applies from that moment on.
  */
-export function feedEvents(events: MarketEvent[], sink: (ev: MarketEvent) => void, speed: number | 'max', onProgress?: (fed: number, total: number) => void): FeedHandle {
+export function feedEvents(events: MarketEvent[], sink: (ev: MarketEvent) => void, speed: number | 'max', onProgress?: (fed: number, total: number) => void, o: { paused?: boolean } = {}): FeedHandle {
   const okSpeed = (x: unknown): x is number | 'max' => x === 'max' || (typeof x === 'number' && x > 0 && Number.isFinite(x));
   if (!okSpeed(speed)) throw new Error(`speed must be a positive number or "max", got ${String(speed)}`);
-  let stopped = false, playing = true, finished = false;
+  // paused: nothing is fed until play() or seek() (a rewound replay is fed up to its target first)
+  let stopped = false, playing = !o.paused, finished = false;
   const total = events.length;
   let k = 0;
   // pacing anchor: data time `anchorTs` was due at wall time `anchorWall`

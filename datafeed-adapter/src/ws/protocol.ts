@@ -6,7 +6,7 @@
 
 export const PROTOCOL_VERSION = 1;
 
-export const CHANNELS = ['tick', 'bar', 'footprint', 'profile', 'delta', 'vwap', 'orderbook', 'signal', 'trade_state', 'bias', 'stats', 'rule', 'pcr'] as const;
+export const CHANNELS = ['tick', 'bar', 'footprint', 'profile', 'delta', 'vwap', 'orderbook', 'signal', 'trade_state', 'bias', 'stats', 'rule', 'pcr', 'feeds'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /** Channels keyed by a timeframe; the others ignore `tf` (normalized to ''). */
@@ -150,6 +150,14 @@ export interface WireStats {
   trades: number; totalVolume: number; buyVolume: number; sellVolume: number; bars: number;
 }
 export interface PlaceholderSnapshot { available: boolean; items: unknown[] }
+/** `feeds` (any symbol: the same server-wide status): the /api/v1/feeds answer, sent when it changes */
+export interface WireFeeds {
+  available: boolean; mode?: 'live' | 'simulated' | 'replay' | 'none' | string;
+  simulated?: { banner: string | null; reason: string | null; instruments: string[] } | null;
+  feeds?: { name: string; state?: string; connected?: boolean; stalled?: { reason: string } | null }[];
+  completeness?: { instrument: string; gaps: { kind: string; reason: string; from?: number; to: number | null }[] }[];
+  replay?: { files: string[]; playing: boolean; speed: number | 'max'; fed: number; total: number; position: number | null; first: number | null; last: number | null; done: boolean } | null;
+}
 
 export interface ChannelSnapshot {
   tick: TickSnapshot; bar: BarsSnapshot<WireBar>; footprint: BarsSnapshot<WireFootprint>; delta: BarsSnapshot<WireDelta>;
@@ -159,11 +167,12 @@ export interface ChannelSnapshot {
   rule: PlaceholderSnapshot;
   /** options-chain PCR (Kite feeds with kite.pcr), keyed by the chain's spot instrument: the latest report */
   pcr: PlaceholderSnapshot;
+  feeds: WireFeeds;
 }
 export interface ChannelUpdate {
   tick: TickUpdate; bar: WireBar; footprint: WireFootprint; delta: WireDelta;
   vwap: WireVwap; profile: WireProfile; orderbook: WireBook; stats: WireStats;
-  signal: { item: unknown }; trade_state: { item: unknown }; bias: { item: unknown }; rule: { item: unknown }; pcr: { item: unknown };
+  signal: { item: unknown }; trade_state: { item: unknown }; bias: { item: unknown }; rule: { item: unknown }; pcr: { item: unknown }; feeds: WireFeeds;
 }
 
 // ---- timeframes ------------------------------------------------------------------------------

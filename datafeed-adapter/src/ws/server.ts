@@ -20,7 +20,7 @@ import {
   type Channel, type ErrorCode, type ServerLimits, type WireTrade,
 } from './protocol.js';
 import {
-  BarTopic, BookTopic, DEFAULT_INTERVALS, type FootprintView, ProfileTopic, PublishedTopic, SNAPSHOT_LIMITS, StatsTopic, SymbolHub, TickTopic,
+  BarTopic, BookTopic, DEFAULT_INTERVALS, FeedsTopic, type FootprintView, ProfileTopic, PublishedTopic, SNAPSHOT_LIMITS, StatsTopic, SymbolHub, TickTopic,
   Topic, VwapTopic, observeEngine, type PushKind, type TopicSink,
 } from './topics.js';
 
@@ -28,6 +28,8 @@ export type TokenCheck = (token: string, req: http.IncomingMessage) => boolean |
 
 export interface StreamServerOptions {
   engine: Engine;
+  /** the `feeds` channel's payload (the /api/v1/feeds answer); without it the channel says {available: false} */
+  feeds?: () => unknown;
   /** defaults to engine.registry */
   registry?: InstrumentRegistry;
   /** attach to this server (else call listen()) */
@@ -311,7 +313,7 @@ class Conn {
 }
 
 type Required2<T> = { [K in keyof T]-?: T[K] };
-type ResolvedOptions = Required2<Omit<StreamServerOptions, 'server' | 'token' | 'verifyUpgrade' | 'books' | 'logger' | 'registry' | 'intervals'>> & { intervals: Record<Channel, number> };
+type ResolvedOptions = Required2<Omit<StreamServerOptions, 'server' | 'token' | 'verifyUpgrade' | 'books' | 'logger' | 'registry' | 'intervals' | 'feeds'>> & { intervals: Record<Channel, number> };
 
 export interface StreamServerStats {
   connections: number;
@@ -333,6 +335,7 @@ export class StreamServer {
   private readonly token: TokenCheck | null;
   private readonly verifyUpgrade: StreamServerOptions['verifyUpgrade'];
   private readonly books: ((id: string) => OrderBook | undefined) | undefined;
+  private readonly feedsSource: (() => unknown) | undefined;
   private readonly baseSpec: BarSpec;
   private httpServer: http.Server | null = null;
   private ownServer = false;
@@ -349,6 +352,7 @@ export class StreamServer {
     this.registry = opts.registry ?? opts.engine.registry;
     this.log = opts.logger;
     this.books = opts.books;
+    this.feedsSource = opts.feeds;
     this.verifyUpgrade = opts.verifyUpgrade;
     this.o = {
       engine: opts.engine, path: opts.path ?? '/ws',
@@ -671,6 +675,7 @@ export class StreamServer {
       case 'profile': t = new ProfileTopic(key, ch, hub, '', iv, encode); break;
       case 'stats': t = new StatsTopic(key, ch, hub, '', iv, encode); break;
       case 'orderbook': t = new BookTopic(key, hub, iv, encode, depth); break;
+      case 'feeds': t = new FeedsTopic(key, hub, iv, encode, this.feedsSource); break;
       default: t = new PublishedTopic(key, ch, hub, '', iv, encode);
     }
     this.topics.set(key, t);

@@ -41,7 +41,7 @@ export interface TopicRequest { limit?: number; depth?: number }
 
 export const DEFAULT_INTERVALS: Record<Channel, number> = {
   tick: 100, bar: 250, footprint: 250, delta: 250, vwap: 250, profile: 1000, orderbook: 250, stats: 1000,
-  signal: 0, trade_state: 250, bias: 250, rule: 0, pcr: 250,
+  signal: 0, trade_state: 250, bias: 250, rule: 0, pcr: 250, feeds: 1000,
 };
 
 export const SNAPSHOT_LIMITS = {
@@ -533,6 +533,28 @@ export class PublishedTopic extends Topic {
     else this.dirty = true;
   }
   snapshot(): { available: boolean; items: unknown[] } { return { available: this.available, items: [...this.items] }; }
+}
+
+/**
+ * feeds: the server's feed and data status (mode live / simulated / replay, per-venue connection
+ * state, gaps with their spans, the replay's position and play state), the same for every symbol.
+ * Read from `source` every interval and sent only when it changed.
+ */
+export class FeedsTopic extends Topic {
+  private last = '';
+  constructor(key: string, hub: SymbolHub, intervalMs: number, enc: Encoder, private readonly source: (() => unknown) | undefined) {
+    super(key, 'feeds', hub, '', intervalMs, enc);
+    this.dirty = true;
+  }
+  override flush(): void {
+    this.dirty = true; // re-read next interval: the source has no change events
+    const d = this.snapshot();
+    const j = JSON.stringify(d);
+    if (j === this.last) return;
+    this.last = j;
+    this.emit(d, 'slot');
+  }
+  snapshot(): unknown { return this.source?.() ?? { available: false }; }
 }
 
 /** Route engine events that do not pass through pipeline listeners (quotes, books) to hubs. */

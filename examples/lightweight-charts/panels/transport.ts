@@ -1,7 +1,8 @@
 /**
  * Replay transport (shown only when the server plays a file: GET /replay answers): play/pause,
- * speed, and a seek slider over the file's data time (forward only — the server says so with a 409).
- * The position follows the `stats` stream; the server is asked only when the user acts.
+ * speed, and a seek slider over the file's data time, both ways (a backward seek re-runs the replay
+ * from the file start on the server: `onRewind` reloads the page's panels). The position follows the
+ * `stats` stream and the play state the `feeds` stream; the server is asked only when the user acts.
  */
 import { el, hms } from './dom.js';
 
@@ -15,7 +16,7 @@ export class TransportBar {
   private readonly pos: HTMLSpanElement;
   st: ReplayStatus | null = null;
   error = '';
-  constructor(host: HTMLElement, private readonly onSeek: () => void) {
+  constructor(host: HTMLElement, private readonly onRewind: () => void) {
     this.root = el('span', 'transport');
     this.root.hidden = true;
     this.btn = el('button', '', 'pause');
@@ -23,13 +24,13 @@ export class TransportBar {
     this.speed = el('select');
     for (const s of ['1', '5', '10', '30', '100', 'max']) { const o = el('option', '', s === 'max' ? 'max' : `${s}×`); o.value = s; this.speed.appendChild(o); }
     this.seek = el('input');
-    this.seek.type = 'range'; this.seek.id = 'seek'; this.seek.title = 'seek (forward)';
+    this.seek.type = 'range'; this.seek.id = 'seek'; this.seek.title = 'seek';
     this.pos = el('span', 'pos');
     this.root.append(el('b', '', 'REPLAY'), this.btn, this.speed, this.seek, this.pos);
     host.appendChild(this.root);
     this.btn.onclick = () => void this.send({ op: this.st?.playing ? 'pause' : 'play' });
     this.speed.onchange = () => void this.send({ op: 'speed', speed: this.speed.value === 'max' ? 'max' : Number(this.speed.value) });
-    this.seek.onchange = () => void this.send({ op: 'seek', ts: Number(this.seek.value) }).then(() => this.onSeek());
+    this.seek.onchange = () => void this.send({ op: 'seek', ts: Number(this.seek.value) }).then((s) => { if (s?.rewound) this.onRewind(); });
   }
   async init(): Promise<boolean> {
     const r = await fetch('/replay').catch(() => null);
@@ -40,9 +41,11 @@ export class TransportBar {
     this.root.hidden = false;
     return true;
   }
-  async send(body: Record<string, unknown>): Promise<ReplayStatus | null> {
+  /** the server's transport state from the `feeds` stream (another page may have paused or seeked) */
+  remote(s: ReplayStatus): void { if (!this.root.hidden) this.show(s); }
+  async send(body: Record<string, unknown>): Promise<(ReplayStatus & { rewound?: boolean }) | null> {
     const r = await fetch('/replay', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const j = (await r.json()) as ReplayStatus & { reason?: string };
+    const j = (await r.json()) as ReplayStatus & { reason?: string; rewound?: boolean };
     if (!r.ok) { this.error = j.reason ?? `HTTP ${r.status}`; this.pos.textContent = this.error; return null; }
     this.error = '';
     this.show(j);

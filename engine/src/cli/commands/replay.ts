@@ -133,25 +133,64 @@ async function serve(files: string[], o: { config?: string; speed?: string; host
   if (o.timeframe) pipeline.timeframe = o.timeframe;
   if (o.cvdReset) pipeline.cvdReset = o.cvdReset;
   let feed: FeedHandle | null = null;
-  const app = await startApp({ config: o.config, host: o.host, port, storePath: null, pipeline, log: (s) => process.stderr.write(s), handlers: [{ path: '/replay', handle: (r) => transport(r, () => feed) }] });
+  const handlers = [{ path: '/replay', handle: (r: Request) => transport(r, () => feed, (ts) => (rewinding = rewinding.then(() => rewind(ts), () => rewind(ts)))) }];
+  const start = (port: number | undefined, host: string | undefined): ReturnType<typeof startApp> => startApp({ config: o.config, host, port, storePath: null, pipeline, log: (s) => process.stderr.write(s), handlers });
+  const app = await start(port, o.host);
   const base = app.config;
   files = await orderByContentTime(files, () => buildRegistry(base), o.replay);
   const { events, stats } = await loadReplayEvents(files, app.engine.registry, o.replay);
   for (const w of registeredWarnings(stats, app.engine.registry)) process.stderr.write(w + '\n');
   for (const f of stats) process.stdout.write(`${f.file}: ${f.format}, ${f.events} events, ${f.badLines} bad lines\n`);
   process.stdout.write(`TapeFlow replay serving on ${app.server.url} at ${speed === 'max' ? 'max speed' : `${speed}x`}\n`);
+  const announce = (f: FeedHandle, a: { engine: { checksum(): string } }): void => {
+    void f.done.then((d) => { if (f === feed && d.events === f.status().total) process.stdout.write(`replay finished: ${d.events} events fed; checksum ${a.engine.checksum()}; still serving (Ctrl-C to stop)\n`); });
+  };
   feed = feedEvents(events, app.engine.onEvent, speed);
-  const stop = new Promise<void>((resolve) => {
+  announce(feed, app);
+  const replayStatus = (): unknown => ({ files: stats.map((f) => f.file), ...feed!.status() });
+  app.server.service.providers.replay = replayStatus;
+  /*
+   * Seek backwards: the engine is one deterministic pass, so a fresh app (engine, books, signals,
+   * trade states, paper, stream) is fed from the files' start up to ts, paused or playing as before.
+   * The user's port stays open: its requests and WebSocket upgrades are handed to the fresh app's
+   * handlers (clients see their stream close with 1001 and resubscribe); the old app is closed.
+   */
+  const front = app.server.server;
+  let current = app;
+  let target = app.server.server;
+  let rewinding: Promise<unknown> = Promise.resolve();
+  const rewind = async (ts: number): Promise<FeedHandle> => {
+    const st = feed!.status();
+    feed!.stop();
+    const next = await start(0, '127.0.0.1');
+    const fresh = await loadReplayEvents(files, next.engine.registry, o.replay);
+    const f = feedEvents(fresh.events, next.engine.onEvent, st.speed, undefined, { paused: true });
+    next.server.service.providers.replay = replayStatus;
+    f.seek(ts);
+    const old = current;
+    target = next.server.server;
+    current = next;
+    feed = f;
+    announce(f, next);
+    if (old === app) {
+      const closing = app.stream.close();
+      front.removeAllListeners('request');
+      front.on('request', (q, r) => target.emit('request', q, r));
+      front.on('upgrade', (q, sock, head) => target.emit('upgrade', q, sock, head));
+      await closing;
+      await app.alerts?.close();
+    } else await old.close();
+    if (st.playing) f.play();
+    process.stdout.write(`replay rewound to ${new Date(ts).toISOString()}: ${f.status().fed} events fed again from the start\n`);
+    return f;
+  };
+  await new Promise<void>((resolve) => {
     const fn = (): void => { process.off('SIGINT', fn); process.off('SIGTERM', fn); resolve(); };
     process.on('SIGINT', fn);
     process.on('SIGTERM', fn);
   });
-  const done = await Promise.race([feed.done, stop.then(() => null)]);
-  if (done) {
-    process.stdout.write(`replay finished: ${done.events} events fed; checksum ${app.engine.checksum()}; still serving (Ctrl-C to stop)\n`);
-    await stop;
-  }
   feed.stop();
+  if (current !== app) await current.close();
   await app.close();
   return 0;
 }

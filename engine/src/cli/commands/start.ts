@@ -149,7 +149,7 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
     throw err;
   }
   const guard = server.guard;
-  const stream = createStreamServer({ engine, server: server.server, token: guard.streamTokenCheck(), verifyUpgrade: (req) => guard.upgradeAllowed(req), books: (id) => books.book(id), logger: logger.child({ component: 'ws' }) });
+  const stream = createStreamServer({ engine, server: server.server, feeds: () => service.feeds(), token: guard.streamTokenCheck(), verifyUpgrade: (req) => guard.upgradeAllowed(req), books: (id) => books.book(id), logger: logger.child({ component: 'ws' }) });
   status.late.ws = () => { const w = stream.stats(); return { clients: w.clients.length, connections: w.counters.connections, dropped: w.counters.dropped }; };
   wireBooks(service, books);
   wireDepthHistory(service, books, registry);
