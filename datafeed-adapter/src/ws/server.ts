@@ -15,6 +15,7 @@ import type { OrderBook } from '../../../engine/src/book/order-book.js';
 import type { Logger } from '../../../engine/src/log.js';
 import { safeEqual } from '../http/security.js';
 import { decode, encode, frameInto, frameLength, updateFrame } from './frames.js';
+import { DelayHistogram, delayStats, type DeliveryStats } from './delivery-stats.js';
 import {
   CHANNELS, CLOSE, ERR, PLACEHOLDER_CHANNELS, PROTOCOL_VERSION, TIMEFRAME_CHANNELS, isChannel, normalizeTimeframe,
   type Channel, type ErrorCode, type ServerLimits, type WireTrade,
@@ -79,6 +80,8 @@ interface QItem {
   dropped: number;
   bytes: number;
   dead: boolean;
+  /** performance.now() at emit for never-conflated updates (send-delay statistics), else 0 */
+  at: number;
 }
 
 class Sub implements TopicSink {
@@ -158,20 +161,20 @@ class Conn {
   control(msg: Record<string, unknown>): void {
     if (this.closing) return;
     const buf = encode(msg);
-    this.add({ sub: null, buf, trades: null, dropped: 0, bytes: buf.length, dead: false });
+    this.add({ sub: null, buf, trades: null, dropped: 0, bytes: buf.length, dead: false, at: 0 });
   }
 
   enqueue(sub: Sub, data: Uint8Array, kind: PushKind): void {
     if (this.closing || sub.closed) return;
     if (kind === 'slot') {
       const p = sub.pendingSlot;
-      if (p && !p.dead) { this.queueBytes += data.length - p.bytes; p.buf = data; p.bytes = data.length; return; }
+      if (p && !p.dead) { this.queueBytes += data.length - p.bytes; p.buf = data; p.bytes = data.length; this.srv.delivery.conflated++; return; }
     } else if (kind === 'close' && sub.pendingSlot) {
       const p = sub.pendingSlot;
       if (!p.dead) { p.dead = true; this.queueBytes -= p.bytes; }
       sub.pendingSlot = null;
     }
-    const it: QItem = { sub, buf: data, trades: null, dropped: 0, bytes: data.length, dead: false };
+    const it: QItem = { sub, buf: data, trades: null, dropped: 0, bytes: data.length, dead: false, at: kind === 'slot' ? 0 : performance.now() };
     if (kind === 'slot') sub.pendingSlot = it;
     this.add(it);
   }
@@ -189,7 +192,7 @@ class Conn {
       p.trades = merged; p.buf = null; p.bytes = bytes;
       return;
     }
-    const it: QItem = { sub, buf, trades, dropped: 0, bytes: buf ? buf.length : trades.length * 40, dead: false };
+    const it: QItem = { sub, buf, trades, dropped: 0, bytes: buf ? buf.length : trades.length * 40, dead: false, at: 0 };
     sub.pendingTick = it;
     this.add(it);
   }
@@ -214,7 +217,7 @@ class Conn {
   }
 
   /** The next item to send (its sub's pending marks cleared), or null when it was voided. */
-  private takeNext(): { sub: Sub | null; payload: Uint8Array } | null {
+  private takeNext(): { sub: Sub | null; payload: Uint8Array; at: number } | null {
     const it = this.queue[this.head++];
     this.queueBytes -= it.bytes;
     if (it.dead) return null;
@@ -225,7 +228,7 @@ class Conn {
       if (sub.closed) return null;
     }
     const payload = it.buf ?? encode(it.dropped > 0 ? { trades: it.trades, dropped: it.dropped } : { trades: it.trades });
-    return { sub, payload };
+    return { sub, payload, at: it.at };
   }
 
   /**
@@ -236,14 +239,14 @@ class Conn {
    */
   private pumpRaw(sock: RawSocket): void {
     const ws = this.ws, hw = this.srv.o.highWaterBytes;
-    const subs: (Sub | null)[] = [], payloads: Uint8Array[] = [], seqs: number[] = [];
+    const subs: (Sub | null)[] = [], payloads: Uint8Array[] = [], seqs: number[] = [], ats: number[] = [];
     let total = 0;
     const base = ws.bufferedAmount;
     while (this.head < this.queue.length && base + total < hw) {
       const x = this.takeNext();
       if (!x) continue;
       const seq = x.sub ? ++x.sub.seq : 0;
-      subs.push(x.sub); payloads.push(x.payload); seqs.push(seq);
+      subs.push(x.sub); payloads.push(x.payload); seqs.push(seq); ats.push(x.at);
       total += frameLength(x.sub ? x.sub.id : null, seq, x.payload.length);
     }
     if (total === 0) return;
@@ -252,6 +255,7 @@ class Conn {
     for (let k = 0; k < payloads.length; k++) { const s = subs[k]; at = frameInto(out, at, s ? s.id : null, seqs[k], payloads[k]); }
     sock.write(out);
     this.sent += payloads.length;
+    this.srv.wrote(payloads.length, total, ats);
   }
 
   /** Fallback through ws's own sender (a socket we cannot write frames to directly). */
@@ -260,9 +264,10 @@ class Conn {
     while (this.head < this.queue.length && ws.bufferedAmount < hw) {
       const x = this.takeNext();
       if (!x) continue;
-      if (x.sub) ws.send(updateFrameOf(x.sub, x.payload), BINARY);
-      else ws.send(x.payload, BINARY);
+      const buf = x.sub ? updateFrameOf(x.sub, x.payload) : x.payload;
+      ws.send(buf, BINARY);
       this.sent++;
+      this.srv.wrote(1, buf.length, [x.at]);
     }
   }
 
@@ -319,6 +324,7 @@ export interface StreamServerStats {
   connections: number;
   topics: number;
   counters: { connections: number; dropped: number; errors: number; heartbeatTimeouts: number };
+  delivery: DeliveryStats;
   clients: { id: number; subs: number; queued: number; queueBytes: number; bufferedAmount: number; sent: number; strikes: number }[];
 }
 
@@ -330,6 +336,9 @@ export class StreamServer {
   readonly wss: WebSocketServer;
   readonly conns = new Set<Conn>();
   readonly counters = { connections: 0, dropped: 0, errors: 0, heartbeatTimeouts: 0 };
+  readonly delivery = { messages: 0, bytes: 0, writes: 0, conflated: 0 };
+  /** emit → socket write of never-conflated updates */
+  readonly sendDelay = new DelayHistogram();
   private readonly hubs = new Map<string, SymbolHub>();
   private readonly topics = new Map<string, Topic>();
   private readonly token: TokenCheck | null;
@@ -430,8 +439,29 @@ export class StreamServer {
   stats(): StreamServerStats {
     return {
       connections: this.conns.size, topics: this.topics.size, counters: { ...this.counters },
+      delivery: this.deliveryStats(),
       clients: [...this.conns].map((c) => ({ id: c.id, subs: c.subs.size, queued: c.queued, queueBytes: c.queueBytes, bufferedAmount: c.ws.bufferedAmount, sent: c.sent, strikes: c.strikes })),
     };
+  }
+
+  /** Fan-out figures (also in /health): counters since start, send delay since the last resetDelivery(). */
+  deliveryStats(): DeliveryStats {
+    let congested = 0;
+    for (const c of this.conns) if (c.congestedSince) congested++;
+    return { ...this.delivery, congested, sendDelayMs: delayStats(this.sendDelay) };
+  }
+
+  resetDelivery(): void {
+    this.delivery.messages = 0; this.delivery.bytes = 0; this.delivery.writes = 0; this.delivery.conflated = 0;
+    this.sendDelay.reset();
+  }
+
+  /** A socket write of `messages` messages (`bytes` on the wire); `ats` = their emit times (0 = not timed). */
+  wrote(messages: number, bytes: number, ats: number[]): void {
+    const d = this.delivery;
+    d.messages += messages; d.bytes += bytes; d.writes++;
+    let t = 0;
+    for (const a of ats) if (a > 0) { if (t === 0) t = performance.now(); this.sendDelay.record(t - a); }
   }
 
   async close(): Promise<void> {

@@ -1,21 +1,32 @@
 /**
  * WebSocket fan-out: bar + footprint (1m) updates from one engine to N real `ws` clients on loopback.
- * Clients live in worker threads (their msgpack decoding would otherwise share the server's event
- * loop and be measured as server lag); the server's own event-loop delay is sampled during the feed.
+ * Clients live in worker threads of this process (their msgpack decoding would otherwise share the
+ * server's event loop and be measured as server lag). They are NOT free: on this 2-core machine the
+ * client threads compete with the server for the same cores, so the busy fraction of every thread is
+ * reported beside the figures (serverLoopBusy, clientLoopBusy).
  * The tape advances 20 ms of exchange time per trade, so a one-minute bar closes every 3000 trades
- * (~10 closes/s at the feed rate below) and open-bar updates are conflated to 250 ms. Delivery lag is
- * measured on closed bars: client receive time − engine bar-close time (same process, same clock).
+ * (~10 closes/s at the feed rate below) and open-bar updates are conflated to 250 ms.
+ * Figures:
+ *  - lag: on closed bars, client receive time (before decoding) − engine bar-close time (same process,
+ *    same clock): what a user sees, including the client threads' own queueing;
+ *  - server send delay: emit → socket write of the same closed-bar messages, from the server's stats;
+ *  - floor: the same job as a tight loop — one pre-encoded frame of a close's size written to every
+ *    client socket — against the server's fan-out of one close (ratio in the same run);
+ *  - the timed feed runs without the profiler; top-5 self time comes from a separate profiled feed.
  */
 import { Worker } from 'node:worker_threads';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { InstrumentRegistry } from '../../src/core/instruments.js';
 import { newTrade, type Trade } from '../../src/core/events.js';
 import { Engine } from '../../src/analytics/engine.js';
 import { createStreamServer } from '../../../datafeed-adapter/src/ws/server.js';
+import { encode } from '../../../datafeed-adapter/src/ws/frames.js';
 import { emit, peakRssMB } from '../harness.js';
 import { profileTop } from '../cpu-profile.js';
 
 const now = (): number => performance.timeOrigin + performance.now();
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function makeTape(n: number, start: number, stepMs: number): Trade[] {
   let a = 12345;
@@ -32,32 +43,61 @@ function makeTape(n: number, start: number, stepMs: number): Trade[] {
   return out;
 }
 
+/** CPU seconds of this process's main thread (the server's event loop), from /proc; NaN elsewhere. */
+function mainThreadCpu(): number {
+  try {
+    const f = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const x = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(x[11]) + Number(x[12])) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
+  } catch { return NaN; }
+}
+
+/** Wait until no connection has anything queued or unsent in its socket (at most `maxMs`). */
+async function drained(server: { conns: Set<{ queued: number; ws: { bufferedAmount: number } }> }, maxMs: number): Promise<void> {
+  const t = now();
+  while (now() - t < maxMs) {
+    let busy = false;
+    for (const c of server.conns) if (c.queued > 0 || c.ws.bufferedAmount > 0) { busy = true; break; }
+    if (!busy) return;
+    await sleep(100);
+  }
+}
+
 function pct(xs: number[], p: number): number {
   if (!xs.length) return NaN;
   const s = [...xs].sort((x, y) => x - y);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 }
 
-/** One worker's clients: connect, subscribe bar + footprint, record (bar time, receive time) of closed-bar updates. */
+/**
+ * One worker's clients: connect, subscribe bar + footprint, record (bar time, receive time) of
+ * closed-bar updates, check every update's seq is the previous + 1, count floor frames.
+ */
 const CLIENTS = `
 const { parentPort, workerData: w } = require('node:worker_threads');
+const { performance: perf } = require('node:perf_hooks');
 const { WebSocket } = require('ws');
 const { Unpackr, Packr } = require('msgpackr');
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 const packr = new Packr({ useRecords: false });
 const now = () => performance.timeOrigin + performance.now();
-let measuring = false, updates = 0, bytes = 0, snapshots = 0;
+let measuring = false, updates = 0, bytes = 0, snapshots = 0, gaps = 0, floorFrames = 0, elu0 = null;
 const closed = [];
 const sockets = [];
 const connectOne = () => new Promise((resolve, reject) => {
   const ws = new WebSocket(w.url, { perMessageDeflate: false });
-  let subs = 0;
+  const seqs = new Map();
   ws.on('message', (data) => {
+    const at = now();
     const m = unpackr.unpack(data);
-    if (m.op === 'snapshot') { snapshots++; if (++subs === 2) resolve(); return; }
-    if (m.op !== 'update' || !measuring) return;
+    if (m.op === 'snapshot') { snapshots++; seqs.set(m.sub, 0); if (seqs.size === 2) resolve(); return; }
+    if (m.op === 'pong' && m.floor) { floorFrames++; return; }
+    if (m.op !== 'update') return;
+    if (m.seq !== seqs.get(m.sub) + 1) gaps++;
+    seqs.set(m.sub, m.seq);
+    if (!measuring) return;
     updates++; bytes += data.length;
-    if (m.d && m.d.closed) closed.push(m.d.t, now());
+    if (m.d && m.d.closed) closed.push(m.d.t, at);
   });
   ws.once('error', reject);
   ws.once('open', () => {
@@ -71,16 +111,24 @@ const connectOne = () => new Promise((resolve, reject) => {
   parentPort.postMessage({ ready: true, snapshots });
 })();
 parentPort.on('message', (m) => {
-  if (m === 'start') measuring = true;
-  if (m === 'stop') {
+  if (m === 'start') { measuring = true; elu0 = perf.eventLoopUtilization(); }
+  if (m === 'pause') {
     measuring = false;
+    parentPort.postMessage({ updates, bytes, closed: Float64Array.from(closed), busy: perf.eventLoopUtilization(elu0).utilization });
+  }
+  if (m === 'floor') parentPort.postMessage({ floorFrames });
+  if (m === 'count') parentPort.postMessage({ closed: closed.length / 2 });
+  if (m === 'stop') {
     for (const ws of sockets) ws.terminate();
-    parentPort.postMessage({ updates, bytes, closed: Float64Array.from(closed) });
+    parentPort.postMessage({ gaps });
   }
 });
 `;
 
+interface RawSock { write(b: Uint8Array): boolean; writableLength: number }
+
 export async function benchFanout(clients = Number(process.env.FANOUT_CLIENTS ?? 5000), seconds = Number(process.env.FANOUT_SECONDS ?? 8)): Promise<void> {
+  const profileSeconds = Number(process.env.FANOUT_PROFILE_SECONDS ?? 3);
   const engine = new Engine(new InstrumentRegistry(), { timeframe: '1m', keepBars: 2000 });
   const T0 = Date.UTC(2024, 7, 8);
   const history = makeTape(60 * 3000, T0, 20); // one hour
@@ -94,36 +142,54 @@ export async function benchFanout(clients = Number(process.env.FANOUT_CLIENTS ??
   const W = Math.max(1, Number(process.env.FANOUT_WORKERS ?? 2));
   const tc = now();
   const workers = Array.from({ length: W }, (_, k) => new Worker(CLIENTS, { eval: true, workerData: { url, n: Math.floor(clients / W) + (k < clients % W ? 1 : 0) } }));
+  const ask = <T>(msg: string): Promise<T[]> => Promise.all(workers.map((w) => new Promise<T>((ok, bad) => { w.once('message', ok); w.once('error', bad); w.postMessage(msg); })));
   const ready = await Promise.all(workers.map((w) => new Promise<{ snapshots: number }>((ok, bad) => { w.once('message', ok); w.once('error', bad); })));
   const snapshots = ready.reduce((a, r) => a + r.snapshots, 0);
   const connectSecs = (now() - tc) / 1000;
 
-  const live = makeTape(seconds * 40 * 3000, T0 + 3_600_000, 20);
+  const live = makeTape((seconds + profileSeconds + 1) * 40 * 3000, T0 + 3_600_000, 20);
   let i = 0;
-  for (const w of workers) w.postMessage('start');
-  measuring = true;
-  const loop = monitorEventLoopDelay({ resolution: 5 });
-  loop.enable();
-  const t0 = now();
-  const feed = (): Promise<void> => new Promise<void>((resolve) => {
+  // 300 trades every 10 ms ≈ 30k trades/s ≈ 10 one-minute bar closes per second
+  const feed = (secs: number): Promise<void> => new Promise<void>((resolve) => {
+    const t0 = now(), i0 = i;
     const step = (): void => {
       const elapsed = now() - t0;
-      if (elapsed >= seconds * 1000 || i >= live.length) { resolve(); return; }
-      // 300 trades every 10 ms ≈ 30k trades/s ≈ 10 one-minute bar closes per second
-      const target = Math.min(live.length, Math.floor((elapsed / 10 + 1) * 300));
+      if (elapsed >= secs * 1000 || i >= live.length) { resolve(); return; }
+      const target = Math.min(live.length, i0 + Math.floor((elapsed / 10 + 1) * 300));
       for (; i < target; i++) engine.onEvent(live[i]);
       setTimeout(step, 10);
     };
     step();
   });
-  // the feed runs under the sampling profiler (its overhead is in the figures; say so below)
-  const topSelf = await profileTop(feed);
+
+  // ---- timed feed (no profiler) ----
+  for (const w of workers) w.postMessage('start');
+  await sleep(50);
+  server.resetDelivery();
+  measuring = true;
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  const elu0 = performance.eventLoopUtilization();
+  const cpu0 = mainThreadCpu();
+  const t0 = now();
+  const i0 = i;
+  await feed(seconds);
   const feedSecs = (now() - t0) / 1000;
-  await new Promise((r) => setTimeout(r, 1500)); // drain
+  const tradesFed = i - i0;
+  await drained(server, 20_000);
+  // the clients read what the kernel still holds: wait for every closed bar (at most 20 s)
+  for (const tw = now(); now() - tw < 20_000; await sleep(100)) {
+    const got = (await ask<{ closed: number }>('count')).reduce((a, r) => a + r.closed, 0);
+    if (got >= barsClosed * 2 * clients) break;
+  }
+  const drainSecs = (now() - t0) / 1000 - feedSecs;
+  const serverBusy = performance.eventLoopUtilization(elu0).utilization;
+  const serverCpu = mainThreadCpu() - cpu0;
   loop.disable();
   measuring = false;
-  const res = await Promise.all(workers.map((w) => new Promise<{ updates: number; bytes: number; closed: Float64Array }>((ok) => { w.once('message', ok); w.postMessage('stop'); })));
-  await Promise.all(workers.map((w) => w.terminate()));
+  const delivery = server.deliveryStats();
+  const res = await ask<{ updates: number; bytes: number; closed: Float64Array; busy: number }>('pause');
+
   const lags: number[] = [];
   let updates = 0, bytes = 0, closedMsgs = 0;
   for (const r of res) {
@@ -134,17 +200,49 @@ export async function benchFanout(clients = Number(process.env.FANOUT_CLIENTS ??
       if (at !== undefined) lags.push(r.closed[k + 1] - at);
     }
   }
+
+  // ---- floor: one pre-encoded frame of a close's size written to every client socket, tight loop ----
+  const socks: RawSock[] = [];
+  for (const c of server.conns) { const s = (c.ws as unknown as { _socket?: RawSock })._socket; if (s) socks.push(s); }
+  const closeBytes = delivery.sendDelayMs.n > 0 ? Math.round((bytes / Math.max(1, updates)) * 2) : 600;
+  const body = encode({ v: 1, op: 'pong', ref: null, t: null, time: 0, floor: 1, pad: 'x'.repeat(Math.max(0, closeBytes - 60)) });
+  const frame = Buffer.concat([Buffer.from(body.length < 126 ? [0x82, body.length] : [0x82, 126, body.length >> 8, body.length & 0xff]), body]);
+  const floorRuns: number[] = [];
+  for (let r = 0; r < 7; r++) {
+    const f0 = performance.now();
+    for (const s of socks) s.write(frame);
+    floorRuns.push(performance.now() - f0);
+    await drained(server, 5000);
+    await sleep(100);
+  }
+  const floorFrames = (await ask<{ floorFrames: number }>('floor')).reduce((a, r) => a + r.floorFrames, 0);
+  const floorMs = pct(floorRuns, 50);
+
+  // ---- profiled feed (separate, so the profiler's overhead is not in the figures above) ----
+  const topSelf = profileSeconds > 0 ? await profileTop(() => feed(profileSeconds)) : [];
+  await sleep(500);
+  const gaps = (await ask<{ gaps: number }>('stop')).reduce((a, r) => a + r.gaps, 0);
+  await Promise.all(workers.map((w) => w.terminate()));
+
   const st = server.stats();
+  const sd = delivery.sendDelayMs;
   emit({
     name: `ws fan-out (bar + footprint 1m) to ${clients} clients on loopback`,
-    clients, clientWorkers: W, snapshots, connectSeconds: +connectSecs.toFixed(2), feedSeconds: +feedSecs.toFixed(2), tradesFed: i,
+    clients, clientWorkers: W, snapshots, connectSeconds: +connectSecs.toFixed(2), feedSeconds: +feedSecs.toFixed(2), tradesFed,
     barsClosed, updatesDelivered: updates, updatesPerSec: Math.round(updates / feedSecs),
-    closedBarMessages: closedMsgs, closedExpected: barsClosed * 2 * clients,
+    closedBarMessages: closedMsgs, closedExpected: barsClosed * 2 * clients, seqGaps: gaps,
     mbPerSec: +((bytes / feedSecs) / 1048576).toFixed(1),
+    socketWritesPerSec: Math.round(delivery.writes / feedSecs), conflated: delivery.conflated,
     lagP50Ms: +pct(lags, 50).toFixed(2), lagP99Ms: +pct(lags, 99).toFixed(2), lagMaxMs: +pct(lags, 100).toFixed(2),
+    serverSendDelayMs: { p50: sd.p50, p99: sd.p99, max: sd.max },
+    floorFanoutMs: +floorMs.toFixed(2), floorFrameBytes: frame.length, floorFramesReceived: floorFrames, floorSockets: socks.length,
+    sendDelayP99VsFloor: sd.p99 !== null ? +(sd.p99 / floorMs).toFixed(1) : null,
     eventLoopDelayP99Ms: +(loop.percentile(99) / 1e6).toFixed(1), eventLoopDelayMaxMs: +(loop.max / 1e6).toFixed(1),
+    drainSeconds: +drainSecs.toFixed(2), serverCpuSeconds: +serverCpu.toFixed(2),
+    serverCpuUsPerMessage: +((serverCpu * 1e6) / Math.max(1, delivery.messages)).toFixed(2),
+    serverLoopBusy: +serverBusy.toFixed(2), clientLoopBusy: res.map((r) => +r.busy.toFixed(2)),
     dropped: st.counters.dropped, peakRssMB: peakRssMB(), topSelf,
-    note: 'clients in worker threads of the bench process; lag = client receive − engine bar close (same clock); server thread sampled by the profiler during the feed',
+    note: `clients in ${W} worker threads of the bench process share the machine's cores with the server (loop busy fractions above); lag = client receive (before decode) − engine bar close (same clock); floor = one ${frame.length} B frame written to every socket in a tight loop (median of 7); top-5 self from a separate ${profileSeconds} s profiled feed`,
   });
   await server.close();
 }
