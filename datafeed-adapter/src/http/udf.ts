@@ -16,7 +16,8 @@ import express from 'express';
 import { LRUCache } from 'lru-cache';
 import type { HistoryService } from '../service/history.js';
 import { ServiceError } from '../service/errors.js';
-import { udfHistoryWork } from '../service/bars.js';
+import { udfHistoryNow, udfHistoryWork } from '../service/bars.js';
+import { isEncoded, type Encoded } from '../service/udf-columns.js';
 import { Busy, Cancelled, type Scheduler } from '../service/work.js';
 import { clientGone } from './api.js';
 import { SUPPORTED_RESOLUTIONS, nominalMs } from '../service/resolution.js';
@@ -76,7 +77,23 @@ const MAX_SPAN_S: Record<string, number> = { tick: 2 * 86_400, second: 31 * 86_4
 
 export interface CacheStats { hits: number; misses: number; invalidations: number; size: number }
 
-interface CacheEntry { body: Buffer; mod: number; mutableFrom: number; coverEnd: number; limits: string }
+interface CacheEntry extends Encoded { mod: number; mutableFrom: number; coverEnd: number; limits: string }
+
+/**
+ * Write an encoded /history answer: headers and every part leave in one writev (the socket is
+ * corked until end), with no copy into one body buffer.
+ */
+function sendParts(res: Response, e: CacheEntry, cache: 'hit' | 'miss'): void {
+  res.statusCode = 200;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', e.length);
+  res.setHeader('X-Cache', cache);
+  if (e.limits) res.setHeader('X-TapeFlow-Limits', e.limits);
+  if (e.parts.length === 1) { res.end(e.parts[0]); return; }
+  res.cork();
+  for (const p of e.parts) res.write(p);
+  res.end();
+}
 
 function udfError(res: Response, e: unknown): void {
   if (e instanceof ParamError || e instanceof ServiceError) {
@@ -92,7 +109,7 @@ function udfError(res: Response, e: unknown): void {
 export function udfRouter(service: HistoryService, sched: Scheduler, opts: { cacheEntries?: number; onError?: (e: unknown, req: Request) => void } = {}): { router: Router; cache: CacheStats } {
   const r = express.Router();
   const stats: CacheStats = { hits: 0, misses: 0, invalidations: 0, size: 0 };
-  const cache = new LRUCache<string, CacheEntry>({ max: opts.cacheEntries ?? 2000, maxSize: 256 * 1024 * 1024, sizeCalculation: (v) => v.body.length + 64 });
+  const cache = new LRUCache<string, CacheEntry>({ max: opts.cacheEntries ?? 2000, maxSize: 256 * 1024 * 1024, sizeCalculation: (v) => v.length + 16 * v.parts.length + 64 });
 
   const route = (def: RouteDef, fn: (p: Record<string, unknown>, req: Request, res: Response) => void | Promise<void>): void => {
     r.get(def.path, async (req, res) => {
@@ -145,22 +162,29 @@ export function udfRouter(service: HistoryService, sched: Scheduler, opts: { cac
     if (hit) {
       if (hit.mod === v.mod || hit.coverEnd <= hit.mutableFrom) {
         stats.hits++;
-        if (hit.limits) res.set('X-TapeFlow-Limits', hit.limits);
-        res.set('X-Cache', 'hit').type('application/json').send(hit.body);
+        sendParts(res, hit, 'hit');
         return;
       }
       stats.invalidations++;
       cache.delete(key);
     }
     stats.misses++;
-    const out = await sched.run(udfHistoryWork(service, inst.id, resol.label, from, to, cb), clientGone(res), `/history ${resol.label}`);
-    // cached as bytes, so a hit is written without encoding again
-    const body = Buffer.isBuffer(out.body) ? out.body : Buffer.from(JSON.stringify(out.body));
-    if (out.limits.length) res.set('X-TapeFlow-Limits', out.limits.join('; '));
+    // minute bars the in-memory bars decide are answered at once from encoded columns (bounded by
+    // the parts returned); everything else runs on the scheduler
+    let enc = udfHistoryNow(service, inst, resol, from, to, cb);
+    let limits = '';
+    if (!enc) {
+      const out = await sched.run(udfHistoryWork(service, inst.id, resol.label, from, to, cb), clientGone(res), `/history ${resol.label}`);
+      if (isEncoded(out.body)) enc = out.body;
+      else { const body = Buffer.from(JSON.stringify(out.body)); enc = { parts: [body], length: body.length }; }
+      limits = out.limits.join('; ');
+    }
     // the slice depends on every bar with time < to (countback) — and a bucket may extend past `to`
     const coverEnd = to * 1000 + nominalMs(resol) + (resol.kind === 'day' || resol.kind === 'week' || resol.kind === 'month' ? 2 * 86_400_000 : 0);
-    cache.set(key, { body, mod: v.mod, mutableFrom: v.mutableFrom, coverEnd, limits: out.limits.join('; ') });
-    res.set('X-Cache', 'miss').type('application/json').send(body);
+    // cached as the encoded parts (column slices are never rewritten), so a hit is written without encoding or copying
+    const entry: CacheEntry = { parts: enc.parts, length: enc.length, mod: v.mod, mutableFrom: v.mutableFrom, coverEnd, limits };
+    cache.set(key, entry);
+    sendParts(res, entry, 'miss');
   });
 
   route(UDF_ROUTES.marks, (p, _q, res) => { res.json(service.marks(p.symbol as string, p.resolution as string, p.from as number, p.to as number)); });

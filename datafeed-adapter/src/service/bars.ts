@@ -22,7 +22,7 @@ import type { TradeRec } from './trades.js';
 import type { HistoryService } from './history.js';
 import { budget, countTrades, prevTradeTs, scanForward, type ScanBudget } from './trade-scan.js';
 import type { Work } from './work.js';
-import { udfColumns } from './udf-columns.js';
+import { udfColumns, type Encoded, type UdfColumns } from './udf-columns.js';
 
 const HOUR = 3_600_000;
 const PAGE_BARS = 100;
@@ -263,11 +263,21 @@ function lastBaseBefore(s: HistoryService, id: string, t: number): number | unde
 }
 
 /** UDF /history body (times in seconds). Tick bars starting in the same second are merged (UDF has 1 s resolution). */
-export function* udfHistoryWork(s: HistoryService, symbol: string, resolution: string, fromS: number, toS: number, countback: number): Work<{ body: Record<string, unknown> | Buffer; limits: string[] }> {
+export function* udfHistoryWork(s: HistoryService, symbol: string, resolution: string, fromS: number, toS: number, countback: number): Work<{ body: Record<string, unknown> | Encoded; limits: string[] }> {
   const i = s.instrument(symbol);
   const r = s.resolution(resolution, i.id);
-  const fast = udfFromColumns(s, i, r, fromS * 1000, toS * 1000, countback);
-  if (fast) return { body: fast, limits: [] };
+  const cols = columnsFor(s, i, r, countback);
+  if (cols) {
+    // catch the columns up in bounded steps (a first query over 50 000 held bars encodes them all)
+    while (!cols.sync(s.pipeline(i.id)!.bars, SYNC_BARS)) yield;
+    const fast = answerFromColumns(s, i, cols, fromS * 1000, toS * 1000, countback);
+    if (fast) return { body: fast, limits: [] };
+  }
+  return yield* udfHistoryWalk(s, i, r, fromS, toS, countback);
+}
+
+/** The general UDF /history answer: bars from seriesWork, values as numbers (the columns' reference). */
+export function* udfHistoryWalk(s: HistoryService, i: Instrument, r: Resolution, fromS: number, toS: number, countback: number): Work<{ body: Record<string, unknown>; limits: string[] }> {
   const res = yield* seriesWork(s, i.id, r, fromS * 1000, toS * 1000, countback, false);
   if (res.bars.length === 0) return { body: res.nextTime !== undefined ? { s: 'no_data', nextTime: res.nextTime } : { s: 'no_data' }, limits: res.limits };
   let bars = res.bars;
@@ -288,29 +298,32 @@ export function* udfHistoryWork(s: HistoryService, symbol: string, resolution: s
   return { body: { s: 'ok', t, o, h, l, c, v }, limits: res.limits };
 }
 
+/** Bars a column sync encodes per step (a few ms). */
+const SYNC_BARS = 2000;
+
 /**
- * The same answer as seriesWork for base-timeframe bars that the in-memory bars fully decide, as
- * encoded bytes (udf-columns.ts); null sends the query down the general walk.
+ * The UDF answer from encoded columns (udf-columns.ts) when it is ready without waiting: the columns
+ * are up to date after at most SYNC_BARS newly closed bars and the in-memory bars decide the answer.
+ * Null: run udfHistoryWork on the scheduler instead. Bounded by the parts it returns.
  */
-function udfFromColumns(s: HistoryService, i: Instrument, r: Resolution, from: number, to: number, cb: number): Buffer | null {
-  if (r.kind !== 'minute' || r.ms !== s.baseTimeframe(i.id).ms || cb > s.opts.maxBars) return null;
+export function udfHistoryNow(s: HistoryService, i: Instrument, r: Resolution, fromS: number, toS: number, countback: number): Encoded | null {
+  const cols = columnsFor(s, i, r, countback);
+  if (!cols || !cols.sync(s.pipeline(i.id)!.bars, SYNC_BARS)) return null;
+  return answerFromColumns(s, i, cols, fromS * 1000, toS * 1000, countback);
+}
+
+/** The columns of minute resolutions built from the base time bars (null: the general walk answers). */
+function columnsFor(s: HistoryService, i: Instrument, r: Resolution, cb: number): UdfColumns | null {
   const p = s.pipeline(i.id);
-  if (!p) return null;
-  const cols = udfColumns(s, i);
-  cols.sync(p.bars);
-  const ob = p.openBar;
-  const open = ob && ob.trades > 0 && ob.start < to ? ob : null;
-  const [a, e] = cols.range(from, to);
-  const closed = cols.liveBefore(e);
-  const total = closed + (open ? 1 : 0);
-  const inRange = e - a + (open && open.start >= from ? 1 : 0);
-  const take = inRange >= cb ? inRange : Math.min(total, cb);
-  if (take === 0 || take >= s.opts.maxBars) return null;
-  // stored bars older than memory could belong to the answer
-  const memFirst = cols.size > 0 ? p.bars[0].bar.start : open ? open.start : Infinity;
-  if (s.store && (from < memFirst || take > total || (inRange < cb && total < cb))) return null;
-  const nClosed = take - (open ? 1 : 0);
-  return cols.body(e - nClosed, e, open);
+  if (!p || p.spec.kind !== 'time' || r.kind !== 'minute' || cb > s.opts.maxBars) return null;
+  const base = s.baseTimeframe(i.id).ms;
+  if (r.ms % base !== 0) return null;
+  return udfColumns(s, i, r.ms, r.ms === base);
+}
+
+function answerFromColumns(s: HistoryService, i: Instrument, cols: UdfColumns, from: number, to: number, cb: number): Encoded | null {
+  const p = s.pipeline(i.id)!;
+  return cols.answer(p.bars, p.openBar ?? null, from, to, cb, !!s.store, s.opts.maxBars);
 }
 
 function addLight(b: FootprintBar, t: Trade, cvd: number): void {

@@ -40,6 +40,7 @@ import { profileWork, type ProfileQuery } from './profiles.js';
 import { vwapWork } from './vwap.js';
 import { timeAndSalesWork } from './time-sales.js';
 import { runSync } from './work.js';
+import { isEncoded, joinEncoded } from './udf-columns.js';
 
 export { ServiceError, collapseSameSecond };
 export type { SeriesResult, FootprintQuery, ProfileQuery };
@@ -229,7 +230,7 @@ export class HistoryService {
 
   udfHistory(symbol: string, resolution: string, fromS: number, toS: number, countback: number): Record<string, unknown> {
     const b = runSync(udfHistoryWork(this, symbol, resolution, fromS, toS, countback)).body;
-    return Buffer.isBuffer(b) ? JSON.parse(b.toString('latin1')) as Record<string, unknown> : b;
+    return isEncoded(b) ? JSON.parse(joinEncoded(b).toString('latin1')) as Record<string, unknown> : b;
   }
 
   footprint(symbol: string, q: FootprintQuery): Record<string, unknown> { return runSync(footprintWork(this, symbol, q)); }

@@ -102,7 +102,7 @@ export async function benchHistory(): Promise<void> {
     emit({
       name: `${name} at concurrency 16 (best of 2 interleaved rounds)`, uncached: unc16, cached: hit16, floor,
       uncachedVsFloor: +(floor!.reqPerSec / unc16!.reqPerSec).toFixed(2), cachedVsFloor: +(floor!.reqPerSec / hit16!.reqPerSec).toFixed(2),
-      note: 'floor: bare node:http writing the same bytes; load client in a worker thread', peakRssMB: peakRssMB(), uncachedTopSelf: topSelf,
+      note: 'floor: bare node:http writing the same bytes; load client in a worker thread. uncached = every request a response-cache miss (distinct windows); closed bars/buckets are served from column blocks encoded once when their bucket sealed (datafeed-adapter/src/service/udf-columns.ts), only the newest bucket and the open bar are rendered per request', peakRssMB: peakRssMB(), uncachedTopSelf: topSelf,
     });
     emit({ name, requests: 200, uncachedP50ms: pct(unc, 0.5), uncachedP99ms: pct(unc, 0.99), cachedP50ms: pct(cached, 0.5), cachedP99ms: pct(cached, 0.99), cacheHits: srv.cache.hits, peakRssMB: peakRssMB() });
   }
