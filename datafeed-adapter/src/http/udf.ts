@@ -8,8 +8,10 @@
  *  - /symbols and /search success bodies never contain `s`; errors are `{s:'error', errmsg, param,
  *    reason}` with status 400 (bad parameter) or 404 (unknown symbol / group).
  *  - /time answers a bare integer (text/plain).
- *  - /history answers are cached (LRU, serialized JSON) and invalidated when any bar of the slice
- *    may have changed (see HistoryService.version): responses carry `X-Cache: hit|miss`.
+ *  - /history answers are cached (LRU, as their encoded byte parts: column-block slices for minute
+ *    bars, one JSON buffer otherwise) and invalidated when any bar of the slice may have changed (see
+ *    HistoryService.version): responses carry `X-Cache: hit|miss`. Minute bars the in-memory bars
+ *    decide are answered at once from encoded columns (service/udf-columns.ts), never queued.
  */
 import type { Request, Response, Router } from 'express';
 import express from 'express';
