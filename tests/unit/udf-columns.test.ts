@@ -134,7 +134,7 @@ describe('UDF /history from encoded column blocks is byte-identical to the gener
 
   it('with a store behind memory: answers that need stored bars take the general walk, the rest stay identical', () => {
     const engine = new Engine(new InstrumentRegistry(), { timeframe: '1m', keepBars: 700 });
-    const store = Store.open({ path: ':memory:', flushIntervalMs: 0, synchronous: 'OFF' });
+    const store = Store.open({ path: ':memory:', flushIntervalMs: 0, synchronous: 'NORMAL' });
     recordEngine(engine, store);
     const s = new HistoryService(engine, store);
     const r = rng(33);
