@@ -68,15 +68,19 @@ describe('cluster: 2 ingest, 3 engine, 2 gateway nodes on a 3-node JetStream clu
 
     // ingest a: tapes 1-4; ingest b: tapes 4-6 (tape 4 by both)
     const ingests = await Promise.all([
-      spawnRole('ingest', 'i1', cfg, ['--files', files.slice(0, 4).join(','), '--pace', '3000']),
-      spawnRole('ingest', 'i2', cfg, ['--files', files.slice(3).join(','), '--pace', '3000']),
+      spawnRole('ingest', 'i1', cfg, ['--files', files.slice(0, 4).join(','), '--pace', '2000']),
+      spawnRole('ingest', 'i2', cfg, ['--files', files.slice(3).join(','), '--pace', '2000']),
     ]);
     procs.push(...ingests);
-    await sleep(4000);
-    // mid-stream: the ingest is still publishing
-    expect((await Promise.all(ingests.map(health))).some((h) => !h.done)).toBe(true);
+    // the kill comes once the victim has checkpointed every instrument it runs (snapshotEveryMs 1000;
+    // an instrument's tape may start a few seconds in), while the ingest nodes are still publishing
     const victim = engines[1];
-    const moved: string[] = (await health(victim)).instruments;
+    let vh: Record<string, any> = {};
+    for (let i = 0; i < 150; i++) { vh = await health(victim); if (vh.runs.length === 2 && vh.runs.every((r: any) => r.checkpoint && r.checkpoint.seq > 0)) break; await sleep(100); }
+    expect((await Promise.all(ingests.map(health))).some((h) => !h.done)).toBe(true);
+    const moved: string[] = vh.instruments;
+    for (const r of vh.runs) expect(r.checkpoint, JSON.stringify(vh)).not.toBeNull();
+    const lastCp = new Map<string, number>(vh.runs.map((r: any) => [r.instrument, r.checkpoint.seq]));
     victim.proc.kill('SIGKILL');
     const killedAt = Date.now();
     let tookMs = -1;
@@ -122,8 +126,20 @@ describe('cluster: 2 ingest, 3 engine, 2 gateway nodes on a 3-node JetStream clu
       expect(strip(per('signal', id))).toEqual(strip(ref.signals.get(id) ?? []));
       expect(strip(per('state', id))).toEqual(strip(ref.states.get(id) ?? []));
     }
-    // the survivors agree with their checkpoints (a divergence would fail /health)
-    for (const e of [engines[0], engines[2]]) expect((await health(e)).diverged).toEqual([]);
+    // the survivors resumed the moved instruments from the victim's last checkpoint plus the stream
+    // (not from the stream start), and each restored state matched its checkpoint (else /health fails)
+    const survivors = await Promise.all([engines[0], engines[2]].map(health));
+    for (const h of survivors) expect(h.diverged).toEqual([]);
+    const resumed = survivors.flatMap((h) => h.runs as any[]).filter((r) => moved.includes(r.instrument));
+    expect(resumed.map((r) => r.instrument).sort()).toEqual([...moved].sort());
+    for (const r of resumed) {
+      expect(r.resumedFrom, JSON.stringify(r)).not.toBeNull();
+      // the latest checkpoint (the victim's, or an earlier owner's it had not yet replaced)
+      expect(r.resumedFrom.seq).toBeGreaterThanOrEqual(lastCp.get(r.instrument)!);
+      expect(r.resumedFrom.events).toBeGreaterThan(0);
+      // only the events after the checkpoint went through this node's pipeline
+      expect(r.applied).toBe(r.events - r.resumedFrom.events);
+    }
 
     // each gateway's WS client saw every bar update of its instrument in order, and the last closed
     // bar it saw is the reference's
@@ -138,6 +154,6 @@ describe('cluster: 2 ingest, 3 engine, 2 gateway nodes on a 3-node JetStream clu
     expect(hist[0].s, JSON.stringify(hist[0]).slice(0, 300)).toBe('ok');
     expect(hist[0].c.length).toBeGreaterThanOrEqual(ref.bars.get(clusterInstrument(2))!.length);
     expect(hist[1]).toEqual(hist[0]);
-    console.log(`cluster: takeover of ${moved.join(', ')} in ${tookMs} ms; ${want} bars, ${outs.length} output messages`);
+    console.log(`cluster: takeover of ${moved.join(', ')} in ${tookMs} ms (restores: ${resumed.map((r) => `${r.instrument} from seq ${r.resumedFrom.seq} after ${r.resumedFrom.events} events in ${r.resumedFrom.restoreMs} ms`).join('; ')}); ${want} bars, ${outs.length} output messages`);
   }, 150_000);
 });

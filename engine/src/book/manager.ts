@@ -81,15 +81,18 @@ export class BookManager {
     return s;
   }
 
-  private mbo(ev: MboEvent): void {
-    let b = this.l3.get(ev.instrument);
+  private mbo(ev: MboEvent): void { this.mboBook(ev.instrument).apply(ev); }
+
+  /** The instrument's market-by-order book, created (and announced to onBook) on first use. */
+  mboBook(instrument: string): MboBook {
+    let b = this.l3.get(instrument);
     if (!b) {
       b = new MboBook({ onTrade: (t: Trade) => this.o.emit(t) });
-      b.instrument = ev.instrument;
-      this.l3.set(ev.instrument, b);
-      for (const fn of this.bookHooks) fn(ev.instrument, b.book);
+      b.instrument = instrument;
+      this.l3.set(instrument, b);
+      for (const fn of this.bookHooks) fn(instrument, b.book);
     }
-    b.apply(ev);
+    return b;
   }
 
   /** The current book of an instrument (L3 aggregated view when MBO, else the synced L2). */

@@ -1,84 +1,103 @@
 /**
- * Engine role: the unchanged deterministic pipeline (Engine + BookManager + SignalEngine) per leased
- * instrument, fed by an ordered JetStream consumer on tf.ev.*.<instrument> from the stream's start.
- * Outputs go to tf.out.<instrument>.{bar,signal,state,checksum} with Nats-Msg-Id "<instrument>:<kind>:<k>"
- * (the k-th output of that kind, the same on every run), so a node that takes an instrument over
- * re-derives exactly the same outputs and JetStream drops the ones already published.
- * Every snapshotEveryMs a checkpoint {seq, bars, checksum, counters} goes to KV snap.<instrument>;
- * the next owner checks its own checksum when it passes that seq (a divergence is a health problem).
+ * Engine role, per leased instrument: an InstrumentState (the unchanged deterministic pipeline) fed
+ * by an ordered JetStream consumer on tf.ev.*.<instrument>, publishing its outputs on
+ * tf.out.<instrument>.<kind> with Nats-Msg-Id "<instrument>:<kind>:<k>" (the k-th output of that kind,
+ * the same on every run), so outputs a successor re-derives are stored once.
+ *
+ * Checkpoints: every snapshotEveryMs the whole state is imaged (state-image.ts) between two events,
+ * then, once every output up to that point is acknowledged, written to KV tf_snap as chunks
+ * img.<instrument>.<gen>.<n> followed by the header snap.<instrument> {seq, gen, parts, …} (the
+ * header switches generations atomically; the previous generation's chunks are deleted after).
+ * A node taking the instrument over restores the image named by the header and consumes from seq+1.
  */
-import { Engine } from '../analytics/engine.js';
-import { pipelineOptions } from '../config/index.js';
 import type { TapeFlowConfig } from '../config/types.js';
 import type { InstrumentRegistry } from '../core/instruments.js';
 import type { MarketEvent } from '../core/events.js';
-import { BookManager } from '../book/manager.js';
-import { SignalEngine } from '../signals/engine.js';
-import { signalView, transitionView } from '../../../datafeed-adapter/src/views/signals.js';
 import { DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
 import type { Nats } from './nats.js';
+import { InstrumentState, type StateShape } from './instrument-state.js';
+import type { Fixed } from './state-image.js';
 import { decode, encode, EVENT_STREAM, instrumentEvents, outSubject, token, type OutKind } from './subjects.js';
 
-export interface Checkpoint { seq: number; bars: number; checksum: string; counters: Record<OutKind, number>; node: string; at: number }
+export { clusterPipelineOptions } from './instrument-state.js';
 
-/** Pipeline options of every engine node and of the single-process reference replay. */
-export function clusterPipelineOptions(c: TapeFlowConfig) { return { ...pipelineOptions(c.analytics), align: 'utc' as const }; }
+/** KV value limit is the server's max_payload (1 MiB by default): images travel in chunks below it */
+const CHUNK = 512 * 1024;
+
+export interface Checkpoint extends StateShape {
+  seq: number; events: number; bars: number; checksum: string; counters: Record<OutKind, number>;
+  node: string; at: number; gen: number; parts: number; bytes: number;
+}
+
+export const snapKey = (id: string): string => `snap.${token(id)}`;
+const chunkKey = (id: string, gen: number, n: number): string => `img.${token(id)}.${gen}.${n}`;
 
 /** One instrument's pipeline on this node. */
 export class InstrumentRun {
-  readonly engine: Engine;
-  readonly signals: SignalEngine;
-  seq = 0;
-  bars = 0;
-  events = 0;
-  private readonly counters: Record<OutKind, number> = { bar: 0, signal: 0, state: 0, checksum: 0 };
+  state: InstrumentState;
   private pending: Promise<unknown>[] = [];
   private messages: ConsumerMessages | null = null;
   private stopped = false;
-  /** checkpoint left by the previous owner: verified when this run passes its seq */
-  verify: Checkpoint | null = null;
+  /** the checkpoint this run was restored from (null: from the stream start) */
+  resumedFrom: Checkpoint | null = null;
+  /** ms spent loading and restoring the checkpoint */
+  restoreMs = 0;
+  /** set when the restored state does not match its checkpoint header (a /health problem) */
   diverged: string | null = null;
   publishErrors = 0;
+  lastCheckpoint: Checkpoint | null = null;
+  /** events applied by this run (not counting the restored ones) */
+  applied = 0;
 
-  constructor(readonly id: string, private readonly nats: Nats, registry: InstrumentRegistry, config: TapeFlowConfig, private readonly node: string) {
-    this.engine = new Engine(registry, clusterPipelineOptions(config));
-    const books = new BookManager({ registry, emit: this.engine.onEvent });
-    this.engine.observe(books.onEvent);
-    this.signals = new SignalEngine().attach(this.engine, { books });
-    const inst = registry.get(id);
-    const price = (t: number) => inst.price.toNumber(t);
-    const qty = (l: number) => inst.qty.toNumber(l);
-    this.engine.onPipeline((p) => p.onBarClose(({ bar }) => {
-      this.bars++;
-      this.out('bar', { k: this.counters.bar, time: bar.start, end: bar.end, open: price(bar.open), high: price(bar.high), low: price(bar.low), close: price(bar.close), volume: qty(bar.volume), delta: qty(bar.delta), trades: bar.trades, checksum: p.checksum() });
-    }));
-    this.signals.onSignal((e) => this.out('signal', { k: this.counters.signal, ...signalView(e, inst) }));
-    this.signals.onTransition((t) => this.out('state', { k: this.counters.state, ...transitionView(t, inst) }));
+  constructor(readonly id: string, private readonly nats: Nats, private readonly registry: InstrumentRegistry, private readonly config: TapeFlowConfig, private readonly node: string, private readonly fixed: Fixed) {
+    this.state = new InstrumentState(id, registry, config, (kind, body) => this.out(kind, body));
   }
 
+  get seq(): number { return this.state.meta.seq; }
+  get bars(): number { return this.state.meta.bars; }
+  get events(): number { return this.state.meta.events; }
+
   private out(kind: OutKind, body: Record<string, unknown>): void {
-    const k = this.counters[kind]++;
-    const p = this.nats.js.publish(outSubject(this.id, kind), encode({ instrument: this.id, ...body }), { msgID: `${token(this.id)}:${kind}:${k}` })
+    const p = this.nats.js.publish(outSubject(this.id, kind), encode({ instrument: this.id, ...body }), { msgID: `${token(this.id)}:${kind}:${body.k as number}` })
       .catch(() => { this.publishErrors++; });
     this.pending.push(p);
   }
 
-  checksum(): string { return this.engine.pipelines.get(this.id)?.checksum() ?? '0'; }
+  checksum(): string { return this.state.checksum(); }
 
-  /** Consume the instrument's events from the start of the stream until stop(). */
+  /** Restore the last checkpoint of this instrument, if any (before run()). */
+  async resume(): Promise<Checkpoint | null> {
+    const t0 = Date.now();
+    const h = await this.nats.snaps.get(snapKey(this.id));
+    if (!h || h.operation !== 'PUT') return null;
+    const cp = decode<Checkpoint>(h.value);
+    const parts: Uint8Array[] = [];
+    for (let n = 0; n < cp.parts; n++) {
+      const e = await this.nats.snaps.get(chunkKey(this.id, cp.gen, n));
+      if (!e || e.operation !== 'PUT') throw new Error(`checkpoint of ${this.id} at seq ${cp.seq}: chunk ${n} of ${cp.parts} missing`);
+      parts.push(e.value);
+    }
+    const bytes = Buffer.concat(parts);
+    if (bytes.length !== cp.bytes) throw new Error(`checkpoint of ${this.id} at seq ${cp.seq}: ${bytes.length} bytes, header says ${cp.bytes}`);
+    this.state = InstrumentState.restore(this.id, this.registry, this.config, (kind, body) => this.out(kind, body), decode(bytes), cp, this.fixed);
+    if (this.state.meta.seq !== cp.seq || this.checksum() !== cp.checksum) this.diverged = `restored state (seq ${this.state.meta.seq}, checksum ${this.checksum()}) ≠ its checkpoint header (seq ${cp.seq}, checksum ${cp.checksum})`;
+    this.resumedFrom = cp;
+    this.lastCheckpoint = cp;
+    this.restoreMs = Date.now() - t0;
+    return cp;
+  }
+
+  /** Consume the instrument's events after the restored seq (or from the stream start) until stop(). */
   async run(onEvent?: () => void): Promise<void> {
-    const c = await this.nats.js.consumers.get(EVENT_STREAM, { filter_subjects: instrumentEvents(this.id), deliver_policy: DeliverPolicy.All });
+    const from = this.state.meta.seq;
+    const c = await this.nats.js.consumers.get(EVENT_STREAM, from > 0
+      ? { filter_subjects: instrumentEvents(this.id), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from + 1 }
+      : { filter_subjects: instrumentEvents(this.id), deliver_policy: DeliverPolicy.All });
     this.messages = await c.consume({ max_messages: 2000 });
     if (this.stopped) { this.messages.stop(); return; }
     for await (const m of this.messages) {
-      const ev = decode<MarketEvent>(m.data);
-      this.engine.onEvent(ev);
-      this.seq = m.seq;
-      this.events++;
-      if (this.verify && m.seq >= this.verify.seq) {
-        if (m.seq === this.verify.seq && this.bars === this.verify.bars && this.checksum() !== this.verify.checksum) this.diverged = `checksum ${this.checksum()} ≠ ${this.verify.checksum} of node ${this.verify.node} at seq ${m.seq}`;
-        this.verify = null;
-      }
+      this.state.onEvent(decode<MarketEvent>(m.data), m.seq);
+      this.applied++;
       onEvent?.();
       if (this.pending.length > 1000) await this.drain();
     }
@@ -86,12 +105,32 @@ export class InstrumentRun {
 
   async drain(): Promise<void> { const p = this.pending; this.pending = []; await Promise.all(p); }
 
-  /** After draining the publishes, what a successor can verify against. */
-  async checkpoint(): Promise<Checkpoint> {
-    const seq = this.seq, bars = this.bars, checksum = this.checksum(), counters = { ...this.counters };
+  /**
+   * Image the state now (between two events), wait until every output up to here is stored, then
+   * write the chunks and switch the header. A successor restores exactly this point.
+   */
+  async checkpoint(): Promise<Checkpoint | null> {
+    if (this.writing) return null;
+    this.writing = true;
+    try { return await this.writeCheckpoint(); } finally { this.writing = false; }
+  }
+
+  /** a checkpoint is due: the state moved since the last one */
+  get dirty(): boolean { return this.state.meta.seq > (this.lastCheckpoint?.seq ?? 0); }
+
+  private writing = false;
+
+  private async writeCheckpoint(): Promise<Checkpoint> {
+    const m = this.state.meta;
+    const bytes = encode(this.state.image(this.fixed));
+    const gen = (this.lastCheckpoint?.gen ?? 0) + 1;
+    const cp: Checkpoint = { seq: m.seq, events: m.events, bars: m.bars, checksum: this.checksum(), counters: { ...m.counters }, ...this.state.shape(), node: this.node, at: Date.now(), gen, parts: Math.max(1, Math.ceil(bytes.length / CHUNK)), bytes: bytes.length };
     await this.drain();
-    const cp: Checkpoint = { seq, bars, checksum, counters, node: this.node, at: Date.now() };
-    await this.nats.snaps.put(`snap.${token(this.id)}`, encode(cp));
+    for (let n = 0; n < cp.parts; n++) await this.nats.snaps.put(chunkKey(this.id, gen, n), bytes.subarray(n * CHUNK, (n + 1) * CHUNK));
+    await this.nats.snaps.put(snapKey(this.id), encode(cp));
+    const prev = this.lastCheckpoint;
+    this.lastCheckpoint = cp;
+    if (prev) for (let n = 0; n < prev.parts; n++) await this.nats.snaps.purge(chunkKey(this.id, prev.gen, n)).catch(() => {});
     return cp;
   }
 

@@ -12,8 +12,9 @@ import { openNats } from './nats.js';
 import { startOps } from './ops.js';
 import { Ingest } from './ingest.js';
 import { Leases } from './leases.js';
-import { InstrumentRun, type Checkpoint } from './engine-node.js';
-import { decode, EVENT_STREAM, token } from './subjects.js';
+import { InstrumentRun } from './engine-node.js';
+import { fixedObjects } from './instrument-state.js';
+import { decode, EVENT_STREAM } from './subjects.js';
 import { startApp, type StartedApp } from '../cli/commands/start.js';
 import { Gauge } from 'prom-client';
 
@@ -76,14 +77,25 @@ async function startEngineNode(config: TapeFlowConfig, o: RoleOptions): Promise<
   if (!c.instruments.length) throw new Error('cluster.instruments is empty: an engine node needs the instruments to share out');
   const registry = buildRegistry(config);
   for (const id of c.instruments) registry.get(id); // unknown ids fail here, not mid-stream
+  // numbered before any event: checkpoint images refer to these by index (state-image.ts)
+  const fixed = fixedObjects(registry);
   const nats = await openNats(c, node);
   const leases = new Leases(nats.leases, node, c.instruments);
   const runs = new Map<string, InstrumentRun>();
+  /** instruments whose checkpoint could not be restored: the reason */
+  const failed = new Map<string, string>();
   const ops = await startOps({
     host: o.host ?? config.server.host, port: o.port ?? c.opsPort, role: 'engine', node,
     health: () => {
       const diverged = [...runs.values()].filter((r) => r.diverged).map((r) => `${r.id}: ${r.diverged}`);
-      return { ok: !diverged.length && nats.down() === null, natsDownSince: nats.down(), instruments: [...runs.keys()], diverged, runs: [...runs.values()].map((r) => ({ instrument: r.id, seq: r.seq, events: r.events, bars: r.bars, checksum: r.checksum(), publishErrors: r.publishErrors })) };
+      return {
+        ok: !diverged.length && !failed.size && nats.down() === null, natsDownSince: nats.down(), instruments: [...runs.keys()], diverged, failed: Object.fromEntries(failed),
+        runs: [...runs.values()].map((r) => ({
+          instrument: r.id, seq: r.seq, events: r.events, applied: r.applied, bars: r.bars, checksum: r.checksum(), publishErrors: r.publishErrors,
+          resumedFrom: r.resumedFrom ? { seq: r.resumedFrom.seq, node: r.resumedFrom.node, events: r.resumedFrom.events, restoreMs: r.restoreMs } : null,
+          checkpoint: r.lastCheckpoint ? { seq: r.lastCheckpoint.seq, node: r.lastCheckpoint.node, bytes: r.lastCheckpoint.bytes, at: r.lastCheckpoint.at } : null,
+        })),
+      };
     },
   });
   const held = ops.gauge('tapeflow_cluster_engine_instruments', 'instruments leased by this node');
@@ -94,25 +106,26 @@ async function startEngineNode(config: TapeFlowConfig, o: RoleOptions): Promise<
     const ch = await leases.tick();
     for (const id of ch.lost) { runs.get(id)?.stop(); runs.delete(id); o.log?.(`engine ${node}: lost ${id}\n`); }
     for (const id of ch.acquired) {
-      const r = new InstrumentRun(id, nats, registry, config, node);
-      const snap = await nats.snaps.get(`snap.${token(id)}`);
-      if (snap && snap.operation === 'PUT') r.verify = decode<Checkpoint>(snap.value);
+      const r = new InstrumentRun(id, nats, registry, config, node, fixed);
+      // a checkpoint that cannot be restored is said on /health and the instrument is not run: a
+      // replay from the stream start could publish outputs that differ from those already stored
+      try { await r.resume(); failed.delete(id); } catch (e) { failed.set(id, (e as Error).message); o.log?.(`engine ${node}: ${id}: ${(e as Error).message}\n`); continue; }
       runs.set(id, r);
       takeovers.inc();
-      o.log?.(`engine ${node}: acquired ${id}${r.verify ? ` (checkpoint of ${r.verify.node} at seq ${r.verify.seq})` : ''}\n`);
+      o.log?.(`engine ${node}: acquired ${id}${r.resumedFrom ? ` (checkpoint of ${r.resumedFrom.node} at seq ${r.resumedFrom.seq}, restored in ${r.restoreMs} ms)` : ''}\n`);
       void r.run(() => events.inc()).catch((e) => o.log?.(`engine ${node}: ${id}: ${(e as Error).message}\n`));
     }
     held.set(runs.size);
   };
   let busy = false;
   const loop = setInterval(() => { if (busy || stopping) return; busy = true; tick().catch((e) => o.log?.(`engine ${node}: lease round failed: ${(e as Error).message}\n`)).finally(() => { busy = false; }); }, Math.max(100, Math.floor(c.leaseTtlMs / 3)));
-  const snapLoop = setInterval(() => { for (const r of runs.values()) if (r.events) void r.checkpoint().catch(() => {}); }, c.snapshotEveryMs);
+  const snapLoop = setInterval(() => { for (const r of runs.values()) if (r.dirty) void r.checkpoint().catch((e) => o.log?.(`engine ${node}: checkpoint of ${r.id} failed: ${(e as Error).message}\n`)); }, c.snapshotEveryMs);
   return {
     role: 'engine', node, url: `http://${o.host ?? config.server.host}:${ops.port}`,
     info: () => ({ instruments: [...runs.keys()] }),
     close: async () => {
       stopping = true; clearInterval(loop); clearInterval(snapLoop);
-      for (const r of runs.values()) { r.stop(); await r.checkpoint().catch(() => {}); }
+      for (const r of runs.values()) { r.stop(); if (r.dirty) await r.checkpoint().catch(() => {}); }
       await leases.release().catch(() => {});
       await ops.close(); await nats.close();
     },

@@ -17,7 +17,7 @@ export function token(s: string): string { return s.replace(/[.*> \t]/g, '_'); }
 export const eventSubject = (venue: string, instrument: string): string => `tf.ev.${token(venue)}.${token(instrument)}`;
 /** every venue's events of one instrument (an engine node's consumer filter) */
 export const instrumentEvents = (instrument: string): string => `tf.ev.*.${token(instrument)}`;
-export type OutKind = 'bar' | 'signal' | 'state' | 'checksum';
+export type OutKind = 'bar' | 'footprint' | 'profile' | 'signal' | 'state' | 'checksum';
 export const outSubject = (instrument: string, kind: OutKind): string => `tf.out.${token(instrument)}.${kind}`;
 
 // records, not structures: plain maps so any msgpack reader decodes them
