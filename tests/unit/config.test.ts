@@ -92,7 +92,7 @@ describe('valid configs and defaults', () => {
     const r = parseConfigText(uncommented);
     expect(msgs(r.errors)).toEqual([]);
     expect(r.config!.instruments.map((i) => i.id)).toEqual(['BTCUSDT', 'NAS100', 'US30.cash']);
-    expect(r.config!.feeds.map((f) => f.venue)).toEqual(['binance-usdm', 'coinbase']);
+    expect(r.config!.feeds.map((f) => f.venue)).toEqual(['binance-usdm', 'coinbase', 'kite']);
     expect(r.config!.server.authTokenEnv).toBe('TAPEFLOW_API_TOKEN');
     expect(r.config!.alerts.telegram.allowChatIds).toEqual([]); // shipped explicitly empty: only the chatIdsEnv chats may subscribe
     expect(r.config!.alerts.telegram.outboxTtlHours).toBe(24);
@@ -316,7 +316,7 @@ describe('secrets only from environment variables', () => {
     ]);
     // hidden in an unknown section: both the unknown key and the secret are reported
     expect(msgs(v('exchange:\n  credentials:\n    password: pw\n'))).toEqual([
-      'exchange: unknown key (allowed: instruments, sessions, feeds, server, store, alerts, analytics, paper, merged, mt5, cluster, log)',
+      'exchange: unknown key (allowed: instruments, sessions, feeds, server, store, alerts, analytics, paper, ruleMode, merged, mt5, cluster, log)',
       'exchange.credentials.password: secrets come from environment variables: remove it from the file (this section takes no secret)',
     ]);
   });

@@ -10,6 +10,8 @@ import { MergedInstrument, mergeSourceOf } from '../feeds/merge.js';
 import { DecimalScale } from '../core/decimal.js';
 import type { MergedConfig } from '../config/types.js';
 import type { SignalEngine } from '../signals/engine.js';
+import type { SeedPresetRunner } from '../signals/seed-runner.js';
+import { seedRuleJson } from '../signals/seed-preset.js';
 import { PaperTrader, type PaperTraderOptions } from '../signals/paper.js';
 import { paperControl } from './paper-control.js';
 import type { SignalEvent } from '../signals/types.js';
@@ -82,7 +84,7 @@ export function wireDepthHistory(service: HistoryService, books: BookManager, re
  * = off), served on GET /api/v1/paper and published with each transition on `trade_state` as `paper`
  * (the account action: open / close / refused, plus the account summary). Returns the trader.
  */
-export function wireSignals(o: { engine: Engine; signals: SignalEngine; service: HistoryService; stream?: StreamServer; store?: Store; paper?: Partial<PaperTraderOptions> | false; /** each rule-mode decision (e.g. `--json-signals`: one JSON line on stdout) */ onRule?: (r: unknown) => void }): { paper: PaperTrader | null } {
+export function wireSignals(o: { engine: Engine; signals: SignalEngine; service: HistoryService; stream?: StreamServer; store?: Store; paper?: Partial<PaperTraderOptions> | false; /** each rule-mode decision (e.g. `--json-signals`: one JSON line on stdout) */ onRule?: (r: unknown) => void; /** ruleMode.preset seed: its evaluations are the served rule decisions */ seedRule?: SeedPresetRunner }): { paper: PaperTrader | null } {
   const { signals: sig, service, stream, store } = o;
   const toPrice = (id: string, ticks: number): number => { const s = sig.instruments.get(id); return s ? s.pipeline.instrument.price.toNumber(ticks) : ticks; };
   const paper = o.paper === false ? null : new PaperTrader(o.paper ?? {}, toPrice);
@@ -104,12 +106,14 @@ export function wireSignals(o: { engine: Engine; signals: SignalEngine; service:
   service.providers.bias = (symbol) => sig.instruments.get(symbol)?.bias ?? undefined;
   // rule mode: the recent decisions per instrument, served on /api/v1/rule and the `rule` WS channel
   const rules = new Map<string, unknown[]>();
-  sig.onRule((r) => {
+  const serve = (r: { symbol: string }): void => {
     let a = rules.get(r.symbol); if (!a) rules.set(r.symbol, (a = []));
     a.push(r); if (a.length > 500) a.splice(0, a.length - 500);
     stream?.publish('rule', r.symbol, r);
     o.onRule?.(r);
-  });
+  };
+  if (o.seedRule) o.seedRule.onEvaluation((s, emitted) => serve(seedRuleJson(s, emitted)));
+  else sig.onRule(serve);
   service.providers.rule = (symbol, limit) => (sig.instruments.has(symbol) ? (rules.get(symbol) ?? []).slice(-limit) : undefined);
   // ticks and lots stay in the engine: every provider answers in price and instrument units
   const inst = (id: string) => o.engine.registry.get(id);

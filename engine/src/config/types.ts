@@ -189,6 +189,22 @@ export interface PaperConfig {
   slippageBps: number;
 }
 
+/**
+ * Rule mode: which preset decides at every bar close and is served on /api/v1/rule, the `rule` WS channel and
+ * `tapeflow start --json-signals`. `flowsight` (default): LONG / SHORT / WAIT with 0–100 confidence
+ * (signals/rule-mode.ts). `seed`: the Order Flow Trading Dashboard's ACCUMULATION / DISTRIBUTION / BUY / SELL with
+ * 0–10 confidence (signals/seed-preset.ts). `tapeflow backtest` evaluates both whatever the preset.
+ */
+export interface RuleModeConfig {
+  preset: 'flowsight' | 'seed';
+  seed: {
+    /** a call is emitted from this confidence (0–10); default 7 */
+    minConfidence: number;
+    /** at most this many emitted calls per IST day, all instruments together (the seed's MAX_DAILY_SIGNALS); default 5 */
+    maxDailySignals: number;
+  };
+}
+
 /** One instrument merged from several venues on one tick grid, with per-venue contributions per cell. */
 export interface MergedConfig {
   /** merged instrument id, e.g. BTC-AGG */
@@ -255,6 +271,7 @@ export interface TapeFlowConfig {
   alerts: { telegram: TelegramConfig };
   analytics: AnalyticsConfig;
   paper: PaperConfig;
+  ruleMode: RuleModeConfig;
   merged: MergedConfig[];
   mt5: Mt5Config;
   cluster: ClusterConfig;
@@ -280,6 +297,7 @@ export function defaultConfig(): TapeFlowConfig {
       barMemoryMB: 64,
     },
     paper: { enabled: true, initialBalance: 10_000, notionalPerTrade: 1_000, maxPositionPct: 2, maxExposurePct: 10, dailyLossPct: 5, feeBps: 4, slippageBps: 1 },
+    ruleMode: { preset: 'flowsight', seed: { minConfidence: 7, maxDailySignals: 5 } },
     merged: [],
     mt5: { enabled: false, host: '127.0.0.1', port: 9100, secretEnv: 'TAPEFLOW_MT5_SECRET', symbols: {} },
     cluster: { servers: ['nats://127.0.0.1:4222'], instruments: [], files: [], replicas: 3, retention: { maxAgeS: 7 * 86_400, maxBytes: -1 }, dedupWindowS: 120, leaseTtlMs: 3000, snapshotEveryMs: 5000, opsPort: 0 },

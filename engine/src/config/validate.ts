@@ -484,6 +484,25 @@ function rootSchema(sessionNames: Set<string>, validSessions: Record<string, Ses
           },
         },
       },
+      ruleMode: {
+        default: () => ({ ...d.ruleMode, seed: { ...d.ruleMode.seed } }),
+        schema: {
+          type: 'object',
+          fields: {
+            preset: { default: d.ruleMode.preset, schema: { type: 'string', enum: ['flowsight', 'seed'] } },
+            seed: {
+              default: () => ({ ...d.ruleMode.seed }),
+              schema: {
+                type: 'object',
+                fields: {
+                  minConfidence: { default: d.ruleMode.seed.minConfidence, schema: { type: 'number', min: 0, max: 10 } },
+                  maxDailySignals: { default: d.ruleMode.seed.maxDailySignals, schema: { type: 'number', integer: true, min: 1, max: 1000 } },
+                },
+              },
+            },
+          },
+        },
+      },
       merged: {
         default: () => [],
         schema: {

@@ -83,6 +83,23 @@ export function seedSignal(x: SeedInputs, opts: Partial<SeedOptions> = {}): Seed
   return { ts: x.ts, symbol: x.symbol, call, side, price: x.price, confidence, components: c, reasoning };
 }
 
+/** A seed evaluation as served in rule mode (`ruleMode.preset: seed`: /api/v1/rule, the `rule` WS channel, --json-signals). */
+export interface SeedRuleJson {
+  timestamp: string; symbol: string; preset: 'seed';
+  /** ACCUMULATION / DISTRIBUTION / BUY / SELL, or NONE */
+  signal: SeedCall; side: 'buy' | 'sell' | null; price: number;
+  /** 0–10 (not a percentage) */
+  confidence: number; confidence_scale: 10;
+  /** passed the minimum confidence and the daily cap (a call that did not says why in `reasoning`) */
+  emitted: boolean;
+  components: SeedSignal['components'];
+  reasoning: string[];
+}
+
+export function seedRuleJson(s: SeedSignal, emitted: boolean): SeedRuleJson {
+  return { timestamp: new Date(s.ts).toISOString(), symbol: s.symbol, preset: 'seed', signal: s.call, side: s.side, price: s.price, confidence: s.confidence, confidence_scale: 10, emitted, components: s.components, reasoning: s.reasoning };
+}
+
 /** Minimum confidence and the daily cap (per IST day, across instruments) of emitted calls. */
 export class SeedSignalGate {
   private day = '';

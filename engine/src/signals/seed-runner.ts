@@ -19,6 +19,7 @@ export class SeedPresetRunner {
   private readonly o: SeedRunnerOptions;
   private readonly gate: SeedSignalGate;
   private readonly listeners: ((s: SeedSignal) => void)[] = [];
+  private readonly evalListeners: ((s: SeedSignal, emitted: boolean) => void)[] = [];
   /** every evaluation (emitted or not), for inspection */
   readonly evaluated = { bars: 0, withBook: 0, calls: 0, emitted: 0, gated: 0, maxInstitutionalRatio: 0, maxAbsFlow: 0 };
 
@@ -27,7 +28,11 @@ export class SeedPresetRunner {
     this.gate = new SeedSignalGate(this.o);
   }
 
+  /** emitted calls only (passed the minimum confidence and the daily cap) */
   onSignal(fn: (s: SeedSignal) => void): void { this.listeners.push(fn); }
+  /** every evaluation at a bar close (NONE and gated calls too, with the reason in `reasoning`): live rule mode serves these */
+  onEvaluation(fn: (s: SeedSignal, emitted: boolean) => void): void { this.evalListeners.push(fn); }
+  private evaluatedOne(s: SeedSignal, emitted: boolean): void { for (const fn of this.evalListeners) fn(s, emitted); }
 
   attach(engine: Engine): void {
     engine.onPipeline((p) => {
@@ -59,12 +64,13 @@ export class SeedPresetRunner {
           ts: bar.end, symbol: inst.id, price: inst.price.toNumber(bar.close), flow, move, institutionalRatio: ratio,
           imbalance: book ? bookImbalance(book, 10) : NaN, volumeSurge: surge, pcrBias: this.pcrBias(inst.id),
         }, this.o);
-        if (r.call === 'NONE') return;
+        if (r.call === 'NONE') { this.evaluatedOne(r, false); return; }
         this.evaluated.calls++;
         const ok = this.gate.admit(r);
-        if (ok !== true) { this.evaluated.gated++; r.reasoning.push(`not emitted: ${ok}`); return; }
+        if (ok !== true) { this.evaluated.gated++; r.reasoning.push(`not emitted: ${ok}`); this.evaluatedOne(r, false); return; }
         this.evaluated.emitted++;
         for (const fn of this.listeners) fn(r);
+        this.evaluatedOne(r, true);
       });
     });
   }

@@ -60,8 +60,10 @@ export class SignalCardsPanel {
   }
   private ruleLine = '';
   /** rule-mode decision: LONG / SHORT / WAIT with its confidence (0–100) and reasons */
-  rule(r: { signal?: string; confidence?: number; reasoning?: string[] }): void {
-    this.ruleLine = `${r.signal} ${r.confidence !== undefined ? `(${Math.round(r.confidence)} %)` : ''}`;
+  rule(r: { signal?: string; confidence?: number; confidence_scale?: number; reasoning?: string[] }): void {
+    // FlowSight confidence is 0–100 %; the seed preset's is 0–10 (confidence_scale 10)
+    const c = r.confidence === undefined ? '' : r.confidence_scale === 10 ? `(${r.confidence}/10)` : `(${Math.round(r.confidence)} %)`;
+    this.ruleLine = `${r.signal} ${c}`;
     this.verdict.title = (r.reasoning ?? []).join('\n');
     this.verdict.dataset.rule = r.signal ?? '';
     this.verdict.textContent = `${this.ruleLine} · ${this.verdict.textContent?.replace(/^.*?· (?=strategy)/, '') ?? ''}`;

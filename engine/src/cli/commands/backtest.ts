@@ -98,7 +98,7 @@ export async function runBacktest(files: string[], o: BacktestOptions = {}): Pro
   sig.onSignal((e) => { signals.push(e); push(e.instrument, { group: `${e.kind}:${e.variant}`, side: e.side, at: e.confirmedAt, id: e.id, ...ctx(e.instrument) }); });
   sig.onTransition((t) => { if (t.to === 'POSITION_OPEN' && t.position) push(t.instrument, { group: `setup:${t.position.side === 'buy' ? 'long' : 'short'}`, side: t.position.side, at: t.ts, ...ctx(t.instrument) }); });
   // the seed's ACCUMULATION/DISTRIBUTION/BUY/SELL preset (signals/seed-runner.ts), evaluated like every detector
-  const seed = new SeedPresetRunner(sig);
+  const seed = new SeedPresetRunner(sig, o.config ? o.config.ruleMode.seed : {});
   seed.attach(engine);
   seed.onSignal((x) => push(x.symbol, { group: `seed:${x.call}`, side: x.side!, at: x.ts, ...ctx(x.symbol) }));
   const lastRule = new Map<string, string>();

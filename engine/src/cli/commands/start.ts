@@ -3,6 +3,7 @@
  * CVD from the store), and serve the UDF + order-flow API (and examples/) until SIGINT/SIGTERM.
  */
 import { pcrAlert } from '../../alerts/pcr-alert.js';
+import { SeedPresetRunner } from '../../signals/seed-runner.js';
 import type { PcrReport } from '../../signals/pcr.js';
 import type { Command } from '../command.js';
 import { parseArgs, UsageError } from '../command.js';
@@ -116,7 +117,15 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
     for (const r of restored) o.log?.(`restored ${r.instrument}: ${r.bars} bars, ${r.profiles} profiles, ${r.trades} trades replayed from ${new Date(r.resumeFrom).toISOString()}\n`);
   }
   // signals attach after the restore so restored trades do not fire (and store) their signals again
-  const signals = new SignalEngine().attach(engine, { books });
+  // rule mode: FlowSight's LONG/SHORT/WAIT, or the seed preset (ACCUMULATION/DISTRIBUTION/BUY/SELL) with its PCR
+  // confirmation from the Kite feeds' options chains; whichever is configured is what /api/v1/rule and `rule` serve
+  const rm = config.ruleMode;
+  const signals = new SignalEngine({ ruleMode: rm.preset === 'flowsight' }).attach(engine, { books });
+  type PcrFeed = { pcr?: () => unknown; pcrSymbol?: () => string | null; pcrFor?: (instrument: string) => PcrReport | null };
+  const seedRule = rm.preset === 'seed'
+    ? new SeedPresetRunner(signals, rm.seed, (id) => { for (const f of liveFeeds.feeds) { const r = (f as PcrFeed).pcrFor?.(id); if (r) return r.bias; } return null; })
+    : undefined;
+  seedRule?.attach(engine);
   const tokenEnv = config.server.authTokenEnv;
   const authToken = tokenEnv ? process.env[tokenEnv] : undefined;
   if (tokenEnv && !authToken) throw new Error(`server.authTokenEnv names ${tokenEnv}, but that environment variable is empty`);
@@ -155,7 +164,7 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
   wireDepthHistory(service, books, registry);
   const pc = config.paper;
   wireSignals({
-    engine, signals, service, stream, store, onRule: o.onRule,
+    engine, signals, service, stream, store, onRule: o.onRule, seedRule,
     paper: pc.enabled ? { notionalPerTrade: pc.notionalPerTrade, account: { initialBalance: pc.initialBalance, maxPositionPct: pc.maxPositionPct, maxExposurePct: pc.maxExposurePct, dailyLossPct: pc.dailyLossPct, feeBps: pc.feeBps, slippageBps: pc.slippageBps } } : false,
   });
   let mt5: { server: BridgeServer; port: number } | null = null;
@@ -197,7 +206,6 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
       if (r.symbol && registry.find(r.symbol)) stream.publish('pcr', r.symbol, r);
     });
   }
-  type PcrFeed = { pcr?: () => unknown; pcrSymbol?: () => string | null };
   service.providers.pcr = () => liveFeeds.feeds.flatMap((f) => { const r = (f as PcrFeed).pcr?.(); return r ? [r] : []; });
   service.providers.pcrSymbols = () => liveFeeds.feeds.flatMap((f) => { const s = (f as PcrFeed).pcrSymbol?.(); return s ? [s] : []; });
   if (fb) status.registry.probe('simulator', () => fb.problem());

@@ -100,6 +100,25 @@ export class KiteFeed extends BaseFeed {
   /** The latest options-chain PCR (null without kite.pcr or before the first chain snapshot). */
   pcr(): PcrReport | null { return this.lastPcr; }
 
+  /**
+   * The PCR that confirms an instrument's calls (seed preset BUY/SELL): this feed's chain report when the instrument
+   * is the chain's spot or has the chain's underlying as its `name` in the dump (NIFTY futures for a NIFTY chain,
+   * RELIANCE for a RELIANCE chain); null otherwise.
+   */
+  pcrFor(instrument: string): PcrReport | null {
+    const r = this.lastPcr;
+    if (!r || !this.chain) return null;
+    let hit = this.pcrOf.get(instrument);
+    if (hit === undefined) {
+      // once per instrument: the dump can hold every NSE/NFO row
+      const u = r.underlying.toUpperCase();
+      hit = instrument === this.chain.symbol || this.dump.some((k) => k.type !== 'CE' && k.type !== 'PE' && k.name.toUpperCase() === u && kiteId(k) === instrument);
+      this.pcrOf.set(instrument, hit);
+    }
+    return hit ? r : null;
+  }
+  private readonly pcrOf = new Map<string, boolean>();
+
   /** The instrument the PCR is published under (the chain's spot), known before the first report; null without kite.pcr. */
   pcrSymbol(): string | null { return this.chain?.symbol ?? null; }
 
