@@ -60,7 +60,8 @@ const active = new Set<string>();
 // ---- panels ------------------------------------------------------------------------------------
 const side = $('side');
 const statusPanel = new StatusPanel(side);
-const cards = new SignalCardsPanel(side, (ms) => { chart.timeScale().scrollToPosition(0, false); const i = of.footprint.indexAt(ms); if (i >= 0) chart.timeScale().setVisibleLogicalRange({ from: i - 10, to: i + 10 }); });
+// bar indexes are the footprint's own (the chart holds a window of them): showBars moves the window
+const cards = new SignalCardsPanel(side, (ms) => { const i = of.footprint.indexAt(ms); if (i >= 0) of.footprint.showBars(i - 10, i + 10); });
 const ladder = new LadderPanel(side);
 const tape = new TapePanel(side, state.big);
 const scanner = new ScannerPanel(side, (id) => { void openSymbol(id); });

@@ -3,6 +3,13 @@
  * controller's prepared series; items without rows are whitespace). The view draws in bitmap space
  * through the host-independent renderer, visiting only `visibleRange`; everything per bar is
  * prepared once when data changes (setBars / update), never in draw.
+ *
+ * The chart holds a window of the bars, not all of them: Lightweight Charts maps every item of a
+ * custom series to a new object on every frame and re-walks every item of every series on each data
+ * change, so 50,000 bars cost tens of ms per frame. The controller keeps all bars (prepared, by
+ * index) and gives the series only the bars around the visible range (`window`), growing it to the
+ * left as the user pans into history (prepending keeps Lightweight Charts' right offset, so a drag in
+ * progress does not jump) and re-centring it when no pointer is down.
  */
 import type {
   CustomData, CustomSeriesOptions, ICustomSeriesPaneRenderer, ICustomSeriesPaneView, IChartApi, ISeriesApi, PaneRendererCustomData,
@@ -101,7 +108,16 @@ export interface FootprintControllerOptions {
   theme?: 'dark' | 'light' | Theme;
   paneIndex?: number;
   seriesOptions?: Record<string, unknown>;
+  /**
+   * Bars given to the chart at a time: the window grows by `chunk` bars when the visible range comes
+   * within a margin of its edge and is cut back to the visible range ± `chunk` when it exceeds `max`.
+   * Series of up to `max` bars are held whole. `false` gives the chart every bar (O(bars) per frame).
+   */
+  window?: { chunk?: number; max?: number } | false;
 }
+
+/** The bars the chart holds: indexes [from, to) of `FootprintController.bars`. */
+export interface BarWindow { from: number; to: number }
 
 type Listener = () => void;
 
@@ -122,8 +138,18 @@ export class FootprintController {
   readonly lwcDefaults: CustomSeriesOptions | undefined;
   private readonly prepOpts: Partial<PrepareOptions>;
   private readonly listeners = new Set<Listener>();
+  private readonly windowListeners = new Set<(w: BarWindow) => void>();
   /** bar times in ms (ascending) for time → index lookups */
   times: number[] = [];
+  /** the bars the chart holds (see `FootprintControllerOptions.window`) */
+  window: BarWindow = { from: 0, to: 0 };
+  /** how many times the window was re-set (bench / tests) */
+  windowMoves = 0;
+  private readonly chunk: number;
+  private readonly maxWindow: number;
+  private pointerDown = false;
+  private busy = false;
+  private pending = false;
 
   constructor(readonly chart: IChartApi, lwc: LwcRuntime, o: FootprintControllerOptions = {}) {
     this.lwcDefaults = lwc.customSeriesDefaultOptions;
@@ -132,11 +158,90 @@ export class FootprintController {
     this.theme = typeof o.theme === 'object' ? o.theme : themeByName(o.theme);
     this.view = new FootprintPaneView(this);
     this.series = chart.addCustomSeries(this.view, { ...(o.seriesOptions ?? {}) } as never, o.paneIndex ?? 0) as unknown as ISeriesApi<SeriesType>;
+    const w = o.window === false ? { chunk: Infinity, max: Infinity } : (o.window ?? {});
+    this.chunk = Math.max(50, w.chunk ?? 1000);
+    this.maxWindow = Math.max(2 * this.chunk, w.max ?? 4000);
+    if (o.window !== false) {
+      chart.timeScale().subscribeVisibleLogicalRangeChange(() => this.schedule());
+      // a drag in progress must only see bars prepended (see the header); the rest waits for pointer up
+      const el = chart.chartElement();
+      el.addEventListener('pointerdown', () => { this.pointerDown = true; }, { capture: true });
+      const up = (): void => { if (this.pointerDown) { this.pointerDown = false; this.schedule(); } };
+      el.ownerDocument.addEventListener('pointerup', up, { capture: true });
+      el.ownerDocument.addEventListener('pointercancel', up, { capture: true });
+    }
   }
 
   /** Called after every data change (primitives recompute their geometry here, not per frame). */
   onData(fn: Listener): () => void { this.listeners.add(fn); return () => this.listeners.delete(fn); }
   private changed(): void { for (const fn of this.listeners) fn(); }
+  /** Called when the chart is given another window of bars (companion series re-set their data to the same bars). */
+  onWindow(fn: (w: BarWindow) => void): () => void { this.windowListeners.add(fn); return () => this.windowListeners.delete(fn); }
+  /** true when the chart holds the newest bar (live updates go to the chart) */
+  get holdsLast(): boolean { return this.window.to === this.bars.length; }
+  /** The chart's logical index of bar k (k − window.from; any k, held or not). */
+  logicalOf(k: number): number { return k - this.window.from; }
+
+  /** Show bars [from, to] (indexes of `bars`, any part of the history): moves the window there first. */
+  showBars(from: number, to: number): void {
+    const n = this.bars.length;
+    if (!n) return;
+    const span = Math.max(1, to - from);
+    const a = Math.max(0, Math.floor(from - span - this.chunk)), b = Math.min(n, Math.ceil(to + span + this.chunk));
+    if (a < this.window.from || b > this.window.to || this.window.to - this.window.from > this.maxWindow) this.setWindow(a, n - b < this.chunk ? n : b);
+    this.chart.timeScale().setVisibleLogicalRange({ from: from - this.window.from, to: to - this.window.from });
+  }
+
+  private schedule(): void {
+    if (this.pending || this.busy) return;
+    this.pending = true;
+    // after Lightweight Charts finishes the scroll that called us, before the frame is drawn
+    queueMicrotask(() => { this.pending = false; this.reconcile(); });
+  }
+
+  /** Grow / move the window so the visible range keeps a margin of held bars on both sides. */
+  private reconcile(): void {
+    const n = this.bars.length, w = this.window;
+    if (!n || (w.from === 0 && w.to === n)) return;
+    const lr = this.chart.timeScale().getVisibleLogicalRange();
+    if (!lr) return;
+    const vis = Math.max(1, lr.to - lr.from), margin = Math.max(vis, this.chunk / 4);
+    const g0 = w.from + lr.from, g1 = w.from + lr.to;
+    let from = w.from, to = w.to;
+    if (g0 - w.from < margin && w.from > 0) from = Math.max(0, Math.floor(g0 - margin - this.chunk));
+    if (!this.pointerDown) {
+      if (w.to - g1 < margin && w.to < n) to = Math.min(n, Math.ceil(g1 + margin + this.chunk));
+      if (to - from > this.maxWindow + vis) {
+        from = Math.max(from, Math.floor(g0 - margin - this.chunk));
+        to = Math.min(to, Math.ceil(g1 + margin + this.chunk));
+      }
+      if (n - to < this.chunk) to = n;
+    }
+    if (from !== w.from || to !== w.to) this.setWindow(from, to, lr);
+  }
+
+  /**
+   * Give the chart bars [from, to). When the right end changes the visible bars are kept in place by
+   * logical range (`keep`); a pure prepend keeps them by itself.
+   */
+  private setWindow(from: number, to: number, keep?: { from: number; to: number } | null): void {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const shift = from - this.window.from, rightMoved = to !== this.window.to;
+      this.window = { from, to };
+      this.windowMoves++;
+      this.series.setData(this.items(from, to) as never);
+      for (const fn of this.windowListeners) fn(this.window);
+      if (keep && rightMoved) this.chart.timeScale().setVisibleLogicalRange({ from: keep.from - shift, to: keep.to - shift });
+    } finally { this.busy = false; }
+  }
+
+  private items(from: number, to: number): (FootprintItem | CustomSeriesWhitespaceData<Time>)[] {
+    const out: (FootprintItem | CustomSeriesWhitespaceData<Time>)[] = new Array(to - from);
+    for (let i = from; i < to; i++) out[i - from] = this.item(this.bars[i], i);
+    return out;
+  }
 
   setBars(bars: readonly FootprintBarData[]): void {
     const sorted: FootprintBarData[] = [];
@@ -147,7 +252,9 @@ export class FootprintController {
     this.prepared = prepareSeries(sorted, this.prepOpts);
     this.times = sorted.map((b) => b.time);
     this.zoneIndex = new ZoneIndex(this.prepared.zones, sorted.length);
-    this.series.setData(sorted.map((b, i) => this.item(b, i)) as never);
+    const n = sorted.length;
+    // at the live end: all of a small series, else the newest 2 × chunk bars
+    this.setWindow(n <= this.maxWindow ? 0 : n - 2 * this.chunk, n);
     this.changed();
   }
 
@@ -166,7 +273,13 @@ export class FootprintController {
     else { i = n; this.bars.push(b); this.prepared.bars.push(p); this.times.push(b.time); }
     if (b.volume > this.prepared.maxBarVolume) this.prepared.maxBarVolume = b.volume;
     this.refreshZones(i);
-    this.series.update(this.item(b, i) as never);
+    // the chart holds the newest bar (following live): append / replace there; else the bar waits in
+    // `bars` until the window reaches it
+    if (this.window.to === n) {
+      if (i === n) this.window = { from: this.window.from, to: n + 1 };
+      this.series.update(this.item(b, i) as never);
+      if (this.window.to - this.window.from > this.maxWindow + this.chunk) this.schedule();
+    }
     this.changed();
     return true;
   }
@@ -206,11 +319,20 @@ export class FootprintController {
     return i >= 0 && Math.floor(this.times[i] / 1000) === t ? i : -1;
   }
 
-  /** Media x of footprint bar k's centre (off-screen bars too), NaN when the chart does not place it. */
+  /**
+   * Media x of footprint bar k's centre (off-screen bars too), NaN when the chart does not place it.
+   * Bars outside the held window are placed by logical index from the window's edge bar.
+   */
   xOfIndex(k: number): number {
     const t = this.times[k];
     if (t === undefined) return NaN;
-    const x = this.chart.timeScale().timeToCoordinate(Math.floor(t / 1000) as UTCTimestamp);
+    const w = this.window, ts = this.chart.timeScale();
+    if (k < w.from || k >= w.to) {
+      const e = k < w.from ? w.from : w.to - 1;
+      const xe = this.times[e] === undefined ? null : ts.timeToCoordinate(Math.floor(this.times[e] / 1000) as UTCTimestamp);
+      return xe === null ? NaN : xe + (k - e) * ts.options().barSpacing;
+    }
+    const x = ts.timeToCoordinate(Math.floor(t / 1000) as UTCTimestamp);
     return x === null ? NaN : x;
   }
 

@@ -5,7 +5,8 @@
 import type { IChartApi } from 'lightweight-charts';
 import { FootprintController, type FootprintControllerOptions, type LwcRuntime } from './footprint-series.js';
 import { VolumeProfilePrimitive, DepthHeatmapPrimitive, type VolumeProfileOptions } from './primitives.js';
-import { DeltaPanes, VwapBands, SignalLayer, vwapFromBars, type LwcSeriesRuntime } from './overlays.js';
+import { DeltaPanes, VwapBands, SignalLayer, type LwcSeriesRuntime } from './overlays.js';
+import { VwapRun } from '../render/vwap.js';
 import type { FootprintBarData } from '../render/types.js';
 
 export * from './footprint-series.js';
@@ -43,21 +44,26 @@ export function attachOrderFlow(chart: IChartApi, lwc: LwcRuntime & LwcSeriesRun
   const delta = o.deltaPanes === false ? null : new DeltaPanes(chart, lwc, footprint.theme, 1);
   const vwap = o.vwap === false ? null : new VwapBands(chart, lwc, footprint.theme);
   const signals = o.signals === false ? null : new SignalLayer(footprint, lwc);
+  // CVD, delta and VWAP hold the same window of bars as the footprint (see FootprintController)
+  const run = new VwapRun();
+  let stale = true;
+  footprint.onWindow((w) => {
+    const bs = footprint.bars;
+    delta?.setBars(bs.slice(w.from, w.to));
+    if (!vwap) return;
+    if (stale) { run.reset(bs); stale = false; }
+    vwap.setPoints(w.to > w.from ? run.between(bs[w.from].time, bs[w.to - 1].time) : []);
+  });
   return {
     footprint, profile, heatmap, delta, vwap, signals,
-    setBars(bars) { footprint.setBars(bars); delta?.setBars(footprint.bars); vwap?.setPoints(vwapFromBars(footprint.bars)); },
+    setBars(bars) { stale = true; footprint.setBars(bars); },
     update(bar) {
       if (!footprint.update(bar)) return;
+      // the newest VWAP point from running session sums: O(rows of the bar), never O(all bars)
+      const pt = vwap ? run.add(bar) : null;
+      if (!footprint.holdsLast) return;
       delta?.update(bar);
-      // the newest bar's VWAP point from its own UTC-day session only: O(session), never O(all bars)
-      if (vwap) {
-        const bs = footprint.bars, n = bs.length, day = Math.floor(bs[n - 1].time / 86_400_000);
-        let i = n - 1;
-        while (i > 0 && Math.floor(bs[i - 1].time / 86_400_000) === day) i--;
-        const pts = vwapFromBars(bs.slice(i));
-        const last = pts[pts.length - 1];
-        if (last && last.time === bs[n - 1].time) vwap.updatePoint(last);
-      }
+      if (pt) vwap!.updatePoint(pt);
     },
   };
 }

@@ -81,23 +81,30 @@ export async function benchWorkstation(frames = Number(process.env.WS_FRAMES ?? 
     const n = await page.evaluate(`(${SETUP})(50000)`) as number;
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Performance.enable');
-    const task = async (): Promise<number> => ((await cdp.send('Performance.getMetrics')).metrics.find((m: { name: string }) => m.name === 'TaskDuration')?.value ?? 0) * 1000;
-    const pan = async (tapePerFrame: number): Promise<{ frame: number[]; draw: number[]; tape: number }> => {
-      await page.evaluate(() => { (window as any).tapeflow.of.footprint.view.frameMs.length = 0; });
-      const frame: number[] = [];
-      let t = await task();
+    // main-thread busy time (TaskDuration, wall) and main-thread CPU time (ThreadTime), both in ms
+    const metrics = async (): Promise<{ task: number; cpu: number }> => {
+      const m = (await cdp.send('Performance.getMetrics')).metrics as { name: string; value: number }[];
+      return { task: (m.find((x) => x.name === 'TaskDuration')?.value ?? 0) * 1000, cpu: (m.find((x) => x.name === 'ThreadTime')?.value ?? 0) * 1000 };
+    };
+    interface Run { frame: number[]; cpu: number[]; draw: number[]; tape: number; moves: number }
+    // one step = scroll by `step` bars relative to where the chart is (what a drag does), one frame drawn
+    const pan = async (tapePerFrame: number, step = 2): Promise<Run> => {
+      const m0 = await page.evaluate(() => { const fp = (window as any).tapeflow.of.footprint; fp.view.frameMs.length = 0; return fp.windowMoves as number; });
+      const frame: number[] = [], cpu: number[] = [];
+      let t = await metrics();
       for (let i = 0; i < frames; i++) {
-        await page.evaluate(([i, k]) => new Promise<void>((r) => {
+        await page.evaluate(([i, k, step]) => new Promise<void>((r) => {
           const tf = (window as any).tapeflow;
           if (k) { const now = Date.now(), tr = []; for (let j = 0; j < k; j++) tr.push([now, 61000 + (j % 20) / 10, 0.001 * (1 + (j % 50)), j % 2 ? 1 : -1, i * 1000 + j]); tf.panels.tape.add(tr); }
-          tf.chart.timeScale().scrollToPosition(-i * 2, false);
+          const ts = tf.chart.timeScale();
+          if (step) ts.scrollToPosition(ts.scrollPosition() - step, false);
           requestAnimationFrame(() => setTimeout(r, 0));
-        }), [i, tapePerFrame]);
-        const t2 = await task();
-        frame.push(t2 - t); t = t2;
+        }), [i, tapePerFrame, step]);
+        const t2 = await metrics();
+        frame.push(t2.task - t.task); cpu.push(t2.cpu - t.cpu); t = t2;
       }
-      const r = await page.evaluate(() => ({ draw: (window as any).tapeflow.of.footprint.view.frameMs.slice() as number[], tape: (window as any).tapeflow.panels.tape.received as number }));
-      return { frame, draw: r.draw, tape: r.tape };
+      const r = await page.evaluate(() => { const tf = (window as any).tapeflow; return { draw: tf.of.footprint.view.frameMs.slice() as number[], tape: tf.panels.tape.received as number, moves: tf.of.footprint.windowMoves as number }; });
+      return { frame, cpu, draw: r.draw, tape: r.tape, moves: r.moves - m0 };
     };
     if (process.env.WS_PROFILE) {
       await cdp.send('Profiler.enable'); await cdp.send('Profiler.start');
@@ -106,18 +113,32 @@ export async function benchWorkstation(frames = Number(process.env.WS_FRAMES ?? 
       const top = profile.nodes.filter((x) => x.hitCount).sort((a, b) => (b.hitCount ?? 0) - (a.hitCount ?? 0)).slice(0, 15).map((x) => `${x.hitCount} ${x.callFrame.functionName}@${x.callFrame.url.split('/').pop()}:${x.callFrame.lineNumber}`);
       console.log(top.join('\n'));
     }
+    // the floor: the same frames with every panel live and nothing panned (stream + harness cost)
+    const idle = await pan(0, 0);
     const base = await pan(0);
     // 1,000 trades/s at 60 frames/s ≈ 17 trades per frame
     const taped = await pan(17);
-    const med = (x: number[]): number => Number(pct(x, 50).toFixed(3));
+    // the whole history in `frames` frames: the chart's window of bars moves every few frames
+    const step = Math.ceil(n / frames);
+    const sweep = await pan(0, step);
+    const r3 = (x: number): number => Number(x.toFixed(3));
+    const med = (x: number[]): number => r3(pct(x, 50));
+    const p95 = (x: number[]): number => r3(pct(x, 95));
+    const loadavg = (await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ');
+    const fig = (r: Run) => ({ medianFrameMs: med(r.frame), p95FrameMs: p95(r.frame), medianCpuMs: med(r.cpu), p95CpuMs: p95(r.cpu) });
+    emit({ name: 'workstation-idle', source, frames, panelsLive: true, ...fig(idle), loadavg });
     emit({
-      name: 'workstation-pan', source, bars: n, frames, barSpacing: 40, panelsLive: true,
-      medianFrameMs: med(base.frame), p95FrameMs: Number(pct(base.frame, 95).toFixed(3)), targetMs: 8,
-      floorFootprintDrawMs: med(base.draw), ratio: Number((med(base.frame) / Math.max(1e-3, med(base.draw))).toFixed(2)),
+      name: 'workstation-pan', source, bars: n, frames, barSpacing: 40, barsPerFrame: 2, panelsLive: true, ...fig(base), targetMs: 8,
+      floorIdleFrameMs: med(idle.frame), floorIdleCpuMs: med(idle.cpu), footprintDrawMs: med(base.draw),
+      ratioCpuToIdle: r3(med(base.cpu) / Math.max(1e-3, med(idle.cpu))), windowMoves: base.moves, loadavg,
     });
     emit({
-      name: 'workstation-tape', source, tradesPerSecond: 1000, medianFrameMs: med(taped.frame), p95FrameMs: Number(pct(taped.frame, 95).toFixed(3)),
-      addedMs: Number((med(taped.frame) - med(base.frame)).toFixed(3)), targetAddedMs: 2, floorMedianFrameMs: med(base.frame),
+      name: 'workstation-sweep', source, bars: n, frames, barsPerFrame: step, panelsLive: true, ...fig(sweep), maxFrameMs: r3(Math.max(...sweep.frame)), targetMs: 8,
+      footprintDrawMs: med(sweep.draw), windowMoves: sweep.moves, loadavg,
+    });
+    emit({
+      name: 'workstation-tape', source, tradesPerSecond: 1000, tradesPerFrame: 17, ...fig(taped),
+      addedFrameMs: r3(med(taped.frame) - med(base.frame)), addedCpuMs: r3(med(taped.cpu) - med(base.cpu)), targetAddedMs: 2, loadavg,
     });
   } finally { await browser.close(); srv.stop(); }
 }
