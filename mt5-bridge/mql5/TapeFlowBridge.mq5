@@ -30,7 +30,7 @@ input int    InpTimerMs       = 20;          // Pump timer (ms); the Windows tim
 #define TF_BF_PASS      500      // backfill ticks per timer pass (the EA thread also serves live ticks and DOM)
 #define TF_BF_WINDOW_MS 3600000  // CopyTicksRange window per timer pass
 #define TF_MAX_RX       1048576  // server line cap on our side
-#define TF_BOOK_MIN_MS  25       // at most one DOM image per symbol per 25 ms
+#define TF_BOOK_MIN_MS  15       // at most one DOM image per symbol per clock interrupt (15.6 ms): the trailing image is then due on the next timer pass
 #define TF_BOOK_KEEP_MS 5000     // resend an unchanged image every 5 s
 #define TF_BUSY_MS      46000    // announced before a call that may block on history sync (up to 45 s)
 

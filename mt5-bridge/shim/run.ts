@@ -43,6 +43,7 @@ export class ShimEA {
       PATH: process.env.PATH, MQL_BROKER_TAPE: tape, MQL_TIMER_RES_US: String(this.o.timerResUs ?? 15625),
       MQL_HISTORY_SYNC_MS: String(this.o.historySyncMs ?? 0), MQL_HISTORY_WAIT_CAP_MS: String(this.o.historyWaitCapMs ?? 45_000),
     };
+    if (process.env.MQL_TRACE_BOOK) env.MQL_TRACE_BOOK = '1';
     if (this.o.chartSymbol) env.MQL_CHART_SYMBOL = this.o.chartSymbol;
     for (const [k, v] of Object.entries(this.o.inputs)) env[`MQL_INPUT_${k}`] = String(v);
     const child = spawn(binary, [], { env, stdio: ['ignore', 'pipe', 'pipe'] });

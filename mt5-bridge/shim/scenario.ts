@@ -8,13 +8,14 @@
  * liveness run in real time. Measured: ticks/s, id accounting (lost / duplicated), exact UTC per tick,
  * spurious disconnects, and how long after a DOM burst's last change its image reached the server.
  */
+import { monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks';
 import type { BookDelta, BookSnapshot, MarketEvent } from '../../engine/src/core/events.js';
 import { InstrumentRegistry } from '../../engine/src/core/instruments.js';
 import { mulberry32 } from '../../engine/src/sim/prng.js';
 import { BridgeServer } from '../src/server.js';
-import { MemoryTickSink } from '../src/sink.js';
 import type { Mt5Tick } from '../src/sim-ea.js';
 import { brokerMs, type ShimBook, type ShimBroker, type ShimSymbol } from './broker.js';
+import { AccountingSink } from './accounting-sink.js';
 import { ShimEA } from './run.js';
 
 export interface HourOptions {
@@ -29,8 +30,6 @@ export interface HourOptions {
   /** virtual minutes of live data (default 60) */
   minutes?: number;
   seed?: number;
-  /** a different sink (e.g. SQLite for the bench) */
-  sink?: MemoryTickSink;
 }
 
 export interface HourResult {
@@ -49,6 +48,10 @@ export interface HourResult {
   bookBursts: number;
   /** from a burst's last change (or the reconnect, when it changed while cut off) to that image at the server */
   bookLatencyMs: { max: number; p50: number; measured: number };
+  /** this process (the bridge server's): longest event-loop delay and longest GC pause during the run */
+  serverLoop: { maxDelayMs: number; maxGcMs: number };
+  /** the first few duplicated / unexpected / wrong-UTC ticks */
+  examples: string[];
   speed: number;
   timerResUs: number;
 }
@@ -96,12 +99,11 @@ export function hourBroker(o: HourOptions = {}): { broker: ShimBroker; start: nu
   return { broker: { startUtc: start, speed: o.speed ?? 240, offsets, symbols }, start, end };
 }
 
-const key = (ms: number, ord: number): string => `${ms}:${ord}`;
-
 export async function runBrokerHour(o: HourOptions = {}): Promise<HourResult> {
   const { broker, end } = hourBroker(o);
   const speed = broker.speed ?? 240;
-  const sink = o.sink ?? new MemoryTickSink();
+  // expected ids and UTC per symbol, numbered like the terminal (ordinal within the millisecond)
+  const sink = new AccountingSink(broker.symbols.map((s) => ({ sym: s.sym, ms: s.ticks.map((t) => t.ms), utc: s.ticks.map((t) => t.utc) })));
   const registry = new InstrumentRegistry();
   const live: { at: number; ev: MarketEvent }[] = [];
   const server = new BridgeServer({ secret: 'hour', sink, registry, hbMs: 50, ackMs: 50, onEvent: (ev) => { if (ev.type === 'book_snapshot' || ev.type === 'book_delta') live.push({ at: Date.now(), ev }); } });
@@ -111,17 +113,21 @@ export async function runBrokerHour(o: HourOptions = {}): Promise<HourResult> {
   server.on('disconnected', () => downs.push({ from: Date.now(), to: Infinity }));
   server.on('connected', () => { const d = downs[downs.length - 1]; if (d && d.to === Infinity) d.to = Date.now(); });
   const ea = new ShimEA({ broker, timerResUs: o.timerResUs ?? 15625, inputs: { InpPort: port, InpSecret: 'hour', InpSymbols: 'WINQ26,EURUSD.r', InpDom: true, InpTimerMs: o.timerMs ?? 20, InpBackfillDays: 1 } });
-  // expected ids and UTC per symbol, numbered like the terminal: ordinal within the millisecond
-  const expected = new Map<string, number>();
-  for (const s of broker.symbols) {
-    let ms = NaN, ord = 0;
-    for (const t of s.ticks) {
-      if (t.ms !== ms) { ms = t.ms; ord = 0; } else ord++;
-      expected.set(`${s.sym}|${key(t.ms, ord)}`, t.utc);
-    }
-  }
+  // the server's event loop (this process): how long it was held, and by which GC pauses
   const t0 = Date.now();
-  ea.start();
+  ea.start(); // (writes the broker tape synchronously: the loop is watched from here on)
+  // the tape is in the EA's file now: drop this process's copy of the ticks (600k+ objects every major
+  // GC would mark again, pausing the server's event loop by 80-110 ms on a loaded 2-core box)
+  const books = broker.symbols[0].books!;
+  for (const sy of broker.symbols) { sy.ticks = []; sy.books = []; }
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  const gcs: { at: number; ms: number }[] = [];
+  const gcObs = new PerformanceObserver((l) => { for (const e of l.getEntries()) gcs.push({ at: performance.timeOrigin + e.startTime, ms: e.duration }); });
+  gcObs.observe({ entryTypes: ['gc'] });
+  const lags: string[] = [];
+  let lastBeat = Date.now();
+  const beat = process.env.MT5_HOUR_DEBUG ? setInterval(() => { const n = Date.now(); if (n - lastBeat > 30) lags.push(`${lastBeat - ea.t0}+${n - lastBeat}`); lastBeat = n; }, 5) : null;
   let forced = 0;
   const killer = o.killEveryMs === 0 ? null : setInterval(() => {
     for (const f of server.feeds.values()) if (f.conn && f.conn.state === 'ready') { f.conn.socket.destroy(); forced++; }
@@ -130,31 +136,21 @@ export async function runBrokerHour(o: HourOptions = {}): Promise<HourResult> {
   while (Date.now() < realEnd + 500) await new Promise((r) => setTimeout(r, 100));
   if (killer) clearInterval(killer);
   const deadline = Date.now() + 60_000;
-  while (sink.ticks.length < expected.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while (sink.stored < sink.expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const seconds = (Date.now() - t0) / 1000;
   await new Promise((r) => setTimeout(r, 300));
   await ea.stop();
   await server.close();
-  // id accounting and UTC
-  const seen = new Map<string, number>();
-  let utcWrong = 0, unexpected = 0;
-  for (const t of sink.ticks) {
-    const k = `${t.sym}|${key(t.ms, t.ord)}`;
-    seen.set(k, (seen.get(k) ?? 0) + 1);
-    const u = expected.get(k);
-    if (u === undefined) unexpected++;
-    else if (u !== t.utcMs) utcWrong++;
-  }
-  let lost = 0, duplicated = 0;
-  for (const k of expected.keys()) if (!seen.has(k)) lost++;
-  for (const n of seen.values()) if (n > 1) duplicated += n - 1;
+  loop.disable();
+  gcObs.disconnect();
+  if (beat) clearInterval(beat);
+  const lost = sink.lost(), duplicated = sink.duplicated, unexpected = sink.unexpected, utcWrong = sink.utcWrong;
   // EA-side disconnects: forced ones show as peer closed / read or send errors; the rest are spurious
   const reasons: Record<string, number> = {};
   for (const l of ea.disconnects()) { const why = /\(([^)]*)\)/.exec(l)?.[1] ?? l; reasons[why] = (reasons[why] ?? 0) + 1; }
   const spurious = (reasons['server silent'] ?? 0) + (reasons['no challenge'] ?? 0) + (server.stats.rejects.DEAD ?? 0);
   // DOM: the server's book after each burst's last image, against the real time that image became current
   const inst = registry.get(server.instrumentOf([...server.feeds.keys()][0], 'WINQ26')!);
-  const books = broker.symbols[0].books!;
   const lastOfBurst = books.filter((b, i) => i === books.length - 1 || books[i + 1].utc - b.utc > 1000);
   const lat: number[] = [];
   const dbg: string[] = [];
@@ -172,16 +168,25 @@ export async function runBrokerHour(o: HourOptions = {}): Promise<HourResult> {
       const { at, ev } = live[li];
       if (ev.type === 'book_snapshot') { const s = ev as BookSnapshot; state.bids = new Map(s.bids); state.asks = new Map(s.asks); }
       else { const d = ev as BookDelta; for (const [p, v] of d.bids) v ? state.bids.set(p, v) : state.bids.delete(p); for (const [p, v] of d.asks) v ? state.asks.set(p, v) : state.asks.delete(p); }
-      if (at >= due - 5 && have(state.bids) === wb && have(state.asks) === wa) { lat.push(Math.max(0, at - due)); dbg.push(`${Math.round(due - t0)}:${Math.round(at - due)}`); li++; break; }
+      if (at >= due - 5 && have(state.bids) === wb && have(state.asks) === wa) {
+        lat.push(Math.max(0, at - due));
+        const e0 = ea.t0, dueE = due - e0;
+        const sends = ea.grep(/trace book sent|slow/).filter((l) => l.ms >= dueE - 40 && l.ms <= at - e0 + 5).map((l) => `${Math.round(l.ms - dueE)}${l.text.includes('slow') ? l.text.replace(/.*slow /, 's:') : ''}`);
+        dbg.push(`${Math.round(dueE)}:${Math.round(at - due)}[${sends.join(' ')}]`);
+        li++;
+        break;
+      }
     }
   }
   lat.sort((a, b) => a - b);
+  if (process.env.MT5_HOUR_DEBUG) console.log('event loop delay max', loop.max / 1e6, 'p99', loop.percentile(99) / 1e6, 'lags', lags.join(' '), 'gc >20ms', gcs.filter((g) => g.ms > 20).map((g) => `${Math.round(g.at - ea.t0)}:${Math.round(g.ms)}`).join(' '));
   if (process.env.MT5_HOUR_DEBUG) console.log('book latencies (due:ms)', dbg.join(' '), 'downs', downs.map((d) => `${d.from - t0}-${d.to - t0}`).join(' '), ea.grep(/slow|disconnected|connected/).map((l) => `${l.ms}:${l.text}`).join(' | '));
   return {
-    ticks: expected.size, seconds: Number(seconds.toFixed(2)), ticksPerSec: Math.round(sink.ticks.length / seconds), lost, duplicated, unexpected, utcWrong,
+    ticks: sink.expected, seconds: Number(seconds.toFixed(2)), ticksPerSec: Math.round(sink.stored / seconds), lost, duplicated, unexpected, utcWrong,
     forcedDisconnects: forced, spuriousDisconnects: spurious, eaDisconnectReasons: reasons, serverRejects: server.stats.rejects as Record<string, number>,
     backfillRequests: server.stats.backfillRequests, bookBursts: lastOfBurst.length,
     bookLatencyMs: { max: lat.length ? Math.round(lat[lat.length - 1]) : NaN, p50: lat.length ? Math.round(lat[Math.floor(lat.length / 2)]) : NaN, measured: lat.length },
-    speed, timerResUs: o.timerResUs ?? 15625,
+    serverLoop: { maxDelayMs: Math.round(loop.max / 1e6), maxGcMs: Math.round(Math.max(0, ...gcs.map((g) => g.ms))) },
+    examples: sink.examples, speed, timerResUs: o.timerResUs ?? 15625,
   };
 }

@@ -141,11 +141,14 @@ export interface BridgeStats {
   historyToEngine: number;
   /** backfilled ticks that arrived with no hold open (stored, not handed to the engine) */
   historyLate: number;
+  /** backfilled ticks at or after the first live tick of their window (already stored live; not appended again) */
+  backfillOverlap: number;
 }
 
 interface BookState { gen: number; bs: number; bids: Map<number, number>; asks: Map<number, number> }
 
-interface BfWindow { from: number; to: number; reason: string }
+/** `live`: the first tick that came live after the window; the EA's range is inclusive of `to`, so ticks at or after it are already stored */
+interface BfWindow { from: number; to: number; reason: string; live?: TickCursor }
 
 class SymState {
   mapping: SymbolMapping;
@@ -243,7 +246,7 @@ export class BridgeServer extends EventEmitter {
     connections: 0, rejects: {}, errors: {}, linesIn: 0, oversized: 0, seqGaps: 0, ticksLive: 0, ticksHistory: 0, duplicates: 0,
     ambiguousFlags: 0, unflaggedTrades: 0, books: 0, bookGaps: 0, crossedBooks: 0, backfillRequests: 0, backfillsDiscarded: 0,
     backfillsIncomplete: 0, resumeHoles: 0, sinkErrors: 0, acks: 0, pauses: 0, replyStalls: 0, repliesDropped: 0, slowReaders: 0, replyBufferedPeak: 0,
-    preAuthRefused: 0, batchesRejected: 0, backfillContinued: 0, keyedByAccount: 0, historyToEngine: 0, historyLate: 0,
+    preAuthRefused: 0, batchesRejected: 0, backfillContinued: 0, keyedByAccount: 0, historyToEngine: 0, historyLate: 0, backfillOverlap: 0,
   };
   /** instrument id → feed that streams it (a second feed is keyed by account) */
   private readonly owners = new Map<string, string>();
@@ -876,7 +879,7 @@ export class BridgeServer extends EventEmitter {
       const g: Gap = { type: 'gap', instrument: inst.id, ts: first.utcMs, from, to: first.ms, reason: 'mt5-seq-gap' };
       this.emitLive(g);
       this.startHold(s, first.ms, first.ord);
-      this.requestBackfill(f, s, { from, to: first.ms, reason: 'seq-gap' });
+      this.requestBackfill(f, s, { from, to: first.ms, reason: 'seq-gap', live: { ms: first.ms, ord: first.ord } });
     }
     if (s.resumeFrom && !s.cursorSeen) {
       // an EA that does not report its cursor: the first live tick far past the cursor means it
@@ -884,12 +887,12 @@ export class BridgeServer extends EventEmitter {
       // why an EA that reports `cursors` in its first hb is judged by that instead (onEaCursors)
       const from = s.resumeFrom;
       s.resumeFrom = null;
-      if (first.ms - from.ms > this.o.resumeHoleMs) { this.startHold(s, first.ms, first.ord); this.resumeHole(f, s, inst, from, first.ms, first.utcMs); }
+      if (first.ms - from.ms > this.o.resumeHoleMs) { this.startHold(s, first.ms, first.ord); this.resumeHole(f, s, inst, from, first.ms, first.utcMs, { ms: first.ms, ord: first.ord }); }
     }
     if (s.wantInitialBackfill) {
       s.wantInitialBackfill = false;
       this.startHold(s, first.ms, first.ord);
-      this.requestBackfill(f, s, { from: first.ms - f.bfDays * 86_400_000, to: first.ms, reason: 'initial' });
+      this.requestBackfill(f, s, { from: first.ms - f.bfDays * 86_400_000, to: first.ms, reason: 'initial', live: { ms: first.ms, ord: first.ord } });
     }
     const out: BridgeTick[] = [];
     for (const t of batch) {
@@ -949,13 +952,13 @@ export class BridgeServer extends EventEmitter {
     this.emit('released', { feed: f.key, sym: s.sym, history: h.hist.length, live: h.events.length, early });
   }
 
-  private resumeHole(f: FeedState, s: SymState, inst: Instrument, from: TickCursor, toMs: number, utc: number): void {
+  private resumeHole(f: FeedState, s: SymState, inst: Instrument, from: TickCursor, toMs: number, utc: number, live?: TickCursor): void {
     this.stats.resumeHoles++;
     const g: Gap = { type: 'gap', instrument: inst.id, ts: utc, from: from.ms, to: toMs, reason: 'mt5-resume-hole' };
     this.emitLive(g);
     this.log.info('mt5 bridge: the EA started live after its resume point; backfilling the hole', { feed: f.key, sym: s.sym, fromMs: from.ms, toMs });
     this.emit('gap', { feed: f.key, kind: 'resume', sym: s.sym, from_ms: from.ms, to_ms: toMs });
-    this.requestBackfill(f, s, { from: from.ms, to: toMs, reason: 'resume-hole' });
+    this.requestBackfill(f, s, { from: from.ms, to: toMs, reason: 'resume-hole', live });
   }
 
   /**
@@ -973,7 +976,7 @@ export class BridgeServer extends EventEmitter {
         const inst = this.resolve(f, s, null);
         this.emitLive({ type: 'gap', instrument: inst.id, ts: cur[0] - c.utcOff * 1000, from, to: cur[0], reason: 'mt5-seq-gap' } as Gap);
         this.startHold(s, cur[0], cur[1] + 1);
-        this.requestBackfill(f, s, { from, to: cur[0], reason: 'seq-gap' });
+        this.requestBackfill(f, s, { from, to: cur[0], reason: 'seq-gap', live: { ms: cur[0], ord: cur[1] + 1 } });
       }
       if (s.cursorSeen) continue;
       s.cursorSeen = true;
@@ -983,7 +986,7 @@ export class BridgeServer extends EventEmitter {
         const inst = this.resolve(f, s, null);
         // live ticks come after the EA's cursor; the hole (from, cursor] is backfilled first
         this.startHold(s, cur[0], cur[1] + 1);
-        this.resumeHole(f, s, inst, from, cur[0], cur[0] - c.utcOff * 1000);
+        this.resumeHole(f, s, inst, from, cur[0], cur[0] - c.utcOff * 1000, { ms: cur[0], ord: cur[1] + 1 });
       }
     }
   }
@@ -1144,7 +1147,7 @@ export class BridgeServer extends EventEmitter {
       // the EA's tick cap ended the answer at `scanned_to` (a whole millisecond): ask for the rest, so
       // no hole is left between the history and the first live tick
       this.stats.backfillContinued++;
-      s.queue.unshift({ from: scanned + 1, to: win.to, reason: `${win.reason}+` });
+      s.queue.unshift({ ...win, from: scanned + 1, reason: `${win.reason}+` });
     }
     if (acc.bad) {
       this.stats.backfillsDiscarded++;
@@ -1157,6 +1160,13 @@ export class BridgeServer extends EventEmitter {
     if (m.complete === false) {
       this.stats.backfillsIncomplete++;
       this.log.warn('mt5 bridge: backfill incomplete', { feed: f.key, sym: acc.sym, id, err: m.err, scanned_to: m.scanned_to });
+    }
+    if (win?.live) {
+      // the range is inclusive of to_ms: what is at or after the first live tick is stored already
+      const lv = win.live;
+      const keep = acc.items.filter((t) => cmpCursor(t.bt.ms, t.bt.ord, lv.ms, lv.ord) < 0);
+      this.stats.backfillOverlap += acc.items.length - keep.length;
+      if (keep.length !== acc.items.length) { acc.items = keep; acc.ticks = keep.map((t) => t.bt); }
     }
     this.enqueue(f, { ticks: acc.ticks, conn: c, seqHi: c.receivedSeq, history: true, items: acc.items, sym: acc.sym });
     this.emit('bf_end', { feed: f.key, id, sym: acc.sym, ticks: acc.ticks.length, complete: m.complete !== false });

@@ -10,7 +10,7 @@ import { buildShimEa } from '../../mt5-bridge/shim/build.js';
 
 describe('a simulated broker hour with the shimmed EA', () => {
   for (const timerResUs of [1000, 15625]) {
-    it(`timer resolution ${timerResUs / 1000} ms: 0 spurious disconnects, 0 lost, 0 duplicated, exact UTC across the DST switch, books current (p50 < 100 ms)`, async () => {
+    it(`timer resolution ${timerResUs / 1000} ms: 0 spurious disconnects, 0 lost, 0 duplicated, exact UTC across the DST switch, every book image current within 100 ms`, async () => {
       buildShimEa();
       const r = await runBrokerHour({ timerResUs, timerMs: timerResUs === 1000 ? 1 : 20, speed: Number(process.env.MT5_HOUR_SPEED ?? 120) });
       console.log(`mt5 shim hour (timer ${timerResUs / 1000} ms): ${JSON.stringify(r)}`);
@@ -19,10 +19,9 @@ describe('a simulated broker hour with the shimmed EA', () => {
       expect({ lost: r.lost, duplicated: r.duplicated, unexpected: r.unexpected, utcWrong: r.utcWrong }).toEqual({ lost: 0, duplicated: 0, unexpected: 0, utcWrong: 0 });
       expect(r.backfillRequests).toBeGreaterThanOrEqual(2); // one first-contact backfill per symbol
       expect(r.bookLatencyMs.measured).toBe(r.bookBursts);
-      // typical image: within one throttle interval (25 ms) plus one timer period; the worst one in a
-      // run comes after a reconnect's catch-up or under CPU contention (2 shared cores) and is reported
-      expect(r.bookLatencyMs.p50).toBeLessThan(100);
-      expect(r.bookLatencyMs.max).toBeLessThan(300);
+      // every burst's last image: one throttle interval (15 ms) plus one timer period in the EA, then the
+      // server; serverLoop says how long this process's event loop was held meanwhile (GC, CPU contention)
+      expect(r.bookLatencyMs.max, `server event loop ${JSON.stringify(r.serverLoop)}`).toBeLessThan(100);
     }, 180_000);
   }
 });

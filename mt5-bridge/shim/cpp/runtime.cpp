@@ -573,6 +573,7 @@ int SocketSend(int h, const MqlArray<uchar> &buffer, uint len) {
   if (!s) return -1;
   if (len > (uint)buffer.size()) len = (uint)buffer.size();
   ssize_t w = send(s->fd, buffer.v.data(), len, MSG_NOSIGNAL);
+  if (getenv("MQL_TRACE_BOOK") && len > 12 && memcmp(buffer.v.data(), "{\"t\":\"book\"", 11) == 0) { printf("%ld [shim] trace book sent\n", real_us() / 1000); fflush(stdout); }
   if (w < 0) { s->connected = false; _LastError = ERR_NETSOCKET_IO_ERROR; return -1; }
   return (int)w;
 }
@@ -701,7 +702,7 @@ static void on_signal(int) { g_stop = 1; }
 // the EA thread held by one handler (blocking history sync, big sends): said, so a test can see it
 static void slow(const char *what, long startUs) {
   long us = real_us() - startUs;
-  if (us >= 50000) { printf("%ld [shim] slow %s: %ld ms\n", real_us() / 1000, what, us / 1000); fflush(stdout); }
+  if (us >= (getenv("MQL_TRACE_BOOK") ? 10000 : 50000)) { printf("%ld [shim] slow %s: %ld ms\n", real_us() / 1000, what, us / 1000); fflush(stdout); }
 }
 static long env_long(const char *k, long def) { const char *v = getenv(k); return v && *v ? atol(v) : def; }
 
