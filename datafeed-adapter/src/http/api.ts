@@ -127,7 +127,7 @@ export const API_ROUTES: ApiRoute[] = [
     },
   },
   {
-    method: 'get', path: '/api/v1/orderbook', summary: 'order book snapshot (`available: false` when no book is synced for the instrument)', params: [SYMBOL, { name: 'depth', type: 'integer', min: 1, max: 1000, default: 20, description: 'levels per side' }], response: '{available, synced, ts, bids, asks}',
+    method: 'get', path: '/api/v1/orderbook', summary: 'order book snapshot (`available: false` when no book is synced for the instrument)', params: [SYMBOL, { name: 'depth', type: 'integer', min: 1, max: 1000, default: 20, description: 'levels per side' }], response: '{available, synced, depthLevels, ts, bids, asks}',
     handler: (s, p) => s.orderbook(p.symbol as string, p.depth as number),
   },
   {

@@ -253,7 +253,7 @@ export class HistoryService {
     const i = this.instrument(symbol);
     const p = this.pipeline(i.id);
     const info = symbolInfo(i);
-    const base = { id: i.id, symbol: i.symbol, venue: i.venue, assetClass: i.assetClass, description: i.description, tickSize: i.tickSize, lotStep: i.lotStep, rowSize: i.price.toNumber(this.rowTicks(i)), flow: i.flow, session: info.session, timezone: info.timezone, ...(i.session.holidays?.length ? { holidays: [...i.session.holidays] } : {}), active: !!p };
+    const base = { id: i.id, symbol: i.symbol, venue: i.venue, assetClass: i.assetClass, description: i.description, tickSize: i.tickSize, lotStep: i.lotStep, rowSize: i.price.toNumber(this.rowTicks(i)), flow: i.flow, session: info.session, timezone: info.timezone, ...(i.session.holidays?.length ? { holidays: [...i.session.holidays] } : {}), depthLevels: i.depthLevels ?? null, active: !!p };
     if (!p) return base;
     const s = this.sessionStats(i, p);
     const c = p.counters;
@@ -381,14 +381,17 @@ export class HistoryService {
   orderbook(symbol: string, depth: number): Record<string, unknown> {
     const i = this.instrument(symbol);
     const b = this.providers.orderbook?.(i.id, depth) ?? null;
-    if (!b) return { symbol: i.id, available: false, synced: false, snapshot: true, ts: null, bids: [], asks: [], note: 'order book not wired for this instrument' };
+    // a venue that shows only N levels (Kite: 5) says so: every book metric of the instrument is over those N
+    const depthLevels = i.depthLevels ?? null;
+    const limited = depthLevels !== null ? { depthNote: `the venue shows ${depthLevels} levels a side: book metrics are over those ${depthLevels} only` } : {};
+    if (!b) return { symbol: i.id, available: false, synced: false, depthLevels, ...limited, snapshot: true, ts: null, bids: [], asks: [], note: 'order book not wired for this instrument' };
     // best `depth` levels per side, then both sides ascending by price (Charting Library DOM order, §1.11)
     const lv = (l: [number, number]) => ({ price: i.price.toNumber(l[0]), size: i.qty.toNumber(l[1]) });
     const bids = [...b.bids].sort((x, y) => y[0] - x[0]).slice(0, depth).reverse();
     const asks = [...b.asks].sort((x, y) => x[0] - y[0]).slice(0, depth);
     // synced: false while the venue book is out of sync (before its snapshot, after a break): not the venue's levels
     const synced = b.synced !== false;
-    return { symbol: i.id, available: true, synced, ...(synced ? {} : { note: 'order book not in sync with the venue (waiting for a snapshot or resync)' }), snapshot: true, ts: b.ts, bids: bids.map(lv), asks: asks.map(lv) };
+    return { symbol: i.id, available: true, synced, depthLevels, ...limited, ...(synced ? {} : { note: 'order book not in sync with the venue (waiting for a snapshot or resync)' }), snapshot: true, ts: b.ts, bids: bids.map(lv), asks: asks.map(lv) };
   }
 
   depthHistory(symbol: string, from: number, to: number, limit: number): Record<string, unknown> {

@@ -141,7 +141,8 @@ export interface WireProfile {
   rows: [number, number, number, number][];
 }
 /** `synced`: false while the venue book is out of sync (before its snapshot, after a sequence break): the levels are not the venue's */
-export interface WireBook { ts: number; available: boolean; synced: boolean; bids: [number, number][]; asks: [number, number][] }
+/** `depthLevels`: the venue shows at most this many levels a side (Kite: 5), so book metrics are over those only; null = full book */
+export interface WireBook { ts: number; available: boolean; synced: boolean; depthLevels: number | null; bids: [number, number][]; asks: [number, number][] }
 export interface WireStats {
   ts: number; symbol: string;
   last: number | null; bid: number | null; ask: number | null;

@@ -510,9 +510,10 @@ export class BookTopic extends Topic {
   snapshot(): WireBook {
     const h = this.hub;
     const b = h.book;
-    if (!b) return { ts: h.bookTs, available: false, synced: false, bids: [], asks: [] };
+    const depthLevels = h.inst.depthLevels ?? null;
+    if (!b) return { ts: h.bookTs, available: false, synced: false, depthLevels, bids: [], asks: [] };
     const conv = (side: 'bid' | 'ask'): [number, number][] => b.depth(side, this.depth).map(([p, s]) => [h.px(p), h.qty(s)]);
-    return { ts: h.bookTs, available: true, synced: b.synced, bids: conv('bid'), asks: conv('ask') };
+    return { ts: h.bookTs, available: true, synced: b.synced, depthLevels, bids: conv('bid'), asks: conv('ask') };
   }
 }
 

@@ -43,6 +43,8 @@ export interface InstrumentSpec {
   flow: FlowKind;
   /** preferred when a bare symbol matches several venues */
   primary?: boolean;
+  /** levels per side the venue shows at most (Kite: 5); absent = the venue's full book. Book metrics are over these only. */
+  depthLevels?: number;
 }
 
 /** A resolved instrument with its scales ready for ingestion. */

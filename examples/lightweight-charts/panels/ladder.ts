@@ -2,7 +2,8 @@
  * DOM ladder from the `orderbook` channel: bid/ask size by price around the touch, thin levels
  * (below a quarter of the median shown size) marked, and flashes when a level shrinks: "consumed"
  * when trades printed at that price since the last update, "pulled" otherwise. An unsynced book
- * (`synced: false`) is shown as such and its levels are not drawn.
+ * (`synced: false`) is shown as such and its levels are not drawn. A venue with limited depth (`depthLevels`,
+ * Kite: 5) says "N levels" in the badge.
  */
 import type { WireBook } from '../../../datafeed-adapter/src/ws/protocol.js';
 import { el, num, panel } from './dom.js';
@@ -26,7 +27,9 @@ export class LadderPanel {
     this.updates++;
     if (!b.available) { this.badge.textContent = 'no book'; this.body.textContent = 'this instrument has no order book feed'; return; }
     if (!b.synced) { this.badge.textContent = 'UNSYNCED'; this.badge.className = 'badge warn'; this.body.textContent = 'book not synced with the venue: levels hidden until the next snapshot'; this.prev.clear(); return; }
-    this.badge.textContent = 'synced'; this.badge.className = 'badge ok';
+    // a venue that shows only N levels (Kite: 5) is said on the panel: imbalance and depth are over those N
+    this.badge.textContent = b.depthLevels ? `synced · ${b.depthLevels} levels` : 'synced'; this.badge.className = 'badge ok';
+    this.badge.title = b.depthLevels ? `the venue shows ${b.depthLevels} levels a side: book metrics are over those ${b.depthLevels} only` : '';
     const asks = b.asks.slice(0, this.rows).reverse(), bids = b.bids.slice(0, this.rows);
     const sizes = [...asks, ...bids].map((l) => l[1]).sort((x, y) => x - y);
     const median = sizes.length ? sizes[sizes.length >> 1] : 0;
