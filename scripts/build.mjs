@@ -18,6 +18,8 @@ const entries = {
   // `tapeflow/engine`: the engine as a Node library (package.json "exports")
   engine: 'engine/src/index.ts',
   bench: 'engine/bench/bench.ts',
+  // the memory case's child process: the engine alone (its RSS is the engine's)
+  'bench-memory': 'engine/bench/memory-child.ts',
   'examples/replay-footprints': 'examples/node-api/replay-footprints.ts',
   // the Telegram alerts worker thread, loaded by dist/cli.js and dist/bench.js from beside them
   'alerts-worker': 'engine/src/alerts/worker.ts',

@@ -11,7 +11,7 @@ import { benchRender } from './cases/render.js';
 import { benchWorkstation } from './cases/workstation.js';
 import { benchAlerts } from './cases/alerts.js';
 import { benchMt5, benchMt5Shim } from './cases/mt5.js';
-import { benchMemory, benchMemoryChild } from './cases/memory.js';
+import { benchMemory } from './cases/memory.js';
 import { benchReplay } from './cases/replay.js';
 import { benchRestart } from './cases/restart.js';
 import { benchHostile } from './cases/hostile.js';
@@ -36,10 +36,7 @@ const cases: Record<string, () => Promise<void>> = {
 };
 
 const only = process.env.BENCH?.split(',').filter(Boolean);
-if (process.env.BENCH === 'memory-child') await benchMemoryChild(); // one variant of the memory case, in its own process
-else {
-  for (const [name, fn] of Object.entries(cases)) {
-    if (only && !only.includes(name)) continue;
-    await fn();
-  }
+for (const [name, fn] of Object.entries(cases)) {
+  if (only && !only.includes(name)) continue;
+  await fn();
 }

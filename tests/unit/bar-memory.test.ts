@@ -17,7 +17,10 @@ describe('closed bars held in memory are bounded by a byte budget shared by ever
     engine.finish();
     const ps = [...engine.pipelines.values()];
     const held = ps.reduce((s, p) => s + p.bars.reduce((x, c) => x + closedBarBytes(c.bar), 0), 0);
-    expect(mem.used).toBe(held);
+    // the session profiles are counted with the bars (as they were at the last bar close: the end here)
+    expect(ps.map((p) => p.profileBytes)).toEqual(ps.map((p) => p.profiles.bytes));
+    expect(ps.every((p) => p.profileBytes > 0)).toBe(true);
+    expect(mem.used).toBe(held + ps.reduce((s, p) => s + p.profileBytes, 0));
     expect(ps.map((p) => p.barBytes)).toEqual(ps.map((p) => p.bars.reduce((x, c) => x + closedBarBytes(c.bar), 0)));
     // over budget by at most one bar at any time
     const biggest = Math.max(...ps.flatMap((p) => p.bars.map((c) => closedBarBytes(c.bar))));
@@ -31,5 +34,27 @@ describe('closed bars held in memory are bounded by a byte budget shared by ever
       expect(starts.at(-1)).toBe(Math.floor(p.lastTs / 60_000) * 60_000);
       for (let i = 1; i < starts.length; i++) expect(starts[i]).toBeGreaterThan(starts[i - 1]);
     }
+  });
+
+  it('when one bar is left, old closed session profiles go (the current and prior stay); memory stops growing with days', () => {
+    const mem = new BarMemory(300_000);
+    const engine = new Engine(new InstrumentRegistry(), { timeframe: '1m', keepBars: Infinity, barMemory: mem, footprintRowTicks: 1, profileRowTicks: 1 });
+    // 6 UTC days, one trade every 13 s over a wide 1-tick range (rising and falling): each day's profile is tens of KB
+    const tape = randomTape(4, 40_000).map((t, k) => ({ ...t, ts: Date.UTC(2024, 7, 1) + k * 13_000, price: 6_000_000 + Math.round(Math.sin(k / 700) * 6000) + (k % 11) * 29 }));
+    const usedByDay: number[] = [];
+    let day = -1;
+    for (const t of tape) {
+      const d = Math.floor(t.ts / 86_400_000);
+      if (d !== day) { if (day >= 0) usedByDay.push(mem.used); day = d; }
+      engine.onEvent(t);
+    }
+    engine.finish();
+    const p = engine.pipelines.get('BTCUSDT')!;
+    expect(p.profiles.sessions.length).toBe(2);
+    expect(p.profiles.sessions.map((s) => s.key)).toEqual(['2024-08-06', '2024-08-07']);
+    expect(p.bars.length).toBe(1);
+    expect(mem.used).toBe(p.barBytes + p.profileBytes);
+    // bounded: from the third day on, what is held is the budget plus at most one session's growth
+    for (const u of usedByDay.slice(2)) expect(u).toBeLessThan(300_000 + 2 * Math.max(...p.profiles.sessions.map((s) => s.profile.grid.capacity * 48 + s.developing.length * 100)));
   });
 });

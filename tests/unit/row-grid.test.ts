@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GRID_COLUMNS, RowGrid } from '../../engine/src/analytics/row-grid.js';
+import { GRID_COLUMNS, RowGrid, type GridView } from '../../engine/src/analytics/row-grid.js';
 import { InstrumentRegistry } from '../../engine/src/core/instruments.js';
 import { InstrumentPipeline } from '../../engine/src/analytics/pipeline.js';
 import { valueArea } from '../../engine/src/analytics/value-area.js';
@@ -17,7 +17,7 @@ function reference(adds: [number, number, number][]): Map<number, number[]> {
   return m;
 }
 
-function expectSame(g: RowGrid, ref: Map<number, number[]>): void {
+function expectSame(g: GridView, ref: Map<number, number[]>): void {
   const rows = [...ref.keys()];
   expect(g.base).toBe(Math.min(...rows));
   expect(g.length).toBe(Math.max(...rows) - Math.min(...rows) + 1);

@@ -7,6 +7,7 @@ import { Engine } from '../../engine/src/analytics/engine.js';
 import { Checksum } from '../../engine/src/analytics/checksum.js';
 import { Store } from '../../engine/src/store/store.js';
 import { decodeBar, encodeBar, Writer, writeGrid } from '../../engine/src/store/codec.js';
+import type { RowGrid } from '../../engine/src/analytics/row-grid.js';
 import { recordEngine, restoreEngine } from '../../engine/src/store/recorder.js';
 import { randomTape } from '../helpers/tape.js';
 
@@ -50,7 +51,7 @@ describe('store codec at 1-tick rows', () => {
       sparse += blob.length;
       const back = decodeBar('BTCUSDT', blob);
       expect(digest(back)).toBe(digest(bar));
-      expect(back.rows.capacity).toBe(back.rows.length); // decoded bars hold no free rows
+      expect((back.rows as RowGrid).capacity).toBe(back.rows.length); // decoded bars hold no free rows
       const w = new Writer();
       writeGrid(w, bar.rows);
       dense += w.bytes().length;

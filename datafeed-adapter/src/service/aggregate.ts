@@ -87,7 +87,7 @@ export function mergeBars(bars: readonly FootprintBar[], start: number, end: num
     if (b.cvdHigh > m.cvdHigh) m.cvdHigh = b.cvdHigh;
     if (b.cvdLow < m.cvdLow) m.cvdLow = b.cvdLow;
     for (let i = 0; i < 5; i++) m.sourceVolume[i] += b.sourceVolume[i];
-    if (withRows) m.rows.merge(b.rows);
+    if (withRows) m.mergeRows(b.rows);
   }
   const last = bars[bars.length - 1];
   m.close = last.close; m.lastTs = last.lastTs; m.lastId = last.lastId; m.cvdClose = last.cvdClose;

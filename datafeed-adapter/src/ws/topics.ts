@@ -428,7 +428,7 @@ export function mergeBar(dst: FootprintBar, src: FootprintBar): void {
   if (src.cvdLow < dst.cvdLow) dst.cvdLow = src.cvdLow;
   dst.cvdClose = src.cvdClose;
   for (let i = 0; i < 5; i++) dst.sourceVolume[i] += src.sourceVolume[i];
-  dst.rows.merge(src.rows);
+  dst.mergeRows(src.rows);
 }
 
 // ---- other channels ---------------------------------------------------------------------------

@@ -2,7 +2,9 @@
  * Memory: 30 instruments × 36 simulated hours (peak over the first day, then whether RSS still grows
  * once the bar budget is full) through the engine with `tapeflow start`'s pipeline
  * options (closed bars bounded by analytics.barMemoryMB, default config), at the registry's rows and
- * at 1-tick rows. Each variant runs in its own child process so its peak RSS is its own.
+ * at 1-tick rows. Each variant runs in its own child process (dist/bench-memory.js: the engine
+ * alone, not the other cases' modules) so its peak RSS is its own; startRssMB is that process before
+ * the engine runs.
  *
  * The day: the real USD-M BTCUSDT window (shared/data) stretched ×10 in time (≈ 6 trades/s per
  * instrument), one window an hour, every other one mirrored, each instrument on its own price
@@ -13,12 +15,12 @@ import { execFileSync } from 'node:child_process';
 import { InstrumentRegistry, type InstrumentSpec } from '../../src/core/instruments.js';
 import { Engine } from '../../src/analytics/engine.js';
 import { defaultConfig } from '../../src/config/types.js';
-import { pipelineOptionsFrom } from '../../src/cli/commands/start.js';
+import { pipelineOptionsFrom } from '../../src/config/analytics.js';
 import { emit, peakRssMB } from '../harness.js';
 import { loadTradeTape, type TradeTape } from '../trade-tape.js';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { newTrade } from '../../src/core/events.js';
 
 const HOUR = 3_600_000, INSTRUMENTS = 30, STRETCH = 10, HOURS = 36;
@@ -43,9 +45,12 @@ export async function benchMemory(): Promise<void> {
   const file = join(dir, 'tape.f64');
   try {
     writeTape(await loadTradeTape(['binance/usdm_btcusdt_20240808.gz'], new InstrumentRegistry()), file);
+    // the engine-only child bundle beside dist/bench.js (built by scripts/build.mjs)
+    const child = join(dirname(process.argv[1]), 'bench-memory.js');
+    if (!existsSync(child)) throw new Error(`${child} is missing: run npm run bench (it builds it)`);
     for (const rows of ['registry', '1-tick']) {
-      const out = execFileSync(process.execPath, ['--expose-gc', process.argv[1]], {
-        env: { ...process.env, BENCH: 'memory-child', BENCH_MEMORY_ROWS: rows, BENCH_MEMORY_TAPE: file }, encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'],
+      const out = execFileSync(process.execPath, ['--expose-gc', child], {
+        env: { ...process.env, BENCH_MEMORY_ROWS: rows, BENCH_MEMORY_TAPE: file }, encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'],
       });
       process.stdout.write(out);
     }
@@ -69,7 +74,8 @@ export async function benchMemoryChild(): Promise<void> {
   const day0 = Date.UTC(2024, 7, 9);
   const t0 = tape.ts[0];
   const gc = (globalThis as { gc?: () => void }).gc;
-  const rssByHour: number[] = [];
+  const rssByHour: number[] = [], heapByHour: number[] = [], buffersByHour: number[] = [], developingByHour: number[] = [], profileRowsByHour: number[] = [];
+  const mb = (x: number): number => Math.round(x / 1048576);
   let trades = 0, fullAt = -1, peakDay = 0;
   const started = performance.now();
   for (let h = 0; h < HOURS; h++) {
@@ -89,7 +95,12 @@ export async function benchMemoryChild(): Promise<void> {
       }
     }
     gc?.();
-    rssByHour.push(Math.round(process.memoryUsage().rss / 1048576));
+    const m = process.memoryUsage();
+    rssByHour.push(mb(m.rss)); heapByHour.push(mb(m.heapUsed)); buffersByHour.push(mb(m.arrayBuffers));
+    // what the engine holds beside the budgeted bars: session profiles' rows and developing points
+    let dev = 0, prow = 0;
+    for (const p of engine.pipelines.values()) for (const s of p.profiles.sessions) { dev += s.developing.length; prow += s.profile.grid.capacity; }
+    developingByHour.push(dev); profileRowsByHour.push(prow);
     if (fullAt < 0 && barMemory.used > 0.98 * barMemory.budgetBytes) fullAt = h;
     if (h === 23) peakDay = peakRssMB();
   }
@@ -103,7 +114,8 @@ export async function benchMemoryChild(): Promise<void> {
     name: `memory: ${INSTRUMENTS} instruments × ${HOURS} simulated hours, ${oneTick ? '1-tick' : 'registry (coarse)'} rows, tapeflow start options`,
     trades, seconds: +((performance.now() - started) / 1000).toFixed(1), barsHeld: bars, barMemoryBudgetMB: Math.round(barMemory.budgetBytes / 1048576), barMemoryUsedMB: Math.round(barMemory.used / 1048576),
     startRssMB: startRss, peakRssFirstDayMB: peakDay, peakRssMB: peakRssMB(), rssByHourMB: rssByHour,
+    heapUsedByHourMB: heapByHour, arrayBuffersByHourMB: buffersByHour, developingPointsByHour: developingByHour, profileRowsAllocatedByHour: profileRowsByHour,
     budgetFullFromHour: fullAt, rssSlopeSinceFullMBPerHour: +growth.toFixed(2),
-    note: 'real USD-M BTCUSDT window stretched x10 in time, one window an hour (every other mirrored), 30 price-offset copies; engine only (no store, no server)',
+    note: 'real USD-M BTCUSDT window stretched x10 in time, one window an hour (every other mirrored), 30 price-offset copies; a process holding the engine only (no store, no server); closed bars and session profiles bounded by analytics.barMemoryMB',
   });
 }

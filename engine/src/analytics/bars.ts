@@ -19,6 +19,8 @@ export interface BarBuilderOptions {
   /** volume bar target in lots */
   volumeLots?: number;
   onClose(bar: FootprintBar): void;
+  /** after onClose, once the bar holds its compact rows (memory accounting) */
+  onSealed?(bar: FootprintBar): void;
 }
 
 export class BarBuilder {
@@ -30,7 +32,8 @@ export class BarBuilder {
   private readonly o: BarBuilderOptions;
   /** the last sealed bar's working grid, reused by the next bar (no regrowth bar after bar) */
   private spare: RowGrid | undefined;
-  private readonly arena = new GridArena();
+  /** 64 KB slabs: bars are dropped oldest first, so at most about one slab per instrument is held beyond its bars */
+  private readonly arena = new GridArena(8192);
 
   constructor(o: BarBuilderOptions) {
     if (o.spec.kind === 'volume' && !(o.volumeLots && o.volumeLots > 0)) throw new Error('volume bars need volumeLots > 0');
@@ -62,9 +65,12 @@ export class BarBuilder {
     if (!b) return;
     if (this.o.spec.kind !== 'time') b.end = b.lastTs + 1;
     else this.lastEnd = b.end;
-    this.spare = b.seal(this.arena);
+    b.closed = true;
     this.current = null;
+    // listeners read the working grid (dense, no copy); the bar is sealed compact after them
     this.o.onClose(b);
+    this.spare = b.seal(this.arena);
+    this.o.onSealed?.(b);
   }
 
   /** Add a classified trade; `cvdBefore` / `cvdAfter` are the cumulative delta around it. */

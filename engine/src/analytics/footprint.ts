@@ -3,7 +3,8 @@
  * candle, classification provenance, and per-row bid/ask volume and counts on the global row grid.
  * Mutable while open (updated per trade without allocation); frozen once `closed` is set.
  */
-import { RowGrid, COL_ASK_VOL, COL_BID_VOL, type GridArena } from './row-grid.js';
+import { RowGrid, COL_ASK_VOL, COL_BID_VOL, type GridArena, type GridView } from './row-grid.js';
+import { SealedRows } from './sealed-rows.js';
 import { SIDE_SOURCE_INDEX, type Trade } from '../core/events.js';
 import { Checksum } from './checksum.js';
 
@@ -41,8 +42,8 @@ export class FootprintBar {
   cvdClose = 0;
   /** volume by classification rung: flag, quote, tick, midtick, none (SIDE_SOURCES order) */
   readonly sourceVolume = new Float64Array(5);
-  /** the working grid while open; replaced by an exact-size copy when the bar is sealed */
-  rows: RowGrid;
+  /** the working grid while open; a compact copy (sparse at fine rows) once the bar is sealed */
+  rows: RowGrid | SealedRows;
   closed = false;
   /** first/last venue trade id (0 when the feed has none) */
   firstId = 0;
@@ -82,19 +83,26 @@ export class FootprintBar {
     this.cvdClose = cvd;
     if (cvd > this.cvdHigh) this.cvdHigh = cvd;
     if (cvd < this.cvdLow) this.cvdLow = cvd;
-    this.rows.add(Math.floor(p / this.rowTicks), s, sign);
+    (this.rows as RowGrid).add(Math.floor(p / this.rowTicks), s, sign);
   }
 
   /**
-   * Mark the bar closed and swap its working grid (sized with headroom for growth) for an exact-size
-   * copy; returns the working grid, emptied, for the next bar.
+   * Mark the bar closed and swap its working grid (sized with headroom for growth) for a compact
+   * copy; returns the working grid, emptied, for the next bar (undefined when already sealed).
    */
-  seal(arena?: GridArena): RowGrid {
-    const g = this.rows;
+  seal(arena?: GridArena): RowGrid | undefined {
     this.closed = true;
-    this.rows = g.clone(arena);
+    const g = this.rows;
+    if (!(g instanceof RowGrid)) return undefined;
+    this.rows = SealedRows.from(g, arena);
     g.clear();
     return g;
+  }
+
+  /** Add another bar's rows (aggregated bars); a sealed bar never changes. */
+  mergeRows(g: GridView): void {
+    if (!(this.rows instanceof RowGrid)) throw new Error('a sealed footprint bar cannot take rows');
+    this.rows.merge(g);
   }
 
   /** Row index → price of the row's lower edge, in ticks. */
@@ -105,8 +113,9 @@ export class FootprintBar {
   askAt(price: number): number { return this.colAt(COL_ASK_VOL, price); }
 
   private colAt(col: number, price: number): number {
-    const off = Math.floor(price / this.rowTicks) - this.rows.base;
-    return off >= 0 && off < this.rows.length ? this.rows.cols[col][off] : 0;
+    const g = this.rows, off = Math.floor(price / this.rowTicks) - g.base;
+    if (g instanceof SealedRows) { const j = g.find(off); return j < 0 ? 0 : g.valueAt(j, col); }
+    return off >= 0 && off < g.length ? g.cols[col][off] : 0;
   }
 
   /** Deterministic digest of everything the bar holds. */

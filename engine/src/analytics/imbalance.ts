@@ -7,7 +7,7 @@
  *  - ratio is a multiplier: dominant >= ratio × weak (3 = "300 %").
  *  - rows outside the bar count as zero, so zeroPolicy applies at the bar's edges.
  */
-import { RowGrid, COL_ASK_CNT, COL_ASK_VOL, COL_BID_CNT, COL_BID_VOL } from './row-grid.js';
+import { type GridView, COL_ASK_CNT, COL_ASK_VOL, COL_BID_CNT, COL_BID_VOL } from './row-grid.js';
 
 export type ZeroPolicy = 'ignore' | 'imbalance' | 'requireMinOther';
 
@@ -50,7 +50,7 @@ function isImbalance(dom: number, weak: number, o: ImbalanceOptions): boolean {
  * `scratch`: reusable flag storage (grown as needed; the flags returned are views of it and are
  * overwritten by the next call with the same scratch) for callers that use them immediately.
  */
-export function imbalances(g: RowGrid, opts: Partial<ImbalanceOptions> = {}, scratch?: { buy: Uint8Array; sell: Uint8Array }): ImbalanceFlags {
+export function imbalances(g: GridView, opts: Partial<ImbalanceOptions> = {}, scratch?: { buy: Uint8Array; sell: Uint8Array }): ImbalanceFlags {
   const o = { ...DEFAULT_IMBALANCE, ...opts };
   if (!(o.ratio > 0)) throw new Error('imbalance ratio must be > 0');
   const n = g.length;
@@ -105,7 +105,7 @@ export interface UnfinishedAuction { high: boolean; low: boolean }
  * An extreme is unfinished when both sides traded there: bid > minBid and ask > minAsk at the bar's
  * high row (and likewise at the low row). Defaults 0 (both sides > 0, as Quantower/ClusterDelta).
  */
-export function unfinishedAuction(g: RowGrid, minBid = 0, minAsk = 0): UnfinishedAuction {
+export function unfinishedAuction(g: GridView, minBid = 0, minAsk = 0): UnfinishedAuction {
   if (g.length === 0) return { high: false, low: false };
   const b = g.cols[COL_BID_VOL], a = g.cols[COL_ASK_VOL];
   const hi = g.length - 1;

@@ -11,6 +11,7 @@ import { SideClassifier, type ClassifierOptions } from '../core/classify.js';
 import { BarBuilder } from './bars.js';
 import { parseTimeframe, type BarSpec } from './timeframe.js';
 import type { FootprintBar } from './footprint.js';
+import { SealedRows } from './sealed-rows.js';
 import { CvdTracker, DeltaDynamicsTracker, type CvdReset } from './delta.js';
 import { Vwap, type VwapState } from './vwap.js';
 import { Checksum } from './checksum.js';
@@ -56,17 +57,22 @@ export const DEFAULT_PIPELINE: PipelineOptions = {
 export interface ClosedBar { bar: FootprintBar; stats: BarStats }
 
 /**
- * Estimated heap cost of a closed bar: about 2 KB for the bar, its stats, grid and developing-level
- * objects, plus 6 × 8 bytes per row. An estimate for budgeting (the bench's memory case measured
- * about 2.6 KB of RSS per bar at ~17 rows); the memory case measures the process.
+ * Estimated memory of a closed bar: its sealed rows' bytes plus about 1.4 KB for the bar, its stats
+ * and their objects (the bench's memory case measured the JS heap at about 1.4 KB per held bar at
+ * coarse rows). A bar not yet sealed (rare: restored dense) counts its rows dense.
  */
-export function closedBarBytes(b: FootprintBar): number { return 2000 + b.rows.length * 48; }
+export function closedBarBytes(b: FootprintBar): number {
+  const g = b.rows;
+  return BAR_OBJECT_BYTES + (g instanceof SealedRows ? g.bytes : g.length * 48);
+}
+const BAR_OBJECT_BYTES = 1400;
 
 /**
- * A memory budget for the closed bars of many pipelines (`tapeflow start`: analytics.barMemoryMB).
- * While the total is over budget, a pipeline closing a bar drops its own oldest bars if it holds
- * more than an equal share, so one busy 1-tick instrument cannot starve the others. Dropped bars
- * stay in the store; history queries read them from there.
+ * A memory budget for the closed bars and session profiles of many pipelines (`tapeflow start`:
+ * analytics.barMemoryMB). While the total is over budget, a pipeline closing a bar drops its own
+ * oldest bars if it holds more than an equal share, so one busy 1-tick instrument cannot starve the
+ * others (down to one bar, then its oldest closed session profiles). Dropped bars and profiles stay
+ * in the store; history queries read them from there.
  */
 export class BarMemory {
   used = 0;
@@ -124,6 +130,8 @@ export class InstrumentPipeline {
   lastTs = 0;
   /** closedBarBytes of the bars held */
   barBytes = 0;
+  /** session profiles' bytes (SessionProfiles.bytes) at the last bar close: counted in the budget too */
+  profileBytes = 0;
 
   constructor(instrument: Instrument, opts: Partial<PipelineOptions> = {}) {
     this.instrument = instrument;
@@ -150,6 +158,7 @@ export class InstrumentPipeline {
       calendar: instrument.calendar,
       volumeLots: this.spec.kind === 'volume' ? instrument.qty.parse(String(this.spec.volume)) : undefined,
       onClose: (bar) => this.closed(bar),
+      onSealed: (bar) => this.account(bar),
     });
   }
 
@@ -277,24 +286,51 @@ export class InstrumentPipeline {
     this.profiles.closeBar(bar.end);
     const cb: ClosedBar = { bar, stats };
     this.bars.push(cb);
+    for (const fn of this.barListeners) fn(cb);
+  }
+
+  /** A held bar has its compact rows: count it (and the profiles as they are now) against keepBars and the memory budget. */
+  private account(bar: FootprintBar): void {
     const bytes = closedBarBytes(bar);
     this.barBytes += bytes;
     const mem = this.opts.barMemory;
     if (mem) mem.used += bytes;
-    while (this.bars.length > this.opts.keepBars || (mem && mem.used > mem.budgetBytes && this.barBytes > mem.share && this.bars.length > 1)) this.dropOldest();
-    for (const fn of this.barListeners) fn(cb);
-    bar.rows.dropViews(); // six typed-array views per held bar add up; readers rebuild them on demand
+    this.recountProfiles();
+    this.trim();
+  }
+
+  private recountProfiles(): void {
+    const mem = this.opts.barMemory;
+    if (!mem) return;
+    const pb = this.profiles.bytes;
+    mem.used += pb - this.profileBytes;
+    this.profileBytes = pb;
+  }
+
+  /**
+   * Over keepBars, or over the budget while holding more than an equal share: drop the oldest bar;
+   * when a single bar is left, the oldest closed session profile (the current and prior stay).
+   */
+  private trim(): void {
+    while (this.bars.length > this.opts.keepBars) this.dropOldest();
+    const mem = this.opts.barMemory;
+    if (!mem) return;
+    while (mem.used > mem.budgetBytes && this.barBytes + this.profileBytes > mem.share) {
+      if (this.bars.length > 1) this.dropOldest();
+      else if (this.profiles.dropOldest()) this.recountProfiles();
+      else break;
+    }
   }
 
   /** Put bars restored from the store in front of the held ones (within keepBars and the budget). */
   prependBars(closed: readonly ClosedBar[]): void {
-    this.bars.splice(0, 0, ...closed);
     let bytes = 0;
-    for (const c of closed) bytes += closedBarBytes(c.bar);
+    for (const c of closed) { c.bar.seal(); bytes += closedBarBytes(c.bar); } // held bars keep compact rows
+    this.bars.splice(0, 0, ...closed);
     this.barBytes += bytes;
     const mem = this.opts.barMemory;
     if (mem) mem.used += bytes;
-    while (this.bars.length > this.opts.keepBars || (mem && mem.used > mem.budgetBytes && this.barBytes > mem.share && this.bars.length > 1)) this.dropOldest();
+    this.trim();
   }
 
   private dropOldest(): void {

@@ -18,7 +18,22 @@ export const COL_UNK_VOL = 4; // volume whose side is unknown
 export const COL_UNK_CNT = 5;
 export const GRID_COLUMNS = 6;
 
-export class RowGrid {
+/** The read view a RowGrid and a SealedRows (sealed-rows.ts) share (what bar readers may use). */
+export interface GridView {
+  readonly base: number;
+  readonly length: number;
+  readonly empty: boolean;
+  readonly lowRow: number;
+  readonly highRow: number;
+  /** dense columns indexed by row offset (0 = base), COL_* order: read-only for a SealedRows (sealed-rows.ts) */
+  readonly cols: Float64Array[];
+  totals(out?: Float64Array): Float64Array;
+  volumeAt(off: number): number;
+  dropViews(): void;
+}
+
+
+export class RowGrid implements GridView {
   /** row index of cols[*][0] (the lowest row in use) */
   base = 0;
   /** number of rows in use (from base) */
@@ -123,8 +138,11 @@ export class RowGrid {
   }
 
   /** Merge another grid into this one (composite profiles, per-bar → range). */
-  merge(other: RowGrid): void {
+  merge(other: GridView): void {
     if (other.length === 0) return;
+    // sealed (compact) rows add themselves without building dense columns
+    const sealed = other as GridView & { addInto?: (g: RowGrid) => void };
+    if (sealed.addInto !== undefined) { sealed.addInto(this); return; }
     this.ensure(other.lowRow);
     this.ensure(other.highRow);
     const d = this.lo + other.base - this.base;
@@ -177,9 +195,11 @@ export class RowGrid {
 }
 
 /**
- * Storage for sealed (closed) grids, carved from 1 MB slabs: one small view per bar instead of one
- * zeroed allocation each, which at 1-tick rows costs more than the bar's trades. A slab is freed by
- * the GC once no bar in it is referenced; bars are dropped oldest first, so slabs drain in order.
+ * Storage for sealed (closed) grids, carved from slabs: one small view per bar instead of one
+ * allocation each. A slab is freed by the GC once no bar in it is referenced; bars are dropped
+ * oldest first, so slabs drain in order, and an instrument holds at most about one slab beyond its
+ * bars (keep slabs small: 30 instruments × one slab is what memory carries beyond the budget). A
+ * request over a quarter of a slab gets its own array.
  */
 export class GridArena {
   private slab = new Float64Array(0);
@@ -189,6 +209,7 @@ export class GridArena {
 
   /** `n` zeroed values. */
   take(n: number): Float64Array {
+    if (n * 4 > this.slabValues) return new Float64Array(n);
     if (this.used + n > this.slab.length) {
       this.slab = new Float64Array(Math.max(this.slabValues, n));
       this.used = 0;

@@ -3,4 +3,4 @@ export * from './types.js';
 export { validateConfig, resolveSessionRef, instrumentSpec, isMultipleOf } from './validate.js';
 export { buildRegistry } from './registry.js';
 export { loadConfig, checkConfig, parseConfigText, applyEnv, DEFAULT_CONFIG_FILE, type ConfigCheck } from './load.js';
-export { pipelineOptions } from './analytics.js';
+export { pipelineOptions, pipelineOptionsFrom } from './analytics.js';

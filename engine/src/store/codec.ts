@@ -28,7 +28,7 @@
  * trailing-garbage blob is rejected with an error, never half-read).
  */
 import { FootprintBar } from '../analytics/footprint.js';
-import { GRID_COLUMNS, RowGrid } from '../analytics/row-grid.js';
+import { GRID_COLUMNS, RowGrid, type GridView } from '../analytics/row-grid.js';
 
 const TWO50 = 2 ** 50;
 /** bars are written as version 2 (sparse rows); version 1 blobs (dense rows) are still read */
@@ -125,7 +125,7 @@ export class Reader {
   }
 }
 
-export function writeGrid(w: Writer, g: RowGrid): void {
+export function writeGrid(w: Writer, g: GridView): void {
   w.num(g.base).uvar(g.length);
   for (let c = 0; c < GRID_COLUMNS; c++) {
     const col = g.cols[c];
@@ -150,7 +150,7 @@ export function readGrid(r: Reader, into: RowGrid = new RowGrid(8)): RowGrid {
 }
 
 /** Sparse grid (bar layout version 2): only rows with a non-zero column. */
-export function writeSparseGrid(w: Writer, g: RowGrid): void {
+export function writeSparseGrid(w: Writer, g: GridView): void {
   const n = g.length, cols = g.cols;
   const rows: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -214,8 +214,9 @@ export function decodeBar(instrument: string, blob: Uint8Array): FootprintBar {
   [b.firstTs, b.lastTs, b.open, b.high, b.low, b.close, b.volume, b.trades, b.buyVolume, b.sellVolume, b.unknownVolume,
     b.buyTrades, b.sellTrades, b.delta, b.deltaMin, b.deltaMax, b.cvdOpen, b.cvdHigh, b.cvdLow, b.cvdClose, b.firstId, b.lastId] = f;
   for (let i = 0; i < 5; i++) b.sourceVolume[i] = src[i];
-  if (v === 1) readGrid(r, b.rows); else readSparseGrid(r, b.rows);
-  b.rows.compact(); // a closed bar never grows: no free rows
+  const g = b.rows as RowGrid; // a new bar's empty working grid
+  if (v === 1) readGrid(r, g); else readSparseGrid(r, g);
+  g.compact(); // a closed bar never grows: no free rows (pipelines holding it seal it compact)
   if (!r.done) throw new Error('trailing bytes in bar blob');
   b.closed = true;
   return b;

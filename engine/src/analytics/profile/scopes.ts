@@ -33,6 +33,9 @@ export interface SessionProfilesOptions {
   onClose: (s: SessionProfile) => void;
 }
 
+/** heap bytes of one developing point, as the bench's memory case measured them */
+const DEVELOPING_POINT_BYTES = 100;
+
 export class SessionProfiles {
   readonly calendar: SessionCalendar;
   readonly rowTicks: number;
@@ -115,6 +118,26 @@ export class SessionProfiles {
     cur.developing.push(p);
     if (ts >= cur.end) this.closeUntil(ts);
     return p;
+  }
+
+  /**
+   * Estimated bytes held (a memory budget counts them with the closed bars): 48 per allocated row
+   * of each session's grid and about 100 per developing point (a small object of four numbers).
+   */
+  get bytes(): number {
+    let b = 0;
+    for (const s of this.list) b += s.profile.grid.capacity * 48 + s.developing.length * DEVELOPING_POINT_BYTES;
+    return b;
+  }
+
+  /**
+   * Drop the oldest session when more than `keep` are held and it is closed (a memory budget: closed
+   * sessions are in the store when one records them). False when none can go.
+   */
+  dropOldest(keep = 2): boolean {
+    if (this.list.length <= keep || !this.list[0].closed) return false;
+    this.list.shift();
+    return true;
   }
 
   /** Merge of the last n retained sessions (including the current one unless includeCurrent is false). */

@@ -7,9 +7,9 @@ import { SeedPresetRunner } from '../../signals/seed-runner.js';
 import type { PcrReport } from '../../signals/pcr.js';
 import type { Command } from '../command.js';
 import { parseArgs, UsageError } from '../command.js';
-import { loadConfig, buildRegistry, pipelineOptions, type TapeFlowConfig } from '../../config/index.js';
+import { loadConfig, buildRegistry, pipelineOptionsFrom, type TapeFlowConfig } from '../../config/index.js';
 import { Engine } from '../../analytics/engine.js';
-import { BarMemory, type PipelineOptions } from '../../analytics/pipeline.js';
+import type { PipelineOptions } from '../../analytics/pipeline.js';
 import { Store } from '../../store/store.js';
 import { recordEngine, restoreEngine } from '../../store/recorder.js';
 import { HistoryService } from '../../../../datafeed-adapter/src/service/history.js';
@@ -61,9 +61,8 @@ memory) rebuilt from the event stream.
  * analytics.barMemoryMB for all instruments together (older bars are served from the store), so
  * memory does not grow with uptime however fine the rows are.
  */
-export function pipelineOptionsFrom(c: TapeFlowConfig): Partial<PipelineOptions> {
-  return { ...pipelineOptions(c.analytics), align: 'utc', keepBars: Infinity, barMemory: new BarMemory(c.analytics.barMemoryMB * 1_048_576) };
-}
+// (in config/analytics.ts so the memory bench can build them without loading the server)
+export { pipelineOptionsFrom };
 
 export interface StartedApp {
   config: TapeFlowConfig;
