@@ -5,6 +5,7 @@ import { InstrumentRegistry } from '../../engine/src/core/instruments.js';
 import { Engine } from '../../engine/src/analytics/engine.js';
 import { encodeBar, decodeBar } from '../../engine/src/store/codec.js';
 import { Checksum } from '../../engine/src/analytics/checksum.js';
+import { coarsenBar } from '../../engine/src/analytics/coarse-rows.js';
 import { rng, randomTape } from '../helpers/tape.js';
 
 /** A working grid with `n` random adds over `span` rows (rising and falling), unknown side when `unknown`. */
@@ -91,6 +92,11 @@ describe('sealed (compact) rows of a closed bar', () => {
     }
     expect(span).toBeGreaterThan(traded * 3);
     expect(bytes).toBe(traded * 40);
+    // a client's coarser rows (k × the row) from the sealed rows equal those from the dense rows
+    for (const { bar } of p.bars.slice(0, 5)) {
+      const copy = decodeBar('BTCUSDT', encodeBar(bar));
+      for (const k of [3, 10]) expect(dense(coarsenBar(bar, k).rows)).toEqual(dense(coarsenBar(copy, k).rows));
+    }
     // the pipeline's checksum is that of a run whose bars stay dense: replay through decoded (dense) bars
     const h = new Checksum();
     for (const { bar } of p.bars) decodeBar('BTCUSDT', encodeBar(bar)).digest(h);

@@ -5,7 +5,8 @@
  * rowSize) and per stream subscription (footprint `rowSize`), never by the engine's own bars.
  */
 import { FootprintBar } from './footprint.js';
-import { GRID_COLUMNS } from './row-grid.js';
+import { GRID_COLUMNS, type RowGrid } from './row-grid.js';
+import { SealedRows } from './sealed-rows.js';
 
 /** k = the client's row size ÷ the bar's row size (a whole number ≥ 1); k = 1 returns `b` itself. */
 export function coarsenBar(b: FootprintBar, k: number): FootprintBar {
@@ -21,13 +22,22 @@ export function coarsenBar(b: FootprintBar, k: number): FootprintBar {
   c.closed = b.closed;
   const src = b.rows;
   if (src.length > 0) {
-    const dst = c.rows;
+    const dst = c.rows as RowGrid; // a new bar's working grid
     dst.ensure(Math.floor(src.lowRow / k));
     dst.ensure(Math.floor(src.highRow / k));
-    const s = src.cols, d = dst.cols;
-    for (let i = 0; i < src.length; i++) {
-      const o = Math.floor((src.base + i) / k) - dst.base;
-      for (let col = 0; col < GRID_COLUMNS; col++) d[col][o] += s[col][i];
+    const d = dst.cols;
+    if (src instanceof SealedRows) {
+      // a held bar's compact rows: only the rows that traded
+      for (let j = 0; j < src.count; j++) {
+        const o = Math.floor((src.base + src.offsetAt(j)) / k) - dst.base;
+        for (let col = 0; col < src.ncols; col++) d[col][o] += src.valueAt(j, col);
+      }
+    } else {
+      const s = src.cols;
+      for (let i = 0; i < src.length; i++) {
+        const o = Math.floor((src.base + i) / k) - dst.base;
+        for (let col = 0; col < GRID_COLUMNS; col++) d[col][o] += s[col][i];
+      }
     }
   }
   return c;
