@@ -11,7 +11,7 @@
 import * as LWC from 'lightweight-charts';
 import { StreamClient, defaultStreamUrl, type StreamSubscription } from '../../datafeed-adapter/src/client/index.js';
 import { attachOrderFlow, fromApiBar, fromWireFootprint, fromApiProfile, type FootprintBarData, type FootprintMode, type SignalMark, type OrderFlow } from '../../indicators/lightweight-charts/index.js';
-import type { WireBook, WireTrade } from '../../datafeed-adapter/src/ws/protocol.js';
+import type { WireBook, WireProfile, WireTrade } from '../../datafeed-adapter/src/ws/protocol.js';
 import { loadSettings, saveSettings, footprintParams, footprintView, profileParams, type Settings } from './settings.js';
 import { LadderPanel } from './panels/ladder.js';
 import { TapePanel } from './panels/tape.js';
@@ -110,6 +110,9 @@ async function load(): Promise<void> {
     const p = await api<Record<string, unknown>>(`/api/v1/profile?symbol=${sym}&type=session${profileParams(state)}`);
     if (!p.empty) of.profile?.applyOptions({ sessions: [fromApiProfile(p)] });
     else of.profile?.applyOptions({ sessions: [] });
+    // developing POC at each closed bar of the session (the server's points); live points follow on the profile stream
+    devSession = typeof p.session === 'string' ? p.session : null;
+    of.pocLevels?.setDeveloping(Array.isArray(p.developing) ? (p.developing as { ts: number; poc: number | null }[]) : [], Number(p.rowSize) || 0);
   } catch { /* no profile yet */ }
   const first = raw[0];
   if (first) {
@@ -158,8 +161,18 @@ function subscribe(): void {
     onSnapshot: (d) => onTrades(d.trades), onUpdate: (d) => onTrades(d.trades),
   }, { limit: 50 }));
   subs.push(stream.subscribe('stats', sym, { onSnapshot: onStats, onUpdate: onStats }));
+  // the session profile live (it froze after the first load before): its POC/VA and the developing POC
+  subs.push(stream.subscribe('profile', sym, { onSnapshot: onProfile, onUpdate: onProfile }, state.va > 0 ? { valueArea: state.va / 100 } : {}));
   // feed and data status (mode, venues, gaps, replay position): pushed by the server when it changes
   subs.push(stream.subscribe('feeds', sym, { onSnapshot: onFeeds, onUpdate: onFeeds, onError: () => undefined }));
+}
+
+let devSession: string | null = null;
+function onProfile(w: WireProfile): void {
+  if (!w.session || !w.rows.length) return;
+  of.profile?.applyOptions({ sessions: [{ start: w.start, end: w.end, rowSize: w.rowSize, rows: w.rows.map(([price, volume, buy, sell]) => ({ price, volume, buy, sell })), poc: w.poc, vah: w.vah, val: w.val }] });
+  of.pocLevels?.addDeveloping({ ts: w.ts, poc: w.poc }, w.rowSize, w.session !== devSession);
+  devSession = w.session;
 }
 
 let dataTs = 0;
@@ -229,7 +242,6 @@ function bindSelect(id: string, key: 'tf' | 'mode' | 'rows' | 'theme'): void {
     saveSettings(state);
     if (key === 'theme') { location.search = new URLSearchParams({ ...Object.fromEntries(new URLSearchParams(location.search)), theme: e.value }).toString(); return; }
     if (key === 'mode') { of.footprint.setFootprintOptions({ mode: state.mode as FootprintMode }); showStatus(); return; }
-    if (key === 'rows') { of.setBars(raw); return; }
     void load().catch((err) => status(String(err)));
   };
 }

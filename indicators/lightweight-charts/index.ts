@@ -7,12 +7,14 @@ import { FootprintController, type FootprintControllerOptions, type LwcRuntime }
 import { VolumeProfilePrimitive, DepthHeatmapPrimitive, type VolumeProfileOptions } from './primitives.js';
 import { DeltaPanes, VwapBands, SignalLayer, type LwcSeriesRuntime } from './overlays.js';
 import { VwapRun } from '../render/vwap.js';
+import { PocLevelsPrimitive } from './poc-levels.js';
 import type { FootprintBarData } from '../render/types.js';
 
 export * from './footprint-series.js';
 export * from './primitives.js';
 export * from './overlays.js';
 export * from './signal-labels.js';
+export * from './poc-levels.js';
 export * from '../render/index.js';
 
 export interface OrderFlowOptions extends FootprintControllerOptions {
@@ -21,6 +23,8 @@ export interface OrderFlowOptions extends FootprintControllerOptions {
   deltaPanes?: boolean;
   vwap?: boolean;
   signals?: boolean;
+  /** developing and naked POC (poc-levels.ts) */
+  pocLevels?: boolean;
 }
 
 export interface OrderFlow {
@@ -30,6 +34,7 @@ export interface OrderFlow {
   delta: DeltaPanes | null;
   vwap: VwapBands | null;
   signals: SignalLayer | null;
+  pocLevels: PocLevelsPrimitive | null;
   setBars(bars: readonly FootprintBarData[]): void;
   update(bar: FootprintBarData): void;
 }
@@ -54,8 +59,12 @@ export function attachOrderFlow(chart: IChartApi, lwc: LwcRuntime & LwcSeriesRun
     if (stale) { run.reset(bs); stale = false; }
     vwap.setPoints(w.to > w.from ? run.between(bs[w.from].time, bs[w.to - 1].time) : []);
   });
+  const pocLevels = o.pocLevels === false ? null : new PocLevelsPrimitive(footprint);
+  if (pocLevels) footprint.series.attachPrimitive(pocLevels);
+  // signal labels keep clear of the profiles' "POC" texts and the open trade's price-line titles
+  if (signals) signals.labels.obstacles = () => [...(profile?.textBoxes ?? []), ...signals.titleBoxes()];
   return {
-    footprint, profile, heatmap, delta, vwap, signals,
+    footprint, profile, heatmap, delta, vwap, signals, pocLevels,
     setBars(bars) { stale = true; footprint.setBars(bars); },
     update(bar) {
       if (!footprint.update(bar)) return;

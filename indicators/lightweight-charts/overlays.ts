@@ -132,4 +132,19 @@ export class SignalLayer {
     (t.targets ?? []).forEach((p, k) => add(p, th.buy, `TP${k + 1}`));
   }
   get priceLines(): number { return this.lines.length; }
+  /**
+   * Where the price lines' titles sit (media px): Lightweight Charts draws a line's title at the
+   * pane's right edge beside the axis; 8 px per character + padding is an upper bound for its 12 px font.
+   */
+  titleBoxes(): { x: number; y: number; w: number; h: number }[] {
+    const w = this.fp.chart.timeScale().width();
+    const out: { x: number; y: number; w: number; h: number }[] = [];
+    for (const l of this.lines) {
+      const o = l.options(), y = this.fp.series.priceToCoordinate(o.price);
+      if (y === null) continue;
+      const tw = o.title.length * 8 + 12;
+      out.push({ x: w - tw, y: y - 10, w: tw, h: 20 });
+    }
+    return out;
+  }
 }

@@ -61,6 +61,8 @@ export class VolumeProfilePrimitive extends Base {
   private placed: { p: ProfileData; x: number; width: number; dir: 1 | -1; kind: 'right' | 'session' }[] = [];
   /** recomputations of the visible-range profile (for tests) */
   recomputations = 0;
+  /** the texts ("POC") drawn last frame, media px */
+  textBoxes: { x: number; y: number; w: number; h: number }[] = [];
 
   constructor(private readonly fp: FootprintController, o: Partial<VolumeProfileOptions> = {}) {
     super('normal');
@@ -116,6 +118,7 @@ export class VolumeProfilePrimitive extends Base {
       const view = { hpr: scope.horizontalPixelRatio, vpr: scope.verticalPixelRatio, width: scope.mediaSize.width, height: scope.mediaSize.height, priceToY: (p: number) => s.priceToCoordinate(p) };
       const po = { ...this.o.profile, opacity: this.o.opacity };
       const placed: typeof this.placed = [];
+      const boxes: typeof this.textBoxes = [];
       for (const p of this.o.sessions) {
         if (p.start == null) continue;
         // by time, not by bar: a session whose start is not a loaded bar is still placed
@@ -126,16 +129,17 @@ export class VolumeProfilePrimitive extends Base {
         const x1 = xe === null || Number.isNaN(xe) ? scope.mediaSize.width : xe;
         if (x1 < 0 || x0 > scope.mediaSize.width) continue;
         const w = Math.max(10, (x1 - x0) * 0.6);
-        drawProfile(ctx, p, view, { x: x0, width: w, lineFrom: x0, lineTo: x1, rayFrom: x1 }, this.theme, { ...po, opacity: 0.45 });
+        boxes.push(...drawProfile(ctx, p, view, { x: x0, width: w, lineFrom: x0, lineTo: x1, rayFrom: x1 }, this.theme, { ...po, opacity: 0.45 }).boxes);
         placed.push({ p, x: x0, width: w, dir: 1, kind: 'session' });
       }
       const W = scope.mediaSize.width;
       const right = this.visible ?? this.o.composite;
       if (right) {
-        drawProfile(ctx, right, view, { x: W, width: this.o.width, direction: 'left', lineFrom: W - this.o.width, lineTo: W, rayFrom: W - this.o.width }, this.theme, po);
+        boxes.push(...drawProfile(ctx, right, view, { x: W, width: this.o.width, direction: 'left', lineFrom: W - this.o.width, lineTo: W, rayFrom: W - this.o.width }, this.theme, po).boxes);
         placed.push({ p: right, x: W, width: this.o.width, dir: -1, kind: 'right' });
       }
       this.placed = placed;
+      this.textBoxes = boxes;
     });
   }
 

@@ -35,6 +35,8 @@ export class SignalLabelsPrimitive implements ISeriesPrimitive<Time> {
   placed: PlacedLabel[] = [];
   /** footprint bar bodies the last layout avoided, media px */
   bodies: Box[] = [];
+  /** other text on the pane to keep clear of (the profiles' "POC", price-line titles), media px; read at each layout */
+  obstacles: () => readonly Box[] = () => [];
 
   private widthOf: (s: string) => number = (s) => s.length * 6.2;
   constructor(private readonly fp: FootprintController) {
@@ -101,8 +103,9 @@ export class SignalLabelsPrimitive implements ISeriesPrimitive<Time> {
     }
     const strip: Box = { x: 0, y: height - STRIP, w: width, h: STRIP };
     const placed: PlacedLabel[] = [];
+    const other = this.obstacles();
     const free = (b: Box): boolean => b.y >= 0 && b.y + b.h <= height - STRIP && !boxesIntersect(b, strip)
-      && !bodies.some((o) => boxesIntersect(b, o)) && !placed.some((o) => boxesIntersect(b, o));
+      && !bodies.some((o) => boxesIntersect(b, o)) && !placed.some((o) => boxesIntersect(b, o)) && !other.some((o) => boxesIntersect(b, o));
     const ordered = [...groups.values()].sort((a, b) => a.i - b.i || a.side.localeCompare(b.side));
     for (const g of ordered) {
       const x = fp.xOfIndex(g.i);
@@ -135,7 +138,7 @@ export class SignalLabelsPrimitive implements ISeriesPrimitive<Time> {
       const t = `${p.text} +${p.hidden}`, w = this.widthOf(t) + 2 * PAD;
       const c = { x: p.x + p.w / 2 - w / 2, y: p.y, w, h: p.h };
       const others = placed.filter((o) => o !== p);
-      if (c.x >= 0 && !bodies.some((o) => boxesIntersect(c, o)) && !others.some((o) => boxesIntersect(c, o))) { p.text = t; p.x = c.x; p.w = w; }
+      if (c.x >= 0 && !bodies.some((o) => boxesIntersect(c, o)) && !others.some((o) => boxesIntersect(c, o)) && !other.some((o) => boxesIntersect(c, o))) { p.text = t; p.x = c.x; p.w = w; }
     }
     this.bodies = bodies;
     return (this.placed = placed);

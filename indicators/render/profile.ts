@@ -40,7 +40,8 @@ export interface ProfileOptions {
 
 export const DEFAULT_PROFILE: ProfileOptions = { showSplit: true, showLines: true, showNodes: true, showNakedPocs: true, showLabels: true, opacity: 1, fontFamily: 'sans-serif' };
 
-export interface ProfileRenderStats { rows: number; lines: number; texts: number }
+/** `boxes`: where each text was drawn (media px), so other layers (signal labels) can keep clear of it */
+export interface ProfileRenderStats { rows: number; lines: number; texts: number; boxes: { x: number; y: number; w: number; h: number }[] }
 
 function ys(v: ProfileView, lo: number, hi: number): { top: number; bottom: number } | null {
   const a = v.priceToY(hi), b = v.priceToY(lo);
@@ -63,7 +64,7 @@ function hline(ctx: Ctx2D, v: ProfileView, price: number, x0: number, x1: number
 
 export function drawProfile(ctx: Ctx2D, p: ProfileData, view: ProfileView, place: ProfilePlacement, th: Theme, opts: Partial<ProfileOptions> = {}): ProfileRenderStats {
   const o = { ...DEFAULT_PROFILE, ...opts };
-  const st: ProfileRenderStats = { rows: 0, lines: 0, texts: 0 };
+  const st: ProfileRenderStats = { rows: 0, lines: 0, texts: 0, boxes: [] };
   if (!p.rows.length) return st;
   const dir = place.direction === 'left' ? -1 : 1;
   let max = 0;
@@ -131,7 +132,12 @@ export function drawProfile(ctx: Ctx2D, p: ProfileData, view: ProfileView, place
       ctx.fillStyle = th.poc;
       const s = 'POC';
       const w = ctx.measureText(s).width;
-      if (w < Math.abs(lx1 - lx0) * view.hpr) { ctx.fillText(s, Math.round(lx1 * view.hpr - w - 2), Math.round(y * view.vpr) - 2); st.texts++; }
+      if (w < Math.abs(lx1 - lx0) * view.hpr) {
+        const tx = Math.round(lx1 * view.hpr - w - 2), ty = Math.round(y * view.vpr) - 2;
+        ctx.fillText(s, tx, ty);
+        st.texts++;
+        st.boxes.push({ x: tx / view.hpr, y: ty / view.vpr - 11, w: w / view.hpr, h: 11 });
+      }
     }
   }
   ctx.restore();

@@ -53,7 +53,7 @@ export interface StreamHandlers<C extends Channel> {
 }
 
 /** footprint view options (rowSize, imbalance*, minVolume): see SubscribeMsg in ws/protocol.ts */
-export interface SubscribeOptions { tf?: string; limit?: number; depth?: number; rowSize?: number; imbalanceRatio?: number; imbalanceCompare?: 'diagonal' | 'horizontal'; minVolume?: number }
+export interface SubscribeOptions { tf?: string; limit?: number; depth?: number; rowSize?: number; imbalanceRatio?: number; imbalanceCompare?: 'diagonal' | 'horizontal'; minVolume?: number; valueArea?: number }
 
 export interface StreamSubscription {
   readonly ch: Channel;
@@ -253,7 +253,7 @@ export class StreamClient {
     if (hd.opts.tf !== undefined) m.tf = hd.opts.tf;
     if (hd.opts.limit !== undefined) m.limit = hd.opts.limit;
     if (hd.opts.depth !== undefined) m.depth = hd.opts.depth;
-    for (const k of ['rowSize', 'imbalanceRatio', 'imbalanceCompare', 'minVolume'] as const) if (hd.opts[k] !== undefined) m[k] = hd.opts[k];
+    for (const k of ['rowSize', 'imbalanceRatio', 'imbalanceCompare', 'minVolume', 'valueArea'] as const) if (hd.opts[k] !== undefined) m[k] = hd.opts[k];
     this.send(m);
   }
 

@@ -121,7 +121,7 @@ export function feedEvents(events: MarketEvent[], sink: (ev: MarketEvent) => voi
       poke();
       return true;
     },
-    status: () => ({ playing: playing && !finished, speed, fed: k, total, position: k > 0 ? events[k - 1].ts : null, first: total ? events[0].ts : null, last: total ? events[total - 1].ts : null, done: finished }),
+    status: () => ({ playing: playing && !finished, speed, fed: k, total, position: k > 0 ? events[k - 1].ts : null, first: total ? events[0].ts : null, last: total ? events[total - 1].ts : null, done: finished && k >= total }),
   };
 }
 

@@ -67,6 +67,8 @@ export interface SubscribeMsg {
    * dominant volume (instrument units) for the rows' flags and counts. Omitted = the server's config.
    */
   rowSize?: number; imbalanceRatio?: number; imbalanceCompare?: 'diagonal' | 'horizontal'; minVolume?: number;
+  /** profile: value-area share 0–1 for this subscription (omitted = the server's config) */
+  valueArea?: number;
 }
 export interface UnsubscribeMsg { v: 1; op: 'unsubscribe'; id?: number | string; sub?: number; ch?: Channel; sym?: string; tf?: string }
 export interface PingMsg { v: 1; op: 'ping'; id?: number | string; t?: number }
@@ -134,6 +136,8 @@ export interface TickUpdate { trades: WireTrade[]; dropped?: number }
 
 export interface WireVwap { ts: number; anchor: number; vwap: number | null; stdev: number | null; upper: (number | null)[]; lower: (number | null)[]; volume: number }
 export interface WireProfile {
+  /** data time of this state (the developing POC's time) */
+  ts: number;
   session: string | null; start: number | null; end: number | null; closed: boolean; rowSize: number;
   poc: number | null; vah: number | null; val: number | null; low: number | null; high: number | null;
   volume: number; buy: number; sell: number;

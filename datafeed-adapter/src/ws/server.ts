@@ -633,7 +633,7 @@ export class StreamServer {
     }
   }
 
-  private resolveKey(conn: Conn, m: Record<string, unknown>, ref: unknown): { ch: Channel; hub: SymbolHub; tf: string; mode: string; depth: number; view: FootprintView | null } | null {
+  private resolveKey(conn: Conn, m: Record<string, unknown>, ref: unknown): { ch: Channel; hub: SymbolHub; tf: string; mode: string; depth: number; view: FootprintView | null; valueArea: number | null } | null {
     if (typeof m.ch !== 'string') { conn.error(ERR.BAD_REQUEST, 'ch must be a string', ref); return null; }
     if (!isChannel(m.ch)) { conn.error(ERR.UNKNOWN_CHANNEL, `unknown channel "${m.ch.slice(0, 40)}" (known: ${CHANNELS.join(', ')})`, ref); return null; }
     const ch = m.ch;
@@ -661,12 +661,17 @@ export class StreamServer {
     }
     const depth = ch === 'orderbook' ? Math.max(1, Math.min(SNAPSHOT_LIMITS.orderbook.max, Math.floor((m.depth as number | undefined) ?? SNAPSHOT_LIMITS.orderbook.def))) : 0;
     let view: FootprintView | null = null;
+    let valueArea: number | null = null;
+    if (ch === 'profile' && m.valueArea !== undefined && m.valueArea !== null) {
+      if (typeof m.valueArea !== 'number' || !(m.valueArea > 0 && m.valueArea <= 1)) { conn.error(ERR.BAD_REQUEST, 'valueArea must be a number in (0, 1]', ref); return null; }
+      valueArea = m.valueArea;
+    }
     if (ch === 'footprint') {
       const v = this.footprintView(hub, m);
       if (typeof v === 'string') { conn.error(ERR.BAD_REQUEST, v, ref); return null; }
       view = v;
     }
-    return { ch, hub, tf, mode, depth, view };
+    return { ch, hub, tf, mode, depth, view, valueArea };
   }
 
   /** A footprint subscription's row size and imbalance options (null: the server's config), or an error text. */
@@ -688,13 +693,13 @@ export class StreamServer {
     return k === 1 && Object.keys(imbalance).length === 0 ? null : { k, imbalance };
   }
 
-  private keyOf(k: { ch: Channel; hub: SymbolHub; tf: string; depth: number; view?: FootprintView | null }): string {
-    const v = k.view ? `|k${k.view.k}|${k.view.imbalance.ratio ?? ''}|${k.view.imbalance.compare ?? ''}|${k.view.imbalance.minDominant ?? ''}` : '';
+  private keyOf(k: { ch: Channel; hub: SymbolHub; tf: string; depth: number; view?: FootprintView | null; valueArea?: number | null }): string {
+    const v = (k.view ? `|k${k.view.k}|${k.view.imbalance.ratio ?? ''}|${k.view.imbalance.compare ?? ''}|${k.view.imbalance.minDominant ?? ''}` : '') + (k.valueArea ? `|va${k.valueArea}` : '');
     return `${k.ch}|${k.hub.inst.id}|${k.ch === 'orderbook' ? k.depth : k.tf}${v}`;
   }
 
-  private topicFor(ch: Channel, hub: SymbolHub, tf: string, mode: string, depth: number, view: FootprintView | null = null): Topic {
-    const key = this.keyOf({ ch, hub, tf, depth, view });
+  private topicFor(ch: Channel, hub: SymbolHub, tf: string, mode: string, depth: number, view: FootprintView | null = null, valueArea: number | null = null): Topic {
+    const key = this.keyOf({ ch, hub, tf, depth, view, valueArea });
     let t = this.topics.get(key);
     if (t) return t;
     const iv = this.o.intervals[ch];
@@ -702,7 +707,7 @@ export class StreamServer {
       case 'bar': case 'footprint': case 'delta': t = new BarTopic(key, ch, hub, tf, iv, encode, mode === 'derived', view); break;
       case 'tick': t = new TickTopic(key, hub, iv, encode); break;
       case 'vwap': t = new VwapTopic(key, ch, hub, '', iv, encode); break;
-      case 'profile': t = new ProfileTopic(key, ch, hub, '', iv, encode); break;
+      case 'profile': t = new ProfileTopic(key, hub, iv, encode, valueArea); break;
       case 'stats': t = new StatsTopic(key, ch, hub, '', iv, encode); break;
       case 'orderbook': t = new BookTopic(key, hub, iv, encode, depth); break;
       case 'feeds': t = new FeedsTopic(key, hub, iv, encode, this.feedsSource); break;
@@ -719,7 +724,7 @@ export class StreamServer {
     // no replacement: a second subscription to the same key (a study on the main series' key, a second
     // chart) is a new, independent subscription with its own id, snapshot and updates
     if (conn.subs.size >= this.o.maxSubscriptions) return conn.error(ERR.TOO_MANY_SUBSCRIPTIONS, `at most ${this.o.maxSubscriptions} subscriptions per connection`, ref);
-    const topic = this.topicFor(k.ch, k.hub, k.tf, k.mode, k.depth, k.view);
+    const topic = this.topicFor(k.ch, k.hub, k.tf, k.mode, k.depth, k.view, k.valueArea);
     const sub = new Sub(++this.subIds, conn, topic, topic.key);
     const limit = typeof m.limit === 'number' ? m.limit : undefined;
     let d: unknown;

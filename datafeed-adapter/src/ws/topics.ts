@@ -475,7 +475,11 @@ export class VwapTopic extends Topic {
   }
 }
 
+/** The current session profile; `valueArea` (0–1): a subscription's value-area share over the config's. */
 export class ProfileTopic extends Topic {
+  constructor(key: string, hub: SymbolHub, intervalMs: number, enc: Encoder, private readonly valueArea: number | null = null) {
+    super(key, 'profile', hub, '', intervalMs, enc);
+  }
   override onTrade(): void { this.dirty = true; }
   override flush(): void { this.emit(this.snapshot(), 'slot'); }
   snapshot(): WireProfile {
@@ -483,10 +487,10 @@ export class ProfileTopic extends Topic {
     const p = h.pipeline;
     const cur = p?.profiles.current ?? null;
     const rowTicks = p?.profiles.rowTicks ?? h.inst.profileRowTicks;
-    if (!p || !cur) return { session: null, start: null, end: null, closed: false, rowSize: h.px(rowTicks), poc: null, vah: null, val: null, low: null, high: null, volume: 0, buy: 0, sell: 0, rows: [] };
-    const s = cur.profile.summary({ valueArea: p.opts.valueArea, rows: true });
+    if (!p || !cur) return { ts: h.lastTs, session: null, start: null, end: null, closed: false, rowSize: h.px(rowTicks), poc: null, vah: null, val: null, low: null, high: null, volume: 0, buy: 0, sell: 0, rows: [] };
+    const s = cur.profile.summary({ valueArea: this.valueArea === null ? p.opts.valueArea : { ...p.opts.valueArea, pct: this.valueArea }, rows: true });
     return {
-      session: cur.key, start: cur.start, end: cur.end, closed: cur.closed, rowSize: h.px(rowTicks),
+      ts: p.lastTs, session: cur.key, start: cur.start, end: cur.end, closed: cur.closed, rowSize: h.px(rowTicks),
       poc: h.pxn(s.pocPrice), vah: h.pxn(s.vahPrice), val: h.pxn(s.valPrice), low: h.pxn(s.lowPrice), high: h.pxn(s.highPrice),
       volume: h.qty(s.totalVolume), buy: h.qty(s.buyVolume), sell: h.qty(s.sellVolume),
       rows: (s.rows ?? []).filter((r) => r.volume > 0).map((r) => [h.px(r.price), h.qty(r.volume), h.qty(r.buy), h.qty(r.sell)]),
