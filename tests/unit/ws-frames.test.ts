@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decode, encode, frameInto, frameLength } from '../../datafeed-adapter/src/ws/frames.js';
+import { decode, encode, frameHeadInto, frameHeadLength, frameInto, frameLength } from '../../datafeed-adapter/src/ws/frames.js';
 
 /** Parse one unmasked server frame (RFC 6455 §5.2): [fin+opcode, payload bytes, next offset]. */
 function parse(b: Uint8Array, o: number): [number, Uint8Array, number] {
@@ -29,5 +29,16 @@ describe('ws frames written by the pump', () => {
       { v: 1, op: 'update', sub: 1, seq: 2 ** 33, d: { s: 'b'.repeat(70_000) } },
       { op: 'pong' },
     ]);
+  });
+
+  it('frameHeadInto + the payload as its own chunk are byte-identical to frameInto (the shared-buffer path)', () => {
+    for (const [sub, seq, n] of [[3, 1, 10], [300, 70_000, 4096], [1, 2 ** 33, 70_000], [null, 0, 200]] as [number | null, number, number][]) {
+      const p = encode({ s: 'z'.repeat(n) });
+      const whole = new Uint8Array(frameLength(sub, seq, p.length));
+      expect(frameInto(whole, 0, sub, seq, p)).toBe(whole.length);
+      const head = new Uint8Array(frameHeadLength(sub, seq, p.length));
+      expect(frameHeadInto(head, 0, sub, seq, p.length)).toBe(head.length);
+      expect(Buffer.concat([head, p]).equals(Buffer.from(whole))).toBe(true);
+    }
   });
 });

@@ -72,23 +72,36 @@ export function frameLength(sub: number | null, seq: number, payload: number): n
   return wsHeaderLen(msg) + msg;
 }
 
+/** Bytes of the part of a frameInto frame that precedes the payload (WebSocket header + update head). */
+export function frameHeadLength(sub: number | null, seq: number, payload: number): number {
+  return frameLength(sub, seq, payload) - payload;
+}
+
+/**
+ * Write the part of one complete WebSocket binary message that precedes `payloadLen` payload bytes —
+ * the frame header and, for an update, `{v:1, op:'update', sub, seq, d:` — and return the next offset.
+ * The payload itself may follow in the same buffer (frameInto) or be written to the socket as its own
+ * chunk: the topic's encoded update then goes to every socket as the very same buffer.
+ */
+export function frameHeadInto(out: Uint8Array, o: number, sub: number | null, seq: number, payloadLen: number): number {
+  if (sub === null) return writeWsHeader(out, o, payloadLen);
+  o = writeWsHeader(out, o, HEAD.length + uintLen(sub) + SEQ_KEY.length + uintLen(seq) + D_KEY.length + payloadLen);
+  out.set(HEAD, o); o += HEAD.length;
+  o = putUint(out, o, sub);
+  out.set(SEQ_KEY, o); o += SEQ_KEY.length;
+  o = putUint(out, o, seq);
+  out.set(D_KEY, o);
+  return o + D_KEY.length;
+}
+
 /**
  * Write one complete WebSocket binary message into `out` at `o` — `{v:1, op:'update', sub, seq, d}`
  * around the shared `payload`, or `payload` alone when sub is null — and return the next offset.
- * A pump writes all of a connection's messages into one buffer and hands it to the socket in one
+ * A pump writes a connection's small messages into one buffer and hands it to the socket in one
  * write: no per-message fragments, header allocations or DataViews.
  */
 export function frameInto(out: Uint8Array, o: number, sub: number | null, seq: number, payload: Uint8Array): number {
-  if (sub === null) {
-    o = writeWsHeader(out, o, payload.length);
-  } else {
-    o = writeWsHeader(out, o, HEAD.length + uintLen(sub) + SEQ_KEY.length + uintLen(seq) + D_KEY.length + payload.length);
-    out.set(HEAD, o); o += HEAD.length;
-    o = putUint(out, o, sub);
-    out.set(SEQ_KEY, o); o += SEQ_KEY.length;
-    o = putUint(out, o, seq);
-    out.set(D_KEY, o); o += D_KEY.length;
-  }
+  o = frameHeadInto(out, o, sub, seq, payload.length);
   out.set(payload, o);
   return o + payload.length;
 }
