@@ -1,41 +1,101 @@
 /**
  * Time & sales from the `tick` channel: newest first, aggressor colours, trades of at least the
  * big-trade threshold (instrument units, a setting) highlighted. Hovering pauses the tape (new
- * trades are buffered and shown on leave). At most `max` rows are kept in the DOM.
+ * trades are buffered and shown on leave).
+ * A 1,000 trades/s tape must cost well under 2 ms a frame, so the list is virtual: trades go into a
+ * bounded buffer (`keep`), and once per animation frame a fixed pool of row elements — only the
+ * rows in view — is filled from it (rows whose text did not change are not touched). The DOM work
+ * per frame is O(rows in view), whatever the trade rate.
  */
 import type { WireTrade } from '../../../datafeed-adapter/src/ws/protocol.js';
 import { el, hms, num, panel } from './dom.js';
 
+/** row height, px (fixed: the list positions rows by index) */
+const ROW = 16;
+
+interface Row { e: HTMLDivElement; t: HTMLSpanElement; px: HTMLSpanElement; sz: HTMLSpanElement; key: string }
+
 export class TapePanel {
   private readonly list: HTMLDivElement;
+  private readonly spacer: HTMLDivElement;
   private readonly badge: HTMLSpanElement;
+  private readonly pool: Row[] = [];
   private paused = false;
   private held: WireTrade[] = [];
+  /** newest last: the newest `keep` to 2 × `keep` trades (trimmed in batches) */
+  private trades: WireTrade[] = [];
+  private frame = 0;
   received = 0;
   big = 0;
-  constructor(host: HTMLElement, public threshold: number, private max = 80) {
+  /** frames in which rows were filled (tests / bench) */
+  renders = 0;
+  constructor(host: HTMLElement, public threshold: number, private readonly keep = 500) {
     const p = panel(host, 'tape', 'Time & sales');
     this.badge = p.badge;
     this.list = el('div', 'tape');
+    this.spacer = el('div', 'spacer');
+    this.list.appendChild(this.spacer);
     p.body.appendChild(this.list);
+    this.list.addEventListener('scroll', () => this.schedule(), { passive: true });
     this.list.addEventListener('mouseenter', () => { this.paused = true; this.badge.textContent = 'paused'; });
-    this.list.addEventListener('mouseleave', () => { this.paused = false; this.badge.textContent = ''; const h = this.held; this.held = []; this.add(h); });
+    this.list.addEventListener('mouseleave', () => { this.paused = false; this.badge.textContent = ''; const h = this.held; this.held = []; this.add(h, false); });
   }
   get isPaused(): boolean { return this.paused; }
-  clear(): void { this.list.replaceChildren(); this.held = []; }
-  add(trades: readonly WireTrade[]): void {
-    this.received += trades.length;
-    if (this.paused) { this.held.push(...trades); if (this.held.length > this.max) this.held.splice(0, this.held.length - this.max); return; }
-    const frag = document.createDocumentFragment();
-    const from = Math.max(0, trades.length - this.max);
-    for (let i = trades.length - 1; i >= from; i--) {
-      const [ts, px, sz, side] = trades[i];
-      const r = el('div', `t ${side > 0 ? 'buy' : side < 0 ? 'sell' : 'unk'}${sz >= this.threshold ? ' big' : ''}`);
-      if (sz >= this.threshold) this.big++;
-      r.append(el('span', '', hms(ts)), el('span', 'px', num(px, 8)), el('span', 'sz', num(sz, 4)));
-      frag.appendChild(r);
+  /** trades held in the list (newest last) */
+  get size(): number { return this.trades.length; }
+  clear(): void { this.trades = []; this.held = []; this.schedule(); }
+
+  add(trades: readonly WireTrade[], count = true): void {
+    if (count) {
+      this.received += trades.length;
+      for (const t of trades) if (t[2] >= this.threshold) this.big++;
     }
-    this.list.prepend(frag);
-    while (this.list.childElementCount > this.max) this.list.lastElementChild!.remove();
+    if (this.paused) { push(this.held, trades, this.keep); return; }
+    push(this.trades, trades, this.keep);
+    this.schedule();
   }
+
+  private schedule(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => { this.frame = 0; this.render(); });
+  }
+
+  /** Fill the rows in view from the buffer (newest first). */
+  private render(): void {
+    this.renders++;
+    const n = this.trades.length;
+    const h = `${n * ROW}px`;
+    if (this.spacer.style.height !== h) this.spacer.style.height = h;
+    const first = Math.floor(this.list.scrollTop / ROW);
+    const want = Math.min(n - first, Math.ceil(this.list.clientHeight / ROW) + 1);
+    while (this.pool.length < want) this.pool.push(this.row());
+    for (let j = 0; j < this.pool.length; j++) {
+      const r = this.pool[j], k = first + j;
+      if (j >= want || k >= n) { if (r.key !== '') { r.key = ''; r.e.className = ''; r.e.hidden = true; } continue; }
+      const [ts, px, sz, side] = this.trades[n - 1 - k];
+      const cls = `t ${side > 0 ? 'buy' : side < 0 ? 'sell' : 'unk'}${sz >= this.threshold ? ' big' : ''}`;
+      const key = `${k}|${ts}|${px}|${sz}|${cls}`;
+      if (key === r.key) continue;
+      const y = `translateY(${k * ROW}px)`;
+      if (r.e.style.transform !== y) r.e.style.transform = y;
+      if (r.key === '') r.e.hidden = false;
+      r.key = key;
+      r.e.className = cls;
+      r.t.textContent = hms(ts); r.px.textContent = num(px, 8); r.sz.textContent = num(sz, 4);
+    }
+  }
+
+  private row(): Row {
+    const e = el('div'), t = el('span'), px = el('span', 'px'), sz = el('span', 'sz');
+    e.append(t, px, sz);
+    e.hidden = true;
+    this.list.appendChild(e);
+    return { e, t, px, sz, key: '' };
+  }
+}
+
+/** Append `add` to `buf`, keeping the newest `keep`. */
+function push(buf: WireTrade[], add: readonly WireTrade[], keep: number): void {
+  for (const t of add.length > keep ? add.slice(add.length - keep) : add) buf.push(t);
+  if (buf.length > keep * 2) buf.splice(0, buf.length - keep);
 }

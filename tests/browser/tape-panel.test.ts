@@ -1,0 +1,95 @@
+/**
+ * The workstation's time & sales panel (examples/lightweight-charts/panels/tape.ts) in Debian Chromium
+ * with the page's own stylesheet: a burst of trades is drawn once per animation frame into only the
+ * rows in view (newest first, aggressor colours, big trades highlighted), the buffer stays bounded,
+ * scrolling shows older trades, and hovering pauses it until the pointer leaves.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { build } from 'esbuild';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { REPO_ROOT } from '../helpers/data.js';
+import { ensureChromium, CHROMIUM_ARGS } from './global-setup.js';
+
+let browser: Browser;
+let page: Page;
+const errors: string[] = [];
+const frame = (): Promise<void> => page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => setTimeout(r, 0))));
+const rows = (): Promise<{ text: string; cls: string; top: number }[]> => page.evaluate(() => [...document.querySelectorAll('#panel-tape .t')]
+  .map((e) => ({ text: (e as HTMLElement).innerText.replace(/\s+/g, ' ').trim(), cls: e.className, top: e.getBoundingClientRect().top }))
+  .sort((a, b) => a.top - b.top));
+
+beforeAll(async () => {
+  const js = await build({ bundle: true, write: false, platform: 'browser', target: 'es2020', format: 'iife', globalName: 'Tape', entryPoints: [join(REPO_ROOT, 'examples/lightweight-charts/panels/tape.ts')], logLevel: 'warning' });
+  const css = /<style>([\s\S]*?)<\/style>/.exec(readFileSync(join(REPO_ROOT, 'examples/lightweight-charts/index.html'), 'utf8'))![1];
+  browser = await chromium.launch({ executablePath: await ensureChromium(), args: CHROMIUM_ARGS });
+  page = await browser.newPage({ viewport: { width: 800, height: 700 }, deviceScaleFactor: 1 });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  // an http origin (the panel keeps its open/closed state in localStorage)
+  await page.route('http://tape.test/', (r) => r.fulfill({ contentType: 'text/html', body: `<!doctype html><html><head><style>${css}</style></head><body><div id="side" style="width:340px"></div></body></html>` }));
+  await page.goto('http://tape.test/');
+  await page.addScriptTag({ content: js.outputFiles[0].text });
+  await page.evaluate(() => { localStorage.clear(); (window as any).tape = new (window as any).Tape.TapePanel(document.getElementById('side'), 1, 200); });
+}, 60_000);
+
+afterAll(async () => { await browser?.close(); });
+
+/** trade i: price 100 + i/100, size 2 when i % 10 === 0 (big at threshold 1) else 0.5, buyer on even i */
+const add = (from: number, n: number, batches = 1): Promise<void> => page.evaluate(([from, n, batches]) => {
+  const per = Math.ceil(n / batches);
+  for (let b = 0; b < batches; b++) {
+    const tr = [];
+    for (let i = from + b * per; i < Math.min(from + n, from + (b + 1) * per); i++) tr.push([Date.UTC(2024, 7, 8, 12, 0, 0) + i, 100 + i / 100, i % 10 === 0 ? 2 : 0.5, i % 2 === 0 ? 1 : -1, i]);
+    (window as any).tape.add(tr);
+  }
+}, [from, n, batches]);
+
+describe('time & sales panel', () => {
+  it('draws a burst once per frame into only the rows in view, newest first, with colours and big-trade highlights', async () => {
+    const r0 = await page.evaluate(() => (window as any).tape.renders);
+    await add(0, 5000, 100);
+    await frame();
+    const st = await page.evaluate(() => ({ renders: (window as any).tape.renders, size: (window as any).tape.size, received: (window as any).tape.received, big: (window as any).tape.big, h: document.querySelector('.tape')!.clientHeight }));
+    expect(st.renders - r0).toBe(1);
+    expect(st.received).toBe(5000);
+    expect(st.big).toBe(500);
+    expect(st.size).toBeGreaterThanOrEqual(200);
+    expect(st.size).toBeLessThanOrEqual(400);
+    const rs = await rows();
+    // only the rows in view exist: 260 px / 16 px rows (+1 partly shown)
+    expect(rs.length).toBe(Math.ceil(st.h / 16) + 1);
+    expect(rs[0].text).toBe('12:00:04 149.99 0.5');
+    expect(rs[0].cls).toBe('t sell');
+    expect(rs[9].text).toBe('12:00:04 149.9 2');
+    expect(rs[9].cls).toBe('t buy big');
+    // rows are 16 px apart
+    expect(rs[1].top - rs[0].top).toBe(16);
+  });
+
+  it('shows older trades when scrolled, from the same bounded buffer', async () => {
+    await page.evaluate(() => { document.querySelector('.tape')!.scrollTop = 100 * 16; });
+    await frame();
+    const rs = await rows();
+    const inView = await page.evaluate(() => { const t = document.querySelector('.tape')!.getBoundingClientRect(); return t.top; });
+    const first = rs.find((r) => r.top >= inView - 1)!;
+    // 100 rows below the newest (4999): trade 4899
+    expect(first.text).toBe('12:00:04 148.99 0.5');
+    await page.evaluate(() => { document.querySelector('.tape')!.scrollTop = 0; });
+    await frame();
+  });
+
+  it('pauses while hovered and shows what arrived on leave', async () => {
+    await page.hover('.tape');
+    await add(5000, 50);
+    await frame();
+    expect((await rows())[0].text).toBe('12:00:04 149.99 0.5');
+    expect(await page.evaluate(() => (window as any).tape.isPaused)).toBe(true);
+    await page.mouse.move(700, 650);
+    await frame();
+    expect((await rows())[0].text).toBe('12:00:05 150.49 0.5');
+    expect(await page.evaluate(() => (window as any).tape.received)).toBe(5050);
+    expect(errors).toEqual([]);
+  });
+});
