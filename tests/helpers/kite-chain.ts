@@ -11,9 +11,9 @@ export const CHAIN_STRIKES = [25800, 25900, 26000, 26100, 26200];
 export const CHAIN_EXPIRY = '2026-12-10';
 export const chainToken = (k: number, pe: boolean): number => ((((k / 100) * 2 + (pe ? 1 : 0)) << 8) | 2);
 
-export function chainCsv(): string {
+export function chainCsv(expiry = CHAIN_EXPIRY): string {
   return [KITE_CSV_HEADER, `${NIFTY_TOKEN},256,NIFTY 50,NIFTY 50,0,,0,0.05,1,EQ,INDICES,NSE`,
-    ...CHAIN_STRIKES.flatMap((k) => [`${chainToken(k, false)},1,NIFTY26DEC${k}CE,NIFTY,0,${CHAIN_EXPIRY},${k},0.05,75,CE,NFO-OPT,NFO`, `${chainToken(k, true)},1,NIFTY26DEC${k}PE,NIFTY,0,${CHAIN_EXPIRY},${k},0.05,75,PE,NFO-OPT,NFO`]),
+    ...CHAIN_STRIKES.flatMap((k) => [`${chainToken(k, false)},1,NIFTY26DEC${k}CE,NIFTY,0,${expiry},${k},0.05,75,CE,NFO-OPT,NFO`, `${chainToken(k, true)},1,NIFTY26DEC${k}PE,NIFTY,0,${expiry},${k},0.05,75,PE,NFO-OPT,NFO`]),
   ].join('\n');
 }
 

@@ -92,7 +92,7 @@ export function pollError(err: unknown): { kind: string; reason: string; retryAf
 const KIND_ALIASES: Record<string, AlertKind[]> = {
   all: [...ALERT_KINDS], default: [...DEFAULT_KINDS], entry: ['entry'], entries: ['entry'], be: ['break_even'], breakeven: ['break_even'], break_even: ['break_even'],
   trail: ['trail'], exit: ['exit'], exits: ['exit'], warning: ['exit_warning'], warnings: ['exit_warning'], exit_warning: ['exit_warning'],
-  bias: ['daily_bias'], daily_bias: ['daily_bias'], rule: ['rule'], rules: ['rule'], sweep: ['sweep'], sweeps: ['sweep'],
+  bias: ['daily_bias'], daily_bias: ['daily_bias'], rule: ['rule'], rules: ['rule'], sweep: ['sweep'], sweeps: ['sweep'], pcr: ['pcr'],
   trades: ['entry', 'break_even', 'trail', 'exit', 'exit_warning'],
 };
 
