@@ -135,6 +135,8 @@ describe('/metrics', () => {
       expect(sample(b, 'tapeflow_store_commits_total')!).toBeGreaterThan(commits0);
       expect(sample(b, 'tapeflow_store_queue_ops')).toBe(0);
       expect(sample(b, 'tapeflow_ws_connections_total')!).toBeGreaterThanOrEqual(1);
+      expect(sample(b, 'tapeflow_ws_congested_clients')).toBe(0);
+      expect(sample(b, 'tapeflow_ws_conflated_total')).toBe(0);
       // lag: local now minus the exchange time of BTCUSDT's last event (the book snapshot above is newer than the tape)
       const lag = sample(b, 'tapeflow_feed_lag_seconds', 'instrument="BTCUSDT"')!;
       const expected = (Date.now() - Math.max(tape[tape.length - 1].ts, T + 1)) / 1000;

@@ -45,7 +45,7 @@ export interface StatusWiring {
   registry: StatusRegistry;
   metrics: Metrics;
   /** parts built after the HTTP server */
-  late: { ws?: () => { clients: number; connections: number; dropped: number } };
+  late: { ws?: () => { clients: number; connections: number; dropped: number; congested?: number; conflated?: number; messages?: number; sendDelayP99Ms?: number | null } };
 }
 
 export function wireStatus(p: StatusParts): StatusWiring {

@@ -18,7 +18,7 @@ export interface MetricsSources {
   feeds?: () => { name: string; venue: string; state: string; frames: number; gaps: number; reconnects: number; lastMessageAt: number | null }[];
   books?: () => { instrument: string; synced: boolean }[];
   store?: () => { queued: number; maxQueue: number; errors: number; commits: number; droppedOps: number; lastCommitMs: number; degraded: boolean } | null;
-  ws?: () => { clients: number; connections: number; dropped: number } | null;
+  ws?: () => { clients: number; connections: number; dropped: number; congested?: number; conflated?: number; messages?: number; sendDelayP99Ms?: number | null } | null;
   alerts?: () => { pending: number; bound: number; sent: number; dropped: number; pollerUp: boolean | null } | null;
   status?: () => HealthSummary;
   now?: () => number;
@@ -77,6 +77,10 @@ export function createMetrics(src: MetricsSources): Metrics {
     gauge('tapeflow_ws_clients', 'WebSocket clients connected', [], () => one(w()?.clients));
     counter('tapeflow_ws_connections_total', 'WebSocket connections accepted', [], () => one(w()?.connections));
     counter('tapeflow_ws_dropped_slow_consumers_total', 'WebSocket clients dropped because they could not keep up', [], () => one(w()?.dropped));
+    gauge('tapeflow_ws_congested_clients', 'WebSocket clients above the send high-water mark with updates waiting (slow consumers, not dropped yet)', [], () => one(w()?.congested));
+    counter('tapeflow_ws_conflated_total', 'latest-state WebSocket updates replaced by a newer one while queued for a slow client', [], () => one(w()?.conflated));
+    counter('tapeflow_ws_messages_total', 'WebSocket messages handed to client sockets', [], () => one(w()?.messages));
+    gauge('tapeflow_ws_send_delay_p99_seconds', 'p99 of emit-to-socket-write delay of closed bars and signals since start', [], () => { const v = w()?.sendDelayP99Ms; return one(v === null || v === undefined ? null : v / 1000); });
   }
   if (src.alerts) {
     const a = src.alerts;

@@ -158,7 +158,10 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
   }
   const guard = server.guard;
   const stream = createStreamServer({ engine, server: server.server, feeds: () => service.feeds(), token: guard.streamTokenCheck(), verifyUpgrade: (req) => guard.upgradeAllowed(req), books: (id) => books.book(id), logger: logger.child({ component: 'ws' }) });
-  status.late.ws = () => { const w = stream.stats(); return { clients: w.clients.length, connections: w.counters.connections, dropped: w.counters.dropped }; };
+  status.late.ws = () => {
+    const d = stream.deliveryStats();
+    return { clients: stream.conns.size, connections: stream.counters.connections, dropped: stream.counters.dropped, congested: d.congested, conflated: d.conflated, messages: d.messages, sendDelayP99Ms: d.sendDelayMs.p99 };
+  };
   wireBooks(service, books);
   wireDepthHistory(service, books, registry);
   const pc = config.paper;
