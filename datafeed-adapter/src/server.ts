@@ -12,7 +12,7 @@ import type { Engine } from '../../engine/src/analytics/engine.js';
 import type { InstrumentRegistry } from '../../engine/src/core/instruments.js';
 import type { Store } from '../../engine/src/store/store.js';
 import { HistoryService, type ServiceOptions } from './service/history.js';
-import { udfRouter, type CacheStats } from './http/udf.js';
+import { UDF_ROUTES, udfRouter, type CacheStats } from './http/udf.js';
 import { apiRouter } from './http/api.js';
 import { openapiDocument } from './http/openapi.js';
 import { corsMiddleware, isAuthorized } from './http/auth.js';
@@ -126,7 +126,12 @@ export async function createServer(o: ServerOptions): Promise<DatafeedServer> {
   for (const h of o.handlers ?? []) app.all(h.path, express.raw({ type: () => true, limit: '1mb' }), webHandler(h.handle));
   // the page's own files are public code (a browser cannot attach a token to <script src>); data is not
   const dir = o.staticDir === undefined ? (existsSync('examples') ? 'examples' : false) : o.staticDir;
-  if (dir) app.use(express.static(dir));
+  if (dir) {
+    // UDF paths are never files: they skip the file lookup (an fs.stat on the thread pool per request)
+    const files = express.static(dir);
+    const udfPaths = new Set(Object.values(UDF_ROUTES).map((d) => d.path));
+    app.use((req: Request, res: Response, next: NextFunction) => { if (udfPaths.has(req.path)) next(); else files(req, res, next); });
+  }
   if (guard.protect === 'all') app.use(guard.authGuard());
   else app.use('/api', guard.authGuard());
   // UDF first among the data routers: its paths are outside /api, and a /history request then

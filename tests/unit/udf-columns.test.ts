@@ -203,4 +203,21 @@ describe('UDF /history over HTTP writes the encoded parts', () => {
     expect(Number(head.headers.get('content-length'))).toBe(reference(s, 'BTCUSDT', res, a, b, cb).length);
     expect(await head.text()).toBe('');
   });
+
+  it('with static files mounted (as `tapeflow start` does) pages still load and UDF paths still answer', async () => {
+    const engine = new Engine(new InstrumentRegistry(), { timeframe: '1m' });
+    for (const x of tape(19, 5_000)) engine.onEvent(x);
+    const web = await createServer({ engine, port: 0, staticDir: 'examples' });
+    try {
+      const page = await fetch(`${web.url}/index.html`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/text\/html/);
+      expect((await page.text()).length).toBeGreaterThan(100);
+      const open = Math.floor(engine.pipeline('BTCUSDT').openBar!.start / 1000);
+      const h = await fetch(`${web.url}/history?symbol=BTCUSDT&resolution=1&from=${open - 3600}&to=${open + 60}`);
+      expect(h.status).toBe(200);
+      expect(await h.text()).toBe(reference(web.service, 'BTCUSDT', '1', open - 3600, open + 60, 0));
+      expect((await fetch(`${web.url}/config`)).status).toBe(200);
+    } finally { await web.close(); }
+  });
 });
