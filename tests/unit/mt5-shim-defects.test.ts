@@ -74,18 +74,26 @@ describe('MT5 EA defects, reproduced by the shimmed EA', () => {
     expect(matchedAt - lastChangeReal).toBeLessThan(100);
   }, 30_000);
 
-  it('3: a 12 s history synchronisation (blocking CopyTicks*) does not make the server drop the EA', async () => {
+  it('3: a 45 s history synchronisation (CopyTicksRange blocks the EA thread for 45 s, real time): the server keeps the peer and the backfill; every tick once', async () => {
     // a quote-only symbol (FX/CFD): tape detection must not scan history for trade ticks
     const src = quotesOnly(flaggedTape({ n: 3000, seed: 3, start: T0, utcOffset: 7200 }));
     const k = 2400;
     const sym: ShimSymbol = { ...src, localFromMs: src.ticks[k - 10].ms }; // older ticks need a sync
-    const r = await shimRig({}, { historySyncMs: 12_000, broker: { startUtc: src.ticks[k].utc, speed: 1, offsets: [{ fromUtc: 0, off: 7200 }], symbols: [sym] }, inputs: { InpSymbols: sym.sym, InpTimerMs: 20, InpBackfillDays: 1 } });
+    // the shim's GetTickCount64, timers and this block run in real time, like the server's dead-peer
+    // timer (5 s) they race: the block is the reference's longest wait, 45 s, and the sync ends with it
+    const r = await shimRig({}, { historySyncMs: 45_000, historyWaitCapMs: 45_000, broker: { startUtc: src.ticks[k].utc, speed: 1, offsets: [{ fromUtc: 0, off: 7200 }], symbols: [sym] }, inputs: { InpSymbols: sym.sym, InpTimerMs: 20, InpBackfillDays: 1 } });
     rigs.push(r);
-    await until(() => r.server.stats.ticksHistory >= k, 40_000, 'the backfill persisted');
+    await until(() => r.sink.ticks.length >= src.ticks.length, 80_000, 'history and live persisted');
+    await sleep(300);
+    const blocked = r.ea.grep(/\[shim\] slow OnTimer: \d+ ms/).map((l) => Number(/(\d+) ms/.exec(l.text)![1]));
+    expect(Math.max(...blocked)).toBeGreaterThanOrEqual(44_900); // the EA thread really stopped for 45 s
     expect(r.server.stats.rejects.DEAD ?? 0).toBe(0);
     expect(r.server.stats.backfillsDiscarded).toBe(0);
+    expect(r.server.stats.connections).toBe(1);
     expect(r.ea.disconnects()).toEqual([]);
-  }, 60_000);
+    expect(r.server.stats.ticksHistory).toBeGreaterThanOrEqual(k);
+    expect(accounting(tapeIds(src.ticks), r.sink.ticks)).toEqual({ lost: 0, duplicated: 0, unexpected: 0 });
+  }, 120_000);
 
   it('6: a 60,000-tick first-contact backfill leaves no hole before live', async () => {
     const tape = flaggedTape({ n: 62_000, seed: 6, start: T0, utcOffset: 10800 });
