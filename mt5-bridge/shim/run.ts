@@ -22,6 +22,10 @@ export interface ShimEaOptions {
   historyWaitCapMs?: number;
   chartSymbol?: string;
   binary?: string;
+  /** every handler starts with this code left in _LastError (as after an earlier call that failed with it) */
+  staleLastError?: number;
+  /** an idle socket keeps answering SocketIsReadable with a speculative 1 (not only the first time) */
+  idleReadable?: boolean;
 }
 
 export interface EaLine { ms: number; text: string }
@@ -44,6 +48,8 @@ export class ShimEA {
       MQL_HISTORY_SYNC_MS: String(this.o.historySyncMs ?? 0), MQL_HISTORY_WAIT_CAP_MS: String(this.o.historyWaitCapMs ?? 45_000),
     };
     if (process.env.MQL_TRACE_BOOK) env.MQL_TRACE_BOOK = '1';
+    if (this.o.staleLastError) env.MQL_STALE_LAST_ERROR = String(this.o.staleLastError);
+    if (this.o.idleReadable) env.MQL_IDLE_READABLE = '1';
     if (this.o.chartSymbol) env.MQL_CHART_SYMBOL = this.o.chartSymbol;
     for (const [k, v] of Object.entries(this.o.inputs)) env[`MQL_INPUT_${k}`] = String(v);
     const child = spawn(binary, [], { env, stdio: ['ignore', 'pipe', 'pipe'] });

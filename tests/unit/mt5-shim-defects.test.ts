@@ -163,6 +163,21 @@ describe('MT5 EA defects, reproduced by the shimmed EA', () => {
   }, 30_000);
 });
 
+describe('smaller EA defects (10), by the shimmed EA', () => {
+  it('10: a read timeout on a healthy connection is not taken for a broken socket when an earlier call left ERR_NETSOCKET_IO_ERROR (ResetLastError before SocketRead)', async () => {
+    // GetLastError is the last error of any call until ResetLastError; an idle socket may answer
+    // SocketIsReadable with a speculative 1, and the SocketRead that follows times out (-1) without an error of its own
+    // a quiet market: 100 ticks in the first ~1.5 s, then only the server's heartbeat (1 s) and acks
+    const tape = flaggedTape({ n: 100, seed: 12, start: T0, utcOffset: 10800 });
+    const r = await shimRig({}, { staleLastError: 5273, idleReadable: true, broker: { startUtc: tape.ticks[0].utc - 500, speed: 1, offsets: [{ fromUtc: 0, off: 10800 }], symbols: [tape] }, inputs: { InpSymbols: tape.sym, InpTimerMs: 20, InpBackfillDays: 0 } });
+    rigs.push(r);
+    await sleep(4000);
+    expect(r.ea.disconnects()).toEqual([]);
+    expect(r.server.stats.connections).toBe(1);
+    expect(accounting(tapeIds(tape.ticks), r.sink.ticks)).toEqual({ lost: 0, duplicated: 0, unexpected: 0 });
+  }, 30_000);
+});
+
 function quotesOnly(t: ShimSymbol): ShimSymbol {
   return { ...t, sym: 'EURUSD.q', spec: { ...t.spec, tape: 'quotes', chart: 'SYMBOL_CHART_MODE_BID', side_flags: false }, ticks: t.ticks.map((x) => ({ ...x, last: '0', vol: '0', flags: 6 })) };
 }

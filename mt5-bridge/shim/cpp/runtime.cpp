@@ -528,6 +528,7 @@ bool SocketIsConnected(int h) {
   if (s->connected && peer_closed(*s)) s->connected = false;
   return s->connected;
 }
+static bool g_idleReadable = false;
 // Bytes readable; with an empty buffer the first call answers a speculative 1 (MQL5 book 7.5.6)
 uint SocketIsReadable(int h) {
   Sock *s = sock_of(h);
@@ -537,7 +538,7 @@ uint SocketIsReadable(int h) {
   if (n > 0) { s->speculative = false; return (uint)n; }
   if (peer_closed(*s)) { s->connected = false; _LastError = ERR_NETSOCKET_IO_ERROR; return 0; }
   if (s->speculative) { s->speculative = false; return 1; }
-  return 0;
+  return g_idleReadable ? 1 : 0;  // MQL_IDLE_READABLE: an idle socket keeps answering a speculative 1
 }
 bool SocketIsWritable(int h) {
   Sock *s = sock_of(h);
@@ -739,6 +740,10 @@ int main() {
   fflush(stdout);
   if (rc != INIT_SUCCEEDED) return 3;
   long timerCalls = 0, bookCalls = 0, tickCalls = 0;
+  // MQL_STALE_LAST_ERROR: every handler starts with this code in _LastError, as after any earlier call
+  // that failed with it (GetLastError is the last error of any function until ResetLastError)
+  long staleError = env_long("MQL_STALE_LAST_ERROR", 0);
+  g_idleReadable = env_long("MQL_IDLE_READABLE", 0) != 0;
   while (!g_stop && (runMs <= 0 || real_us() < runMs * 1000)) {
     advance();
     if (mql_ea_has_OnBookEvent && !g_bookEvents.empty()) {
@@ -746,6 +751,7 @@ int main() {
       g_bookEvents.erase(g_bookEvents.begin());
       bookCalls++;
       long h0 = real_us();
+      if (staleError) _LastError = (int)staleError;
       mql_ea_OnBookEvent(MqlString(sym.c_str()));
       slow("OnBookEvent", h0);
       continue;
@@ -757,6 +763,7 @@ int main() {
       g_nextTimerUs = ((now + g_timerPeriodUs) / g_timerResUs) * g_timerResUs;
       timerCalls++;
       long h0 = real_us();
+      if (staleError) _LastError = (int)staleError;
       mql_ea_OnTimer();
       slow("OnTimer", h0);
       continue;
@@ -767,6 +774,7 @@ int main() {
         c.notifiedTick = c.visible;  // NewTick events coalesce
         tickCalls++;
         long h0 = real_us();
+        if (staleError) _LastError = (int)staleError;
         mql_ea_OnTick();
         slow("OnTick", h0);
         continue;
