@@ -176,6 +176,27 @@ describe('smaller EA defects (10), by the shimmed EA', () => {
     expect(r.server.stats.connections).toBe(1);
     expect(accounting(tapeIds(tape.ticks), r.sink.ticks)).toEqual({ lost: 0, duplicated: 0, unexpected: 0 });
   }, 30_000);
+
+  it('10: no false mt5-resume-hole on a quiet market: a reconnect during 20 s without ticks resumes from the cursor, no hole, no backfill', async () => {
+    // 300 ticks, 20 s of silence (past resumeHoleMs), 300 more; the connection is cut during the silence
+    // (the EA is connected before the first tick: with no backfill, every tick is live)
+    const raw = flaggedTape({ n: 600, seed: 13, start: T0, utcOffset: 10800 });
+    const ticks = raw.ticks.map((t, i) => (i < 300 ? t : { ...t, utc: t.utc + 20_000, ms: t.ms + 20_000 }));
+    const tape: ShimSymbol = { ...raw, ticks };
+    const r = await shimRig({ resumeHoleMs: 5000 }, { broker: { startUtc: ticks[0].utc - 6000, speed: 4, offsets: [{ fromUtc: 0, off: 10800 }], symbols: [tape] }, inputs: { InpSymbols: tape.sym, InpTimerMs: 20, InpBackfillDays: 0 } });
+    rigs.push(r);
+    await until(() => r.sink.ticks.length >= 300, 10_000, 'the first 300 ticks persisted');
+    await sleep(500);
+    expect(r.ea.realTimeOf(ticks[300].utc) - Date.now()).toBeGreaterThan(2000); // still quiet
+    for (const f of r.server.feeds.values()) f.conn?.socket.destroy();
+    await until(() => r.server.stats.connections === 2 && r.server.connected === 1, 10_000, 'reconnected');
+    await until(() => r.sink.ticks.length >= 600, 20_000, 'every tick persisted');
+    await sleep(300);
+    expect(r.server.stats.resumeHoles).toBe(0);
+    expect(r.live.filter((ev) => ev.type === 'gap')).toEqual([]);
+    expect(r.server.stats.backfillRequests).toBe(0);
+    expect(accounting(tapeIds(ticks), r.sink.ticks)).toEqual({ lost: 0, duplicated: 0, unexpected: 0 });
+  }, 40_000);
 });
 
 function quotesOnly(t: ShimSymbol): ShimSymbol {
