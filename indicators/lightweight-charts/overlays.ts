@@ -124,12 +124,21 @@ export class SignalLayer {
   setOpenTrade(t: { side: 'buy' | 'sell'; entry: number; stop?: number; targets?: number[] } | null): void {
     for (const l of this.lines) this.fp.series.removePriceLine(l);
     this.lines = [];
-    if (!t) return;
+    if (!t) { if (this.labels.keepInView.length) { this.labels.keepInView = []; this.labels.requestRedraw(); } return; }
     const th = this.fp.theme;
-    const add = (price: number, color: string, title: string) => this.lines.push(this.fp.series.createPriceLine({ price, color, title, lineWidth: 1, lineStyle: 2, axisLabelVisible: true }));
+    // levels at the same price share one line and one title ("LONG · SL" after a move to break-even): two titles would overlap
+    const levels: { price: number; color: string; title: string }[] = [];
+    const add = (price: number, color: string, title: string): void => {
+      const same = levels.find((l) => l.price === price);
+      if (same) same.title += ` · ${title}`; else levels.push({ price, color, title });
+    };
     add(t.entry, th.text, t.side === 'buy' ? 'LONG' : 'SHORT');
     if (t.stop !== undefined) add(t.stop, th.sell, 'SL');
     (t.targets ?? []).forEach((p, k) => add(p, th.buy, `TP${k + 1}`));
+    // the chart's autoscale keeps every level of the open trade in view (a TP off-screen says nothing)
+    this.labels.keepInView = levels.map((l) => l.price);
+    this.labels.requestRedraw();
+    for (const l of levels) this.lines.push(this.fp.series.createPriceLine({ price: l.price, color: l.color, title: l.title, lineWidth: 1, lineStyle: 2, axisLabelVisible: true }));
   }
   get priceLines(): number { return this.lines.length; }
   /**

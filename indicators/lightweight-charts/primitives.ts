@@ -129,7 +129,9 @@ export class VolumeProfilePrimitive extends Base {
         const x1 = xe === null || Number.isNaN(xe) ? scope.mediaSize.width : xe;
         if (x1 < 0 || x0 > scope.mediaSize.width) continue;
         const w = Math.max(10, (x1 - x0) * 0.6);
-        boxes.push(...drawProfile(ctx, p, view, { x: x0, width: w, lineFrom: x0, lineTo: x1, rayFrom: x1 }, this.theme, { ...po, opacity: 0.45 }).boxes);
+        // the "POC" label right of the session's last bar, never over its cell numbers
+        const half = ((ch.timeScale().options().barSpacing) * 0.5) + 2;
+        boxes.push(...drawProfile(ctx, p, view, { x: x0, width: w, lineFrom: x0, lineTo: x1, rayFrom: x1, labelFrom: xe === null || Number.isNaN(xe) ? undefined : x1 + half }, this.theme, { ...po, opacity: 0.45 }).boxes);
         placed.push({ p, x: x0, width: w, dir: 1, kind: 'session' });
       }
       const W = scope.mediaSize.width;

@@ -6,7 +6,7 @@
  * stacked away from the bar, then on the other side; a label that finds no free slot is counted into
  * the nearest placed label ("+2"). `placed` holds the last layout (for hit tests, tooltips and tests).
  */
-import type { IChartApi, IPrimitivePaneRenderer, IPrimitivePaneView, ISeriesApi, ISeriesPrimitive, PrimitiveHoveredItem, SeriesAttachedParameter, SeriesType, Time } from 'lightweight-charts';
+import type { AutoscaleInfo, IChartApi, IPrimitivePaneRenderer, IPrimitivePaneView, ISeriesApi, ISeriesPrimitive, PrimitiveHoveredItem, SeriesAttachedParameter, SeriesType, Time } from 'lightweight-charts';
 import type { CanvasRenderingTarget2D } from 'fancy-canvas';
 import type { FootprintController } from './footprint-series.js';
 import type { SignalMark } from './overlays.js';
@@ -37,6 +37,12 @@ export class SignalLabelsPrimitive implements ISeriesPrimitive<Time> {
   bodies: Box[] = [];
   /** other text on the pane to keep clear of (the profiles' "POC", price-line titles), media px; read at each layout */
   obstacles: () => readonly Box[] = () => [];
+  /** prices kept inside the autoscaled range (the open trade's entry / SL / TP) */
+  keepInView: number[] = [];
+  autoscaleInfo(): AutoscaleInfo | null {
+    if (!this.keepInView.length) return null;
+    return { priceRange: { minValue: Math.min(...this.keepInView), maxValue: Math.max(...this.keepInView) } };
+  }
 
   private widthOf: (s: string) => number = (s) => s.length * 6.2;
   constructor(private readonly fp: FootprintController) {
@@ -55,6 +61,7 @@ export class SignalLabelsPrimitive implements ISeriesPrimitive<Time> {
     this.requestUpdate?.();
   }
   get count(): number { return this.signals.length; }
+  requestRedraw(): void { this.requestUpdate?.(); }
 
   /** The label under a media-space point. */
   labelAt(x: number, y: number): PlacedLabel | null {

@@ -26,6 +26,8 @@ export interface ProfilePlacement {
   lineTo?: number;
   /** x (media) where naked-POC rays start (default: x) */
   rayFrom?: number;
+  /** x (media) where the "POC" label starts (default: right-aligned at the end of the lines) */
+  labelFrom?: number;
 }
 
 export interface ProfileOptions {
@@ -133,7 +135,7 @@ export function drawProfile(ctx: Ctx2D, p: ProfileData, view: ProfileView, place
       const s = 'POC';
       const w = ctx.measureText(s).width;
       if (w < Math.abs(lx1 - lx0) * view.hpr) {
-        const tx = Math.round(lx1 * view.hpr - w - 2), ty = Math.round(y * view.vpr) - 2;
+        const tx = place.labelFrom !== undefined ? Math.round(place.labelFrom * view.hpr) : Math.round(lx1 * view.hpr - w - 2), ty = Math.round(y * view.vpr) - 2;
         ctx.fillText(s, tx, ty);
         st.texts++;
         st.boxes.push({ x: tx / view.hpr, y: ty / view.vpr - 11, w: w / view.hpr, h: 11 });

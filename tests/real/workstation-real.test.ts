@@ -73,7 +73,8 @@ function geometry(p: Page) {
     const labels = tf.of.signals.labels.placed.map((l: any) => ({ x: l.x, y: l.y, w: l.w, h: l.h, text: l.text }));
     // the other text on the pane: the profiles' "POC" and the open trade's price-line titles
     const texts = tf.of.signals.labels.obstacles().map((b: any) => ({ x: b.x, y: b.y, w: b.w, h: b.h }));
-    return { bodies, labels, texts, profileTexts: tf.of.profile.textBoxes.length };
+    const profileBoxes = tf.of.profile.textBoxes.map((b: any) => ({ x: b.x, y: b.y, w: b.w, h: b.h }));
+    return { bodies, labels, texts, profileBoxes, profileTexts: profileBoxes.length };
   });
 }
 
@@ -144,6 +145,8 @@ describe('workstation page on the real USD-M capture (replay --serve, nothing in
         for (const body of g.bodies) expect(hit(l, body), `${JSON.stringify(l)} over a bar body ${JSON.stringify(body)}`).toBe(false);
         for (const t of g.texts) expect(hit(l, t), `${JSON.stringify(l)} over profile / price-line text ${JSON.stringify(t)}`).toBe(false);
       }
+      // the profiles' own text ("POC") is not drawn over cell numbers either
+      for (const t of g.profileBoxes) for (const body of g.bodies) expect(hit(t, body), `profile text ${JSON.stringify(t)} over a bar body ${JSON.stringify(body)}`).toBe(false);
       for (let i = 0; i < g.labels.length; i++) for (let j = i + 1; j < g.labels.length; j++) expect(hit(g.labels[i], g.labels[j])).toBe(false);
       await page.screenshot({ path: `artifacts/workstation-labels-${half}.png` });
     }

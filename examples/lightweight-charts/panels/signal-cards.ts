@@ -23,7 +23,9 @@ export class SignalCardsPanel {
     this.list = el('div', 'cards');
     p.body.append(this.verdict, this.list);
   }
-  clear(): void { this.list.replaceChildren(); this.cards = 0; this.badge.textContent = ''; }
+  clear(): void { this.list.replaceChildren(); this.cards = 0; this.badge.textContent = ''; this.seen.clear(); }
+  /** transitions already shown: the trade_state snapshot and its first update can carry the same one */
+  private readonly seen = new Set<string>();
   private push(card: HTMLElement, ms: number): void {
     card.addEventListener('click', () => this.onPick(ms));
     this.list.prepend(card);
@@ -43,6 +45,9 @@ export class SignalCardsPanel {
     this.push(c, s.confirmedAt);
   }
   transition(t: TransitionItem): void {
+    const key = `${t.ts}:${t.from}:${t.to}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
     const p = t.position;
     const c = el('div', `card life ${p?.side ?? ''}`);
     const tag = t.to === 'POSITION_OPEN' ? 'ENTRY' : t.to === 'BREAK_EVEN' ? 'BE' : t.to === 'TRAILING' ? 'TRAIL' : t.to === 'CLOSED' ? 'EXIT' : t.to;
