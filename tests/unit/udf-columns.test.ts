@@ -5,7 +5,7 @@ import { newTrade, type Trade } from '../../engine/src/core/events.js';
 import { Store } from '../../engine/src/store/store.js';
 import { recordEngine } from '../../engine/src/store/recorder.js';
 import { HistoryService } from '../../datafeed-adapter/src/service/history.js';
-import { udfHistoryWalk, udfHistoryWork } from '../../datafeed-adapter/src/service/bars.js';
+import { udfHistoryNow, udfHistoryWalk, udfHistoryWork } from '../../datafeed-adapter/src/service/bars.js';
 import { isEncoded, joinEncoded } from '../../datafeed-adapter/src/service/udf-columns.js';
 import { runSync } from '../../datafeed-adapter/src/service/work.js';
 import { createServer, type DatafeedServer } from '../../datafeed-adapter/src/server.js';
@@ -91,6 +91,17 @@ describe('UDF /history from encoded column blocks is byte-identical to the gener
     const p = engine.pipeline('BTCUSDT');
     const first = Math.floor(p.bars[0].bar.start / 1000), open = Math.floor(p.openBar!.start / 1000);
     const blockEdge = Math.floor(p.bars[1024].bar.start / 1000);
+    // thousands of bars never encoded: the synchronous path declines, the scheduled one catches up in bounded steps
+    const i = s.instrument('BTCUSDT'), r1 = s.resolution('1', i.id);
+    expect(p.bars.length).toBeGreaterThan(6000);
+    expect(udfHistoryNow(s, i, r1, open - 3600, open + 60, 0)).toBeNull();
+    const w = udfHistoryWork(s, 'BTCUSDT', '1', open - 3600, open + 60, 0);
+    let steps = 0, x = w.next();
+    while (!x.done) { steps++; x = w.next(); }
+    expect(steps).toBeGreaterThanOrEqual(3);
+    expect(isEncoded(x.value.body)).toBe(true);
+    const now = udfHistoryNow(s, i, r1, open - 3600, open + 60, 0);
+    expect(now && joinEncoded(now).toString('latin1')).toBe(reference(s, 'BTCUSDT', '1', open - 3600, open + 60, 0));
     const cases: [string, number, number, number][] = [
       ['1', open - 5000 * 60, open + 60, 5000], // the bench's page, the open bar last
       ['1', open - 60, open + 1, 0], // the last closed bar and the open bar

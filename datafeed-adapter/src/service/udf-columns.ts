@@ -25,7 +25,10 @@ import { mergeBars } from './aggregate.js';
 export interface Encoded { parts: Buffer[]; length: number }
 
 const COLS = 6;
-/** buckets per block: a block column's text stays below 64 KiB (≤ 25 bytes an entry), so Uint16 offsets */
+/**
+ * Buckets per block (entry k lives in block k / BLOCK). A number's JSON text is at most 25 characters
+ * ("-0.0000012345678901234567"), so a block column holds at most 1024 × 26 bytes: Uint16 offsets.
+ */
 const BLOCK = 1024;
 const HEAD = Buffer.from('{"s":"ok","t":[', 'latin1');
 const SEP = ['t', 'o', 'h', 'l', 'c', 'v'].map((n) => Buffer.from(`],"${n}":[`, 'latin1'));
