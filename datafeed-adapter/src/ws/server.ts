@@ -91,7 +91,7 @@ class Sub implements TopicSink {
   pendingTick: QItem | null = null;
   closed = false;
   constructor(readonly id: number, readonly conn: Conn, readonly topic: Topic, readonly key: string) {}
-  push(data: Uint8Array, kind: PushKind): void { this.conn.enqueue(this, data, kind); }
+  push(data: Uint8Array, kind: PushKind, at = 0): void { this.conn.enqueue(this, data, kind, at); }
   pushTicks(trades: WireTrade[], buf: Uint8Array | null): void { this.conn.enqueueTicks(this, trades, buf); }
 }
 
@@ -147,6 +147,8 @@ class Conn {
   queueBytes = 0;
   congestedSince = 0;
   sent = 0;
+  /** in the server's list of connections to pump */
+  listed = false;
   private authTimer: NodeJS.Timeout | null = null;
 
   constructor(readonly srv: StreamServer, readonly ws: WebSocket, readonly req: http.IncomingMessage, authed: boolean) {
@@ -177,7 +179,8 @@ class Conn {
     this.add({ sub: null, buf, trades: null, dropped: 0, bytes: buf.length, dead: false, at: 0 });
   }
 
-  enqueue(sub: Sub, data: Uint8Array, kind: PushKind): void {
+  /** `at`: the topic's performance.now() at emit for never-conflated kinds (send-delay statistics) */
+  enqueue(sub: Sub, data: Uint8Array, kind: PushKind, at = 0): void {
     if (this.closing || sub.closed) return;
     if (kind === 'slot') {
       const p = sub.pendingSlot;
@@ -187,7 +190,7 @@ class Conn {
       if (!p.dead) { p.dead = true; this.queueBytes -= p.bytes; }
       sub.pendingSlot = null;
     }
-    const it: QItem = { sub, buf: data, trades: null, dropped: 0, bytes: data.length, dead: false, at: kind === 'slot' ? 0 : performance.now() };
+    const it: QItem = { sub, buf: data, trades: null, dropped: 0, bytes: data.length, dead: false, at: kind === 'slot' ? 0 : at || performance.now() };
     if (kind === 'slot') sub.pendingSlot = it;
     this.add(it);
   }
@@ -219,7 +222,7 @@ class Conn {
     const raw = rawSocket(ws);
     if (raw) this.pumpRaw(raw, ws.bufferedAmount);
     else this.pumpSend(ws);
-    if (this.head >= this.queue.length) { this.queue = []; this.head = 0; this.queueBytes = 0; }
+    if (this.head >= this.queue.length) { this.queue.length = 0; this.head = 0; this.queueBytes = 0; }
     else if (this.head > 4096) { this.queue = this.queue.slice(this.head); this.head = 0; }
     const buffered = ws.bufferedAmount;
     if (buffered > o.maxBufferedBytes) return this.drop(`send buffer ${buffered} B above ${o.maxBufferedBytes} B`);
@@ -384,7 +387,8 @@ export class StreamServer {
   private upgradeHandler: ((req: http.IncomingMessage, socket: Duplex, head: Buffer) => void) | null = null;
   private flushTimer: NodeJS.Timeout;
   private heartbeatTimer: NodeJS.Timeout;
-  private pumpSet = new Set<Conn>();
+  /** connections with something to write, in the order they got it (each once: Conn.listed) */
+  private pumpList: Conn[] = [];
   private pumpScheduled = false;
   private subIds = 0;
   private closed = false;
@@ -532,8 +536,14 @@ export class StreamServer {
     return h;
   }
 
+  private enlist(c: Conn): void {
+    if (c.listed) return;
+    c.listed = true;
+    this.pumpList.push(c);
+  }
+
   schedulePump(c: Conn): void {
-    this.pumpSet.add(c);
+    this.enlist(c);
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
     setImmediate(() => this.pumpAll());
@@ -548,15 +558,22 @@ export class StreamServer {
     this.pumpScheduled = false;
     const now = Date.now();
     const t0 = performance.now();
-    const set = this.pumpSet;
-    this.pumpSet = new Set();
-    let n = 0, over = false;
-    for (const c of set) {
-      if (over) { this.pumpSet.add(c); continue; }
+    const list = this.pumpList;
+    this.pumpList = [];
+    let k = 0;
+    while (k < list.length) {
+      const c = list[k++];
+      c.listed = false;
       c.pump(now);
-      if ((++n & 31) === 0 && performance.now() - t0 > PUMP_SLICE_MS) over = true;
+      if ((k & 31) === 0 && performance.now() - t0 > PUMP_SLICE_MS) break;
     }
-    if (this.pumpSet.size > 0 && !this.pumpScheduled) {
+    if (k < list.length) {
+      // the rest go first next turn (still listed), before anything listed meanwhile
+      const rest = list.slice(k);
+      for (const c of this.pumpList) rest.push(c);
+      this.pumpList = rest;
+    }
+    if (this.pumpList.length > 0 && !this.pumpScheduled) {
       this.pumpScheduled = true;
       setImmediate(() => this.pumpAll());
     }
@@ -571,7 +588,7 @@ export class StreamServer {
         try { t.flush(); } catch (e) { this.log?.error('ws: topic flush failed', { topic: t.key, err: String(e) }); }
       }
     }
-    for (const c of this.conns) if (c.queued > 0 || c.congestedSince) this.pumpSet.add(c);
+    for (const c of this.conns) if (c.queued > 0 || c.congestedSince) this.enlist(c);
     this.pumpAll();
   }
 

@@ -28,7 +28,8 @@ export type PushKind = 'plain' | 'close' | 'slot';
 
 /** A subscription as seen by a topic (implemented by the server). */
 export interface TopicSink {
-  push(data: Uint8Array, kind: PushKind): void;
+  /** `at`: performance.now() at emit (one clock read per update, not per subscriber) */
+  push(data: Uint8Array, kind: PushKind, at?: number): void;
   /** a tick batch: `buf` is the shared encoding of `{trades}`; the sink may merge `trades` instead */
   pushTicks(trades: WireTrade[], buf: Uint8Array | null): void;
   /** tick channel: index of the first trade not covered by this subscription's snapshot */
@@ -177,7 +178,8 @@ export abstract class Topic {
   protected emit(data: unknown, kind: PushKind): void {
     if (this.subs.size === 0) return;
     const buf = this.enc(data);
-    for (const s of this.subs) s.push(buf, kind);
+    const at = kind === 'slot' ? 0 : performance.now();
+    for (const s of this.subs) s.push(buf, kind, at);
   }
 }
 
