@@ -16,7 +16,7 @@ import { runBacktest } from '../../engine/src/cli/commands/backtest.js';
 import { parseInstrumentsCsv } from '../../engine/src/venues/kite/instruments.js';
 import { istDay } from '../../engine/src/signals/pcr.js';
 import { randomTape } from '../helpers/tape.js';
-import { KITE_CSV_HEADER, kiteTapeFromSim } from '../helpers/kite.js';
+import { KITE_CSV_HEADER, kiteMessage, kiteTapeFromSim, tickPacket } from '../helpers/kite.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tapeflow-seed-rule-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -93,5 +93,38 @@ describe('backtest with the configured seed gate', () => {
     expect(capped.seedPreset!.emitted).toBe(2); // one IST day: the cap of 2
     expect(istDay(T0)).toBe(istDay(T0 + 3 * 3_600_000));
     expect(n(capped)).toBe(2);
+  }, 180_000);
+});
+
+describe('backtest of a Kite recording that holds an options chain', () => {
+  it('the replay computes the chain PCR as live does, and the preset gets its PCR confirmation', async () => {
+    const T0 = Date.UTC(2026, 11, 4, 3, 45);
+    const REL = 738561;
+    const tape = kiteTapeFromSim({ seed: 3, token: REL, startTs: T0, durationMs: 3 * 3_600_000, intervalMs: 1000, startTicks: 28_250, paisePerTick: 5 });
+    const strikes = [1380, 1400, 1420, 1440, 1460];
+    const tok = (k: number, pe: boolean): number => (((k * 2 + (pe ? 1 : 0)) << 8) | 2);
+    const csv = [`${KITE_CSV_HEADER}`, `${REL},2885,RELIANCE,RELIANCE,0,,0,0.05,1,EQ,NSE,NSE`,
+      ...strikes.flatMap((k) => [`${tok(k, false)},1,RELIANCE26DEC${k}CE,RELIANCE,0,2026-12-31,${k},0.05,500,CE,NFO-OPT,NFO`, `${tok(k, true)},1,RELIANCE26DEC${k}PE,RELIANCE,0,2026-12-31,${k},0.05,500,PE,NFO-OPT,NFO`])].join('\n');
+    const rows = parseInstrumentsCsv(csv).instruments;
+    const pcr = { underlying: 'RELIANCE', expiries: ['2026-12-31'], legs: strikes.flatMap((k) => [tok(k, false), tok(k, true)]), spot: REL, strikes: 2, thresholds: { strongBearish: 0.5, bearish: 0.8, bullish: 1.2, strongBullish: 1.5 }, symbol: 'KITE:NSE:RELIANCE' };
+    // puts written 3:1 in the first half (strong bullish), calls 3:1 in the second (strong bearish); a chain update every 30 s
+    const chain = (t: number): Uint8Array => {
+      const bull = t < T0 + 1.5 * 3_600_000;
+      return kiteMessage(strikes.flatMap((k) => [tickPacket({ token: tok(k, false), last: 1000, volume: 100, oi: bull ? 1000 : 3000, exchangeTime: t / 1000 }), tickPacket({ token: tok(k, true), last: 1000, volume: 100, oi: bull ? 3000 : 1000, exchangeTime: t / 1000 })]));
+    };
+    const lines = [JSON.stringify({ recv: T0, venue: 'kite', frame: { kite: 'instruments', rows, pcr } })];
+    for (const [k, m] of tape.messages.entries()) {
+      lines.push(JSON.stringify({ recv: m.t, venue: 'kite', frame: { kite: 'bin', b64: Buffer.from(m.bytes).toString('base64') } }));
+      if (k % 30 === 0) lines.push(JSON.stringify({ recv: m.t, venue: 'kite', frame: { kite: 'bin', b64: Buffer.from(chain(m.t)).toString('base64') } }));
+    }
+    const file = join(dir, 'kite-chain.ndjson');
+    writeFileSync(file, lines.join('\n') + '\n');
+    const r = await runBacktest([file], { eval: { horizonMs: 10 * 60_000, resamples: 200, baselineDraws: 10 } });
+    const groups = Object.fromEntries(r.report.signalTypes.filter((g) => g.group.startsWith('seed:')).map((g) => [g.group, g.count + g.skipped]));
+    console.log(`seed preset with a replayed RELIANCE chain (default gate 7/5): ${JSON.stringify(groups)} ${JSON.stringify(r.seedPreset)}`);
+    expect(r.seedPreset!.withPcr).toBeGreaterThan(r.seedPreset!.bars - 5); // every bar after the first chain report
+    // the same tape without the chain emits nothing at the default gate (previous test); the PCR confirmation lifts calls over 7
+    expect(r.seedPreset!.emitted).toBeGreaterThan(0);
+    expect(r.seedPreset!.emitted).toBeLessThanOrEqual(5); // the daily cap
   }, 180_000);
 });

@@ -14,6 +14,9 @@ import type { KiteFeed } from '../../engine/src/venues/kite/feed.js';
 import { validateConfig } from '../../engine/src/config/index.js';
 import { pcrAlert } from '../../engine/src/alerts/pcr-alert.js';
 import { formatAlert } from '../../engine/src/alerts/format.js';
+import { FeedContext } from '../../engine/src/replay/context.js';
+import { InstrumentRegistry } from '../../engine/src/core/instruments.js';
+import { kiteState, parseKiteFrame } from '../../engine/src/venues/kite/parse.js';
 import { KITE_CSV_HEADER, indexPacket, kiteMessage, tickPacket } from '../helpers/kite.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -77,7 +80,8 @@ describe('PCR through the loopback Kite Ticker', () => {
     let clock = now;
     const v = await FakeVenue.start();
     cleanup.push(() => v.close());
-    const r = feedRig([{ venue: 'kite', symbols: ['NSE:NIFTY 50'], wsUrl: v.wsBase, kite: { mode: 'quote', pcr: { underlying: 'NIFTY', spot: 'NSE:NIFTY 50', strikes: 1 } } }], (fn) => cleanup.push(fn), { now: () => clock });
+    const frames: Array<[number, unknown]> = [];
+    const r = feedRig([{ venue: 'kite', symbols: ['NSE:NIFTY 50'], wsUrl: v.wsBase, kite: { mode: 'quote', pcr: { underlying: 'NIFTY', spot: 'NSE:NIFTY 50', strikes: 1 } } }], (fn) => cleanup.push(fn), { now: () => clock, tap: (recv, _venue, f) => frames.push([recv, f]) });
     const feed = r.feeds.feeds[0]! as KiteFeed;
     await r.feeds.start();
     const sock = await v.connection(1);
@@ -107,6 +111,10 @@ describe('PCR through the loopback Kite Ticker', () => {
     expect(b.changePcrOi).toBeCloseTo(0.4, 12);
     expect([b.nearAtm!.pcrOi, b.bias]).toEqual([15000 / 9000, 'strong bullish']);
     expect(r.registry.get('KITE:NFO:NIFTY26DEC26000PE').lotStep).toBe('75');
+    // the recorded frames (the chain is in the instruments frame) replayed through the parser give the same PCR
+    const ctx = new FeedContext(new InstrumentRegistry());
+    for (const [recv, f] of frames) parseKiteFrame(f, recv, ctx, () => {});
+    expect(kiteState(ctx).pcr!.last).toEqual(b);
     // the Telegram alert of the bias change
     const alert = pcrAlert(b, a.bias)!;
     expect(pcrAlert(b, b.bias)).toBeNull();

@@ -1,9 +1,10 @@
 /**
  * The seed preset inside `tapeflow backtest`: a recording of Kite frames (simulator NSE instrument, one
  * full packet a second) replays through the same pipeline as live; the preset runs at every bar close next
- * to the other detectors and its calls become `seed:<CALL>` groups of the report (BUY/SELL need a PCR, which a
- * replay has not, so only ACCUMULATION/DISTRIBUTION can appear; without the PCR component their confidence rarely
- * reaches the minimum of 7, so on this tape every call is gated — counted in BacktestResult.seedPreset).
+ * to the other detectors and its calls become `seed:<CALL>` groups of the report (BUY/SELL need a PCR, which this
+ * recording has no chain for, so only ACCUMULATION/DISTRIBUTION can appear; without the PCR component their confidence
+ * rarely reaches the minimum of 7, so on this tape every call is gated — counted in BacktestResult.seedPreset; the
+ * same tape with a chain: tests/unit/seed-rule-mode.test.ts).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -84,6 +84,7 @@ export async function replayFile(path: string, sink: (ev: MarketEvent) => void, 
   let fallback: string | undefined;
   for (const n of names) if ((fallback = instrumentFromFileName(n, opts.registry))) break;
   const ctx = new FeedContext(opts.registry, { instrument: opts.instrument, fallbackInstrument: fallback, includeNonMarket: opts.includeNonMarket });
+  opts.onContext?.(ctx);
 
   const offGridBefore = new Map<string, number>();
   for (const i of opts.registry.all()) offGridBefore.set(i.id, i.price.offGrid + i.qty.offGrid);

@@ -2,6 +2,7 @@
  * Public types of the replay readers.
  */
 import type { InstrumentRegistry } from '../core/instruments.js';
+import type { FeedContext } from './context.js';
 
 export type FormatName =
   /** hftbacktest Binance raw capture: `<local recv ns> <combined-stream JSON frame>` per line */
@@ -70,6 +71,8 @@ export class ReplayLineError extends Error {
 
 export interface ReplayOptions {
   registry: InstrumentRegistry;
+  /** called with the file's parser context before its first frame (e.g. the backtest reads a Kite chain's PCR from it) */
+  onContext?: (ctx: FeedContext) => void;
   /**
    * Instrument id/name for files that carry no symbol. When given it also OVERRIDES any symbol found in
    * the data: every event of the file is attributed to this instrument.

@@ -3,7 +3,7 @@
  * engine already keeps: flow and move over the last `lookbackBars` closed bars, volume surge against the
  * average of the previous `surgeBars` bars, book imbalance (10 levels; Kite books have 5) and the highest
  * institutional ratio within `nearTicks` of the close (synced book only), and the PCR bias when a provider
- * gives one (live Kite feeds with kite.pcr; none in a replay, so BUY/SELL cannot fire there). Calls pass the
+ * gives one (Kite feeds with kite.pcr, live or replayed from a recording that holds the chain). Calls pass the
  * minimum-confidence / daily-cap gate before they are emitted.
  */
 import type { Engine } from '../analytics/engine.js';
@@ -21,7 +21,7 @@ export class SeedPresetRunner {
   private readonly listeners: ((s: SeedSignal) => void)[] = [];
   private readonly evalListeners: ((s: SeedSignal, emitted: boolean) => void)[] = [];
   /** every evaluation (emitted or not), for inspection */
-  readonly evaluated = { bars: 0, withBook: 0, calls: 0, emitted: 0, gated: 0, maxInstitutionalRatio: 0, maxAbsFlow: 0 };
+  readonly evaluated = { bars: 0, withBook: 0, withPcr: 0, calls: 0, emitted: 0, gated: 0, maxInstitutionalRatio: 0, maxAbsFlow: 0 };
 
   constructor(private readonly sig: SignalEngine, opts: Partial<SeedRunnerOptions> = {}, private readonly pcrBias: (instrument: string) => PcrBias | null = () => null) {
     this.o = { ...DEFAULT_SEED_RUNNER, ...opts };
@@ -60,9 +60,11 @@ export class SeedPresetRunner {
         if (book) this.evaluated.withBook++;
         if (ratio > this.evaluated.maxInstitutionalRatio) this.evaluated.maxInstitutionalRatio = ratio;
         if (Math.abs(flow) > this.evaluated.maxAbsFlow) this.evaluated.maxAbsFlow = Math.abs(flow);
+        const pcrBias = this.pcrBias(inst.id);
+        if (pcrBias !== null) this.evaluated.withPcr++;
         const r = seedSignal({
           ts: bar.end, symbol: inst.id, price: inst.price.toNumber(bar.close), flow, move, institutionalRatio: ratio,
-          imbalance: book ? bookImbalance(book, 10) : NaN, volumeSurge: surge, pcrBias: this.pcrBias(inst.id),
+          imbalance: book ? bookImbalance(book, 10) : NaN, volumeSurge: surge, pcrBias,
         }, this.o);
         if (r.call === 'NONE') { this.evaluatedOne(r, false); return; }
         this.evaluated.calls++;

@@ -10,6 +10,10 @@ import { REPLAY_FORMATS } from '../../replay/index.js';
 import { BookManager } from '../../book/manager.js';
 import { SignalEngine, type SignalEngineOptions } from '../../signals/engine.js';
 import { SeedPresetRunner } from '../../signals/seed-runner.js';
+import type { PcrBias } from '../../signals/pcr.js';
+import type { FeedContext } from '../../replay/context.js';
+import { kiteState } from '../../venues/kite/parse.js';
+import { kitePcrFor } from '../../venues/kite/pcr-state.js';
 import { DEFAULT_EVAL, evaluate, groupStats, multipleTestingNote, newPricePath, type EntryLike, type EvalOptions, type GroupStats, type Interval, type Outcome, type PricePath } from '../../signals/evaluate.js';
 import { basename } from 'node:path';
 import { ProgressBar } from '../progress.js';
@@ -98,7 +102,10 @@ export async function runBacktest(files: string[], o: BacktestOptions = {}): Pro
   sig.onSignal((e) => { signals.push(e); push(e.instrument, { group: `${e.kind}:${e.variant}`, side: e.side, at: e.confirmedAt, id: e.id, ...ctx(e.instrument) }); });
   sig.onTransition((t) => { if (t.to === 'POSITION_OPEN' && t.position) push(t.instrument, { group: `setup:${t.position.side === 'buy' ? 'long' : 'short'}`, side: t.position.side, at: t.ts, ...ctx(t.instrument) }); });
   // the seed's ACCUMULATION/DISTRIBUTION/BUY/SELL preset (signals/seed-runner.ts), evaluated like every detector
-  const seed = new SeedPresetRunner(sig, o.config ? o.config.ruleMode.seed : {});
+  // BUY/SELL need a PCR: a Kite recording made with kite.pcr carries its chain, the replay's parser computes it
+  const contexts: FeedContext[] = [];
+  const pcrBias = (id: string): PcrBias | null => { const c = contexts.at(-1); return c ? kitePcrFor(kiteState(c), id)?.bias ?? null : null; }; // the file being replayed
+  const seed = new SeedPresetRunner(sig, o.config ? o.config.ruleMode.seed : {}, pcrBias);
   seed.attach(engine);
   seed.onSignal((x) => push(x.symbol, { group: `seed:${x.call}`, side: x.side!, at: x.ts, ...ctx(x.symbol) }));
   const lastRule = new Map<string, string>();
@@ -111,7 +118,7 @@ export async function runBacktest(files: string[], o: BacktestOptions = {}): Pro
   for (const f of files) {
     const bar = o.progress ? new ProgressBar(basename(f)) : null;
     try {
-      stats.push(await replayFile(f, engine.onEvent, { registry, instrument: o.instrument, format: o.format, onProgress: bar ? (d, t) => bar.update(d, t) : undefined }));
+      stats.push(await replayFile(f, engine.onEvent, { registry, instrument: o.instrument, format: o.format, onContext: (c) => contexts.push(c), onProgress: bar ? (d, t) => bar.update(d, t) : undefined }));
     } finally { bar?.done(); }
   }
   engine.finish();

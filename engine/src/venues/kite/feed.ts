@@ -21,7 +21,8 @@ import { parseKiteFrame, registerKiteInstruments } from './parse.js';
 import { parseInstrumentsCsv, kiteId, type KiteInstrument } from './instruments.js';
 import type { KiteMode } from './packets.js';
 import { kiteState } from './parse.js';
-import { DEFAULT_PCR_THRESHOLDS, PcrSession, computePcr, istDay, samePcr, selectChain, type PcrLeg, type PcrReport } from '../../signals/pcr.js';
+import { DEFAULT_PCR_THRESHOLDS, istDay, selectChain, type PcrReport } from '../../signals/pcr.js';
+import { kitePcrFor, type KitePcrSpec } from './pcr-state.js';
 
 export interface KiteFeedOptions extends FeedOptions {
   apiKey?: string;
@@ -43,9 +44,6 @@ export class KiteFeed extends BaseFeed {
   readonly textMessages = { error: 0, order: 0, message: 0, other: 0 };
   /** options chain of the PCR (kite.pcr): tokens of its legs and of the underlying's price */
   private chain: { legs: KiteInstrument[]; expiries: string[]; spot: number | undefined; symbol: string } | null = null;
-  private readonly pcrSession = new PcrSession();
-  private lastPcr: PcrReport | null = null;
-  private lastPcrAt = -Infinity;
 
   constructor(o: KiteFeedOptions) {
     super(o, { wsUrl: KITE_WS, restUrl: 'https://api.kite.trade', weightPerMinute: 180, parserVenue: 'kite', parse: parseKiteFrame, isHeartbeatBinary: (b) => b.length === 1 });
@@ -97,59 +95,36 @@ export class KiteFeed extends BaseFeed {
     return [...this.chain.legs.map((l) => l.token), ...(this.chain.spot !== undefined ? [this.chain.spot] : [])];
   }
 
-  /** The latest options-chain PCR (null without kite.pcr or before the first chain snapshot). */
-  pcr(): PcrReport | null { return this.lastPcr; }
+  /** The latest options-chain PCR (null without kite.pcr or before the first chain snapshot); computed by the parser (pcr-state.ts). */
+  pcr(): PcrReport | null { return kiteState(this.ctx).pcr?.last ?? null; }
 
-  /**
-   * The PCR that confirms an instrument's calls (seed preset BUY/SELL): this feed's chain report when the instrument
-   * is the chain's spot or has the chain's underlying as its `name` in the dump (NIFTY futures for a NIFTY chain,
-   * RELIANCE for a RELIANCE chain); null otherwise.
-   */
-  pcrFor(instrument: string): PcrReport | null {
-    const r = this.lastPcr;
-    if (!r || !this.chain) return null;
-    let hit = this.pcrOf.get(instrument);
-    if (hit === undefined) {
-      // once per instrument: the dump can hold every NSE/NFO row
-      const u = r.underlying.toUpperCase();
-      hit = instrument === this.chain.symbol || this.dump.some((k) => k.type !== 'CE' && k.type !== 'PE' && k.name.toUpperCase() === u && kiteId(k) === instrument);
-      this.pcrOf.set(instrument, hit);
-    }
-    return hit ? r : null;
-  }
-  private readonly pcrOf = new Map<string, boolean>();
+  /** The PCR that confirms an instrument's calls (seed preset BUY/SELL): see kitePcrFor. */
+  pcrFor(instrument: string): PcrReport | null { return kitePcrFor(kiteState(this.ctx), instrument); }
 
   /** The instrument the PCR is published under (the chain's spot), known before the first report; null without kite.pcr. */
   pcrSymbol(): string | null { return this.chain?.symbol ?? null; }
 
-  /** Recompute the PCR from the chain's latest snapshots, at most once a second (local time); emit 'pcr' when it changed. */
-  private updatePcr(recv: number): void {
+  /** The chain as the parser computes it (written into the recording's instruments frame, so replays compute the same PCR). */
+  private pcrSpec(): KitePcrSpec | null {
     const c = this.chain, pc = this.o.kite?.pcr;
-    if (!c || !pc || recv - this.lastPcrAt < 1000) return;
-    const snaps = kiteState(this.ctx).snaps;
-    const legs: PcrLeg[] = [];
-    let ts = 0;
-    for (const l of c.legs) {
-      const s = snaps.get(l.token);
-      if (!s) continue;
-      legs.push({ strike: l.strike, type: l.type as 'CE' | 'PE', expiry: l.expiry, oi: s.oi, volume: s.volume });
-      if (s.ts > ts) ts = s.ts;
-    }
-    if (!legs.length) return;
-    this.lastPcrAt = recv;
-    const sp = c.spot !== undefined ? snaps.get(c.spot) : undefined;
-    const spot = sp ? sp.last / 10 ** ((sp.token & 0xff) === 3 ? 7 : (sp.token & 0xff) === 6 ? 4 : 2) : null;
-    const r = this.pcrSession.report({ ...computePcr(pc.underlying, c.expiries, legs, spot, pc.strikes ?? 5, { ...DEFAULT_PCR_THRESHOLDS, ...pc.thresholds }, ts || recv), symbol: c.symbol });
-    const changed = !samePcr(this.lastPcr, r);
-    this.lastPcr = r;
-    if (changed) this.emit('pcr', r);
+    if (!c || !pc) return null;
+    return { underlying: pc.underlying, expiries: c.expiries, legs: c.legs.map((l) => l.token), spot: c.spot ?? null, strikes: pc.strikes ?? 5, thresholds: { ...DEFAULT_PCR_THRESHOLDS, ...pc.thresholds }, symbol: c.symbol };
+  }
+
+  /** Publish the parser's PCR when the last message changed it. */
+  private publishPcr(): void {
+    const p = kiteState(this.ctx).pcr;
+    if (!p?.changed || !p.last) return;
+    p.changed = false;
+    this.emit('pcr', p.last);
   }
 
   protected override async prepare(): Promise<void> {
     this.load();
     const rows = this.used();
     const holidays = this.o.kite?.holidays ?? [];
-    if (rows.length) this.ingest({ kite: 'instruments', rows, ...(holidays.length ? { holidays } : {}) }, this.now());
+    const pcr = this.pcrSpec();
+    if (rows.length) this.ingest({ kite: 'instruments', rows, ...(holidays.length ? { holidays } : {}), ...(pcr ? { pcr } : {}) }, this.now());
     else registerKiteInstruments(this.ctx, rows, holidays);
   }
 
@@ -176,7 +151,7 @@ export class KiteFeed extends BaseFeed {
     if (data.length === 1) return; // heartbeat
     // recordings hold JSON lines: binary frames are written base64 (parse.ts reads both forms)
     this.ingest(this.o.tap ? { kite: 'bin', b64: Buffer.from(data).toString('base64') } : data, recv);
-    this.updatePcr(recv);
+    this.publishPcr();
   }
 
   protected onText(text: string, recv: number): void {

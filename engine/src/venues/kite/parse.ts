@@ -6,8 +6,8 @@
  *   previous 5 levels, seq NaN: the book is always exactly the last packet's 5 levels) and its best bid/ask as a
  *   Quote. ltp and index packets update the per-instrument snapshot state only (no volume, no depth).
  * - `{"kite":"instruments","rows":[KiteInstrument…],"holidays":[YYYY-MM-DD…]}`: the instruments dump the feed
- *   loaded and the configured exchange holidays, written first to a recording so a replay maps tokens to the
- *   same instruments with the same session calendar.
+ *   loaded, the configured exchange holidays and the PCR chain (`pcr`, pcr-state.ts), written first to a recording
+ *   so a replay maps tokens to the same instruments with the same session calendar and computes the same PCR.
  * - Kite text messages (`{"type":"order"|"error"|"message",…}`) carry no market event and are ignored here
  *   (the feed logs them).
  * Malformed packets are counted in the parser state and the frame is reported as BadRow after its good
@@ -21,6 +21,7 @@ import type { FeedContext } from '../../replay/context.js';
 import { decodeKiteMessage, rawPrice, type KitePacket, type KiteDepthRow } from './packets.js';
 import { deriveTrade, type SnapState } from './derive.js';
 import { kiteSpec, type KiteInstrument } from './instruments.js';
+import { kitePcrSpecProblem, setKitePcr, updateKitePcr, type KitePcrState, type KitePcrSpec } from './pcr-state.js';
 import './meta.js';
 
 /** Latest values of an instrument's snapshots (OI and volume feed the options-chain PCR). */
@@ -38,6 +39,8 @@ export interface KiteParserState {
   dump: Map<number, KiteInstrument>;
   snaps: Map<number, KiteQuoteState>;
   stats: { messages: number; heartbeats: number; packets: number; malformedPackets: number; derivedTrades: number };
+  /** the options-chain PCR of the recorded `kite.pcr` chain (pcr-state.ts) */
+  pcr?: KitePcrState;
 }
 
 /** The Kite parser state of a context (created on first use). */
@@ -106,6 +109,12 @@ export function parseKiteFrame(frame: unknown, recvTs: number, ctx: FeedContext,
       const hol = (o as Record<string, unknown>).holidays ?? [];
       if (!Array.isArray(hol) || hol.some((h) => typeof h !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(h))) throw new BadRow('kite instruments frame: holidays must be a list of YYYY-MM-DD');
       registerKiteInstruments(ctx, rows as KiteInstrument[], hol as string[]);
+      const pcr = (o as Record<string, unknown>).pcr;
+      if (pcr !== undefined) {
+        const why = kitePcrSpecProblem(pcr);
+        if (why) throw new BadRow(`kite instruments frame: ${why}`);
+        setKitePcr(kiteState(ctx), pcr as KitePcrSpec);
+      }
     }
     return;
   }
@@ -154,6 +163,7 @@ export function parseKiteFrame(frame: unknown, recvTs: number, ctx: FeedContext,
       s.book = { bids, asks };
     }
   }
+  if (st.pcr) updateKitePcr(st, msg.packets.map((p) => p.token), recvTs);
   if (msg.malformed.length) {
     st.stats.malformedPackets += msg.malformed.length;
     throw new BadRow(`kite: ${msg.malformed.length} malformed packet(s) skipped: ${msg.malformed.join('; ')}`);
