@@ -28,19 +28,22 @@ import { profileTop } from '../cpu-profile.js';
 const now = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function makeTape(n: number, start: number, stepMs: number): Trade[] {
-  let a = 12345;
+/**
+ * A deterministic random-walk tape, one trade per call: the live feed makes its trades as it goes, so
+ * the bench holds no tape of hundreds of thousands of objects in the server's heap (its GC would be
+ * counted as server lag).
+ */
+function tape(start: number, stepMs: number): () => Trade {
+  let a = 12345, p = 600_000, i = 0;
   const r = (): number => { a = (a * 1103515245 + 12345) % 2147483648; return a / 2147483648; };
-  let p = 600_000;
-  const out: Trade[] = [];
-  for (let i = 0; i < n; i++) {
+  return () => {
     p += Math.floor(r() * 7) - 3;
     const t = newTrade('BTCUSDT');
     t.ts = start + i * stepMs; t.id = i + 1; t.price = p; t.size = 1 + Math.floor(r() * 40);
     t.side = r() < 0.5 ? 'buy' : 'sell'; t.sideSource = 'flag';
-    out.push(t);
-  }
-  return out;
+    i++;
+    return t;
+  };
 }
 
 /** CPU seconds of this process's main thread (the server's event loop), from /proc; NaN elsewhere. */
@@ -131,8 +134,8 @@ export async function benchFanout(clients = Number(process.env.FANOUT_CLIENTS ??
   const profileSeconds = Number(process.env.FANOUT_PROFILE_SECONDS ?? 3);
   const engine = new Engine(new InstrumentRegistry(), { timeframe: '1m', keepBars: 2000 });
   const T0 = Date.UTC(2024, 7, 8);
-  const history = makeTape(60 * 3000, T0, 20); // one hour
-  for (const t of history) engine.onEvent(t);
+  const history = tape(T0, 20);
+  for (let k = 0; k < 60 * 3000; k++) engine.onEvent(history()); // one hour
   const server = createStreamServer({ engine, heartbeatMs: 60_000 });
   const { url } = await server.listen(0, '127.0.0.1');
   const closeAt = new Map<number, number>();
@@ -147,16 +150,16 @@ export async function benchFanout(clients = Number(process.env.FANOUT_CLIENTS ??
   const snapshots = ready.reduce((a, r) => a + r.snapshots, 0);
   const connectSecs = (now() - tc) / 1000;
 
-  const live = makeTape((seconds + profileSeconds + 1) * 40 * 3000, T0 + 3_600_000, 20);
+  const live = tape(T0 + 3_600_000, 20);
   let i = 0;
   // 300 trades every 10 ms ≈ 30k trades/s ≈ 10 one-minute bar closes per second
   const feed = (secs: number): Promise<void> => new Promise<void>((resolve) => {
     const t0 = now(), i0 = i;
     const step = (): void => {
       const elapsed = now() - t0;
-      if (elapsed >= secs * 1000 || i >= live.length) { resolve(); return; }
-      const target = Math.min(live.length, i0 + Math.floor((elapsed / 10 + 1) * 300));
-      for (; i < target; i++) engine.onEvent(live[i]);
+      if (elapsed >= secs * 1000) { resolve(); return; }
+      const target = i0 + Math.floor((elapsed / 10 + 1) * 300);
+      for (; i < target; i++) engine.onEvent(live());
       setTimeout(step, 10);
     };
     step();
