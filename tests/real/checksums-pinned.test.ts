@@ -17,17 +17,19 @@ import { DATA_DIR } from '../helpers/data.js';
 
 const PINS = new URL('./checksums.json', import.meta.url).pathname;
 
+interface Pin { checksum: string; trades: number; stats: Record<string, unknown> }
+
 function files(d: string): string[] {
   return readdirSync(d).flatMap((n) => { const p = join(d, n); return statSync(p).isDirectory() ? files(p) : n === 'README.md' ? [] : [p]; }).sort();
 }
 
-/** `tapeflow replay <file>` (no config) with optional 1-tick rows: the engine's checksum and its trade count. */
-async function checksum(file: string, oneTick: boolean): Promise<{ checksum: string; trades: number }> {
+/** `tapeflow replay <file>` (no config) with optional 1-tick rows: the engine's checksum, its trade count and the file's replay stats. */
+async function checksum(file: string, oneTick: boolean): Promise<Pin> {
   const registry = new InstrumentRegistry();
   const engine = new Engine(registry, { timeframe: '1m', align: 'utc', cvdReset: 'session', ...(oneTick ? { footprintRowTicks: 1, profileRowTicks: 1 } : {}) });
   const books = new BookManager({ registry, emit: engine.onEvent });
   engine.observe(books.onEvent);
-  await replayFile(file, engine.onEvent, { registry });
+  const st = await replayFile(file, engine.onEvent, { registry });
   engine.finish();
   let trades = 0;
   for (const p of engine.pipelines.values()) {
@@ -37,12 +39,14 @@ async function checksum(file: string, oneTick: boolean): Promise<{ checksum: str
     for (const { bar } of p.bars) bar.digest(h);
     expect(h.hex()).toBe(p.checksum());
   }
-  return { checksum: engine.checksum(), trades };
+  // what the file's parser made of it (the frame parser must not change any of it)
+  const stats = { lines: st.lines, events: st.events, trades: st.trades, quotes: st.quotes, bookEvents: st.bookEvents, badLines: st.badLines, offGrid: st.offGrid, instruments: st.instruments };
+  return { checksum: engine.checksum(), trades, stats };
 }
 
 describe('bar checksums of every real capture equal the pinned ones (default and 1-tick rows)', () => {
   const update = process.env.UPDATE_CHECKSUMS === '1';
-  const pins: Record<string, { checksum: string; trades: number }> = update ? {} : JSON.parse(readFileSync(PINS, 'utf8'));
+  const pins: Record<string, Pin> = update ? {} : JSON.parse(readFileSync(PINS, 'utf8'));
   const all = files(DATA_DIR);
   it('every file has pins', () => {
     if (update) return;

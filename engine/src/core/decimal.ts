@@ -57,12 +57,17 @@ export class DecimalScale {
 
   /** Parse a decimal string into an integer count of steps. Returns NaN on a malformed string. */
   parse(str: string): number {
-    let i = 0;
-    const n = str.length;
+    return this.parseRange(str, 0, str.length);
+  }
+
+  /** parse() of str.slice(start, end) without making the slice (frame scanners read values in place). */
+  parseRange(str: string, start: number, end: number): number {
+    let i = start;
+    const n = end;
     let neg = false;
-    if (n === 0) return NaN;
-    let c = str.charCodeAt(0);
-    if (c === 45 /* - */) { neg = true; i = 1; } else if (c === 43 /* + */) i = 1;
+    if (n <= start) return NaN;
+    let c = str.charCodeAt(start);
+    if (c === 45 /* - */) { neg = true; i = start + 1; } else if (c === 43 /* + */) i = start + 1;
     let intPart = 0;
     let frac = 0;
     let fracDigits = 0;
@@ -83,7 +88,7 @@ export class DecimalScale {
           fracDigits++;
         }
       } else if (c === 46 /* . */ && !sawDot) sawDot = true;
-      else if (c === 101 || c === 69) return this.parseSlow(str);
+      else if (c === 101 || c === 69) return this.parseSlow(start === 0 && end === str.length ? str : str.slice(start, end));
       else return NaN;
     }
     if (!sawDigit) return NaN;

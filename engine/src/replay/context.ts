@@ -195,6 +195,13 @@ export class FeedContext {
     return inst;
   }
 
+  /** The instrument `resolve` returns for a symbol it has already resolved (undefined: not yet; nothing is registered). */
+  known(venue: VenueName, symbol: string): Instrument | undefined {
+    if (this.override) return this.override;
+    if (symbol === this.lastSymbol && venue === this.lastVenue && this.lastInst) return this.lastInst;
+    return this.cache.get(venue)?.get(symbol);
+  }
+
   /** The instrument for messages without a symbol: override, else fallback, else an error. */
   resolveDefault(): Instrument {
     if (this.override) return this.override;

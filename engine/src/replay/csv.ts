@@ -9,6 +9,7 @@ import { BadRow, type EventSink, type FormatName, type ReplayOptions } from './t
 import { checkTs, parseEpochMs, parseIsoMs, parseTimeMs } from './time.js';
 import { num, type FeedContext } from './context.js';
 import { parseBinanceFrame } from '../venues/binance/parse.js';
+import { scanBinanceFrame } from '../venues/binance/frame-scan.js';
 import { parserFor, parseVenueFrame, tardisVenue, venueFromFileName, venueFromUrl, venueOfFileName, venueOfFormat, venueOfFrame } from '../venues/registry.js';
 import { ID_COLS, PRICE_COLS, QTY_COLS, SIDE_COLS, SYMBOL_COLS, TIME_COLS } from './detect.js';
 
@@ -92,7 +93,8 @@ export function binanceCaptureHandler(env: HandlerEnv): LineHandler {
     line(s) {
       const sp = receiveSplit(s);
       const recv = parseReceive(s, sp);
-      parseBinanceFrame(jsonLine(s.slice(sp + 1)), recv, env.ctx, env.sink);
+      // the known frame shapes are read in place (exact: anything else goes to JSON.parse)
+      if (!scanBinanceFrame(s, sp + 1, recv, env.ctx, env.sink)) parseBinanceFrame(jsonLine(s.slice(sp + 1)), recv, env.ctx, env.sink);
     },
   };
 }
