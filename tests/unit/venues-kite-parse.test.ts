@@ -2,7 +2,8 @@
  * Kite Ticker binary parser on byte-exact packets built from the documented layout: every mode (ltp 8,
  * index quote/full 28/32, quote 44, full 184), every segment divisor (paise /100, CDS /1e7, BCD /1e4),
  * heartbeats, malformed packets counted and skipped while good ones in the same message still count; the
- * instruments dump → exact tick/lot; snapshot → derived trades with the quote rule.
+ * instruments dump → exact tick/lot; snapshot → derived trades with the quote rule; and the three binary packets
+ * zerodha/kiteconnectjs ships as test fixtures (pykiteconnect ships none).
  */
 import { describe, expect, it } from 'vitest';
 import { decodeKiteMessage, rawPrice } from '../../engine/src/venues/kite/packets.js';
@@ -74,6 +75,41 @@ const CSV = [
   `${USDINR_CDS},5000,USDINR25DECFUT,USDINR,0,2025-12-29,0,0.0025,1,FUT,CDS-FUT,CDS`,
   '12,x,BAD,,0,,0,0,1,EQ,NSE,NSE',
 ].join('\n');
+
+/**
+ * The binary packets zerodha/kiteconnectjs ships as its ticker test fixtures (test/{ltp,quote,full}Mode_binary.packet
+ * at commit 7951289, MIT licence), as hex. Expected values decoded by hand from the documented layout.
+ */
+const OFFICIAL = {
+  ltp: '00010008000d80010000997f',
+  quote: '0001002c000d80010000997f0000000200009d730153ad28000015f1000000000000a4100000a46a000098620000a1c2',
+  full: '000100b8000d80010000997f0000000200009d730153ad28000015f1000000000000a4100000a46a000098620000a1c262ab05a000000000000000000000000062ab1198000015f10000997f001e' + '00'.repeat(110),
+};
+const hex = (h: string): Uint8Array => Uint8Array.from(h.match(/../g)!.map((x) => parseInt(x, 16)));
+
+describe('Kite packets: the official library fixtures (kiteconnectjs)', () => {
+  it('ltp, quote and full fixtures decode to the documented fields', () => {
+    const ltp = decodeKiteMessage(hex(OFFICIAL.ltp));
+    expect(ltp.malformed).toEqual([]);
+    expect(ltp.packets).toEqual([{ token: 884737, segment: 1, decimals: 2, last: 39295, mode: 'ltp', index: false }]);
+    const quote = decodeKiteMessage(hex(OFFICIAL.quote));
+    expect(quote.packets).toEqual([{ token: 884737, segment: 1, decimals: 2, last: 39295, mode: 'quote', index: false, lastQty: 2, avgPrice: 40307, volume: 22261032, buyQty: 5617, sellQty: 0, open: 42000, high: 42090, low: 39010, close: 41410 }]);
+    const full = decodeKiteMessage(hex(OFFICIAL.full));
+    expect(full.malformed).toEqual([]);
+    const f = full.packets[0]!;
+    expect([f.mode, f.last, f.volume, f.lastTradeTime, f.oi, f.oiDayHigh, f.oiDayLow, f.exchangeTime]).toEqual(['full', 39295, 22261032, 1655375264, 0, 0, 0, 1655378328]);
+    expect(f.bids).toEqual([[5617, 39295, 30], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]]);
+    expect(f.asks).toEqual([[0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]]);
+    expect(rawPrice(f.last, f.decimals)).toBe('392.95');
+    // through the parser: a quote and a one-level book at 392.95 (empty rows are no levels), time = exchange time
+    const ctx = new FeedContext(new InstrumentRegistry());
+    registerKiteInstruments(ctx, parseInstrumentsCsv(`${KITE_CSV_HEADER}\n884737,3456,TATAMOTORS,TATA MOTORS,0,,0,0.05,1,EQ,NSE,NSE`).instruments);
+    const ev: MarketEvent[] = [];
+    parseKiteFrame(hex(OFFICIAL.full), 0, ctx, (e) => ev.push(JSON.parse(JSON.stringify(e))));
+    expect(ev.map((e) => e.type)).toEqual(['quote', 'book_snapshot']);
+    expect(ev[1]).toMatchObject({ instrument: 'KITE:NSE:TATAMOTORS', ts: 1655378328000, bids: [[7859, 5617]], asks: [] }); // 392.95 / 0.05 ticks
+  });
+});
 
 describe('Kite instruments dump', () => {
   it('exact tick and lot from the CSV; bad rows rejected with their line', () => {
