@@ -61,7 +61,10 @@ describe('cluster checkpoint image', () => {
       expect(c.checksum()).toBe(b.checksum());
       evs.slice(cut).forEach((ev, i) => c.onEvent(ev, cut + i + 1));
       expect(c.checksum()).toBe(a.checksum());
-      expect(JSON.parse(JSON.stringify([...before, ...after]))).toEqual(JSON.parse(JSON.stringify(full)));
+      const got = JSON.parse(JSON.stringify([...before, ...after])), want = JSON.parse(JSON.stringify(full));
+      const at = got.findIndex((g: unknown, i: number) => JSON.stringify(g) !== JSON.stringify(want[i]));
+      if (at >= 0) console.log('FIRST DIFF', at, before.length, JSON.stringify(got[at]).slice(0, 400), JSON.stringify(want[at]).slice(0, 400));
+      expect(got).toEqual(want);
       // the restored state images to the same bytes as the uninterrupted one
       expect(Buffer.from(encode(c.image(fixed))).equals(Buffer.from(encode(a.image(fixed))))).toBe(true);
     }

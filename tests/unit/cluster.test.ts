@@ -28,6 +28,8 @@ const dir = mkdtempSync(join(tmpdir(), 'tapeflow-cluster-'));
 const procs: RoleProc[] = [];
 let nats: LocalNats | null = null;
 afterAll(async () => {
+  // a role that died on its own (not the victim) says why
+  for (const p of procs) if (p.proc.exitCode !== null) console.log(`${p.node} exited ${p.proc.exitCode}: ${p.stderr.join('').slice(-2000)}`);
   for (const p of procs) await stopRole(p, 'SIGKILL').catch(() => {});
   await nats?.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -51,7 +53,7 @@ function watchBars(url: string, sym: string): { log: WsLog; ws: WebSocket } {
 
 describe('cluster: 2 ingest, 3 engine, 2 gateway nodes on a 3-node JetStream cluster', () => {
   it('survives an engine node kill with the single-process results, exactly once', async () => {
-    const files = writeClusterTapes(dir, { instruments: N, minutes: 20 });
+    const files = writeClusterTapes(dir, { instruments: N, minutes: 30 });
     nats = await startLocalNats();
     const cfg = join(dir, 'cluster.yaml');
     writeFileSync(cfg, clusterConfigYaml({ servers: nats.urls, instruments: N, leaseTtlMs: LEASE_TTL_MS, snapshotEveryMs: 1000 }));
@@ -148,6 +150,11 @@ describe('cluster: 2 ingest, 3 engine, 2 gateway nodes on a 3-node JetStream clu
       expect(log.gaps).toBe(0);
       expect(log.updates.length).toBeGreaterThan(10);
       ws.close();
+    }
+    // each gateway's projection (fed by tf.out, not the event stream) closed every bar with the engine's checksum
+    for (const g of gateways) {
+      const h = await health(g);
+      expect(JSON.stringify(h.problems ?? h)).not.toMatch(/projection differs|engine output missing/);
     }
     // gateways answer history from their stream-fed store: the same closed bars on both
     const hist = await Promise.all(gateways.map(async (g) => (await fetch(`${g.url}/history?symbol=${clusterInstrument(2)}&resolution=1&from=${Date.UTC(2026, 10, 2, 13) / 1000}&to=${Date.UTC(2026, 10, 2, 16) / 1000}`)).json() as Promise<any>));

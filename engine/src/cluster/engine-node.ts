@@ -15,7 +15,7 @@ import type { InstrumentRegistry } from '../core/instruments.js';
 import type { MarketEvent } from '../core/events.js';
 import { DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
 import type { Nats } from './nats.js';
-import { InstrumentState, type StateShape } from './instrument-state.js';
+import { InstrumentState, TRADE_BATCH, type StateShape } from './instrument-state.js';
 import type { Fixed } from './state-image.js';
 import { decode, encode, EVENT_STREAM, instrumentEvents, outSubject, token, type OutKind } from './subjects.js';
 
@@ -58,7 +58,9 @@ export class InstrumentRun {
   get events(): number { return this.state.meta.events; }
 
   private out(kind: OutKind, body: Record<string, unknown>): void {
-    const p = this.nats.js.publish(outSubject(this.id, kind), encode({ instrument: this.id, ...body }), { msgID: `${token(this.id)}:${kind}:${body.k as number}` })
+    // trade batches may be cut differently by a successor: their id names the range they hold
+    const range = kind === 'trade' ? `:${(body.trades as unknown[]).length}` : '';
+    const p = this.nats.js.publish(outSubject(this.id, kind), encode({ instrument: this.id, ...body }), { msgID: `${token(this.id)}:${kind}:${body.k as number}${range}` })
       .catch(() => { this.publishErrors++; });
     this.pending.push(p);
   }
@@ -98,6 +100,7 @@ export class InstrumentRun {
     for await (const m of this.messages) {
       this.state.onEvent(decode<MarketEvent>(m.data), m.seq);
       this.applied++;
+      if (m.info.pending === 0 || this.state.tradeBuf.length >= TRADE_BATCH) this.state.flushTrades();
       onEvent?.();
       if (this.pending.length > 1000) await this.drain();
     }

@@ -27,6 +27,9 @@ export function clusterPipelineOptions(c: TapeFlowConfig) { return { ...pipeline
 
 export type Out = (kind: OutKind, body: Record<string, unknown>) => void;
 
+/** most trades in one tf.out.<i>.trade message */
+export const TRADE_BATCH = 256;
+
 export interface StateMeta {
   /** last stream sequence applied */
   seq: number;
@@ -42,7 +45,9 @@ export class InstrumentState {
   readonly engine: Engine;
   readonly books: BookManager;
   readonly signals: SignalEngine;
-  readonly meta: StateMeta = { seq: 0, events: 0, bars: 0, counters: { bar: 0, signal: 0, state: 0, checksum: 0, footprint: 0, profile: 0 } };
+  /** applied trades not yet published (part of the state: a checkpoint carries them) */
+  readonly tradeBuf: (number | string)[][] = [];
+  readonly meta: StateMeta = { seq: 0, events: 0, bars: 0, counters: { trade: 0, bar: 0, signal: 0, state: 0, checksum: 0, footprint: 0, profile: 0 } };
 
   constructor(readonly id: string, registry: InstrumentRegistry, config: TapeFlowConfig, out: Out) {
     this.engine = new Engine(registry, clusterPipelineOptions(config));
@@ -54,6 +59,7 @@ export class InstrumentState {
     const qty = (l: number) => inst.qty.toNumber(l);
     const emit = (kind: OutKind, body: Record<string, unknown>): void => { out(kind, { k: this.meta.counters[kind]++, ...body }); };
     this.engine.onPipeline((p) => p.onBarClose(({ bar, stats }) => {
+      this.flushTrades(); // a bar's trades go out before the bar
       this.meta.bars++;
       emit('bar', { time: bar.start, end: bar.end, open: price(bar.open), high: price(bar.high), low: price(bar.low), close: price(bar.close), volume: qty(bar.volume), delta: qty(bar.delta), trades: bar.trades, checksum: p.checksum() });
       // the closed bar's footprint rows and the developing session profile, in price/instrument units
@@ -67,10 +73,30 @@ export class InstrumentState {
       const s = p.profiles.sessions[p.profiles.sessions.length - 1];
       if (s && !s.profile.empty) { const lv = s.profile.levels(); emit('profile', { time: bar.end, session: s.key, poc: price(lv.poc), vah: price(lv.vah), val: price(lv.val), low: price(s.profile.lowPrice), high: price(s.profile.highPrice) }); }
     }));
+    // every trade as applied (classified; quote-activity units and L3 book trades included), in ticks and
+    // lots like tf.ev: gateways apply these to their WS/history projection without classifying again
+    this.engine.onPipeline((p) => p.onTrade((t) => { this.tradeBuf.push([t.ts, t.price, t.size, t.side === 'buy' ? 1 : t.side === 'sell' ? -1 : 0, t.sideSource, t.id]); }));
+    this.out = out;
     this.signals.onSignal((e) => emit('signal', signalView(e, inst) as unknown as Record<string, unknown>));
     this.signals.onTransition((t) => emit('state', transitionView(t, inst) as unknown as Record<string, unknown>));
     // created now, not on the first event: the twin a checkpoint is restored into has the same wiring
     this.engine.route(id);
+  }
+
+  private readonly out: Out;
+
+  /**
+   * Publish the buffered trades as one 'trade' message {k: index of its first trade, trades}. Called at
+   * each bar close, when the consumer has caught up (live: every event) and every TRADE_BATCH trades,
+   * so batch boundaries depend on timing: a successor may cut them differently, and the gateway
+   * applies each trade index once (k tracking), not each message.
+   */
+  flushTrades(): void {
+    const b = this.tradeBuf;
+    if (!b.length) return;
+    const k = this.meta.counters.trade;
+    this.meta.counters.trade += b.length;
+    this.out('trade', { k, trades: b.splice(0, b.length) });
   }
 
   onEvent(ev: MarketEvent, seq: number): void {
@@ -83,7 +109,7 @@ export class InstrumentState {
 
   shape(): StateShape { return { l2: this.books.l2.has(this.id), l3: this.books.l3.has(this.id) }; }
 
-  private roots(): object { return { engine: this.engine, books: this.books, signals: this.signals, meta: this.meta }; }
+  private roots(): object { return { engine: this.engine, books: this.books, signals: this.signals, meta: this.meta, tradeBuf: this.tradeBuf }; }
 
   /** The image of the whole state (synchronous: taken between two events). */
   image(fixed: Fixed): unknown { return captureImage(this.roots(), fixed); }

@@ -14,7 +14,8 @@ import { Ingest } from './ingest.js';
 import { Leases } from './leases.js';
 import { InstrumentRun } from './engine-node.js';
 import { fixedObjects } from './instrument-state.js';
-import { decode, EVENT_STREAM } from './subjects.js';
+import { decode, EVENT_STREAM, OUT_STREAM, token } from './subjects.js';
+import { newTrade, type Trade } from '../core/events.js';
 import { startApp, type StartedApp } from '../cli/commands/start.js';
 import { Gauge } from 'prom-client';
 
@@ -134,26 +135,82 @@ async function startEngineNode(config: TapeFlowConfig, o: RoleOptions): Promise<
 
 /**
  * Gateway: the one-process composition root (UDF/HTTP, /api/v1, /ws, /health, /metrics) with its own
- * SQLite store, fed by an ordered consumer over the whole event stream. History is the store that
- * stream builds, so every gateway answers the same queries the same way (see docs/cluster.md).
+ * SQLite store, fed by an ordered consumer over the engine nodes' output stream tf.out.> — never the
+ * event stream: it runs no classifier, book or detector. Each instrument's WS/history projection is
+ * an InstrumentPipeline that applies the engines' classified trades (tf.out.<i>.trade) as they were
+ * applied and closes a bar when the engine's closed bar arrives (tf.out.<i>.bar: its end); each of
+ * its closed bars is checked against the engine's checksum (a mismatch is a /health problem).
+ * Signals and trade states are the engines' (tf.out.<i>.signal/state), published on /ws as they are.
+ * History is the store that projection records (docs/cluster.md: why SQLite per gateway).
  */
 async function startGateway(config: TapeFlowConfig, o: RoleOptions): Promise<RunningRole> {
   const node = nodeName(config, 'gateway', o);
   const storePath = o.storePath === undefined ? null : o.storePath;
   // rebuilt from the stream on every start: never double-count what an earlier run stored
   if (storePath) for (const s of ['', '-wal', '-shm']) rmSync(storePath + s, { force: true });
-  const app: StartedApp = await startApp({ config: o.config, host: o.host, port: o.port, storePath, feeds: false, log: o.log });
+  const app: StartedApp = await startApp({ config: o.config, host: o.host, port: o.port, storePath, feeds: false, log: o.log, attachSignals: false, wsIntervals: config.cluster.wsIntervals });
   const nats = await openNats(config.cluster, node);
-  let seq = 0, events = 0;
-  let messages: ConsumerMessages | null = null;
-  const consumer = await nats.js.consumers.get(EVENT_STREAM, { filter_subjects: 'tf.ev.>', deliver_policy: DeliverPolicy.All });
-  messages = await consumer.consume({ max_messages: 5000 });
-  void (async () => { for await (const m of messages!) { app.engine.onEvent(decode<MarketEvent>(m.data)); seq = m.seq; events++; } })();
-  new Gauge({ name: 'tapeflow_cluster_gateway_events', help: 'events consumed from the event stream by this gateway', registers: [app.status.metrics.registry], collect() { this.set(events); } });
-  new Gauge({ name: 'tapeflow_cluster_gateway_stream_seq', help: 'last event stream sequence this gateway consumed', registers: [app.status.metrics.registry], collect() { this.set(seq); } });
-  app.status.registry.probe('cluster', () => { const d = nats.down(); return d === null ? null : { component: 'cluster', reason: 'NATS connection down: no live data from the event stream', since: d }; });
+  let seq = 0, messages = 0, bars = 0;
+  const diverged: string[] = [];
+  /** per instrument: the next k expected of each kind (a hole would be a lost output) */
+  const next = new Map<string, number>();
+  const holes: string[] = [];
+  const checkK = (subject: string, k: number): void => {
+    const want = next.get(subject) ?? 0;
+    if (k !== want && holes.length < 20) holes.push(`${subject}: k ${k}, expected ${want}`);
+    next.set(subject, k + 1);
+  };
+  const ids = new Map<string, string>(config.cluster.instruments.map((id) => [token(id), id]));
+  const consumer = await nats.js.consumers.get(OUT_STREAM, { filter_subjects: 'tf.out.>', deliver_policy: DeliverPolicy.All });
+  const stream: ConsumerMessages = await consumer.consume({ max_messages: 5000 });
+  const apply = (subject: string, body: Record<string, unknown>): void => {
+    const [, , tok, kind] = subject.split('.');
+    const id = ids.get(tok) ?? (body.instrument as string);
+    if (kind === 'trade') {
+      // each trade index once: batches re-cut by a successor overlap what the dead node published
+      const k0 = body.k as number, trades = body.trades as [number, number, number, number, Trade['sideSource'], number][];
+      const want = next.get(subject) ?? 0;
+      if (k0 > want && holes.length < 20) holes.push(`${subject}: trades from ${k0}, expected ${want}`);
+      const p = app.engine.pipeline(id);
+      for (let i = Math.max(0, want - k0); i < trades.length; i++) {
+        const [ts, price, size, side, src, tid] = trades[i];
+        const t = newTrade(id);
+        t.ts = ts; t.price = price; t.size = size; t.side = side > 0 ? 'buy' : side < 0 ? 'sell' : 'unknown'; t.sideSource = src; t.id = tid;
+        p.applyClassified(t);
+      }
+      next.set(subject, Math.max(want, k0 + trades.length));
+      return;
+    }
+    checkK(subject, body.k as number);
+    if (kind === 'bar') {
+      const p = app.engine.pipeline(id);
+      // the engine closed this bar (on a later trade, a quote, a book event or its wall clock): so does the projection
+      p.advance(body.end as number);
+      bars++;
+      if (p.checksum() !== body.checksum && diverged.length < 20) diverged.push(`${id} bar ${String(body.k)}: checksum ${p.checksum()} ≠ engine ${String(body.checksum)}`);
+    } else if (kind === 'signal' || kind === 'state') {
+      const { k: _k, instrument: _i, ...view } = body;
+      app.stream.publish(kind === 'signal' ? 'signal' : 'trade_state', id, view);
+    }
+  };
+  void (async () => {
+    for await (const m of stream) {
+      try { apply(m.subject, decode<Record<string, unknown>>(m.data)); }
+      catch (e) { if (holes.length < 20) holes.push(`${m.subject} #${m.seq}: ${(e as Error).message}`); o.log?.(`gateway ${node}: ${m.subject}: ${(e as Error).message}\n`); }
+      seq = m.seq; messages++;
+    }
+  })().catch((e) => o.log?.(`gateway ${node}: output stream consumer stopped: ${(e as Error).message}\n`));
+  new Gauge({ name: 'tapeflow_cluster_gateway_messages', help: 'engine output messages consumed by this gateway', registers: [app.status.metrics.registry], collect() { this.set(messages); } });
+  new Gauge({ name: 'tapeflow_cluster_gateway_stream_seq', help: 'last output stream sequence this gateway consumed', registers: [app.status.metrics.registry], collect() { this.set(seq); } });
+  app.status.registry.probe('cluster', () => {
+    const d = nats.down();
+    if (d !== null) return { component: 'cluster', reason: 'NATS connection down: no live data from the engine output stream', since: d };
+    if (diverged.length) return { component: 'cluster', reason: `projection differs from the engine: ${diverged[0]}`, since: null };
+    if (holes.length) return { component: 'cluster', reason: `engine output missing: ${holes[0]}`, since: null };
+    return null;
+  });
   return {
-    role: 'gateway', node, url: app.server.url, info: () => ({ seq, events }),
-    close: async () => { messages?.stop(); await nats.close(); await app.close(); },
+    role: 'gateway', node, url: app.server.url, info: () => ({ seq, messages, bars, diverged, holes }),
+    close: async () => { stream.stop(); await nats.close(); await app.close(); },
   };
 }

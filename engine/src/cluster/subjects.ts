@@ -1,8 +1,9 @@
 /**
  * Subject, stream and KV names of the cluster, and the msgpack codec of what travels on them.
  * Events: tf.ev.<venue>.<instrument> on stream TF_EVENTS (the tape as the log).
- * Outputs: tf.out.<instrument>.<kind> on stream TF_OUT (bar, signal, state, checksum).
- * Leases and checkpoints: KV bucket tf_leases (lease.<instrument>, node.<nodeId>), tf_snap (snap.<instrument>).
+ * Outputs: tf.out.<instrument>.<kind> on stream TF_OUT (trade, bar, footprint, profile, signal, state).
+ * Leases and checkpoints: KV bucket tf_leases (lease.<instrument>, node.<nodeId>), tf_snap (snap.<instrument>,
+ * img.<instrument>.<gen>.<n>).
  */
 import { Packr } from 'msgpackr';
 
@@ -17,7 +18,7 @@ export function token(s: string): string { return s.replace(/[.*> \t]/g, '_'); }
 export const eventSubject = (venue: string, instrument: string): string => `tf.ev.${token(venue)}.${token(instrument)}`;
 /** every venue's events of one instrument (an engine node's consumer filter) */
 export const instrumentEvents = (instrument: string): string => `tf.ev.*.${token(instrument)}`;
-export type OutKind = 'bar' | 'footprint' | 'profile' | 'signal' | 'state' | 'checksum';
+export type OutKind = 'trade' | 'bar' | 'footprint' | 'profile' | 'signal' | 'state' | 'checksum';
 export const outSubject = (instrument: string, kind: OutKind): string => `tf.out.${token(instrument)}.${kind}`;
 
 // records, not structures: plain maps so any msgpack reader decodes them

@@ -260,6 +260,8 @@ export interface ClusterConfig {
   snapshotEveryMs: number;
   /** /metrics and /health port of ingest and engine nodes (0 = any free port) */
   opsPort: number;
+  /** gateway: WS update intervals per channel in ms over the one-process defaults (e.g. { tick: 20 }) */
+  wsIntervals: Record<string, number>;
 }
 
 export interface TapeFlowConfig {
@@ -300,7 +302,7 @@ export function defaultConfig(): TapeFlowConfig {
     ruleMode: { preset: 'flowsight', seed: { minConfidence: 7, maxDailySignals: 5 } },
     merged: [],
     mt5: { enabled: false, host: '127.0.0.1', port: 9100, secretEnv: 'TAPEFLOW_MT5_SECRET', symbols: {} },
-    cluster: { servers: ['nats://127.0.0.1:4222'], instruments: [], files: [], replicas: 3, retention: { maxAgeS: 7 * 86_400, maxBytes: -1 }, dedupWindowS: 120, leaseTtlMs: 3000, snapshotEveryMs: 5000, opsPort: 0 },
+    cluster: { servers: ['nats://127.0.0.1:4222'], instruments: [], files: [], replicas: 3, retention: { maxAgeS: 7 * 86_400, maxBytes: -1 }, dedupWindowS: 120, leaseTtlMs: 3000, snapshotEveryMs: 5000, opsPort: 0, wsIntervals: {} },
     log: { level: 'info', format: 'human' },
     source: null,
   };

@@ -91,7 +91,7 @@ export interface StartedApp {
 /** Servers that play no file say so at /replay (the page then shows no transport; a 404 would be a console error). */
 const NO_REPLAY = { path: '/replay', handle: async (): Promise<globalThis.Response> => new Response(JSON.stringify({ available: false }), { headers: { 'content-type': 'application/json' } }) };
 
-export async function startApp(o: { config?: string; host?: string; port?: number; storePath?: string | null; pipeline?: Partial<PipelineOptions>; clock?: () => number; log?: (s: string) => void; /** connect the config's live feeds (default false: tests and replays never dial out) */ feeds?: boolean; /** serve the simulator when no feed delivers data for afterMs (default with feeds: 10 s; false = never) */ fallback?: { afterMs?: number; backfillMs?: number } | false; /** default: from the config's log section */ logger?: Logger; /** feed tuning applied to every live feed (tests: fast backoff) */ feedDefaults?: Partial<FeedOptions>; /** extra web handlers (replay --serve: the transport at /replay) */ handlers?: { path: string; handle: (request: globalThis.Request) => Promise<globalThis.Response> }[]; /** each rule-mode decision (FlowSight JSON), e.g. one line on stdout with --json-signals */ onRule?: (r: unknown) => void }): Promise<StartedApp> {
+export async function startApp(o: { config?: string; host?: string; port?: number; storePath?: string | null; pipeline?: Partial<PipelineOptions>; clock?: () => number; log?: (s: string) => void; /** connect the config's live feeds (default false: tests and replays never dial out) */ feeds?: boolean; /** serve the simulator when no feed delivers data for afterMs (default with feeds: 10 s; false = never) */ fallback?: { afterMs?: number; backfillMs?: number } | false; /** default: from the config's log section */ logger?: Logger; /** feed tuning applied to every live feed (tests: fast backoff) */ feedDefaults?: Partial<FeedOptions>; /** extra web handlers (replay --serve: the transport at /replay) */ handlers?: { path: string; handle: (request: globalThis.Request) => Promise<globalThis.Response> }[]; /** each rule-mode decision (FlowSight JSON), e.g. one line on stdout with --json-signals */ onRule?: (r: unknown) => void; /** false: no detectors on this engine (a cluster gateway publishes the engine nodes' signals) */ attachSignals?: boolean; /** per-channel WS update intervals (ms) over the defaults */ wsIntervals?: Partial<Record<string, number>> }): Promise<StartedApp> {
   const config = await loadConfig(o.config);
   const registry = buildRegistry(config);
   const engine = new Engine(registry, { ...pipelineOptionsFrom(config), ...o.pipeline });
@@ -119,9 +119,12 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
   // rule mode: FlowSight's LONG/SHORT/WAIT, or the seed preset (ACCUMULATION/DISTRIBUTION/BUY/SELL) with its PCR
   // confirmation from the Kite feeds' options chains; whichever is configured is what /api/v1/rule and `rule` serve
   const rm = config.ruleMode;
-  const signals = new SignalEngine({ ruleMode: rm.preset === 'flowsight' }).attach(engine, { books });
+  // a cluster gateway attaches no detectors: it publishes the engine nodes' signals (engine/src/cluster/roles.ts)
+  const attach = o.attachSignals !== false;
+  const signals = new SignalEngine({ ruleMode: rm.preset === 'flowsight' });
+  if (attach) signals.attach(engine, { books });
   type PcrFeed = { pcr?: () => unknown; pcrSymbol?: () => string | null; pcrFor?: (instrument: string) => PcrReport | null };
-  const seedRule = rm.preset === 'seed'
+  const seedRule = rm.preset === 'seed' && attach
     ? new SeedPresetRunner(signals, rm.seed, (id) => { for (const f of liveFeeds.feeds) { const r = (f as PcrFeed).pcrFor?.(id); if (r) return r.bias; } return null; })
     : undefined;
   seedRule?.attach(engine);
@@ -157,7 +160,7 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
     throw err;
   }
   const guard = server.guard;
-  const stream = createStreamServer({ engine, server: server.server, feeds: () => service.feeds(), token: guard.streamTokenCheck(), verifyUpgrade: (req) => guard.upgradeAllowed(req), books: (id) => books.book(id), logger: logger.child({ component: 'ws' }) });
+  const stream = createStreamServer({ engine, server: server.server, feeds: () => service.feeds(), token: guard.streamTokenCheck(), verifyUpgrade: (req) => guard.upgradeAllowed(req), books: (id) => books.book(id), logger: logger.child({ component: 'ws' }), intervals: o.wsIntervals });
   status.late.ws = () => {
     const d = stream.deliveryStats();
     return { clients: stream.conns.size, connections: stream.counters.connections, dropped: stream.counters.dropped, congested: d.congested, conflated: d.conflated, messages: d.messages, sendDelayP99Ms: d.sendDelayMs.p99 };
