@@ -132,8 +132,10 @@ describe('cluster: 2 ingest, 3 engine, 2 gateway nodes on a 3-node JetStream clu
     // (not from the stream start), and each restored state matched its checkpoint (else /health fails)
     const survivors = await Promise.all([engines[0], engines[2]].map(health));
     for (const h of survivors) expect(h.diverged).toEqual([]);
+    // (on a loaded machine a lease renewal can miss its TTL and the instrument move again between the
+    // two /health reads: then both survivors list it, each run resumed from a checkpoint)
     const resumed = survivors.flatMap((h) => h.runs as any[]).filter((r) => moved.includes(r.instrument));
-    expect(resumed.map((r) => r.instrument).sort()).toEqual([...moved].sort());
+    expect([...new Set(resumed.map((r) => r.instrument))].sort()).toEqual([...moved].sort());
     for (const r of resumed) {
       expect(r.resumedFrom, JSON.stringify(r)).not.toBeNull();
       // the latest checkpoint (the victim's, or an earlier owner's it had not yet replaced)
