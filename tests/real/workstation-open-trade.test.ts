@@ -7,8 +7,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ensureChromium, CHROMIUM_ARGS } from '../browser/global-setup.js';
@@ -22,9 +20,8 @@ const errors: string[] = [];
 const post = (body: unknown) => fetch(`${url}/replay`, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tapeflow-open-trade-'));
-  writeFileSync(join(dir, 'noon.yaml'), 'instruments:\n  - id: BYBIT:BTCUSD\n    session: { timezone: UTC, start: "12:00", end: "12:00", days: [1, 2, 3, 4, 5, 6, 7] }\n');
-  proc = spawn(process.execPath, ['bin/tapeflow.js', 'replay', dataFile('bybit/BTCUSD2019-10-01.csv.gz'), '--config', join(dir, 'noon.yaml'), '--serve', '--speed', '1', '--port', '0'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // the same config `npm run screenshots` uses for the open-trade picture
+  proc = spawn(process.execPath, ['bin/tapeflow.js', 'replay', dataFile('bybit/BTCUSD2019-10-01.csv.gz'), '--config', join(REPO_ROOT, 'docs/screenshots/bybit-noon-sessions.yaml'), '--serve', '--speed', '1', '--port', '0'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   url = await new Promise<string>((ok, fail) => {
     let out = '';
     proc.stdout!.on('data', (b) => { out += b; const m = /serving on (http:\/\/[\d.:]+)/.exec(out); if (m) ok(m[1]); });

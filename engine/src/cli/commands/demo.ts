@@ -77,6 +77,8 @@ export const demoCommand: Command = {
       const app = await startApp({ config: configPath, host: a.flags.get('host') as string | undefined, port, storePath: null, clock, log: (s) => process.stderr.write(s) });
       engine = app.engine;
       close = app.close;
+      // the feed status (/api/v1/feeds, the feeds WS channel, the page) says the data is simulated, not live
+      app.server.service.providers.feeds = () => ({ mode: 'simulated', simulated: { banner: null, reason: 'tapeflow demo: the seeded market simulator (no venue connected)', instruments: [] }, feeds: [], completeness: [] });
       process.stdout.write(`TapeFlow demo serving on ${app.server.url}\n`);
     } else {
       const config = await loadConfig(configPath);
