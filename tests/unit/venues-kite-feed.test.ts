@@ -1,8 +1,8 @@
 /**
  * Kite live feed against a loopback Kite Ticker (FakeVenue: credentials as URL query parameters, JSON
  * subscribe/mode messages, 1-byte heartbeats, binary full-mode packets sampled once a second from the
- * simulator's book and trades for an NSE instrument, text error/order messages, a disconnect):
- * connect → footprint bars and a synced 5-level book; derived volume = the simulator's traded volume with
+ * simulator's book and trades for an NSE instrument, a NIFTY options chain, text error/order messages, a disconnect):
+ * connect → footprint bars, a synced 5-level book and the chain's PCR (resubscribed after the reconnect); derived volume = the simulator's traded volume with
  * nothing counted twice across the reconnect; the quote-rule classification accuracy against the simulator's
  * true aggressor sides, reported; `tapeflow record` frames → `tapeflow replay` with the live checksum.
  */
@@ -21,6 +21,7 @@ import { parseInstrumentsCsv } from '../../engine/src/venues/kite/instruments.js
 import type { Trade } from '../../engine/src/core/events.js';
 import type { KiteFeed } from '../../engine/src/venues/kite/feed.js';
 import { KITE_CSV_HEADER, kiteTapeFromSim, type KiteTape } from '../helpers/kite.js';
+import { CHAIN_STRIKES, NIFTY_TOKEN, chainCsv, chainMessage, chainToken } from '../helpers/kite-chain.js';
 
 const TOKEN = 738561; // NSE (segment 1)
 const CSV = `${KITE_CSV_HEADER}\n${TOKEN},2885,RELIANCE,RELIANCE INDUSTRIES,0,,0,0.05,1,EQ,NSE,NSE\n`;
@@ -79,10 +80,11 @@ describe('Kite derivation vs the simulator ground truth', () => {
 });
 
 describe('Kite live feed (loopback Ticker)', () => {
-  it('auth query, subscribe+mode, heartbeats, text messages, malformed packets, reconnect without double counting, record → replay checksum', async () => {
+  it('auth query, subscribe+mode, heartbeats, text messages, malformed packets, reconnect without double counting, bars + book + PCR, record → replay checksum', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tapeflow-kite-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    writeFileSync(join(dir, 'instruments.csv'), CSV);
+    // RELIANCE plus the NIFTY index and a NIFTY options chain for the PCR
+    writeFileSync(join(dir, 'instruments.csv'), `${chainCsv()}\n${CSV.split('\n')[1]}\n`);
     setEnv({ KITE_API_KEY: 'key123', KITE_ACCESS_TOKEN: 'tok456', KITE_INSTRUMENTS: join(dir, 'instruments.csv') });
     const tape = kiteTapeFromSim({ seed: 5, token: TOKEN, startTs: T0, durationMs: 6 * 60_000, intervalMs: 1000, startTicks: 28_250, paisePerTick: 5 });
     const v = await FakeVenue.start();
@@ -90,20 +92,23 @@ describe('Kite live feed (loopback Ticker)', () => {
     const rec = new FrameRecorder({ dir: join(dir, 'rec'), prefix: 'kite' });
     const logs: string[] = [];
     const log = { info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m), error: (m: string) => logs.push(m), debug: () => {}, child: () => log };
-    const r = feedRig([{ venue: 'kite', symbols: ['NSE:RELIANCE'], wsUrl: v.wsBase }], (fn) => cleanup.push(fn), { tap: rec.tap, log: log as never });
+    const r = feedRig([{ venue: 'kite', symbols: ['NSE:RELIANCE'], wsUrl: v.wsBase, kite: { pcr: { underlying: 'NIFTY', spot: 'NSE:NIFTY 50', strikes: 1 } } }], (fn) => cleanup.push(fn), { tap: rec.tap, log: log as never });
     const feed = r.feeds.feeds[0]! as KiteFeed;
     let closed = 0;
     r.engine.onPipeline((p) => p.onBarClose(() => closed++));
     await r.feeds.start();
     const sock = await v.connection(1);
-    await waitFor(() => v.received.length >= 2, [v], 5000, 'subscribe and mode');
+    await waitFor(() => v.received.length >= 3, [v], 5000, 'subscribe and modes');
     expect(v.connectionUrls[0]).toBe('/?api_key=key123&access_token=tok456');
-    expect(v.received.slice(0, 2)).toEqual([{ a: 'subscribe', v: [TOKEN] }, { a: 'mode', v: ['full', [TOKEN]] }]);
+    const chain = [...CHAIN_STRIKES.flatMap((k) => [chainToken(k, false), chainToken(k, true)]), NIFTY_TOKEN];
+    const subs = [{ a: 'subscribe', v: [TOKEN, ...chain] }, { a: 'mode', v: ['full', [TOKEN]] }, { a: 'mode', v: ['full', chain] }];
+    expect(v.received.slice(0, 3)).toEqual(subs);
     const half = Math.floor(tape.messages.length / 2);
     sock.send(Buffer.from([0]));
     sock.send(JSON.stringify({ type: 'order', data: { order_id: '151220000000000', status: 'COMPLETE' } }));
     sock.send(JSON.stringify({ type: 'error', data: 'Invalid instrument token' }));
     for (const m of tape.messages.slice(0, half)) sock.send(Buffer.from(m.bytes));
+    sock.send(Buffer.from(chainMessage(26_040, 0, T0 / 1000)));
     sock.send(Buffer.from([0, 1, 0, 12, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])); // one packet of 12 bytes: no such mode
     const volAt = (k: number): number => new DataView(tape.messages[k]!.bytes.buffer).getUint32(4 + 16);
     const sum = (): number => r.trades.reduce((s, t) => s + t.size, 0);
@@ -113,16 +118,22 @@ describe('Kite live feed (loopback Ticker)', () => {
     // disconnect: 10 snapshots are never delivered; the Ticker resends full mode after the resubscribe
     v.dropAll();
     const sock2 = await v.connection(2);
-    await waitFor(() => v.received.length >= 4, [v, feed], 5000, 'resubscribed');
-    expect(v.received.slice(2, 4)).toEqual([{ a: 'subscribe', v: [TOKEN] }, { a: 'mode', v: ['full', [TOKEN]] }]);
+    await waitFor(() => v.received.length >= 6, [v, feed], 5000, 'resubscribed');
+    expect(v.received.slice(3, 6)).toEqual(subs); // the chain is resubscribed in full mode too
+    expect(feed.pcr()).toMatchObject({ underlying: 'NIFTY', spot: 26040, atmStrike: 26000, bias: 'neutral', overall: { pcrOi: 1 } });
     // the last snapshot before the drop arrives again (a reconnect replays the current state): no volume twice
     sock2.send(Buffer.from(tape.messages[half - 1]!.bytes));
     for (const m of tape.messages.slice(half + 10)) sock2.send(Buffer.from(m.bytes));
+    // seconds of receive time later (the PCR is recomputed at most once a second): puts written at the money
+    await new Promise((res) => setTimeout(res, 1100));
+    sock2.send(Buffer.from(chainMessage(26_040, 6000, T0 / 1000 + 60)));
     const lastVol = volAt(tape.messages.length - 1);
     await waitFor(() => sum() === lastVol - volAt(0), [feed], 10_000, 'all volume');
     await new Promise((res) => setTimeout(res, 100));
     expect(sum()).toBe(lastVol - volAt(0)); // nothing counted twice, nothing lost (the outage is one aggregated derived trade)
-    expect(r.trades.every((t) => t.instrument === 'KITE:NSE:RELIANCE' && t.sideSource !== 'flag')).toBe(true);
+    await waitFor(() => feed.pcr()?.bias === 'strong bullish', [feed], 5000, 'PCR after the reconnect');
+    expect([feed.pcr()!.nearAtm!.pcrOi, feed.pcr()!.changePcrOi]).toEqual([15000 / 9000, 21000 / 15000 - 1]);
+    expect(r.trades.every((t) => t.instrument === 'KITE:NSE:RELIANCE' && t.sideSource !== 'flag')).toBe(true); // the chain's volume did not change: no option trades
     // footprint bars and a synced 5-level book
     await r.feeds.stop();
     await rec.close();
