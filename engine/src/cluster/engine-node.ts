@@ -17,7 +17,7 @@ import { DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
 import type { Nats } from './nats.js';
 import { InstrumentState, TRADE_BATCH, type StateShape } from './instrument-state.js';
 import type { Fixed } from './state-image.js';
-import { decode, encode, EVENT_STREAM, instrumentEvents, outSubject, token, type OutKind } from './subjects.js';
+import { clockSubject, decode, encode, EVENT_STREAM, instrumentEvents, outSubject, token, type ClockEvent, type OutKind } from './subjects.js';
 
 export { clusterPipelineOptions } from './instrument-state.js';
 
@@ -98,7 +98,7 @@ export class InstrumentRun {
     this.messages = await c.consume({ max_messages: 2000 });
     if (this.stopped) { this.messages.stop(); return; }
     for await (const m of this.messages) {
-      this.state.onEvent(decode<MarketEvent>(m.data), m.seq);
+      this.state.onEvent(decode<MarketEvent | ClockEvent>(m.data), m.seq);
       this.applied++;
       if (m.info.pending === 0 || this.state.tradeBuf.length >= TRADE_BATCH) this.state.flushTrades();
       onEvent?.();
@@ -136,6 +136,22 @@ export class InstrumentRun {
     if (prev) for (let n = 0; n < prev.parts; n++) await this.nats.snaps.purge(chunkKey(this.id, prev.gen, n)).catch(() => {});
     return cp;
   }
+
+  /**
+   * Live use: when the open bar's end has passed on the wall clock, put a clock event for it in the log
+   * (one per bar end: a second owner's identical one is dropped by its Nats-Msg-Id); the bar closes when
+   * this run consumes it, so a replay of the stream closes it at the same point.
+   */
+  async tickClock(now: number, liveWindowMs: number): Promise<boolean> {
+    const end = this.state.clockDue(now, liveWindowMs);
+    if (end === null || end === this.clockSent) return false;
+    this.clockSent = end;
+    const ev: ClockEvent = { type: 'clock', instrument: this.id, ts: end };
+    await this.nats.js.publish(clockSubject(this.id), encode(ev), { msgID: `clock:${token(this.id)}:${end}` });
+    return true;
+  }
+
+  private clockSent = 0;
 
   stop(): void { this.stopped = true; this.messages?.stop(); }
 }

@@ -16,7 +16,7 @@ import { SignalEngine } from '../signals/engine.js';
 import { signalView, transitionView } from '../../../datafeed-adapter/src/views/signals.js';
 import { captureImage, classesOf, fixedList, reachable, restoreImage, type Fixed } from './state-image.js';
 import { STATE_CLASSES } from './state-classes.js';
-import type { OutKind } from './subjects.js';
+import type { ClockEvent, OutKind } from './subjects.js';
 
 /**
  * Pipeline options of every engine node and of the single-process reference replay. Closed bars held
@@ -99,10 +99,23 @@ export class InstrumentState {
     this.out('trade', { k, trades: b.splice(0, b.length) });
   }
 
-  onEvent(ev: MarketEvent, seq: number): void {
-    this.engine.onEvent(ev);
+  onEvent(ev: MarketEvent | ClockEvent, seq: number): void {
+    // the clock closes a finished time bar (as the one-process wall clock does), nothing else
+    if (ev.type === 'clock') this.engine.pipeline(this.id).advance(ev.ts);
+    else this.engine.onEvent(ev);
     this.meta.seq = seq;
     this.meta.events++;
+  }
+
+  /**
+   * The end of the open time bar when the wall clock `now` has passed it in live use (the instrument's
+   * last event within liveWindowMs of now; never for a replay of old data), else null.
+   */
+  clockDue(now: number, liveWindowMs: number): number | null {
+    const p = this.engine.pipelines.get(this.id);
+    const open = p?.openBar;
+    if (!p || !open || p.spec.kind !== 'time' || now < open.end || now - p.lastTs > liveWindowMs) return null;
+    return open.end;
   }
 
   checksum(): string { return this.engine.pipelines.get(this.id)?.checksum() ?? '0'; }

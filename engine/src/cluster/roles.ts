@@ -120,12 +120,13 @@ async function startEngineNode(config: TapeFlowConfig, o: RoleOptions): Promise<
   };
   let busy = false;
   const loop = setInterval(() => { if (busy || stopping) return; busy = true; tick().catch((e) => o.log?.(`engine ${node}: lease round failed: ${(e as Error).message}\n`)).finally(() => { busy = false; }); }, Math.max(100, Math.floor(c.leaseTtlMs / 3)));
+  const clockLoop = c.clockMs > 0 ? setInterval(() => { const now = Date.now(); for (const r of runs.values()) void r.tickClock(now, c.liveWindowMs).catch((e) => o.log?.(`engine ${node}: clock of ${r.id}: ${(e as Error).message}\n`)); }, c.clockMs) : null;
   const snapLoop = setInterval(() => { for (const r of runs.values()) if (r.dirty) void r.checkpoint().catch((e) => o.log?.(`engine ${node}: checkpoint of ${r.id} failed: ${(e as Error).message}\n`)); }, c.snapshotEveryMs);
   return {
     role: 'engine', node, url: `http://${o.host ?? config.server.host}:${ops.port}`,
     info: () => ({ instruments: [...runs.keys()] }),
     close: async () => {
-      stopping = true; clearInterval(loop); clearInterval(snapLoop);
+      stopping = true; clearInterval(loop); clearInterval(snapLoop); if (clockLoop) clearInterval(clockLoop);
       for (const r of runs.values()) { r.stop(); if (r.dirty) await r.checkpoint().catch(() => {}); }
       await leases.release().catch(() => {});
       await ops.close(); await nats.close();

@@ -16,6 +16,13 @@ export const SNAP_BUCKET = 'tf_snap';
 export function token(s: string): string { return s.replace(/[.*> \t]/g, '_'); }
 
 export const eventSubject = (venue: string, instrument: string): string => `tf.ev.${token(venue)}.${token(instrument)}`;
+/**
+ * The market clock of one instrument in live use: {type: 'clock', instrument, ts} on tf.ev.clock.<instrument>,
+ * published by the engine node owning it when its open bar's end has passed on the wall clock. In the log,
+ * so replaying the stream (or a successor resuming it) closes the bar at the same point.
+ */
+export const clockSubject = (instrument: string): string => `tf.ev.clock.${token(instrument)}`;
+export interface ClockEvent { type: 'clock'; instrument: string; ts: number }
 /** every venue's events of one instrument (an engine node's consumer filter) */
 export const instrumentEvents = (instrument: string): string => `tf.ev.*.${token(instrument)}`;
 export type OutKind = 'trade' | 'bar' | 'footprint' | 'profile' | 'signal' | 'state' | 'checksum';

@@ -260,6 +260,10 @@ export interface ClusterConfig {
   snapshotEveryMs: number;
   /** /metrics and /health port of ingest and engine nodes (0 = any free port) */
   opsPort: number;
+  /** engine: in live use, check every this many ms whether a quiet instrument's time bar is over on the wall clock (0 = never) */
+  clockMs: number;
+  /** engine: an instrument is live when its last event is within this many ms of the wall clock (a replay of old data never is) */
+  liveWindowMs: number;
   /** gateway: WS update intervals per channel in ms over the one-process defaults (e.g. { tick: 20 }) */
   wsIntervals: Record<string, number>;
 }
@@ -302,7 +306,7 @@ export function defaultConfig(): TapeFlowConfig {
     ruleMode: { preset: 'flowsight', seed: { minConfidence: 7, maxDailySignals: 5 } },
     merged: [],
     mt5: { enabled: false, host: '127.0.0.1', port: 9100, secretEnv: 'TAPEFLOW_MT5_SECRET', symbols: {} },
-    cluster: { servers: ['nats://127.0.0.1:4222'], instruments: [], files: [], replicas: 3, retention: { maxAgeS: 7 * 86_400, maxBytes: -1 }, dedupWindowS: 120, leaseTtlMs: 3000, snapshotEveryMs: 5000, opsPort: 0, wsIntervals: {} },
+    cluster: { servers: ['nats://127.0.0.1:4222'], instruments: [], files: [], replicas: 3, retention: { maxAgeS: 7 * 86_400, maxBytes: -1 }, dedupWindowS: 120, leaseTtlMs: 3000, snapshotEveryMs: 5000, opsPort: 0, clockMs: 1000, liveWindowMs: 300_000, wsIntervals: {} },
     log: { level: 'info', format: 'human' },
     source: null,
   };

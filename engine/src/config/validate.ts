@@ -560,6 +560,8 @@ function rootSchema(sessionNames: Set<string>, validSessions: Record<string, Ses
             leaseTtlMs: { default: d.cluster.leaseTtlMs, schema: { type: 'number', integer: true, min: 500 } },
             snapshotEveryMs: { default: d.cluster.snapshotEveryMs, schema: { type: 'number', integer: true, min: 100 } },
             opsPort: { default: d.cluster.opsPort, schema: { type: 'number', integer: true, min: 0, max: 65535 } },
+            clockMs: { default: d.cluster.clockMs, schema: { type: 'number', integer: true, min: 0 } },
+            liveWindowMs: { default: d.cluster.liveWindowMs, schema: { type: 'number', integer: true, min: 1000 } },
             wsIntervals: { default: () => ({}), schema: { type: 'object', fields: Object.fromEntries(['tick', 'bar', 'footprint', 'delta', 'vwap', 'profile', 'orderbook', 'stats', 'trade_state'].map((k) => [k, { schema: { type: 'number', integer: true, min: 0 } }])) } },
           },
         },
