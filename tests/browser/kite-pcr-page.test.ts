@@ -81,7 +81,12 @@ describe('workstation page: Options PCR panel from the pcr channel', () => {
     expect([ob.available, ob.synced, ob.depthLevels, ob.bids.length, ob.asks.length]).toEqual([true, true, 5, 5, 5]);
     expect(ob.depthNote).toBe('the venue shows 5 levels a side: book metrics are over those 5 only');
     const inst = await (await fetch(`${app.server.url}/api/v1/instruments/${encodeURIComponent('KITE:NSE:RELIANCE')}`)).json() as Record<string, any>;
-    expect(inst.depthLevels).toBe(5);
+    expect([inst.depthLevels, inst.tradeProvenance]).toEqual([5, 'quote rule on snapshots']);
+    // the one derived trade (volume 1000 → 1100) says how it was obtained
+    const tr = await (await fetch(`${app.server.url}/api/v1/trades?symbol=KITE:NSE:RELIANCE`)).json() as Record<string, any>;
+    expect(tr.provenance).toBe('quote rule on snapshots');
+    expect(tr.trades.map((t: any) => [t.price, t.size, t.side, t.sideSource])).toEqual([[1412.55, 100, 'buy', 'quote']]); // above the preceding mid 1412.50
+    expect((await (await fetch(`${app.server.url}/api/v1/trades?symbol=BTCUSDT`)).json() as Record<string, any>).provenance).toBeUndefined();
     const btc = await (await fetch(`${app.server.url}/api/v1/orderbook?symbol=BTCUSDT`)).json() as Record<string, any>;
     expect([btc.depthLevels, btc.depthNote]).toEqual([null, undefined]);
     expect(errors).toEqual([]);

@@ -67,7 +67,7 @@ const Level = z.looseObject({ kind: z.string(), price, strength: z.number(), sou
 
 const InstrumentStats = z.looseObject({
   id: z.string(), symbol: z.string(), venue: z.string(), assetClass: z.string(), description: z.string(), tickSize: z.string(), lotStep: z.string(), flow: z.string(),
-  session: z.string(), timezone: z.string(), depthLevels: z.number().int().nullable().optional().describe('levels a side the venue shows at most (Kite: 5); null = full book'), holidays: z.array(z.string()).optional().describe('local dates (YYYY-MM-DD) the session does not open, e.g. NSE holidays of a Kite feed'), active: z.boolean(),
+  session: z.string(), timezone: z.string(), depthLevels: z.number().int().nullable().optional().describe('levels a side the venue shows at most (Kite: 5); null = full book'), tradeProvenance: z.string().optional().describe('how trades were obtained when the venue prints none (Kite: "quote rule on snapshots")'), holidays: z.array(z.string()).optional().describe('local dates (YYYY-MM-DD) the session does not open, e.g. NSE holidays of a Kite feed'), active: z.boolean(),
   last: nPrice.optional(), open: nPrice.optional(), high: nPrice.optional(), low: nPrice.optional(), prevClose: nPrice.optional(), change: nPrice.optional(), changePct: z.number().nullable().optional(),
   sessionVolume: size.optional(), trades: z.number().int().optional(), totalVolume: size.optional(), cvd: size.optional(), vwap: nPrice.optional(), bars: z.number().int().optional(), lastTs: ms.nullable().optional(),
 }).meta({ id: 'InstrumentStats' });
@@ -121,7 +121,7 @@ export const RESPONSES: Record<string, z.ZodType> = {
   '/api/v1/vwap': z.looseObject({ symbol: z.string(), session: Bands.nullable(), anchored: z.looseObject({ anchor: ms, resolution: z.string(), complete: z.boolean(), current: Bands.nullable(), series: z.array(Bands.extend({ time: ms })) }).nullable().optional() }),
   '/api/v1/orderbook': z.looseObject({ symbol: z.string(), available: z.boolean(), depthLevels: z.number().int().nullable().describe('levels a side the venue shows at most (Kite: 5); book metrics are over those only; null = full book'), depthNote: z.string().optional(), snapshot: z.boolean(), ts: ms.nullable(), bids: z.array(BookLevel), asks: z.array(BookLevel) }),
   '/api/v1/orderbook/history': z.looseObject({ symbol: z.string(), available: z.boolean(), snapshots: z.array(z.looseObject({ ts: ms, bids: z.array(Tuple), asks: z.array(Tuple) })) }),
-  '/api/v1/trades': z.looseObject({ symbol: z.string(), trades: z.array(z.looseObject({ ts: ms, id: z.number(), price, size, side: z.enum(['buy', 'sell', 'unknown']), sideSource: z.string(), cvd: size })) }),
+  '/api/v1/trades': z.looseObject({ symbol: z.string(), provenance: z.string().optional().describe('present when the venue prints no trades: how these were derived (Kite: "quote rule on snapshots")'), trades: z.array(z.looseObject({ ts: ms, id: z.number(), price, size, side: z.enum(['buy', 'sell', 'unknown']), sideSource: z.string(), cvd: size })) }),
   '/api/v1/signals': z.looseObject({ signals: z.array(Signal) }),
   '/api/v1/rule': z.looseObject({ symbol: z.string(), available: z.boolean(), rule: RuleDecision.nullable(), recent: z.array(RuleDecision) }),
   '/api/v1/bias': z.looseObject({ symbol: z.string(), available: z.boolean(), bias: Bias.nullable() }),

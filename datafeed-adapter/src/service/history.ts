@@ -253,7 +253,7 @@ export class HistoryService {
     const i = this.instrument(symbol);
     const p = this.pipeline(i.id);
     const info = symbolInfo(i);
-    const base = { id: i.id, symbol: i.symbol, venue: i.venue, assetClass: i.assetClass, description: i.description, tickSize: i.tickSize, lotStep: i.lotStep, rowSize: i.price.toNumber(this.rowTicks(i)), flow: i.flow, session: info.session, timezone: info.timezone, ...(i.session.holidays?.length ? { holidays: [...i.session.holidays] } : {}), depthLevels: i.depthLevels ?? null, active: !!p };
+    const base = { id: i.id, symbol: i.symbol, venue: i.venue, assetClass: i.assetClass, description: i.description, tickSize: i.tickSize, lotStep: i.lotStep, rowSize: i.price.toNumber(this.rowTicks(i)), flow: i.flow, session: info.session, timezone: info.timezone, ...(i.session.holidays?.length ? { holidays: [...i.session.holidays] } : {}), depthLevels: i.depthLevels ?? null, ...(i.tradeProvenance ? { tradeProvenance: i.tradeProvenance } : {}), active: !!p };
     if (!p) return base;
     const s = this.sessionStats(i, p);
     const c = p.counters;

@@ -27,7 +27,8 @@ export function* timeAndSalesWork(s: HistoryService, symbol: string, q: { from?:
   }
   const limits = b.truncated ? [`read at most ${s.opts.maxTrades} trades: fewer than ${q.limit} matched`] : [];
   return {
-    symbol: i.id, limits,
+    // trades a venue does not print (Kite: derived from snapshots) say how they were obtained
+    symbol: i.id, limits, ...(i.tradeProvenance ? { provenance: i.tradeProvenance } : {}),
     trades: list.map((t) => ({ ts: t.ts, id: t.id, price: i.price.toNumber(t.price), size: i.qty.toNumber(t.size), side: t.side, sideSource: t.sideSource, cvd: i.qty.toNumber(t.cvd) })),
   };
 }

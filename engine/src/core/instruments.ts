@@ -45,6 +45,8 @@ export interface InstrumentSpec {
   primary?: boolean;
   /** levels per side the venue shows at most (Kite: 5); absent = the venue's full book. Book metrics are over these only. */
   depthLevels?: number;
+  /** how the venue's trades were obtained when they are not the venue's own prints (Kite: "quote rule on snapshots") */
+  tradeProvenance?: string;
 }
 
 /** A resolved instrument with its scales ready for ingestion. */

@@ -7,6 +7,7 @@
  */
 import { normalizeDecimal } from '../../core/decimal.js';
 import type { InstrumentSpec } from '../../core/instruments.js';
+import { KITE_PROVENANCE } from './derive.js';
 
 export interface KiteInstrument {
   token: number;
@@ -95,6 +96,6 @@ export function kiteSpec(k: KiteInstrument, refPrice = 0, holidays: readonly str
     id: kiteId(k), symbol: k.tradingsymbol, venue: 'kite', assetClass: k.segment === 'INDICES' ? 'index' : 'stock',
     description: `${what} on ${k.exchange} (Kite token ${k.token}; tick ${k.tickSize}, lot ${k.lotSize} from the instruments dump)`,
     tickSize: k.tickSize, lotStep: String(k.lotSize), profileRow: rowFor(k.tickSize, refPrice), contractSize: 1,
-    session: { ...NSE_SESSION, days: [...NSE_SESSION.days], ...(holidays.length ? { holidays: [...holidays].sort() } : {}) }, thresholds: { absorptionMinVolume: 0, initiativeMinDelta: 0, auto: true }, flow: 'orderflow', depthLevels: 5,
+    session: { ...NSE_SESSION, days: [...NSE_SESSION.days], ...(holidays.length ? { holidays: [...holidays].sort() } : {}) }, thresholds: { absorptionMinVolume: 0, initiativeMinDelta: 0, auto: true }, flow: 'orderflow', depthLevels: 5, tradeProvenance: KITE_PROVENANCE,
   };
 }
