@@ -7,7 +7,14 @@ import type { BookDelta, BookSnapshot } from '../../engine/src/core/events.js';
 import { flaggedTape } from '../../mt5-bridge/src/sources.js';
 import type { Mt5Tick } from '../../mt5-bridge/src/sim-ea.js';
 import type { ShimBook, ShimSymbol } from '../../mt5-bridge/shim/broker.js';
-import { accounting, shimRig, sleep, tapeIds, until, type ShimRig } from '../helpers/shim-ea.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InstrumentRegistry } from '../../engine/src/core/instruments.js';
+import { BridgeServer } from '../../mt5-bridge/src/server.js';
+import { SqliteTickSink } from '../../mt5-bridge/src/sqlite-sink.js';
+import { ShimEA } from '../../mt5-bridge/shim/run.js';
+import { SHIM_SECRET, accounting, shimRig, sleep, tapeIds, until, type ShimRig } from '../helpers/shim-ea.js';
 
 const rigs: ShimRig[] = [];
 afterEach(async () => {
@@ -121,6 +128,54 @@ describe('MT5 EA defects, reproduced by the shimmed EA', () => {
     expect(tape.ticks.filter((t) => t.utc < sw).length).toBeGreaterThan(100);
   }, 60_000);
 
+  it('7: the broker offset table survives a server restart: history backfilled by the new server across an earlier offset change keeps its exact UTC', async () => {
+    // a broker with no known DST rule (dst: none) changes GMT+2 -> GMT+3 while the first server watches;
+    // only its persisted table can place history from before the change after a restart
+    const sw = Date.UTC(2024, 9, 20, 12, 0);
+    const off = (utc: number): number => (utc >= sw ? 10800 : 7200);
+    const quiet = (t: Mt5Tick): boolean => t.utc < sw - 1000 || t.utc >= sw + 3000; // no ticks right at the change
+    const a: ShimSymbol = { ...flaggedTape({ n: 1500, seed: 71, start: sw - 10_000, utcOffset: off }) };
+    a.ticks = a.ticks.filter(quiet);
+    const b: ShimSymbol = { ...flaggedTape({ n: 3000, seed: 72, start: sw - 30_000, utcOffset: off }), sym: 'WDOQ26' };
+    b.ticks = b.ticks.filter(quiet);
+    const dir = mkdtempSync(join(tmpdir(), 'mt5-restart-'));
+    const db = join(dir, 'ticks.sqlite');
+    const registry = new InstrumentRegistry();
+    const sink1 = new SqliteTickSink(db);
+    const s1 = new BridgeServer({ secret: SHIM_SECRET, sink: sink1, registry, dst: 'none', ackMs: 20 });
+    const port = await s1.listen();
+    const ea = new ShimEA({ broker: { startUtc: sw - 8000, speed: 2, offsets: [{ fromUtc: 0, off: 7200 }, { fromUtc: sw, off: 10800 }], symbols: [a, b] }, inputs: { InpPort: port, InpSecret: SHIM_SECRET, InpSymbols: a.sym, InpTimerMs: 20, InpBackfillDays: 1 } });
+    ea.start();
+    let s2: BridgeServer | null = null;
+    try {
+      // the first server sees the change live, then stops
+      const aBefore = a.ticks.filter((t) => t.utc < sw + 5000).length;
+      await until(() => countSym(sink1, a.sym) >= aBefore, 20_000, 'A past the change persisted');
+      const feed = [...s1.feeds.keys()][0];
+      expect((await sink1.offsets(feed)).map((r) => r.off)).toEqual([7200, 10800]);
+      await s1.close();
+      await sink1.close();
+      // a new server on the same file and port: the EA reconnects; a new symbol's history spans the change
+      const sink2 = new SqliteTickSink(db);
+      s2 = new BridgeServer({ secret: SHIM_SECRET, sink: sink2, registry: new InstrumentRegistry(), dst: 'none', ackMs: 20, port });
+      await s2.listen();
+      await until(() => s2!.connected === 1, 10_000, 'the EA reconnected');
+      expect(await s2.subscribe(feed, b.sym)).toBe(true);
+      await until(() => countSym(sink2, b.sym) >= b.ticks.length, 30_000, 'B backfilled and live');
+      const rows = sink2.db.prepare('SELECT ms, ord, utc_ms AS utc FROM mt5_ticks WHERE sym = ?').all(b.sym) as { ms: number; ord: number; utc: number }[];
+      const utcOf = new Map(tapeIds(b.ticks).map((id, i) => [id, b.ticks[i].utc]));
+      const wrong = rows.filter((t) => utcOf.get(`${t.ms}:${t.ord}`) !== t.utc);
+      expect(rows.length).toBe(b.ticks.length);
+      expect(b.ticks.filter((t) => t.utc < sw).length).toBeGreaterThan(1000); // history from before the change
+      expect(wrong.length, `${wrong.length} ticks off, e.g. ${JSON.stringify(wrong[0])}`).toBe(0);
+      await sink2.close();
+    } finally {
+      await ea.stop();
+      await s2?.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('10: sub/unsub: the server adds a symbol to a running EA (history backfilled, then live) and removes it', async () => {
     const a = flaggedTape({ n: 3000, seed: 31, start: T0, utcOffset: 10800 });
     const b = { ...flaggedTape({ n: 3000, seed: 32, start: T0, utcOffset: 10800 }), sym: 'WDOQ26' };
@@ -198,6 +253,10 @@ describe('smaller EA defects (10), by the shimmed EA', () => {
     expect(accounting(tapeIds(ticks), r.sink.ticks)).toEqual({ lost: 0, duplicated: 0, unexpected: 0 });
   }, 40_000);
 });
+
+function countSym(sink: SqliteTickSink, sym: string): number {
+  return (sink.db.prepare('SELECT count(*) AS n FROM mt5_ticks WHERE sym = ?').get(sym) as { n: number }).n;
+}
 
 function quotesOnly(t: ShimSymbol): ShimSymbol {
   return { ...t, sym: 'EURUSD.q', spec: { ...t.spec, tape: 'quotes', chart: 'SYMBOL_CHART_MODE_BID', side_flags: false }, ticks: t.ticks.map((x) => ({ ...x, last: '0', vol: '0', flags: 6 })) };
