@@ -6,6 +6,7 @@ import { readFile, access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { isLogFormat, isLogLevel, LOG_FORMATS, LOG_LEVELS } from '../log.js';
+import { mt5StartIssues } from './mt5-check.js';
 import { validateConfig } from './validate.js';
 import { ConfigError, defaultConfig, type ConfigIssue, type TapeFlowConfig } from './types.js';
 
@@ -109,7 +110,7 @@ export async function checkConfig(path?: string, env: Env = process.env, cwd = p
   const { config, errors } = parseConfigText(text);
   if (!config) return { file, issues: errors };
   config.source = file;
-  const envIssues = applyEnv(config, env);
+  const envIssues = [...applyEnv(config, env), ...mt5StartIssues(config, cwd)];
   return envIssues.length ? { file, issues: envIssues } : { file, config, issues: [] };
 }
 

@@ -177,23 +177,27 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
     const secret = process.env[config.mt5.secretEnv];
     if (!secret) throw new Error(`mt5.enabled is true but environment variable ${config.mt5.secretEnv} (the EA's shared secret) is empty`);
     const dbPath = config.mt5.dbPath ?? join(dirname(config.store.path), 'mt5-ticks.sqlite');
-    mkdirSync(dirname(dbPath), { recursive: true });
-    // backfilled history reaches the engine (hence the store and /history) through onEvent, in time
-    // order with live: the bridge holds a symbol's live events until the history before them is in
-    const bridge = new BridgeServer({
-      host: config.mt5.host, port: config.mt5.port, secret, sink: new SqliteTickSink(dbPath), registry, onEvent: engine.onEvent,
-      symbols: { overrides: config.mt5.symbols, suffixes: config.mt5.suffixes, prefixes: config.mt5.prefixes }, dst: config.mt5.dst,
-      logger: logger.child({ component: 'mt5' }),
-    });
+    let stage = `open its tick database ${dbPath}`;
     try {
+      mkdirSync(dirname(dbPath), { recursive: true });
+      const sink = new SqliteTickSink(dbPath);
+      // backfilled history reaches the engine (hence the store and /history) through onEvent, in time
+      // order with live: the bridge holds a symbol's live events until the history before them is in
+      const bridge = new BridgeServer({
+        host: config.mt5.host, port: config.mt5.port, secret, sink, registry, onEvent: engine.onEvent,
+        symbols: { overrides: config.mt5.symbols, suffixes: config.mt5.suffixes, prefixes: config.mt5.prefixes }, dst: config.mt5.dst,
+        logger: logger.child({ component: 'mt5' }),
+      });
+      stage = `listen on ${config.mt5.host}:${config.mt5.port}`;
       mt5 = { server: bridge, port: await bridge.listen() };
     } catch (err) {
-      // a configured bridge that cannot listen is fatal: never keep serving without it
+      // a configured bridge that cannot start is fatal: never keep serving without it (and close what
+      // is open, or the process would stay up with its HTTP server)
       await alerts?.close();
       await stream.close();
       await server.close();
       store?.close();
-      throw new Error(`mt5 bridge cannot listen on ${config.mt5.host}:${config.mt5.port}: ${(err as Error).message}`);
+      throw new Error(`mt5 bridge cannot ${stage}: ${(err as Error).message}`);
     }
     o.log?.(`MT5 bridge listening on ${config.mt5.host}:${mt5.port}\n`);
   }
