@@ -7,6 +7,8 @@ import { createLogger } from '../../log.js';
 import { FeedManager, isLiveVenue, LIVE_VENUES } from '../../feeds/manager.js';
 import { FrameRecorder } from '../../feeds/recorder.js';
 import type { LiveVenue } from '../../feeds/types.js';
+import type { KiteConfig } from '../../venues/kite/config.js';
+import { loadConfig } from '../../config/index.js';
 
 const USAGE = `Usage: tapeflow record --venue VENUE --symbols A,B [options]
 
@@ -26,6 +28,8 @@ Options:
   --rest-url URL      REST base URL
   --trade-stream S    Binance: aggTrade (default) or trade
   --no-depth          trades only
+  --config PATH       take this venue's feed settings from the config's feeds[] entry of the venue (kite: mode,
+                      holidays, pcr chain — recorded so the replay has the same sessions and PCR)
   --help              this text
 `;
 
@@ -40,6 +44,8 @@ export interface RecordOptions {
   restUrl?: string;
   tradeStream?: 'aggTrade' | 'trade';
   depth?: boolean;
+  /** venue kite: streaming mode, holidays, PCR chain */
+  kite?: KiteConfig;
   log?: (s: string) => void;
 }
 
@@ -50,7 +56,7 @@ export async function startRecording(o: RecordOptions): Promise<{ recorder: Fram
   const log = createLogger({ write: o.log ?? ((l) => process.stderr.write(l)) });
   let feeds!: FeedManager;
   const books = new BookManager({ registry, emit: () => {}, onResync: (r) => feeds.onResync(r) });
-  feeds = FeedManager.fromConfig([{ venue: o.venue, symbols: o.symbols, wsUrl: o.wsUrl, restUrl: o.restUrl, tradeStream: o.tradeStream, depth: o.depth }], { registry, sink: books.onEvent, tap: recorder.tap, log });
+  feeds = FeedManager.fromConfig([{ venue: o.venue, symbols: o.symbols, wsUrl: o.wsUrl, restUrl: o.restUrl, tradeStream: o.tradeStream, depth: o.depth, ...(o.kite ? { kite: o.kite } : {}) }], { registry, sink: books.onEvent, tap: recorder.tap, log });
   await feeds.start();
   return {
     recorder, feeds,
@@ -67,7 +73,7 @@ export const recordCommand: Command = {
   summary: 'record a venue\'s raw WebSocket frames (gzip NDJSON, rotating) for tapeflow replay',
   usage: USAGE,
   async run(args) {
-    const a = parseArgs(args, { values: ['venue', 'symbols', 'out', 'prefix', 'rotate-mb', 'rotate-minutes', 'duration', 'ws-url', 'rest-url', 'trade-stream'], booleans: ['no-depth'] });
+    const a = parseArgs(args, { values: ['venue', 'symbols', 'out', 'prefix', 'rotate-mb', 'rotate-minutes', 'duration', 'ws-url', 'rest-url', 'trade-stream', 'config'], booleans: ['no-depth'] });
     if (a.positional.length) throw new UsageError(`unexpected argument "${a.positional[0]}"`);
     const venue = a.flags.get('venue');
     if (typeof venue !== 'string' || !isLiveVenue(venue)) throw new UsageError(`--venue must be one of ${LIVE_VENUES.join(', ')}`);
@@ -86,7 +92,10 @@ export const recordCommand: Command = {
     const duration = num('duration');
     const rotateMb = num('rotate-mb');
     const rotateMin = num('rotate-minutes');
+    const cfgPath = a.flags.get('config');
+    const entry = typeof cfgPath === 'string' ? (await loadConfig(cfgPath)).feeds.find((f) => f.venue === venue) : undefined;
     const rec = await startRecording({
+      kite: entry?.kite,
       venue, symbols, out: String(a.flags.get('out') ?? './recordings'), prefix: a.flags.get('prefix') as string | undefined,
       rotateBytes: rotateMb !== undefined ? rotateMb * 1048576 : undefined,
       rotateMs: rotateMin !== undefined ? rotateMin * 60_000 : undefined,
