@@ -183,12 +183,23 @@ function onStats(d: { ts: number; trades: number }): void {
   statusPanel.position(d.ts, d.trades); transport.position(d.ts);
 }
 
+/** one /api/v1/paper read at a time, however many paper events arrive together (a snapshot holds up to 50) */
+let paperBusy = false, paperAgain = false;
+function refreshPaper(): void {
+  if (paperBusy) { paperAgain = true; return; }
+  paperBusy = true;
+  void api<PaperSnap>('/api/v1/paper').then((p) => paper.set(p)).catch(() => undefined).finally(() => {
+    paperBusy = false;
+    if (paperAgain) { paperAgain = false; refreshPaper(); }
+  });
+}
 function onTransition(t: TransitionItem & { status?: StatusRow & { position?: PositionItem | null }; paper?: unknown }): void {
+  // a paper-account event (a fill, a refusal) comes alone or with a transition: the paper panel re-reads the account
+  if (t?.paper) refreshPaper();
   if (!t || !t.to) return;
   cards.transition(t);
   showPosition(t.status?.position ?? t.position);
   if (t.status) { scanner.update(t.status); cards.status(t.status); }
-  if (t.paper) void api<PaperSnap>('/api/v1/paper').then((p) => paper.set(p)).catch(() => undefined);
 }
 function onBook(b: WireBook): void {
   ladder.render(b);

@@ -66,11 +66,29 @@ describe('open trade lines on real data (Bybit BTCUSD day, replay --serve, nothi
 
   it('follows the stream: after the move to break-even the stop shares the entry\'s line', async () => {
     // played on over the stream, not reloaded: the trade_state channel moves the lines
+    const scans = await page.evaluate(() => (window as any).tapeflow.panels.scanner.updates);
     await post({ op: 'seek', ts: Date.UTC(2019, 9, 1, 13, 20) });
     const pos = (await (await fetch(`${url}/api/v1/trade-state?symbol=BYBIT:BTCUSD`)).json()).state.position;
     expect(pos.sl).toBe(pos.entry);
     await page.waitForFunction(() => ((window as any).tapeflow.of.signals as any).lines.length === 2, null, { timeout: 20_000 });
     expect((await lines(page)).sort((a: any, b: any) => a[0] - b[0])).toEqual([[pos.entry, 'LONG · SL'], [pos.tp, 'TP1']]);
+    // the scanner row moved with the same transition, the paper panel shows the open position
+    await page.waitForFunction((n) => (window as any).tapeflow.panels.scanner.updates > n, scans, { timeout: 20_000 });
+    expect(await page.locator('#panel-scanner').textContent()).toMatch(/BYBIT:BTCUSD\s*BREAK_EVEN/);
+    const paper = await (await fetch(`${url}/api/v1/paper`)).json();
+    expect(await page.locator('#panel-paper').textContent()).toContain(`@ ${Number(paper.open[0].entry.toFixed(8))}`);
+  });
+
+  it('clears the lines at the exit and the paper panel counts the closed trade', async () => {
+    const before = await page.evaluate(() => (window as any).tapeflow.panels.paper.updates);
+    await post({ op: 'seek', ts: Date.UTC(2019, 9, 1, 13, 50) }); // the exit came at 13:46:17
+    expect((await (await fetch(`${url}/api/v1/trade-state?symbol=BYBIT:BTCUSD`)).json()).state.position).toBeNull();
+    await page.waitForFunction(() => ((window as any).tapeflow.of.signals as any).lines.length === 0, null, { timeout: 20_000 });
+    await page.waitForFunction((n) => (window as any).tapeflow.panels.paper.updates > n, before, { timeout: 20_000 });
+    const paper = await (await fetch(`${url}/api/v1/paper`)).json();
+    expect(paper.fills.length).toBeGreaterThan(0);
+    await page.waitForFunction(() => /no open positions/.test(document.getElementById('panel-paper')?.textContent ?? ''), null, { timeout: 20_000 });
+    expect(await page.locator('#panel-signals').textContent()).toMatch(/EXIT/);
   });
 
   it('logged no console errors', () => {

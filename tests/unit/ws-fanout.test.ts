@@ -35,13 +35,14 @@ describe('ws fan-out: shared payloads, counted delivery', () => {
   });
 
   it('counts conflated latest-state updates of a client that stops reading, and reports it congested', async () => {
-    s = await startStream({ highWaterBytes: 1024, stallTimeoutMs: 60_000, maxQueueBytes: 1 << 30, maxBufferedBytes: 1 << 30, intervals: { trade_state: 10 } });
+    // bias: a latest-state channel (trade_state items are delivered each, never conflated, since issue 17)
+    s = await startStream({ highWaterBytes: 1024, stallTimeoutMs: 60_000, maxQueueBytes: 1 << 30, maxBufferedBytes: 1 << 30, intervals: { bias: 10 } });
     const c = await client(s.url);
-    await c.subscribe('trade_state', 'ETHUSDT');
+    await c.subscribe('bias', 'ETHUSDT');
     (c.ws as unknown as { _socket: { pause(): void } })._socket.pause();
     // latest-state items of 500 KB every ~15 ms: the kernel's socket buffers fill, then the queue conflates
     const big = 'y'.repeat(500_000);
-    for (let k = 0; k < 80; k++) { s.server.publish('trade_state', 'ETHUSDT', { k, big }); await sleep(15); }
+    for (let k = 0; k < 80; k++) { s.server.publish('bias', 'ETHUSDT', { k, big }); await sleep(15); }
     await sleep(100);
     const d = s.server.stats().delivery;
     expect(d.conflated).toBeGreaterThan(0);

@@ -523,17 +523,23 @@ export class BookTopic extends Topic {
   }
 }
 
-/** signal / trade_state / bias / rule / pcr: items arrive through StreamServer.publish(); signal and rule items are never conflated. */
+/** signal / trade_state / bias / rule / pcr: items arrive through StreamServer.publish(); signal, rule and trade_state items are never conflated. */
 export class PublishedTopic extends Topic {
+  /**
+   * Channels whose every item is delivered (never conflated; the snapshot holds the last 50): signals,
+   * rule decisions, and trade_state, whose items are lifecycle transitions and paper-account events
+   * (an ENTRY followed within the interval by its first paper event must not vanish).
+   */
+  static readonly EVERY: ReadonlySet<string> = new Set(['signal', 'rule', 'trade_state']);
   readonly items: unknown[] = [];
   available = false;
   override flush(): void {
-    if (this.ch !== 'signal' && this.ch !== 'rule' && this.items.length) this.emit({ item: this.items[this.items.length - 1] }, 'slot');
+    if (!PublishedTopic.EVERY.has(this.ch) && this.items.length) this.emit({ item: this.items[this.items.length - 1] }, 'slot');
   }
   publish(item: unknown): void {
     this.available = true;
     this.items.push(item);
-    const every = this.ch === 'signal' || this.ch === 'rule';
+    const every = PublishedTopic.EVERY.has(this.ch);
     const keep = every ? 50 : 1;
     if (this.items.length > keep) this.items.splice(0, this.items.length - keep);
     if (every) this.emit({ item }, 'plain');
