@@ -50,11 +50,11 @@ describe('mt5 configuration', () => {
 });
 
 describe('MT5 backfill in the app', () => {
-  it('/history and the footprint API show the backfilled window bar for bar like a live replay of the same ticks', async () => {
+  it('/history and the footprint API show the backfilled window bar for bar (1m bars: OHLCV and every footprint cell) like a live replay of the same ticks', async () => {
     process.env.TAPEFLOW_MT5_SECRET = 'app-secret';
-    const start = Date.UTC(2024, 6, 1, 13, 0);
-    const tape = flaggedTape({ n: 6000, seed: 21, start, utcOffset: 10800 });
-    const k = 4500; // the EA starts here: ticks before are history, backfilled on first contact
+    const start = Date.UTC(2024, 6, 1, 13, 0, 7);
+    const tape = flaggedTape({ n: 40_000, seed: 21, start, utcOffset: 10800 }); // ~9 minutes
+    const k = 36_000; // the EA starts here: the ~8 minutes before are history, backfilled on first contact
     const mk = async (name: string): Promise<StartedApp> => {
       const app = await startApp({ config: cfg(`${name}.yaml`, `feeds: []\nmt5:\n  enabled: true\n  port: 0\n  dbPath: ${join(dir, `${name}.sqlite`)}\n`), port: 0, storePath: join(dir, `${name}-store.sqlite`) });
       cleanups.push(() => app.close());
@@ -71,21 +71,32 @@ describe('MT5 backfill in the app', () => {
     await sim.start();
     sim.release();
     await sim.drain();
-    await sim.waitAcked(30_000);
-    await until(() => a.mt5!.server.stats.ticksLive + a.mt5!.server.stats.historyToEngine >= tape.ticks.length, 30_000, 'history and live in the engine');
+    await sim.waitAcked(60_000);
+    await until(() => a.mt5!.server.stats.ticksLive + a.mt5!.server.stats.historyToEngine >= tape.ticks.length, 60_000, 'history and live in the engine');
     expect(a.mt5!.server.stats.historyToEngine).toBeGreaterThanOrEqual(k);
+    expect(b.mt5!.server.stats.ticksLive).toBe(tape.ticks.length);
     const inst = a.mt5!.server.instrumentOf([...a.mt5!.server.feeds.keys()][0], tape.sym)!;
-    const from = Math.floor(tape.ticks[0].utc / 1000) - 60, to = Math.ceil(tape.ticks[k].utc / 1000); // the backfilled window
+    const from = Math.floor(tape.ticks[0].utc / 60_000) * 60, to = Math.floor(tape.ticks[k].utc / 60_000) * 60 - 1; // the whole minutes before live
     const get = async (app: StartedApp, path: string): Promise<unknown> => (await fetch(`${app.server.url}${path}`)).json();
-    const hist = `/history?symbol=${inst}&resolution=1S&from=${from}&to=${to}`;
-    const ha = await get(a, hist) as { s: string; t: number[]; o: number[]; c: number[]; v: number[] };
-    const hb = await get(b, hist);
+    const hist = `/history?symbol=${inst}&resolution=1&from=${from}&to=${to}`;
+    type Udf = { s: string; t: number[]; o: number[]; h: number[]; l: number[]; c: number[]; v: number[] };
+    const ha = await get(a, hist) as Udf, hb = await get(b, hist) as Udf;
     expect(ha.s).toBe('ok');
-    expect(ha.t.length).toBeGreaterThan(5);
+    expect(ha.t.length).toBeGreaterThanOrEqual(7); // one-minute bars of backfilled ticks only
+    expect(ha.t[0]).toBe(from);
+    for (let i = 0; i < hb.t.length; i++) {
+      const bar = (u: Udf): number[] => [u.t[i], u.o[i], u.h[i], u.l[i], u.c[i], u.v[i]];
+      expect(bar(ha), `bar ${new Date(hb.t[i] * 1000).toISOString()}`).toEqual(bar(hb));
+    }
     expect(ha).toEqual(hb);
-    const fp = `/api/v1/footprint?symbol=${inst}&agg=tick&size=50&from=${from * 1000}&to=${to * 1000}`; // Unix ms
-    const fa = await get(a, fp) as { bars: unknown[] };
-    expect(fa.bars.length).toBeGreaterThan(5);
-    expect(fa).toEqual(await get(b, fp));
-  }, 90_000);
+    const fp = `/api/v1/footprint?symbol=${inst}&agg=time&resolution=1&from=${from * 1000}&to=${to * 1000 + 999}`; // Unix ms
+    type Fp = { bars: { t: number; rows?: unknown[] }[] };
+    const fa = await get(a, fp) as Fp, fb = await get(b, fp) as Fp;
+    expect(fa.bars.length).toBe(ha.t.length);
+    for (let i = 0; i < fb.bars.length; i++) {
+      expect(fa.bars[i].rows?.length, 'footprint rows').toBeGreaterThan(0);
+      expect(fa.bars[i], `footprint bar ${i}`).toEqual(fb.bars[i]);
+    }
+    expect(fa).toEqual(fb);
+  }, 120_000);
 });
