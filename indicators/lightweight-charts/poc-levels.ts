@@ -82,8 +82,11 @@ export class PocLevelsPrimitive implements ISeriesPrimitive<Time> {
     target.useBitmapCoordinateSpace((scope) => {
       const ctx = scope.context, hpr = scope.horizontalPixelRatio, vpr = scope.verticalPixelRatio, W = scope.bitmapSize.width;
       const dashed = (x0: number, x1: number, y: number, on: number, off: number, lw: number): void => {
-        const yy = Math.round(y * vpr) - Math.floor(lw / 2);
-        for (let x = x0; x < x1; x += on + off) ctx.fillRect(Math.round(x), yy, Math.max(1, Math.round(Math.min(on, x1 - x))), lw);
+        const yy = Math.round(y * vpr) - Math.floor(lw / 2), period = on + off, end = Math.min(x1, W + 1);
+        // only the dashes over the pane (a session's line at wide zoom spans tens of thousands of px), in phase with x0
+        let x = x0;
+        if (x < -period) x += Math.floor(-x / period) * period;
+        for (; x < end; x += period) ctx.fillRect(Math.round(x), yy, Math.max(1, Math.round(Math.min(on, x1 - x))), lw);
       };
       ctx.save();
       // naked bar POCs: dotted rays from the bar's centre to the right edge

@@ -59,8 +59,13 @@ function hline(ctx: Ctx2D, v: ProfileView, price: number, x0: number, x1: number
   const yy = Math.round(y * v.vpr) - Math.floor(lw / 2);
   ctx.fillStyle = color;
   if (!dash.length) { ctx.fillRect(Math.round(x0 * v.hpr), yy, Math.max(1, Math.round((x1 - x0) * v.hpr)), lw); return true; }
-  const on = dash[0] * v.hpr, off = (dash[1] ?? dash[0]) * v.hpr;
-  for (let x = x0 * v.hpr; x < x1 * v.hpr; x += on + off) ctx.fillRect(Math.round(x), yy, Math.max(1, Math.round(Math.min(on, x1 * v.hpr - x))), lw);
+  const on = dash[0] * v.hpr, off = (dash[1] ?? dash[0]) * v.hpr, period = on + off;
+  // dashes only over the pane (a day's session line at wide zoom starts tens of thousands of px off-screen),
+  // in phase with x0 so they do not swim while panning
+  const end = Math.min(x1, v.width + 1) * v.hpr;
+  let x = x0 * v.hpr;
+  if (x < -period) x += Math.floor(-x / period) * period;
+  for (; x < end; x += period) ctx.fillRect(Math.round(x), yy, Math.max(1, Math.round(Math.min(on, x1 * v.hpr - x))), lw);
   return true;
 }
 

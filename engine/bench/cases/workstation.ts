@@ -2,16 +2,20 @@
  * Workstation bench (browser, issue 17): the real page at / of `tapeflow replay <USD-M capture> --serve`
  * (or `tapeflow demo --serve --backfill 10` without the data) in Debian Chromium, with every panel
  * live over /ws. The footprint is then given 50,000 bars (synthetic, 8–24 rows each, ending before
- * the replay's first bar so live bars keep appending) and panned one bar per frame.
- * Frame cost = main-thread task time per frame (CDP Performance.getMetrics TaskDuration delta
- * across one requestAnimationFrame step), so it includes the stream's messages and every panel's
- * DOM work, not only our renderers. Reported: median / p95 ms per frame while panning (target
- * < 8 ms), the same with a 1,000 trades/s tape fed into the time & sales panel (target: adds < 2 ms),
- * the footprint renderer's own draw time in the same frames (the floor: the same pan with nothing
- * else), and the bytes transferred before first paint on a fresh load (target < 1 MB) and until the
- * chart is drawn. Profile the pan with WS_PROFILE=1; WS_STREAM=0 runs it with the stream off.
- * Measured cost driver (2026-12-05): Lightweight Charts maps every bar of a custom series to a new
- * object on each frame (its custom-series pane view), O(bars) per frame at 50,000 bars.
+ * the replay's first bar so live bars keep appending) and panned by relative scrolls (what a drag
+ * does), one frame drawn per step.
+ * Frame cost per step, from CDP Performance.getMetrics deltas across one requestAnimationFrame step:
+ * main-thread CPU time (ThreadTime; the figure that holds on a loaded machine) and main-thread busy
+ * wall time (TaskDuration; inflated by other processes). Both include the stream's messages and every
+ * panel's DOM work. Reported, median and p95:
+ *  - idle: the same steps without scrolling (stream + panels + harness: a floor);
+ *  - pan: 2 bars (80 px) per frame (target < 8 ms), beside a bare Lightweight Charts candlestick chart
+ *    of the same size panned the same way in the same run (the browser's own floor for a pan);
+ *  - sweep: the whole 50,000 bars in `WS_FRAMES` frames (the chart's window of bars moves every few frames);
+ *  - tape: the pan with 17 trades per frame (1,000 trades/s at 60 fps) fed to the time & sales panel
+ *    (target: adds < 2 ms);
+ *  - load: bytes before first paint on a fresh load (target < 1 MB) and until the chart is drawn.
+ * Profile the pan with WS_PROFILE=1; WS_STREAM=0 runs it with the stream off.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -34,7 +38,8 @@ const SETUP = `(n) => {
   const tf = window.tapeflow, fp = tf.of.footprint;
   const end = fp.times.length ? fp.times[0] : Date.UTC(2024, 7, 8);
   let s = 42; const r = () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 4294967296; };
-  const bars = []; let p = 61000;
+  // prices (in 0.1 ticks) around the capture's own price, so the price scale and the cells look like the real chart's
+  const bars = []; let p = Math.round((fp.bars[0]?.open ?? 61000) * 10);
   for (let i = 0; i < n; i++) {
     const k = 8 + Math.floor(r() * 16), lo = p - Math.floor(r() * k);
     const rows = [];
@@ -113,6 +118,8 @@ export async function benchWorkstation(frames = Number(process.env.WS_FRAMES ?? 
       const top = profile.nodes.filter((x) => x.hitCount).sort((a, b) => (b.hitCount ?? 0) - (a.hitCount ?? 0)).slice(0, 15).map((x) => `${x.hitCount} ${x.callFrame.functionName}@${x.callFrame.url.split('/').pop()}:${x.callFrame.lineNumber}`);
       console.log(top.join('\n'));
     }
+    // warm-up (the 50,000-bar set-up's garbage, JIT): not measured
+    for (let i = 0; i < 30; i++) await page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => setTimeout(r, 0))));
     // the floor: the same frames with every panel live and nothing panned (stream + harness cost)
     const idle = await pan(0, 0);
     const base = await pan(0);
@@ -121,6 +128,28 @@ export async function benchWorkstation(frames = Number(process.env.WS_FRAMES ?? 
     // the whole history in `frames` frames: the chart's window of bars moves every few frames
     const step = Math.ceil(n / frames);
     const sweep = await pan(0, step);
+    // the floor of a pan in this browser: a bare Lightweight Charts candlestick chart of the same size
+    // and bar spacing, 2,000 bars, scrolled the same way in the same run (no TapeFlow code at all)
+    const bare = await browser.newPage({ viewport: { width: 1600, height: 900 }, deviceScaleFactor: 1 });
+    await bare.setContent('<!doctype html><html><body style="margin:0"><div id="chart" style="position:absolute;inset:0"></div></body></html>');
+    await bare.addScriptTag({ path: resolve('node_modules/lightweight-charts/dist/lightweight-charts.standalone.production.js') });
+    await bare.evaluate(() => {
+      const LWC = (window as any).LightweightCharts, chart = LWC.createChart(document.getElementById('chart'), { autoSize: true, timeScale: { barSpacing: 40 } });
+      const d = []; let p = 61000;
+      for (let i = 0; i < 2000; i++) { const o = p; p += Math.round(Math.sin(i * 7.3) * 20) / 10; d.push({ time: 1.7e9 + i * 60, open: o, high: Math.max(o, p) + 1, low: Math.min(o, p) - 1, close: p }); }
+      chart.addSeries(LWC.CandlestickSeries).setData(d);
+      (window as any).chart = chart;
+    });
+    const bcdp = await bare.context().newCDPSession(bare);
+    await bcdp.send('Performance.enable');
+    const bareCpu: number[] = [];
+    const cpuNow = async (): Promise<number> => (((await bcdp.send('Performance.getMetrics')).metrics as { name: string; value: number }[]).find((x) => x.name === 'ThreadTime')?.value ?? 0) * 1000;
+    let bt = await cpuNow();
+    for (let i = 0; i < frames; i++) {
+      await bare.evaluate(() => new Promise<void>((r) => { const ts = (window as any).chart.timeScale(); ts.scrollToPosition(ts.scrollPosition() - 2, false); requestAnimationFrame(() => setTimeout(r, 0)); }));
+      const b2 = await cpuNow(); bareCpu.push(b2 - bt); bt = b2;
+    }
+    await bare.close();
     const r3 = (x: number): number => Number(x.toFixed(3));
     const med = (x: number[]): number => r3(pct(x, 50));
     const p95 = (x: number[]): number => r3(pct(x, 95));
@@ -129,8 +158,8 @@ export async function benchWorkstation(frames = Number(process.env.WS_FRAMES ?? 
     emit({ name: 'workstation-idle', source, frames, panelsLive: true, ...fig(idle), loadavg });
     emit({
       name: 'workstation-pan', source, bars: n, frames, barSpacing: 40, barsPerFrame: 2, panelsLive: true, ...fig(base), targetMs: 8,
-      floorIdleFrameMs: med(idle.frame), floorIdleCpuMs: med(idle.cpu), footprintDrawMs: med(base.draw),
-      ratioCpuToIdle: r3(med(base.cpu) / Math.max(1e-3, med(idle.cpu))), windowMoves: base.moves, loadavg,
+      floorIdleFrameMs: med(idle.frame), floorIdleCpuMs: med(idle.cpu), floorBareLwcCpuMs: med(bareCpu), footprintDrawMs: med(base.draw),
+      ratioCpuToBareLwc: r3(med(base.cpu) / Math.max(1e-3, med(bareCpu))), windowMoves: base.moves, loadavg,
     });
     emit({
       name: 'workstation-sweep', source, bars: n, frames, barsPerFrame: step, panelsLive: true, ...fig(sweep), maxFrameMs: r3(Math.max(...sweep.frame)), targetMs: 8,
