@@ -25,6 +25,8 @@ export class TapePanel {
   /** newest last: the newest `keep` to 2 × `keep` trades (trimmed in batches) */
   private trades: WireTrade[] = [];
   private frame = 0;
+  private top = 0;
+  private height = 0;
   received = 0;
   big = 0;
   /** frames in which rows were filled (tests / bench) */
@@ -36,14 +38,17 @@ export class TapePanel {
     this.spacer = el('div', 'spacer');
     this.list.appendChild(this.spacer);
     p.body.appendChild(this.list);
-    this.list.addEventListener('scroll', () => this.schedule(), { passive: true });
+    // scroll offset and height are read in their own events, never in render (that would force a layout
+    // after the other panels' DOM writes of the same frame)
+    this.list.addEventListener('scroll', () => { this.top = this.list.scrollTop; this.schedule(); }, { passive: true });
+    new ResizeObserver(() => { this.height = this.list.clientHeight; this.schedule(); }).observe(this.list);
     this.list.addEventListener('mouseenter', () => { this.paused = true; this.badge.textContent = 'paused'; });
     this.list.addEventListener('mouseleave', () => { this.paused = false; this.badge.textContent = ''; const h = this.held; this.held = []; this.add(h, false); });
   }
   get isPaused(): boolean { return this.paused; }
   /** trades held in the list (newest last) */
   get size(): number { return this.trades.length; }
-  clear(): void { this.trades = []; this.held = []; this.schedule(); }
+  clear(): void { this.trades = []; this.held = []; this.list.scrollTop = 0; this.top = 0; this.schedule(); }
 
   add(trades: readonly WireTrade[], count = true): void {
     if (count) {
@@ -66,8 +71,8 @@ export class TapePanel {
     const n = this.trades.length;
     const h = `${n * ROW}px`;
     if (this.spacer.style.height !== h) this.spacer.style.height = h;
-    const first = Math.floor(this.list.scrollTop / ROW);
-    const want = Math.min(n - first, Math.ceil(this.list.clientHeight / ROW) + 1);
+    const first = Math.floor(this.top / ROW);
+    const want = Math.min(n - first, Math.ceil(this.height / ROW) + 1);
     while (this.pool.length < want) this.pool.push(this.row());
     for (let j = 0; j < this.pool.length; j++) {
       const r = this.pool[j], k = first + j;
