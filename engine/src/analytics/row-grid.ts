@@ -78,6 +78,9 @@ export class RowGrid implements GridView {
   get highRow(): number { return this.base + this.length - 1; }
   /** rows allocated (used + free headroom) */
   get capacity(): number { return this.cap; }
+  /** the backing columns (column c, row offset i at c·capacity + backingOffset + i): for sealing without views */
+  get backing(): Float64Array { return this.buf; }
+  get backingOffset(): number { return this.lo; }
 
   /** Offset of `row` in the columns, growing the grid as needed. */
   ensure(row: number): number {

@@ -9,7 +9,7 @@
  * builds the six dense columns on demand and keeps them only while few are built (a byte-bounded
  * cache across all sealed rows), so a query that reads many held bars does not re-inflate them all.
  */
-import { GRID_COLUMNS, COL_ASK_VOL, COL_UNK_VOL, COL_UNK_CNT, type GridArena, type GridView, type RowGrid } from './row-grid.js';
+import { GRID_COLUMNS, COL_ASK_VOL, COL_UNK_VOL, type GridArena, type GridView, type RowGrid } from './row-grid.js';
 
 export type { GridView };
 
@@ -34,36 +34,40 @@ export class SealedRows implements GridView {
     this.base = base; this.length = length; this.count = count; this.ncols = ncols; this.sparse = sparse; this.data = data;
   }
 
-  /** An exact compact copy of a grid's rows (the grid is not changed). */
-  static from(g: GridView, arena?: GridArena): SealedRows {
+  /** An exact compact copy of a working grid's rows (the grid is not changed). */
+  static from(g: RowGrid, arena?: GridArena): SealedRows {
     const n = g.length;
     if (n === 0) return new SealedRows(0, 0, 0, 4, false, EMPTY);
-    const cols = g.cols;
+    return SealedRows.fromBacking(g.base, n, g.backing, g.backingOffset, g.capacity, arena);
+  }
+
+  /** reads the backing columns directly (once per bar close: keep it cheap) */
+  private static fromBacking(base: number, n: number, b: Float64Array, lo: number, cap: number, arena?: GridArena): SealedRows {
+    const o1 = cap + lo, o2 = 2 * cap + lo, o3 = 3 * cap + lo, o4 = 4 * cap + lo, o5 = 5 * cap + lo;
     let k = 0, unk = false;
-    const u0 = cols[COL_UNK_VOL], u1 = cols[COL_UNK_CNT];
     for (let i = 0; i < n; i++) {
-      if (u0[i] !== 0 || u1[i] !== 0) { unk = true; k++; continue; }
-      if (cols[0][i] !== 0 || cols[1][i] !== 0 || cols[2][i] !== 0 || cols[3][i] !== 0) k++;
+      if (b[o4 + i] !== 0 || b[o5 + i] !== 0) { unk = true; k++; }
+      else if (b[lo + i] !== 0 || b[o1 + i] !== 0 || b[o2 + i] !== 0 || b[o3 + i] !== 0) k++;
     }
     const nc = unk ? GRID_COLUMNS : 4;
     const sparse = k * (nc + 1) < n * nc;
-    const rows = sparse ? k : n;
     const size = sparse ? k * (nc + 1) : n * nc;
     const data = arena ? arena.take(size) : new Float64Array(size);
     if (sparse) {
       let j = 0;
       for (let i = 0; i < n; i++) {
-        let any = false;
-        for (let c = 0; c < nc; c++) if (cols[c][i] !== 0) { any = true; break; }
-        if (!any) continue;
+        const v0 = b[lo + i], v1 = b[o1 + i], v2 = b[o2 + i], v3 = b[o3 + i];
+        const v4 = unk ? b[o4 + i] : 0, v5 = unk ? b[o5 + i] : 0;
+        if (v0 === 0 && v1 === 0 && v2 === 0 && v3 === 0 && v4 === 0 && v5 === 0) continue;
         data[j] = i;
-        for (let c = 0; c < nc; c++) data[k + c * k + j] = cols[c][i];
+        data[k + j] = v0; data[2 * k + j] = v1; data[3 * k + j] = v2; data[4 * k + j] = v3;
+        if (unk) { data[5 * k + j] = v4; data[6 * k + j] = v5; }
         j++;
       }
     } else {
-      for (let c = 0; c < nc; c++) data.set(cols[c].subarray(0, n), c * n);
+      for (let c = 0; c < nc; c++) data.set(b.subarray(c * cap + lo, c * cap + lo + n), c * n);
     }
-    return new SealedRows(g.base, n, rows, nc, sparse, data);
+    return new SealedRows(base, n, sparse ? k : n, nc, sparse, data);
   }
 
   get empty(): boolean { return this.length === 0; }
