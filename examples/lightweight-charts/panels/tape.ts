@@ -13,7 +13,8 @@ import { el, hms, num, panel } from './dom.js';
 /** row height, px (fixed: the list positions rows by index) */
 const ROW = 16;
 
-interface Row { e: HTMLDivElement; t: HTMLSpanElement; px: HTMLSpanElement; sz: HTMLSpanElement; key: string }
+/** a pooled row: its three text nodes are edited in place (no nodes created per trade) */
+interface Row { e: HTMLDivElement; t: Text; px: Text; sz: Text; key: string }
 
 export class TapePanel {
   private readonly list: HTMLDivElement;
@@ -85,19 +86,21 @@ export class TapePanel {
       if (r.e.style.transform !== y) r.e.style.transform = y;
       if (r.key === '') r.e.hidden = false;
       r.key = key;
-      r.e.className = cls;
-      r.t.textContent = hms(ts); r.px.textContent = num(px, 8); r.sz.textContent = num(sz, 4);
+      if (r.e.className !== cls) r.e.className = cls;
+      set(r.t, hms(ts)); set(r.px, num(px, 8)); set(r.sz, num(sz, 4));
     }
   }
 
   private row(): Row {
-    const e = el('div'), t = el('span'), px = el('span', 'px'), sz = el('span', 'sz');
-    e.append(t, px, sz);
+    const e = el('div'), cell = (cls: string): Text => { const c = el('span', cls), t = document.createTextNode(''); c.appendChild(t); e.appendChild(c); return t; };
+    const t = cell(''), px = cell('px'), sz = cell('sz');
     e.hidden = true;
     this.list.appendChild(e);
     return { e, t, px, sz, key: '' };
   }
 }
+
+const set = (t: Text, s: string): void => { if (t.data !== s) t.data = s; };
 
 /** Append `add` to `buf`, keeping the newest `keep`. */
 function push(buf: WireTrade[], add: readonly WireTrade[], keep: number): void {
