@@ -108,14 +108,18 @@ export async function benchMemoryChild(): Promise<void> {
   const bars = [...engine.pipelines.values()].reduce((s, p) => s + p.bars.length, 0);
   // RSS after a GC, from the hour the bar budget was full to the end, least-squares slope in MB/hour
   const xs = rssByHour.map((_, h) => h).filter((h) => fullAt >= 0 && h >= fullAt);
-  const mx = xs.reduce((a, h) => a + h, 0) / xs.length, my = xs.reduce((a, h) => a + rssByHour[h], 0) / xs.length;
-  const growth = xs.length > 2 ? xs.reduce((a, h) => a + (h - mx) * (rssByHour[h] - my), 0) / xs.reduce((a, h) => a + (h - mx) ** 2, 0) : NaN;
+  const slope = (ys: number[]): number => {
+    const mx = xs.reduce((a, h) => a + h, 0) / xs.length, my = xs.reduce((a, h) => a + ys[h], 0) / xs.length;
+    return xs.length > 2 ? xs.reduce((a, h) => a + (h - mx) * (ys[h] - my), 0) / xs.reduce((a, h) => a + (h - mx) ** 2, 0) : NaN;
+  };
+  const growth = slope(rssByHour);
   emit({
     name: `memory: ${INSTRUMENTS} instruments × ${HOURS} simulated hours, ${oneTick ? '1-tick' : 'registry (coarse)'} rows, tapeflow start options`,
     trades, seconds: +((performance.now() - started) / 1000).toFixed(1), barsHeld: bars, barMemoryBudgetMB: Math.round(barMemory.budgetBytes / 1048576), barMemoryUsedMB: Math.round(barMemory.used / 1048576),
     startRssMB: startRss, peakRssFirstDayMB: peakDay, peakRssMB: peakRssMB(), rssByHourMB: rssByHour,
     heapUsedByHourMB: heapByHour, arrayBuffersByHourMB: buffersByHour, developingPointsByHour: developingByHour, profileRowsAllocatedByHour: profileRowsByHour,
-    budgetFullFromHour: fullAt, rssSlopeSinceFullMBPerHour: +growth.toFixed(2),
+    // the JS heap the engine holds (after a GC) beside RSS, which also counts pages the allocators keep
+    budgetFullFromHour: fullAt, rssSlopeSinceFullMBPerHour: +growth.toFixed(2), heapUsedSlopeSinceFullMBPerHour: +slope(heapByHour).toFixed(2),
     note: 'real USD-M BTCUSDT window stretched x10 in time, one window an hour (every other mirrored), 30 price-offset copies; a process holding the engine only (no store, no server); closed bars and session profiles bounded by analytics.barMemoryMB',
   });
 }

@@ -166,7 +166,7 @@ export interface AnalyticsConfig {
   stackedMinRows: number;
   /** default 'session' */
   cvdReset: 'session' | 'never';
-  /** memory for closed bars held in memory by `tapeflow start`, all instruments together, MB; older bars are read from the store; default 64 */
+  /** memory for the closed bars and session profiles `tapeflow start` holds, all instruments together, MB (not a bar count); older ones are read from the store; default 64 */
   barMemoryMB: number;
 }
 
