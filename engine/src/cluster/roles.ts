@@ -151,7 +151,7 @@ async function startGateway(config: TapeFlowConfig, o: RoleOptions): Promise<Run
   if (storePath) for (const s of ['', '-wal', '-shm']) rmSync(storePath + s, { force: true });
   const app: StartedApp = await startApp({ config: o.config, host: o.host, port: o.port, storePath, feeds: false, log: o.log, attachSignals: false, wsIntervals: config.cluster.wsIntervals });
   const nats = await openNats(config.cluster, node);
-  let seq = 0, messages = 0, bars = 0;
+  let seq = 0, messages = 0, bars = 0, appliedTrades = 0;
   const diverged: string[] = [];
   /** per instrument: the next k expected of each kind (a hole would be a lost output) */
   const next = new Map<string, number>();
@@ -178,6 +178,7 @@ async function startGateway(config: TapeFlowConfig, o: RoleOptions): Promise<Run
         const t = newTrade(id);
         t.ts = ts; t.price = price; t.size = size; t.side = side > 0 ? 'buy' : side < 0 ? 'sell' : 'unknown'; t.sideSource = src; t.id = tid;
         p.applyClassified(t);
+        appliedTrades++;
       }
       next.set(subject, Math.max(want, k0 + trades.length));
       return;
@@ -202,6 +203,7 @@ async function startGateway(config: TapeFlowConfig, o: RoleOptions): Promise<Run
     }
   })().catch((e) => o.log?.(`gateway ${node}: output stream consumer stopped: ${(e as Error).message}\n`));
   new Gauge({ name: 'tapeflow_cluster_gateway_messages', help: 'engine output messages consumed by this gateway', registers: [app.status.metrics.registry], collect() { this.set(messages); } });
+  new Gauge({ name: 'tapeflow_cluster_gateway_trades', help: 'engine trades applied to this gateway\'s projection', registers: [app.status.metrics.registry], collect() { this.set(appliedTrades); } });
   new Gauge({ name: 'tapeflow_cluster_gateway_stream_seq', help: 'last output stream sequence this gateway consumed', registers: [app.status.metrics.registry], collect() { this.set(seq); } });
   app.status.registry.probe('cluster', () => {
     const d = nats.down();
