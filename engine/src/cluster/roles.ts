@@ -78,6 +78,8 @@ async function startEngineNode(config: TapeFlowConfig, o: RoleOptions): Promise<
   if (!c.instruments.length) throw new Error('cluster.instruments is empty: an engine node needs the instruments to share out');
   const registry = buildRegistry(config);
   for (const id of c.instruments) registry.get(id); // unknown ids fail here, not mid-stream
+  const tokens = new Map<string, string>();
+  for (const id of c.instruments) { const t = token(id); if (tokens.has(t)) throw new Error(`cluster.instruments: ${tokens.get(t)} and ${id} map to the same subject token ${t}`); tokens.set(t, id); }
   // numbered before any event: checkpoint images refer to these by index (state-image.ts)
   const fixed = fixedObjects(registry);
   const nats = await openNats(c, node);

@@ -12,8 +12,12 @@ export const OUT_STREAM = 'TF_OUT';
 export const LEASE_BUCKET = 'tf_leases';
 export const SNAP_BUCKET = 'tf_snap';
 
-/** NATS subject tokens cannot hold '.', '*', '>' or spaces: those become '_' (ids are otherwise kept). */
-export function token(s: string): string { return s.replace(/[.*> \t]/g, '_'); }
+/**
+ * Instrument ids as subject tokens and KV key parts: NATS subjects cannot hold '.', '*', '>' or spaces
+ * and KV keys only [-/_=.A-Za-z0-9], so every other character becomes '_' ("BINANCE_SPOT:BTCUSDT" →
+ * "BINANCE_SPOT_BTCUSDT"). Two ids differing only there would share subjects: engine nodes refuse that.
+ */
+export function token(s: string): string { return s.replace(/[^A-Za-z0-9_-]/g, '_'); }
 
 export const eventSubject = (venue: string, instrument: string): string => `tf.ev.${token(venue)}.${token(instrument)}`;
 /**
@@ -34,11 +38,13 @@ export const encode = (v: unknown): Uint8Array => packr.pack(v);
 export const decode = <T = unknown>(b: Uint8Array): T => packr.unpack(b) as T;
 
 /**
- * Dedup id of a published event (Nats-Msg-Id): venue, instrument, type and the venue's own sequence
- * and trade id, so two ingest nodes replaying the same tape (or one re-sending after a reconnect)
- * store each event once within the stream's duplicate window.
+ * Dedup id of a published event (Nats-Msg-Id): venue, instrument, type, time, the venue's own trade id
+ * or sequence, and the occurrence of that key (n-th event with the same type, time and id/sequence —
+ * CME MBO records of one packet share a sequence, quotes have none). Two ingest nodes replaying the same
+ * tape (or one re-sending after a reconnect) produce the same ids and the stream stores each event once;
+ * distinct events never share an id.
  */
-export function eventMsgId(ev: { type: string; instrument: string; ts: number; id?: number; seq?: number }, venue: string, ordinal: number): string {
-  const vid = ev.id !== undefined && ev.id !== null ? `i${ev.id}` : ev.seq !== undefined ? `s${ev.seq}` : `o${ordinal}`;
-  return `${venue}:${ev.instrument}:${ev.type}:${ev.ts}:${vid}`;
+export function eventMsgId(ev: { type: string; instrument: string; ts: number; id?: number; seq?: number }, venue: string, occurrence: number): string {
+  const vid = ev.type === 'trade' && ev.id ? `i${ev.id}` : ev.seq !== undefined && ev.seq !== null ? `s${ev.seq}` : '';
+  return `${venue}:${ev.instrument}:${ev.type}:${ev.ts}:${vid}:${occurrence}`;
 }
