@@ -11,11 +11,14 @@ import { replayFile } from '../replay/index.js';
 import type { Nats } from './nats.js';
 import { encode, eventMsgId, eventSubject } from './subjects.js';
 
+/** recent dedup keys remembered for occurrence counting */
+const OCC_KEYS = 200_000;
+
 export interface IngestStats { published: number; duplicates: number; errors: number; files: number; done: boolean }
 
 export class Ingest {
   readonly stats: IngestStats = { published: 0, duplicates: 0, errors: 0, files: 0, done: false };
-  private readonly occ = new Map<string, { ts: number; n: Map<string, number> }>();
+  private readonly occ = new Map<string, number>();
   private inflight: Promise<void>[] = [];
 
   constructor(private readonly nats: Nats, private readonly registry: InstrumentRegistry, private readonly o: { window?: number; paceEventsPerS?: number; log?: (s: string) => void } = {}) {}
@@ -23,13 +26,14 @@ export class Ingest {
   /** Publish one event (waits only when the window of unacknowledged publishes is full). */
   async publish(ev: MarketEvent): Promise<void> {
     const venue = this.registry.find(ev.instrument)?.venue ?? 'unknown';
-    // occurrences of one key are counted while the instrument's time stays the same (the key holds the time)
-    let o = this.occ.get(ev.instrument);
-    if (!o || o.ts !== ev.ts) this.occ.set(ev.instrument, (o = { ts: ev.ts, n: new Map() }));
+    // occurrences per key (instrument, type, time, id/sequence); times interleave (trade time vs quote
+    // time), so keys are kept for the last OCC_KEYS events, not reset when the time moves
     const e = ev as { type: string; id?: number; seq?: number };
-    const key = `${e.type}:${e.type === 'trade' ? e.id : e.seq}`;
-    const k = (o.n.get(key) ?? 0) + 1;
-    o.n.set(key, k);
+    const key = `${ev.instrument}:${e.type}:${ev.ts}:${e.type === 'trade' ? e.id : e.seq}`;
+    const k = (this.occ.get(key) ?? 0) + 1;
+    this.occ.delete(key);
+    this.occ.set(key, k);
+    if (this.occ.size > OCC_KEYS) this.occ.delete(this.occ.keys().next().value as string);
     const p = this.nats.js.publish(eventSubject(venue, ev.instrument), encode(ev), { msgID: eventMsgId(ev as { type: string; instrument: string; ts: number; id?: number; seq?: number }, venue, k) })
       .then((ack) => { if (ack.duplicate) this.stats.duplicates++; else this.stats.published++; }, (err) => { this.stats.errors++; this.o.log?.(`ingest: publish failed: ${(err as Error).message}\n`); });
     this.inflight.push(p);
