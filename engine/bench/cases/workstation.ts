@@ -8,7 +8,9 @@
  * main-thread CPU time (ThreadTime; the figure that holds on a loaded machine) and main-thread busy
  * wall time (TaskDuration; inflated by other processes). Both include the stream's messages and every
  * panel's DOM work. Reported, median and p95:
- *  - idle: the same steps without scrolling (stream + panels + harness: a floor);
+ *  - idle: the same steps without scrolling (stream + panels + harness: a floor); the stream's load
+ *    varies along the replay, so the pan is also run on every other frame only and its frames are
+ *    given beside the still frames between them (paired, same period of the stream);
  *  - pan: 2 bars (80 px) per frame (target < 8 ms), beside a bare Lightweight Charts candlestick chart
  *    of the same size panned the same way in the same run (the browser's own floor for a pan);
  *  - sweep: the whole 50,000 bars in `WS_FRAMES` frames (the chart's window of bars moves every few frames);
@@ -105,7 +107,7 @@ export async function benchWorkstation(frames = Number(process.env.WS_FRAMES ?? 
           const ts = tf.chart.timeScale();
           if (step) ts.scrollToPosition(ts.scrollPosition() - step, false);
           requestAnimationFrame(() => setTimeout(r, 0));
-        }), [i, tapePerFrame < 0 ? (i % 2 ? 0 : -tapePerFrame) : tapePerFrame, step]);
+        }), [i, tapePerFrame < 0 ? (i % 2 ? 0 : -tapePerFrame) : tapePerFrame, step < 0 ? (i % 2 ? 0 : -step) : step]);
         const t2 = await metrics();
         frame.push(t2.task - t.task); cpu.push(t2.cpu - t.cpu); t = t2;
       }
@@ -130,6 +132,8 @@ export async function benchWorkstation(frames = Number(process.env.WS_FRAMES ?? 
     // (frames with 17 trades vs the frames between them), which the machine's load moves far less
     const alt = await pan(-17);
     const even = <T,>(x: T[], odd: number): T[] => x.filter((_, i) => i % 2 === odd);
+    // pan on every other frame: the pan's own cost as a paired difference against the still frames between
+    const altPan = await pan(0, -2);
     // the whole history in `frames` frames: the chart's window of bars moves every few frames
     const step = Math.ceil(n / frames);
     const sweep = await pan(0, step);
@@ -164,7 +168,8 @@ export async function benchWorkstation(frames = Number(process.env.WS_FRAMES ?? 
     emit({
       name: 'workstation-pan', source, bars: n, frames, barSpacing: 40, barsPerFrame: 2, panelsLive: true, ...fig(base), targetMs: 8,
       floorIdleFrameMs: med(idle.frame), floorIdleCpuMs: med(idle.cpu), floorBareLwcCpuMs: med(bareCpu), footprintDrawMs: med(base.draw),
-      ratioCpuToBareLwc: r3(med(base.cpu) / Math.max(1e-3, med(bareCpu))), windowMoves: base.moves, loadavg,
+      ratioCpuToBareLwc: r3(med(base.cpu) / Math.max(1e-3, med(bareCpu))), windowMoves: base.moves,
+      pairedPanCpuMs: med(even(altPan.cpu, 0)), pairedStillCpuMs: med(even(altPan.cpu, 1)), loadavg,
     });
     emit({
       name: 'workstation-sweep', source, bars: n, frames, barsPerFrame: step, panelsLive: true, ...fig(sweep), maxFrameMs: r3(Math.max(...sweep.frame)), targetMs: 8,
