@@ -149,6 +149,7 @@ export class UdfColumns {
   answer(bars: readonly ClosedBar[], open: FootprintBar | null, from: number, to: number, cb: number, storeBehind: boolean, maxBars: number): Encoded | null {
     // the newest buckets: closed bars after the sealed ones, then the open bar (with trades)
     const k0 = Number.isNaN(this.sealedTo) ? 0 : findStart(bars, this.sealedTo) + 1;
+    if (k0 === 0 && this.n > this.first) return null; // not synced with these bars
     const tails: { t: number; bars: FootprintBar[] }[] = [];
     for (let k = k0; k < bars.length; k++) {
       const b = bars[k].bar, t = this.bucket(b.start);
@@ -261,8 +262,8 @@ function findStart(bars: readonly ClosedBar[], start: number): number {
   return lo < bars.length && bars[lo].bar.start === start ? lo : -1;
 }
 
-/** columns kept per service: a few resolutions of a few instruments (least recently used dropped) */
-const MAX_COLUMNS = 64;
+/** columns kept per service: a few resolutions of every instrument (least recently used dropped; each is bounded by the bars held) */
+const MAX_COLUMNS = 256;
 const perService = new WeakMap<object, Map<string, UdfColumns>>();
 
 /** The columns of one instrument at one bucket length for one service (created on first use). */
