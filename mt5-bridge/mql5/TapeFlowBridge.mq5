@@ -283,7 +283,8 @@ void PumpSymbol(TfSym &s)
    for(int round = 0; round < TF_PUMP_ROUNDS; round++)
      {
       ResetLastError();
-      int got = CopyTicks(s.name, ticks, COPY_TICKS_ALL, (ulong)s.curMs, TF_PUMP_N + s.curN);
+      int want = TF_PUMP_N + s.curN; // (the loop below moves s.curN: "full" is judged by what was asked)
+      int got = CopyTicks(s.name, ticks, COPY_TICKS_ALL, (ulong)s.curMs, want);
       if(got <= 0) { caughtUp = GetLastError() == 0; break; } // nothing new, or not synchronised yet (GetLastError): try next pass
       long ms = -1;
       int ord = 0, emitted = 0;
@@ -298,7 +299,7 @@ void PumpSymbol(TfSym &s)
          s.curN = ord + 1;
          if(count >= TF_BATCH && !FlushTicks(s.name, batch, count)) return;
         }
-      if(got < TF_PUMP_N + s.curN || emitted == 0) { caughtUp = true; break; } // the answer was not full: caught up
+      if(got < want || emitted == 0) { caughtUp = true; break; } // the answer was not full: caught up
       if(round == TF_PUMP_ROUNDS - 1) g_pumpLimits++;
      }
    if(caughtUp) s.seenMsc = tm;

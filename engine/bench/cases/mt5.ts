@@ -104,9 +104,10 @@ export async function benchMt5Shim(n = Number(process.env.MT5_SHIM_BENCH_TICKS ?
   }
   const firstTickAt = ea.realTimeOf(tape.ticks[0].utc);
   const seconds = (Date.now() - Math.max(connectedAt, firstTickAt)) / 1000;
+  const said = ea.lines.slice(-8).map((l) => `${l.ms} ${l.text}`).join('\n');
   await ea.stop();
   await server.close();
   const loss = n - sink.ticks.length;
-  if (loss !== 0) throw new Error(`mt5 shim bench: ${n} ticks in the tape, ${sink.ticks.length} persisted`);
+  if (loss !== 0) throw new Error(`mt5 shim bench: ${n} ticks in the tape, ${sink.ticks.length} persisted; server ${JSON.stringify({ connections: server.stats.connections, rejects: server.stats.rejects, errors: server.stats.errors })}; the EA's last lines:\n${said}`);
   emit({ name: 'mt5-client', client: 'shimmed-ea (EA source via MQL5 shim)', ticks: n, ticksPerSec: Math.round(n / seconds), seconds: Number(seconds.toFixed(3)), loss, ratioToSimulated: Number((n / seconds / simRun.ticksPerSec).toFixed(3)), peakRssMB: peakRssMB() });
 }
