@@ -6,7 +6,7 @@
  *
  * Checkpoints: every snapshotEveryMs the whole state is imaged (state-image.ts) between two events,
  * then, once every output up to that point is acknowledged, written to KV tf_snap as chunks
- * img.<instrument>.<gen>.<n> followed by the header snap.<instrument> {seq, gen, parts, …} (the
+ * img.<instrument>.<node>.<gen>.<n> followed by the header snap.<instrument> {seq, gen, parts, …} (the
  * header switches generations atomically; the previous generation's chunks are deleted after).
  * A node taking the instrument over restores the image named by the header and consumes from seq+1.
  */
@@ -30,7 +30,8 @@ export interface Checkpoint extends StateShape {
 }
 
 export const snapKey = (id: string): string => `snap.${token(id)}`;
-const chunkKey = (id: string, gen: number, n: number): string => `img.${token(id)}.${gen}.${n}`;
+/** the writing node is part of the key: two nodes briefly running one instrument never mix chunks */
+const chunkKey = (id: string, node: string, gen: number, n: number): string => `img.${token(id)}.${token(node)}.${gen}.${n}`;
 
 /** One instrument's pipeline on this node. */
 export class InstrumentRun {
@@ -75,7 +76,7 @@ export class InstrumentRun {
     const cp = decode<Checkpoint>(h.value);
     const parts: Uint8Array[] = [];
     for (let n = 0; n < cp.parts; n++) {
-      const e = await this.nats.snaps.get(chunkKey(this.id, cp.gen, n));
+      const e = await this.nats.snaps.get(chunkKey(this.id, cp.node, cp.gen, n));
       if (!e || e.operation !== 'PUT') throw new Error(`checkpoint of ${this.id} at seq ${cp.seq}: chunk ${n} of ${cp.parts} missing`);
       parts.push(e.value);
     }
@@ -129,11 +130,11 @@ export class InstrumentRun {
     const gen = (this.lastCheckpoint?.gen ?? 0) + 1;
     const cp: Checkpoint = { seq: m.seq, events: m.events, bars: m.bars, checksum: this.checksum(), counters: { ...m.counters }, ...this.state.shape(), node: this.node, at: Date.now(), gen, parts: Math.max(1, Math.ceil(bytes.length / CHUNK)), bytes: bytes.length };
     await this.drain();
-    for (let n = 0; n < cp.parts; n++) await this.nats.snaps.put(chunkKey(this.id, gen, n), bytes.subarray(n * CHUNK, (n + 1) * CHUNK));
+    for (let n = 0; n < cp.parts; n++) await this.nats.snaps.put(chunkKey(this.id, this.node, gen, n), bytes.subarray(n * CHUNK, (n + 1) * CHUNK));
     await this.nats.snaps.put(snapKey(this.id), encode(cp));
     const prev = this.lastCheckpoint;
     this.lastCheckpoint = cp;
-    if (prev) for (let n = 0; n < prev.parts; n++) await this.nats.snaps.purge(chunkKey(this.id, prev.gen, n)).catch(() => {});
+    if (prev) for (let n = 0; n < prev.parts; n++) await this.nats.snaps.purge(chunkKey(this.id, prev.node, prev.gen, n)).catch(() => {});
     return cp;
   }
 
