@@ -108,6 +108,7 @@ async function load(): Promise<void> {
   noData(raw.length === 0 && !active.has(state.symbol), `${state.symbol}: no data on this server${active.size ? ` (data: ${[...active].join(', ')})` : ''}`);
   try {
     const p = await api<Record<string, unknown>>(`/api/v1/profile?symbol=${sym}&type=session${profileParams(state)}`);
+    sessionNaked = fromApiProfile(p).nakedPocs ?? [];
     if (!p.empty) of.profile?.applyOptions({ sessions: [fromApiProfile(p)] });
     else of.profile?.applyOptions({ sessions: [] });
     // developing POC at each closed bar of the session (the server's points); live points follow on the profile stream
@@ -168,9 +169,11 @@ function subscribe(): void {
 }
 
 let devSession: string | null = null;
+/** earlier sessions' naked POCs (from /api/v1/profile), kept when the live profile replaces the session */
+let sessionNaked: { price: number; time: number }[] = [];
 function onProfile(w: WireProfile): void {
   if (!w.session || !w.rows.length) return;
-  of.profile?.applyOptions({ sessions: [{ start: w.start, end: w.end, rowSize: w.rowSize, rows: w.rows.map(([price, volume, buy, sell]) => ({ price, volume, buy, sell })), poc: w.poc, vah: w.vah, val: w.val }] });
+  of.profile?.applyOptions({ sessions: [{ start: w.start, end: w.end, rowSize: w.rowSize, rows: w.rows.map(([price, volume, buy, sell]) => ({ price, volume, buy, sell })), poc: w.poc, vah: w.vah, val: w.val, nakedPocs: sessionNaked.filter((n) => w.low === null || w.high === null || n.price + w.rowSize <= w.low || n.price > w.high) }] });
   of.pocLevels?.addDeveloping({ ts: w.ts, poc: w.poc }, w.rowSize, w.session !== devSession);
   devSession = w.session;
 }
