@@ -15,11 +15,14 @@ function run(tape = randomTape(7, 20000), opts = {}) {
 }
 
 describe('pipeline: incremental equals batch', () => {
-  for (const seed of [1, 2, 3]) {
-    it(`random tape seed ${seed}`, () => {
-      const tape = randomTape(seed, 15000);
-      const p = run(tape);
-      const rowTicks = reg.get('BTCUSDT').footprintRowTicks;
+  // the registry's rows and 1-tick rows; each tape also mirrored in price (falls where it rose) with sides swapped
+  const cases: [number, boolean, boolean][] = [[1, false, false], [2, false, false], [3, false, false], [4, true, false], [4, true, true], [5, false, true], [6, true, true]];
+  for (const [seed, oneTick, mirror] of cases) {
+    it(`random tape seed ${seed}${oneTick ? ', 1-tick rows' : ''}${mirror ? ', mirrored (falling)' : ''}`, () => {
+      let tape = randomTape(seed, 15000);
+      if (mirror) tape = tape.map((t) => ({ ...t, price: 1_200_000 - t.price, side: t.side === 'buy' ? 'sell' as const : 'buy' as const }));
+      const p = run(tape, oneTick ? { footprintRowTicks: 1, profileRowTicks: 1 } : {});
+      const rowTicks = oneTick ? 1 : reg.get('BTCUSDT').footprintRowTicks;
       // batch recomputation straight from the tape
       const groups = new Map<number, typeof tape>();
       for (const t of tape) {
@@ -49,6 +52,10 @@ describe('pipeline: incremental equals batch', () => {
         const va = valueArea(vol, vol.length);
         expect(stats.poc).toBe((lo + va.poc) * rowTicks);
         expect([stats.val, stats.vah]).toEqual([(lo + va.low) * rowTicks, (lo + va.high) * rowTicks]);
+        // the held bar's rows (sealed compact after the close) hold the same volumes
+        for (let i = 0; i < vol.length; i++) expect(bar.rows.volumeAt(lo + i - bar.rows.base)).toBe(vol[i]);
+        expect(bar.rows.base).toBe(lo);
+        expect(bar.rows.length).toBe(vol.length);
       }
       expect(p.counters.buyVolume - p.counters.sellVolume).toBe(p.cvd.value);
     });
