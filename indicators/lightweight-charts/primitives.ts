@@ -244,6 +244,9 @@ export class DepthHeatmapPrimitive extends Base {
         const xa = this.xAt(sn.ts), xb = i + 1 < this.snaps.length ? this.xAt(this.snaps[i + 1].ts) : scope.mediaSize.width;
         if (xa === null || xb === null) continue;
         const l = Math.round(xa * hpr), r = Math.max(l + 1, Math.round(xb * hpr));
+        // one column per device pixel: a snapshot whose successor starts in the same pixel is covered by it
+        // (a fast book gives hundreds of snapshots per bar; drawing each was O(snapshots × levels) rects)
+        if (i + 1 < this.snaps.length && Math.round(xb * hpr) <= l) continue;
         const rs = this.rowSize || 1;
         for (const [side, levels] of [[0, sn.bids], [1, sn.asks]] as const) {
           for (const [p, q] of levels) {
