@@ -321,7 +321,7 @@ async function main(): Promise<void> {
     e.onchange = () => { (state as any)[key] = key === 'compare' ? e.value : Number(e.value) || 0; saveSettings(state); void load().catch((err) => status(String(err))); };
   }
   const big = $<HTMLInputElement>('big');
-  big.value = String(state.big);
+  big.value = state.big > 0 ? String(state.big) : '';
   big.onchange = () => { state.big = Number(big.value) || 0; tape.threshold = state.big; saveSettings(state); };
   if (state.stream) void stream.connect().catch(() => status('stream unavailable'));
   await transport.init().catch(() => false);

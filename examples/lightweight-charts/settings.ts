@@ -9,7 +9,7 @@ export interface Settings {
 }
 
 const KEY = 'tapeflow.settings';
-const DEFAULTS: Settings = { symbol: 'BTCUSDT', tf: '1', mode: 'bidask', rows: 1, theme: 'dark', bars: 600, big: 1, ratio: 0, compare: '', minVol: 0, va: 0 };
+const DEFAULTS: Settings = { symbol: 'BTCUSDT', tf: '1', mode: 'bidask', rows: 1, theme: 'dark', bars: 600, big: 0, ratio: 0, compare: '', minVol: 0, va: 0 };
 
 export function loadSettings(q: URLSearchParams): Settings {
   let stored: Partial<Settings> = {};

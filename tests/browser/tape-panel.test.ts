@@ -92,4 +92,24 @@ describe('time & sales panel', () => {
     expect(await page.evaluate(() => (window as any).tape.received)).toBe(5050);
     expect(errors).toEqual([]);
   });
+
+  it('with the threshold at 0 (auto) highlights the 99th-percentile sizes of its buffer and says so', async () => {
+    await page.evaluate(() => { (window as any).tape.clear(); (window as any).tape.threshold = 0; });
+    // 1,000 trades of 3 (a contract-sized instrument: a threshold of 1 would mark every row), every
+    // 10th of 40: the p99 of the buffer is 40, so only those are big
+    await page.evaluate(() => {
+      const tr = [];
+      for (let i = 0; i < 1000; i++) tr.push([Date.UTC(2024, 7, 8, 13, 0, 0) + i, 200 + i / 100, i % 10 === 0 ? 40 : 3, 1, i]);
+      (window as any).tape.add(tr);
+    });
+    await frame();
+    const rs = await rows();
+    const big = rs.filter((r) => r.cls.includes('big'));
+    expect(big.length).toBeGreaterThan(0);
+    expect(big.every((r) => r.text.endsWith(' 40'))).toBe(true);
+    expect(rs.filter((r) => r.text.endsWith(' 3')).every((r) => !r.cls.includes('big'))).toBe(true);
+    const badge = await page.evaluate(() => document.querySelector('#panel-tape')!.textContent ?? '');
+    expect(badge).toContain('big ≥ 40 (auto: p99 of last');
+    expect(errors).toEqual([]);
+  });
 });

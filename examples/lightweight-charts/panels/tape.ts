@@ -1,7 +1,9 @@
 /**
  * Time & sales from the `tick` channel: newest first, aggressor colours, trades of at least the
- * big-trade threshold (instrument units, a setting) highlighted. Hovering pauses the tape (new
- * trades are buffered and shown on leave).
+ * big-trade threshold (instrument units, a setting) highlighted. A threshold of 0 means "auto": the
+ * 99th percentile of the sizes in the tape's buffer, so a contract-sized instrument does not light up
+ * every row (the badge says which threshold is in force and how it was derived). Hovering pauses the
+ * tape (new trades are buffered and shown on leave).
  * A 1,000 trades/s tape must cost well under 2 ms a frame, so the list is virtual: trades go into a
  * bounded buffer (`keep`), and once per animation frame a fixed pool of row elements — only the
  * rows in view — is filled from it (rows whose text did not change are not touched). The DOM work
@@ -32,6 +34,9 @@ export class TapePanel {
   big = 0;
   /** frames in which rows were filled (tests / bench) */
   renders = 0;
+  /** the auto threshold (p99 of the buffer's sizes), refreshed when trades arrive */
+  private auto = Infinity;
+  private autoStale = true;
   constructor(host: HTMLElement, public threshold: number, private readonly keep = 500) {
     const p = panel(host, 'tape', 'Time & sales');
     this.badge = p.badge;
@@ -47,6 +52,12 @@ export class TapePanel {
     this.list.addEventListener('mouseleave', () => { this.paused = false; this.badge.textContent = ''; const h = this.held; this.held = []; this.add(h, false); });
   }
   get isPaused(): boolean { return this.paused; }
+  /** the threshold in force: the setting, or the buffer's 99th-percentile size when the setting is 0 */
+  get effectiveThreshold(): number {
+    if (this.threshold > 0) return this.threshold;
+    if (this.autoStale) { this.auto = p99(this.trades.length ? this.trades : this.held); this.autoStale = false; }
+    return this.auto;
+  }
   /** trades held in the list (newest last) */
   get size(): number { return this.trades.length; }
   clear(): void { this.trades = []; this.held = []; this.list.scrollTop = 0; this.top = 0; this.schedule(); }
@@ -54,7 +65,9 @@ export class TapePanel {
   add(trades: readonly WireTrade[], count = true): void {
     if (count) {
       this.received += trades.length;
-      for (const t of trades) if (t[2] >= this.threshold) this.big++;
+      this.autoStale = true;
+      const th = this.threshold > 0 ? this.threshold : p99Of(trades, this.trades);
+      for (const t of trades) if (t[2] >= th) this.big++;
     }
     if (this.paused) { push(this.held, trades, this.keep); return; }
     push(this.trades, trades, this.keep);
@@ -70,6 +83,9 @@ export class TapePanel {
   private render(): void {
     this.renders++;
     const n = this.trades.length;
+    const th = this.effectiveThreshold;
+    const badge = this.paused ? 'paused' : this.threshold > 0 ? '' : Number.isFinite(th) ? `big ≥ ${num(th, 4)} (auto: p99 of last ${n})` : '';
+    if (this.badge.textContent !== badge) this.badge.textContent = badge;
     const h = `${n * ROW}px`;
     if (this.spacer.style.height !== h) this.spacer.style.height = h;
     const first = Math.floor(this.top / ROW);
@@ -79,7 +95,7 @@ export class TapePanel {
       const r = this.pool[j], k = first + j;
       if (j >= want || k >= n) { if (r.key !== '') { r.key = ''; r.e.className = ''; r.e.hidden = true; } continue; }
       const [ts, px, sz, side] = this.trades[n - 1 - k];
-      const cls = `t ${side > 0 ? 'buy' : side < 0 ? 'sell' : 'unk'}${sz >= this.threshold ? ' big' : ''}`;
+      const cls = `t ${side > 0 ? 'buy' : side < 0 ? 'sell' : 'unk'}${sz >= th ? ' big' : ''}`;
       const key = `${k}|${ts}|${px}|${sz}|${cls}`;
       if (key === r.key) continue;
       const y = `translateY(${k * ROW}px)`;
@@ -98,6 +114,18 @@ export class TapePanel {
     this.list.appendChild(e);
     return { e, t, px, sz, key: '' };
   }
+}
+
+/** 99th-percentile size of `buf` (Infinity when empty: nothing is big before any trade) */
+function p99(buf: readonly WireTrade[]): number {
+  if (!buf.length) return Infinity;
+  const a = Float64Array.from(buf, (t) => t[2]).sort();
+  return a[Math.min(a.length - 1, Math.floor(a.length * 0.99))];
+}
+
+/** p99 of the held buffer plus a new batch (used to count big trades as they arrive) */
+function p99Of(batch: readonly WireTrade[], buf: readonly WireTrade[]): number {
+  return p99(buf.length ? (buf as WireTrade[]).concat(batch) : batch);
 }
 
 const set = (t: Text, s: string): void => { if (t.data !== s) t.data = s; };
