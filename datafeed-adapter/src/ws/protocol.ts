@@ -197,6 +197,9 @@ export function normalizeTimeframe(tf: string): string | null {
     if (!(n > 0)) return null;
     return m[2] === 'S' ? `${n}s` : `${n}${m[2]}`;
   }
+  // volume bars: instrument units, decimals allowed ("0.5V"); canonical number text
+  m = /^(\d+(?:\.\d+)?)V$/.exec(s);
+  if (m) return Number(m[1]) > 0 ? `${Number(m[1])}V` : null;
   m = /^(\d+)([smhdV])$/.exec(s);
   if (m) return Number(m[1]) > 0 ? `${Number(m[1])}${m[2] === 'd' ? 'D' : m[2]}` : null;
   m = /^(\d+)H$/.exec(s);

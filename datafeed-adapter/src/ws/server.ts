@@ -16,6 +16,7 @@ import type { Logger } from '../../../engine/src/log.js';
 import { safeEqual } from '../http/security.js';
 import { decode, encode, frameHeadInto, frameHeadLength, frameInto, updateFrame } from './frames.js';
 import { DelayHistogram, delayStats, type DeliveryStats } from './delivery-stats.js';
+import { TradeBarTopic, TRADE_TF, countRuleOf, tradeTfError, type TradeBarsSource } from './trade-bar-topic.js';
 import {
   CHANNELS, CLOSE, ERR, PLACEHOLDER_CHANNELS, PROTOCOL_VERSION, TIMEFRAME_CHANNELS, isChannel, normalizeTimeframe,
   type Channel, type ErrorCode, type ServerLimits, type WireTrade,
@@ -65,6 +66,11 @@ export interface StreamServerOptions {
   stallTimeoutMs?: number;
   /** trades kept per pending tick batch of a congested subscription (default 5000) */
   maxPendingTrades?: number;
+  /**
+   * Snapshots of N-tick / volume bar subscriptions (tf "100T", "10V"): the REST grouping of the stored
+   * trades (liveTradeBarsSnapshot over the HTTP server's HistoryService). Without it those timeframes are refused.
+   */
+  tradeBars?: TradeBarsSource;
   /** per-channel update intervals, ms */
   intervals?: Partial<Record<Channel, number>>;
   /** flush timer period, ms (default 20) */
@@ -354,7 +360,7 @@ class Conn {
 }
 
 type Required2<T> = { [K in keyof T]-?: T[K] };
-type ResolvedOptions = Required2<Omit<StreamServerOptions, 'server' | 'token' | 'verifyUpgrade' | 'books' | 'logger' | 'registry' | 'intervals' | 'feeds'>> & { intervals: Record<Channel, number> };
+type ResolvedOptions = Required2<Omit<StreamServerOptions, 'server' | 'token' | 'verifyUpgrade' | 'books' | 'logger' | 'registry' | 'intervals' | 'feeds' | 'tradeBars'>> & { intervals: Record<Channel, number> };
 
 export interface StreamServerStats {
   connections: number;
@@ -381,6 +387,7 @@ export class StreamServer {
   private readonly verifyUpgrade: StreamServerOptions['verifyUpgrade'];
   private readonly books: ((id: string) => OrderBook | undefined) | undefined;
   private readonly feedsSource: (() => unknown) | undefined;
+  private readonly tradeBars: TradeBarsSource | undefined;
   private readonly baseSpec: BarSpec;
   private httpServer: http.Server | null = null;
   private ownServer = false;
@@ -399,6 +406,7 @@ export class StreamServer {
     this.log = opts.logger;
     this.books = opts.books;
     this.feedsSource = opts.feeds;
+    this.tradeBars = opts.tradeBars;
     this.verifyUpgrade = opts.verifyUpgrade;
     this.o = {
       engine: opts.engine, path: opts.path ?? '/ws',
@@ -699,10 +707,16 @@ export class StreamServer {
       const n = raw === this.baseSpec.label ? raw : normalizeTimeframe(raw);
       if (!n) { conn.error(ERR.BAD_TIMEFRAME, `invalid timeframe "${raw.slice(0, 20)}"`, ref); return null; }
       const spec = this.baseSpec;
+      if (TRADE_TF.test(n) && n !== spec.label && this.tradeBars && (ch === 'bar' || ch === 'footprint')) {
+        const bad = tradeTfError(n, hub.inst);
+        if (bad) { conn.error(ERR.BAD_TIMEFRAME, bad, ref); return null; }
+        tf = n; mode = 'trades';
+      } else {
       const sup = BarTopic.support({ kind: spec.kind, label: spec.label, ms: spec.kind === 'time' ? spec.ms : undefined }, n);
       if (sup !== 'base' && sup !== 'derived') { conn.error(ERR.BAD_TIMEFRAME, sup, ref); return null; }
       tf = sup === 'base' ? spec.label : n;
       mode = sup;
+      }
     }
     for (const k of ['limit', 'depth'] as const) {
       if (m[k] !== undefined && m[k] !== null && (typeof m[k] !== 'number' || !Number.isFinite(m[k]) || (m[k] as number) < 0)) {
@@ -754,7 +768,9 @@ export class StreamServer {
     if (t) return t;
     const iv = this.o.intervals[ch];
     switch (ch) {
-      case 'bar': case 'footprint': case 'delta': t = new BarTopic(key, ch, hub, tf, iv, encode, mode === 'derived', view); break;
+      case 'bar': case 'footprint': case 'delta': t = mode === 'trades' && ch !== 'delta' && this.tradeBars
+        ? new TradeBarTopic(key, ch, hub, tf, iv, encode, countRuleOf(tf, hub.inst)!, this.tradeBars, view)
+        : new BarTopic(key, ch, hub, tf, iv, encode, mode === 'derived', view); break;
       case 'tick': t = new TickTopic(key, hub, iv, encode); break;
       case 'vwap': t = new VwapTopic(key, ch, hub, '', iv, encode); break;
       case 'profile': t = new ProfileTopic(key, hub, iv, encode, valueArea); break;

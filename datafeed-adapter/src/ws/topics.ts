@@ -118,7 +118,7 @@ export class SymbolHub {
       this.sessVol += t.size;
       this.sessClose = t.price;
     }
-    for (const tp of this.topics) tp.onTrade(bar);
+    for (const tp of this.topics) tp.onTrade(bar, t);
   }
   private sessClose = NaN;
 
@@ -170,7 +170,8 @@ export abstract class Topic {
   /** Send the conflated state (called when dirty and the interval elapsed). */
   flush(): void {}
   onAttach(_p: InstrumentPipeline): void {}
-  onTrade(_bar: FootprintBar): void {}
+  /** `t` is the classified trade just added to `bar` */
+  onTrade(_bar: FootprintBar, _t?: Trade): void {}
   onBarClose(_cb: ClosedBar): void {}
   onQuote(): void {}
   onBook(): void {}
@@ -372,7 +373,7 @@ export class BarTopic extends Topic {
     return { bars: out, open: this.current() };
   }
 
-  private project(b: FootprintBar, t: number, closed: boolean, stats: BarStats | null): WireBar | WireFootprint | WireDelta {
+  protected project(b: FootprintBar, t: number, closed: boolean, stats: BarStats | null): WireBar | WireFootprint | WireDelta {
     const h = this.hub;
     const end = Number.isFinite(b.end) ? b.end : null;
     if (this.ch === 'delta') {

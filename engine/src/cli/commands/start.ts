@@ -15,6 +15,7 @@ import { recordEngine, restoreEngine } from '../../store/recorder.js';
 import { HistoryService } from '../../../../datafeed-adapter/src/service/history.js';
 import { createServer, type DatafeedServer } from '../../../../datafeed-adapter/src/server.js';
 import { createStreamServer, type StreamServer } from '../../../../datafeed-adapter/src/ws/server.js';
+import { liveTradeBarsSnapshot } from '../../../../datafeed-adapter/src/service/live-trade-bars.js';
 import { BookManager } from '../../book/manager.js';
 import { SignalEngine } from '../../signals/engine.js';
 import { startClock, wireBooks, wireDepthHistory, wireMerged, wireSignals } from '../wire.js';
@@ -160,7 +161,7 @@ export async function startApp(o: { config?: string; host?: string; port?: numbe
     throw err;
   }
   const guard = server.guard;
-  const stream = createStreamServer({ engine, server: server.server, feeds: () => service.feeds(), token: guard.streamTokenCheck(), verifyUpgrade: (req) => guard.upgradeAllowed(req), books: (id) => books.book(id), logger: logger.child({ component: 'ws' }), intervals: o.wsIntervals });
+  const stream = createStreamServer({ engine, server: server.server, feeds: () => service.feeds(), tradeBars: (sym, rule, limit) => liveTradeBarsSnapshot(service, sym, rule, limit), token: guard.streamTokenCheck(), verifyUpgrade: (req) => guard.upgradeAllowed(req), books: (id) => books.book(id), logger: logger.child({ component: 'ws' }), intervals: o.wsIntervals });
   status.late.ws = () => {
     const d = stream.deliveryStats();
     return { clients: stream.conns.size, connections: stream.counters.connections, dropped: stream.counters.dropped, congested: d.congested, conflated: d.conflated, messages: d.messages, sendDelayP99Ms: d.sendDelayMs.p99 };
