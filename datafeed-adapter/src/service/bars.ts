@@ -20,6 +20,7 @@ import { bucketEnd, bucketOf, mergeBars } from './aggregate.js';
 import { nominalMs, type Resolution } from './resolution.js';
 import type { TradeRec } from './trades.js';
 import type { HistoryService } from './history.js';
+import { barIsFull } from './trade-bar-grouper.js';
 import { budget, countTrades, prevTradeTs, scanForward, type ScanBudget } from './trade-scan.js';
 import type { Work } from './work.js';
 import { udfColumns, type Encoded, type UdfColumns } from './udf-columns.js';
@@ -148,7 +149,7 @@ function* hourBars(s: HistoryService, i: Instrument, rule: TradeBarRule, hStart:
     if (rule.kind === 'second') {
       start = Math.floor(x.ts / rule.ms) * rule.ms;
       if (cur && cur.start !== start) close();
-    } else if (rule.kind === 'tick' && cur && cur.trades >= rule.n) close();
+    } else if (rule.kind === 'tick' && cur && barIsFull(rule, cur)) close();
     if (!cur) {
       const sign = x.side === 'buy' ? 1 : x.side === 'sell' ? -1 : 0;
       const sess = i.calendar.sessionAt(x.ts);
@@ -157,7 +158,7 @@ function* hourBars(s: HistoryService, i: Instrument, rule: TradeBarRule, hStart:
     t.ts = x.ts; t.id = x.id; t.price = x.price; t.size = x.size; t.side = x.side; t.sideSource = x.sideSource;
     if (withRows) cur.add(t, x.cvd);
     else addLight(cur, t, x.cvd);
-    if (rule.kind === 'volume' && cur.volume >= rule.lots) { cur.closed = true; close(); }
+    if (rule.kind === 'volume' && barIsFull(rule, cur)) { cur.closed = true; close(); }
   });
   if (cur) {
     const c = cur as FootprintBar;

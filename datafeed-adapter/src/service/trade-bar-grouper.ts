@@ -13,6 +13,14 @@ const HOUR = 3_600_000;
 /** tick: n trades per bar; volume: lots per bar (instrument units converted by the caller). */
 export type CountRule = { kind: 'tick'; n: number } | { kind: 'volume'; lots: number };
 
+/** The closing rule, shared with the REST grouping (bars.ts hourBars): is this bar complete? */
+export function barIsFull(rule: CountRule, b: { trades: number; volume: number }): boolean {
+  return rule.kind === 'tick' ? b.trades >= rule.n : b.volume >= rule.lots;
+}
+
+/** Start of the UTC hour of ts: N-tick and volume bars restart there. */
+export function countHour(ts: number): number { return Math.floor(ts / HOUR) * HOUR; }
+
 export class TradeBarGrouper {
   /** the bar in progress (null between bars) */
   open: FootprintBar | null = null;
@@ -25,7 +33,7 @@ export class TradeBarGrouper {
 
   /** Add one classified trade; `cvdAfter` is the cumulative delta including it. */
   add(t: Trade, cvdAfter: number): void {
-    const h = Math.floor(t.ts / HOUR) * HOUR;
+    const h = countHour(t.ts);
     if (this.open && h !== this.hour) this.close();
     if (!this.open) {
       const sign = t.side === 'buy' ? 1 : t.side === 'sell' ? -1 : 0;
@@ -34,7 +42,7 @@ export class TradeBarGrouper {
     }
     const b = this.open;
     b.add(t, cvdAfter);
-    if (this.rule.kind === 'tick' ? b.trades >= this.rule.n : b.volume >= this.rule.lots) this.close();
+    if (barIsFull(this.rule, b)) this.close();
   }
 
   /** Continue a bar the REST grouping left open (the stream's snapshot). */
@@ -42,7 +50,7 @@ export class TradeBarGrouper {
     b.end = Infinity;
     b.closed = false;
     this.open = b;
-    this.hour = Math.floor(b.start / HOUR) * HOUR;
+    this.hour = countHour(b.start);
   }
 
   private close(): void {
