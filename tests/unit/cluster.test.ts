@@ -157,6 +157,13 @@ describe('cluster: 2 ingest, 3 engine, 2 gateway nodes on a 3-node JetStream clu
     for (const g of gateways) {
       const h = await health(g);
       expect(JSON.stringify(h.problems ?? h)).not.toMatch(/projection differs|engine output missing/);
+      // and /health says what the gateway consumed from the engines (its own `events` stay 0)
+      expect(h.cluster.role).toBe('gateway');
+      expect(h.cluster.outputMessages).toBeGreaterThan(0);
+      expect(h.cluster.barsClosed).toBeGreaterThanOrEqual(want);
+      expect(h.cluster.tradesApplied).toBeGreaterThan(0);
+      expect(h.cluster.lastOutputAgeMs).toBeGreaterThanOrEqual(0);
+      expect(h.cluster.diverged + h.cluster.holes).toBe(0);
     }
     // gateways answer history from their stream-fed store: the same closed bars on both
     const hist = await Promise.all(gateways.map(async (g) => (await fetch(`${g.url}/history?symbol=${clusterInstrument(2)}&resolution=1&from=${Date.UTC(2026, 10, 2, 13) / 1000}&to=${Date.UTC(2026, 10, 2, 16) / 1000}`)).json() as Promise<any>));

@@ -60,6 +60,8 @@ export interface ServiceOptions {
 
 /** Hooks the signals / order-book / strategy engineers fill in. Absent = the documented empty state. */
 export interface Providers {
+  /** extra /health sections of this node's role (a cluster gateway: what it consumed from the engines) */
+  healthSections?(): Record<string, unknown>;
   signals?(q: { symbol?: string; from: number; to: number; limit: number }): SignalRecord[];
   bias?(symbol: string): unknown;
   /** rule-mode decisions of an instrument, oldest first (at most `limit`); undefined when rule mode is off */
@@ -499,6 +501,7 @@ export class HistoryService {
     return {
       ...this.problems(), uptimeS: Math.round((Date.now() - this.startedAt) / 1000), events: this.engine.events, lastEventAgeMs: this.lastEventAt ? Date.now() - this.lastEventAt : null,
       store: sh && st ? { state: sh.state, queued: sh.queued, maxQueue: sh.maxQueue, errors: st.errors, notStoredOps: sh.droppedOps, storageGaps: sh.storageGaps.length } : null,
+      ...this.providers.healthSections?.(),
     };
   }
 }

@@ -153,7 +153,7 @@ async function startGateway(config: TapeFlowConfig, o: RoleOptions): Promise<Run
   if (storePath) for (const s of ['', '-wal', '-shm']) rmSync(storePath + s, { force: true });
   const app: StartedApp = await startApp({ config: o.config, host: o.host, port: o.port, storePath, feeds: false, log: o.log, attachSignals: false, wsIntervals: config.cluster.wsIntervals });
   const nats = await openNats(config.cluster, node);
-  let seq = 0, messages = 0, bars = 0, appliedTrades = 0;
+  let seq = 0, messages = 0, bars = 0, appliedTrades = 0, lastOutputAt = 0;
   const diverged: string[] = [];
   /** per instrument: the next k expected of each kind (a hole would be a lost output) */
   const next = new Map<string, number>();
@@ -201,12 +201,16 @@ async function startGateway(config: TapeFlowConfig, o: RoleOptions): Promise<Run
     for await (const m of stream) {
       try { apply(m.subject, decode<Record<string, unknown>>(m.data)); }
       catch (e) { if (holes.length < 20) holes.push(`${m.subject} #${m.seq}: ${(e as Error).message}`); o.log?.(`gateway ${node}: ${m.subject}: ${(e as Error).message}\n`); }
-      seq = m.seq; messages++;
+      seq = m.seq; messages++; lastOutputAt = Date.now();
     }
   })().catch((e) => o.log?.(`gateway ${node}: output stream consumer stopped: ${(e as Error).message}\n`));
   new Gauge({ name: 'tapeflow_cluster_gateway_messages', help: 'engine output messages consumed by this gateway', registers: [app.status.metrics.registry], collect() { this.set(messages); } });
   new Gauge({ name: 'tapeflow_cluster_gateway_trades', help: 'engine trades applied to this gateway\'s projection', registers: [app.status.metrics.registry], collect() { this.set(appliedTrades); } });
   new Gauge({ name: 'tapeflow_cluster_gateway_stream_seq', help: 'last output stream sequence this gateway consumed', registers: [app.status.metrics.registry], collect() { this.set(seq); } });
+  // a gateway consumes no events (its `events` stay 0): /health says what it took from the engines
+  app.server.service.providers.healthSections = () => ({
+    cluster: { role: 'gateway', node, outputStreamSeq: seq, outputMessages: messages, tradesApplied: appliedTrades, barsClosed: bars, lastOutputAgeMs: lastOutputAt ? Date.now() - lastOutputAt : null, diverged: diverged.length, holes: holes.length },
+  });
   app.status.registry.probe('cluster', () => {
     const d = nats.down();
     if (d !== null) return { component: 'cluster', reason: 'NATS connection down: no live data from the engine output stream', since: d };
