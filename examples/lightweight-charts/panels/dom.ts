@@ -25,3 +25,15 @@ export function panel(host: HTMLElement, id: string, title: string): { root: HTM
 /** price / size text: up to `d` decimals, trailing zeros dropped */
 export const num = (x: number | null | undefined, d = 6): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : String(Number(x.toFixed(d))));
 export const hms = (ms: number): string => new Date(ms).toISOString().slice(11, 19);
+
+/**
+ * Runs `fn` once in the next animation frame however often it is asked for before then: a panel fed
+ * many stream messages per frame touches the DOM once per frame (each touch costs style, layout and paint).
+ */
+export function perFrame(fn: () => void): () => void {
+  let f = 0;
+  return () => { if (!f) f = requestAnimationFrame(() => { f = 0; fn(); }); };
+}
+
+/** writes text only when it changed: an unchanged write still invalidates layout and paint */
+export function setText(e: HTMLElement, s: string): void { if (e.textContent !== s) e.textContent = s; }

@@ -3,7 +3,7 @@
  * with their spans and the replay's play state (the `feeds` channel, pushed when it changes), and the
  * data position from the `stats` channel.
  */
-import { el, hms, panel } from './dom.js';
+import { el, hms, panel, perFrame, setText } from './dom.js';
 
 export interface FeedsSnap {
   mode?: string;
@@ -27,7 +27,10 @@ export class StatusPanel {
     p.body.append(this.stream, this.pos, this.feeds);
   }
   streamState(s: string): void { this.stream.textContent = `stream: ${s}`; this.stream.className = s === 'open' ? 'ok' : 'warn'; }
-  position(ts: number, trades: number): void { this.updates++; this.pos.textContent = `data time: ${ts ? `${new Date(ts).toISOString().slice(0, 10)} ${hms(ts)} UTC` : '–'} · ${trades} trades`; }
+  private at: [number, number] = [0, 0];
+  // the stats channel can push several times a frame: the line is written once per frame
+  private readonly drawPos = perFrame(() => { const [ts, trades] = this.at; setText(this.pos, `data time: ${ts ? `${new Date(ts).toISOString().slice(0, 10)} ${hms(ts)} UTC` : '–'} · ${trades} trades`); });
+  position(ts: number, trades: number): void { this.updates++; this.at = [ts, trades]; this.drawPos(); }
   set(f: FeedsSnap): void {
     this.feedUpdates++;
     const lines: string[] = [];

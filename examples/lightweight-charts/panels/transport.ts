@@ -4,7 +4,7 @@
  * from the file start on the server: `onRewind` reloads the page's panels). The position follows the
  * `stats` stream and the play state the `feeds` stream; the server is asked only when the user acts.
  */
-import { el, hms } from './dom.js';
+import { el, hms, perFrame, setText } from './dom.js';
 
 export interface ReplayStatus { playing: boolean; speed: number | 'max'; fed: number; total: number; position: number | null; first: number | null; last: number | null; done: boolean }
 
@@ -61,7 +61,14 @@ export class TransportBar {
   /** data time reached (from the stats stream) */
   position(ts: number): void {
     if (!this.st || !ts) return;
-    if (document.activeElement !== this.seek) this.seek.value = String(ts);
-    this.pos.textContent = `${hms(ts)}${this.st.playing ? '' : ' paused'}`;
+    this.at = ts; this.drawPos();
   }
+  private at = 0;
+  // written once per frame however many stats messages arrive in it
+  private readonly drawPos = perFrame(() => {
+    if (!this.st || !this.at) return;
+    const v = String(this.at);
+    if (document.activeElement !== this.seek && this.seek.value !== v) this.seek.value = v;
+    setText(this.pos, `${hms(this.at)}${this.st.playing ? '' : ' paused'}`);
+  });
 }
