@@ -32,6 +32,10 @@ beforeAll(async () => {
   await page.goto('http://tape.test/');
   await page.addScriptTag({ content: js.outputFiles[0].text });
   await page.evaluate(() => { localStorage.clear(); (window as any).tape = new (window as any).Tape.TapePanel(document.getElementById('side'), 1, 200); });
+  // the list's first ResizeObserver callback (its height) schedules a frame of its own: let it pass
+  // before counting renders (on a loaded machine it can land in the burst's frame or the next one)
+  await page.waitForFunction(() => (window as any).tape.height > 0);
+  await frame();
 }, 60_000);
 
 afterAll(async () => { await browser?.close(); });
