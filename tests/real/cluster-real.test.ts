@@ -8,36 +8,28 @@
  * stream equal a single-process replay of the same files, exactly once; both gateways' projections
  * close every bar with the engine's checksum and answer /history alike.
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { jetstream, DeliverPolicy } from '@nats-io/jetstream';
-import { startLocalNats, type LocalNats } from '../../engine/src/cluster/local-nats.js';
+import { startLocalNats } from '../../engine/src/cluster/local-nats.js';
 import { decode, OUT_STREAM, token } from '../../engine/src/cluster/subjects.js';
-import { spawnRole, stopRole, singleProcessReference, type RoleProc } from '../helpers/cluster-rig.js';
+import { spawnRole, singleProcessReference } from '../helpers/cluster-rig.js';
+import { clusterWorkspace } from '../helpers/cluster-workspace.js';
 import { dataFile } from '../helpers/data.js';
 
 const USDM = 'binance/usdm_btcusdt_20240808.gz', SPOT = 'binance/spot_btcusdt_20240808.gz', CME = 'cme/esh4_20231225_mbo.csv.gz';
 const IDS = ['BTCUSDT', 'BINANCE_SPOT:BTCUSDT', 'CME:ESH4'];
 const LEASE_TTL_MS = 2000;
-const dir = mkdtempSync(join(tmpdir(), 'tapeflow-cluster-real-'));
-const procs: RoleProc[] = [];
-let nats: LocalNats | null = null;
-afterAll(async () => {
-  for (const p of procs) if (p.proc.exitCode !== null) console.log(`${p.node} exited ${p.proc.exitCode}: ${p.stderr.join('').slice(-2000)}`);
-  for (const p of procs) await stopRole(p, 'SIGKILL').catch(() => {});
-  await nats?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const ws = clusterWorkspace('tapeflow-cluster-real-');
+const { dir, procs, health } = ws;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const health = async (r: RoleProc): Promise<Record<string, any>> => (await fetch(`${r.url}/health`)).json() as Promise<Record<string, any>>;
 
 describe('cluster on real captures: 2 ingest, 3 engine, 2 gateway nodes', () => {
   it('equals a single-process replay of the same files, through an engine kill', async () => {
     const usdm = dataFile(USDM), spot = dataFile(SPOT), cme = dataFile(CME);
-    nats = await startLocalNats();
+    const nats = ws.nats(await startLocalNats());
     const cfg = join(dir, 'cluster.yaml');
     writeFileSync(cfg, [
       'instruments:',

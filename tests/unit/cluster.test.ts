@@ -7,35 +7,26 @@
  * trade states on the output stream equal a single-process replay of the same files, each exactly
  * once. A WS client on each gateway sees every bar update in order (contiguous seq).
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { pack, unpack } from 'msgpackr';
 import { connect } from '@nats-io/transport-node';
 import { jetstream, DeliverPolicy } from '@nats-io/jetstream';
-import { startLocalNats, type LocalNats } from '../../engine/src/cluster/local-nats.js';
+import { startLocalNats } from '../../engine/src/cluster/local-nats.js';
 import { writeClusterTapes, clusterConfigYaml, clusterInstrument } from '../../engine/src/cluster/tapes.js';
 import { decode, OUT_STREAM } from '../../engine/src/cluster/subjects.js';
-import { spawnRole, stopRole, singleProcessReference, type RoleProc } from '../helpers/cluster-rig.js';
+import { spawnRole, singleProcessReference } from '../helpers/cluster-rig.js';
+import { clusterWorkspace } from '../helpers/cluster-workspace.js';
 
 const N = 6;
 const LEASE_TTL_MS = 2000;
 /** stated bound: a dead node's leases expire after the TTL, the next lease round (TTL/3) takes them; 6 s of slack for a loaded 2-core CI machine */
 const TAKEOVER_MS = LEASE_TTL_MS + 6000;
-const dir = mkdtempSync(join(tmpdir(), 'tapeflow-cluster-'));
-const procs: RoleProc[] = [];
-let nats: LocalNats | null = null;
-afterAll(async () => {
-  // a role that died on its own (not the victim) says why
-  for (const p of procs) if (p.proc.exitCode !== null) console.log(`${p.node} exited ${p.proc.exitCode}: ${p.stderr.join('').slice(-2000)}`);
-  for (const p of procs) await stopRole(p, 'SIGKILL').catch(() => {});
-  await nats?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const ws = clusterWorkspace('tapeflow-cluster-');
+const { dir, procs, health } = ws;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const health = async (r: RoleProc): Promise<Record<string, any>> => (await fetch(`${r.url}/health`)).json() as Promise<Record<string, any>>;
 
 interface WsLog { updates: { seq: number; d: any }[]; snapshot: boolean; gaps: number }
 function watchBars(url: string, sym: string): { log: WsLog; ws: WebSocket } {
@@ -54,7 +45,7 @@ function watchBars(url: string, sym: string): { log: WsLog; ws: WebSocket } {
 describe('cluster: 2 ingest, 3 engine, 2 gateway nodes on a 3-node JetStream cluster', () => {
   it('survives an engine node kill with the single-process results, exactly once', async () => {
     const files = writeClusterTapes(dir, { instruments: N, minutes: 30 });
-    nats = await startLocalNats();
+    const nats = ws.nats(await startLocalNats());
     const cfg = join(dir, 'cluster.yaml');
     writeFileSync(cfg, clusterConfigYaml({ servers: nats.urls, instruments: N, leaseTtlMs: LEASE_TTL_MS, snapshotEveryMs: 1000 }));
     const refP = singleProcessReference(cfg, files);
