@@ -6,11 +6,12 @@
  * and sought to a time where the strategy holds a position (the page never sees injected data).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ensureChromium, CHROMIUM_ARGS } from '../browser/global-setup.js';
 import { dataFile, REPO_ROOT } from '../helpers/data.js';
+import { serveReplay } from '../helpers/replay-serve.js';
 
 let proc: ChildProcess;
 let url = '';
@@ -21,12 +22,7 @@ const post = (body: unknown) => fetch(`${url}/replay`, { method: 'POST', body: J
 
 beforeAll(async () => {
   // the same config `npm run screenshots` uses for the open-trade picture
-  proc = spawn(process.execPath, ['bin/tapeflow.js', 'replay', dataFile('bybit/BTCUSD2019-10-01.csv.gz'), '--config', join(REPO_ROOT, 'docs/screenshots/bybit-noon-sessions.yaml'), '--serve', '--speed', '1', '--port', '0'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  url = await new Promise<string>((ok, fail) => {
-    let out = '';
-    proc.stdout!.on('data', (b) => { out += b; const m = /serving on (http:\/\/[\d.:]+)/.exec(out); if (m) ok(m[1]); });
-    proc.on('exit', (c) => fail(new Error(`replay exited ${c}: ${out}`)));
-  });
+  ({ proc, url } = await serveReplay([dataFile('bybit/BTCUSD2019-10-01.csv.gz'), '--config', join(REPO_ROOT, 'docs/screenshots/bybit-noon-sessions.yaml'), '--speed', '1']));
   for (let i = 0; i < 100; i++) { const r = await fetch(`${url}/replay`); if (r.ok) break; await new Promise((r) => setTimeout(r, 200)); }
   await post({ op: 'pause' });
   browser = await chromium.launch({ executablePath: await ensureChromium(), args: CHROMIUM_ARGS });

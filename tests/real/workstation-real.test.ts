@@ -10,10 +10,11 @@
  * and a 390×844 phone; 0 console errors.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ensureChromium, CHROMIUM_ARGS } from '../browser/global-setup.js';
 import { dataFile, REPO_ROOT } from '../helpers/data.js';
+import { serveReplay } from '../helpers/replay-serve.js';
 
 let proc: ChildProcess;
 let url = '';
@@ -80,12 +81,7 @@ function geometry(p: Page) {
 
 beforeAll(async () => {
   const file = dataFile('binance/usdm_btcusdt_20240808.gz');
-  proc = spawn(process.execPath, ['bin/tapeflow.js', 'replay', file, '--serve', '--speed', '5', '--port', '0'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  url = await new Promise<string>((ok, fail) => {
-    let out = '';
-    proc.stdout!.on('data', (b) => { out += b; const m = /serving on (http:\/\/[\d.:]+)/.exec(out); if (m) ok(m[1]); });
-    proc.on('exit', (c) => fail(new Error(`replay exited ${c}: ${out}`)));
-  });
+  ({ proc, url } = await serveReplay([file, '--speed', '5']));
   browser = await chromium.launch({ executablePath: await ensureChromium(), args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
