@@ -20,7 +20,7 @@ import { bucketEnd, bucketOf, mergeBars } from './aggregate.js';
 import { nominalMs, type Resolution } from './resolution.js';
 import type { TradeRec } from './trades.js';
 import type { HistoryService } from './history.js';
-import { barIsFull } from './trade-bar-grouper.js';
+import { TradeBarGrouper, type TradeBarRule } from './trade-bar-grouper.js';
 import { budget, countTrades, prevTradeTs, scanForward, type ScanBudget } from './trade-scan.js';
 import type { Work } from './work.js';
 import { udfColumns, type Encoded, type UdfColumns } from './udf-columns.js';
@@ -36,8 +36,7 @@ export interface SeriesResult {
   limits: string[];
 }
 
-/** How trade-built bars close: every n trades, at a volume, or at a time bucket. */
-export type TradeBarRule = { kind: 'tick'; n: number } | { kind: 'volume'; lots: number } | { kind: 'second'; ms: number };
+export type { TradeBarRule };
 
 export function ruleOf(r: Resolution): TradeBarRule | null {
   if (r.kind === 'tick') return { kind: 'tick', n: r.n };
@@ -101,15 +100,18 @@ export function* tradeBarsBack(s: HistoryService, i: Instrument, rule: TradeBarR
 }
 
 /**
- * Bars of one UTC hour [hStart, hEnd), ascending, only the last `keep` of them. Bars that would be
- * dropped are never built: tick bars skip whole bars of trades (the hour's count comes from the
- * index), second bars start `keep` buckets before the end, and volume bars are counted in a first
- * pass without building anything when the hour holds more trades than `keep`.
+ * Bars of one UTC hour [hStart, hEnd), ascending, only the last `keep` of them: the stored trades fed
+ * to the same TradeBarGrouper the live stream uses. Bars that would be dropped are never built: the
+ * grouper counts them (tick: the hour's count from the index; volume: a counting pass; seconds start
+ * `keep` buckets before the end).
  */
 function* hourBars(s: HistoryService, i: Instrument, rule: TradeBarRule, hStart: number, hEnd: number, withRows: boolean, keep: number, b: ScanBudget): Work<{ bars: FootprintBar[]; cut: boolean }> {
   const out: FootprintBar[] = [];
-  const rowTicks = s.rowTicks(i);
   const t = newTrade(i.id);
+  const asTrade = (x: TradeRec): Trade => {
+    t.ts = x.ts; t.id = x.id; t.price = x.price; t.size = x.size; t.side = x.side; t.sideSource = x.sideSource;
+    return t;
+  };
   let from = hStart;
   let skipBars = 0; // bars to pass over without building (tick, volume)
   let cut = false; // older bars of this hour were left out
@@ -119,55 +121,24 @@ function* hourBars(s: HistoryService, i: Instrument, rule: TradeBarRule, hStart:
   } else {
     const cnt = countTrades(s, i.id, hStart, hEnd);
     if (cnt > keep) {
-      if (rule.kind === 'tick') skipBars = Math.max(0, Math.ceil(cnt / rule.n) - keep);
-      else {
-        let n = 0, vol = 0;
-        yield* scanForward(s, i.id, hStart, hEnd, b, (x: TradeRec) => { vol += x.size; if (vol >= rule.lots) { n++; vol = 0; } });
-        if (vol > 0) n++;
-        skipBars = Math.max(0, n - keep);
+      let n = Math.ceil(cnt / (rule.kind === 'tick' ? rule.n : 1));
+      if (rule.kind === 'volume') {
+        const counter = new TradeBarGrouper(i.id, 1, rule, () => '', () => {}, { skipBars: Number.POSITIVE_INFINITY });
+        yield* scanForward(s, i.id, hStart, hEnd, b, (x: TradeRec) => counter.add(asTrade(x), 0));
+        n = counter.skipped + (counter.inProgress ? 1 : 0);
       }
+      skipBars = Math.max(0, n - keep);
     }
   }
-  let cur: FootprintBar | null = null;
-  let skipped = 0, inBar = 0, vol = 0;
-  const close = (): void => {
-    if (!cur) return;
-    if (rule.kind !== 'second') cur.end = cur.lastTs + 1;
-    // a later trade started the next bar: this one is final (seconds bars stayed closed:false forever)
-    if (rule.kind !== 'volume') cur.closed = true;
-    out.push(cur);
-    cur = null;
-  };
-  yield* scanForward(s, i.id, from, hEnd, b, (x: TradeRec) => {
-    if (skipped < skipBars) {
-      // a bar before the kept ones: only count where it closes
-      if (rule.kind === 'tick') { if (++inBar >= rule.n) { inBar = 0; skipped++; } }
-      else if (rule.kind === 'volume') { vol += x.size; if (vol >= rule.lots) { vol = 0; skipped++; } }
-      return;
-    }
-    let start = x.ts;
-    if (rule.kind === 'second') {
-      start = Math.floor(x.ts / rule.ms) * rule.ms;
-      if (cur && cur.start !== start) close();
-    } else if (rule.kind === 'tick' && cur && barIsFull(rule, cur)) close();
-    if (!cur) {
-      const sign = x.side === 'buy' ? 1 : x.side === 'sell' ? -1 : 0;
-      const sess = i.calendar.sessionAt(x.ts);
-      cur = new FootprintBar(i.id, start, rule.kind === 'second' ? start + rule.ms : Infinity, rowTicks, sess ? sess.key : '', x.cvd - sign * x.size);
-    }
-    t.ts = x.ts; t.id = x.id; t.price = x.price; t.size = x.size; t.side = x.side; t.sideSource = x.sideSource;
-    if (withRows) cur.add(t, x.cvd);
-    else addLight(cur, t, x.cvd);
-    if (rule.kind === 'volume' && barIsFull(rule, cur)) { cur.closed = true; close(); }
-  });
-  if (cur) {
-    const c = cur as FootprintBar;
+  const g = new TradeBarGrouper(i.id, s.rowTicks(i), rule, (ts) => i.calendar.sessionAt(ts)?.key ?? '', (bar) => out.push(bar), { withRows, skipBars });
+  yield* scanForward(s, i.id, from, hEnd, b, (x: TradeRec) => g.add(asTrade(x), x.cvd));
+  const c = g.open;
+  if (c) {
+    // the last bar of the scan: final once the instrument's data has moved past it (a later bucket,
+    // or the next hour, where tick and volume bars restart)
+    const latest = prevTradeTs(s, i.id, Number.MAX_SAFE_INTEGER);
+    c.closed = latest !== undefined && latest >= (rule.kind === 'second' ? c.end : hEnd);
     if (rule.kind !== 'second') c.end = c.lastTs + 1;
-    // the last bar of the scan: closed once the instrument's data has moved past its end (a full N-tick bar is final)
-    // (tick bars restart each hour, so a short last bar is final once trades exist past the hour)
-    const latest = rule.kind === 'volume' ? undefined : prevTradeTs(s, i.id, Number.MAX_SAFE_INTEGER);
-    if (rule.kind === 'second') c.closed = latest !== undefined && latest >= c.end;
-    else if (rule.kind === 'tick') c.closed = c.trades >= rule.n || (latest !== undefined && latest >= hEnd);
     out.push(c);
   }
   if (skipBars > 0 || out.length > keep) cut = true;
@@ -325,21 +296,6 @@ function columnsFor(s: HistoryService, i: Instrument, r: Resolution, cb: number)
 function answerFromColumns(s: HistoryService, i: Instrument, cols: UdfColumns, from: number, to: number, cb: number): Encoded | null {
   const p = s.pipeline(i.id)!;
   return cols.answer(p.bars, p.openBar ?? null, from, to, cb, !!s.store, s.opts.maxBars);
-}
-
-function addLight(b: FootprintBar, t: Trade, cvd: number): void {
-  // like FootprintBar.add without rows (UDF history needs OHLCV only)
-  const p = t.price;
-  if (b.trades === 0) { b.open = p; b.firstTs = t.ts; b.firstId = t.id; }
-  if (p > b.high) b.high = p;
-  if (p < b.low) b.low = p;
-  b.close = p; b.lastTs = t.ts; b.lastId = t.id; b.volume += t.size; b.trades++;
-  if (t.side === 'buy') { b.buyVolume += t.size; b.buyTrades++; b.delta += t.size; } else if (t.side === 'sell') { b.sellVolume += t.size; b.sellTrades++; b.delta -= t.size; } else b.unknownVolume += t.size;
-  if (b.delta > b.deltaMax) b.deltaMax = b.delta;
-  if (b.delta < b.deltaMin) b.deltaMin = b.delta;
-  b.cvdClose = cvd;
-  if (cvd > b.cvdHigh) b.cvdHigh = cvd;
-  if (cvd < b.cvdLow) b.cvdLow = cvd;
 }
 
 /** Merge consecutive bars whose start falls in the same second (UDF times are seconds). */

@@ -1,8 +1,9 @@
 /**
  * bar / footprint at an N-tick ("100T") or volume ("10V", instrument units) timeframe. The snapshot is
- * the REST grouping of the stored trades (live-trade-bars.ts); from there every classified trade goes
- * into a TradeBarGrouper seeded with the snapshot's open bar, so live bars close exactly where a later
- * /api/v1/footprint or UDF /history request puts their boundaries (each UTC hour restarts the count).
+ * the REST bars of the stored trades (live-trade-bars.ts); from there every classified trade goes into
+ * a TradeBarGrouper seeded with the snapshot's open bar. REST builds its bars with the same grouper
+ * (bars.ts hourBars), so live bars close exactly where a later /api/v1/footprint or UDF /history
+ * request puts their boundaries (each UTC hour restarts the count).
  */
 import type { FootprintBar } from '../../../engine/src/analytics/footprint.js';
 import type { InstrumentPipeline } from '../../../engine/src/analytics/pipeline.js';
