@@ -12,10 +12,15 @@
  *  - server send delay: emit → socket write of the same closed-bar messages, from the server's stats;
  *  - floor: the same job as a tight loop — one pre-encoded frame of a close's size written to every
  *    client socket — against the server's fan-out of one close (ratio in the same run);
+ *  - clients' floor: each client decoding its own closed-bar messages of one close (msgpack only, tight
+ *    loop, summed over the client threads) — the least the clients must do per close;
+ *  - cores: CPU of the server's thread, the client threads and V8's helper threads during the feed
+ *    (from /proc), so the reader sees how much of the 2 cores the load generator itself takes;
  *  - the timed feed runs without the profiler; top-5 self time comes from a separate profiled feed.
  */
 import { Worker } from 'node:worker_threads';
-import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { InstrumentRegistry } from '../../src/core/instruments.js';
 import { newTrade, type Trade } from '../../src/core/events.js';
@@ -55,6 +60,19 @@ function mainThreadCpu(): number {
   } catch { return NaN; }
 }
 
+/** CPU seconds of every thread of this process (Linux /proc), keyed by task id. */
+function threadCpu(): Map<string, number> {
+  const m = new Map<string, number>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const f = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const x = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      m.set(tid, (Number(x[11]) + Number(x[12])) / 100);
+    }
+  } catch { /* not linux */ }
+  return m;
+}
+
 /** Wait until no connection has anything queued or unsent in its socket (at most `maxMs`). */
 async function drained(server: { conns: Set<{ queued: number; ws: { bufferedAmount: number } }> }, maxMs: number): Promise<void> {
   const t = now();
@@ -87,9 +105,14 @@ const now = () => performance.timeOrigin + performance.now();
 let measuring = false, updates = 0, bytes = 0, snapshots = 0, gaps = 0, floorFrames = 0, elu0 = null;
 const closed = [];
 const sockets = [];
+const lastClosed = []; // per socket: its subscriptions' last closed-bar message, raw (for the decode floor)
+let tid = 0;
+try { tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop()); } catch {}
 const connectOne = () => new Promise((resolve, reject) => {
   const ws = new WebSocket(w.url, { perMessageDeflate: false });
   const seqs = new Map();
+  const mine = new Map();
+  lastClosed.push(mine);
   ws.on('message', (data) => {
     const at = now();
     const m = unpackr.unpack(data);
@@ -100,7 +123,7 @@ const connectOne = () => new Promise((resolve, reject) => {
     seqs.set(m.sub, m.seq);
     if (!measuring) return;
     updates++; bytes += data.length;
-    if (m.d && m.d.closed) closed.push(m.d.t, at);
+    if (m.d && m.d.closed) { closed.push(m.d.t, at); mine.set(m.sub, data); }
   });
   ws.once('error', reject);
   ws.once('open', () => {
@@ -111,7 +134,7 @@ const connectOne = () => new Promise((resolve, reject) => {
 });
 (async () => {
   for (let i = 0; i < w.n; i += 50) await Promise.all(Array.from({ length: Math.min(50, w.n - i) }, connectOne));
-  parentPort.postMessage({ ready: true, snapshots });
+  parentPort.postMessage({ ready: true, snapshots, tid });
 })();
 parentPort.on('message', (m) => {
   if (m === 'start') { measuring = true; elu0 = perf.eventLoopUtilization(); }
@@ -120,6 +143,17 @@ parentPort.on('message', (m) => {
     parentPort.postMessage({ updates, bytes, closed: Float64Array.from(closed), busy: perf.eventLoopUtilization(elu0).utilization });
   }
   if (m === 'floor') parentPort.postMessage({ floorFrames });
+  if (m === 'decode-floor') {
+    // the least a client must do per close: decode this thread's share of one close's messages, tight loop
+    const bufs = lastClosed.flatMap((m) => [...m.values()]), runs = [];
+    for (let r = 0; r < 7; r++) {
+      const t0 = performance.now();
+      for (const b of bufs) unpackr.unpack(b);
+      runs.push(performance.now() - t0);
+    }
+    runs.sort((a, b) => a - b);
+    parentPort.postMessage({ ms: runs[3], messages: bufs.length });
+  }
   if (m === 'count') parentPort.postMessage({ closed: closed.length / 2 });
   if (m === 'stop') {
     for (const ws of sockets) ws.terminate();
@@ -146,7 +180,7 @@ export async function benchFanout(clients = Number(process.env.FANOUT_CLIENTS ??
   const tc = now();
   const workers = Array.from({ length: W }, (_, k) => new Worker(CLIENTS, { eval: true, workerData: { url, n: Math.floor(clients / W) + (k < clients % W ? 1 : 0) } }));
   const ask = <T>(msg: string): Promise<T[]> => Promise.all(workers.map((w) => new Promise<T>((ok, bad) => { w.once('message', ok); w.once('error', bad); w.postMessage(msg); })));
-  const ready = await Promise.all(workers.map((w) => new Promise<{ snapshots: number }>((ok, bad) => { w.once('message', ok); w.once('error', bad); })));
+  const ready = await Promise.all(workers.map((w) => new Promise<{ snapshots: number; tid: number }>((ok, bad) => { w.once('message', ok); w.once('error', bad); })));
   const snapshots = ready.reduce((a, r) => a + r.snapshots, 0);
   const connectSecs = (now() - tc) / 1000;
 
@@ -174,10 +208,19 @@ export async function benchFanout(clients = Number(process.env.FANOUT_CLIENTS ??
   loop.enable();
   const elu0 = performance.eventLoopUtilization();
   const cpu0 = mainThreadCpu();
+  const th0 = threadCpu();
   const t0 = now();
   const i0 = i;
   await feed(seconds);
   const feedSecs = (now() - t0) / 1000;
+  // cores used by each thread during the feed: the server's loop, the client threads, V8's helpers
+  const th1 = threadCpu();
+  const clientTids = new Set(ready.map((r) => String(r.tid)));
+  let serverCores = 0, clientCores = 0, helperCores = 0;
+  for (const [k, v] of th1) {
+    const d = (v - (th0.get(k) ?? 0)) / feedSecs;
+    if (k === String(process.pid)) serverCores += d; else if (clientTids.has(k)) clientCores += d; else helperCores += d;
+  }
   const tradesFed = i - i0;
   await drained(server, 20_000);
   // the clients read what the kernel still holds: wait for every closed bar (at most 20 s)
@@ -220,6 +263,10 @@ export async function benchFanout(clients = Number(process.env.FANOUT_CLIENTS ??
   }
   const floorFrames = (await ask<{ floorFrames: number }>('floor')).reduce((a, r) => a + r.floorFrames, 0);
   const floorMs = pct(floorRuns, 50);
+  // clients' floor: every client decoding its closed bar + footprint messages of one close (summed over threads)
+  const decodeFloor = await ask<{ ms: number; messages: number }>('decode-floor');
+  const clientDecodeFloorMs = decodeFloor.reduce((a, r) => a + r.ms, 0);
+  const closesPerSec = barsClosed / feedSecs;
 
   // ---- profiled feed (separate, so the profiler's overhead is not in the figures above) ----
   const topSelf = profileSeconds > 0 ? await profileTop(() => feed(profileSeconds)) : [];
@@ -243,6 +290,10 @@ export async function benchFanout(clients = Number(process.env.FANOUT_CLIENTS ??
     eventLoopDelayP99Ms: +(loop.percentile(99) / 1e6).toFixed(1), eventLoopDelayMaxMs: +(loop.max / 1e6).toFixed(1),
     drainSeconds: +drainSecs.toFixed(2), serverCpuSeconds: +serverCpu.toFixed(2),
     serverCpuUsPerMessage: +((serverCpu * 1e6) / Math.max(1, delivery.messages)).toFixed(2),
+    cores: { server: +serverCores.toFixed(2), clients: +clientCores.toFixed(2), v8Helpers: +helperCores.toFixed(2), machine: availableParallelism() },
+    clientDecodeFloorMs: +clientDecodeFloorMs.toFixed(2),
+    floorsCoreMsPerClose: +(floorMs + clientDecodeFloorMs).toFixed(1),
+    floorsCoresAtThisRate: +(((floorMs + clientDecodeFloorMs) * closesPerSec) / 1000).toFixed(2),
     serverLoopBusy: +serverBusy.toFixed(2), clientLoopBusy: res.map((r) => +r.busy.toFixed(2)),
     dropped: st.counters.dropped, peakRssMB: peakRssMB(), topSelf,
     note: `clients in ${W} worker threads of the bench process share the machine's cores with the server (loop busy fractions above); lag = client receive (before decode) − engine bar close (same clock); floor = one ${frame.length} B frame written to every socket in a tight loop (median of 7); top-5 self from a separate ${profileSeconds} s profiled feed`,
