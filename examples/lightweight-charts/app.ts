@@ -12,6 +12,7 @@ import * as LWC from 'lightweight-charts';
 import { StreamClient, defaultStreamUrl, type StreamSubscription } from '../../datafeed-adapter/src/client/index.js';
 import { attachOrderFlow, fromApiBar, fromWireFootprint, fromApiProfile, type FootprintBarData, type FootprintMode, type SignalMark, type OrderFlow } from '../../indicators/lightweight-charts/index.js';
 import type { WireBook, WireProfile, WireTrade } from '../../datafeed-adapter/src/ws/protocol.js';
+import type { NakedSessionPoc } from '../../indicators/render/types.js';
 import { loadSettings, saveSettings, footprintParams, footprintView, profileParams, type Settings } from './settings.js';
 import { LadderPanel } from './panels/ladder.js';
 import { TapePanel } from './panels/tape.js';
@@ -169,11 +170,12 @@ function subscribe(): void {
 }
 
 let devSession: string | null = null;
-/** earlier sessions' naked POCs (from /api/v1/profile), kept when the live profile replaces the session */
-let sessionNaked: { price: number; time: number }[] = [];
+/** earlier sessions' naked POCs (from /api/v1/profile), kept when the live profile replaces the session; a live touch
+ * ends the ray at the bar that traded the row (VolumeProfilePrimitive) instead of removing it */
+let sessionNaked: NakedSessionPoc[] = [];
 function onProfile(w: WireProfile): void {
   if (!w.session || !w.rows.length) return;
-  of.profile?.applyOptions({ sessions: [{ start: w.start, end: w.end, rowSize: w.rowSize, rows: w.rows.map(([price, volume, buy, sell]) => ({ price, volume, buy, sell })), poc: w.poc, vah: w.vah, val: w.val, nakedPocs: sessionNaked.filter((n) => w.low === null || w.high === null || n.price + w.rowSize <= w.low || n.price > w.high) }] });
+  of.profile?.applyOptions({ sessions: [{ start: w.start, end: w.end, rowSize: w.rowSize, rows: w.rows.map(([price, volume, buy, sell]) => ({ price, volume, buy, sell })), poc: w.poc, vah: w.vah, val: w.val, nakedPocs: sessionNaked }] });
   of.pocLevels?.addDeveloping({ ts: w.ts, poc: w.poc }, w.rowSize, w.session !== devSession);
   devSession = w.session;
 }

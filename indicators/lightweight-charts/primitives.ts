@@ -6,7 +6,7 @@
  */
 import type { AutoscaleInfo, IChartApi, IPrimitivePaneRenderer, IPrimitivePaneView, ISeriesApi, ISeriesPrimitive, PrimitiveHoveredItem, SeriesAttachedParameter, SeriesType, Time, UTCTimestamp, IRange } from 'lightweight-charts';
 import type { CanvasRenderingTarget2D } from 'fancy-canvas';
-import type { Ctx2D, ProfileData } from '../render/types.js';
+import type { Ctx2D, NakedSessionPoc, ProfileData } from '../render/types.js';
 import { drawProfile, type ProfileOptions } from '../render/profile.js';
 import { profileFromBars } from '../render/prepare.js';
 import type { Theme } from '../render/theme.js';
@@ -63,6 +63,10 @@ export class VolumeProfilePrimitive extends Base {
   recomputations = 0;
   /** the texts ("POC") drawn last frame, media px */
   textBoxes: { x: number; y: number; w: number; h: number }[] = [];
+  /** earlier sessions' naked-POC rays drawn last frame (media px; `touched` = index of the bar that ended it, -1 none) */
+  nakedRays: { price: number; time: number; from: number; to: number; touched: number }[] = [];
+  /** per naked POC: the first footprint bar after its session that traded its row (-1: none); reset with the data */
+  private touches = new WeakMap<NakedSessionPoc, number>();
 
   constructor(private readonly fp: FootprintController, o: Partial<VolumeProfileOptions> = {}) {
     super('normal');
@@ -76,7 +80,7 @@ export class VolumeProfilePrimitive extends Base {
 
   protected override onAttached(): void {
     this.chart!.timeScale().subscribeVisibleTimeRangeChange(this.onRange);
-    const off = this.fp.onData(() => { if (this.timeRange) this.recomputeTimes(this.timeRange, true); else this.onRange(this.chart?.timeScale().getVisibleRange() ?? null); });
+    const off = this.fp.onData(() => { this.touches = new WeakMap(); if (this.timeRange) this.recomputeTimes(this.timeRange, true); else this.onRange(this.chart?.timeScale().getVisibleRange() ?? null); });
     this.unsub = () => { off(); this.chart?.timeScale().unsubscribeVisibleTimeRangeChange(this.onRange); };
     this.reserve();
     this.onRange(this.chart!.timeScale().getVisibleRange());
@@ -110,6 +114,22 @@ export class VolumeProfilePrimitive extends Base {
     this.recomputations++;
   }
 
+  /** Index of the first loaded bar after the POC's session whose range reaches its row [price, price + rowSize), −1 when none. */
+  private touchIndex(n: NakedSessionPoc, rowSize: number): number {
+    let k = this.touches.get(n);
+    if (k !== undefined) return k;
+    k = -1;
+    const bars = this.fp.prepared.bars;
+    if (n.end != null) {
+      for (let i = this.fp.indexAt(n.end - 1) + 1; i < bars.length; i++) {
+        const d = bars[i].data;
+        if (d.volume > 0 && d.low < n.price + rowSize && d.high >= n.price) { k = i; break; }
+      }
+    }
+    this.touches.set(n, k);
+    return k;
+  }
+
   protected draw(target: CanvasRenderingTarget2D): void {
     const s = this.series, ch = this.chart;
     if (!s || !ch) return;
@@ -119,6 +139,8 @@ export class VolumeProfilePrimitive extends Base {
       const po = { ...this.o.profile, opacity: this.o.opacity };
       const placed: typeof this.placed = [];
       const boxes: typeof this.textBoxes = [];
+      const rays: typeof this.nakedRays = [];
+      const W = scope.mediaSize.width;
       for (const p of this.o.sessions) {
         if (p.start == null) continue;
         // by time, not by bar: a session whose start is not a loaded bar is still placed
@@ -131,10 +153,18 @@ export class VolumeProfilePrimitive extends Base {
         const w = Math.max(10, (x1 - x0) * 0.6);
         // the "POC" label right of the session's last bar, never over its cell numbers
         const half = ((ch.timeScale().options().barSpacing) * 0.5) + 2;
-        boxes.push(...drawProfile(ctx, p, view, { x: x0, width: w, lineFrom: x0, lineTo: x1, rayFrom: x1, labelFrom: xe === null || Number.isNaN(xe) ? undefined : x1 + half }, this.theme, { ...po, opacity: 0.45 }).boxes);
+        // an earlier session's naked POC: a ray from its own session's start to the bar that traded it, else the right edge
+        const nakedRay = (n: NakedSessionPoc): { from: number; to: number } | null => {
+          const from = this.fp.xOfTime(n.time);
+          const touched = this.touchIndex(n, p.rowSize);
+          const to = touched >= 0 ? this.fp.xOfIndex(touched) : W;
+          if (from === null || Number.isNaN(to) || to < 0 || from > W) return null;
+          rays.push({ price: n.price, time: n.time, from, to, touched });
+          return { from, to };
+        };
+        boxes.push(...drawProfile(ctx, p, view, { x: x0, width: w, lineFrom: x0, lineTo: x1, nakedRay, labelFrom: xe === null || Number.isNaN(xe) ? undefined : x1 + half }, this.theme, { ...po, opacity: 0.45 }).boxes);
         placed.push({ p, x: x0, width: w, dir: 1, kind: 'session' });
       }
-      const W = scope.mediaSize.width;
       const right = this.visible ?? this.o.composite;
       if (right) {
         boxes.push(...drawProfile(ctx, right, view, { x: W, width: this.o.width, direction: 'left', lineFrom: W - this.o.width, lineTo: W, rayFrom: W - this.o.width }, this.theme, po).boxes);
@@ -142,6 +172,7 @@ export class VolumeProfilePrimitive extends Base {
       }
       this.placed = placed;
       this.textBoxes = boxes;
+      this.nakedRays = rays;
     });
   }
 

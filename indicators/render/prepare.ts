@@ -52,7 +52,7 @@ export function fromApiProfile(j: Record<string, any>): ProfileData {
     poc: numOrNull(j.poc), vah: numOrNull(j.vah), val: numOrNull(j.val),
     hvn: Array.isArray(j.hvn) ? j.hvn.map((n: any) => ({ low: num(n.low), high: num(n.high), peak: num(n.peak) })) : [],
     lvn: Array.isArray(j.lvn) ? j.lvn.map((n: any) => ({ low: num(n.low), high: num(n.high), peak: num(n.peak) })) : [],
-    nakedPocs: Array.isArray(j.nakedPocs) ? j.nakedPocs.filter((n: any) => n.price !== null).map((n: any) => ({ price: num(n.price), time: num(n.time) })) : [],
+    nakedPocs: Array.isArray(j.nakedPocs) ? j.nakedPocs.filter((n: any) => n.price !== null).map((n: any) => ({ price: num(n.price), time: num(n.time), end: numOrNull(n.end) })) : [],
   };
 }
 

@@ -3,7 +3,7 @@
  * brighter than the rest, POC / VAH / VAL lines, HVN / LVN marks, naked-POC rays to the right edge.
  * Bitmap space, rounded edges shared between neighbouring rows. Text is measured before drawing.
  */
-import type { Ctx2D, ProfileData } from './types.js';
+import type { Ctx2D, NakedSessionPoc, ProfileData } from './types.js';
 import { mix, type Theme } from './theme.js';
 
 export interface ProfileView {
@@ -24,8 +24,10 @@ export interface ProfilePlacement {
   /** draw POC/VAH/VAL lines across [lineFrom, lineTo] (media px; default the histogram span) */
   lineFrom?: number;
   lineTo?: number;
-  /** x (media) where naked-POC rays start (default: x) */
+  /** x (media) where naked-POC rays start (default: x); they end at the right edge */
   rayFrom?: number;
+  /** instead: each naked POC's ray [from, to] (media px), null = not drawn (a host that places them by time) */
+  nakedRay?: (n: NakedSessionPoc) => { from: number; to: number } | null;
   /** x (media) where the "POC" label starts (default: right-aligned at the end of the lines) */
   labelFrom?: number;
 }
@@ -130,7 +132,12 @@ export function drawProfile(ctx: Ctx2D, p: ProfileData, view: ProfileView, place
     if (p.val !== null && hline(ctx, view, p.val, lx0, lx1, th.val, 1, [4, 3])) st.lines++;
     if (p.poc !== null && hline(ctx, view, p.poc + half, lx0, lx1, th.poc, 2)) st.lines++;
   }
-  if (o.showNakedPocs) for (const n of p.nakedPocs ?? []) if (hline(ctx, view, n.price + half, place.rayFrom ?? place.x, view.width, th.nakedPoc, 1, [2, 2])) st.lines++;
+  if (o.showNakedPocs) {
+    for (const n of p.nakedPocs ?? []) {
+      const r = place.nakedRay ? place.nakedRay(n) : { from: place.rayFrom ?? place.x, to: view.width };
+      if (r && hline(ctx, view, n.price + half, r.from, r.to, th.nakedPoc, 1, [2, 2])) st.lines++;
+    }
+  }
   if (o.showLabels && p.poc !== null) {
     const y = view.priceToY(p.poc + half);
     if (y !== null) {

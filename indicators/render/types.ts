@@ -90,6 +90,9 @@ export interface PreparedBar {
 export interface ProfileRow { price: number; volume: number; buy: number; sell: number }
 export interface ProfileNode { low: number; high: number; peak: number }
 
+/** An earlier session's POC not traded since that session (as of the profile request). */
+export interface NakedSessionPoc { price: number; time: number; end?: number | null }
+
 export interface ProfileData {
   /** ms; the profile's session (or range) span, used to anchor it */
   start?: number | null;
@@ -101,8 +104,8 @@ export interface ProfileData {
   val: number | null;
   hvn?: ProfileNode[];
   lvn?: ProfileNode[];
-  /** earlier sessions' POCs never traded again (drawn as rays to the right edge) */
-  nakedPocs?: { price: number; time: number }[];
+  /** earlier sessions' POCs never traded again: `time` their session's start, `end` its end (ms) */
+  nakedPocs?: NakedSessionPoc[];
 }
 
 export type FootprintMode = 'bidask' | 'delta' | 'volume' | 'ladder' | 'profile';

@@ -28,14 +28,14 @@ export function* profileWork(s: HistoryService, symbol: string, q: ProfileQuery)
   let prof: VolumeProfile | null = null;
   let meta: Record<string, unknown> = {};
   let developing: unknown[] | undefined;
-  let nakedPocs: { price: number | null; time: number; session: string }[] | undefined;
+  let nakedPocs: { price: number | null; time: number; end: number; session: string }[] | undefined;
   const limits: string[] = [];
   if (q.type === 'session') {
     const live = q.session ? p?.profiles.get(q.session) : p?.profiles.current ?? undefined;
     if (live) {
       prof = live.profile; meta = { session: live.key, start: live.start, end: live.end, closed: live.closed };
       developing = live.developing.map((d) => ({ ts: d.ts, poc: px(d.poc), vah: px(d.vah), val: px(d.val) }));
-      nakedPocs = nakedSessionPocs(p!.profiles.sessions, live).map((n) => ({ price: px(n.price), time: n.time, session: n.session }));
+      nakedPocs = nakedSessionPocs(p!.profiles.sessions, live).map((n) => ({ price: px(n.price), time: n.time, end: n.end, session: n.session }));
     } else if (s.store) {
       const all = s.store.profiles(i.id);
       const sp = q.session ? all.find((x) => x.key === q.session) : all[all.length - 1];
@@ -88,20 +88,21 @@ export function* profileWork(s: HistoryService, symbol: string, q: ProfileQuery)
 /**
  * Naked (virgin) session POCs as of `upTo`: the POC row [poc, poc + row) of each earlier session
  * (at most the 30 before it) that no later session's range low…high reached, up to and including
- * `upTo`. Ticks; `time` = the session's start.
+ * `upTo`. Ticks; `time` = the session's start (where a chart starts its ray), `end` = its end (where
+ * the search for a touch starts).
  */
-export function nakedSessionPocs(sessions: readonly { key: string; start: number; profile: VolumeProfile }[], upTo: { key: string }): { price: number; time: number; session: string }[] {
+export function nakedSessionPocs(sessions: readonly { key: string; start: number; end: number; profile: VolumeProfile }[], upTo: { key: string }): { price: number; time: number; end: number; session: string }[] {
   const k = sessions.findIndex((x) => x.key === upTo.key);
   if (k <= 0) return [];
   const sums = sessions.slice(Math.max(0, k - 30), k + 1).map((x) => ({ x, s: x.profile.summary({ rows: false }) }));
-  const out: { price: number; time: number; session: string }[] = [];
+  const out: { price: number; time: number; end: number; session: string }[] = [];
   for (let i = 0; i < sums.length - 1; i++) {
     const { x, s } = sums[i];
     if (!Number.isFinite(s.pocPrice) || s.totalVolume === 0) continue;
     const lo = s.pocPrice, hi = s.pocPrice + x.profile.rowTicks;
     let touched = false;
     for (let j = i + 1; j < sums.length && !touched; j++) { const t = sums[j].s; if (t.totalVolume > 0 && t.lowPrice < hi && t.highPrice >= lo) touched = true; }
-    if (!touched) out.push({ price: lo, time: x.start, session: x.key });
+    if (!touched) out.push({ price: lo, time: x.start, end: x.end, session: x.key });
   }
   return out;
 }
