@@ -2,6 +2,7 @@
  * Shared helpers for the stream-server tests (unit and browser): a real engine + StreamServer on an
  * ephemeral loopback port, a msgpack `ws` test client that records every message, and a generated tape.
  */
+import { afterEach } from 'vitest';
 import { WebSocket } from 'ws';
 import { Engine } from '../../engine/src/analytics/engine.js';
 import { InstrumentRegistry } from '../../engine/src/core/instruments.js';
@@ -18,6 +19,24 @@ export async function startStream(opts: Partial<StreamServerOptions> = {}, pipel
   const server = createStreamServer({ ...opts, engine });
   const { url, port } = await server.listen(0, '127.0.0.1');
   return { engine, server, url, port };
+}
+
+/**
+ * For a test file (call at module level): `start` a stream server and open `client`s in a test; all of
+ * them are closed after each test.
+ */
+export function streamPerTest(): { start: typeof startStream; client: (url: string) => Promise<TestClient> } {
+  let started: Started | null = null;
+  const clients: TestClient[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await started?.server.close();
+    started = null;
+  });
+  return {
+    start: async (opts, pipeline) => (started = await startStream(opts, pipeline)),
+    client: async (url) => { const c = await TestClient.open(url); clients.push(c); return c; },
+  };
 }
 
 export type Msg = Record<string, any>;

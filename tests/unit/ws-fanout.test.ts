@@ -1,18 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startStream, TestClient, sleep, type Started } from '../browser/stream-support.js';
+import { describe, expect, it } from 'vitest';
+import { streamPerTest, TestClient, sleep, type Started } from '../browser/stream-support.js';
 
+const rig = streamPerTest();
+const client = rig.client;
 let s: Started | null = null;
-const clients: TestClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await s?.server.close();
-  s = null;
-});
-const client = async (url: string): Promise<TestClient> => { const c = await TestClient.open(url); clients.push(c); return c; };
 
 describe('ws fan-out: shared payloads, counted delivery', () => {
   it('small (copied) and large (shared buffer) updates sent in one pump arrive whole, in order, seq contiguous, on every subscription', async () => {
-    s = await startStream();
+    s = await rig.start();
     const a = await client(s.url), b = await client(s.url);
     const subs: [TestClient, number][] = [];
     for (const c of [a, b, b]) subs.push([c, (await c.subscribe('signal', 'ETHUSDT')).sub]); // b holds two (multiplexing)
@@ -36,7 +31,7 @@ describe('ws fan-out: shared payloads, counted delivery', () => {
 
   it('counts conflated latest-state updates of a client that stops reading, and reports it congested', async () => {
     // bias: a latest-state channel (trade_state items are delivered each, never conflated, since issue 17)
-    s = await startStream({ highWaterBytes: 1024, stallTimeoutMs: 60_000, maxQueueBytes: 1 << 30, maxBufferedBytes: 1 << 30, intervals: { bias: 10 } });
+    s = await rig.start({ highWaterBytes: 1024, stallTimeoutMs: 60_000, maxQueueBytes: 1 << 30, maxBufferedBytes: 1 << 30, intervals: { bias: 10 } });
     const c = await client(s.url);
     await c.subscribe('bias', 'ETHUSDT');
     (c.ws as unknown as { _socket: { pause(): void } })._socket.pause();

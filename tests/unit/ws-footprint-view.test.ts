@@ -3,17 +3,12 @@
  * imbalance options reach every snapshot and live update of that subscription only; other clients keep
  * the configured view; bad values are refused with a clear error.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { startStream, tape, TestClient, sleep, feed, type Started } from '../browser/stream-support.js';
+import { describe, expect, it } from 'vitest';
+import { streamPerTest, tape, sleep, feed, type Started } from '../browser/stream-support.js';
 
+const rig = streamPerTest();
+const client = rig.client;
 let s: Started | null = null;
-const clients: TestClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await s?.server.close();
-  s = null;
-});
-const client = async (url: string): Promise<TestClient> => { const c = await TestClient.open(url); clients.push(c); return c; };
 const T0 = Date.UTC(2024, 7, 8, 0, 0);
 type Row = [number, number, number, number];
 
@@ -33,7 +28,7 @@ const flags = (bars: { rows: Row[] }[]): number => bars.reduce((n, b) => n + b.r
 describe('footprint subscription view (row size, imbalance settings) applied by the server', () => {
   it('merges rows to the client row size and flags imbalances with its ratio, in the snapshot and live', async () => {
     // 1-tick rows (0.1) so a minute spans many rows
-    s = await startStream({}, { timeframe: '1m', keepBars: 5000, footprintRowTicks: 1 });
+    s = await rig.start({}, { timeframe: '1m', keepBars: 5000, footprintRowTicks: 1 });
     const trades = tape(6000, { start: T0, stepMs: 100 });
     for (const t of trades.slice(0, 3000)) s.engine.onEvent(t);
     const plainC = await client(s.url), viewC = await client(s.url);
@@ -68,7 +63,7 @@ describe('footprint subscription view (row size, imbalance settings) applied by 
   });
 
   it('refuses a row size that is not a whole multiple of the footprint row, and bad imbalance values', async () => {
-    s = await startStream();
+    s = await rig.start();
     for (const t of tape(100, { start: T0 })) s.engine.onEvent(t);
     const c = await client(s.url);
     const rs = (await c.subscribe('footprint', 'BTCUSDT', '1m')).d.open.rowSize as number;

@@ -1,20 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startStream, tape, TestClient, sleep, feed, type Started } from '../browser/stream-support.js';
+import { describe, expect, it } from 'vitest';
+import { streamPerTest, tape, sleep, feed, type Started } from '../browser/stream-support.js';
 
+const rig = streamPerTest();
+const client = rig.client;
 let s: Started | null = null;
-const clients: TestClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await s?.server.close();
-  s = null;
-});
-const client = async (url: string): Promise<TestClient> => { const c = await TestClient.open(url); clients.push(c); return c; };
 
 const T0 = Date.UTC(2024, 7, 8, 0, 0);
 
 describe('ws protocol: hello, snapshots, ordered updates', () => {
   it('hello → welcome with channels and limits', async () => {
-    s = await startStream();
+    s = await rig.start();
     const c = await client(s.url);
     c.send({ v: 1, op: 'hello', id: 1, client: 'test' });
     const w = await c.next((m) => m.op === 'welcome');
@@ -31,7 +26,7 @@ describe('ws protocol: hello, snapshots, ordered updates', () => {
   });
 
   it('bar: snapshot first (seq 0), then updates with strictly increasing seq; closed bars equal the engine bars', async () => {
-    s = await startStream();
+    s = await rig.start();
     const trades = tape(6000, { start: T0, stepMs: 100 }); // 600 s → 10 one-minute bars
     for (const t of trades.slice(0, 2000)) s.engine.onEvent(t);
     const c = await client(s.url);
@@ -66,7 +61,7 @@ describe('ws protocol: hello, snapshots, ordered updates', () => {
   });
 
   it('derived timeframes (5m, CL "5") aggregate the base bars exactly; footprint rows sum to volume', async () => {
-    s = await startStream();
+    s = await rig.start();
     const trades = tape(9000, { start: T0, stepMs: 100 }); // 15 minutes
     for (const t of trades.slice(0, 4500)) s.engine.onEvent(t);
     const c = await client(s.url);
@@ -99,7 +94,7 @@ describe('ws protocol: hello, snapshots, ordered updates', () => {
   });
 
   it('1D bars: one bar per session stamped 00:00 UTC of the session date, aggregated from engine bars', async () => {
-    s = await startStream();
+    s = await rig.start();
     const trades = tape(6000, { start: T0, stepMs: 30_000 }); // 50 hours
     for (const t of trades) s.engine.onEvent(t);
     const c = await client(s.url);
@@ -117,7 +112,7 @@ describe('ws protocol: hello, snapshots, ordered updates', () => {
   });
 
   it('tick: snapshot + batches cover every trade once, in order', async () => {
-    s = await startStream();
+    s = await rig.start();
     const trades = tape(3000, { start: T0, stepMs: 10 });
     for (const t of trades.slice(0, 500)) s.engine.onEvent(t);
     const c = await client(s.url);
@@ -136,7 +131,7 @@ describe('ws protocol: hello, snapshots, ordered updates', () => {
   });
 
   it('delta, vwap, profile, stats: snapshots and conflated updates carry engine values', async () => {
-    s = await startStream({ intervals: { profile: 100, stats: 100 } });
+    s = await rig.start({ intervals: { profile: 100, stats: 100 } });
     const trades = tape(3000, { start: T0, stepMs: 100 });
     for (const t of trades.slice(0, 1000)) s.engine.onEvent(t);
     const c = await client(s.url);
@@ -162,7 +157,7 @@ describe('ws protocol: hello, snapshots, ordered updates', () => {
   });
 
   it('placeholder channels accept subscriptions with empty snapshots; publish() delivers; unsubscribe stops', async () => {
-    s = await startStream();
+    s = await rig.start();
     const c = await client(s.url);
     for (const ch of ['signal', 'trade_state', 'bias', 'orderbook']) {
       const snap = await c.subscribe(ch, 'ETHUSDT');

@@ -1,22 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { startStream, tape, TestClient, sleep, feed, type Started } from '../browser/stream-support.js';
+import { streamPerTest, tape, sleep, feed, type Started } from '../browser/stream-support.js';
 import { encode } from '../../datafeed-adapter/src/ws/frames.js';
 import { createLogger } from '../../engine/src/log.js';
 
+const rig = streamPerTest();
+const client = rig.client;
 let s: Started | null = null;
-const clients: TestClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await s?.server.close();
-  s = null;
-});
-const client = async (url: string): Promise<TestClient> => { const c = await TestClient.open(url); clients.push(c); return c; };
 const T0 = Date.UTC(2024, 7, 8, 0, 0);
 
 describe('ws auth', () => {
   it('rejects subscriptions without a token, rejects a bad token, accepts a good one (hello or ?token=)', async () => {
-    s = await startStream({ token: 'sekrit', authTimeoutMs: 400 });
+    s = await rig.start({ token: 'sekrit', authTimeoutMs: 400 });
     const a = await client(s.url);
     a.send({ v: 1, op: 'subscribe', id: 1, ch: 'bar', sym: 'BTCUSDT' });
     const e = await a.next((m) => m.op === 'error');
@@ -48,7 +43,7 @@ describe('ws auth', () => {
 
 describe('ws malformed input', () => {
   it('answers 200 malformed frames with errors, keeps those connections and serves other clients', async () => {
-    s = await startStream();
+    s = await rig.start();
     const good = await client(s.url);
     const gsnap = await good.subscribe('bar', 'BTCUSDT', '1m');
     const trades = tape(20000, { start: T0, stepMs: 50 });
@@ -96,7 +91,7 @@ describe('ws malformed input', () => {
   });
 
   it('closes a connection that keeps misbehaving (4002 after maxStrikes) and one sending above maxPayload (1009)', async () => {
-    s = await startStream({ maxStrikes: 10, maxPayload: 128 * 1024 });
+    s = await rig.start({ maxStrikes: 10, maxPayload: 128 * 1024 });
     const other = await client(s.url);
     const c = await client(s.url);
     for (let i = 0; i < 15; i++) c.sendRaw(Uint8Array.from([0xc1]));
@@ -112,7 +107,7 @@ describe('ws malformed input', () => {
 
 describe('ws heartbeat and backpressure', () => {
   it('terminates a client that stops answering pings', async () => {
-    s = await startStream({ heartbeatMs: 150 });
+    s = await rig.start({ heartbeatMs: 150 });
     const dead = new WebSocket(s.url, { autoPong: false });
     await new Promise((r) => dead.once('open', r));
     const closed = new Promise<number>((r) => dead.once('close', (code) => r(code)));
@@ -127,7 +122,7 @@ describe('ws heartbeat and backpressure', () => {
   it('a client that stops reading is conflated, stays bounded and is dropped; a fast client keeps flowing', async () => {
     const limits = { highWaterBytes: 64 << 10, maxBufferedBytes: 1 << 20, maxQueueBytes: 512 << 10, stallTimeoutMs: 3000, heartbeatMs: 60_000 };
     const lines: string[] = [];
-    s = await startStream({ ...limits, logger: createLogger({ level: 'warn', format: 'json', write: (l) => lines.push(l) }) });
+    s = await rig.start({ ...limits, logger: createLogger({ level: 'warn', format: 'json', write: (l) => lines.push(l) }) });
     const fast = await client(s.url);
     const slow = await client(s.url);
     const subs: Record<string, number> = {};
