@@ -11,6 +11,8 @@
 import type { IChartApi, IPrimitivePaneRenderer, IPrimitivePaneView, ISeriesApi, ISeriesPrimitive, SeriesAttachedParameter, SeriesType, Time } from 'lightweight-charts';
 import type { CanvasRenderingTarget2D } from 'fancy-canvas';
 import type { FootprintController } from './footprint-series.js';
+import type { Ctx2D } from '../render/types.js';
+import { dashes } from '../render/dash.js';
 
 export interface DevelopingPoint { ts: number; poc: number | null }
 export interface NakedPoc { time: number; index: number; price: number; rowSize: number }
@@ -81,13 +83,9 @@ export class PocLevelsPrimitive implements ISeriesPrimitive<Time> {
     const th = fp.theme;
     target.useBitmapCoordinateSpace((scope) => {
       const ctx = scope.context, hpr = scope.horizontalPixelRatio, vpr = scope.verticalPixelRatio, W = scope.bitmapSize.width;
-      const dashed = (x0: number, x1: number, y: number, on: number, off: number, lw: number): void => {
-        const yy = Math.round(y * vpr) - Math.floor(lw / 2), period = on + off, end = Math.min(x1, W + 1);
-        // only the dashes over the pane (a session's line at wide zoom spans tens of thousands of px), in phase with x0
-        let x = x0;
-        if (x < -period) x += Math.floor(-x / period) * period;
-        for (; x < end; x += period) ctx.fillRect(Math.round(x), yy, Math.max(1, Math.round(Math.min(on, x1 - x))), lw);
-      };
+      // only the dashes over the pane (a session's line at wide zoom spans tens of thousands of px), in phase with x0
+      const dashed = (x0: number, x1: number, y: number, on: number, off: number, lw: number): void =>
+        dashes(ctx as unknown as Ctx2D, x0, x1, Math.min(x1, W + 1), Math.round(y * vpr) - Math.floor(lw / 2), lw, on, on + off);
       ctx.save();
       // naked bar POCs: dotted rays from the bar's centre to the right edge
       ctx.fillStyle = th.nakedPoc;

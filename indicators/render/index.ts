@@ -6,3 +6,4 @@ export * from './footprint.js';
 export * from './profile.js';
 export * from './static.js';
 export * from './vwap.js';
+export * from './dash.js';

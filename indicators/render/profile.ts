@@ -5,6 +5,7 @@
  */
 import type { Ctx2D, NakedSessionPoc, ProfileData } from './types.js';
 import { mix, type Theme } from './theme.js';
+import { dashes } from './dash.js';
 
 export interface ProfileView {
   hpr: number;
@@ -64,10 +65,7 @@ function hline(ctx: Ctx2D, v: ProfileView, price: number, x0: number, x1: number
   const on = dash[0] * v.hpr, off = (dash[1] ?? dash[0]) * v.hpr, period = on + off;
   // dashes only over the pane (a day's session line at wide zoom starts tens of thousands of px off-screen),
   // in phase with x0 so they do not swim while panning
-  const end = Math.min(x1, v.width + 1) * v.hpr;
-  let x = x0 * v.hpr;
-  if (x < -period) x += Math.floor(-x / period) * period;
-  for (; x < end; x += period) ctx.fillRect(Math.round(x), yy, Math.max(1, Math.round(Math.min(on, x1 * v.hpr - x))), lw);
+  dashes(ctx, x0 * v.hpr, x1 * v.hpr, Math.min(x1, v.width + 1) * v.hpr, yy, lw, on, period);
   return true;
 }
 
