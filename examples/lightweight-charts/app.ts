@@ -46,9 +46,23 @@ const chart = LWC.createChart($('chart'), {
   // seconds on the axis for second, tick and volume bars (5S read "23:58 23:58 23:58" without them)
   timeScale: { timeVisible: true, secondsVisible: secondsTf(state.tf), barSpacing: 80, rightOffset: 2 },
   crosshair: { mode: 0 },
+  // an axis tick label only where its whole text fits in its pane (never half a label at a pane edge)
+  rightPriceScale: { entireTextOnly: true },
 });
 let of: OrderFlow = attachOrderFlow(chart, LWC as never, { theme: state.theme, footprint: { mode: state.mode as FootprintMode } });
-chart.panes()[1]?.setHeight(90); chart.panes()[2]?.setHeight(70);
+/**
+ * CVD and Δ panes of 90 and 70 px under the price pane (at most 17 % and 13 % of a short chart). Stretch factors
+ * are weights, so they are set from the chart's height on every resize: two setHeight calls in a row left the
+ * CVD pane 28 px high (the second call takes its change from every other pane).
+ */
+function sizePanes(): void {
+  const p = chart.panes(), h = $('chart').clientHeight;
+  if (p.length < 3 || h <= 0) return;
+  const cvd = Math.min(90, Math.round(h * 0.17)), dl = Math.min(70, Math.round(h * 0.13));
+  p[0].setStretchFactor(Math.max(1, h - cvd - dl)); p[1].setStretchFactor(cvd); p[2].setStretchFactor(dl);
+}
+sizePanes();
+new ResizeObserver(sizePanes).observe($('chart'));
 let raw: FootprintBarData[] = [];
 /** each instrument's footprint row (price units, /api/v1/instruments): the Rows setting asks the server for a multiple of it */
 const baseRows = new Map<string, number>();

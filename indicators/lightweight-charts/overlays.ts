@@ -26,6 +26,9 @@ export class DeltaPanes {
   constructor(chart: IChartApi, lwc: LwcSeriesRuntime, private readonly th: Theme, paneIndex = 1) {
     this.cvd = chart.addSeries(lwc.CandlestickSeries, { upColor: th.buy, downColor: th.sell, wickUpColor: th.buy, wickDownColor: th.sell, borderVisible: false, priceFormat: { type: 'volume' }, title: 'CVD' }, paneIndex);
     this.delta = chart.addSeries(lwc.HistogramSeries, { priceFormat: { type: 'volume' }, title: 'Δ' }, paneIndex + 1);
+    // short panes: an axis tick label only where its whole text fits (a half label was cut at the pane's top on a phone),
+    // and a margin so the candles / bars keep clear of the pane edges
+    for (const s of [this.cvd, this.delta]) s.priceScale().applyOptions({ entireTextOnly: true, scaleMargins: { top: 0.15, bottom: 0.1 } });
     // new panes share the height equally: keep the price pane the main one (≈ 3/4 of the chart)
     const panes = chart.panes();
     panes[paneIndex]?.setStretchFactor(0.2);

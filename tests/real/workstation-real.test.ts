@@ -297,6 +297,26 @@ describe('workstation page on the real USD-M capture (replay --serve, nothing in
         expect(m.panels).toBeGreaterThanOrEqual(6); // status, signals, DOM, tape, scanner, paper (PCR only with an options chain)
         if (w > 700) expect(m.resize).toBe('horizontal'); // the side panel column is resizable
         else expect(m.side.top).toBeGreaterThanOrEqual(m.chart.h); // phone: panels below the chart
+        // the CVD and Δ panes are readable, and every price-axis label is whole inside its pane: no light text pixels
+        // on the top or bottom 2 rows of any pane's axis bitmap (a cut label leaves its glyphs there)
+        await p.waitForTimeout(500);
+        const axes = await p.evaluate(() => (window as any).tapeflow.chart.panes().map((pane: any) => {
+          const tds = pane.getHTMLElement().querySelectorAll('td'), cv = tds[tds.length - 1].querySelector('canvas') as HTMLCanvasElement;
+          const W = cv.width, H = cv.height, d = cv.getContext('2d')!.getImageData(0, 0, W, H).data;
+          let edge = 0, text = 0;
+          for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
+            const i = (y * W + x) * 4, lo = Math.min(d[i], d[i + 1], d[i + 2]), hi = Math.max(d[i], d[i + 1], d[i + 2]);
+            if (lo > 90 && hi - lo < 40) { text++; if (y < 2 || y >= H - 2) edge++; } // grey-white glyph pixels (tick labels)
+          }
+          return { h: pane.getHeight(), edge, text };
+        }));
+        expect(axes.length).toBe(3);
+        expect(axes[1].h, 'CVD pane height').toBeGreaterThanOrEqual(w > 700 ? 85 : 60);
+        expect(axes[2].h, 'Δ pane height').toBeGreaterThanOrEqual(w > 700 ? 65 : 50);
+        for (const [k, a] of axes.entries()) {
+          expect(a.text, `pane ${k} axis has labels`).toBeGreaterThan(0);
+          expect(a.edge, `pane ${k} axis label cut at the pane edge`).toBe(0);
+        }
         // hide a panel: its body goes, the choice is kept for the next load
         await p.click('#panel-tape > summary');
         expect(await p.evaluate(() => (document.getElementById('panel-tape') as HTMLDetailsElement).open)).toBe(false);
