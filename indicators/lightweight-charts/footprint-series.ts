@@ -128,7 +128,7 @@ type Listener = () => void;
  */
 export class FootprintController {
   prepared: PreparedSeries = { bars: [], zones: [], maxBarVolume: 0, maxBarDelta: 0 };
-  zoneIndex: ZoneIndex = new ZoneIndex([], 0);
+  zoneIndex: ZoneIndex = new ZoneIndex(this.prepared.zones, 0);
   bars: FootprintBarData[] = [];
   readonly view: FootprintPaneView;
   readonly series: ISeriesApi<SeriesType>;
@@ -172,7 +172,9 @@ export class FootprintController {
     }
   }
 
-  /** Called after every data change (primitives recompute their geometry here, not per frame). */
+  /** The bar the last data change touched (`update`), or -1 when every bar may have changed (`setBars`). */
+  lastChange = -1;
+  /** Called after every data change (primitives recompute their geometry here, not per frame; `lastChange` says which bar). */
   onData(fn: Listener): () => void { this.listeners.add(fn); return () => this.listeners.delete(fn); }
   private changed(): void { for (const fn of this.listeners) fn(); }
   /** Called when the chart is given another window of bars (companion series re-set their data to the same bars). */
@@ -255,6 +257,7 @@ export class FootprintController {
     const n = sorted.length;
     // at the live end: all of a small series, else the newest 2 × chunk bars
     this.setWindow(n <= this.maxWindow ? 0 : n - 2 * this.chunk, n);
+    this.lastChange = -1;
     this.changed();
   }
 
@@ -280,22 +283,20 @@ export class FootprintController {
       this.series.update(this.item(b, i) as never);
       if (this.window.to - this.window.from > this.maxWindow + this.chunk) this.schedule();
     }
+    this.lastChange = i;
     this.changed();
     return true;
   }
 
-  /** Zones after a change at bar i: drop zones created at i, reopen zones closed at i, re-apply bar i. */
+  /**
+   * Zones after a change at bar i (the newest or a new one): drop zones created at i, reopen zones closed
+   * at i, re-apply bar i. Incremental (ZoneIndex.refreshLast): a live update costs O(open zones), not
+   * O(every zone of the series) as a rebuild did on each update.
+   */
   private refreshZones(i: number): void {
-    const z = this.prepared.zones.filter((x) => x.from !== i);
-    for (const x of z) if (x.to === i) x.to = -1;
     const p = this.prepared.bars[i];
-    if (p.n) {
-      const lo = p.data.low, hi = p.data.high + p.data.rowSize * 0.5;
-      for (const x of z) if (x.to < 0 && x.from < i && hi > x.low && lo < x.high) x.to = i;
-      z.push(...stackedZones(p, i, this.prepOpts.stackedMinRows ?? 3));
-    }
-    this.prepared.zones = z;
-    this.zoneIndex = new ZoneIndex(z, this.bars.length);
+    const span = p.n ? { lo: p.data.low, hi: p.data.high + p.data.rowSize * 0.5 } : null;
+    this.zoneIndex.refreshLast(i, span, p.n ? stackedZones(p, i, this.prepOpts.stackedMinRows ?? 3) : []);
   }
 
   setFootprintOptions(o: Partial<FootprintOptions>): void {

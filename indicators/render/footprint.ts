@@ -275,16 +275,27 @@ function fontFor(rowPx: number, o: FootprintOptions, vpr: number): { px: number;
   return { px, font: `${Math.round(px * vpr)}px ${o.fontFamily}` };
 }
 
-/** Block index of stacked zones (zones overlapping each 256-bar block), so a frame visits O(visible) zones. */
+/**
+ * Block index of stacked zones (zones overlapping each 256-bar block), so a frame visits O(visible) zones.
+ * `refreshLast` keeps it (and the zone list it indexes) up to date for a live change of the newest bar
+ * in O(open zones + blocks of that bar) instead of a rebuild over every zone of the series.
+ */
 export class ZoneIndex {
   private blocks: number[][] = [];
   private stamp: Int32Array;
   private frame = 0;
-  constructor(readonly zones: StackedZone[], readonly length: number) {
+  /** indexes of zones still open (to < 0), ascending */
+  private open: number[] = [];
+  /** indexes of zones closed at bar `closedAt` (the newest bar), ascending */
+  private closed: number[] = [];
+  private closedAt = -1;
+  constructor(readonly zones: StackedZone[], public length: number) {
     this.stamp = new Int32Array(zones.length);
+    this.closedAt = length - 1;
     for (let z = 0; z < zones.length; z++) {
       const a = zones[z].from >> 8, e = (zones[z].to < 0 ? length - 1 : zones[z].to) >> 8;
       for (let k = a; k <= e; k++) (this.blocks[k] ??= []).push(z);
+      if (zones[z].to < 0) this.open.push(z); else if (zones[z].to === this.closedAt) this.closed.push(z);
     }
   }
   visit(from: number, to: number, fn: (z: StackedZone) => void): void {
@@ -295,6 +306,57 @@ export class ZoneIndex {
       for (const z of list) { if (this.stamp[z] === this.frame) continue; this.stamp[z] = this.frame; fn(this.zones[z]); }
     }
   }
+
+  /**
+   * Bar i changed, i = the newest bar (replaced) or one past it (appended); `bar` is its [low, high +
+   * rowSize/2) span (null: no rows) and `created` its own stacked zones. Leaves `zones` and this index
+   * exactly as a rebuild would (prepareSeries' rule): zones created at i dropped, zones closed at i
+   * reopened, open zones the bar trades into closed at i, then the bar's zones appended (open).
+   */
+  refreshLast(i: number, bar: { lo: number; hi: number } | null, created: readonly StackedZone[]): void {
+    const zs = this.zones;
+    if (i < this.length - 1 || i > this.length) throw new Error(`ZoneIndex.refreshLast: bar ${i} is not the newest (${this.length} bars)`);
+    // zones created at i are the newest (open, in the blocks of i .. length - 1, last in each list)
+    while (zs.length && zs[zs.length - 1].from === i) {
+      const z = zs.length - 1;
+      for (let k = i >> 8; k <= (this.length - 1) >> 8; k++) { const l = this.blocks[k]; if (l && l[l.length - 1] === z) l.pop(); }
+      if (this.open[this.open.length - 1] === z) this.open.pop();
+      zs.pop();
+    }
+    // reopen the zones bar i closed (a replaced bar): their blocks stay the same (they end at i either way)
+    if (this.closedAt === i && this.closed.length) {
+      for (const z of this.closed) zs[z].to = -1;
+      this.open = mergeSorted(this.open, this.closed);
+    }
+    this.closed = [];
+    this.closedAt = i;
+    // an appended bar in a new block: every zone open until now spans it (as a later rebuild would list it)
+    const len = Math.max(this.length, i + 1);
+    if (len > this.length && (len - 1) >> 8 !== (this.length - 1) >> 8 && this.open.length) (this.blocks[(len - 1) >> 8] ??= []).push(...this.open);
+    this.length = len;
+    if (bar && this.open.length) {
+      const still: number[] = [];
+      for (const z of this.open) {
+        const x = zs[z];
+        if (x.from < i && bar.hi > x.low && bar.lo < x.high) { x.to = i; this.closed.push(z); } else still.push(z);
+      }
+      this.open = still;
+    }
+    for (const c of created) {
+      const z = zs.length;
+      zs.push(c);
+      for (let k = c.from >> 8; k <= (len - 1) >> 8; k++) (this.blocks[k] ??= []).push(z);
+      this.open.push(z);
+    }
+    if (zs.length > this.stamp.length) { const s = new Int32Array(Math.max(16, zs.length * 2)); s.set(this.stamp); this.stamp = s; }
+  }
+}
+
+function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  let i = 0, j = 0;
+  while (i < a.length || j < b.length) out.push(j >= b.length || (i < a.length && a[i] < b[j]) ? a[i++] : b[j++]);
+  return out;
 }
 
 /**
