@@ -80,7 +80,15 @@ export class VolumeProfilePrimitive extends Base {
 
   protected override onAttached(): void {
     this.chart!.timeScale().subscribeVisibleTimeRangeChange(this.onRange);
-    const off = this.fp.onData(() => { this.touches = new WeakMap(); if (this.timeRange) this.recomputeTimes(this.timeRange, true); else this.onRange(this.chart?.timeScale().getVisibleRange() ?? null); });
+    const off = this.fp.onData(() => {
+      this.touches = new WeakMap();
+      if (!this.timeRange) { this.onRange(this.chart?.timeScale().getVisibleRange() ?? null); return; }
+      // a live bar outside the visible time range changes neither the range's bars nor their rows (the
+      // visible-range profile): skip the O(visible rows) rebuild, which ran on every stream update
+      const t = this.fp.lastChange >= 0 ? this.fp.times[this.fp.lastChange] : undefined;
+      if (t !== undefined && this.range && (t < (this.timeRange.from as number) * 1000 || t > (this.timeRange.to as number) * 1000 + 999)) return;
+      this.recomputeTimes(this.timeRange, true);
+    });
     this.unsub = () => { off(); this.chart?.timeScale().unsubscribeVisibleTimeRangeChange(this.onRange); };
     this.reserve();
     this.onRange(this.chart!.timeScale().getVisibleRange());
