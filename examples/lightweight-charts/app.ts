@@ -10,7 +10,7 @@
  */
 import * as LWC from 'lightweight-charts';
 import { StreamClient, defaultStreamUrl, type StreamSubscription } from '../../datafeed-adapter/src/client/index.js';
-import { attachOrderFlow, fromApiBar, fromWireFootprint, fromApiProfile, type FootprintBarData, type FootprintMode, type SignalMark, type OrderFlow } from '../../indicators/lightweight-charts/index.js';
+import { attachOrderFlow, cachedTickMarkFormatter, fromApiBar, fromWireFootprint, fromApiProfile, type FootprintBarData, type FootprintMode, type SignalMark, type OrderFlow } from '../../indicators/lightweight-charts/index.js';
 import type { WireBook, WireProfile, WireTrade } from '../../datafeed-adapter/src/ws/protocol.js';
 import type { NakedSessionPoc } from '../../indicators/render/types.js';
 import { loadSettings, saveSettings, footprintParams, footprintView, profileParams, type Settings } from './settings.js';
@@ -44,7 +44,8 @@ const chart = LWC.createChart($('chart'), {
   layout: { background: { color: bg }, textColor: fg, attributionLogo: true, panes: { separatorColor: state.theme === 'light' ? '#e0e3eb' : '#2a2e39' } },
   grid: { vertLines: { visible: false }, horzLines: { color: state.theme === 'light' ? '#f0f3fa' : '#1e222d' } },
   // seconds on the axis for second, tick and volume bars (5S read "23:58 23:58 23:58" without them)
-  timeScale: { timeVisible: true, secondsVisible: secondsTf(state.tf), barSpacing: 80, rightOffset: 2 },
+  // tick-mark labels: the library's own text, formatted once per label instead of on every frame
+  timeScale: { timeVisible: true, secondsVisible: secondsTf(state.tf), barSpacing: 80, rightOffset: 2, tickMarkFormatter: cachedTickMarkFormatter },
   crosshair: { mode: 0 },
   // an axis tick label only where its whole text fits in its pane (never half a label at a pane edge)
   rightPriceScale: { entireTextOnly: true },

@@ -15,6 +15,7 @@ export * from './primitives.js';
 export * from './overlays.js';
 export * from './signal-labels.js';
 export * from './poc-levels.js';
+export * from './time-axis.js';
 export * from '../render/index.js';
 
 export interface OrderFlowOptions extends FootprintControllerOptions {
