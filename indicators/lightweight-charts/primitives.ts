@@ -76,7 +76,14 @@ export class VolumeProfilePrimitive extends Base {
   get theme(): Theme { return this.fp.theme; }
   get visibleProfile(): ProfileData | null { return this.visible; }
 
-  applyOptions(o: Partial<VolumeProfileOptions>): void { this.o = { ...this.o, ...o }; this.reserve(); if (this.timeRange) this.recomputeTimes(this.timeRange, true); this.requestUpdate?.(); }
+  applyOptions(o: Partial<VolumeProfileOptions>): void {
+    this.o = { ...this.o, ...o };
+    this.reserve();
+    // the visible-range profile depends on the bars and `visibleRange` only: a new session profile (each
+    // `profile` stream update) leaves it as it is
+    if (this.timeRange && 'visibleRange' in o) this.recomputeTimes(this.timeRange, true);
+    this.requestUpdate?.();
+  }
 
   protected override onAttached(): void {
     this.chart!.timeScale().subscribeVisibleTimeRangeChange(this.onRange);

@@ -169,11 +169,13 @@ export function prepareSeries(bars: readonly FootprintBarData[], opts: Partial<P
 }
 
 export function profileFromBars(bars: readonly PreparedBar[], from = 0, to = bars.length, valueArea = 0.7): ProfileData | null {
+  // the newest bar's row size; rows span only the bars on that grid (the only ones summed below): a range
+  // mixing row sizes (bars of another size before a live bar) spanned both grids' row indexes, up to ~10^6 rows
   let rs = 0, lo = Infinity, hi = -Infinity;
+  for (let i = Math.min(to, bars.length) - 1; i >= Math.max(0, from); i--) if (bars[i].n) { rs = bars[i].data.rowSize; break; }
   for (let i = Math.max(0, from); i < Math.min(to, bars.length); i++) {
     const b = bars[i];
-    if (!b.n) continue;
-    rs = b.data.rowSize;
+    if (!b.n || b.data.rowSize !== rs) continue;
     if (b.row0 < lo) lo = b.row0;
     if (b.row0 + b.n - 1 > hi) hi = b.row0 + b.n - 1;
   }
