@@ -8,6 +8,7 @@ import { VolumeProfilePrimitive, DepthHeatmapPrimitive, type VolumeProfileOption
 import { DeltaPanes, VwapBands, SignalLayer, type LwcSeriesRuntime } from './overlays.js';
 import { VwapRun } from '../render/vwap.js';
 import { PocLevelsPrimitive } from './poc-levels.js';
+import { PaneTexts } from './pane-texts.js';
 import type { FootprintBarData } from '../render/types.js';
 
 export * from './footprint-series.js';
@@ -16,6 +17,7 @@ export * from './overlays.js';
 export * from './signal-labels.js';
 export * from './poc-levels.js';
 export * from './time-axis.js';
+export * from './pane-texts.js';
 export * from '../render/index.js';
 
 export interface OrderFlowOptions extends FootprintControllerOptions {
@@ -36,6 +38,8 @@ export interface OrderFlow {
   vwap: VwapBands | null;
   signals: SignalLayer | null;
   pocLevels: PocLevelsPrimitive | null;
+  /** the price pane's shared text layout (tags, profile texts; signal labels keep clear of it) */
+  texts: PaneTexts;
   setBars(bars: readonly FootprintBarData[]): void;
   update(bar: FootprintBarData): void;
 }
@@ -43,13 +47,16 @@ export interface OrderFlow {
 /** Footprint series + every plugin on one chart, fed together. */
 export function attachOrderFlow(chart: IChartApi, lwc: LwcRuntime & LwcSeriesRuntime, o: OrderFlowOptions = {}): OrderFlow {
   const footprint = new FootprintController(chart, lwc, o);
+  // first: its 'bottom' view starts each frame before any other plugin draws
+  const texts = new PaneTexts(footprint);
+  footprint.series.attachPrimitive(texts);
   const profile = o.profile === false ? null : new VolumeProfilePrimitive(footprint, o.profile ?? {});
   const heatmap = o.heatmap === false ? null : new DepthHeatmapPrimitive(footprint);
   if (heatmap) footprint.series.attachPrimitive(heatmap);
-  if (profile) footprint.series.attachPrimitive(profile);
+  if (profile) { profile.texts = texts; footprint.series.attachPrimitive(profile); }
   const delta = o.deltaPanes === false ? null : new DeltaPanes(chart, lwc, footprint.theme, 1);
-  const vwap = o.vwap === false ? null : new VwapBands(chart, lwc, footprint.theme);
-  const signals = o.signals === false ? null : new SignalLayer(footprint, lwc);
+  const vwap = o.vwap === false ? null : new VwapBands(chart, lwc, footprint.theme, [1, 2], 0, texts);
+  const signals = o.signals === false ? null : new SignalLayer(footprint, lwc, texts);
   // CVD, delta and VWAP hold the same window of bars as the footprint (see FootprintController)
   const run = new VwapRun();
   let stale = true;
@@ -62,10 +69,10 @@ export function attachOrderFlow(chart: IChartApi, lwc: LwcRuntime & LwcSeriesRun
   });
   const pocLevels = o.pocLevels === false ? null : new PocLevelsPrimitive(footprint);
   if (pocLevels) footprint.series.attachPrimitive(pocLevels);
-  // signal labels keep clear of the profiles' "POC" texts and the open trade's price-line titles
-  if (signals) signals.labels.obstacles = () => [...(profile?.textBoxes ?? []), ...signals.titleBoxes()];
+  // signal labels keep clear of every tag (open trade, VWAP, σ) and profile text ("POC") of the pane's layout
+  if (signals) signals.labels.obstacles = () => texts.boxes;
   return {
-    footprint, profile, heatmap, delta, vwap, signals, pocLevels,
+    footprint, profile, heatmap, delta, vwap, signals, pocLevels, texts,
     setBars(bars) { stale = true; footprint.setBars(bars); },
     update(bar) {
       if (!footprint.update(bar)) return;

@@ -9,6 +9,7 @@ import type { FootprintBarData } from '../render/types.js';
 import type { Theme } from '../render/theme.js';
 import type { FootprintController } from './footprint-series.js';
 import { SignalLabelsPrimitive, signalLabel } from './signal-labels.js';
+import type { PaneTag, PaneTexts } from './pane-texts.js';
 
 export interface LwcSeriesRuntime {
   CandlestickSeries: SeriesDefinition<'Candlestick'>;
@@ -47,11 +48,33 @@ export class DeltaPanes {
 export { vwapFromBars, type VwapPoint } from '../render/vwap.js';
 import type { VwapPoint } from '../render/vwap.js';
 
+/**
+ * Session VWAP and ±kσ bands as line series. With `texts` (the pane's shared text layout) their titles
+ * ("VWAP", "+1σ"…) are tags at the newest point laid out with every other text on the pane; without it,
+ * Lightweight Charts' own series titles.
+ */
 export class VwapBands {
   readonly lines: ISeriesApi<'Line'>[];
-  constructor(chart: IChartApi, lwc: LwcSeriesRuntime, th: Theme, readonly multipliers: number[] = [1, 2], paneIndex = 0) {
-    const mk = (color: string, width: 1 | 2, style: 0 | 2, title: string) => chart.addSeries(lwc.LineSeries, { color, lineWidth: width, lineStyle: style, priceLineVisible: false, lastValueVisible: false, crosshairMarkerVisible: false, title, autoscaleInfoProvider: () => null }, paneIndex);
-    this.lines = [mk(th.vwap, 2, 0, 'VWAP'), ...multipliers.flatMap((k) => [mk(th.band, 1, 2, `+${k}σ`), mk(th.band, 1, 2, `−${k}σ`)])];
+  private readonly titles: string[];
+  private readonly colors: string[];
+  constructor(chart: IChartApi, lwc: LwcSeriesRuntime, th: Theme, readonly multipliers: number[] = [1, 2], paneIndex = 0, private readonly texts: PaneTexts | null = null) {
+    const mk = (color: string, width: 1 | 2, style: 0 | 2, title: string) => chart.addSeries(lwc.LineSeries, { color, lineWidth: width, lineStyle: style, priceLineVisible: false, lastValueVisible: false, crosshairMarkerVisible: false, title: texts ? '' : title, autoscaleInfoProvider: () => null }, paneIndex);
+    this.titles = ['VWAP', ...multipliers.flatMap((k) => [`+${k}σ`, `−${k}σ`])];
+    this.colors = [th.vwap, ...multipliers.flatMap(() => [th.band, th.band])];
+    this.lines = this.titles.map((t, i) => mk(this.colors[i], i ? 1 : 2, i ? 2 : 0, t));
+  }
+  /** the newest point's tags: VWAP first, then the bands from the nearest out */
+  private tag(p: VwapPoint | undefined): void {
+    if (!this.texts) return;
+    const tags: PaneTag[] = [];
+    if (p) {
+      tags.push({ price: p.vwap, text: this.titles[0], color: this.colors[0], rank: 10 });
+      this.multipliers.forEach((k, j) => {
+        tags.push({ price: p.vwap + k * p.sd, text: this.titles[1 + 2 * j], color: this.colors[1 + 2 * j], rank: 11 + j });
+        tags.push({ price: p.vwap - k * p.sd, text: this.titles[2 + 2 * j], color: this.colors[2 + 2 * j], rank: 11 + j });
+      });
+    }
+    this.texts.setTags('vwap', tags);
   }
   /** Add or replace the newest point (live updates). */
   updatePoint(p: VwapPoint): void {
@@ -60,6 +83,7 @@ export class VwapBands {
       this.lines[1 + 2 * j].update({ time: sec(p.time), value: p.vwap + k * p.sd });
       this.lines[2 + 2 * j].update({ time: sec(p.time), value: p.vwap - k * p.sd });
     });
+    this.tag(p);
   }
   setPoints(pts: VwapPoint[]): void {
     this.lines[0].setData(pts.map((p) => ({ time: sec(p.time), value: p.vwap })));
@@ -67,6 +91,7 @@ export class VwapBands {
       this.lines[1 + 2 * j].setData(pts.map((p) => ({ time: sec(p.time), value: p.vwap + k * p.sd })));
       this.lines[2 + 2 * j].setData(pts.map((p) => ({ time: sec(p.time), value: p.vwap - k * p.sd })));
     });
+    this.tag(pts[pts.length - 1]);
   }
 }
 
@@ -116,7 +141,10 @@ export class SignalLayer {
   readonly markers: ISeriesMarkersPluginApi<Time>;
   readonly labels: SignalLabelsPrimitive;
   private lines: IPriceLine[] = [];
-  constructor(private readonly fp: FootprintController, lwc: LwcSeriesRuntime) {
+  /** the open trade's levels as drawn: [price, title] */
+  levels: { price: number; title: string }[] = [];
+  /** with `texts` (the pane's shared text layout) the level titles are its tags, else Lightweight Charts' price-line titles */
+  constructor(private readonly fp: FootprintController, lwc: LwcSeriesRuntime, private readonly texts: PaneTexts | null = null) {
     this.markers = lwc.createSeriesMarkers(fp.series, []);
     this.labels = new SignalLabelsPrimitive(fp);
     fp.series.attachPrimitive(this.labels);
@@ -127,6 +155,8 @@ export class SignalLayer {
   setOpenTrade(t: { side: 'buy' | 'sell'; entry: number; stop?: number; targets?: number[] } | null): void {
     for (const l of this.lines) this.fp.series.removePriceLine(l);
     this.lines = [];
+    this.levels = [];
+    this.texts?.setTags('trade', []);
     if (!t) { if (this.labels.keepInView.length) { this.labels.keepInView = []; this.labels.requestRedraw(); } return; }
     const th = this.fp.theme;
     // levels at the same price share one line and one title ("LONG · SL" after a move to break-even): two titles would overlap
@@ -141,18 +171,24 @@ export class SignalLayer {
     // the chart's autoscale keeps every level of the open trade in view (a TP off-screen says nothing)
     this.labels.keepInView = levels.map((l) => l.price);
     this.labels.requestRedraw();
-    for (const l of levels) this.lines.push(this.fp.series.createPriceLine({ price: l.price, color: l.color, title: l.title, lineWidth: 1, lineStyle: 2, axisLabelVisible: true }));
+    for (const l of levels) this.lines.push(this.fp.series.createPriceLine({ price: l.price, color: l.color, title: this.texts ? '' : l.title, lineWidth: 1, lineStyle: 2, axisLabelVisible: true }));
+    this.levels = levels.map((l) => ({ price: l.price, title: l.title }));
+    // the trade's tags come first: they keep their levels, VWAP / σ tags move around them
+    this.texts?.setTags('trade', levels.map((l, k) => ({ price: l.price, text: l.title, color: l.color, rank: k })));
   }
   get priceLines(): number { return this.lines.length; }
   /**
-   * Where the price lines' titles sit (media px): Lightweight Charts draws a line's title at the
-   * pane's right edge beside the axis; 8 px per character + padding is an upper bound for its 12 px font.
+   * Where the price lines' titles sit (media px): with `texts`, its tags for these levels; else where
+   * Lightweight Charts draws them, at the pane's right edge beside the axis (8 px per character +
+   * padding is an upper bound for its 12 px font).
    */
   titleBoxes(): { x: number; y: number; w: number; h: number }[] {
+    if (this.texts) return this.texts.tags.filter((t) => this.levels.some((l) => l.price === t.price && l.title === t.text));
     const w = this.fp.chart.timeScale().width();
     const out: { x: number; y: number; w: number; h: number }[] = [];
     for (const l of this.lines) {
       const o = l.options(), y = this.fp.series.priceToCoordinate(o.price);
+      if (!o.title) continue;
       if (y === null) continue;
       const tw = o.title.length * 8 + 12;
       out.push({ x: w - tw, y: y - 10, w: tw, h: 20 });

@@ -11,6 +11,7 @@ import { drawProfile, type ProfileOptions } from '../render/profile.js';
 import { profileFromBars } from '../render/prepare.js';
 import type { Theme } from '../render/theme.js';
 import type { FootprintController } from './footprint-series.js';
+import type { PaneTexts } from './pane-texts.js';
 
 export interface VolumeProfileOptions {
   /** session profiles anchored at their session start (start/end ms set) */
@@ -65,6 +66,11 @@ export class VolumeProfilePrimitive extends Base {
   textBoxes: { x: number; y: number; w: number; h: number }[] = [];
   /** earlier sessions' naked-POC rays drawn last frame (media px; `touched` = index of the bar that ended it, -1 none) */
   nakedRays: { price: number; time: number; from: number; to: number; touched: number }[] = [];
+  /** the pane's shared text layout: the "POC" texts keep clear of its tags, the bar bodies and each other (null: drawn at their first spot) */
+  texts: PaneTexts | null = null;
+  private paneW = 0;
+  private paneH = 0;
+  private readonly placeText = (t: string, c: { x: number; y: number; w: number; h: number }[]): number => (this.texts ? this.texts.place(t, c, this.paneW, this.paneH) : 0);
   /** per naked POC: the first footprint bar after its session that traded its row (-1: none); reset with the data */
   private touches = new WeakMap<NakedSessionPoc, number>();
 
@@ -156,6 +162,7 @@ export class VolumeProfilePrimitive extends Base {
       const boxes: typeof this.textBoxes = [];
       const rays: typeof this.nakedRays = [];
       const W = scope.mediaSize.width;
+      this.paneW = W; this.paneH = scope.mediaSize.height;
       for (const p of this.o.sessions) {
         if (p.start == null) continue;
         // by time, not by bar: a session whose start is not a loaded bar is still placed
@@ -177,12 +184,12 @@ export class VolumeProfilePrimitive extends Base {
           rays.push({ price: n.price, time: n.time, from, to, touched });
           return { from, to };
         };
-        boxes.push(...drawProfile(ctx, p, view, { x: x0, width: w, lineFrom: x0, lineTo: x1, nakedRay, labelFrom: xe === null || Number.isNaN(xe) ? undefined : x1 + half }, this.theme, { ...po, opacity: 0.45 }).boxes);
+        boxes.push(...drawProfile(ctx, p, view, { x: x0, width: w, lineFrom: x0, lineTo: x1, nakedRay, labelFrom: xe === null || Number.isNaN(xe) ? undefined : x1 + half, placeText: this.placeText }, this.theme, { ...po, opacity: 0.45 }).boxes);
         placed.push({ p, x: x0, width: w, dir: 1, kind: 'session' });
       }
       const right = this.visible ?? this.o.composite;
       if (right) {
-        boxes.push(...drawProfile(ctx, right, view, { x: W, width: this.o.width, direction: 'left', lineFrom: W - this.o.width, lineTo: W, rayFrom: W - this.o.width }, this.theme, po).boxes);
+        boxes.push(...drawProfile(ctx, right, view, { x: W, width: this.o.width, direction: 'left', lineFrom: W - this.o.width, lineTo: W, rayFrom: W - this.o.width, placeText: this.placeText }, this.theme, po).boxes);
         placed.push({ p: right, x: W, width: this.o.width, dir: -1, kind: 'right' });
       }
       this.placed = placed;

@@ -31,6 +31,8 @@ export interface ProfilePlacement {
   nakedRay?: (n: NakedSessionPoc) => { from: number; to: number } | null;
   /** x (media) where the "POC" label starts (default: right-aligned at the end of the lines) */
   labelFrom?: number;
+  /** where the "POC" text goes: given its candidate boxes (media px, preferred first) the index of the one to use, −1 for none (default: the first) */
+  placeText?: (text: string, candidates: { x: number; y: number; w: number; h: number }[]) => number;
 }
 
 export interface ProfileOptions {
@@ -145,10 +147,19 @@ export function drawProfile(ctx: Ctx2D, p: ProfileData, view: ProfileView, place
       const s = 'POC';
       const w = ctx.measureText(s).width;
       if (w < Math.abs(lx1 - lx0) * view.hpr) {
-        const tx = place.labelFrom !== undefined ? Math.round(place.labelFrom * view.hpr) : Math.round(lx1 * view.hpr - w - 2), ty = Math.round(y * view.vpr) - 2;
-        ctx.fillText(s, tx, ty);
-        st.texts++;
-        st.boxes.push({ x: tx / view.hpr, y: ty / view.vpr - 11, w: w / view.hpr, h: 11 });
+        // spots (media px), preferred first: above the line at the label's x, then (a right-edge profile) at the
+        // line's other end, then the same below the line; the host's `placeText` picks one, or none
+        const wm = w / view.hpr, above = (Math.round(y * view.vpr) - 2) / view.vpr - 11, below = (Math.round(y * view.vpr) + 3) / view.vpr;
+        const xs = place.labelFrom !== undefined ? [Math.round(place.labelFrom * view.hpr) / view.hpr] : [Math.round(lx1 * view.hpr - w - 2) / view.hpr, Math.round((lx0 + 2) * view.hpr) / view.hpr];
+        const spots: { x: number; y: number; w: number; h: number }[] = [];
+        for (const ty of [above, below]) for (const tx of xs) spots.push({ x: tx, y: ty, w: wm, h: 11 });
+        const k = place.placeText ? place.placeText(s, spots) : 0;
+        if (k >= 0) {
+          const b = spots[k];
+          ctx.fillText(s, Math.round(b.x * view.hpr), Math.round((b.y + b.h) * view.vpr));
+          st.texts++;
+          st.boxes.push(b);
+        }
       }
     }
   }

@@ -40,8 +40,8 @@ async function open(): Promise<Page> {
   await p.waitForFunction(() => (window as any).tapeflow?.ready === true, null, { timeout: 60_000 });
   return p;
 }
-/** the price lines the page drew: [price, title] */
-const lines = (p: Page) => p.evaluate(() => ((window as any).tapeflow.of.signals as any).lines.map((l: any) => [l.options().price, l.options().title]));
+/** the open trade's levels the page drew (one price line each, titled by its tag): [price, title] */
+const lines = (p: Page) => p.evaluate(() => ((window as any).tapeflow.of.signals as any).levels.map((l: any) => [l.price, l.title]));
 
 describe('naked session POC on real data (Bybit BTCUSD day, sessions at 12:00 UTC, nothing injected)', () => {
   it('draws the prior session\'s naked POC as a ray from that session\'s time, and ends it at the bar that trades it', async () => {
