@@ -11,7 +11,7 @@ export type TextBox = { x: number; y: number; w: number; h: number; kind: string
 export const intersects = (a: { x: number; y: number; w: number; h: number }, b: { x: number; y: number; w: number; h: number }): boolean =>
   a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
 
-export function paneTexts(page: Page): Promise<{ texts: TextBox[]; bodies: { x: number; y: number; w: number; h: number }[]; width: number; height: number }> {
+export function paneTexts(page: Page): Promise<{ texts: TextBox[]; bodies: { x: number; y: number; w: number; h: number }[]; width: number; height: number; tagPixels: { text: string; color: string; rgb: number[] }[] }> {
   return page.evaluate(() => {
     const tf = (window as any).tapeflow, of = tf.of, fp = of.footprint, chart = tf.chart, ts = chart.timeScale();
     const pane = chart.panes()[0], W = ts.width(), H = pane.getHeight();
@@ -46,7 +46,10 @@ export function paneTexts(page: Page): Promise<{ texts: TextBox[]; bodies: { x: 
     for (const l of of.signals?.lines ?? []) lwcTitle(l.options().title, l.options().price);
     for (const b of of.profile?.textBoxes ?? []) texts.push({ x: b.x, y: b.y, w: b.w, h: b.h, kind: 'profile', text: 'POC' });
     for (const l of of.signals?.labels.placed ?? []) texts.push({ x: l.x, y: l.y, w: l.w, h: l.h, kind: 'signal', text: l.text });
-    return { texts, bodies, width: W, height: H };
+    // each tag is drawn where the layout says: its colour inside its left padding on the chart's own screenshot (all layers)
+    const shot = chart.takeScreenshot(true), sc = shot.getContext('2d')!, k = window.devicePixelRatio || 1;
+    const tagPixels = (of.texts?.tags ?? []).map((t: any) => ({ text: t.text, color: t.color, rgb: [...sc.getImageData(Math.round((t.x + 3) * k), Math.round((t.y + t.h / 2) * k), 1, 1).data.slice(0, 3)] }));
+    return { texts, bodies, width: W, height: H, tagPixels };
   });
 }
 
@@ -56,5 +59,9 @@ export function collisions(g: Awaited<ReturnType<typeof paneTexts>>): string[] {
   const t = g.texts, s = (b: TextBox) => `${b.kind} "${b.text}" @${b.x.toFixed(1)},${b.y.toFixed(1)} ${b.w.toFixed(1)}×${b.h.toFixed(1)}`;
   for (let i = 0; i < t.length; i++) for (let j = i + 1; j < t.length; j++) if (intersects(t[i], t[j])) out.push(`${s(t[i])} overlaps ${s(t[j])}`);
   for (const b of t) if (b.kind === 'profile' || b.kind === 'signal') for (const body of g.bodies) if (intersects(b, body)) { out.push(`${s(b)} over a bar body`); break; }
+  for (const p of g.tagPixels) {
+    const v = parseInt(p.color.slice(1), 16), want = [v >> 16, (v >> 8) & 255, v & 255];
+    if (want.some((c, i) => Math.abs(c - p.rgb[i]) > 8)) out.push(`tag "${p.text}" not drawn at its box: rgb(${p.rgb.join(',')}) instead of ${p.color}`);
+  }
   return out;
 }

@@ -14,6 +14,7 @@ import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { ensureChromium, CHROMIUM_ARGS } from '../browser/global-setup.js';
 import { dataFile, REPO_ROOT } from '../helpers/data.js';
 import { serveReplay } from '../helpers/replay-serve.js';
+import { collisions, paneTexts } from '../helpers/pane-texts.js';
 
 let proc: ChildProcess;
 let url = '';
@@ -119,6 +120,11 @@ describe('open trade lines on real data (Bybit BTCUSD day, replay --serve, nothi
       [pos.sl, 'SL'], [pos.entry, pos.side === 'buy' ? 'LONG' : 'SHORT'], [pos.tp, 'TP1'],
     ].sort((a: any, b: any) => a[0] - b[0]));
     expect(await page.locator('#panel-signals').textContent()).toMatch(new RegExp(String(pos.entry)));
+    // the levels' tags, VWAP / σ tags, profile POC and signal labels: all drawn, no two intersect
+    await page.waitForTimeout(500);
+    const g = await paneTexts(page);
+    expect(g.texts.filter((t) => t.kind === 'tag').map((t) => t.text)).toEqual(expect.arrayContaining(['SL', pos.side === 'buy' ? 'LONG' : 'SHORT', 'TP1']));
+    expect(collisions(g)).toEqual([]);
     await page.screenshot({ path: 'artifacts/workstation-open-trade.png' });
   });
 

@@ -3,7 +3,8 @@
  * `tapeflow replay usdm_btcusdt_20240808.gz --serve --speed 5` (the real CLI), the page at / in
  * Debian chromium. Every panel shows and updates from the stream (feed status included, over /ws);
  * the tape pauses on hover; signal labels intersect neither each other, nor any footprint bar body,
- * nor the profiles' "POC" text (measured here from the chart's own coordinates); developing and naked
+ * nor the profiles' "POC" text (measured here from the chart's own coordinates), and no two texts on the pane
+ * (VWAP / σ tags included) intersect; developing and naked
  * POC are drawn from the server's profile; timeframe, imbalance and row-size changes reach the server
  * and change the drawn footprint, live bars included; the transport pauses and seeks both ways (a
  * rewound replay gives the same bars again); a symbol without data says so; the layout fits 2560 wide
@@ -15,6 +16,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { ensureChromium, CHROMIUM_ARGS } from '../browser/global-setup.js';
 import { dataFile, REPO_ROOT } from '../helpers/data.js';
 import { serveReplay } from '../helpers/replay-serve.js';
+import { collisions, paneTexts } from '../helpers/pane-texts.js';
 
 let proc: ChildProcess;
 let url = '';
@@ -145,6 +147,9 @@ describe('workstation page on the real USD-M capture (replay --serve, nothing in
       // the profiles' own text ("POC") is not drawn over cell numbers either
       for (const t of g.profileBoxes) for (const body of g.bodies) expect(hit(t, body), `profile text ${JSON.stringify(t)} over a bar body ${JSON.stringify(body)}`).toBe(false);
       for (let i = 0; i < g.labels.length; i++) for (let j = i + 1; j < g.labels.length; j++) expect(hit(g.labels[i], g.labels[j])).toBe(false);
+      // and every text on the pane (VWAP / σ / trade tags, profile POC, signal labels): no two intersect (tests/helpers/pane-texts.ts)
+      const all = await paneTexts(page);
+      expect(collisions(all)).toEqual([]);
       await page.screenshot({ path: `artifacts/workstation-labels-${half}.png` });
     }
   });
