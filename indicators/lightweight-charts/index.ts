@@ -70,7 +70,10 @@ export function attachOrderFlow(chart: IChartApi, lwc: LwcRuntime & LwcSeriesRun
   const pocLevels = o.pocLevels === false ? null : new PocLevelsPrimitive(footprint);
   if (pocLevels) footprint.series.attachPrimitive(pocLevels);
   // signal labels keep clear of every tag (open trade, VWAP, σ) and profile text ("POC") of the pane's layout
-  if (signals) signals.labels.obstacles = () => texts.boxes;
+  if (signals) {
+    signals.labels.obstacles = () => texts.boxes;
+    signals.labels.sharedBodies = (w) => ({ bodies: texts.barBodies(w), index: texts.bodyIndex });
+  }
   return {
     footprint, profile, heatmap, delta, vwap, signals, pocLevels, texts,
     setBars(bars) { stale = true; footprint.setBars(bars); },

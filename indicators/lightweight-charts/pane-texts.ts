@@ -63,8 +63,9 @@ export class PaneTexts implements ISeriesPrimitive<Time> {
   droppedTexts = 0;
   /** tags + texts: what signal labels keep clear of (the same array, refilled) */
   readonly boxes: Box[] = [];
-  /** footprint bar bodies this frame (cell text lives inside them), media px */
+  /** footprint bar bodies this frame (cell text lives inside them), media px, and each one's bar index */
   bodies: Box[] = [];
+  bodyIndex: number[] = [];
   /** tag layouts computed (for tests: the layout is not redone while nothing moves) */
   layouts = 0;
 
@@ -161,12 +162,12 @@ export class PaneTexts implements ISeriesPrimitive<Time> {
     return -1;
   }
 
-  /** The visible footprint bar bodies (cell text lives inside them), media px; computed once per frame. */
+  /** The visible footprint bar bodies (cell text lives inside them), media px; computed once per frame (signal labels share them). */
   barBodies(width: number): Box[] {
     if (this.bodiesFrame === this.frame && this.frame > 0) return this.bodies;
     this.bodiesFrame = this.frame;
-    const s = this.series, ch = this.chart, fp = this.fp, out: Box[] = [];
-    this.bodies = out;
+    const s = this.series, ch = this.chart, fp = this.fp, out: Box[] = [], idx: number[] = [];
+    this.bodies = out; this.bodyIndex = idx;
     if (!s || !ch || !fp.prepared.bars.length) return out;
     const sp = ch.timeScale().options().barSpacing;
     const half = (sp * (fp.footprintOptions.bodyFraction ?? DEFAULT_FOOTPRINT.bodyFraction)) / 2;
@@ -181,6 +182,7 @@ export class PaneTexts implements ISeriesPrimitive<Time> {
       const yTop = s.priceToCoordinate((b.row0 + b.n) * b.data.rowSize), yBot = s.priceToCoordinate(b.row0 * b.data.rowSize);
       if (yTop === null || yBot === null) continue;
       out.push({ x: x - half, y: Math.min(yTop, yBot), w: 2 * half, h: Math.abs(yBot - yTop) });
+      idx.push(i);
     }
     return out;
   }

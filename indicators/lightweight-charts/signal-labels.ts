@@ -37,6 +37,8 @@ export class SignalLabelsPrimitive implements ISeriesPrimitive<Time> {
   bodies: Box[] = [];
   /** other text on the pane to keep clear of (the profiles' "POC", price-line titles), media px; read at each layout */
   obstacles: () => readonly Box[] = () => [];
+  /** the visible bar bodies of this frame and their bar indexes, when another layer already computed them (PaneTexts) */
+  sharedBodies: ((width: number) => { bodies: Box[]; index: number[] }) | null = null;
   /** prices kept inside the autoscaled range (the open trade's entry / SL / TP) */
   keepInView: number[] = [];
   autoscaleInfo(): AutoscaleInfo | null {
@@ -92,21 +94,28 @@ export class SignalLabelsPrimitive implements ISeriesPrimitive<Time> {
       const g = groups.get(k);
       if (g) g.sigs.push(sg); else groups.set(k, { i, side, sigs: [sg] });
     }
-    // bodies of the visible bars (cell text lives inside them)
-    const bodies: Box[] = [];
+    // bodies of the visible bars (cell text lives inside them): the pane text layout's of this frame when shared
+    let bodies: Box[];
     const bodyOf = new Map<number, Box>();
-    const vr = ch.timeScale().getVisibleRange();
-    const n = fp.prepared.bars.length;
-    const lo = vr ? Math.max(0, fp.indexAt((vr.from as number) * 1000) - 2) : 0, hi = vr ? Math.min(n - 1, fp.indexAt((vr.to as number) * 1000 + 999) + 2) : n - 1;
-    for (let i = lo; i <= hi; i++) {
-      const x = fp.xOfIndex(i);
-      if (!Number.isFinite(x) || x < -sp || x > width + sp) continue;
-      const b = fp.prepared.bars[i];
-      if (!b.n) continue;
-      const yTop = s.priceToCoordinate((b.row0 + b.n) * b.data.rowSize), yBot = s.priceToCoordinate(b.row0 * b.data.rowSize);
-      if (yTop === null || yBot === null) continue;
-      const box = { x: x - half, y: Math.min(yTop, yBot), w: 2 * half, h: Math.abs(yBot - yTop) };
-      bodies.push(box); bodyOf.set(i, box);
+    const shared = this.sharedBodies?.(width);
+    if (shared) {
+      bodies = shared.bodies;
+      for (let k = 0; k < bodies.length; k++) bodyOf.set(shared.index[k], bodies[k]);
+    } else {
+      bodies = [];
+      const vr = ch.timeScale().getVisibleRange();
+      const n = fp.prepared.bars.length;
+      const lo = vr ? Math.max(0, fp.indexAt((vr.from as number) * 1000) - 2) : 0, hi = vr ? Math.min(n - 1, fp.indexAt((vr.to as number) * 1000 + 999) + 2) : n - 1;
+      for (let i = lo; i <= hi; i++) {
+        const x = fp.xOfIndex(i);
+        if (!Number.isFinite(x) || x < -sp || x > width + sp) continue;
+        const b = fp.prepared.bars[i];
+        if (!b.n) continue;
+        const yTop = s.priceToCoordinate((b.row0 + b.n) * b.data.rowSize), yBot = s.priceToCoordinate(b.row0 * b.data.rowSize);
+        if (yTop === null || yBot === null) continue;
+        const box = { x: x - half, y: Math.min(yTop, yBot), w: 2 * half, h: Math.abs(yBot - yTop) };
+        bodies.push(box); bodyOf.set(i, box);
+      }
     }
     const strip: Box = { x: 0, y: height - STRIP, w: width, h: STRIP };
     const placed: PlacedLabel[] = [];
