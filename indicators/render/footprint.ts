@@ -97,11 +97,24 @@ export function rowPixels(view: RenderView, price: number, rowSize: number): num
 
 /** measured widths per context and font (contexts differ in their font engines) */
 const textCaches = new WeakMap<object, Map<string, Map<string, number>>>();
-function measure(ctx: Ctx2D, s: string): number {
+function widthsFor(ctx: Ctx2D): Map<string, number> {
   let byFont = textCaches.get(ctx);
   if (!byFont) { byFont = new Map(); textCaches.set(ctx, byFont); }
   let c = byFont.get(ctx.font);
   if (!c) { if (byFont.size > 16) byFont.clear(); c = new Map(); byFont.set(ctx.font, c); }
+  return c;
+}
+/**
+ * The width cache of the font just set (`setFont`): cells look their text up here instead of reading
+ * `ctx.font` back (a getter that serialises the font) and two map levels per cell.
+ */
+let current: { ctx: Ctx2D; font: string; widths: Map<string, number> } | null = null;
+function setFont(ctx: Ctx2D, font: string): void {
+  ctx.font = font;
+  current = { ctx, font: ctx.font, widths: widthsFor(ctx) };
+}
+function measure(ctx: Ctx2D, s: string): number {
+  const c = current && current.ctx === ctx ? current.widths : widthsFor(ctx);
   let w = c.get(s);
   if (w === undefined) { w = ctx.measureText(s).width; if (c.size > 20000) c.clear(); c.set(s, w); }
   return w;
@@ -390,7 +403,7 @@ export function drawFootprint(ctx: Ctx2D, series: PreparedSeries, view: RenderVi
       st.rects++;
     });
   }
-  ctx.font = f.font;
+  setFont(ctx, f.font);
   ctx.textBaseline = 'middle';
   ctx.textAlign = 'left';
   for (let i = from; i <= to; i++) {
@@ -403,6 +416,7 @@ export function drawFootprint(ctx: Ctx2D, series: PreparedSeries, view: RenderVi
   }
   if (o.showBarStats && detail !== 'candles' && view.barSpacing >= o.compactSpacing * 0.6) drawBarStats(ctx, series, view, from, to, o, th, st);
   ctx.restore();
+  current = null;
   st.ms = typeof performance !== 'undefined' ? performance.now() - t0 : 0;
   return st;
 }
@@ -410,7 +424,7 @@ export function drawFootprint(ctx: Ctx2D, series: PreparedSeries, view: RenderVi
 /** Bar delta (coloured) and volume under each bar, along the bottom of the pane. */
 function drawBarStats(ctx: Ctx2D, series: PreparedSeries, view: RenderView, from: number, to: number, o: FootprintOptions, th: Theme, st: RenderStats): void {
   const px = 10;
-  ctx.font = `${Math.round(px * view.vpr)}px ${o.fontFamily}`;
+  setFont(ctx, `${Math.round(px * view.vpr)}px ${o.fontFamily}`);
   const lineH = Math.round(13 * view.vpr);
   const yVol = Math.round(view.height * view.vpr) - Math.round(lineH / 2) - 2;
   const yDelta = yVol - lineH;
