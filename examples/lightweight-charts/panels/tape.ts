@@ -11,6 +11,7 @@
  */
 import type { WireTrade } from '../../../datafeed-adapter/src/ws/protocol.js';
 import { el, hms, num, panel } from './dom.js';
+import { SortedSizes } from './sorted-sizes.js';
 
 /** row height, px (fixed: the list positions rows by index) */
 const ROW = 16;
@@ -34,9 +35,8 @@ export class TapePanel {
   big = 0;
   /** frames in which rows were filled (tests / bench) */
   renders = 0;
-  /** the auto threshold (p99 of the buffer's sizes), refreshed when trades arrive */
-  private auto = Infinity;
-  private autoStale = true;
+  /** the sizes of `trades`, kept sorted as trades arrive: the auto threshold (p99) is a read, not a sort per batch */
+  private readonly sizes = new SortedSizes();
   constructor(host: HTMLElement, public threshold: number, private readonly keep = 500) {
     const p = panel(host, 'tape', 'Time & sales');
     this.badge = p.badge;
@@ -55,22 +55,22 @@ export class TapePanel {
   /** the threshold in force: the setting, or the buffer's 99th-percentile size when the setting is 0 */
   get effectiveThreshold(): number {
     if (this.threshold > 0) return this.threshold;
-    if (this.autoStale) { this.auto = p99(this.trades.length ? this.trades : this.held); this.autoStale = false; }
-    return this.auto;
+    return this.trades.length ? this.sizes.p99() : p99(this.held);
   }
   /** trades held in the list (newest last) */
   get size(): number { return this.trades.length; }
-  clear(): void { this.trades = []; this.held = []; this.list.scrollTop = 0; this.top = 0; this.schedule(); }
+  clear(): void { this.trades = []; this.held = []; this.sizes.reset([]); this.list.scrollTop = 0; this.top = 0; this.schedule(); }
 
   add(trades: readonly WireTrade[], count = true): void {
     if (count) {
       this.received += trades.length;
-      this.autoStale = true;
-      const th = this.threshold > 0 ? this.threshold : p99Of(trades, this.trades);
+      // p99 of the buffer with the batch in it (the batch counted against itself too)
+      const th = this.threshold > 0 ? this.threshold : this.sizes.p99With(trades);
       for (const t of trades) if (t[2] >= th) this.big++;
     }
     if (this.paused) { push(this.held, trades, this.keep); return; }
-    push(this.trades, trades, this.keep);
+    // a trimmed buffer (every `keep` trades or so) is re-sorted once; otherwise the batch is inserted
+    if (push(this.trades, trades, this.keep)) this.sizes.reset(this.trades); else this.sizes.insert(trades);
     this.schedule();
   }
 
@@ -123,15 +123,12 @@ function p99(buf: readonly WireTrade[]): number {
   return a[Math.min(a.length - 1, Math.floor(a.length * 0.99))];
 }
 
-/** p99 of the held buffer plus a new batch (used to count big trades as they arrive) */
-function p99Of(batch: readonly WireTrade[], buf: readonly WireTrade[]): number {
-  return p99(buf.length ? (buf as WireTrade[]).concat(batch) : batch);
-}
-
 const set = (t: Text, s: string): void => { if (t.data !== s) t.data = s; };
 
-/** Append `add` to `buf`, keeping the newest `keep`. */
-function push(buf: WireTrade[], add: readonly WireTrade[], keep: number): void {
-  for (const t of add.length > keep ? add.slice(add.length - keep) : add) buf.push(t);
-  if (buf.length > keep * 2) buf.splice(0, buf.length - keep);
+/** Append `add` to `buf`, keeping the newest `keep`; true when trades were dropped (not all of `add` is the buffer's newest tail) */
+function push(buf: WireTrade[], add: readonly WireTrade[], keep: number): boolean {
+  const cut = add.length > keep;
+  for (const t of cut ? add.slice(add.length - keep) : add) buf.push(t);
+  if (buf.length > keep * 2) { buf.splice(0, buf.length - keep); return true; }
+  return cut;
 }
