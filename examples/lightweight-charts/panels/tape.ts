@@ -82,9 +82,11 @@ export class TapePanel {
   /** Fill the rows in view from the buffer (newest first). */
   private render(): void {
     this.renders++;
-    const n = this.trades.length;
+    // the list shows the newest `keep` trades (the buffer holds up to 2 × keep so it is trimmed in batches):
+    // once it is full its height stays the same, so a new trade does not change the scroll extent each frame
+    const all = this.trades.length, n = Math.min(all, this.keep);
     const th = this.effectiveThreshold;
-    const badge = this.paused ? 'paused' : this.threshold > 0 ? '' : Number.isFinite(th) ? `big ≥ ${num(th, 4)} (auto: p99 of last ${n})` : '';
+    const badge = this.paused ? 'paused' : this.threshold > 0 ? '' : Number.isFinite(th) ? `big ≥ ${num(th, 4)} (auto: p99 of last ${all})` : '';
     if (this.badge.textContent !== badge) this.badge.textContent = badge;
     const h = `${n * ROW}px`;
     if (this.spacer.style.height !== h) this.spacer.style.height = h;
@@ -94,7 +96,7 @@ export class TapePanel {
     for (let j = 0; j < this.pool.length; j++) {
       const r = this.pool[j], k = first + j;
       if (j >= want || k >= n) { if (r.key !== '') { r.key = ''; r.e.className = ''; r.e.hidden = true; } continue; }
-      const [ts, px, sz, side] = this.trades[n - 1 - k];
+      const [ts, px, sz, side] = this.trades[all - 1 - k];
       const cls = `t ${side > 0 ? 'buy' : side < 0 ? 'sell' : 'unk'}${sz >= th ? ' big' : ''}`;
       const key = `${k}|${ts}|${px}|${sz}|${cls}`;
       if (key === r.key) continue;
