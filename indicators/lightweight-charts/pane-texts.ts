@@ -17,8 +17,8 @@
 import type { IChartApi, IPrimitivePaneRenderer, IPrimitivePaneView, ISeriesApi, ISeriesPrimitive, SeriesAttachedParameter, SeriesType, Time } from 'lightweight-charts';
 import type { CanvasRenderingTarget2D } from 'fancy-canvas';
 import type { FootprintController } from './footprint-series.js';
-import { DEFAULT_FOOTPRINT } from '../render/footprint.js';
 import { boxesIntersect, type Box } from './signal-labels.js';
+import { visibleBarBodies } from './bar-bodies.js';
 
 /** A level's tag; lower `rank` is placed first (keeps its spot). */
 export interface PaneTag { price: number; text: string; color: string; rank: number }
@@ -166,25 +166,10 @@ export class PaneTexts implements ISeriesPrimitive<Time> {
   barBodies(width: number): Box[] {
     if (this.bodiesFrame === this.frame && this.frame > 0) return this.bodies;
     this.bodiesFrame = this.frame;
-    const s = this.series, ch = this.chart, fp = this.fp, out: Box[] = [], idx: number[] = [];
-    this.bodies = out; this.bodyIndex = idx;
-    if (!s || !ch || !fp.prepared.bars.length) return out;
-    const sp = ch.timeScale().options().barSpacing;
-    const half = (sp * (fp.footprintOptions.bodyFraction ?? DEFAULT_FOOTPRINT.bodyFraction)) / 2;
-    const vr = ch.timeScale().getVisibleRange();
-    const n = fp.prepared.bars.length;
-    const lo = vr ? Math.max(0, fp.indexAt((vr.from as number) * 1000) - 2) : 0, hi = vr ? Math.min(n - 1, fp.indexAt((vr.to as number) * 1000 + 999) + 2) : n - 1;
-    for (let i = lo; i <= hi; i++) {
-      const x = fp.xOfIndex(i);
-      if (!Number.isFinite(x) || x < -sp || x > width + sp) continue;
-      const b = fp.prepared.bars[i];
-      if (!b.n) continue;
-      const yTop = s.priceToCoordinate((b.row0 + b.n) * b.data.rowSize), yBot = s.priceToCoordinate(b.row0 * b.data.rowSize);
-      if (yTop === null || yBot === null) continue;
-      out.push({ x: x - half, y: Math.min(yTop, yBot), w: 2 * half, h: Math.abs(yBot - yTop) });
-      idx.push(i);
-    }
-    return out;
+    const s = this.series, ch = this.chart, fp = this.fp, idx: number[] = [];
+    this.bodyIndex = idx;
+    this.bodies = s && ch && fp.prepared.bars.length ? visibleBarBodies(fp, s, ch, width, idx) : [];
+    return this.bodies;
   }
 
   private drawTags(target: CanvasRenderingTarget2D): void {

@@ -10,7 +10,7 @@ import type { AutoscaleInfo, IChartApi, IPrimitivePaneRenderer, IPrimitivePaneVi
 import type { CanvasRenderingTarget2D } from 'fancy-canvas';
 import type { FootprintController } from './footprint-series.js';
 import type { SignalMark } from './overlays.js';
-import { DEFAULT_FOOTPRINT } from '../render/footprint.js';
+import { visibleBarBodies } from './bar-bodies.js';
 
 export const SIGNAL_LABELS: Record<string, string> = {
   absorption: 'ABS', sweep: 'SWP', exhaustion: 'EXH', divergence: 'DIV', initiative: 'INI', iceberg: 'ICE',
@@ -79,8 +79,6 @@ export class SignalLabelsPrimitive implements ISeriesPrimitive<Time> {
   layout(width: number, height: number): PlacedLabel[] {
     const s = this.series, ch = this.chart, fp = this.fp;
     if (!s || !ch || !fp.prepared.bars.length) return (this.placed = []);
-    const sp = ch.timeScale().options().barSpacing;
-    const half = (sp * (fp.footprintOptions.bodyFraction ?? DEFAULT_FOOTPRINT.bodyFraction)) / 2;
     // group by (bar, side), visible bars only
     const groups = new Map<string, { i: number; side: 'buy' | 'sell' | 'none'; sigs: SignalMark[] }>();
     for (const sg of this.signals) {
@@ -102,20 +100,9 @@ export class SignalLabelsPrimitive implements ISeriesPrimitive<Time> {
       bodies = shared.bodies;
       for (let k = 0; k < bodies.length; k++) bodyOf.set(shared.index[k], bodies[k]);
     } else {
-      bodies = [];
-      const vr = ch.timeScale().getVisibleRange();
-      const n = fp.prepared.bars.length;
-      const lo = vr ? Math.max(0, fp.indexAt((vr.from as number) * 1000) - 2) : 0, hi = vr ? Math.min(n - 1, fp.indexAt((vr.to as number) * 1000 + 999) + 2) : n - 1;
-      for (let i = lo; i <= hi; i++) {
-        const x = fp.xOfIndex(i);
-        if (!Number.isFinite(x) || x < -sp || x > width + sp) continue;
-        const b = fp.prepared.bars[i];
-        if (!b.n) continue;
-        const yTop = s.priceToCoordinate((b.row0 + b.n) * b.data.rowSize), yBot = s.priceToCoordinate(b.row0 * b.data.rowSize);
-        if (yTop === null || yBot === null) continue;
-        const box = { x: x - half, y: Math.min(yTop, yBot), w: 2 * half, h: Math.abs(yBot - yTop) };
-        bodies.push(box); bodyOf.set(i, box);
-      }
+      const index: number[] = [];
+      bodies = visibleBarBodies(fp, s, ch, width, index);
+      for (let k = 0; k < bodies.length; k++) bodyOf.set(index[k], bodies[k]);
     }
     const strip: Box = { x: 0, y: height - STRIP, w: width, h: STRIP };
     const placed: PlacedLabel[] = [];
