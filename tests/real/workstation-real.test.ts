@@ -59,26 +59,18 @@ function counters(p: Page) {
   });
 }
 
-/** labels and every visible bar body, in pane media px, from the chart's own mapping */
-function geometry(p: Page) {
-  return p.evaluate(() => {
-    const tf = (window as any).tapeflow, fp = tf.of.footprint, ts = tf.chart.timeScale();
-    const half = (ts.options().barSpacing * 0.86) / 2;
-    const bodies: B[] = [];
-    fp.prepared.bars.forEach((b: any, i: number) => {
-      if (!b.n) return;
-      const x = ts.timeToCoordinate(Math.floor(fp.times[i] / 1000));
-      if (x === null) return;
-      const rs = b.data.rowSize, y0 = fp.series.priceToCoordinate((b.row0 + b.n) * rs), y1 = fp.series.priceToCoordinate(b.row0 * rs);
-      if (y0 === null || y1 === null) return;
-      bodies.push({ x: x - half, y: Math.min(y0, y1), w: 2 * half, h: Math.abs(y1 - y0) });
-    });
+/** labels and every visible bar body (the pane-text helper's), in pane media px, from the chart's own mapping */
+async function geometry(p: Page) {
+  const { bodies } = await paneTexts(p);
+  const rest = await p.evaluate(() => {
+    const tf = (window as any).tapeflow;
     const labels = tf.of.signals.labels.placed.map((l: any) => ({ x: l.x, y: l.y, w: l.w, h: l.h, text: l.text }));
     // the other text on the pane: the profiles' "POC" and the open trade's price-line titles
     const texts = tf.of.signals.labels.obstacles().map((b: any) => ({ x: b.x, y: b.y, w: b.w, h: b.h }));
     const profileBoxes = tf.of.profile.textBoxes.map((b: any) => ({ x: b.x, y: b.y, w: b.w, h: b.h }));
-    return { bodies, labels, texts, profileBoxes, profileTexts: profileBoxes.length };
+    return { labels, texts, profileBoxes, profileTexts: profileBoxes.length };
   });
+  return { bodies: bodies as B[], ...rest };
 }
 
 beforeAll(async () => {
