@@ -12,6 +12,12 @@
  *  - server send delay: emit → socket write of the same closed-bar messages, from the server's stats;
  *  - floor: the same job as a tight loop — one pre-encoded frame of a close's size written to every
  *    client socket — against the server's fan-out of one close (ratio in the same run);
+ *  - floor at rate: the same tight loop once per bar close, at the feed's closes/s and for as long as the
+ *    feed, each frame carrying its loop's start time so the clients measure its lag exactly as they
+ *    measure the server's (no engine, no protocol, one write per socket per close): the least lag any
+ *    server writing every close to every socket could show on this machine with these clients;
+ *  - run-queue wait: per second of feed, how long the server's thread and the client threads were
+ *    runnable but kept off a core (Linux schedstat) — the share of the lag that is the 2 cores being full;
  *  - clients' floor: each client decoding its own closed-bar messages of one close (msgpack only, tight
  *    loop, summed over the client threads) — the least the clients must do per close;
  *  - cores: CPU of the server's thread, the client threads and V8's helper threads during the feed
@@ -60,6 +66,18 @@ function mainThreadCpu(): number {
   } catch { return NaN; }
 }
 
+/**
+ * Seconds a thread spent runnable but waiting for a core (Linux schedstat, field 2: run-queue wait),
+ * keyed by task id: how long the OS kept the thread off the CPU while it had work.
+ */
+function threadWait(): Map<string, number> {
+  const m = new Map<string, number>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) m.set(tid, Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[1]) / 1e9);
+  } catch { /* not linux or no schedstat */ }
+  return m;
+}
+
 /** CPU seconds of every thread of this process (Linux /proc), keyed by task id. */
 function threadCpu(): Map<string, number> {
   const m = new Map<string, number>();
@@ -104,6 +122,7 @@ const packr = new Packr({ useRecords: false });
 const now = () => performance.timeOrigin + performance.now();
 let measuring = false, updates = 0, bytes = 0, snapshots = 0, gaps = 0, floorFrames = 0, elu0 = null;
 const closed = [];
+const floorLags = []; // floor frames: client receive − the floor loop's start (the frame's \`time\`)
 const sockets = [];
 const lastClosed = []; // per socket: its subscriptions' last closed-bar message, raw (for the decode floor)
 let tid = 0;
@@ -117,7 +136,7 @@ const connectOne = () => new Promise((resolve, reject) => {
     const at = now();
     const m = unpackr.unpack(data);
     if (m.op === 'snapshot') { snapshots++; seqs.set(m.sub, 0); if (seqs.size === 2) resolve(); return; }
-    if (m.op === 'pong' && m.floor) { floorFrames++; return; }
+    if (m.op === 'pong' && m.floor) { floorFrames++; if (m.time) floorLags.push(at - m.time); return; }
     if (m.op !== 'update') return;
     if (m.seq !== seqs.get(m.sub) + 1) gaps++;
     seqs.set(m.sub, m.seq);
@@ -142,7 +161,7 @@ parentPort.on('message', (m) => {
     measuring = false;
     parentPort.postMessage({ updates, bytes, closed: Float64Array.from(closed), busy: perf.eventLoopUtilization(elu0).utilization });
   }
-  if (m === 'floor') parentPort.postMessage({ floorFrames });
+  if (m === 'floor') { parentPort.postMessage({ floorFrames, lags: Float64Array.from(floorLags) }); floorLags.length = 0; }
   if (m === 'decode-floor') {
     // the least a client must do per close: decode this thread's share of one close's messages, tight loop
     const bufs = lastClosed.flatMap((m) => [...m.values()]), runs = [];
@@ -208,19 +227,23 @@ export async function benchFanout(clients = Number(process.env.FANOUT_CLIENTS ??
   loop.enable();
   const elu0 = performance.eventLoopUtilization();
   const cpu0 = mainThreadCpu();
-  const th0 = threadCpu();
+  const th0 = threadCpu(), wait0 = threadWait();
   const t0 = now();
   const i0 = i;
   await feed(seconds);
   const feedSecs = (now() - t0) / 1000;
   // cores used by each thread during the feed: the server's loop, the client threads, V8's helpers
-  const th1 = threadCpu();
+  const th1 = threadCpu(), wait1 = threadWait();
   const clientTids = new Set(ready.map((r) => String(r.tid)));
   let serverCores = 0, clientCores = 0, helperCores = 0;
   for (const [k, v] of th1) {
     const d = (v - (th0.get(k) ?? 0)) / feedSecs;
     if (k === String(process.pid)) serverCores += d; else if (clientTids.has(k)) clientCores += d; else helperCores += d;
   }
+  // run-queue wait per second of feed: the server's loop kept off a core by the other threads
+  const waitOf = (pick: (tid: string) => boolean): number => { let w = 0; for (const [k, v] of wait1) if (pick(k)) w += v - (wait0.get(k) ?? 0); return w / feedSecs; };
+  const serverWaitMsPerSec = 1000 * waitOf((k) => k === String(process.pid));
+  const clientWaitMsPerSec = 1000 * waitOf((k) => clientTids.has(k));
   const tradesFed = i - i0;
   await drained(server, 20_000);
   // the clients read what the kernel still holds: wait for every closed bar (at most 20 s)
@@ -251,17 +274,45 @@ export async function benchFanout(clients = Number(process.env.FANOUT_CLIENTS ??
   const socks: RawSock[] = [];
   for (const c of server.conns) { const s = (c.ws as unknown as { _socket?: RawSock })._socket; if (s) socks.push(s); }
   const closeBytes = delivery.sendDelayMs.n > 0 ? Math.round((bytes / Math.max(1, updates)) * 2) : 600;
-  const body = encode({ v: 1, op: 'pong', ref: null, t: null, time: 0, floor: 1, pad: 'x'.repeat(Math.max(0, closeBytes - 60)) });
-  const frame = Buffer.concat([Buffer.from(body.length < 126 ? [0x82, body.length] : [0x82, 126, body.length >> 8, body.length & 0xff]), body]);
+  // the frame carries the loop's start time, so the clients measure the floor's own lag as they do the server's
+  const floorFrame = (time: number): Buffer => {
+    const body = encode({ v: 1, op: 'pong', ref: null, t: null, time, floor: 1, pad: 'x'.repeat(Math.max(0, closeBytes - 70)) });
+    return Buffer.concat([Buffer.from(body.length < 126 ? [0x82, body.length] : [0x82, 126, body.length >> 8, body.length & 0xff]), body]);
+  };
+  const frame = floorFrame(now());
   const floorRuns: number[] = [];
   for (let r = 0; r < 7; r++) {
-    const f0 = performance.now();
-    for (const s of socks) s.write(frame);
+    const f = floorFrame(now()), f0 = performance.now();
+    for (const s of socks) s.write(f);
     floorRuns.push(performance.now() - f0);
     await drained(server, 5000);
     await sleep(100);
   }
-  const floorFrames = (await ask<{ floorFrames: number }>('floor')).reduce((a, r) => a + r.floorFrames, 0);
+  const once = await ask<{ floorFrames: number; lags: Float64Array }>('floor');
+  // the floor at the feed's rate: one such frame to every socket per bar close, at the closes/s of the timed
+  // feed, for as long as it (no engine, no protocol): the least lag any server writing each close once per
+  // socket could give on this machine with these clients
+  const closeEvery = 1000 / Math.max(1, barsClosed / feedSecs);
+  const floorRateRounds = Math.max(10, Math.round((seconds * 1000) / closeEvery));
+  const fth0 = threadCpu(), ft0 = now();
+  for (let r = 0, tr = now(); r < floorRateRounds; r++) {
+    const wait = tr + r * closeEvery - now();
+    if (wait > 0) await sleep(wait);
+    const f = floorFrame(now());
+    for (const s of socks) s.write(f);
+  }
+  const fth1 = threadCpu(), fsecs = (now() - ft0) / 1000;
+  const floorCores = { server: 0, clients: 0, v8Helpers: 0 };
+  for (const [k, v] of fth1) {
+    const d = (v - (fth0.get(k) ?? 0)) / fsecs;
+    if (k === String(process.pid)) floorCores.server += d; else if (clientTids.has(k)) floorCores.clients += d; else floorCores.v8Helpers += d;
+  }
+  await drained(server, 5000);
+  await sleep(300);
+  const rate = await ask<{ floorFrames: number; lags: Float64Array }>('floor');
+  const floorFrames = rate.reduce((a, r) => a + r.floorFrames, 0); // cumulative: both floors
+  const lagsOf = (rs: { lags: Float64Array }[]): number[] => rs.flatMap((r) => Array.from(r.lags));
+  const floorOnceLags = lagsOf(once), floorRateLags = lagsOf(rate);
   const floorMs = pct(floorRuns, 50);
   // clients' floor: every client decoding its closed bar + footprint messages of one close (summed over threads)
   const decodeFloor = await ask<{ ms: number; messages: number }>('decode-floor');
@@ -285,11 +336,15 @@ export async function benchFanout(clients = Number(process.env.FANOUT_CLIENTS ??
     socketWritesPerSec: Math.round(delivery.writes / feedSecs), conflated: delivery.conflated,
     lagP50Ms: +pct(lags, 50).toFixed(2), lagP99Ms: +pct(lags, 99).toFixed(2), lagMaxMs: +pct(lags, 100).toFixed(2),
     serverSendDelayMs: { p50: sd.p50, p99: sd.p99, max: sd.max },
-    floorFanoutMs: +floorMs.toFixed(2), floorFrameBytes: frame.length, floorFramesReceived: floorFrames, floorSockets: socks.length,
+    floorFanoutMs: +floorMs.toFixed(2), floorFrameBytes: frame.length, floorFramesReceived: floorFrames, floorFramesSent: (7 + floorRateRounds) * socks.length, floorSockets: socks.length,
     sendDelayP99VsFloor: sd.p99 !== null ? +(sd.p99 / floorMs).toFixed(1) : null,
+    floorLagOnceMs: { p50: +pct(floorOnceLags, 50).toFixed(2), p99: +pct(floorOnceLags, 99).toFixed(2), n: floorOnceLags.length },
+    floorLagAtRateMs: { p50: +pct(floorRateLags, 50).toFixed(2), p99: +pct(floorRateLags, 99).toFixed(2), max: +pct(floorRateLags, 100).toFixed(2), rounds: floorRateRounds, everyMs: +closeEvery.toFixed(1), n: floorRateLags.length, cores: { server: +floorCores.server.toFixed(2), clients: +floorCores.clients.toFixed(2), v8Helpers: +floorCores.v8Helpers.toFixed(2) } },
+    lagP99VsFloorAtRate: +(pct(lags, 99) / pct(floorRateLags, 99)).toFixed(2),
     eventLoopDelayP99Ms: +(loop.percentile(99) / 1e6).toFixed(1), eventLoopDelayMaxMs: +(loop.max / 1e6).toFixed(1),
     drainSeconds: +drainSecs.toFixed(2), serverCpuSeconds: +serverCpu.toFixed(2),
     serverCpuUsPerMessage: +((serverCpu * 1e6) / Math.max(1, delivery.messages)).toFixed(2),
+    runQueueWaitMsPerSec: { server: +serverWaitMsPerSec.toFixed(1), clients: +clientWaitMsPerSec.toFixed(1) },
     cores: { server: +serverCores.toFixed(2), clients: +clientCores.toFixed(2), v8Helpers: +helperCores.toFixed(2), machine: availableParallelism() },
     clientDecodeFloorMs: +clientDecodeFloorMs.toFixed(2),
     floorsCoreMsPerClose: +(floorMs + clientDecodeFloorMs).toFixed(1),
