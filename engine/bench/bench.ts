@@ -6,6 +6,7 @@ import { benchPipeline } from './cases/pipeline.js';
 import { benchBook } from './cases/book.js';
 import { benchHistory } from './cases/history.js';
 import { benchFanout } from './cases/fanout.js';
+import { benchFanoutFloor } from './cases/fanout-floor.js';
 import { benchFeeds } from './cases/feeds.js';
 import { benchRender } from './cases/render.js';
 import { benchWorkstation } from './cases/workstation.js';
@@ -24,6 +25,7 @@ const cases: Record<string, () => Promise<void>> = {
   book: () => benchBook(),
   history: () => benchHistory(),
   fanout: () => benchFanout(),
+  'fanout-floor': () => benchFanoutFloor(),
   feeds: () => benchFeeds(),
   render: () => benchRender(),
   workstation: () => benchWorkstation(),
