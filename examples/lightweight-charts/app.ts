@@ -41,7 +41,9 @@ const bg = state.theme === 'light' ? '#ffffff' : '#131722', fg = state.theme ===
 const secondsTf = (tf: string): boolean => /S$|s$/.test(tf) || /T$|V$/.test(tf);
 const chart = LWC.createChart($('chart'), {
   autoSize: true,
-  layout: { background: { color: bg }, textColor: fg, attributionLogo: true, panes: { separatorColor: state.theme === 'light' ? '#e0e3eb' : '#2a2e39' } },
+  // no TradingView logo on the panes (it sat over the oldest Δ bars): the licence's attribution and link are the
+  // page's footer (#foot), always on screen and over nothing
+  layout: { background: { color: bg }, textColor: fg, attributionLogo: false, panes: { separatorColor: state.theme === 'light' ? '#e0e3eb' : '#2a2e39' } },
   grid: { vertLines: { visible: false }, horzLines: { color: state.theme === 'light' ? '#f0f3fa' : '#1e222d' } },
   // seconds on the axis for second, tick and volume bars (5S read "23:58 23:58 23:58" without them)
   // tick-mark labels: the library's own text, formatted once per label instead of on every frame

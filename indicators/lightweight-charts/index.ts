@@ -17,6 +17,7 @@ export * from './overlays.js';
 export * from './signal-labels.js';
 export * from './poc-levels.js';
 export * from './time-axis.js';
+export * from './axis-labels.js';
 export * from './pane-texts.js';
 export * from '../render/index.js';
 

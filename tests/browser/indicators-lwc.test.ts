@@ -68,8 +68,9 @@ describe('examples/lightweight-charts page (simulator)', () => {
     const n = await page.evaluate(() => (window as any).tapeflow.of.footprint.bars.length);
     expect(n).toBeGreaterThan(200);
     expect(target).toBeGreaterThan(0);
-    const attribution = await page.evaluate(() => ({ logo: (window as any).tapeflow.chart.options().layout.attributionLogo, link: !!document.querySelector('a[href*="tradingview.com"]') }));
-    expect(attribution).toEqual({ logo: true, link: true });
+    // the attribution is the page's footer (the licence's NOTICE text and a link), not a logo over the panes
+    const attribution = await page.evaluate(() => ({ logo: (window as any).tapeflow.chart.options().layout.attributionLogo, link: !!document.querySelector('#foot a[href="https://www.tradingview.com/"]'), notice: /TradingView Lightweight Charts.*Copyright \(c\) 2023 TradingView, Inc\./.test(document.getElementById('foot')?.textContent ?? '') }));
+    expect(attribution).toEqual({ logo: false, link: true, notice: true });
   });
 
   it('highlights the POC row of a known bar at the y of its price (±1 px) and shows bid/ask text at wide zoom', async () => {
