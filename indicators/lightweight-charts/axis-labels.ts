@@ -1,11 +1,12 @@
 /**
- * Price-axis tick labels that keep clear of a series' last-value label, as TradingView draws its axes.
- * Lightweight Charts draws the tick labels first and the last-value label over them, so half a number
- * showed beside it ("-200" half under "-227.47" on the CVD pane). Here a tick whose text the label
- * would touch is left blank. Used by the CVD and Δ panes, whose price scales carry one series each;
- * their numbers are compact ("-227.47", "457.22K", "2.12M").
+ * Price-axis tick labels that keep clear of the axis' value labels, as TradingView draws its axes.
+ * Lightweight Charts draws a scale's tick labels first and the last-value and price-line labels over
+ * them, so half a number showed beside a label ("-200" half under "-227.47" on the CVD pane, "61640.00"
+ * under the price's "61645.30"). Here a tick whose text a label would touch is left blank. The labels
+ * counted: the last value of every visible series on the scale that shows one, and every price line
+ * with an axis label.
  */
-import type { BarPrice, IChartApi, ISeriesApi, PriceFormatCustom, SeriesType } from 'lightweight-charts';
+import type { BarPrice, IChartApi, ISeriesApi, ISeriesPrimitive, PriceFormatCustom, SeriesType, Time } from 'lightweight-charts';
 
 /** at most `digits` decimals without trailing zeros, thousands as K, millions as M, billions as B */
 export function compactNumber(v: number, digits = 2): string {
@@ -15,49 +16,81 @@ export function compactNumber(v: number, digits = 2): string {
   return s === '0' ? '0' : `${v < 0 ? '-' : ''}${s}${unit}`;
 }
 
-export class ClearOfLastValue {
+export interface ClearOfLabelsOptions {
+  /** the scale's numbers (default compactNumber with 2 decimals) */
+  format?: (price: number) => string;
+  /** the smallest price step (default 0.01) */
+  minMove?: number;
+}
+
+/**
+ * Give the series `priceFormat`, then `attach(series)`: the series' scale then draws no tick label under a
+ * value label. Attached as a series primitive: each time Lightweight Charts updates the series' views
+ * (new data, a pan, a price line, a resize: after the scale's autoscale) it checks whether another tick
+ * came under a label and asks for the tick labels again (LWC rebuilds them only when the scale's range
+ * changes, and a label can move without it: a live update, a pan with the scale held).
+ */
+export class ClearOfLabels implements ISeriesPrimitive<Time> {
   private series: ISeriesApi<SeriesType> | null = null;
   /** the ticks of the scale's last build, and which of them were left blank */
   private ticks: number[] = [];
   private blank = '';
-  constructor(private readonly chart: IChartApi, private readonly digits = 2) {}
-
-  /** the series' `priceFormat`: compact numbers, tick labels clear of the last-value label */
-  get priceFormat(): PriceFormatCustom {
-    return { type: 'custom', minMove: 10 ** -this.digits, formatter: (p) => compactNumber(p, this.digits), tickmarksFormatter: (ps) => this.tickLabels(ps) };
+  private asked = false;
+  private readonly format: (price: number) => string;
+  private readonly minMove: number;
+  constructor(private readonly chart: IChartApi, o: ClearOfLabelsOptions = {}) {
+    this.format = o.format ?? ((p) => compactNumber(p));
+    this.minMove = o.minMove ?? 0.01;
   }
-  /** the series whose last value is kept clear (created with `priceFormat`) */
-  attach(series: ISeriesApi<SeriesType>): void { this.series = series; }
+
+  /** the series' `priceFormat`: `format`'s numbers, tick labels clear of the value labels */
+  get priceFormat(): PriceFormatCustom {
+    return { type: 'custom', minMove: this.minMove, formatter: (p) => this.format(p), tickmarksFormatter: (ps) => this.tickLabels(ps) };
+  }
+  /** the series whose scale is kept clear (it must carry `priceFormat`) */
+  attach(series: ISeriesApi<SeriesType>): void {
+    this.series = series;
+    series.attachPrimitive(this);
+  }
+  updateAllViews(): void { this.recheck(); }
 
   private tickLabels(prices: BarPrice[]): string[] {
     this.ticks = prices.slice();
     const hit = this.covered(prices);
     this.blank = hit.join();
-    return prices.map((p, i) => (hit[i] ? '' : compactNumber(p, this.digits)));
+    return prices.map((p, i) => (hit[i] ? '' : this.format(p)));
   }
 
-  /** which ticks the last-value label touches, in Lightweight Charts' geometry (media px) */
+  /** the y of every value label on the series' scale (media px) */
+  private labelYs(): number[] {
+    const s = this.series!, scale = s.options().priceScaleId, ys: number[] = [];
+    for (const x of s.getPane().getSeries()) {
+      const o = x.options();
+      if (o.priceScaleId !== scale || !o.visible) continue;
+      const last = o.lastValueVisible ? x.lastValueData(false) : null;
+      const add = (price: number): void => { const y = s.priceToCoordinate(price); if (y !== null) ys.push(y); };
+      if (last && !last.noData) add(last.price);
+      for (const l of x.priceLines()) { const lo = l.options(); if (lo.axisLabelVisible) add(lo.price); }
+    }
+    return ys;
+  }
+
+  /** which ticks a value label touches, in Lightweight Charts' geometry (media px) */
   private covered(prices: readonly number[]): boolean[] {
-    const s = this.series, none = prices.map(() => false);
-    if (!s || !s.options().visible || !s.options().lastValueVisible) return none;
-    const last = s.lastValueData(false);
-    const at = last.noData ? null : s.priceToCoordinate(last.price);
-    if (at === null) return none;
-    let y: number = at;
-    // the label: the font plus 2.5/12 of it above and below; one crossing the pane's top or bottom edge is drawn inside it
-    const fs = this.chart.options().layout.fontSize, half = Math.floor((fs * 17) / 24), h = s.getPane().getHeight();
-    if (y > -half && y < half) y = half;
-    if (y > h - half && y < h + half) y = h - half;
+    if (!this.series) return prices.map(() => false);
+    const s = this.series, fs = this.chart.options().layout.fontSize, h = s.getPane().getHeight();
+    // a label: the font plus 2.5/12 of it above and below; one crossing the pane's top or bottom edge is drawn inside it
+    const half = Math.floor((fs * 17) / 24);
+    const ys = this.labelYs().map((y) => (y > -half && y < half ? half : y > h - half && y < h + half ? h - half : y));
     // a tick's text is a font high, centred on its price; 1 px kept between the two
     const clear = (fs * 17) / 24 + fs / 2 + 1;
-    return prices.map((p) => { const t = s.priceToCoordinate(p); return t !== null && Math.abs(t - y) < clear; });
+    return prices.map((p) => { const t = s.priceToCoordinate(p); return t !== null && ys.some((y) => Math.abs(t - y) < clear); });
   }
 
-  /**
-   * After the last value or the view moved: Lightweight Charts rebuilds the tick labels only when the
-   * scale's range changes, so when another tick is now under the label, ask for a rebuild.
-   */
+  /** ask for the tick labels again when another tick is now under a label (once per change: after the current frame) */
   recheck(): void {
-    if (this.series && this.ticks.length && this.covered(this.ticks).join() !== this.blank) this.series.priceScale().applyOptions({});
+    if (!this.series || !this.ticks.length || this.asked || this.covered(this.ticks).join() === this.blank) return;
+    this.asked = true;
+    queueMicrotask(() => { this.asked = false; this.series?.priceScale().applyOptions({}); });
   }
 }

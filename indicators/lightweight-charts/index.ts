@@ -9,6 +9,7 @@ import { DeltaPanes, VwapBands, SignalLayer, type LwcSeriesRuntime } from './ove
 import { VwapRun } from '../render/vwap.js';
 import { PocLevelsPrimitive } from './poc-levels.js';
 import { PaneTexts } from './pane-texts.js';
+import { ClearOfLabels } from './axis-labels.js';
 import type { FootprintBarData } from '../render/types.js';
 
 export * from './footprint-series.js';
@@ -48,6 +49,12 @@ export interface OrderFlow {
 /** Footprint series + every plugin on one chart, fed together. */
 export function attachOrderFlow(chart: IChartApi, lwc: LwcRuntime & LwcSeriesRuntime, o: OrderFlowOptions = {}): OrderFlow {
   const footprint = new FootprintController(chart, lwc, o);
+  // the price axis draws no tick label under the last-value or a price line's label (axis-labels.ts); prices with 2 decimals as before
+  if (!o.seriesOptions?.priceFormat) {
+    const axis = new ClearOfLabels(chart, { format: (p) => p.toFixed(2) });
+    footprint.series.applyOptions({ priceFormat: axis.priceFormat });
+    axis.attach(footprint.series);
+  }
   // first: its 'bottom' view starts each frame before any other plugin draws
   const texts = new PaneTexts(footprint);
   footprint.series.attachPrimitive(texts);

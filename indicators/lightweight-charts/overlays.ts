@@ -10,7 +10,7 @@ import type { Theme } from '../render/theme.js';
 import type { FootprintController } from './footprint-series.js';
 import { SignalLabelsPrimitive, signalLabel } from './signal-labels.js';
 import type { PaneTag, PaneTexts } from './pane-texts.js';
-import { ClearOfLastValue } from './axis-labels.js';
+import { ClearOfLabels } from './axis-labels.js';
 
 export interface LwcSeriesRuntime {
   CandlestickSeries: SeriesDefinition<'Candlestick'>;
@@ -25,16 +25,13 @@ const sec = (ms: number): UTCTimestamp => Math.floor(ms / 1000) as UTCTimestamp;
 export class DeltaPanes {
   readonly cvd: ISeriesApi<'Candlestick'>;
   readonly delta: ISeriesApi<'Histogram'>;
-  /** each pane's axis: no tick label under the series' last-value label (axis-labels.ts) */
-  private readonly axes: ClearOfLastValue[];
   constructor(chart: IChartApi, lwc: LwcSeriesRuntime, private readonly th: Theme, paneIndex = 1) {
-    const [cvdAxis, deltaAxis] = this.axes = [new ClearOfLastValue(chart), new ClearOfLastValue(chart)];
+    // each pane's axis: no tick label under the series' last-value label (axis-labels.ts)
+    const cvdAxis = new ClearOfLabels(chart), deltaAxis = new ClearOfLabels(chart);
     this.cvd = chart.addSeries(lwc.CandlestickSeries, { upColor: th.buy, downColor: th.sell, wickUpColor: th.buy, wickDownColor: th.sell, borderVisible: false, priceFormat: cvdAxis.priceFormat, title: 'CVD' }, paneIndex);
     this.delta = chart.addSeries(lwc.HistogramSeries, { priceFormat: deltaAxis.priceFormat, title: 'Δ' }, paneIndex + 1);
     cvdAxis.attach(this.cvd);
     deltaAxis.attach(this.delta);
-    // the label shows the newest visible bar's value: a pan can move it without changing the scale's range
-    chart.timeScale().subscribeVisibleLogicalRangeChange(() => { for (const a of this.axes) a.recheck(); });
     // short panes: an axis tick label only where its whole text fits (a half label was cut at the pane's top on a phone),
     // and a margin so the candles / bars keep clear of the pane edges
     for (const s of [this.cvd, this.delta]) s.priceScale().applyOptions({ entireTextOnly: true, scaleMargins: { top: 0.15, bottom: 0.1 } });
@@ -46,12 +43,10 @@ export class DeltaPanes {
   setBars(bars: readonly FootprintBarData[]): void {
     this.cvd.setData(bars.filter((b) => b.cvd).map((b) => ({ time: sec(b.time), open: b.cvd!.open, high: b.cvd!.high, low: b.cvd!.low, close: b.cvd!.close })));
     this.delta.setData(bars.map((b) => ({ time: sec(b.time), value: b.delta, color: b.delta >= 0 ? this.th.buy : this.th.sell })));
-    for (const a of this.axes) a.recheck();
   }
   update(b: FootprintBarData): void {
     if (b.cvd) this.cvd.update({ time: sec(b.time), open: b.cvd.open, high: b.cvd.high, low: b.cvd.low, close: b.cvd.close });
     this.delta.update({ time: sec(b.time), value: b.delta, color: b.delta >= 0 ? this.th.buy : this.th.sell });
-    for (const a of this.axes) a.recheck();
   }
 }
 

@@ -61,3 +61,11 @@ export async function axisTexts(page: Page, paneIndex: number): Promise<{ ticks:
 }
 
 export const overlapping = (a: Box, b: Box): boolean => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+
+/** pane `paneIndex`'s axis as drawn: each tick label under a label box, and how many ticks there were (drawn, blank) */
+export async function axisOverlaps(page: Page, paneIndex: number, what: string): Promise<{ bad: string[]; drawn: number; blank: number; labels: number }> {
+  const a = await axisTexts(page, paneIndex);
+  const s = (b: Box) => `"${b.text}" y ${b.y.toFixed(1)}–${(b.y + b.h).toFixed(1)}`;
+  const bad = a.ticks.flatMap((t) => a.labels.filter((l) => overlapping(t, l)).map((l) => `${what} tick ${s(t)} under label ${s(l)} (pane ${a.height} px)`));
+  return { bad, drawn: a.ticks.length, blank: a.blank, labels: a.labels.length };
+}

@@ -15,6 +15,7 @@ import { ensureChromium, CHROMIUM_ARGS } from '../browser/global-setup.js';
 import { dataFile, REPO_ROOT } from '../helpers/data.js';
 import { serveReplay } from '../helpers/replay-serve.js';
 import { collisions, paneTexts } from '../helpers/pane-texts.js';
+import { axisOverlaps, recordCanvasText } from '../helpers/axis-texts.js';
 
 let proc: ChildProcess;
 let url = '';
@@ -37,6 +38,7 @@ async function open(): Promise<Page> {
   const p = await browser.newPage({ viewport: { width: 1600, height: 900 } });
   p.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   p.on('pageerror', (e) => errors.push(String(e)));
+  await p.addInitScript(recordCanvasText);
   await p.goto(`${url}/?symbol=BYBIT:BTCUSD&tf=1&rows=1&bars=300`);
   await p.waitForFunction(() => (window as any).tapeflow?.ready === true, null, { timeout: 60_000 });
   return p;
@@ -125,6 +127,10 @@ describe('open trade lines on real data (Bybit BTCUSD day, replay --serve, nothi
     const g = await paneTexts(page);
     expect(g.texts.filter((t) => t.kind === 'tag').map((t) => t.text)).toEqual(expect.arrayContaining(['SL', pos.side === 'buy' ? 'LONG' : 'SHORT', 'TP1']));
     expect(collisions(g)).toEqual([]);
+    // on the axes, as drawn: no tick label under the last-value or the levels' price labels
+    const axes = await Promise.all(([[0, 'price'], [1, 'CVD'], [2, 'Δ']] as const).map(([i, what]) => axisOverlaps(page, i, what)));
+    expect(axes[0].labels).toBeGreaterThanOrEqual(4); // last value, LONG, SL, TP1
+    expect(axes.flatMap((a) => a.bad)).toEqual([]);
     await page.screenshot({ path: 'artifacts/workstation-open-trade.png' });
   });
 
@@ -136,6 +142,9 @@ describe('open trade lines on real data (Bybit BTCUSD day, replay --serve, nothi
     expect(pos.sl).toBe(pos.entry);
     await page.waitForFunction(() => ((window as any).tapeflow.of.signals as any).lines.length === 2, null, { timeout: 20_000 });
     expect((await lines(page)).sort((a: any, b: any) => a[0] - b[0])).toEqual([[pos.entry, 'LONG · SL'], [pos.tp, 'TP1']]);
+    // the axes once the lines moved over the stream
+    const axes = await Promise.all(([[0, 'price'], [1, 'CVD'], [2, 'Δ']] as const).map(([i, what]) => axisOverlaps(page, i, what)));
+    expect(axes.flatMap((a) => a.bad)).toEqual([]);
     // the scanner row moved with the same transition, the paper panel shows the open position
     await page.waitForFunction((n) => (window as any).tapeflow.panels.scanner.updates > n, scans, { timeout: 20_000 });
     expect(await page.locator('#panel-scanner').textContent()).toMatch(/BYBIT:BTCUSD\s*BREAK_EVEN/);

@@ -5,8 +5,8 @@
  * Every text box on the pane (tests/helpers/pane-texts.ts: right-edge tags or LWC titles of VWAP, ±σ and
  * the open trade, the profiles' "POC", the signal labels) is measured from the chart's own mapping; no two
  * intersect, and no profile text or signal label lies on a footprint bar body (its cell numbers).
- * The CVD and Δ panes' price axes as Lightweight Charts drew them (tests/helpers/axis-texts.ts, from the
- * canvas calls): no tick label under the series' last-value label, at each of those views and at 1280×720,
+ * The price, CVD and Δ panes' axes as Lightweight Charts drew them (tests/helpers/axis-texts.ts, from the
+ * canvas calls): no tick label under a last-value or price-line label, at each of those views and at 1280×720,
  * 800×600 and 2560×1440. The TradingView attribution is the page's footer link, over nothing: no logo on
  * the chart's panes, the footer whole on screen and nothing drawn over it.
  */
@@ -17,7 +17,7 @@ import { ensureChromium, CHROMIUM_ARGS } from '../browser/global-setup.js';
 import { dataFile, REPO_ROOT } from '../helpers/data.js';
 import { serveReplay } from '../helpers/replay-serve.js';
 import { collisions, paneTexts } from '../helpers/pane-texts.js';
-import { axisTexts, overlapping, recordCanvasText } from '../helpers/axis-texts.js';
+import { axisOverlaps, axisTexts, recordCanvasText } from '../helpers/axis-texts.js';
 
 let browser: Browser;
 const procs: ChildProcess[] = [];
@@ -62,18 +62,16 @@ async function check(p: Page, name: string): Promise<{ texts: number; kinds: Rec
   return { texts, kinds };
 }
 
-/** the CVD (pane 1) and Δ (pane 2) axes: tick labels drawn, the last-value label drawn, none under it */
+/** the price (pane 0), CVD (pane 1) and Δ (pane 2) axes: ticks and the last-value label drawn, no tick label under a label */
 let drawn = 0;
 async function checkAxes(p: Page, name: string): Promise<void> {
-  for (const [pane, what] of [[1, 'CVD'], [2, 'Δ']] as const) {
-    const a = await axisTexts(p, pane);
-    const s = (b: { text: string; y: number; h: number }) => `"${b.text}" y ${b.y.toFixed(1)}–${(b.y + b.h).toFixed(1)}`;
-    expect.soft(a.labels.length, `${name}: ${what} last-value label drawn`).toBeGreaterThan(0);
+  for (const [pane, what] of [[0, 'price'], [1, 'CVD'], [2, 'Δ']] as const) {
+    const a = await axisOverlaps(p, pane, what);
+    expect.soft(a.labels, `${name}: ${what} last-value label drawn`).toBeGreaterThan(0);
     // the scale has ticks (a short pane's only tick may be the one left blank under the label)
-    expect.soft(a.ticks.length + a.blank, `${name}: ${what} ticks`).toBeGreaterThan(0);
-    drawn += a.ticks.length;
-    const bad = a.ticks.flatMap((t) => a.labels.filter((l) => overlapping(t, l)).map((l) => `${what} tick ${s(t)} under label ${s(l)}`));
-    expect.soft(bad, `${name} (${what} pane ${a.height} px): ${bad.join('; ')}`).toEqual([]);
+    expect.soft(a.drawn + a.blank, `${name}: ${what} ticks`).toBeGreaterThan(0);
+    expect.soft(a.bad, `${name}: ${a.bad.join('; ')}`).toEqual([]);
+    drawn += a.drawn;
   }
 }
 
@@ -88,22 +86,22 @@ async function checkAxesAt(p: Page, name: string): Promise<void> {
 }
 
 /**
- * The CVD / Δ scales held (autoscale off, as after a drag on the axis) while the view steps back bar by
+ * The price / CVD / Δ scales held (autoscale off, as after a drag on the axis) while the view steps back bar by
  * bar: the last-value labels follow the newest visible bar, the scales' ranges stay.
  */
 async function checkAxesPanned(p: Page, name: string): Promise<void> {
   await p.evaluate(() => { const tf = (window as any).tapeflow, n = tf.of.footprint.prepared.bars.length; tf.chart.timeScale().setVisibleLogicalRange({ from: n - 30, to: n + 1 }); });
   await p.waitForTimeout(300);
-  await p.evaluate(() => { const of = (window as any).tapeflow.of; for (const s of [of.delta.cvd, of.delta.delta]) s.priceScale().setAutoScale(false); });
+  await p.evaluate(() => { const of = (window as any).tapeflow.of; for (const s of [of.footprint.series, of.delta.cvd, of.delta.delta]) s.priceScale().setAutoScale(false); });
   const labels = new Set<string>();
   for (let k = 1; k <= 12; k++) {
     await p.evaluate(() => { const ts = (window as any).tapeflow.chart.timeScale(), r = ts.getVisibleLogicalRange(); ts.setVisibleLogicalRange({ from: r.from - 1, to: r.to - 1 }); });
     await p.waitForTimeout(150);
-    for (const pane of [1, 2]) for (const l of (await axisTexts(p, pane)).labels) labels.add(`${pane}:${l.text}@${Math.round(l.y)}`);
+    for (const pane of [0, 1, 2]) for (const l of (await axisTexts(p, pane)).labels) labels.add(`${pane}:${l.text}@${Math.round(l.y)}`);
     await checkAxes(p, `${name}, scales held, view ${k} bars back`);
   }
   expect.soft(labels.size, `${name}: the last-value labels moved as the view stepped back`).toBeGreaterThan(4);
-  await p.evaluate(() => { const of = (window as any).tapeflow.of; for (const s of [of.delta.cvd, of.delta.delta]) s.priceScale().setAutoScale(true); });
+  await p.evaluate(() => { const of = (window as any).tapeflow.of; for (const s of [of.footprint.series, of.delta.cvd, of.delta.delta]) s.priceScale().setAutoScale(true); });
 }
 
 /**
@@ -183,7 +181,7 @@ describe('workstation price pane: no two texts overlap (real USD-M capture and d
     await p.close();
   }, 180_000);
 
-  it('drew CVD / Δ tick labels (the axis checks measured real text)', () => {
+  it('drew price / CVD / Δ tick labels (the axis checks measured real text)', () => {
     expect(drawn).toBeGreaterThan(20);
   });
 
