@@ -1,13 +1,16 @@
 /**
  * Time & sales from the `tick` channel: newest first, aggressor colours, trades of at least the
  * big-trade threshold (instrument units, a setting) highlighted. A threshold of 0 means "auto": the
- * 99th percentile of the sizes in the tape's buffer, so a contract-sized instrument does not light up
- * every row (the badge says which threshold is in force and how it was derived). Hovering pauses the
- * tape (new trades are buffered and shown on leave).
+ * 99th percentile of the sizes of the trades the list shows (the newest `keep`), so a contract-sized
+ * instrument does not light up every row (the badge says which threshold is in force and how it was
+ * derived). Hovering pauses the tape (new trades are buffered and shown on leave).
  * A 1,000 trades/s tape must cost well under 2 ms a frame, so the list is virtual: trades go into a
- * bounded buffer (`keep`), and once per animation frame a fixed pool of row elements — only the
- * rows in view — is filled from it (rows whose text did not change are not touched). The DOM work
- * per frame is O(rows in view), whatever the trade rate.
+ * bounded buffer, and once per animation frame a fixed set of row slots — only the rows in view — is
+ * filled from it. The slots never move (the block holding them moves only when the list is scrolled),
+ * so a frame changes texts and class names only: no row is re-positioned, no paint property changes,
+ * and the browser re-paints the rows in place without re-layering the page. The badge's text changes
+ * only when the threshold does (a text that changed every frame re-laid the whole side column).
+ * The DOM work per frame is O(rows in view), whatever the trade rate.
  */
 import type { WireTrade } from '../../../datafeed-adapter/src/ws/protocol.js';
 import { el, hms, num, panel } from './dom.js';
@@ -16,12 +19,15 @@ import { SortedSizes } from './sorted-sizes.js';
 /** row height, px (fixed: the list positions rows by index) */
 const ROW = 16;
 
-/** a pooled row: its three text nodes are edited in place (no nodes created per trade) */
-interface Row { e: HTMLDivElement; t: Text; px: Text; sz: Text; key: string }
+/** a row slot: its three text nodes are edited in place (no nodes created per trade) */
+interface Row { e: HTMLDivElement; t: Text; px: Text; sz: Text; cls: string }
 
 export class TapePanel {
   private readonly list: HTMLDivElement;
   private readonly spacer: HTMLDivElement;
+  /** holds the row slots; moved (one transform) only when the list scrolls */
+  private readonly rows: HTMLDivElement;
+  private shift = -1;
   private readonly badge: HTMLSpanElement;
   private readonly pool: Row[] = [];
   private paused = false;
@@ -35,14 +41,16 @@ export class TapePanel {
   big = 0;
   /** frames in which rows were filled (tests / bench) */
   renders = 0;
-  /** the sizes of `trades`, kept sorted as trades arrive: the auto threshold (p99) is a read, not a sort per batch */
+  /** the sizes of the shown trades (the newest `keep` of `trades`), kept sorted as trades arrive and leave:
+   *  the auto threshold (p99) is a read, not a sort per batch */
   private readonly sizes = new SortedSizes();
   constructor(host: HTMLElement, public threshold: number, private readonly keep = 500) {
     const p = panel(host, 'tape', 'Time & sales');
     this.badge = p.badge;
     this.list = el('div', 'tape');
     this.spacer = el('div', 'spacer');
-    this.list.appendChild(this.spacer);
+    this.rows = el('div', 'rows');
+    this.list.append(this.spacer, this.rows);
     p.body.appendChild(this.list);
     // scroll offset and height are read in their own events, never in render (that would force a layout
     // after the other panels' DOM writes of the same frame)
@@ -52,7 +60,7 @@ export class TapePanel {
     this.list.addEventListener('mouseleave', () => { this.paused = false; this.badge.textContent = ''; const h = this.held; this.held = []; this.add(h, false); });
   }
   get isPaused(): boolean { return this.paused; }
-  /** the threshold in force: the setting, or the buffer's 99th-percentile size when the setting is 0 */
+  /** the threshold in force: the setting, or the shown trades' 99th-percentile size when the setting is 0 */
   get effectiveThreshold(): number {
     if (this.threshold > 0) return this.threshold;
     return this.trades.length ? this.sizes.p99() : p99(this.held);
@@ -69,8 +77,15 @@ export class TapePanel {
       for (const t of trades) if (t[2] >= th) this.big++;
     }
     if (this.paused) { push(this.held, trades, this.keep); return; }
-    // a trimmed buffer (every `keep` trades or so) is re-sorted once; otherwise the batch is inserted
-    if (push(this.trades, trades, this.keep)) this.sizes.reset(this.trades); else this.sizes.insert(trades);
+    const keep = this.keep, before = this.trades.length;
+    const cut = push(this.trades, trades, keep, false);
+    const after = this.trades.length;
+    // the shown window is the newest `keep`: the batch enters it, trades [gone0, gone1) left it
+    const gone0 = Math.max(0, before - keep), gone1 = Math.max(0, after - keep);
+    if (cut || gone1 - gone0 + trades.length > keep / 4) this.sizes.reset(this.trades, gone1);
+    else { this.sizes.insert(trades); this.sizes.remove(this.trades, gone0, gone1); }
+    // trimmed in batches (only trades already out of the window go)
+    if (after > keep * 2) this.trades.splice(0, after - keep);
     this.schedule();
   }
 
@@ -86,25 +101,20 @@ export class TapePanel {
     // once it is full its height stays the same, so a new trade does not change the scroll extent each frame
     const all = this.trades.length, n = Math.min(all, this.keep);
     const th = this.effectiveThreshold;
-    const badge = this.paused ? 'paused' : this.threshold > 0 ? '' : Number.isFinite(th) ? `big ≥ ${num(th, 4)} (auto: p99 of last ${all})` : '';
+    const badge = this.paused ? 'paused' : this.threshold > 0 ? '' : Number.isFinite(th) ? `big ≥ ${num(th, 4)} (auto: p99 of last ${n})` : '';
     if (this.badge.textContent !== badge) this.badge.textContent = badge;
     const h = `${n * ROW}px`;
     if (this.spacer.style.height !== h) this.spacer.style.height = h;
     const first = Math.floor(this.top / ROW);
     const want = Math.min(n - first, Math.ceil(this.height / ROW) + 1);
+    if (this.shift !== first) { this.shift = first; this.rows.style.transform = `translateY(${first * ROW}px)`; }
     while (this.pool.length < want) this.pool.push(this.row());
     for (let j = 0; j < this.pool.length; j++) {
-      const r = this.pool[j], k = first + j;
-      if (j >= want || k >= n) { if (r.key !== '') { r.key = ''; r.e.className = ''; r.e.hidden = true; } continue; }
-      const [ts, px, sz, side] = this.trades[all - 1 - k];
+      const r = this.pool[j];
+      if (j >= want) { if (r.cls !== '') { r.cls = ''; r.e.className = ''; r.e.hidden = true; } continue; }
+      const [ts, px, sz, side] = this.trades[all - 1 - first - j];
       const cls = `t ${side > 0 ? 'buy' : side < 0 ? 'sell' : 'unk'}${sz >= th ? ' big' : ''}`;
-      const key = `${k}|${ts}|${px}|${sz}|${cls}`;
-      if (key === r.key) continue;
-      const y = `translateY(${k * ROW}px)`;
-      if (r.e.style.transform !== y) r.e.style.transform = y;
-      if (r.key === '') r.e.hidden = false;
-      r.key = key;
-      if (r.e.className !== cls) r.e.className = cls;
+      if (r.cls !== cls) { if (r.cls === '') r.e.hidden = false; r.cls = cls; r.e.className = cls; }
       set(r.t, hms(ts)); set(r.px, num(px, 8)); set(r.sz, num(sz, 4));
     }
   }
@@ -113,8 +123,8 @@ export class TapePanel {
     const e = el('div'), cell = (cls: string): Text => { const c = el('span', cls), t = document.createTextNode(''); c.appendChild(t); e.appendChild(c); return t; };
     const t = cell(''), px = cell('px'), sz = cell('sz');
     e.hidden = true;
-    this.list.appendChild(e);
-    return { e, t, px, sz, key: '' };
+    this.rows.appendChild(e);
+    return { e, t, px, sz, cls: '' };
   }
 }
 
@@ -127,10 +137,11 @@ function p99(buf: readonly WireTrade[]): number {
 
 const set = (t: Text, s: string): void => { if (t.data !== s) t.data = s; };
 
-/** Append `add` to `buf`, keeping the newest `keep`; true when trades were dropped (not all of `add` is the buffer's newest tail) */
-function push(buf: WireTrade[], add: readonly WireTrade[], keep: number): boolean {
+/** Append `add` to `buf` (at most its newest `keep`), trimming `buf` to the newest `keep` when it passes 2 × keep
+ *  (if `trim`); true when some of `add` was dropped */
+function push(buf: WireTrade[], add: readonly WireTrade[], keep: number, trim = true): boolean {
   const cut = add.length > keep;
   for (const t of cut ? add.slice(add.length - keep) : add) buf.push(t);
-  if (buf.length > keep * 2) { buf.splice(0, buf.length - keep); return true; }
+  if (trim && buf.length > keep * 2) buf.splice(0, buf.length - keep);
   return cut;
 }
