@@ -35,7 +35,11 @@ export class ClearOfLabels implements ISeriesPrimitive<Time> {
   /** the ticks of the scale's last build, and which of them were left blank */
   private ticks: number[] = [];
   private blank = '';
+  /** where the first and last of those ticks were when they were built (media px) */
+  private tickY0: number | null = null;
+  private tickY1: number | null = null;
   private asked = false;
+  private due = false;
   private readonly format: (price: number) => string;
   private readonly minMove: number;
   constructor(private readonly chart: IChartApi, o: ClearOfLabelsOptions = {}) {
@@ -52,10 +56,17 @@ export class ClearOfLabels implements ISeriesPrimitive<Time> {
     this.series = series;
     series.attachPrimitive(this);
   }
-  updateAllViews(): void { this.recheck(); }
+  /** Lightweight Charts updates the views many times a frame (16 on the workstation's price pane in a pan): check once, after them */
+  updateAllViews(): void {
+    if (this.due) return;
+    this.due = true;
+    queueMicrotask(() => { this.due = false; this.recheck(); });
+  }
 
   private tickLabels(prices: BarPrice[]): string[] {
     this.ticks = prices.slice();
+    this.tickY0 = prices.length ? this.series?.priceToCoordinate(prices[0]) ?? null : null;
+    this.tickY1 = prices.length ? this.series?.priceToCoordinate(prices[prices.length - 1]) ?? null : null;
     const hit = this.covered(prices);
     this.blank = hit.join();
     return prices.map((p, i) => (hit[i] ? '' : this.format(p)));
@@ -89,7 +100,13 @@ export class ClearOfLabels implements ISeriesPrimitive<Time> {
 
   /** ask for the tick labels again when another tick is now under a label (once per change: after the current frame) */
   recheck(): void {
-    if (!this.series || !this.ticks.length || this.asked || this.covered(this.ticks).join() === this.blank) return;
+    if (!this.series || !this.ticks.length || this.asked) return;
+    // the scale moved (a pan or a live update that autoscaled): Lightweight Charts builds the tick labels
+    // again itself when it draws this frame, so there is nothing to ask; asking anyway cost every pan frame
+    // a second full redraw of the chart
+    const s = this.series, n = this.ticks.length;
+    if (s.priceToCoordinate(this.ticks[0]) !== this.tickY0 || s.priceToCoordinate(this.ticks[n - 1]) !== this.tickY1) return;
+    if (this.covered(this.ticks).join() === this.blank) return;
     this.asked = true;
     queueMicrotask(() => { this.asked = false; this.series?.priceScale().applyOptions({}); });
   }
