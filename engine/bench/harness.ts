@@ -24,3 +24,10 @@ export function timed(fn: () => void): number {
   fn();
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
+
+/** The p-th percentile (0–100, nearest rank below) of `xs`, NaN when empty; `xs` is not changed. */
+export function percentile(xs: ArrayLike<number>, p: number): number {
+  if (!xs.length) return NaN;
+  const s = Float64Array.from(xs).sort();
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}

@@ -26,7 +26,7 @@ import { clusterPipelineOptions } from '../../src/cluster/engine-node.js';
 import { replayFile } from '../../src/replay/index.js';
 import { newTrade, type MarketEvent } from '../../src/core/events.js';
 import { spawnRole, stopRole, type RoleProc } from '../../../tests/helpers/cluster-rig.js';
-import { emit, peakRssMB } from '../harness.js';
+import { emit, peakRssMB, percentile as pct } from '../harness.js';
 
 const INSTRUMENTS = 30;
 const MINUTES = Number(process.env.BENCH_CLUSTER_MINUTES ?? 6);
@@ -34,7 +34,6 @@ const CLIENTS = Number(process.env.BENCH_CLUSTER_CLIENTS ?? 200);
 const PROBES = Number(process.env.BENCH_CLUSTER_PROBES ?? 200);
 const TICK_MS = Number(process.env.BENCH_CLUSTER_TICK_MS ?? 20);
 
-const pct = (xs: number[], p: number): number => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN; };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const json = async (url: string): Promise<any> => (await fetch(url)).json();
 const metric = async (url: string, name: string): Promise<number> => { const t = await (await fetch(`${url}/metrics`)).text(); const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(t); return m ? Number(m[1]) : 0; };

@@ -11,7 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { emit } from '../harness.js';
+import { emit, percentile } from '../harness.js';
 
 const now = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -57,7 +57,6 @@ parentPort.on('message', (m) => {
 });
 `;
 
-function pct(s: Float64Array, p: number): number { return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN; }
 
 async function variant(writers: number, clients: number, rounds: number, everyMs: number, pad: number): Promise<{ p50: number; p99: number; max: number; n: number; expected: number }> {
   const procs: ChildProcess[] = Array.from({ length: writers }, () => spawn(process.execPath, ['-e', WRITER], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
@@ -80,10 +79,9 @@ async function variant(writers: number, clients: number, rounds: number, everyMs
     const all = (await ask<Float64Array>('lags'));
     const lags = new Float64Array(all.reduce((a, x) => a + x.length, 0));
     let o = 0; for (const x of all) { lags.set(x, o); o += x.length; }
-    lags.sort();
     await ask('stop');
     await Promise.all(ws.map((w) => w.terminate()));
-    return { p50: +pct(lags, 50).toFixed(2), p99: +pct(lags, 99).toFixed(2), max: +pct(lags, 100).toFixed(2), n: lags.length, expected: rounds * per * 2 * writers };
+    return { p50: +percentile(lags, 50).toFixed(2), p99: +percentile(lags, 99).toFixed(2), max: +percentile(lags, 100).toFixed(2), n: lags.length, expected: rounds * per * 2 * writers };
   } finally { for (const p of procs) p.kill(); }
 }
 

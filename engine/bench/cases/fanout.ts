@@ -33,7 +33,7 @@ import { newTrade, type Trade } from '../../src/core/events.js';
 import { Engine } from '../../src/analytics/engine.js';
 import { createStreamServer } from '../../../datafeed-adapter/src/ws/server.js';
 import { encode } from '../../../datafeed-adapter/src/ws/frames.js';
-import { emit, peakRssMB } from '../harness.js';
+import { emit, peakRssMB, percentile as pct } from '../harness.js';
 import { profileTop } from '../cpu-profile.js';
 
 const now = (): number => performance.timeOrigin + performance.now();
@@ -57,38 +57,35 @@ function tape(start: number, stepMs: number): () => Trade {
   };
 }
 
-/** CPU seconds of this process's main thread (the server's event loop), from /proc; NaN elsewhere. */
-function mainThreadCpu(): number {
-  try {
-    const f = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const x = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(x[11]) + Number(x[12])) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
-  } catch { return NaN; }
-}
-
 /**
- * Seconds a thread spent runnable but waiting for a core (Linux schedstat, field 2: run-queue wait),
- * keyed by task id: how long the OS kept the thread off the CPU while it had work.
+ * Per thread of this process (Linux /proc, keyed by task id): CPU seconds (utime + stime) and seconds spent
+ * runnable but waiting for a core (schedstat field 2: the OS kept the thread off the CPU while it had work).
+ * Empty elsewhere.
  */
-function threadWait(): Map<string, number> {
-  const m = new Map<string, number>();
-  try {
-    for (const tid of readdirSync('/proc/self/task')) m.set(tid, Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[1]) / 1e9);
-  } catch { /* not linux or no schedstat */ }
-  return m;
-}
-
-/** CPU seconds of every thread of this process (Linux /proc), keyed by task id. */
-function threadCpu(): Map<string, number> {
-  const m = new Map<string, number>();
+function threadTimes(): Map<string, { cpu: number; wait: number }> {
+  const m = new Map<string, { cpu: number; wait: number }>();
   try {
     for (const tid of readdirSync('/proc/self/task')) {
       const f = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
       const x = f.slice(f.lastIndexOf(')') + 2).split(' ');
-      m.set(tid, (Number(x[11]) + Number(x[12])) / 100);
+      let wait = NaN;
+      try { wait = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[1]) / 1e9; } catch { /* no schedstat */ }
+      m.set(tid, { cpu: (Number(x[11]) + Number(x[12])) / 100, wait }); // clock ticks, USER_HZ = 100
     }
   } catch { /* not linux */ }
   return m;
+}
+
+type ThreadGroup = 'server' | 'clients' | 'v8Helpers';
+/** Per second of `secs`, the CPU and the run-queue wait between two `threadTimes()` readings, by group of threads. */
+function byGroup(t0: ReturnType<typeof threadTimes>, t1: ReturnType<typeof threadTimes>, secs: number, clientTids: Set<string>): Record<ThreadGroup, { cpu: number; wait: number }> {
+  const out: Record<ThreadGroup, { cpu: number; wait: number }> = { server: { cpu: 0, wait: 0 }, clients: { cpu: 0, wait: 0 }, v8Helpers: { cpu: 0, wait: 0 } };
+  for (const [k, v] of t1) {
+    const g = out[k === String(process.pid) ? 'server' : clientTids.has(k) ? 'clients' : 'v8Helpers'], a = t0.get(k);
+    g.cpu += (v.cpu - (a?.cpu ?? 0)) / secs;
+    g.wait += (v.wait - (a?.wait ?? 0)) / secs;
+  }
+  return out;
 }
 
 /** Wait until no connection has anything queued or unsent in its socket (at most `maxMs`). */
@@ -102,11 +99,6 @@ async function drained(server: { conns: Set<{ queued: number; ws: { bufferedAmou
   }
 }
 
-function pct(xs: number[], p: number): number {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((x, y) => x - y);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-}
 
 /**
  * One worker's clients: connect, subscribe bar + footprint, record (bar time, receive time) of
@@ -226,24 +218,15 @@ export async function benchFanout(clients = Number(process.env.FANOUT_CLIENTS ??
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
   const elu0 = performance.eventLoopUtilization();
-  const cpu0 = mainThreadCpu();
-  const th0 = threadCpu(), wait0 = threadWait();
+  const th0 = threadTimes();
   const t0 = now();
   const i0 = i;
   await feed(seconds);
   const feedSecs = (now() - t0) / 1000;
-  // cores used by each thread during the feed: the server's loop, the client threads, V8's helpers
-  const th1 = threadCpu(), wait1 = threadWait();
+  // cores used by each thread during the feed (the server's loop, the client threads, V8's helpers), and how
+  // long per second each was kept off a core by the others (run-queue wait)
   const clientTids = new Set(ready.map((r) => String(r.tid)));
-  let serverCores = 0, clientCores = 0, helperCores = 0;
-  for (const [k, v] of th1) {
-    const d = (v - (th0.get(k) ?? 0)) / feedSecs;
-    if (k === String(process.pid)) serverCores += d; else if (clientTids.has(k)) clientCores += d; else helperCores += d;
-  }
-  // run-queue wait per second of feed: the server's loop kept off a core by the other threads
-  const waitOf = (pick: (tid: string) => boolean): number => { let w = 0; for (const [k, v] of wait1) if (pick(k)) w += v - (wait0.get(k) ?? 0); return w / feedSecs; };
-  const serverWaitMsPerSec = 1000 * waitOf((k) => k === String(process.pid));
-  const clientWaitMsPerSec = 1000 * waitOf((k) => clientTids.has(k));
+  const feedThreads = byGroup(th0, threadTimes(), feedSecs, clientTids);
   const tradesFed = i - i0;
   await drained(server, 20_000);
   // the clients read what the kernel still holds: wait for every closed bar (at most 20 s)
@@ -253,7 +236,7 @@ export async function benchFanout(clients = Number(process.env.FANOUT_CLIENTS ??
   }
   const drainSecs = (now() - t0) / 1000 - feedSecs;
   const serverBusy = performance.eventLoopUtilization(elu0).utilization;
-  const serverCpu = mainThreadCpu() - cpu0;
+  const serverCpu = (threadTimes().get(String(process.pid))?.cpu ?? NaN) - (th0.get(String(process.pid))?.cpu ?? NaN);
   loop.disable();
   measuring = false;
   const delivery = server.deliveryStats();
@@ -294,19 +277,14 @@ export async function benchFanout(clients = Number(process.env.FANOUT_CLIENTS ??
   // socket could give on this machine with these clients
   const closeEvery = 1000 / Math.max(1, barsClosed / feedSecs);
   const floorRateRounds = Math.max(10, Math.round((seconds * 1000) / closeEvery));
-  const fth0 = threadCpu(), ft0 = now();
+  const fth0 = threadTimes(), ft0 = now();
   for (let r = 0, tr = now(); r < floorRateRounds; r++) {
     const wait = tr + r * closeEvery - now();
     if (wait > 0) await sleep(wait);
     const f = floorFrame(now());
     for (const s of socks) s.write(f);
   }
-  const fth1 = threadCpu(), fsecs = (now() - ft0) / 1000;
-  const floorCores = { server: 0, clients: 0, v8Helpers: 0 };
-  for (const [k, v] of fth1) {
-    const d = (v - (fth0.get(k) ?? 0)) / fsecs;
-    if (k === String(process.pid)) floorCores.server += d; else if (clientTids.has(k)) floorCores.clients += d; else floorCores.v8Helpers += d;
-  }
+  const floorThreads = byGroup(fth0, threadTimes(), (now() - ft0) / 1000, clientTids);
   await drained(server, 5000);
   await sleep(300);
   const rate = await ask<{ floorFrames: number; lags: Float64Array }>('floor');
@@ -339,13 +317,13 @@ export async function benchFanout(clients = Number(process.env.FANOUT_CLIENTS ??
     floorFanoutMs: +floorMs.toFixed(2), floorFrameBytes: frame.length, floorFramesReceived: floorFrames, floorFramesSent: (7 + floorRateRounds) * socks.length, floorSockets: socks.length,
     sendDelayP99VsFloor: sd.p99 !== null ? +(sd.p99 / floorMs).toFixed(1) : null,
     floorLagOnceMs: { p50: +pct(floorOnceLags, 50).toFixed(2), p99: +pct(floorOnceLags, 99).toFixed(2), n: floorOnceLags.length },
-    floorLagAtRateMs: { p50: +pct(floorRateLags, 50).toFixed(2), p99: +pct(floorRateLags, 99).toFixed(2), max: +pct(floorRateLags, 100).toFixed(2), rounds: floorRateRounds, everyMs: +closeEvery.toFixed(1), n: floorRateLags.length, cores: { server: +floorCores.server.toFixed(2), clients: +floorCores.clients.toFixed(2), v8Helpers: +floorCores.v8Helpers.toFixed(2) } },
+    floorLagAtRateMs: { p50: +pct(floorRateLags, 50).toFixed(2), p99: +pct(floorRateLags, 99).toFixed(2), max: +pct(floorRateLags, 100).toFixed(2), rounds: floorRateRounds, everyMs: +closeEvery.toFixed(1), n: floorRateLags.length, cores: { server: +floorThreads.server.cpu.toFixed(2), clients: +floorThreads.clients.cpu.toFixed(2), v8Helpers: +floorThreads.v8Helpers.cpu.toFixed(2) } },
     lagP99VsFloorAtRate: +(pct(lags, 99) / pct(floorRateLags, 99)).toFixed(2),
     eventLoopDelayP99Ms: +(loop.percentile(99) / 1e6).toFixed(1), eventLoopDelayMaxMs: +(loop.max / 1e6).toFixed(1),
     drainSeconds: +drainSecs.toFixed(2), serverCpuSeconds: +serverCpu.toFixed(2),
     serverCpuUsPerMessage: +((serverCpu * 1e6) / Math.max(1, delivery.messages)).toFixed(2),
-    runQueueWaitMsPerSec: { server: +serverWaitMsPerSec.toFixed(1), clients: +clientWaitMsPerSec.toFixed(1) },
-    cores: { server: +serverCores.toFixed(2), clients: +clientCores.toFixed(2), v8Helpers: +helperCores.toFixed(2), machine: availableParallelism() },
+    runQueueWaitMsPerSec: { server: +(1000 * feedThreads.server.wait).toFixed(1), clients: +(1000 * feedThreads.clients.wait).toFixed(1) },
+    cores: { server: +feedThreads.server.cpu.toFixed(2), clients: +feedThreads.clients.cpu.toFixed(2), v8Helpers: +feedThreads.v8Helpers.cpu.toFixed(2), machine: availableParallelism() },
     clientDecodeFloorMs: +clientDecodeFloorMs.toFixed(2),
     floorsCoreMsPerClose: +(floorMs + clientDecodeFloorMs).toFixed(1),
     floorsCoresAtThisRate: +(((floorMs + clientDecodeFloorMs) * closesPerSec) / 1000).toFixed(2),

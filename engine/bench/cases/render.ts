@@ -7,7 +7,7 @@
  */
 import { build } from 'esbuild';
 import { existsSync } from 'node:fs';
-import { emit, peakRssMB } from '../harness.js';
+import { emit, peakRssMB, percentile as pct } from '../harness.js';
 
 const ENTRY = `
 import * as LWC from 'lightweight-charts';
@@ -48,7 +48,6 @@ window.benchRun = async (spacing, frames) => {
 };
 `;
 
-const pct = (xs: number[], p: number): number => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN; };
 
 export async function benchRender(bars = Number(process.env.RENDER_BARS ?? 50_000), frames = Number(process.env.RENDER_FRAMES ?? 120)): Promise<void> {
   const exe = process.env.TAPEFLOW_CHROMIUM ?? '/usr/bin/chromium';

@@ -24,9 +24,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { emit } from '../harness.js';
+import { emit, percentile as pct } from '../harness.js';
 
-const pct = (xs: number[], p: number): number => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN; };
 
 function serve(args: string[]): Promise<{ url: string; stop(): void }> {
   return new Promise((ok, fail) => {
