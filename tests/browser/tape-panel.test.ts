@@ -1,8 +1,9 @@
 /**
  * The workstation's time & sales panel (examples/lightweight-charts/panels/tape.ts) in Debian Chromium
- * with the page's own stylesheet: a burst of trades is drawn once per animation frame into only the
- * rows in view (newest first, aggressor colours, big trades highlighted), the buffer stays bounded,
- * scrolling shows older trades, and hovering pauses it until the pointer leaves.
+ * with the page's own stylesheet: a burst of trades is drawn once per animation frame, only the rows in
+ * view, on the tape's canvas (read back from its fillText calls): newest first, aggressor colours, big
+ * trades highlighted. The buffer stays bounded, scrolling shows older trades, and hovering pauses it
+ * until the pointer leaves.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
@@ -11,14 +12,33 @@ import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { REPO_ROOT } from '../helpers/data.js';
 import { ensureChromium, CHROMIUM_ARGS } from './global-setup.js';
+import { recordCanvasText } from '../helpers/axis-texts.js';
 
 let browser: Browser;
 let page: Page;
 const errors: string[] = [];
 const frame = (): Promise<void> => page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => setTimeout(r, 0))));
-const rows = (): Promise<{ text: string; cls: string; top: number }[]> => page.evaluate(() => [...document.querySelectorAll('#panel-tape .t')]
-  .map((e) => ({ text: (e as HTMLElement).innerText.replace(/\s+/g, ' ').trim(), cls: e.className, top: e.getBoundingClientRect().top }))
-  .sort((a, b) => a.top - b.top));
+/**
+ * The rows as drawn: the tape canvas's fillText calls since its last clear (recordCanvasText), grouped by line,
+ * with the class the colour and weight stand for; checked against the panel's own text of what it drew (`shown`).
+ */
+const rows = async (): Promise<{ text: string; cls: string; top: number }[]> => {
+  const r = await page.evaluate(() => {
+    const c = document.querySelector('#panel-tape canvas') as HTMLCanvasElement;
+    const log = ((window as any).__canvasText as Map<HTMLCanvasElement, { text: string; x: number; y: number; color: string; font: string }[]>).get(c) ?? [];
+    const lines = new Map<number, typeof log>();
+    for (const t of log) { const k = Math.round(t.y); if (!lines.has(k)) lines.set(k, []); lines.get(k)!.push(t); }
+    const top = c.getBoundingClientRect().top, cs = getComputedStyle(c.previousElementSibling!);
+    const side = (color: string): string => color === cs.getPropertyValue('--tape-buy').trim() ? 'buy' : color === cs.getPropertyValue('--tape-sell').trim() ? 'sell' : 'unk';
+    const drawn = [...lines.entries()].sort((a, b) => a[0] - b[0]).map(([y, ts]) => {
+      ts.sort((a, b) => a.x - b.x);
+      return { text: ts.map((t) => t.text).join(' '), cls: `${side(ts[0].color)}${/\b(700|bold)\b/.test(ts[0].font) ? ' big' : ''}`, top: top + y - 8 };
+    });
+    return { drawn, shown: (window as any).tape.shown as { text: string; cls: string }[] };
+  });
+  expect(r.drawn.map(({ text, cls }) => ({ text, cls }))).toEqual(r.shown);
+  return r.drawn;
+};
 
 beforeAll(async () => {
   const js = await build({ bundle: true, write: false, platform: 'browser', target: 'es2020', format: 'iife', globalName: 'Tape', entryPoints: [join(REPO_ROOT, 'examples/lightweight-charts/panels/tape.ts')], logLevel: 'warning' });
@@ -27,6 +47,7 @@ beforeAll(async () => {
   page = await browser.newPage({ viewport: { width: 800, height: 700 }, deviceScaleFactor: 1 });
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.addInitScript(recordCanvasText);
   // an http origin (the panel keeps its open/closed state in localStorage)
   await page.route('http://tape.test/', (r) => r.fulfill({ contentType: 'text/html', body: `<!doctype html><html><head><style>${css}</style></head><body><div id="side" style="width:340px"></div></body></html>` }));
   await page.goto('http://tape.test/');
@@ -62,12 +83,12 @@ describe('time & sales panel', () => {
     expect(st.size).toBeGreaterThanOrEqual(200);
     expect(st.size).toBeLessThanOrEqual(400);
     const rs = await rows();
-    // only the rows in view exist: 260 px / 16 px rows (+1 partly shown)
+    // only the rows in view are drawn: 260 px / 16 px rows (+1 partly shown)
     expect(rs.length).toBe(Math.ceil(st.h / 16) + 1);
     expect(rs[0].text).toBe('12:00:04 149.99 0.5');
-    expect(rs[0].cls).toBe('t sell');
+    expect(rs[0].cls).toBe('sell');
     expect(rs[9].text).toBe('12:00:04 149.9 2');
-    expect(rs[9].cls).toBe('t buy big');
+    expect(rs[9].cls).toBe('buy big');
     // rows are 16 px apart
     expect(rs[1].top - rs[0].top).toBe(16);
   });

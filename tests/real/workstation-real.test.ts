@@ -104,19 +104,20 @@ describe('workstation page on the real USD-M capture (replay --serve, nothing in
     expect(b.scannerRows).toBeGreaterThan(0); // scanner (this capture never leaves NO_LEVELS: no transitions to stream)
     expect(b.paperText).toMatch(/balance/); // paper trading
     expect(await page.locator('#panel-ladder .badge').textContent()).toMatch(/synced|UNSYNCED/);
-    expect(await page.locator('#panel-tape .t').count()).toBeGreaterThan(0);
+    expect(await page.evaluate(() => (window as any).tapeflow.panels.tape.shown.length)).toBeGreaterThan(0); // rows drawn
     expect(await page.locator('.transport').isVisible()).toBe(true);
   });
 
   it('pauses the tape while the pointer is over it and catches up on leave', async () => {
     await page.hover('#panel-tape .tape');
-    const first = () => page.locator('#panel-tape .t').first().textContent();
+    // the newest row drawn (tests/browser/tape-panel.test.ts checks `shown` against the canvas's own text calls)
+    const first = () => page.evaluate(() => (window as any).tapeflow.panels.tape.shown[0]?.text as string | undefined);
     const a = { text: await first(), received: await page.evaluate(() => (window as any).tapeflow.panels.tape.received) };
     expect(await page.locator('#panel-tape .badge').textContent()).toBe('paused');
     await page.waitForFunction((r) => (window as any).tapeflow.panels.tape.received > r + 20, a.received, { timeout: 20_000 });
     expect(await first()).toBe(a.text); // trades arrived, the list stood still
     await page.mouse.move(5, 5);
-    await page.waitForFunction((t) => document.querySelector('#panel-tape .t')?.textContent !== t, a.text, { timeout: 10_000 });
+    await page.waitForFunction((t) => (window as any).tapeflow.panels.tape.shown[0]?.text !== t, a.text, { timeout: 10_000 });
     // no longer paused: the badge states the big-trade threshold in force (the default is auto, derived from the tape)
     expect(await page.locator('#panel-tape .badge').textContent()).toMatch(/^big ≥ [\d.]+ \(auto: p99 of last \d+\)$/);
   });

@@ -4,16 +4,13 @@
  * 99th percentile of the sizes of the trades the list shows (the newest `keep`), so a contract-sized
  * instrument does not light up every row (the badge says which threshold is in force and how it was
  * derived). Hovering pauses the tape (new trades are buffered and shown on leave).
- * A 1,000 trades/s tape must cost well under 2 ms a frame, so the list is virtual: trades go into a
- * bounded buffer, and once per animation frame a fixed set of row slots — only the rows in view — is
- * filled from it. The slots never move (the block holding them moves only when the list is scrolled),
- * so a frame changes texts and class names only (rows whose trade and class are unchanged are not
- * touched): no row is re-positioned and no paint property changes. Each row is one line (see `Row`),
- * so a changed row costs one inline layout. The badge's text changes only when the threshold does (a
- * text that changed every frame re-laid the whole side column). The DOM work per frame is
- * O(rows in view), whatever the trade rate; what remains is the browser's own cost of a frame with
- * any DOM change on this page (~1 ms of style, layout, paint and layerization, measured by changing
- * one text node of the page in Chromium on the workstation bench page).
+ * A 1,000 trades/s tape must cost well under 2 ms a frame, so trades go into a bounded buffer and,
+ * once per animation frame, only the rows in view are drawn on a canvas laid over the list (the list
+ * itself only scrolls: a spacer gives it the height of the rows it holds). Drawing ~17 rows of text is
+ * ~0.3-0.6 ms of canvas work; the DOM rows this replaced (one text node per cell, rewritten each frame)
+ * cost ~1.3 ms more per frame in style, layout, paint and layerization on the workstation page (the
+ * workstation bench's paired tape figure, alternated runs, see examples/lightweight-charts/README.md).
+ * The badge's text changes only when the threshold does. What was drawn is kept as text (`shown`).
  */
 import type { WireTrade } from '../../../datafeed-adapter/src/ws/protocol.js';
 import { el, hms, num, panel } from './dom.js';
@@ -22,57 +19,69 @@ import { SortedSizes } from './sorted-sizes.js';
 /** row height, px (fixed: the list positions rows by index) */
 const ROW = 16;
 
-/** size column width, px: the size starts this far before the row's right edge (a tab stop, see `tabs`) */
-const SIZE_COL = 70;
+/** the time column's width (a bold big-trade time still clears the price) and the size column's, px (the size starts this far before the right edge) */
+const TIME_COL = 70, SIZE_COL = 70;
 
-/**
- * A row slot: the time in a 64 px box, then ONE text node "price<TAB>size" whose tab stop (the list's
- * `tab-size`, its width minus the size column) puts the size in the right-hand column. One inline
- * layout per changed row instead of one per cell: a 1,000 trades/s frame re-lays out every row in view,
- * and that layout was the largest part of it. Texts are edited in place (no nodes created per trade).
- */
-interface Row { e: HTMLDivElement; t: Text; ps: Text; cls: string }
+/** what a row is drawn with: colour by aggressor, and the big-trade background and weight */
+interface Look { font: string; bold: string; buy: string; sell: string; unk: string; bigBg: string }
 
 export class TapePanel {
   private readonly list: HTMLDivElement;
   private readonly spacer: HTMLDivElement;
-  /** holds the row slots; moved (one transform) only when the list scrolls */
-  private readonly rows: HTMLDivElement;
-  private shift = -1;
+  /** the rows in view, drawn over the list (the list only scrolls: its spacer gives the scroll extent) */
+  private readonly canvas: HTMLCanvasElement;
+  private readonly ctx: CanvasRenderingContext2D;
+  private look: Look | null = null;
   private readonly badge: HTMLSpanElement;
-  private readonly pool: Row[] = [];
   private paused = false;
   private held: WireTrade[] = [];
   /** newest last: the newest `keep` to 2 × `keep` trades (trimmed in batches) */
   private trades: WireTrade[] = [];
   private frame = 0;
   private top = 0;
-  private height = 0;
+  height = 0;
   private width = 0;
-  private tabs = -1;
+  private dpr = 1;
   received = 0;
   big = 0;
-  /** frames in which rows were filled (tests / bench) */
+  /** frames in which rows were drawn (tests / bench) */
   renders = 0;
+  /** the trades drawn in the last frame, top to bottom, and the threshold they were drawn with (see `shown`) */
+  private drawn: WireTrade[] = [];
+  private drawnTh = Infinity;
   /** the sizes of the shown trades (the newest `keep` of `trades`), kept sorted as trades arrive and leave:
    *  the auto threshold (p99) is a read, not a sort per batch */
   private readonly sizes = new SortedSizes();
   constructor(host: HTMLElement, public threshold: number, private readonly keep = 500) {
     const p = panel(host, 'tape', 'Time & sales');
     this.badge = p.badge;
+    const box = el('div', 'tapebox');
     this.list = el('div', 'tape');
     this.spacer = el('div', 'spacer');
-    this.rows = el('div', 'rows');
-    this.list.append(this.spacer, this.rows);
-    p.body.appendChild(this.list);
-    // scroll offset and height are read in their own events, never in render (that would force a layout
+    this.list.appendChild(this.spacer);
+    this.canvas = el('canvas', 'tape-rows');
+    this.canvas.setAttribute('aria-hidden', 'true');
+    this.ctx = this.canvas.getContext('2d')!;
+    box.append(this.list, this.canvas);
+    p.body.appendChild(box);
+    // scroll offset and size are read in their own events, never in render (that would force a layout
     // after the other panels' DOM writes of the same frame)
     this.list.addEventListener('scroll', () => { this.top = this.list.scrollTop; this.schedule(); }, { passive: true });
-    new ResizeObserver(() => { this.height = this.list.clientHeight; this.width = this.list.clientWidth; this.schedule(); }).observe(this.list);
+    new ResizeObserver(() => {
+      this.height = this.list.clientHeight; this.width = this.list.clientWidth; this.dpr = window.devicePixelRatio || 1;
+      this.look = look(this.list);
+      this.canvas.style.width = `${this.width}px`; this.canvas.style.height = `${this.height}px`;
+      this.canvas.width = Math.round(this.width * this.dpr); this.canvas.height = Math.round(this.height * this.dpr);
+      this.schedule();
+    }).observe(this.list);
     this.list.addEventListener('mouseenter', () => { this.paused = true; this.badge.textContent = 'paused'; });
     this.list.addEventListener('mouseleave', () => { this.paused = false; this.badge.textContent = ''; const h = this.held; this.held = []; this.add(h, false); });
   }
   get isPaused(): boolean { return this.paused; }
+  /** the rows drawn in the last frame, top to bottom, as text: "hh:mm:ss price size" and "buy|sell|unk[ big]" */
+  get shown(): { text: string; cls: string }[] {
+    return this.drawn.map(([ts, px, sz, side]) => ({ text: `${hms(ts)} ${num(px, 8)} ${num(sz, 4)}`, cls: `${side > 0 ? 'buy' : side < 0 ? 'sell' : 'unk'}${sz >= this.drawnTh ? ' big' : ''}` }));
+  }
   /** the threshold in force: the setting, or the shown trades' 99th-percentile size when the setting is 0 */
   get effectiveThreshold(): number {
     if (this.threshold > 0) return this.threshold;
@@ -107,7 +116,7 @@ export class TapePanel {
     this.frame = requestAnimationFrame(() => { this.frame = 0; this.render(); });
   }
 
-  /** Fill the rows in view from the buffer (newest first). */
+  /** Draw the rows in view from the buffer (newest first). */
   private render(): void {
     this.renders++;
     // the list shows the newest `keep` trades (the buffer holds up to 2 × keep so it is trimmed in batches):
@@ -118,32 +127,36 @@ export class TapePanel {
     if (this.badge.textContent !== badge) this.badge.textContent = badge;
     const h = `${n * ROW}px`;
     if (this.spacer.style.height !== h) this.spacer.style.height = h;
-    const first = Math.floor(this.top / ROW);
-    const want = Math.min(n - first, Math.ceil(this.height / ROW) + 1);
-    if (this.shift !== first) { this.shift = first; this.rows.style.transform = `translateY(${first * ROW}px)`; }
-    // the size column's left edge as the tab stop (measured from the row's start; the width is the list's client width)
-    const tabs = Math.max(1, this.width - SIZE_COL);
-    if (this.tabs !== tabs) { this.tabs = tabs; this.rows.style.tabSize = `${tabs}px`; }
-    while (this.pool.length < want) this.pool.push(this.row());
-    for (let j = 0; j < this.pool.length; j++) {
-      const r = this.pool[j];
-      if (j >= want) { if (r.cls !== '') { r.cls = ''; r.e.className = ''; r.e.hidden = true; } continue; }
-      const [ts, px, sz, side] = this.trades[all - 1 - first - j];
-      const cls = `t ${side > 0 ? 'buy' : side < 0 ? 'sell' : 'unk'}${sz >= th ? ' big' : ''}`;
-      if (r.cls !== cls) { if (r.cls === '') r.e.hidden = false; r.cls = cls; r.e.className = cls; }
-      // the space after the time (inside its fixed box) keeps the cells apart in the row's text (innerText, copy)
-      set(r.t, `${hms(ts)} `); set(r.ps, `${num(px, 8)}\t${num(sz, 4)}`);
+    const L = this.look, c = this.ctx, w = this.width;
+    if (!L) return;
+    c.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    c.clearRect(0, 0, w, this.height);
+    c.textBaseline = 'middle';
+    // the first row in view may be partly scrolled out (rows are ROW px apart from the list's top)
+    const first = Math.floor(this.top / ROW), off = first * ROW - this.top;
+    const want = Math.max(0, Math.min(n - first, Math.ceil(this.height / ROW) + 1));
+    this.drawn = this.trades.slice(all - first - want, all - first).reverse();
+    this.drawnTh = th;
+    // font and colour are set only when they change (setting the font parses it)
+    let font = '', color = '';
+    for (let j = 0; j < want; j++) {
+      const [ts, px, sz, side] = this.drawn[j];
+      const y = off + j * ROW, big = sz >= th;
+      if (big) { c.fillStyle = color = L.bigBg; c.fillRect(0, y, w, ROW); }
+      const f = big ? L.bold : L.font, k = side > 0 ? L.buy : side < 0 ? L.sell : L.unk;
+      if (f !== font) c.font = font = f;
+      if (k !== color) c.fillStyle = color = k;
+      const t = hms(ts), p = num(px, 8), s = num(sz, 4);
+      c.fillText(t, 0, y + ROW / 2); c.fillText(p, TIME_COL, y + ROW / 2); c.fillText(s, Math.max(TIME_COL, w - SIZE_COL), y + ROW / 2);
     }
   }
+}
 
-  private row(): Row {
-    const e = el('div'), time = el('span'), t = document.createTextNode(''), ps = document.createTextNode('');
-    time.appendChild(t);
-    e.append(time, ps);
-    e.hidden = true;
-    this.rows.appendChild(e);
-    return { e, t, ps, cls: '' };
-  }
+/** the page's colours and font for the rows (the stylesheet's `--tape-*` properties of the list) */
+function look(list: HTMLElement): Look {
+  const cs = getComputedStyle(list), v = (k: string, d: string): string => cs.getPropertyValue(k).trim() || d;
+  const font = `${cs.fontSize} ${cs.fontFamily}`;
+  return { font, bold: `700 ${font}`, buy: v('--tape-buy', '#26a69a'), sell: v('--tape-sell', '#ef5350'), unk: cs.color, bigBg: v('--tape-big', 'rgba(240,185,11,.18)') };
 }
 
 /** 99th-percentile size of `buf` (Infinity when empty: nothing is big before any trade) */
@@ -152,8 +165,6 @@ function p99(buf: readonly WireTrade[]): number {
   const a = Float64Array.from(buf, (t) => t[2]).sort();
   return a[Math.min(a.length - 1, Math.floor(a.length * 0.99))];
 }
-
-const set = (t: Text, s: string): void => { if (t.data !== s) t.data = s; };
 
 /** Append `add` to `buf` (at most its newest `keep`), trimming `buf` to the newest `keep` when it passes 2 × keep
  *  (if `trim`); true when some of `add` was dropped */
