@@ -3,16 +3,19 @@
  * and none covers footprint cell text. Priority order, each step clear of everything placed before it:
  *  1. right-edge tags: the open trade's LONG / SHORT / SL / TP, then VWAP, then the ±kσ bands. Drawn here
  *     in Lightweight Charts' own title style instead of by LWC (whose series / price-line titles know
- *     nothing of the other plugins' text). A tag sits at its level's y; when that spot is taken it moves
- *     to the nearest free spot just above or below the tags in the way (the price axis label keeps the
- *     exact level); with no free spot in the pane it is not drawn and listed in `dropped`.
+ *     nothing of the other plugins' text). A tag sits at its level's y; when that spot is taken (by a tag
+ *     placed before it, or by a footprint bar body: the chart panned or zoomed so that bars reach the
+ *     right edge). A tag blocked by bars stays on its level, just left of them; one blocked by a tag
+ *     (or with no room left of the bars) moves to the nearest free spot at the edge just above or below
+ *     what is in the way (the price axis label keeps the exact level). With no free spot in the pane it
+ *     is not drawn and listed in `dropped`.
  *  2. profile texts ("POC"): each tries its candidate boxes in order (`place`) and takes the first clear of
  *     the tags, of the footprint bar bodies and of the texts placed before it; none clear: not drawn
  *     (`droppedTexts`), the profile's line and its row tooltip still say POC.
  *  3. signal labels (SignalLabelsPrimitive) keep clear of all of the above (`boxes`) and of the bodies.
  * The frame starts in this primitive's 'bottom' view (drawn before every other view of the main canvas);
- * the tag layout is recomputed only when a tag's y, the set of tags or the pane height changed, the bar
- * bodies once per frame when asked for.
+ * the tag layout is recomputed only when a tag's y, the set of tags, the pane's size or the bar bodies
+ * under the tags' column changed; the bar bodies are computed once per frame.
  */
 import type { IChartApi, IPrimitivePaneRenderer, IPrimitivePaneView, ISeriesApi, ISeriesPrimitive, SeriesAttachedParameter, SeriesType, Time } from 'lightweight-charts';
 import type { CanvasRenderingTarget2D } from 'fancy-canvas';
@@ -49,6 +52,8 @@ export class PaneTexts implements ISeriesPrimitive<Time> {
   private laidH = -1;
   private laidW = -1;
   private ys: number[] = [];
+  /** the bar bodies in the tags' column at the last layout, flat [x, y, w, h, …] */
+  private laidCol: number[] = [];
   private readonly widths = new Map<string, number>();
   private font = `${TAG_FONT}px ${LWC_FONT}`;
   private frame = 0;
@@ -100,12 +105,12 @@ export class PaneTexts implements ISeriesPrimitive<Time> {
       if (font !== this.font) { this.font = font; this.widths.clear(); this.laidVersion = -1; }
       context.font = font;
       for (const t of this.all) if (!this.widths.has(t.text)) this.widths.set(t.text, Math.ceil(context.measureText(t.text).width));
-      this.layoutTags(mediaSize.height);
+      this.layoutTags(mediaSize.width, mediaSize.height);
     });
     this.fillBoxes();
   }
 
-  private layoutTags(height: number): void {
+  private layoutTags(width: number, height: number): void {
     const s = this.series, W = this.fp.chart.timeScale().width();
     if (!s) return;
     let same = this.laidVersion === this.version && this.laidH === height && this.laidW === W;
@@ -114,26 +119,54 @@ export class PaneTexts implements ISeriesPrimitive<Time> {
       if (this.ys[i] !== y && !(Number.isNaN(y) && Number.isNaN(this.ys[i]))) { same = false; this.ys[i] = y; }
     }
     this.ys.length = this.all.length;
+    // the bar bodies reaching into the tags' column (as wide as the widest tag): cell text a tag must not cover
+    let widest = 0;
+    for (const t of this.all) widest = Math.max(widest, (this.widths.get(t.text) ?? t.text.length * 7) + TAG_PADX);
+    const col: Box[] = [];
+    if (this.all.length) for (const b of this.barBodies(width)) if (b.x + b.w > W - widest) col.push(b);
+    // a tag moved left of the bars depends on bodies outside the column too
+    if (this.tags.some((t) => t.x + t.w < W)) same = false;
+    if (col.length * 4 !== this.laidCol.length || col.some((b, i) => b.x !== this.laidCol[4 * i] || b.y !== this.laidCol[4 * i + 1] || b.w !== this.laidCol[4 * i + 2] || b.h !== this.laidCol[4 * i + 3])) {
+      same = false;
+      this.laidCol = col.flatMap((b) => [b.x, b.y, b.w, b.h]);
+    }
     if (same) return;
     this.layouts++;
     this.laidVersion = this.version; this.laidH = height; this.laidW = W;
     const placed: PlacedTag[] = [], dropped: PaneTag[] = [];
+    const bodies = col.length ? this.barBodies(width) : col;
     for (let i = 0; i < this.all.length; i++) {
       const t = this.all[i], y = this.ys[i];
       // a level off the pane has no line to tag (LWC's titles are not drawn there either)
       if (!(y >= 0 && y <= height)) continue;
       const w = (this.widths.get(t.text) ?? t.text.length * 7) + TAG_PADX;
       const want = Math.round(y - TAG_H / 2);
-      const ok = (top: number): boolean => top >= 0 && top + TAG_H <= height && !placed.some((p) => top < p.y + p.h + TAG_GAP && p.y < top + TAG_H + TAG_GAP);
-      // candidates: the level itself, then just above / below each tag in the way; the nearest free one wins (ties: upper)
-      let best: number | null = ok(want) ? want : null;
+      // what a tag whose right edge is at `right` and top at `top` would cover: bar bodies, and placed tags (with a gap)
+      const inWay = (right: number, top: number): Box[] => {
+        const x = right - w, out: Box[] = [];
+        for (const b of bodies) if (x < b.x + b.w && b.x < right && top < b.y + b.h && b.y < top + TAG_H) out.push(b);
+        for (const p of placed) if (x < p.x + p.w + TAG_GAP && p.x < right + TAG_GAP && top < p.y + p.h + TAG_GAP && p.y < top + TAG_H + TAG_GAP) out.push(p);
+        return out;
+      };
+      const inPane = (top: number): boolean => top >= 0 && top + TAG_H <= height;
+      let right = W, best: number | null = inPane(want) && !inWay(W, want).length ? want : null;
+      // bars reach the right edge at the level: the tag stays on its level, just left of the bars (and tags) in the way
+      if (best === null && inPane(want) && bodies.some((b) => W - w < b.x + b.w && b.x < W && want < b.y + b.h && b.y < want + TAG_H)) {
+        for (let r = W, hit = inWay(r, want); r - w >= 0; hit = inWay(r, want)) {
+          if (!hit.length) { right = r; best = want; break; }
+          r = Math.floor(Math.min(...hit.map((h) => h.x))) - TAG_GAP - 1;
+        }
+      }
+      // else (a tag in the way, or no room left of the bars): the nearest free spot at the right edge just above or
+      // below each tag or body in the way (ties: upper)
       if (best === null) {
         const c: number[] = [Math.min(Math.max(0, want), height - TAG_H)];
         for (const p of placed) c.push(p.y - TAG_H - TAG_GAP, p.y + p.h + TAG_GAP);
-        for (const top of c) if (ok(top) && (best === null || Math.abs(top - want) < Math.abs(best - want) || (Math.abs(top - want) === Math.abs(best - want) && top < best))) best = top;
+        for (const b of bodies) if (b.x + b.w > W - w) c.push(Math.floor(b.y - TAG_H - TAG_GAP), Math.ceil(b.y + b.h + TAG_GAP));
+        for (const top of c) if (inPane(top) && !inWay(W, top).length && (best === null || Math.abs(top - want) < Math.abs(best - want) || (Math.abs(top - want) === Math.abs(best - want) && top < best))) best = top;
       }
       if (best === null) { dropped.push(t); continue; }
-      placed.push({ x: W - w, y: best, w, h: TAG_H, text: t.text, color: t.color, fg: contrast(t.color), price: t.price, levelY: y });
+      placed.push({ x: right - w, y: best, w, h: TAG_H, text: t.text, color: t.color, fg: contrast(t.color), price: t.price, levelY: y });
     }
     this.tags = placed; this.dropped = dropped;
   }

@@ -53,12 +53,12 @@ export function paneTexts(page: Page): Promise<{ texts: TextBox[]; bodies: { x: 
   });
 }
 
-/** Pairs of text boxes that intersect, and texts (other than right-edge tags / titles) over a bar body. */
+/** Pairs of text boxes that intersect, and texts (tags, profile texts, signal labels; not titles LWC itself draws) over a bar body. */
 export function collisions(g: Awaited<ReturnType<typeof paneTexts>>): string[] {
   const out: string[] = [];
   const t = g.texts, s = (b: TextBox) => `${b.kind} "${b.text}" @${b.x.toFixed(1)},${b.y.toFixed(1)} ${b.w.toFixed(1)}×${b.h.toFixed(1)}`;
   for (let i = 0; i < t.length; i++) for (let j = i + 1; j < t.length; j++) if (intersects(t[i], t[j])) out.push(`${s(t[i])} overlaps ${s(t[j])}`);
-  for (const b of t) if (b.kind === 'profile' || b.kind === 'signal') for (const body of g.bodies) if (intersects(b, body)) { out.push(`${s(b)} over a bar body`); break; }
+  for (const b of t) if (b.kind === 'profile' || b.kind === 'signal' || b.kind === 'tag') for (const body of g.bodies) if (intersects(b, body)) { out.push(`${s(b)} over a bar body`); break; }
   for (const p of g.tagPixels) {
     const v = parseInt(p.color.slice(1), 16), want = [v >> 16, (v >> 8) & 255, v & 255];
     if (want.some((c, i) => Math.abs(c - p.rgb[i]) > 8)) out.push(`tag "${p.text}" not drawn at its box: rgb(${p.rgb.join(',')}) instead of ${p.color}`);
