@@ -118,6 +118,18 @@ describe('time & sales panel', () => {
     expect(errors).toEqual([]);
   });
 
+  it('keeps a sharp bitmap when the pixel ratio changes (page zoom, another screen)', async () => {
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Emulation.setDeviceMetricsOverride', { width: 800, height: 700, deviceScaleFactor: 2, mobile: false });
+    await add(6000, 20);
+    await frame();
+    const c = await page.evaluate(() => { const c = document.querySelector('#panel-tape canvas') as HTMLCanvasElement; return { w: c.width, h: c.height, cw: c.clientWidth, ch: c.clientHeight, dpr: devicePixelRatio }; });
+    expect(c.dpr).toBe(2);
+    expect(c).toMatchObject({ w: c.cw * 2, h: c.ch * 2 });
+    await cdp.send('Emulation.clearDeviceMetricsOverride');
+    await frame();
+  });
+
   it('with the threshold at 0 (auto) highlights the 99th-percentile sizes of its buffer and says so', async () => {
     await page.evaluate(() => { (window as any).tape.clear(); (window as any).tape.threshold = 0; });
     // 1,000 trades of 3 (a contract-sized instrument: a threshold of 1 would mark every row), every

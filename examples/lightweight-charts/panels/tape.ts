@@ -68,10 +68,10 @@ export class TapePanel {
     // after the other panels' DOM writes of the same frame)
     this.list.addEventListener('scroll', () => { this.top = this.list.scrollTop; this.schedule(); }, { passive: true });
     new ResizeObserver(() => {
-      this.height = this.list.clientHeight; this.width = this.list.clientWidth; this.dpr = window.devicePixelRatio || 1;
+      this.height = this.list.clientHeight; this.width = this.list.clientWidth;
       this.look = look(this.list);
       this.canvas.style.width = `${this.width}px`; this.canvas.style.height = `${this.height}px`;
-      this.canvas.width = Math.round(this.width * this.dpr); this.canvas.height = Math.round(this.height * this.dpr);
+      this.fitBitmap(window.devicePixelRatio || 1);
       this.schedule();
     }).observe(this.list);
     this.list.addEventListener('mouseenter', () => { this.paused = true; this.badge.textContent = 'paused'; });
@@ -111,6 +111,12 @@ export class TapePanel {
     this.schedule();
   }
 
+  /** the canvas's bitmap: the list's size in device pixels */
+  private fitBitmap(dpr: number): void {
+    this.dpr = dpr;
+    this.canvas.width = Math.round(this.width * dpr); this.canvas.height = Math.round(this.height * dpr);
+  }
+
   private schedule(): void {
     if (this.frame) return;
     this.frame = requestAnimationFrame(() => { this.frame = 0; this.render(); });
@@ -129,6 +135,9 @@ export class TapePanel {
     if (this.spacer.style.height !== h) this.spacer.style.height = h;
     const L = this.look, c = this.ctx, w = this.width;
     if (!L) return;
+    // the page zoomed or moved to a screen of another pixel ratio (no resize event then): a sharp bitmap again
+    const dpr = window.devicePixelRatio || 1;
+    if (dpr !== this.dpr) this.fitBitmap(dpr);
     c.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
     c.clearRect(0, 0, w, this.height);
     c.textBaseline = 'middle';
