@@ -19,12 +19,14 @@
  *    against the pan without (runs in sequence) and, paired, frames with 17 trades against the frames
  *    between them in one run with the tape on every other frame;
  *  - load: bytes before first paint on a fresh load (target < 1 MB) and until the chart is drawn.
- * Profile the pan with WS_PROFILE=1; WS_STREAM=0 runs it with the stream off.
+ * Profile the pan with WS_PROFILE=1 (top JS functions) or WS_TRACE=1 (the main thread's trace events per frame,
+ * self time, for the page and for the bare chart: where a frame goes beyond script); WS_STREAM=0 runs it with the stream off.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { emit, percentile as pct } from '../harness.js';
+import { traceFrames } from '../frame-trace.js';
 
 
 function serve(args: string[]): Promise<{ url: string; stop(): void }> {
@@ -123,6 +125,7 @@ export async function benchWorkstation(frames = Number(process.env.WS_FRAMES ?? 
       const top = profile.nodes.filter((x) => x.hitCount).sort((a, b) => (b.hitCount ?? 0) - (a.hitCount ?? 0)).slice(0, 15).map((x) => `${x.hitCount} ${x.callFrame.functionName}@${x.callFrame.url.split('/').pop()}:${x.callFrame.lineNumber}`);
       console.log(top.join('\n'));
     }
+    if (process.env.WS_TRACE) emit({ name: 'workstation-pan-trace', source, frames, ...await traceFrames(cdp, frames, async () => { await pan(0); }) });
     // warm-up (the 50,000-bar set-up's garbage, JIT): not measured
     for (let i = 0; i < 30; i++) await page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => setTimeout(r, 0))));
     // the floor: the same frames with every panel live and nothing panned (stream + harness cost)
@@ -153,6 +156,10 @@ export async function benchWorkstation(frames = Number(process.env.WS_FRAMES ?? 
     });
     const bcdp = await bare.context().newCDPSession(bare);
     await bcdp.send('Performance.enable');
+    const barePan = async (): Promise<void> => {
+      for (let i = 0; i < frames; i++) await bare.evaluate(() => new Promise<void>((r) => { const ts = (window as any).chart.timeScale(); ts.scrollToPosition(ts.scrollPosition() - 2, false); requestAnimationFrame(() => setTimeout(r, 0)); }));
+    };
+    if (process.env.WS_TRACE) emit({ name: 'workstation-bare-lwc-trace', frames, ...await traceFrames(bcdp, frames, barePan) });
     const bareCpu: number[] = [];
     const cpuNow = async (): Promise<number> => (((await bcdp.send('Performance.getMetrics')).metrics as { name: string; value: number }[]).find((x) => x.name === 'ThreadTime')?.value ?? 0) * 1000;
     let bt = await cpuNow();
