@@ -217,7 +217,9 @@ export class PaneTexts implements ISeriesPrimitive<Time> {
         const x = Math.round(t.x * hpr), y = Math.round(t.y * vpr), w = Math.round(t.w * hpr), h = Math.round(t.h * vpr);
         ctx.fillStyle = t.color;
         ctx.beginPath();
-        ctx.moveTo(x + w, y); ctx.lineTo(x + r, y); ctx.arcTo(x, y, x, y + r, r); ctx.lineTo(x, y + h - r); ctx.arcTo(x, y + h, x + r, y + h, r); ctx.lineTo(x + w, y + h);
+        ctx.moveTo(x + w, y); ctx.lineTo(x + r, y); ctx.arcTo(x, y, x, y + r, r); ctx.lineTo(x, y + h - r); ctx.arcTo(x, y + h, x + r, y + h, r);
+        // at the pane's edge the right side is square (LWC's title style); a tag moved left of bars is rounded both sides
+        if (t.x + t.w < this.laidW - 0.5) { ctx.arcTo(x + w, y + h, x + w, y + h - r, r); ctx.arcTo(x + w, y, x + w - r, y, r); } else ctx.lineTo(x + w, y + h);
         ctx.closePath();
         ctx.fill();
         ctx.fillStyle = t.fg;
