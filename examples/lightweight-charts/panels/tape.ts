@@ -80,7 +80,7 @@ export class TapePanel {
   get isPaused(): boolean { return this.paused; }
   /** the rows drawn in the last frame, top to bottom, as text: "hh:mm:ss price size" and "buy|sell|unk[ big]" */
   get shown(): { text: string; cls: string }[] {
-    return this.drawn.map(([ts, px, sz, side]) => ({ text: `${hms(ts)} ${num(px, 8)} ${num(sz, 4)}`, cls: `${side > 0 ? 'buy' : side < 0 ? 'sell' : 'unk'}${sz >= this.drawnTh ? ' big' : ''}` }));
+    return this.drawn.map((t) => ({ text: cells(t).join(' '), cls: `${aggressor(t[3])}${t[2] >= this.drawnTh ? ' big' : ''}` }));
   }
   /** the threshold in force: the setting, or the shown trades' 99th-percentile size when the setting is 0 */
   get effectiveThreshold(): number {
@@ -149,17 +149,21 @@ export class TapePanel {
     // font and colour are set only when they change (setting the font parses it)
     let font = '', color = '';
     for (let j = 0; j < want; j++) {
-      const [ts, px, sz, side] = this.drawn[j];
-      const y = off + j * ROW, big = sz >= th;
+      const tr = this.drawn[j], y = off + j * ROW, big = tr[2] >= th;
       if (big) { c.fillStyle = color = L.bigBg; c.fillRect(0, y, w, ROW); }
-      const f = big ? L.bold : L.font, k = side > 0 ? L.buy : side < 0 ? L.sell : L.unk;
+      const f = big ? L.bold : L.font, k = L[aggressor(tr[3])];
       if (f !== font) c.font = font = f;
       if (k !== color) c.fillStyle = color = k;
-      const t = hms(ts), p = num(px, 8), s = num(sz, 4);
+      const [t, p, s] = cells(tr);
       c.fillText(t, 0, y + ROW / 2); c.fillText(p, TIME_COL, y + ROW / 2); c.fillText(s, Math.max(TIME_COL, w - SIZE_COL), y + ROW / 2);
     }
   }
 }
+
+/** a row's three cells: time, price, size */
+const cells = (t: WireTrade): [string, string, string] => [hms(t[0]), num(t[1], 8), num(t[2], 4)];
+/** who was aggressive: the buyer (side > 0), the seller, or unknown */
+const aggressor = (side: number): 'buy' | 'sell' | 'unk' => (side > 0 ? 'buy' : side < 0 ? 'sell' : 'unk');
 
 /** the page's colours and font for the rows (the stylesheet's `--tape-*` properties of the list) */
 function look(list: HTMLElement): Look {
