@@ -3,12 +3,11 @@
  * and none covers footprint cell text. Priority order, each step clear of everything placed before it:
  *  1. right-edge tags: the open trade's LONG / SHORT / SL / TP, then VWAP, then the ±kσ bands. Drawn here
  *     in Lightweight Charts' own title style instead of by LWC (whose series / price-line titles know
- *     nothing of the other plugins' text). A tag sits at its level's y; when that spot is taken (by a tag
- *     placed before it, or by a footprint bar body: the chart panned or zoomed so that bars reach the
- *     right edge). A tag blocked by bars stays on its level, just left of them; one blocked by a tag
- *     (or with no room left of the bars) moves to the nearest free spot at the edge just above or below
- *     what is in the way (the price axis label keeps the exact level). With no free spot in the pane it
- *     is not drawn and listed in `dropped`.
+ *     nothing of the other plugins' text). A tag sits at its level's y. When footprint bars take that
+ *     spot (the chart panned or zoomed so that bars reach the right edge) it stays on its level, just
+ *     left of them; when a tag placed before it does (or there is no room left of the bars) it moves to
+ *     the nearest free spot at the edge just above or below what is in the way (the price axis label
+ *     keeps the exact level). With no free spot in the pane it is not drawn and listed in `dropped`.
  *  2. profile texts ("POC"): each tries its candidate boxes in order (`place`) and takes the first clear of
  *     the tags, of the footprint bar bodies and of the texts placed before it; none clear: not drawn
  *     (`droppedTexts`), the profile's line and its row tooltip still say POC.

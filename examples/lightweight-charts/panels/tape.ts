@@ -6,10 +6,10 @@
  * derived). Hovering pauses the tape (new trades are buffered and shown on leave).
  * A 1,000 trades/s tape must cost well under 2 ms a frame, so trades go into a bounded buffer and,
  * once per animation frame, only the rows in view are drawn on a canvas laid over the list (the list
- * itself only scrolls: a spacer gives it the height of the rows it holds). Drawing ~17 rows of text is
- * ~0.3-0.6 ms of canvas work; the DOM rows this replaced (one text node per cell, rewritten each frame)
- * cost ~1.3 ms more per frame in style, layout, paint and layerization on the workstation page (the
- * workstation bench's paired tape figure, alternated runs, see examples/lightweight-charts/README.md).
+ * itself only scrolls: a spacer gives it the height of the rows it holds). Drawing the ~17 rows in
+ * view is ~0.6-0.8 ms of script and canvas text on the workstation page; the DOM rows this replaced
+ * (text nodes rewritten each frame) cost ~1 ms more per frame in style, layout, paint and layerization
+ * (the workstation bench's paired tape figure, alternated runs: examples/lightweight-charts/README.md).
  * The badge's text changes only when the threshold does. What was drawn is kept as text (`shown`).
  */
 import type { WireTrade } from '../../../datafeed-adapter/src/ws/protocol.js';
@@ -39,7 +39,7 @@ export class TapePanel {
   private trades: WireTrade[] = [];
   private frame = 0;
   private top = 0;
-  height = 0;
+  private height = 0;
   private width = 0;
   private dpr = 1;
   received = 0;
