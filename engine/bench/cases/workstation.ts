@@ -156,15 +156,14 @@ export async function benchWorkstation(frames = Number(process.env.WS_FRAMES ?? 
     });
     const bcdp = await bare.context().newCDPSession(bare);
     await bcdp.send('Performance.enable');
-    const barePan = async (): Promise<void> => {
-      for (let i = 0; i < frames; i++) await bare.evaluate(() => new Promise<void>((r) => { const ts = (window as any).chart.timeScale(); ts.scrollToPosition(ts.scrollPosition() - 2, false); requestAnimationFrame(() => setTimeout(r, 0)); }));
-    };
-    if (process.env.WS_TRACE) emit({ name: 'workstation-bare-lwc-trace', frames, ...await traceFrames(bcdp, frames, barePan) });
+    // one step of the bare chart's pan: 2 bars, one frame drawn
+    const bareStep = (): Promise<void> => bare.evaluate(() => new Promise<void>((r) => { const ts = (window as any).chart.timeScale(); ts.scrollToPosition(ts.scrollPosition() - 2, false); requestAnimationFrame(() => setTimeout(r, 0)); }));
+    if (process.env.WS_TRACE) emit({ name: 'workstation-bare-lwc-trace', frames, ...await traceFrames(bcdp, frames, async () => { for (let i = 0; i < frames; i++) await bareStep(); }) });
     const bareCpu: number[] = [];
     const cpuNow = async (): Promise<number> => (((await bcdp.send('Performance.getMetrics')).metrics as { name: string; value: number }[]).find((x) => x.name === 'ThreadTime')?.value ?? 0) * 1000;
     let bt = await cpuNow();
     for (let i = 0; i < frames; i++) {
-      await bare.evaluate(() => new Promise<void>((r) => { const ts = (window as any).chart.timeScale(); ts.scrollToPosition(ts.scrollPosition() - 2, false); requestAnimationFrame(() => setTimeout(r, 0)); }));
+      await bareStep();
       const b2 = await cpuNow(); bareCpu.push(b2 - bt); bt = b2;
     }
     await bare.close();
