@@ -63,7 +63,7 @@ export function attachOrderFlow(chart: IChartApi, lwc: LwcRuntime & LwcSeriesRun
   if (heatmap) footprint.series.attachPrimitive(heatmap);
   if (profile) { profile.texts = texts; footprint.series.attachPrimitive(profile); }
   const delta = o.deltaPanes === false ? null : new DeltaPanes(chart, lwc, footprint.theme, 1);
-  const vwap = o.vwap === false ? null : new VwapBands(chart, lwc, footprint.theme, [1, 2], 0, texts);
+  const vwap = o.vwap === false ? null : new VwapBands(footprint, [1, 2], texts);
   const signals = o.signals === false ? null : new SignalLayer(footprint, lwc, texts);
   // CVD, delta and VWAP hold the same window of bars as the footprint (see FootprintController)
   const run = new VwapRun();
@@ -77,6 +77,8 @@ export function attachOrderFlow(chart: IChartApi, lwc: LwcRuntime & LwcSeriesRun
   });
   const pocLevels = o.pocLevels === false ? null : new PocLevelsPrimitive(footprint);
   if (pocLevels) footprint.series.attachPrimitive(pocLevels);
+  // after the other primitives: the lines over the cells, the profile and the POC levels, as the line series were
+  if (vwap) footprint.series.attachPrimitive(vwap);
   // signal labels keep clear of every tag (open trade, VWAP, σ) and profile text ("POC") of the pane's layout
   if (signals) {
     signals.labels.obstacles = () => texts.boxes;

@@ -4,7 +4,8 @@
  * with SL/TP price lines for an open trade. Runtime LWC values are passed in (`lwc`), so the bundle
  * carries no copy of the library.
  */
-import type { IChartApi, ISeriesApi, SeriesType, UTCTimestamp, SeriesMarker, Time, IPriceLine, ISeriesMarkersPluginApi, SeriesDefinition } from 'lightweight-charts';
+import type { IChartApi, ISeriesApi, SeriesType, UTCTimestamp, SeriesMarker, Time, IPriceLine, ISeriesMarkersPluginApi, SeriesDefinition, ISeriesPrimitive, IPrimitivePaneView, IPrimitivePaneRenderer, SeriesAttachedParameter } from 'lightweight-charts';
+import type { CanvasRenderingTarget2D } from 'fancy-canvas';
 import type { FootprintBarData } from '../render/types.js';
 import type { Theme } from '../render/theme.js';
 import type { FootprintController } from './footprint-series.js';
@@ -54,49 +55,93 @@ export { vwapFromBars, type VwapPoint } from '../render/vwap.js';
 import type { VwapPoint } from '../render/vwap.js';
 
 /**
- * Session VWAP and ±kσ bands as line series. With `texts` (the pane's shared text layout) their titles
- * ("VWAP", "+1σ"…) are tags at the newest point laid out with every other text on the pane; without it,
- * Lightweight Charts' own series titles.
+ * Session VWAP and ±kσ bands, drawn by one primitive on the footprint's series: each line a polyline through
+ * the points in view (one per bar, at the bar's time), the VWAP solid, the bands dashed. Five Lightweight
+ * Charts line series drew them before, and every series costs the chart work each frame whatever it draws
+ * (its views, its price-axis views, its share of the time scale): hiding the five took ~0.3 ms off a pan frame
+ * of the workstation bench. They never took part in autoscale, and neither does this. With `texts` (the pane's
+ * shared text layout) their titles ("VWAP", "+1σ"…) are tags at the newest point laid out with every other text
+ * on the pane.
  */
-export class VwapBands {
-  readonly lines: ISeriesApi<'Line'>[];
-  private readonly titles: string[];
-  private readonly colors: string[];
-  constructor(chart: IChartApi, lwc: LwcSeriesRuntime, th: Theme, readonly multipliers: number[] = [1, 2], paneIndex = 0, private readonly texts: PaneTexts | null = null) {
-    const mk = (color: string, width: 1 | 2, style: 0 | 2, title: string) => chart.addSeries(lwc.LineSeries, { color, lineWidth: width, lineStyle: style, priceLineVisible: false, lastValueVisible: false, crosshairMarkerVisible: false, title: texts ? '' : title, autoscaleInfoProvider: () => null }, paneIndex);
+export class VwapBands implements ISeriesPrimitive<Time> {
+  private series: ISeriesApi<SeriesType> | null = null;
+  private requestUpdate: (() => void) | null = null;
+  private readonly views: IPrimitivePaneView[];
+  /** oldest first, one per bar of the footprint's window */
+  private pts: VwapPoint[] = [];
+  readonly titles: string[];
+  readonly colors: string[];
+  constructor(private readonly fp: FootprintController, readonly multipliers: number[] = [1, 2], private readonly texts: PaneTexts | null = null) {
+    const th = fp.theme;
     this.titles = ['VWAP', ...multipliers.flatMap((k) => [`+${k}σ`, `−${k}σ`])];
     this.colors = [th.vwap, ...multipliers.flatMap(() => [th.band, th.band])];
-    this.lines = this.titles.map((t, i) => mk(this.colors[i], i ? 1 : 2, i ? 2 : 0, t));
+    const renderer: IPrimitivePaneRenderer = { draw: (t: CanvasRenderingTarget2D) => this.draw(t) };
+    this.views = [{ renderer: () => renderer, zOrder: () => 'normal' }];
+  }
+  attached(p: SeriesAttachedParameter<Time>): void { this.series = p.series; this.requestUpdate = p.requestUpdate; }
+  detached(): void { this.series = null; this.requestUpdate = null; }
+  paneViews(): readonly IPrimitivePaneView[] { return this.views; }
+  /** the points held (the footprint's window), oldest first */
+  get points(): readonly VwapPoint[] { return this.pts; }
+  /** line `k`'s value at a point: 0 the VWAP, then +σ / −σ for each multiplier */
+  value(p: VwapPoint, k: number): number {
+    if (k === 0) return p.vwap;
+    const m = this.multipliers[(k - 1) >> 1];
+    return k % 2 ? p.vwap + m * p.sd : p.vwap - m * p.sd;
   }
   /** the newest point's tags: VWAP first, then the bands from the nearest out */
   private tag(p: VwapPoint | undefined): void {
     if (!this.texts) return;
     const tags: PaneTag[] = [];
-    if (p) {
-      tags.push({ price: p.vwap, text: this.titles[0], color: this.colors[0], rank: 10 });
-      this.multipliers.forEach((k, j) => {
-        tags.push({ price: p.vwap + k * p.sd, text: this.titles[1 + 2 * j], color: this.colors[1 + 2 * j], rank: 11 + j });
-        tags.push({ price: p.vwap - k * p.sd, text: this.titles[2 + 2 * j], color: this.colors[2 + 2 * j], rank: 11 + j });
-      });
-    }
+    if (p) for (let k = 0; k < this.titles.length; k++) tags.push({ price: this.value(p, k), text: this.titles[k], color: this.colors[k], rank: k ? 10 + ((k + 1) >> 1) : 10 });
     this.texts.setTags('vwap', tags);
   }
-  /** Add or replace the newest point (live updates). */
+  /** Add or replace the newest point (live updates); an older point than the newest is ignored. */
   updatePoint(p: VwapPoint): void {
-    this.lines[0].update({ time: sec(p.time), value: p.vwap });
-    this.multipliers.forEach((k, j) => {
-      this.lines[1 + 2 * j].update({ time: sec(p.time), value: p.vwap + k * p.sd });
-      this.lines[2 + 2 * j].update({ time: sec(p.time), value: p.vwap - k * p.sd });
-    });
+    const n = this.pts.length, last = n ? this.pts[n - 1] : null;
+    if (last && p.time < last.time) return;
+    if (last && p.time === last.time) this.pts[n - 1] = p; else this.pts.push(p);
     this.tag(p);
+    this.requestUpdate?.();
   }
   setPoints(pts: VwapPoint[]): void {
-    this.lines[0].setData(pts.map((p) => ({ time: sec(p.time), value: p.vwap })));
-    this.multipliers.forEach((k, j) => {
-      this.lines[1 + 2 * j].setData(pts.map((p) => ({ time: sec(p.time), value: p.vwap + k * p.sd })));
-      this.lines[2 + 2 * j].setData(pts.map((p) => ({ time: sec(p.time), value: p.vwap - k * p.sd })));
-    });
+    this.pts = pts.slice();
     this.tag(pts[pts.length - 1]);
+    this.requestUpdate?.();
+  }
+
+  private draw(target: CanvasRenderingTarget2D): void {
+    const s = this.series, fp = this.fp, d = this.pts;
+    if (!s || d.length < 2) return;
+    target.useBitmapCoordinateSpace(({ context: ctx, horizontalPixelRatio: hpr, verticalPixelRatio: vpr, mediaSize }) => {
+      // only the points whose segments can reach the pane: from the last one left of it to the first one right of it
+      // (x is non-decreasing in time, so binary searches find both)
+      // a point sits at its bar's centre, as a line series' point did
+      const W = mediaSize.width, xAt = (i: number): number => fp.xOfIndex(fp.indexAt(d[i].time));
+      let i0 = 0, i1 = d.length - 1;
+      for (let lo = 0, hi = d.length - 1; lo <= hi;) { const m = (lo + hi) >> 1; if (xAt(m) < 0) { i0 = m; lo = m + 1; } else hi = m - 1; }
+      for (let lo = i0, hi = d.length - 1; lo <= hi;) { const m = (lo + hi) >> 1; if (xAt(m) > W) { i1 = m; hi = m - 1; } else lo = m + 1; }
+      const xs: number[] = [];
+      for (let i = i0; i <= i1; i++) xs.push(Math.round(xAt(i) * hpr) + 0.5);
+      ctx.save();
+      ctx.lineJoin = 'round';
+      for (let k = 0; k < this.titles.length; k++) {
+        // Lightweight Charts' line geometry: the VWAP 2 px solid, the bands 1 px dashed (dash and gap 2 × the width)
+        const w = Math.max(1, Math.floor((k ? 1 : 2) * hpr));
+        ctx.lineWidth = w;
+        ctx.setLineDash(k ? [2 * w, 2 * w] : []);
+        ctx.strokeStyle = this.colors[k];
+        ctx.beginPath();
+        let open = false;
+        for (let i = i0; i <= i1; i++) {
+          const y = s.priceToCoordinate(this.value(d[i], k)), x = xs[i - i0];
+          if (y === null || Number.isNaN(x)) { open = false; continue; }
+          if (open) ctx.lineTo(x, Math.round(y * vpr) + 0.5); else { ctx.moveTo(x, Math.round(y * vpr) + 0.5); open = true; }
+        }
+        ctx.stroke();
+      }
+      ctx.restore();
+    });
   }
 }
 

@@ -27,7 +27,7 @@ const centre = (): Promise<number> => page.evaluate(() => {
 const frame = (): Promise<void> => page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => setTimeout(r, 0))));
 const state = (): Promise<{ from: number; to: number; n: number; held: number; cvd: number; delta: number; vwap: number }> => page.evaluate(() => {
   const { of } = (window as any).t, fp = of.footprint;
-  return { ...fp.window, n: fp.bars.length, held: fp.series.data().length, cvd: of.delta.cvd.data().length, delta: of.delta.delta.data().length, vwap: of.vwap.lines[0].data().length };
+  return { ...fp.window, n: fp.bars.length, held: fp.series.data().length, cvd: of.delta.cvd.data().length, delta: of.delta.delta.data().length, vwap: of.vwap.points.length };
 });
 
 beforeAll(async () => {
@@ -73,7 +73,7 @@ describe('footprint window of bars', () => {
     const v = await page.evaluate(() => {
       const { of, TF, bars } = (window as any).t;
       const all = TF.vwapFromBars(bars);
-      return { chart: of.vwap.lines[0].data().at(-1).value, all: all.at(-1).vwap };
+      return { chart: of.vwap.points.at(-1).vwap, all: all.at(-1).vwap };
     });
     expect(v.chart).toBeCloseTo(v.all, 9);
   });
