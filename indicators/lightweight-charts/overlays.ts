@@ -16,7 +16,6 @@ import { ClearOfLabels } from './axis-labels.js';
 export interface LwcSeriesRuntime {
   CandlestickSeries: SeriesDefinition<'Candlestick'>;
   HistogramSeries: SeriesDefinition<'Histogram'>;
-  LineSeries: SeriesDefinition<'Line'>;
   createSeriesMarkers: (series: ISeriesApi<SeriesType>, markers?: SeriesMarker<Time>[]) => ISeriesMarkersPluginApi<Time>;
 }
 
