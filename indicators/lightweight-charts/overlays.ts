@@ -60,7 +60,7 @@ import type { VwapPoint } from '../render/vwap.js';
  * (its views, its price-axis views, its share of the time scale): hiding the five took ~0.3 ms off a pan frame
  * of the workstation bench. They never took part in autoscale, and neither does this. With `texts` (the pane's
  * shared text layout) their titles ("VWAP", "+1σ"…) are tags at the newest point laid out with every other text
- * on the pane.
+ * on the pane; without it the lines carry no titles (attachOrderFlow always passes it).
  */
 export class VwapBands implements ISeriesPrimitive<Time> {
   private series: ISeriesApi<SeriesType> | null = null;
