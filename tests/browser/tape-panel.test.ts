@@ -3,7 +3,8 @@
  * with the page's own stylesheet: a burst of trades is drawn once per animation frame, only the rows in
  * view, on the tape's canvas (read back from its fillText calls): newest first, aggressor colours, big
  * trades highlighted. The buffer stays bounded, scrolling shows older trades, and hovering pauses it
- * until the pointer leaves.
+ * until the pointer leaves; while paused (hover, keyboard focus, a selection in it) the rows are also text
+ * a user can select and copy.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
@@ -115,6 +116,80 @@ describe('time & sales panel', () => {
     await frame();
     expect((await rows())[0].text).toBe('12:00:05 150.49 0.5');
     expect(await page.evaluate(() => (window as any).tape.received)).toBe(5050);
+    expect(errors).toEqual([]);
+  });
+
+  it('while paused lists the rows as text to select and copy (tab-separated), and keyboard focus pauses it too', async () => {
+    const textRows = (): Promise<{ n: number; first: string[]; color: string; top: number; h: number }> => page.evaluate(() => {
+      const rs = [...document.querySelectorAll('.tape-text > div')] as HTMLElement[];
+      const r0 = rs[0]?.getBoundingClientRect();
+      return { n: rs.length, first: rs.slice(0, 3).map((r) => [...r.children].map((c) => c.textContent).join(' ')), color: rs[0] ? getComputedStyle(rs[0]).color : '', top: r0?.top ?? 0, h: r0?.height ?? 0 };
+    });
+    // not paused: no DOM rows (a frame of trades costs no DOM work)
+    expect((await textRows()).n).toBe(0);
+    await page.hover('.tape');
+    await frame();
+    const drawn = await rows(), t = await textRows(), size = await page.evaluate(() => (window as any).tape.size);
+    // every shown trade (the newest `keep` = 200), newest first, the same text as drawn, on the drawn rows, invisible
+    expect(t.n).toBe(Math.min(size, 200));
+    expect(t.first).toEqual(drawn.slice(0, 3).map((r) => r.text));
+    expect(t.top).toBe(drawn[0].top);
+    expect(t.h).toBe(16);
+    expect(t.color).toBe('rgba(0, 0, 0, 0)');
+    // a real drag across the first three rows selects them; the copy is one line per row, cells tab-separated
+    const box = (await page.locator('.tape').boundingBox())!;
+    await page.mouse.move(box.x + 1, box.y + 4);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width - 30, box.y + 16 * 2 + 8, { steps: 5 });
+    await page.mouse.up();
+    const sel = await page.evaluate(() => document.getSelection()!.toString());
+    expect(sel.split('\n').map((l) => l.trim())).toEqual(drawn.slice(0, 3).map((r) => r.text.replace(/ /g, '\t')));
+    // the pointer leaves with the selection in the tape: still paused (trades are held), until the selection goes
+    await page.mouse.move(700, 650);
+    await add(7000, 5);
+    await frame();
+    expect(await page.evaluate(() => (window as any).tape.isPaused)).toBe(true);
+    expect((await rows())[0].text).toBe(drawn[0].text);
+    // a click elsewhere takes the selection (and the focus the drag gave the list) away
+    await page.mouse.click(700, 650);
+    // (selectionchange is a task of its own; the held trades are drawn in the frame after it)
+    await page.waitForFunction(() => !(window as any).tape.isPaused, null, { timeout: 2000 });
+    expect((await textRows()).n).toBe(0);
+    await frame();
+    expect((await rows())[0].text).toBe('12:00:07 170.04 0.5');
+    // a press on something that keeps the selection (a chart canvas prevents the default, so no selectionchange)
+    // resumes it too
+    await page.evaluate(() => {
+      const c = document.createElement('div');
+      c.id = 'chartlike'; c.style.cssText = 'position:fixed;left:600px;top:20px;width:150px;height:100px';
+      c.addEventListener('mousedown', (e) => e.preventDefault());
+      document.body.appendChild(c);
+    });
+    await page.hover('.tape');
+    await page.mouse.move(box.x + 1, box.y + 4);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width - 30, box.y + 8, { steps: 3 });
+    await page.mouse.up();
+    await page.mouse.move(700, 650);
+    expect(await page.evaluate(() => (window as any).tape.isPaused)).toBe(true);
+    await page.mouse.click(650, 50);
+    expect(await page.evaluate(() => (window as any).tape.isPaused)).toBe(false);
+    await page.mouse.click(700, 650);
+    await page.evaluate(() => { (document.activeElement as HTMLElement | null)?.blur(); document.getElementById('chartlike')!.remove(); });
+    // keyboard: Tab into the list (after the panel's summary) pauses it and lists the rows; Tab out resumes
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('SUMMARY');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.className)).toBe('tape');
+    expect(await page.evaluate(() => (window as any).tape.isPaused)).toBe(true);
+    expect((await textRows()).first[0]).toBe('12:00:07 170.04 0.5');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => (window as any).tape.isPaused)).toBe(false);
+    // a click focuses the list but does not keep it paused once the pointer has left
+    await page.mouse.click(box.x + 20, box.y + 40);
+    await page.mouse.move(700, 650);
+    expect(await page.evaluate(() => document.activeElement?.className)).toBe('tape');
+    expect(await page.evaluate(() => (window as any).tape.isPaused)).toBe(false);
     expect(errors).toEqual([]);
   });
 

@@ -3,7 +3,9 @@
  * big-trade threshold (instrument units, a setting) highlighted. A threshold of 0 means "auto": the
  * 99th percentile of the sizes of the trades the list shows (the newest `keep`), so a contract-sized
  * instrument does not light up every row (the badge says which threshold is in force and how it was
- * derived). Hovering pauses the tape (new trades are buffered and shown on leave).
+ * derived). Hovering pauses the tape (new trades are buffered and shown on leave), and so do keyboard focus
+ * and a selection inside it. While paused the rows are also DOM text (transparent, under the canvas), so a
+ * user can select and copy them (tab-separated: time, price, size) and a screen reader can read them.
  * A 1,000 trades/s tape must cost well under 2 ms a frame, so trades go into a bounded buffer and,
  * once per animation frame, only the rows in view are drawn on a canvas laid over the list (the list
  * itself only scrolls: a spacer gives it the height of the rows it holds). Drawing the ~17 rows in
@@ -34,6 +36,12 @@ export class TapePanel {
   private look: Look | null = null;
   private readonly badge: HTMLSpanElement;
   private paused = false;
+  /** why it is paused: the pointer is over it, keyboard focus is in it, a selection is in it */
+  private hovered = false;
+  private focused = false;
+  private selecting = false;
+  /** while paused: the shown rows as text (selectable, readable), empty otherwise */
+  private readonly text: HTMLDivElement;
   private held: WireTrade[] = [];
   /** newest last: the newest `keep` to 2 × `keep` trades (trimmed in batches) */
   private trades: WireTrade[] = [];
@@ -58,7 +66,10 @@ export class TapePanel {
     const box = el('div', 'tapebox');
     this.list = el('div', 'tape');
     this.spacer = el('div', 'spacer');
-    this.list.appendChild(this.spacer);
+    this.text = el('div', 'tape-text');
+    this.list.append(this.spacer, this.text);
+    this.list.tabIndex = 0;
+    this.list.setAttribute('aria-label', 'Time and sales: focus pauses it and lists the rows as text');
     this.canvas = el('canvas', 'tape-rows');
     this.canvas.setAttribute('aria-hidden', 'true');
     this.ctx = this.canvas.getContext('2d')!;
@@ -74,8 +85,42 @@ export class TapePanel {
       this.fitBitmap(window.devicePixelRatio || 1);
       this.schedule();
     }).observe(this.list);
-    this.list.addEventListener('mouseenter', () => { this.paused = true; this.badge.textContent = 'paused'; });
-    this.list.addEventListener('mouseleave', () => { this.paused = false; this.badge.textContent = ''; const h = this.held; this.held = []; this.add(h, false); });
+    this.list.addEventListener('mouseenter', () => { this.hovered = true; this.setPaused(); });
+    this.list.addEventListener('mouseleave', () => { this.hovered = false; this.selecting = this.hasSelection(); this.setPaused(); });
+    // keyboard focus only (a click that focuses the list must not keep it paused after the pointer leaves)
+    this.list.addEventListener('focus', () => { this.focused = this.list.matches(':focus-visible'); this.setPaused(); });
+    this.list.addEventListener('blur', () => { this.focused = false; this.setPaused(); });
+    // a selection holds it paused (to copy) until it goes, or until a press elsewhere: the chart's canvases
+    // keep the selection on a press (they prevent the default), and the trader has moved on
+    document.addEventListener('selectionchange', () => { if (this.selecting && !this.hasSelection()) { this.selecting = false; this.setPaused(); } });
+    document.addEventListener('pointerdown', (e) => { if (this.selecting && !this.list.contains(e.target as Node)) { this.selecting = false; this.setPaused(); } }, { capture: true });
+  }
+
+  /** a non-empty selection that starts or ends in the list */
+  private hasSelection(): boolean {
+    const sel = document.getSelection();
+    return !!sel && !sel.isCollapsed && (this.list.contains(sel.anchorNode) || this.list.contains(sel.focusNode));
+  }
+
+  private setPaused(): void {
+    const p = this.hovered || this.focused || this.selecting;
+    if (p === this.paused) return;
+    this.paused = p;
+    if (p) { this.badge.textContent = 'paused'; this.writeText(); return; }
+    this.text.textContent = '';
+    this.badge.textContent = '';
+    const h = this.held; this.held = []; this.add(h, false);
+  }
+
+  /** the shown rows (newest first) as text rows, one table row each: cells copy tab-separated, rows by line */
+  private writeText(): void {
+    const all = this.trades.length, n = Math.min(all, this.keep), frag = document.createDocumentFragment();
+    for (let j = 0; j < n; j++) {
+      const row = el('div');
+      for (const c of cells(this.trades[all - 1 - j])) row.appendChild(el('span', '', c));
+      frag.appendChild(row);
+    }
+    this.text.replaceChildren(frag);
   }
   get isPaused(): boolean { return this.paused; }
   /** the rows drawn in the last frame, top to bottom, as text: "hh:mm:ss price size" and "buy|sell|unk[ big]" */
@@ -89,7 +134,11 @@ export class TapePanel {
   }
   /** trades held in the list (newest last) */
   get size(): number { return this.trades.length; }
-  clear(): void { this.trades = []; this.held = []; this.sizes.reset([]); this.list.scrollTop = 0; this.top = 0; this.schedule(); }
+  clear(): void {
+    this.trades = []; this.held = []; this.sizes.reset([]); this.list.scrollTop = 0; this.top = 0;
+    if (this.paused) this.writeText();
+    this.schedule();
+  }
 
   add(trades: readonly WireTrade[], count = true): void {
     if (count) {
