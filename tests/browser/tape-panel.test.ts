@@ -102,15 +102,23 @@ describe('time & sales panel', () => {
     const first = rs.find((r) => r.top >= inView - 1)!;
     // 100 rows below the newest (4999): trade 4899
     expect(first.text).toBe('12:00:04 148.99 0.5');
+    // scrolled away from the newest row it holds still (no hover needed: a touch screen has none)
+    expect(await page.evaluate(() => (window as any).tape.isPaused)).toBe(true);
+    await add(5000, 3);
+    await frame();
+    expect((await rows()).find((r) => r.top >= inView - 1)!.text).toBe('12:00:04 148.99 0.5');
     await page.evaluate(() => { document.querySelector('.tape')!.scrollTop = 0; });
     await frame();
+    // back at the top: live again, with what arrived meanwhile
+    expect(await page.evaluate(() => (window as any).tape.isPaused)).toBe(false);
+    expect((await rows())[0].text).toBe('12:00:05 150.02 0.5');
   });
 
   it('pauses while hovered and shows what arrived on leave', async () => {
     await page.hover('.tape');
-    await add(5000, 50);
+    await add(5003, 47);
     await frame();
-    expect((await rows())[0].text).toBe('12:00:04 149.99 0.5');
+    expect((await rows())[0].text).toBe('12:00:05 150.02 0.5');
     expect(await page.evaluate(() => (window as any).tape.isPaused)).toBe(true);
     await page.mouse.move(700, 650);
     await frame();

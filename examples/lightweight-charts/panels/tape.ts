@@ -3,8 +3,8 @@
  * big-trade threshold (instrument units, a setting) highlighted. A threshold of 0 means "auto": the
  * 99th percentile of the sizes of the trades the list shows (the newest `keep`), so a contract-sized
  * instrument does not light up every row (the badge says which threshold is in force and how it was
- * derived). Hovering pauses the tape (new trades are buffered and shown on leave), and so do keyboard focus
- * and a selection inside it. While paused the rows are also DOM text (transparent, under the canvas), so a
+ * derived). Hovering pauses the tape (new trades are buffered and shown on leave), and so do keyboard focus,
+ * a selection inside it, and a list scrolled away from its newest row (a touch screen has no hover). While paused the rows are also DOM text (transparent, under the canvas), so a
  * user can select and copy them (tab-separated: time, price, size) and a screen reader can read them.
  * A 1,000 trades/s tape must cost well under 2 ms a frame, so trades go into a bounded buffer and,
  * once per animation frame, only the rows in view are drawn on a canvas laid over the list (the list
@@ -36,8 +36,9 @@ export class TapePanel {
   private look: Look | null = null;
   private readonly badge: HTMLSpanElement;
   private paused = false;
-  /** why it is paused: the pointer is over it, keyboard focus is in it, a selection is in it */
+  /** why it is paused: the pointer is over it, keyboard focus is in it, a selection is in it, it is scrolled to older rows */
   private hovered = false;
+  private scrolled = false;
   private focused = false;
   private selecting = false;
   /** while paused: the shown rows as text (selectable, readable), empty otherwise */
@@ -77,7 +78,11 @@ export class TapePanel {
     p.body.appendChild(box);
     // scroll offset and size are read in their own events, never in render (that would force a layout
     // after the other panels' DOM writes of the same frame)
-    this.list.addEventListener('scroll', () => { this.top = this.list.scrollTop; this.schedule(); }, { passive: true });
+    this.list.addEventListener('scroll', () => {
+      this.top = this.list.scrollTop;
+      if (this.scrolled !== this.top > 0) { this.scrolled = this.top > 0; this.setPaused(); }
+      this.schedule();
+    }, { passive: true });
     new ResizeObserver(() => {
       this.height = this.list.clientHeight; this.width = this.list.clientWidth;
       this.look = look(this.list);
@@ -103,7 +108,7 @@ export class TapePanel {
   }
 
   private setPaused(): void {
-    const p = this.hovered || this.focused || this.selecting;
+    const p = this.hovered || this.focused || this.selecting || this.scrolled;
     if (p === this.paused) return;
     this.paused = p;
     if (p) { this.badge.textContent = 'paused'; this.writeText(); return; }
