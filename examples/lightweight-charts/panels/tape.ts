@@ -3,9 +3,10 @@
  * big-trade threshold (instrument units, a setting) highlighted. A threshold of 0 means "auto": the
  * 99th percentile of the sizes of the trades the list shows (the newest `keep`), so a contract-sized
  * instrument does not light up every row (the badge says which threshold is in force and how it was
- * derived). Hovering pauses the tape (new trades are buffered and shown on leave), and so do keyboard focus,
- * a selection inside it, and a list scrolled away from its newest row (a touch screen has no hover). While paused the rows are also DOM text (transparent, under the canvas), so a
- * user can select and copy them (tab-separated: time, price, size) and a screen reader can read them.
+ * derived). Hovering pauses the tape (new trades are buffered and shown on leave), and so do keyboard
+ * focus, a selection inside it, and a list scrolled away from its newest row (a touch screen has no
+ * hover). While paused the rows are also DOM text (transparent, under the canvas), so a user can select
+ * and copy them (tab-separated: time, price, size) and a screen reader can read them.
  * A 1,000 trades/s tape must cost well under 2 ms a frame, so trades go into a bounded buffer and,
  * once per animation frame, only the rows in view are drawn on a canvas laid over the list (the list
  * itself only scrolls: a spacer gives it the height of the rows it holds). Drawing the ~17 rows in
